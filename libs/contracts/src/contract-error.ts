@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+
+/**
+ * A message that crossed a process boundary (Redis, pub/sub, Socket.IO, HTTP) and
+ * does not match its contract. `issues` lists every problem with its path, so the
+ * message can be shown to whoever sent the bad input.
+ */
+export class ContractError extends Error {
+  override readonly name = 'ContractError';
+
+  constructor(
+    /** What was being decoded, e.g. "subscribe message" or "knm:{dev}:nodes entry". */
+    readonly subject: string,
+    readonly issues: readonly { path: string; message: string }[],
+  ) {
+    super(
+      `invalid ${subject}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`,
+    );
+  }
+}
+
+/**
+ * Decodes `input` with `schema` at a boundary. Returns the parsed value or throws a
+ * {@link ContractError} naming `subject` and every failing field.
+ */
+export function decode<S extends z.ZodType>(schema: S, input: unknown, subject: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ContractError(
+    subject,
+    result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+  );
+}
+
+/** Parses a JSON string and decodes it with `schema`; bad JSON is a {@link ContractError} too. */
+export function decodeJson<S extends z.ZodType>(schema: S, json: string, subject: string): z.output<S> {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new ContractError(subject, [{ path: '', message: `not JSON (${(err as Error).message})` }]);
+  }
+  return decode(schema, value, subject);
+}

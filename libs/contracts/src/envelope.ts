@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { ClusterNameSchema } from './cluster-name.js';
+import { ClusterStatusSchema } from './cluster-status.js';
+import { NodeAspectSchema } from './node-changes.js';
+import { NodeSnapshotSchema } from './node-snapshot.js';
+
+/** The kinds of change pushed to clients. */
+export const ENVELOPE_TYPES = [
+  'node_add',
+  'node_update',
+  'node_delete',
+  'pod_counts',
+  'cluster_status',
+  'resync',
+] as const;
+export const EnvelopeTypeSchema = z.enum(ENVELOPE_TYPES);
+export type EnvelopeType = z.infer<typeof EnvelopeTypeSchema>;
+
+const base = {
+  cluster: ClusterNameSchema,
+  /** Per-cluster sequence number: strictly increasing, no gaps within one epoch's stream. */
+  seq: z.number().int().positive(),
+  /** RFC 3339 time (millisecond precision) the watcher wrote the change. */
+  timestamp: z.string(),
+};
+
+/** The node's pod count: non-terminated pods bound to it. */
+export const PodCountsDataSchema = z.object({
+  /** Absolute counts of the nodes whose count changed; 0 means none left. */
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+});
+
+export const ClusterStatusDataSchema = z.object({
+  status: ClusterStatusSchema,
+  error: z.string().optional(),
+  nodeCount: z.number().int().nonnegative().optional(),
+  podCount: z.number().int().nonnegative().optional(),
+  syncedAt: z.string().optional(),
+  leader: z.string().optional(),
+});
+
+/** Why clients must reload their view instead of applying deltas. */
+export const ResyncReasonSchema = z.enum([
+  'leader_change',
+  'relist',
+  'rebuild',
+  'replay_unavailable',
+  'slow_consumer',
+]);
+export type ResyncReason = z.infer<typeof ResyncReasonSchema>;
+
+/**
+ * One change of one cluster, as stored in `knm:{c}:events`, published on
+ * `knm:{c}:changes` and pushed over Socket.IO. Discriminated by `type`; `node` is
+ * set for the three node types. The state it describes is already in the cluster's
+ * hashes when the envelope can be seen (the watcher writes both atomically).
+ */
+export const EnvelopeSchema = z.discriminatedUnion('type', [
+  z.object({ ...base, type: z.literal('node_add'), node: z.string(), data: NodeSnapshotSchema }),
+  z.object({
+    ...base,
+    type: z.literal('node_update'),
+    node: z.string(),
+    changes: z.array(NodeAspectSchema).min(1),
+    data: NodeSnapshotSchema,
+  }),
+  z.object({
+    ...base,
+    type: z.literal('node_delete'),
+    node: z.string(),
+    data: z.object({ uid: z.string() }),
+  }),
+  z.object({ ...base, type: z.literal('pod_counts'), data: PodCountsDataSchema }),
+  z.object({ ...base, type: z.literal('cluster_status'), data: ClusterStatusDataSchema }),
+  z.object({
+    ...base,
+    type: z.literal('resync'),
+    data: z.object({ reason: ResyncReasonSchema, epoch: z.number().int().nonnegative() }),
+  }),
+]);
+export type Envelope = z.infer<typeof EnvelopeSchema>;
+/** The envelope of one type, e.g. `EnvelopeOf<'node_update'>`. */
+export type EnvelopeOf<T extends EnvelopeType> = Extract<Envelope, { type: T }>;

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { toClusterName } from './cluster-name.js';
+import { DEFAULT_NAMESPACE, Keyspace } from './redis-keys.js';
+
+/** Redis Cluster's key slot: CRC16/XMODEM of the hash tag (or whole key) mod 16384. */
+function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  let hashed = key;
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) hashed = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(hashed)) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
+
+describe('Keyspace', () => {
+  it('lays out the documented keys under the default namespace', () => {
+    const ks = new Keyspace();
+    expect(ks.namespace).toBe(DEFAULT_NAMESPACE);
+    expect(ks.clusters).toBe('knm:clusters');
+    expect(ks.cluster(toClusterName('dev'))).toEqual({
+      nodes: 'knm:{dev}:nodes',
+      pods: 'knm:{dev}:pods',
+      meta: 'knm:{dev}:meta',
+      events: 'knm:{dev}:events',
+      changes: 'knm:{dev}:changes',
+      lease: 'knm:{dev}:lease',
+      epoch: 'knm:{dev}:epoch',
+      queuePrefix: 'knm:{dev}',
+    });
+  });
+
+  it('puts every key of one cluster in one Redis Cluster slot, and different clusters apart', () => {
+    const ks = new Keyspace('knm-test');
+    const slots = (c: string) => new Set(Object.values(ks.cluster(toClusterName(c))).map(keySlot));
+    expect(slots('dev').size).toBe(1);
+    expect(slots('prod-eu-1').size).toBe(1);
+    expect([...slots('dev')][0]).not.toBe([...slots('prod-eu-1')][0]);
+    // The reference value from the Redis Cluster specification: CLUSTER KEYSLOT 123456789 -> 12739.
+    expect(keySlot('123456789')).toBe(12739);
+  });
+
+  it.each(['', 'KNM', 'a:b', '{x}', 'a b', '-x', 'x'.repeat(64)])('rejects the namespace %j', (ns) => {
+    expect(() => new Keyspace(ns)).toThrow(/namespace/);
+  });
+});

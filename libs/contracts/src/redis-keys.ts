@@ -1,0 +1,74 @@
+import type { ClusterName } from './cluster-name.js';
+
+/** The default namespace every knm key starts with. */
+export const DEFAULT_NAMESPACE = 'knm';
+const NAMESPACE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** The Redis keys and channel of one cluster; see {@link Keyspace}. */
+export interface ClusterKeys {
+  /** Hash: node name -> NodeSnapshot JSON. */
+  readonly nodes: string;
+  /** Hash: node name -> count of non-terminated pods bound to it (an integer). */
+  readonly pods: string;
+  /** Hash: seq, epoch, status, error, syncedAt, lastEventAt, heartbeatAt, nodeCount, podCount, leader. */
+  readonly meta: string;
+  /** Stream of envelopes (capped) for replay after a reconnect; field `e` holds the JSON. */
+  readonly events: string;
+  /** Pub/sub channel on which every envelope is published as JSON. */
+  readonly changes: string;
+  /** String: the leader's identity, with a TTL (the lease). */
+  readonly lease: string;
+  /** String: the fencing epoch counter, incremented by each new leader. */
+  readonly epoch: string;
+  /** Prefix for this cluster's BullMQ queues, so their keys share the cluster's slot. */
+  readonly queuePrefix: string;
+}
+
+/**
+ * The Redis key layout: a public contract (see the README). Every key of one
+ * cluster carries the hash tag `{<cluster>}`, so a Redis Cluster keeps them in one
+ * slot and a Lua script may touch them together. `namespace` (default `knm`) lets
+ * several installations, or tests, share one Redis without seeing each other.
+ */
+export class Keyspace {
+  readonly namespace: string;
+
+  constructor(namespace: string = DEFAULT_NAMESPACE) {
+    if (!NAMESPACE.test(namespace)) {
+      throw new RangeError(
+        `Redis namespace "${namespace}" must be 1-63 lowercase alphanumerics or '-', starting alphanumeric`,
+      );
+    }
+    this.namespace = namespace;
+  }
+
+  /** Hash: cluster name -> ClusterRegistryEntry JSON (every cluster any watcher has registered). */
+  get clusters(): string {
+    return `${this.namespace}:clusters`;
+  }
+
+  /** Stream of audit records of node operations (all clusters). */
+  get audit(): string {
+    return `${this.namespace}:audit`;
+  }
+
+  /** Key prefix of the Socket.IO Redis adapter's channels. */
+  get socketIoPrefix(): string {
+    return `${this.namespace}:sio`;
+  }
+
+  /** The keys of one cluster. */
+  cluster(cluster: ClusterName): ClusterKeys {
+    const p = `${this.namespace}:{${cluster}}`;
+    return {
+      nodes: `${p}:nodes`,
+      pods: `${p}:pods`,
+      meta: `${p}:meta`,
+      events: `${p}:events`,
+      changes: `${p}:changes`,
+      lease: `${p}:lease`,
+      epoch: `${p}:epoch`,
+      queuePrefix: p,
+    };
+  }
+}

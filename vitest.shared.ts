@@ -1,0 +1,24 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
+
+/** The export condition under which every `@knm/*` package resolves to its TypeScript source. */
+export const SOURCE_CONDITION = '@knm/source';
+
+/**
+ * The Vitest configuration every project shares: source resolution of workspace
+ * packages, spec files beside the code (`src/**\/*.spec.ts`) and integration tests
+ * under `test/` (`test/**\/*.test.ts`), and timeouts that fit real processes.
+ */
+export function projectConfig(name: string, root: string): ViteUserConfig {
+  return defineConfig({
+    root,
+    resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
+    ssr: { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions] } },
+    test: {
+      name,
+      include: ['src/**/*.spec.ts', 'test/**/*.test.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+    },
+  });
+}
