@@ -7,3 +7,7 @@ export * from './node-changes.js';
 export * from './cluster-status.js';
 export * from './envelope.js';
 export * from './redis-keys.js';
+export * from './label-selector.js';
+export * from './auth-claims.js';
+export * from './realtime-messages.js';
+export * from './rest-api.js';
