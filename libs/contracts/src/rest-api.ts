@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { ClusterNameSchema } from './cluster-name.js';
+import { ClusterStatusSchema } from './cluster-status.js';
+import { NodeSnapshotSchema } from './node-snapshot.js';
+
+/**
+ * Every 4xx/5xx body of the REST API: the HTTP status, its name, what was wrong
+ * (said so that the caller can fix it) and, for validation errors, each problem.
+ */
+export const ErrorBodySchema = z.object({
+  statusCode: z.number().int(),
+  error: z.string(),
+  message: z.string(),
+  details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** A registered cluster as `GET /api/v1/clusters` shows it. */
+export const ClusterSummarySchema = z.object({
+  seq: z.number().int().nonnegative(),
+  epoch: z.number().int().nonnegative(),
+  name: ClusterNameSchema,
+  registeredAt: z.string(),
+  server: z.string().optional(),
+  status: ClusterStatusSchema,
+  nodeCount: z.number().int().nonnegative().optional(),
+  podCount: z.number().int().nonnegative().optional(),
+  error: z.string().optional(),
+  syncedAt: z.string().optional(),
+  lastEventAt: z.string().optional(),
+  heartbeatAt: z.string().optional(),
+  leader: z.string().optional(),
+});
+export type ClusterSummaryBody = z.infer<typeof ClusterSummarySchema>;
+
+/** `GET /api/v1/clusters`. */
+export const ClusterListResponseSchema = z.object({ items: z.array(ClusterSummarySchema) });
+export type ClusterListResponse = z.infer<typeof ClusterListResponseSchema>;
+
+/** A node as the REST API returns it: its snapshot, its pod count and its pod capacity. */
+export const NodeViewSchema = z.object({
+  ...NodeSnapshotSchema.shape,
+  /** Non-terminated pods bound to the node. */
+  podCount: z.number().int().nonnegative(),
+  /** `status.capacity.pods` as a number; null when the node does not report it. */
+  podCapacity: z.number().int().nonnegative().nullable(),
+});
+export type NodeView = z.infer<typeof NodeViewSchema>;
+
+/** Fields `GET .../nodes` can sort by (ties are broken by name). */
+export const NODE_SORT_FIELDS = ['name', 'age', 'pods', 'ready', 'schedulable', 'role', 'version'] as const;
+export const NodeSortFieldSchema = z.enum(NODE_SORT_FIELDS);
+export type NodeSortField = z.infer<typeof NodeSortFieldSchema>;
+
+/** The most nodes one page may hold. */
+export const MAX_PAGE_LIMIT = 10_000;
+
+const boolParam = (name: string) =>
+  z.enum(['true', 'false'], { error: `${name} must be "true" or "false"` }).transform((v) => v === 'true');
+
+/**
+ * Query parameters of `GET /api/v1/clusters/:cluster/nodes` (all optional; strings
+ * as they come from a URL, decoded here):
+ * - `labelSelector`: Kubernetes syntax (`a=b,c!=d,e in (f,g),!h`)
+ * - `ready`: `true`, `false` or `unknown` (the Ready condition)
+ * - `schedulable`: `true` or `false` (not cordoned)
+ * - `role`: the node has this role (`node-role.kubernetes.io/<role>`)
+ * - `q`: case-insensitive substring of the node name
+ * - `taint`: comma-separated list, every item must match a taint: `key`, `key=value`,
+ *   `key:Effect` or `key=value:Effect`
+ * - `sort` (default `name`) and `order` (`asc`, default, or `desc`)
+ * - `limit` (1..10000; default: every match) and `continue` (from the previous page)
+ */
+export const NodeListQuerySchema = z.strictObject({
+  labelSelector: z.string().optional(),
+  ready: z
+    .enum(['true', 'false', 'unknown'], { error: 'ready must be "true", "false" or "unknown"' })
+    .optional(),
+  schedulable: boolParam('schedulable').optional(),
+  role: z.string().min(1, 'role must not be empty').optional(),
+  q: z.string().optional(),
+  taint: z.string().min(1, 'taint must not be empty').optional(),
+  sort: NodeSortFieldSchema.default('name'),
+  order: z.enum(['asc', 'desc'], { error: 'order must be "asc" or "desc"' }).default('asc'),
+  limit: z.coerce
+    .number({ error: 'limit must be a number' })
+    .int('limit must be an integer')
+    .min(1, 'limit must be at least 1')
+    .max(MAX_PAGE_LIMIT, `limit must be at most ${MAX_PAGE_LIMIT}`)
+    .optional(),
+  continue: z.string().min(1, 'continue must not be empty').optional(),
+});
+/** The decoded query (defaults applied). */
+export type NodeListQuery = z.infer<typeof NodeListQuerySchema>;
+/** The query as a caller writes it (everything optional). */
+export type NodeListQueryInput = z.input<typeof NodeListQuerySchema>;
+
+/** `GET /api/v1/nodes?cluster_name=...`: the original API's shape, with the same filters. */
+export const LegacyNodeListQuerySchema = z.strictObject({
+  ...NodeListQuerySchema.shape,
+  cluster_name: ClusterNameSchema,
+});
+
+/**
+ * `GET /api/v1/clusters/:cluster/nodes`: one page of matching nodes, the `seq` and
+ * `epoch` of the state it was read from, how many nodes match in all, and the token
+ * of the next page (absent on the last page).
+ */
+export const NodeListResponseSchema = z.object({
+  cluster: ClusterNameSchema,
+  seq: z.number().int().nonnegative(),
+  epoch: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  items: z.array(NodeViewSchema),
+  continue: z.string().optional(),
+});
+export type NodeListResponse = z.infer<typeof NodeListResponseSchema>;
+
+/** `GET /api/v1/clusters/:cluster/nodes/:node`. */
+export const NodeResponseSchema = z.object({
+  cluster: ClusterNameSchema,
+  seq: z.number().int().nonnegative(),
+  node: NodeViewSchema,
+});
+export type NodeResponse = z.infer<typeof NodeResponseSchema>;
+
+/** `GET /api/v1/clusters/:cluster/pod-counts`: every node's count (absent node = 0) and their sum. */
+export const PodCountsResponseSchema = z.object({
+  cluster: ClusterNameSchema,
+  seq: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type PodCountsResponse = z.infer<typeof PodCountsResponseSchema>;
+
+/** One gateway replica as `GET /api/v1/ws/stats` reports it. */
+export const GatewayStatsSchema = z.object({
+  gateway: z.string(),
+  clients: z.number().int().nonnegative(),
+  /** Cluster -> sockets of this replica subscribed to it. */
+  subscriptions: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type GatewayStats = z.infer<typeof GatewayStatsSchema>;
+
+/** `GET /api/v1/ws/stats`: realtime clients across every gateway replica that answered. */
+export const WsStatsResponseSchema = z.object({
+  gateways: z.number().int().nonnegative(),
+  clients: z.number().int().nonnegative(),
+  /** Cluster -> sockets subscribed to it, summed over replicas. */
+  subscriptions: z.record(z.string(), z.number().int().nonnegative()),
+  replicas: z.array(GatewayStatsSchema),
+});
+export type WsStatsResponse = z.infer<typeof WsStatsResponseSchema>;
