@@ -1,0 +1,6 @@
+export * from './query-errors.js';
+export * from './node-view.js';
+export * from './taint-filter.js';
+export * from './node-sort.js';
+export * from './continue-token.js';
+export * from './query-nodes.js';
