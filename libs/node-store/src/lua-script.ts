@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * A Lua script run through ioredis `defineCommand` (EVALSHA, falling back to EVAL
+ * when the server does not know the script yet, e.g. after a restart or failover).
+ * Every key the script touches is passed in `KEYS[]`, never built inside Lua, so a
+ * Redis Cluster can route it (all of a cluster's keys share the `{cluster}` slot).
+ */
+export class LuaScript {
+  /** The command name given to ioredis: unique per script text, so two versions never collide. */
+  readonly commandName: string;
+
+  constructor(
+    /** Human name for errors, e.g. `apply-nodes`. */
+    readonly name: string,
+    readonly lua: string,
+    readonly numberOfKeys: number,
+  ) {
+    const sha = createHash('sha1').update(lua).digest('hex').slice(0, 10);
+    this.commandName = `knm_${name.replace(/[^a-z0-9]/gi, '_')}_${sha}`;
+  }
+
+  /** Runs the script on `redis` with exactly `numberOfKeys` keys. */
+  run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    if (keys.length !== this.numberOfKeys) {
+      throw new RangeError(`script ${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
+    }
+    let names = definedOn.get(redis);
+    if (!names) {
+      names = new Set();
+      definedOn.set(redis, names);
+    }
+    if (!names.has(this.commandName)) {
+      redis.defineCommand(this.commandName, { lua: this.lua, numberOfKeys: this.numberOfKeys });
+      names.add(this.commandName);
+    }
+    const command: unknown = Reflect.get(redis, this.commandName);
+    if (typeof command !== 'function') throw new Error(`ioredis did not define command ${this.commandName}`);
+    return (command as (...a: (string | number)[]) => Promise<unknown>).apply(redis, [...keys, ...args]);
+  }
+}
+
+/** Which script commands were defined on which connection (defineCommand is per client). */
+const definedOn = new WeakMap<Redis, Set<string>>();
+
+/** A script's `{code, value}` reply: 0 = ok, 1 = fenced, 2 = staging lost. */
+export interface ScriptStatus {
+  readonly code: number;
+  readonly value: string | number;
+}
+
+/** Reads a `{code, value}` reply; anything else is `undefined`. */
+export function scriptStatus(reply: unknown): ScriptStatus | undefined {
+  if (!Array.isArray(reply) || reply.length < 2) return undefined;
+  const [code, value] = reply as unknown[];
+  if (typeof code !== 'number') return undefined;
+  if (typeof value === 'number' || typeof value === 'string') return { code, value };
+  if (Buffer.isBuffer(value)) return { code, value: value.toString() };
+  return undefined;
+}

@@ -1,0 +1,323 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import {
+  ClusterRegistryEntrySchema,
+  decodeJson,
+  type ClusterKeys,
+  type ClusterName,
+  type ClusterRegistryEntry,
+  type ClusterStatus,
+  type Keyspace,
+  type NodeSnapshot,
+  type ResyncReason,
+} from '@knm/contracts';
+import {
+  clusterStatusParts,
+  nodeDeleteBody,
+  nodeEnvelopeParts,
+  podCountKey,
+  podCountsParts,
+  resyncBody,
+} from './envelope-json.js';
+import { FencedError, StagingLostError, UnexpectedReplyError } from './errors.js';
+import { scriptStatus, type LuaScript } from './lua-script.js';
+import type { NodeChange } from './node-change.js';
+import { APPLY_NODES, APPLY_POD_DELTAS, HEARTBEAT, REBUILD_SWAP, SET_STATUS } from './write-scripts.js';
+
+/** Options of {@link NodeStoreWriter}. */
+export interface NodeStoreWriterOptions {
+  /** Approximate cap of the events stream (`XADD MAXLEN ~`). Default 10,000. */
+  eventsMaxLen?: number;
+  /** Source of envelope timestamps and meta times. Default `() => new Date()`. */
+  clock?: () => Date;
+  /** Node changes per script call in `applyNodeChanges` (each call is atomic). Default 200. */
+  nodeChangesPerScript?: number;
+  /** Hash fields per pipelined HSET while staging a rebuild. Default 250. */
+  rebuildChunkSize?: number;
+  /** TTL of staging keys, so a crashed rebuild leaves nothing behind. Default 300,000 ms. */
+  stagingTtlMs?: number;
+}
+
+/**
+ * All writes of the leading watcher of one cluster. Every method is ONE atomic step
+ * (a Lua script) that checks the fencing epoch, updates the hashes, bumps `meta.seq`
+ * (one seq per envelope), XADDs each envelope to the capped events stream (entry ID
+ * `<seq>-0`, field `e`) and PUBLISHes it on the changes channel. So a reader never
+ * sees an envelope whose state is not in the hashes yet, and seq has no gaps.
+ *
+ * Fencing: construct it with the epoch `LeaderLease.acquire` returned. Once another
+ * watcher acquires the lease (the epoch moves on), every method throws
+ * {@link FencedError} and changes nothing. Exceptions: `register` (the registry
+ * lives outside the cluster's slot; it is checked, not atomically fenced) and the
+ * staging half of `rebuild` (invisible to readers, deleted when the swap is fenced).
+ *
+ * Calls are not serialised here: the watcher must await each call before the next
+ * if it needs their envelopes in call order (it does).
+ */
+export class NodeStoreWriter {
+  private readonly keys: ClusterKeys;
+  private readonly eventsMaxLen: number;
+  private readonly clock: () => Date;
+  private readonly nodeChangesPerScript: number;
+  private readonly rebuildChunkSize: number;
+  private readonly stagingTtlMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyspace: Keyspace,
+    readonly cluster: ClusterName,
+    readonly epoch: number,
+    readonly identity: string,
+    options: NodeStoreWriterOptions = {},
+  ) {
+    if (!Number.isSafeInteger(epoch) || epoch < 1)
+      throw new RangeError(`epoch must be a positive integer, got ${epoch}`);
+    if (!identity) throw new RangeError('identity must not be empty');
+    this.keys = keyspace.cluster(cluster);
+    this.eventsMaxLen = options.eventsMaxLen ?? 10_000;
+    this.clock = options.clock ?? (() => new Date());
+    this.nodeChangesPerScript = options.nodeChangesPerScript ?? 200;
+    this.rebuildChunkSize = options.rebuildChunkSize ?? 250;
+    this.stagingTtlMs = options.stagingTtlMs ?? 300_000;
+  }
+
+  /**
+   * Registers the cluster in `knm:clusters`, keeping `registeredAt` of an existing
+   * entry and replacing `server`. Throws {@link FencedError} when the epoch has moved
+   * on (checked just before; the registry is outside the cluster's slot, so this is
+   * the one write that is not atomically fenced: it is idempotent metadata).
+   */
+  async register(entry: { server?: string }): Promise<void> {
+    await this.assertEpoch();
+    const existing = await this.redis.hget(this.keyspace.clusters, this.cluster);
+    let registeredAt = this.now();
+    if (existing !== null) {
+      try {
+        registeredAt = decodeJson(ClusterRegistryEntrySchema, existing, 'knm:clusters entry').registeredAt;
+      } catch {
+        // A corrupt entry is replaced by a fresh one.
+      }
+    }
+    const value: ClusterRegistryEntry = { name: this.cluster, registeredAt };
+    if (entry.server !== undefined) value.server = entry.server;
+    await this.redis.hset(this.keyspace.clusters, this.cluster, JSON.stringify(value));
+  }
+
+  /**
+   * Replaces the cluster's nodes and pod counts in one swap: the new hashes are
+   * staged under temporary keys of the same slot (pipelined, in chunks, invisible to
+   * readers), then one fenced script renames them over the live keys, sets meta
+   * (status `ready`, no error, syncedAt/heartbeatAt = now, nodeCount, podCount,
+   * leader, epoch) and emits one `resync` envelope. Readers see all-old or all-new.
+   * Returns the resync envelope's seq. Pod counts of 0 are not stored.
+   */
+  async rebuild(input: {
+    nodes: readonly NodeSnapshot[];
+    podCounts: Readonly<Record<string, number>>;
+    reason: ResyncReason;
+  }): Promise<number> {
+    const nodeFields: string[] = [];
+    const seen = new Set<string>();
+    for (const node of input.nodes) {
+      if (seen.has(node.name)) throw new RangeError(`rebuild: node "${node.name}" appears twice`);
+      seen.add(node.name);
+      nodeFields.push(node.name, JSON.stringify(node));
+    }
+    const podFields: string[] = [];
+    let podTotal = 0;
+    for (const [name, count] of Object.entries(input.podCounts)) {
+      if (!Number.isSafeInteger(count) || count < 0) {
+        throw new RangeError(`rebuild: pod count of "${name}" must be a non-negative integer, got ${count}`);
+      }
+      if (count === 0) continue;
+      podFields.push(name, String(count));
+      podTotal += count;
+    }
+
+    await this.assertEpoch();
+    const suffix = `:staging:${randomBytes(6).toString('hex')}`;
+    const stagedNodes = `${this.keys.nodes}${suffix}`;
+    const stagedPods = `${this.keys.pods}${suffix}`;
+    try {
+      await this.stage(stagedNodes, nodeFields);
+      await this.stage(stagedPods, podFields);
+      const now = this.now();
+      const reply = await REBUILD_SWAP.run(
+        this.redis,
+        [
+          this.keys.epoch,
+          this.keys.meta,
+          this.keys.events,
+          this.keys.changes,
+          this.keys.nodes,
+          this.keys.pods,
+          stagedNodes,
+          stagedPods,
+        ],
+        [
+          this.epoch,
+          this.eventsMaxLen,
+          now,
+          nodeFields.length / 2,
+          podFields.length / 2,
+          podTotal,
+          this.identity,
+          resyncBody(this.cluster, input.reason, this.epoch, now),
+        ],
+      );
+      return this.seqOf(REBUILD_SWAP, reply);
+    } catch (err) {
+      await this.redis.del(stagedNodes, stagedPods).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Applies node changes in order, one envelope each (`node_add`, `node_update` with
+   * its `changes`, `node_delete` with the uid). Batches of `nodeChangesPerScript` are
+   * each one atomic script; if a later batch is fenced, the earlier ones stay
+   * applied (each envelope always matches its state). Returns the last seq (the
+   * current seq for an empty list).
+   */
+  async applyNodeChanges(changes: readonly NodeChange[]): Promise<number> {
+    if (changes.length === 0) return this.currentSeqFenced();
+    let seq = 0;
+    for (let start = 0; start < changes.length; start += this.nodeChangesPerScript) {
+      const now = this.now();
+      const args: (string | number)[] = [this.epoch, this.eventsMaxLen, now];
+      for (const change of changes.slice(start, start + this.nodeChangesPerScript)) {
+        if (change.type === 'node_delete') {
+          args.push('d', change.name, '', nodeDeleteBody(this.cluster, change.name, change.uid, now), '');
+          continue;
+        }
+        if (change.type === 'node_update' && change.changes.length === 0) {
+          throw new RangeError(`node_update of "${change.node.name}" lists no changed aspects`);
+        }
+        const parts = nodeEnvelopeParts({
+          type: change.type,
+          cluster: this.cluster,
+          node: change.node.name,
+          changes: change.type === 'node_update' ? change.changes : undefined,
+          timestamp: now,
+        });
+        args.push(
+          change.type === 'node_add' ? 'a' : 'u',
+          change.node.name,
+          JSON.stringify(change.node),
+          parts.head,
+          parts.tail,
+        );
+      }
+      const reply = await APPLY_NODES.run(this.redis, this.clusterKeys(this.keys.nodes), args);
+      seq = this.seqOf(APPLY_NODES, reply);
+    }
+    return seq;
+  }
+
+  /**
+   * Adds per-node pod-count deltas (HINCRBY; a count that reaches 0 is HDEL'd, and
+   * one that would go below 0 is clamped to 0) and emits ONE `pod_counts` envelope
+   * with the new absolute counts of the nodes whose delta is non-zero. meta.podCount
+   * stays the sum of the pods hash. Returns the envelope's seq, or the current seq
+   * when every delta is 0 (nothing is written then, but the fence is still checked).
+   */
+  async applyPodDeltas(deltas: Readonly<Record<string, number>>): Promise<number> {
+    const now = this.now();
+    const parts = podCountsParts(this.cluster, now);
+    const args: (string | number)[] = [this.epoch, this.eventsMaxLen, now, parts.head, parts.tail];
+    for (const [name, delta] of Object.entries(deltas)) {
+      if (!Number.isSafeInteger(delta))
+        throw new RangeError(`pod delta of "${name}" must be an integer, got ${delta}`);
+      if (delta !== 0) args.push(name, podCountKey(name), delta);
+    }
+    const reply = await APPLY_POD_DELTAS.run(this.redis, this.clusterKeys(this.keys.pods), args);
+    return this.seqOf(APPLY_POD_DELTAS, reply);
+  }
+
+  /**
+   * Sets meta.status (and meta.error; omitted = cleared) and emits a `cluster_status`
+   * envelope (with nodeCount, podCount, syncedAt and leader) only when the status or
+   * the error changed.
+   */
+  async setStatus(status: Exclude<ClusterStatus, 'stale'>, error?: string): Promise<void> {
+    const now = this.now();
+    const parts = clusterStatusParts({
+      cluster: this.cluster,
+      status,
+      error,
+      leader: this.identity,
+      timestamp: now,
+    });
+    const reply = await SET_STATUS.run(this.redis, this.clusterKeys(), [
+      this.epoch,
+      this.eventsMaxLen,
+      now,
+      status,
+      error ?? '',
+      this.identity,
+      parts.head,
+      parts.tail,
+    ]);
+    this.seqOf(SET_STATUS, reply);
+  }
+
+  /** Refreshes meta.heartbeatAt (and leader, epoch); readers derive `stale` from it. Fenced like every write. */
+  async heartbeat(): Promise<void> {
+    const reply = await HEARTBEAT.run(this.redis, this.clusterKeys(), [
+      this.epoch,
+      this.eventsMaxLen,
+      this.now(),
+      this.identity,
+    ]);
+    this.seqOf(HEARTBEAT, reply);
+  }
+
+  private clusterKeys(...extra: string[]): string[] {
+    return [this.keys.epoch, this.keys.meta, this.keys.events, this.keys.changes, ...extra];
+  }
+
+  private async stage(key: string, fields: readonly string[]): Promise<void> {
+    if (fields.length === 0) return;
+    const step = this.rebuildChunkSize * 2;
+    const pipeline = this.redis.pipeline();
+    for (let i = 0; i < fields.length; i += step) {
+      pipeline.hset(key, ...fields.slice(i, i + step));
+      pipeline.pexpire(key, this.stagingTtlMs);
+    }
+    const results = await pipeline.exec();
+    for (const [err] of results ?? []) if (err) throw err;
+  }
+
+  /** The fenced current seq (used when a call writes nothing). */
+  private async currentSeqFenced(): Promise<number> {
+    const reply = await HEARTBEAT.run(this.redis, this.clusterKeys(), [
+      this.epoch,
+      this.eventsMaxLen,
+      this.now(),
+      this.identity,
+    ]);
+    return this.seqOf(HEARTBEAT, reply);
+  }
+
+  private async assertEpoch(): Promise<void> {
+    const current = await this.redis.get(this.keys.epoch);
+    if (current !== String(this.epoch)) {
+      throw new FencedError(this.cluster, this.epoch, current === null ? undefined : Number(current));
+    }
+  }
+
+  private seqOf(script: LuaScript, reply: unknown): number {
+    const status = scriptStatus(reply);
+    if (status?.code === 0 && typeof status.value === 'number') return status.value;
+    if (status?.code === 1) {
+      const current = status.value === '' ? undefined : Number(status.value);
+      throw new FencedError(this.cluster, this.epoch, current);
+    }
+    if (status?.code === 2) throw new StagingLostError(this.cluster, String(status.value));
+    throw new UnexpectedReplyError(script.name, reply);
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+}

@@ -1,0 +1,186 @@
+import { LuaScript } from './lua-script.js';
+
+/**
+ * The writer's Lua scripts. Fixed key positions shared by all of them:
+ * KEYS[1] epoch, KEYS[2] meta, KEYS[3] events stream, KEYS[4] changes channel
+ * (a channel is not a key, but passing it in KEYS keeps everything routable), then
+ * script-specific keys. ARGV[1] the writer's epoch, ARGV[2] events MAXLEN,
+ * ARGV[3] now (RFC 3339), then script-specific arguments.
+ *
+ * Every script first checks the fence and returns `{1, currentEpoch}` without
+ * touching anything when it fails; success is `{0, seq}`. Scripts validate all their
+ * inputs before the first write, because Redis does not roll back a script that
+ * errors half-way.
+ */
+const PRELUDE = `
+local function fenced()
+  local current = redis.call('GET', KEYS[1])
+  if current ~= ARGV[1] then return {1, current or ''} end
+  return nil
+end
+
+local function currentSeq()
+  return tonumber(redis.call('HGET', KEYS[2], 'seq') or '0')
+end
+
+-- Stream IDs are <seq>-0. If meta lost its seq while the stream survived (a single key
+-- evicted), continue after the stream's last entry instead of failing the XADD.
+local function alignSeq()
+  local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
+  if #last == 0 then return end
+  local lastSeq = tonumber(string.match(last[1][1], '^(%d+)-'))
+  if lastSeq and lastSeq > currentSeq() then redis.call('HSET', KEYS[2], 'seq', lastSeq) end
+end
+
+local function emit(body)
+  local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+  local json = '{"seq":' .. seq .. ',' .. body
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'e', json)
+  redis.call('PUBLISH', KEYS[4], json)
+  redis.call('HSET', KEYS[2], 'lastEventAt', ARGV[3])
+  return seq
+end
+`;
+
+/**
+ * KEYS[5] nodes. ARGV from 4 in groups of 5: op (`a` add / `u` update / `d` delete),
+ * node name, snapshot JSON ('' for delete), body head, body tail. One envelope per
+ * group (head .. snapshot .. tail), in order.
+ */
+export const APPLY_NODES = new LuaScript(
+  'apply-nodes',
+  `${PRELUDE}
+local f = fenced()
+if f then return f end
+alignSeq()
+local seq = currentSeq()
+for i = 4, #ARGV, 5 do
+  local op, name = ARGV[i], ARGV[i + 1]
+  if op == 'd' then
+    redis.call('HDEL', KEYS[5], name)
+  else
+    redis.call('HSET', KEYS[5], name, ARGV[i + 2])
+  end
+  seq = emit(ARGV[i + 3] .. ARGV[i + 2] .. ARGV[i + 4])
+end
+redis.call('HSET', KEYS[2], 'nodeCount', redis.call('HLEN', KEYS[5]))
+return {0, seq}
+`,
+  5,
+);
+
+/**
+ * KEYS[5] pods. ARGV[4] body head, ARGV[5] body tail, then triples: node name, its
+ * JSON-quoted form, integer delta (non-zero). A count that reaches 0 or below is
+ * HDEL'd and reported as 0; meta.podCount moves by the real change, so it stays the
+ * sum of the pods hash.
+ */
+export const APPLY_POD_DELTAS = new LuaScript(
+  'apply-pod-deltas',
+  `${PRELUDE}
+local f = fenced()
+if f then return f end
+for i = 6, #ARGV, 3 do
+  if not tonumber(ARGV[i + 2]) then return redis.error_reply('delta of ' .. ARGV[i] .. ' is not a number') end
+end
+alignSeq()
+local parts = {}
+local total = 0
+for i = 6, #ARGV, 3 do
+  local delta = tonumber(ARGV[i + 2])
+  local raw = redis.call('HINCRBY', KEYS[5], ARGV[i], delta)
+  local new = raw
+  if raw <= 0 then
+    redis.call('HDEL', KEYS[5], ARGV[i])
+    new = 0
+  end
+  total = total + (new - (raw - delta))
+  parts[#parts + 1] = ARGV[i + 1] .. ':' .. new
+end
+if #parts == 0 then return {0, currentSeq()} end
+if total ~= 0 then redis.call('HINCRBY', KEYS[2], 'podCount', total) end
+local seq = emit(ARGV[4] .. table.concat(parts, ',') .. ARGV[5])
+return {0, seq}
+`,
+  5,
+);
+
+/**
+ * ARGV[4] status, ARGV[5] error ('' = none), ARGV[6] leader identity, ARGV[7] body
+ * head, ARGV[8] body tail. Emits a cluster_status envelope (with nodeCount, podCount
+ * and syncedAt from meta) only when status or error changed; returns the seq either way.
+ */
+export const SET_STATUS = new LuaScript(
+  'set-status',
+  `${PRELUDE}
+local f = fenced()
+if f then return f end
+local cur = redis.call('HMGET', KEYS[2], 'status', 'error')
+redis.call('HSET', KEYS[2], 'leader', ARGV[6])
+if cur[1] == ARGV[4] and (cur[2] or '') == ARGV[5] then return {0, currentSeq()} end
+alignSeq()
+redis.call('HSET', KEYS[2], 'status', ARGV[4])
+if ARGV[5] == '' then redis.call('HDEL', KEYS[2], 'error') else redis.call('HSET', KEYS[2], 'error', ARGV[5]) end
+local m = redis.call('HMGET', KEYS[2], 'nodeCount', 'podCount', 'syncedAt')
+local extra = ''
+if m[1] then extra = extra .. ',"nodeCount":' .. tonumber(m[1]) end
+if m[2] then extra = extra .. ',"podCount":' .. tonumber(m[2]) end
+if m[3] and string.match(m[3], '^[0-9TZ:.+-]+$') then extra = extra .. ',"syncedAt":"' .. m[3] .. '"' end
+local seq = emit(ARGV[7] .. extra .. ARGV[8])
+return {0, seq}
+`,
+  4,
+);
+
+/** ARGV[4] leader identity. Sets meta.heartbeatAt, leader and epoch; no envelope. */
+export const HEARTBEAT = new LuaScript(
+  'heartbeat',
+  `${PRELUDE}
+local f = fenced()
+if f then return f end
+redis.call('HSET', KEYS[2], 'heartbeatAt', ARGV[3], 'leader', ARGV[4], 'epoch', ARGV[1])
+return {0, currentSeq()}
+`,
+  4,
+);
+
+/**
+ * KEYS[5] nodes, KEYS[6] pods, KEYS[7] staged nodes, KEYS[8] staged pods (same slot).
+ * ARGV[4] expected staged node count, ARGV[5] expected staged pod entries, ARGV[6]
+ * pod total, ARGV[7] leader identity, ARGV[8] resync body. Swaps the staged hashes
+ * over the live ones (readers see all-old or all-new), sets meta (status ready,
+ * syncedAt, heartbeatAt, totals) and emits one resync envelope. Staging keys are
+ * deleted when fenced or incomplete (`{2, detail}`).
+ */
+export const REBUILD_SWAP = new LuaScript(
+  'rebuild-swap',
+  `${PRELUDE}
+local f = fenced()
+if f then
+  redis.call('DEL', KEYS[7], KEYS[8])
+  return f
+end
+local stagedNodes = redis.call('HLEN', KEYS[7])
+local stagedPods = redis.call('HLEN', KEYS[8])
+if stagedNodes ~= tonumber(ARGV[4]) or stagedPods ~= tonumber(ARGV[5]) then
+  redis.call('DEL', KEYS[7], KEYS[8])
+  return {2, 'staged ' .. stagedNodes .. '/' .. ARGV[4] .. ' nodes, ' .. stagedPods .. '/' .. ARGV[5] .. ' pod counts'}
+end
+alignSeq()
+redis.call('UNLINK', KEYS[5], KEYS[6])
+if stagedNodes > 0 then
+  redis.call('RENAME', KEYS[7], KEYS[5])
+  redis.call('PERSIST', KEYS[5])
+end
+if stagedPods > 0 then
+  redis.call('RENAME', KEYS[8], KEYS[6])
+  redis.call('PERSIST', KEYS[6])
+end
+redis.call('HSET', KEYS[2], 'status', 'ready', 'syncedAt', ARGV[3], 'heartbeatAt', ARGV[3],
+  'nodeCount', ARGV[4], 'podCount', ARGV[6], 'leader', ARGV[7], 'epoch', ARGV[1])
+redis.call('HDEL', KEYS[2], 'error')
+local seq = emit(ARGV[8])
+return {0, seq}
+`,
+  8,
+);
