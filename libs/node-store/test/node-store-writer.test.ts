@@ -1,0 +1,304 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
+import {
+  ClusterMetaSchema,
+  ClusterRegistryEntrySchema,
+  decode,
+  decodeJson,
+  toClusterName,
+  type ClusterKeys,
+  type Envelope,
+} from '@knm/contracts';
+import { NodeStoreWriter, StagingLostError } from '../src/index.js';
+import { collectChannel, makeNode, readStream } from './fixtures.js';
+
+const cluster = toClusterName('dev');
+const T0 = new Date('2026-11-22T12:00:00.000Z');
+
+let t: TestRedis;
+let keys: ClusterKeys;
+let now: Date;
+let writer: NodeStoreWriter;
+let channel: { received: Envelope[]; raw: string[] };
+
+beforeEach(async () => {
+  t = await createTestRedis();
+  keys = t.keyspace.cluster(cluster);
+  now = T0;
+  const epoch = await t.client.incr(keys.epoch);
+  writer = new NodeStoreWriter(t.client, t.keyspace, cluster, epoch, 'host/1/abc', { clock: () => now });
+  channel = await collectChannel(t.connect(), t.keyspace, cluster);
+});
+afterEach(async () => t.close());
+
+const meta = async () => decode(ClusterMetaSchema, await t.client.hgetall(keys.meta), 'meta');
+const nodeNames = async () => (await t.client.hkeys(keys.nodes)).sort();
+const tick = (ms: number) => {
+  now = new Date(now.getTime() + ms);
+  return now.toISOString();
+};
+
+describe('NodeStoreWriter', () => {
+  it('register keeps registeredAt of an existing entry and updates the server', async () => {
+    await writer.register({ server: 'https://a:6443' });
+    tick(60_000);
+    await writer.register({ server: 'https://b:6443' });
+    const entry = decodeJson(
+      ClusterRegistryEntrySchema,
+      (await t.client.hget(t.keyspace.clusters, cluster)) ?? '',
+      'entry',
+    );
+    expect(entry).toEqual({ name: 'dev', registeredAt: T0.toISOString(), server: 'https://b:6443' });
+  });
+
+  it('rebuild swaps nodes and pods, sets meta and emits one resync envelope', async () => {
+    await t.client.hset(keys.nodes, 'old', '{}');
+    await t.client.hset(keys.pods, 'old', '4');
+    const seq = await writer.rebuild({
+      nodes: [makeNode('a'), makeNode('b')],
+      podCounts: { a: 3, b: 0 },
+      reason: 'leader_change',
+    });
+    expect(seq).toBe(1);
+    expect(await nodeNames()).toEqual(['a', 'b']);
+    expect(JSON.parse((await t.client.hget(keys.nodes, 'a')) ?? '')).toEqual(makeNode('a'));
+    expect(await t.client.hgetall(keys.pods)).toEqual({ a: '3' });
+    expect(await t.client.pttl(keys.nodes)).toBe(-1);
+    expect(await t.client.pttl(keys.pods)).toBe(-1);
+    expect(await meta()).toEqual({
+      seq: 1,
+      epoch: 1,
+      status: 'ready',
+      syncedAt: T0.toISOString(),
+      heartbeatAt: T0.toISOString(),
+      lastEventAt: T0.toISOString(),
+      nodeCount: 2,
+      podCount: 3,
+      leader: 'host/1/abc',
+    });
+    const resync: Envelope = {
+      seq: 1,
+      type: 'resync',
+      cluster,
+      data: { reason: 'leader_change', epoch: 1 },
+      timestamp: T0.toISOString(),
+    };
+    expect(await readStream(t.client, t.keyspace, cluster)).toEqual([resync]);
+    await waitFor(() => channel.received.length === 1, { what: 'resync on the channel' });
+    expect(channel.received).toEqual([resync]);
+    expect((await t.keys()).filter((k) => k.includes(':staging:'))).toEqual([]);
+  });
+
+  it('rebuild with no nodes and no pods empties the hashes', async () => {
+    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [], podCounts: {}, reason: 'relist' });
+    expect(await t.client.exists(keys.nodes, keys.pods)).toBe(0);
+    expect(await meta()).toMatchObject({ seq: 2, nodeCount: 0, podCount: 0, status: 'ready' });
+  });
+
+  it('rebuild rejects bad input before writing anything', async () => {
+    await expect(
+      writer.rebuild({ nodes: [makeNode('a'), makeNode('a')], podCounts: {}, reason: 'relist' }),
+    ).rejects.toThrow(RangeError);
+    await expect(writer.rebuild({ nodes: [], podCounts: { a: -1 }, reason: 'relist' })).rejects.toThrow(
+      RangeError,
+    );
+    await expect(writer.rebuild({ nodes: [], podCounts: { a: 1.5 }, reason: 'relist' })).rejects.toThrow(
+      RangeError,
+    );
+    expect(await t.keys()).toEqual([keys.epoch]);
+  });
+
+  it('rebuild whose staged data vanished before the swap throws StagingLostError and changes nothing', async () => {
+    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'rebuild' });
+    const before = await t.client.hgetall(keys.meta);
+    // The clock is read between staging and the swap; a DEL sent on the same connection
+    // at that moment runs before the swap script (one connection keeps command order).
+    const vandal = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'host/1/abc', {
+      clock: () => {
+        void t.client.eval(
+          "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 0",
+          0,
+          `${keys.nodes}:staging:*`,
+        );
+        return now;
+      },
+    });
+    await expect(
+      vandal.rebuild({ nodes: [makeNode('x'), makeNode('y')], podCounts: { x: 2 }, reason: 'relist' }),
+    ).rejects.toThrow(StagingLostError);
+    expect(await nodeNames()).toEqual(['a']);
+    expect(await t.client.hgetall(keys.meta)).toEqual(before);
+    expect((await t.keys()).filter((k) => k.includes(':staging:'))).toEqual([]);
+  });
+
+  it('applyNodeChanges writes each change with its own envelope, in order', async () => {
+    await writer.rebuild({ nodes: [makeNode('a')], podCounts: {}, reason: 'leader_change' });
+    const ts = tick(1000);
+    const a2 = makeNode('a', { unschedulable: true, resourceVersion: '2' });
+    const last = await writer.applyNodeChanges([
+      { type: 'node_add', node: makeNode('b') },
+      { type: 'node_update', node: a2, changes: ['schedulable'] },
+      { type: 'node_delete', name: 'b', uid: 'uid-b' },
+      { type: 'node_add', node: makeNode('c') },
+    ]);
+    expect(last).toBe(5);
+    expect(await nodeNames()).toEqual(['a', 'c']);
+    expect(JSON.parse((await t.client.hget(keys.nodes, 'a')) ?? '')).toEqual(a2);
+    expect(await meta()).toMatchObject({ seq: 5, nodeCount: 2, lastEventAt: ts, syncedAt: T0.toISOString() });
+    const expected: Envelope[] = [
+      { seq: 2, type: 'node_add', cluster, node: 'b', data: makeNode('b'), timestamp: ts },
+      { seq: 3, type: 'node_update', cluster, node: 'a', changes: ['schedulable'], data: a2, timestamp: ts },
+      { seq: 4, type: 'node_delete', cluster, node: 'b', data: { uid: 'uid-b' }, timestamp: ts },
+      { seq: 5, type: 'node_add', cluster, node: 'c', data: makeNode('c'), timestamp: ts },
+    ];
+    expect((await readStream(t.client, t.keyspace, cluster)).slice(1)).toEqual(expected);
+    await waitFor(() => channel.received.length === 5, { what: '5 envelopes on the channel' });
+    expect(channel.received.slice(1)).toEqual(expected);
+  });
+
+  it('applyNodeChanges splits long lists into several scripts without losing order', async () => {
+    const small = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'host/1/abc', {
+      clock: () => now,
+      nodeChangesPerScript: 3,
+    });
+    const changes = Array.from({ length: 10 }, (_, i) => ({
+      type: 'node_add' as const,
+      node: makeNode(`n${i}`),
+    }));
+    expect(await small.applyNodeChanges(changes)).toBe(10);
+    const stream = await readStream(t.client, t.keyspace, cluster);
+    expect(stream.map((e) => (e.type === 'node_add' ? `${e.seq}:${e.node}` : ''))).toEqual(
+      changes.map((c, i) => `${i + 1}:${c.node.name}`),
+    );
+  });
+
+  it('applyNodeChanges of nothing returns the current seq and emits nothing', async () => {
+    await writer.applyNodeChanges([{ type: 'node_add', node: makeNode('a') }]);
+    expect(await writer.applyNodeChanges([])).toBe(1);
+    expect(await t.client.xlen(keys.events)).toBe(1);
+  });
+
+  it('node_update with no changed aspect is refused', async () => {
+    await expect(
+      writer.applyNodeChanges([{ type: 'node_update', node: makeNode('a'), changes: [] }]),
+    ).rejects.toThrow(RangeError);
+    expect(await t.client.exists(keys.nodes)).toBe(0);
+  });
+
+  it('applyPodDeltas: HINCRBY, HDEL at 0, clamps below 0, absolute counts in one envelope, podCount total', async () => {
+    await writer.rebuild({
+      nodes: [makeNode('a'), makeNode('b')],
+      podCounts: { a: 2, b: 5 },
+      reason: 'leader_change',
+    });
+    const ts = tick(500);
+    expect(await writer.applyPodDeltas({ a: -2, b: 3, c: 4, d: 0 })).toBe(2);
+    expect(await t.client.hgetall(keys.pods)).toEqual({ b: '8', c: '4' });
+    expect(await meta()).toMatchObject({ seq: 2, podCount: 12, lastEventAt: ts });
+    expect(await writer.applyPodDeltas({ c: -10 })).toBe(3);
+    expect(await t.client.hgetall(keys.pods)).toEqual({ b: '8' });
+    expect((await meta()).podCount).toBe(8);
+    expect(await writer.applyPodDeltas({ a: 0 })).toBe(3);
+    expect(await writer.applyPodDeltas({})).toBe(3);
+    const stream = await readStream(t.client, t.keyspace, cluster);
+    expect(stream.slice(1)).toEqual([
+      { seq: 2, type: 'pod_counts', cluster, data: { counts: { a: 0, b: 8, c: 4 } }, timestamp: ts },
+      { seq: 3, type: 'pod_counts', cluster, data: { counts: { c: 0 } }, timestamp: ts },
+    ]);
+    const sum = Object.values(await t.client.hgetall(keys.pods)).reduce((s, v) => s + Number(v), 0);
+    expect((await meta()).podCount).toBe(sum);
+    await expect(writer.applyPodDeltas({ a: 0.5 })).rejects.toThrow(RangeError);
+  });
+
+  it('setStatus emits cluster_status only when status or error changes', async () => {
+    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 7 }, reason: 'leader_change' });
+    const ts = tick(1000);
+    await writer.setStatus('degraded', 'connect ECONNREFUSED 10.0.0.1:6443');
+    await writer.setStatus('degraded', 'connect ECONNREFUSED 10.0.0.1:6443');
+    await writer.setStatus('degraded', 'timeout');
+    await writer.setStatus('ready');
+    await writer.setStatus('ready');
+    const stream = await readStream(t.client, t.keyspace, cluster);
+    const common = { nodeCount: 1, podCount: 7, syncedAt: T0.toISOString(), leader: 'host/1/abc' };
+    expect(stream.slice(1)).toEqual([
+      {
+        seq: 2,
+        type: 'cluster_status',
+        cluster,
+        timestamp: ts,
+        data: { status: 'degraded', error: 'connect ECONNREFUSED 10.0.0.1:6443', ...common },
+      },
+      {
+        seq: 3,
+        type: 'cluster_status',
+        cluster,
+        timestamp: ts,
+        data: { status: 'degraded', error: 'timeout', ...common },
+      },
+      { seq: 4, type: 'cluster_status', cluster, timestamp: ts, data: { status: 'ready', ...common } },
+    ]);
+    const m = await meta();
+    expect(m.status).toBe('ready');
+    expect(m.error).toBeUndefined();
+  });
+
+  it('setStatus before any rebuild reports syncing once', async () => {
+    await writer.setStatus('syncing');
+    await writer.setStatus('syncing');
+    const stream = await readStream(t.client, t.keyspace, cluster);
+    expect(stream).toEqual([
+      {
+        seq: 1,
+        type: 'cluster_status',
+        cluster,
+        timestamp: T0.toISOString(),
+        data: { status: 'syncing', leader: 'host/1/abc' },
+      },
+    ]);
+  });
+
+  it('heartbeat refreshes heartbeatAt without an envelope', async () => {
+    const ts = tick(3000);
+    await writer.heartbeat();
+    expect(await meta()).toMatchObject({ heartbeatAt: ts, leader: 'host/1/abc', epoch: 1, seq: 0 });
+    expect(await t.client.exists(keys.events)).toBe(0);
+  });
+
+  it('seq is strictly increasing with no gaps across mixed writes, on the stream and the channel', async () => {
+    await writer.rebuild({ nodes: [makeNode('a')], podCounts: {}, reason: 'leader_change' });
+    for (let i = 0; i < 20; i += 1) {
+      await writer.applyNodeChanges([{ type: 'node_add', node: makeNode(`n${i}`) }]);
+      await writer.applyPodDeltas({ [`n${i}`]: i + 1 });
+      if (i % 5 === 0)
+        await writer.setStatus(i % 10 === 0 ? 'degraded' : 'ready', i % 10 === 0 ? 'x' : undefined);
+      if (i % 7 === 0) await writer.heartbeat();
+      if (i === 10) await writer.rebuild({ nodes: [makeNode('z')], podCounts: {}, reason: 'relist' });
+    }
+    const stream = await readStream(t.client, t.keyspace, cluster);
+    const seqs = stream.map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect((await meta()).seq).toBe(seqs.length);
+    await waitFor(() => channel.received.length === seqs.length, { what: 'every envelope on the channel' });
+    expect(channel.received).toEqual(stream);
+  });
+
+  it('continues after the stream when meta lost its seq (no XADD failure, no half write)', async () => {
+    await writer.applyNodeChanges([
+      { type: 'node_add', node: makeNode('a') },
+      { type: 'node_add', node: makeNode('b') },
+    ]);
+    await t.client.hdel(keys.meta, 'seq');
+    expect(await writer.applyNodeChanges([{ type: 'node_add', node: makeNode('c') }])).toBe(3);
+    expect(await writer.applyPodDeltas({ c: 1 })).toBe(4);
+    expect((await readStream(t.client, t.keyspace, cluster)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('caps the events stream near eventsMaxLen', async () => {
+    const capped = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'host/1/abc', { eventsMaxLen: 10 });
+    for (let i = 0; i < 300; i += 1) await capped.applyPodDeltas({ a: 1 });
+    const len = await t.client.xlen(keys.events);
+    expect(len).toBeLessThan(300);
+    expect(len).toBeGreaterThanOrEqual(10);
+  });
+});
