@@ -1,0 +1,126 @@
+import { ApiUnreachableError } from '../errors/api-unreachable-error.js';
+import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from '../lister-watcher.js';
+import type { KubeHttpClient } from './kube-http-client.js';
+
+/** The annotation on the bookmark that ends a WatchList's initial events. */
+export const INITIAL_EVENTS_END_ANNOTATION = 'k8s.io/initial-events-end';
+
+/** Options of {@link HttpListerWatcher}. */
+export interface HttpListerWatcherOptions<T> {
+  /** Short name for logs and metrics, e.g. `nodes`. */
+  resource: string;
+  /** Collection path, e.g. `/api/v1/nodes` or `/api/v1/pods`. */
+  path: string;
+  /**
+   * Turns one decoded object (a list item or a watch event's object) into what the
+   * store keeps. Called once per object, right after its JSON is parsed, so the full
+   * object can be collected at once. Must not keep a reference to `raw`.
+   */
+  project: (raw: unknown) => T;
+  /** Extra query parameters (a `fieldSelector`, a `labelSelector`). Default none. */
+  query?: Readonly<Record<string, string>>;
+}
+
+interface RawMeta {
+  metadata?: { resourceVersion?: string; continue?: string; annotations?: Record<string, string> | null };
+}
+
+/**
+ * A {@link ListerWatcher} over the Kubernetes REST API (JSON), through a
+ * {@link KubeHttpClient}. Lists page by page (`limit` / `continue`), watches with
+ * `allowWatchBookmarks` and `timeoutSeconds` (and `sendInitialEvents` when asked),
+ * projects every object immediately and never keeps raw objects.
+ */
+export class HttpListerWatcher<T> implements ListerWatcher<T> {
+  readonly resource: string;
+
+  constructor(
+    private readonly client: KubeHttpClient,
+    private readonly options: HttpListerWatcherOptions<T>,
+  ) {
+    this.resource = options.resource;
+  }
+
+  async list(options: ListOptions, signal: AbortSignal): Promise<ListPage<T>> {
+    const params = new URLSearchParams(this.options.query);
+    params.set('limit', String(options.limit));
+    if (options.continue) params.set('continue', options.continue);
+    const body = (await this.client.getJson(`${this.options.path}?${params}`, signal)) as RawMeta & {
+      items?: unknown[] | null;
+    };
+    if (!body || typeof body !== 'object' || !Array.isArray(body.items ?? [])) {
+      throw new ApiUnreachableError(`list ${this.options.path}: the answer is not a list`);
+    }
+    const raw = body.items ?? [];
+    const items = new Array<T>(raw.length);
+    for (let i = 0; i < raw.length; i++) {
+      items[i] = this.options.project(raw[i]);
+      raw[i] = undefined; // let the full object go as soon as it is projected
+    }
+    const page: ListPage<T> = { items, resourceVersion: body.metadata?.resourceVersion ?? '' };
+    if (body.metadata?.continue) page.continue = body.metadata.continue;
+    return page;
+  }
+
+  async watch(options: WatchOptions, signal: AbortSignal): Promise<AsyncIterable<WatchEvent<T>>> {
+    const params = new URLSearchParams(this.options.query);
+    params.set('watch', 'true');
+    if (options.allowBookmarks) params.set('allowWatchBookmarks', 'true');
+    params.set('timeoutSeconds', String(options.timeoutSeconds));
+    if (options.sendInitialEvents) {
+      params.set('sendInitialEvents', 'true');
+      params.set('resourceVersionMatch', 'NotOlderThan');
+      params.set('resourceVersion', options.resourceVersion ?? '');
+    } else if (options.resourceVersion !== undefined) {
+      params.set('resourceVersion', options.resourceVersion);
+    }
+    const lines = await this.client.streamLines(`${this.options.path}?${params}`, signal);
+    return this.events(lines);
+  }
+
+  private async *events(lines: AsyncIterable<string>): AsyncGenerator<WatchEvent<T>> {
+    for await (const line of lines) {
+      yield this.decodeEvent(line);
+    }
+  }
+
+  /** Decodes one watch line into a projected event. Exposed for tests. */
+  decodeEvent(line: string): WatchEvent<T> {
+    let parsed: { type?: string; object?: unknown };
+    try {
+      parsed = JSON.parse(line) as { type?: string; object?: unknown };
+    } catch (err) {
+      throw new ApiUnreachableError(`watch ${this.options.path}: a line is not JSON`, { cause: err });
+    }
+    const type = parsed.type;
+    const object = parsed.object as (RawMeta & Record<string, unknown>) | undefined;
+    switch (type) {
+      case 'ADDED':
+      case 'MODIFIED':
+      case 'DELETED':
+        return {
+          type,
+          object: this.options.project(object),
+          resourceVersion: object?.metadata?.resourceVersion ?? '',
+        };
+      case 'BOOKMARK':
+        return {
+          type,
+          resourceVersion: object?.metadata?.resourceVersion ?? '',
+          initialEventsEnd: object?.metadata?.annotations?.[INITIAL_EVENTS_END_ANNOTATION] === 'true',
+        };
+      case 'ERROR': {
+        const status = (object ?? {}) as { code?: number; reason?: string; message?: string };
+        const event: WatchEvent<T> = {
+          type,
+          code: typeof status.code === 'number' ? status.code : 500,
+          message: status.message ?? 'watch error',
+        };
+        if (status.reason) event.reason = status.reason;
+        return event;
+      }
+      default:
+        throw new ApiUnreachableError(`watch ${this.options.path}: unknown event type ${String(type)}`);
+    }
+  }
+}

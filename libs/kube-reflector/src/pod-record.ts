@@ -1,0 +1,39 @@
+/**
+ * What the watcher keeps of a Pod while handling one event: its uid, the node it is
+ * bound to (`spec.nodeName`) and its phase. Nothing else of the Pod survives the
+ * parse of its page or watch line.
+ */
+export interface PodRecord {
+  uid: string;
+  /** `spec.nodeName`; undefined while the pod is not scheduled. */
+  nodeName: string | undefined;
+  /** `status.phase` (`Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`), when set. */
+  phase: string | undefined;
+}
+
+interface RawPod {
+  metadata?: { uid?: unknown } | null;
+  spec?: { nodeName?: unknown } | null;
+  status?: { phase?: unknown } | null;
+}
+
+/** Projects a raw Pod (JSON from the API) into a {@link PodRecord}. Total: odd input gives empty fields. */
+export function projectPod(raw: unknown): PodRecord {
+  const pod = (raw ?? {}) as RawPod;
+  const uid = pod.metadata?.uid;
+  const nodeName = pod.spec?.nodeName;
+  const phase = pod.status?.phase;
+  return {
+    uid: typeof uid === 'string' ? uid : '',
+    nodeName: typeof nodeName === 'string' && nodeName !== '' ? nodeName : undefined,
+    phase: typeof phase === 'string' && phase !== '' ? phase : undefined,
+  };
+}
+
+/**
+ * Whether a pod counts on its node: bound (`spec.nodeName` set) and not terminated
+ * (`Succeeded` / `Failed`). The one rule every pod count in knm follows.
+ */
+export function podCounts(pod: PodRecord): boolean {
+  return pod.nodeName !== undefined && pod.phase !== 'Succeeded' && pod.phase !== 'Failed';
+}

@@ -1,0 +1,363 @@
+import { abortableSleep, ExponentialBackoff, type BackoffPolicy } from './backoff.js';
+import { ApiError } from './errors/api-error.js';
+import { ResourceExpiredError } from './errors/resource-expired-error.js';
+import { WatchStalledError } from './errors/watch-stalled-error.js';
+import type { ListerWatcher, ObjectEvent, WatchEvent } from './lister-watcher.js';
+import type { ListReason, ReflectorObserver, WatchEndReason } from './reflector-observer.js';
+
+/**
+ * Where a {@link Reflector} puts what it reads. Calls never overlap: each one is
+ * awaited before the next event is read, so a store sees the resource's changes one
+ * at a time, in server order. A store should not throw: a rejection makes the
+ * reflector back off and re-read from the last resourceVersion it completed, so the
+ * same event may be delivered again (apply must be idempotent, which "set to this
+ * state" naturally is).
+ */
+export interface ReflectorStore<T> {
+  /** The complete current state after a (re)list; whatever is not in `items` is gone. */
+  replace(items: T[], resourceVersion: string, reason: ListReason): Promise<void>;
+  /** One change, after the previous one was applied. */
+  apply(event: ObjectEvent<T>): Promise<void>;
+}
+
+/** Options of {@link Reflector}. */
+export interface ReflectorOptions {
+  /** List page size (`limit`). Default 500 (what kubectl and client-go use). */
+  pageSize?: number;
+  /**
+   * Server-side timeout of each watch (`timeoutSeconds`), drawn per watch.
+   * Default: random in [300, 600) s, like client-go, so watches of many clients do not end together.
+   */
+  watchTimeoutSeconds?: () => number;
+  /**
+   * Abort a watch that has been silent (no event, no bookmark) for this long and
+   * start another from the last resourceVersion. 0 disables it. Default 120,000 ms
+   * (API servers send a bookmark about once a minute to watchers that allow them).
+   */
+  watchdogMs?: number;
+  /** Delays between failed attempts. Default {@link ExponentialBackoff} (200 ms .. 30 s, jittered). */
+  backoff?: BackoffPolicy;
+  /** Waits (injectable for tests). Default {@link abortableSleep}. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Monotonic-enough milliseconds. Default `Date.now`. */
+  now?: () => number;
+  /** Metrics and logs. Default none. */
+  observer?: ReflectorObserver;
+  /**
+   * A watch that ends cleanly sooner than this after it started, without a single
+   * event, is treated like a failure (backed off) so a server that closes watches at
+   * once cannot make the reflector spin. Default 1,000 ms.
+   */
+  minWatchDurationMs?: number;
+}
+
+/** What the reflector is doing right now. */
+export type ReflectorPhase = 'idle' | 'listing' | 'watching' | 'backing-off' | 'stopped';
+
+/**
+ * Keeps a {@link ReflectorStore} equal to one resource of the API server, after
+ * client-go's `tools/cache.Reflector`:
+ *
+ * 1. lists the resource page by page (`limit` / `continue`) and hands the store the
+ *    complete list (`replace`); {@link Reflector.synced} becomes true once the first
+ *    list was applied, never guessed from data;
+ * 2. watches from the list's resourceVersion with bookmarks and a server timeout;
+ *    each event is awaited in the store before the next is read (strict order);
+ * 3. a watch that ends (timeout, server close) resumes from the last resourceVersion;
+ *    410 Expired (HTTP or an ERROR event) relists at once; 429 waits `Retry-After`;
+ *    other failures back off with jitter and retry (a failed list lists again, a
+ *    failed watch resumes from the last resourceVersion);
+ * 4. a watchdog aborts a watch that stays silent too long and starts another.
+ *
+ * `start()` runs the loop in the background until `stop()`; nothing escapes it:
+ * errors go to the observer and are retried.
+ */
+export class Reflector<T> {
+  private readonly pageSize: number;
+  private readonly watchTimeoutSeconds: () => number;
+  private readonly watchdogMs: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly now: () => number;
+  private readonly observer: ReflectorObserver;
+  private readonly minWatchDurationMs: number;
+  private readonly controller = new AbortController();
+  private loop: Promise<void> | undefined;
+  private syncedOnce = false;
+  private syncWaiters: (() => void)[] = [];
+  private healthy: boolean | undefined;
+  private phaseValue: ReflectorPhase = 'idle';
+  private lastRv: string | undefined;
+  private lastEventTime: number | undefined;
+  private lastErrorValue: Error | undefined;
+
+  constructor(
+    private readonly lw: ListerWatcher<T>,
+    private readonly store: ReflectorStore<T>,
+    options: ReflectorOptions = {},
+  ) {
+    this.pageSize = options.pageSize ?? 500;
+    this.watchTimeoutSeconds = options.watchTimeoutSeconds ?? (() => 300 + Math.floor(Math.random() * 300));
+    this.watchdogMs = options.watchdogMs ?? 120_000;
+    this.backoff = options.backoff ?? new ExponentialBackoff();
+    this.sleep = options.sleep ?? abortableSleep;
+    this.now = options.now ?? Date.now;
+    this.observer = options.observer ?? {};
+    this.minWatchDurationMs = options.minWatchDurationMs ?? 1_000;
+  }
+
+  /** The resource's short name (from the ListerWatcher). */
+  get resource(): string {
+    return this.lw.resource;
+  }
+
+  /** True once the first complete list has been applied to the store (stays true). */
+  get synced(): boolean {
+    return this.syncedOnce;
+  }
+
+  /** What the loop is doing now. */
+  get phase(): ReflectorPhase {
+    return this.phaseValue;
+  }
+
+  /** The resourceVersion of the last list, event or bookmark completed. */
+  get lastSyncResourceVersion(): string | undefined {
+    return this.lastRv;
+  }
+
+  /** When (per `now`) the last watch event (or bookmark) arrived. */
+  get lastEventAt(): number | undefined {
+    return this.lastEventTime;
+  }
+
+  /** The last failure, cleared when a list or watch request succeeds again. */
+  get lastError(): Error | undefined {
+    return this.lastErrorValue;
+  }
+
+  /** Starts the list/watch loop in the background. Idempotent. */
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Resolves once the first list has been applied (or at once if it has); rejects if `signal` aborts first. */
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.syncedOnce) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(signal?.reason as Error);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.syncWaiters.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Stops the loop: aborts the request in flight, lets a store call in progress
+   * finish, and resolves when the loop has ended. The store gets no call afterwards.
+   */
+  async stop(): Promise<void> {
+    this.controller.abort(new Error('reflector stopped'));
+    await this.loop;
+    this.phaseValue = 'stopped';
+  }
+
+  private get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    let listReason: ListReason = 'initial';
+    while (!this.signal.aborted) {
+      try {
+        if (needList) {
+          this.lastRv = await this.listAndReplace(listReason);
+          needList = false;
+          this.backoff.reset();
+        }
+        const ended = await this.watchOnce();
+        if (ended === 'too-short') await this.pause(this.backoff.next());
+      } catch (err) {
+        if (this.signal.aborted) break;
+        const error = err instanceof Error ? err : new Error(String(err));
+        if (error instanceof ResourceExpiredError) {
+          this.notify((o) => o.onExpired?.(this.resource));
+          // A watch's 410 relists at once; a list that itself expired (a stale
+          // `continue` token) waits first so it cannot spin.
+          const fromList = needList;
+          needList = true;
+          listReason = 'expired';
+          if (fromList) await this.pause(this.backoff.next());
+          continue;
+        }
+        const retryAfter = error instanceof ApiError ? error.retryAfterSeconds : undefined;
+        const delay =
+          retryAfter !== undefined ? Math.max(retryAfter * 1000, this.backoff.next()) : this.backoff.next();
+        this.lastErrorValue = error;
+        this.notify((o) => o.onError?.(this.resource, error, delay));
+        await this.pause(delay);
+      }
+    }
+    this.phaseValue = 'stopped';
+  }
+
+  private async pause(ms: number): Promise<void> {
+    this.phaseValue = 'backing-off';
+    await this.sleep(ms, this.signal);
+  }
+
+  private async listAndReplace(reason: ListReason): Promise<string> {
+    this.phaseValue = 'listing';
+    const started = this.now();
+    const items: T[] = [];
+    let cont: string | undefined;
+    let rv = '';
+    let pages = 0;
+    do {
+      const options =
+        cont === undefined ? { limit: this.pageSize } : { limit: this.pageSize, continue: cont };
+      const page = await this.request(() => this.lw.list(options, this.signal));
+      pages += 1;
+      for (const item of page.items) items.push(item);
+      rv = page.resourceVersion;
+      cont = page.continue;
+    } while (cont !== undefined && !this.signal.aborted);
+    if (this.signal.aborted) throw this.signal.reason;
+    await this.store.replace(items, rv, reason);
+    const wasSynced = this.syncedOnce;
+    this.syncedOnce = true;
+    this.notify((o) =>
+      o.onListed?.(this.resource, {
+        reason,
+        items: items.length,
+        pages,
+        durationMs: this.now() - started,
+        resourceVersion: rv,
+      }),
+    );
+    if (!wasSynced) {
+      const waiters = this.syncWaiters;
+      this.syncWaiters = [];
+      for (const w of waiters) w();
+    }
+    return rv;
+  }
+
+  /** Runs one request and reports reachability on its outcome (a 410 is an answer, so it counts as reachable). */
+  private async request<R>(fn: () => Promise<R>): Promise<R> {
+    try {
+      const result = await fn();
+      this.setHealth(true);
+      return result;
+    } catch (err) {
+      if (!this.signal.aborted) {
+        if (err instanceof ResourceExpiredError) this.setHealth(true);
+        else this.setHealth(false, err instanceof Error ? err : new Error(String(err)));
+      }
+      throw err;
+    }
+  }
+
+  private setHealth(healthy: boolean, error?: Error): void {
+    if (healthy) this.lastErrorValue = undefined;
+    if (this.healthy === healthy && healthy) return;
+    this.healthy = healthy;
+    this.notify((o) => o.onHealth?.(this.resource, healthy, error));
+  }
+
+  /**
+   * One watch from `lastRv`. Returns how it ended normally; throws on 410, on an
+   * ERROR event and on failures. `lastRv` only advances after the store applied an
+   * event, so a watch resumed after a failure never skips one.
+   */
+  private async watchOnce(): Promise<'closed' | 'watchdog' | 'too-short'> {
+    const watchAbort = new AbortController();
+    const onStop = (): void => watchAbort.abort(this.signal.reason);
+    this.signal.addEventListener('abort', onStop, { once: true });
+    const started = this.now();
+    let lastActivity = started;
+    let applying = false;
+    let events = 0;
+    let endReason: WatchEndReason = 'error';
+    const watchdog =
+      this.watchdogMs > 0
+        ? setInterval(
+            () => {
+              const silent = this.now() - lastActivity;
+              if (!applying && silent > this.watchdogMs) watchAbort.abort(new WatchStalledError(silent));
+            },
+            Math.max(10, Math.min(1_000, Math.floor(this.watchdogMs / 4))),
+          )
+        : undefined;
+    watchdog?.unref();
+    try {
+      const stream = await this.request(() =>
+        this.lw.watch(
+          { resourceVersion: this.lastRv, timeoutSeconds: this.watchTimeoutSeconds(), allowBookmarks: true },
+          watchAbort.signal,
+        ),
+      );
+      this.phaseValue = 'watching';
+      lastActivity = this.now();
+      this.notify((o) => o.onWatchStarted?.(this.resource, this.lastRv));
+      for await (const event of stream) {
+        lastActivity = this.now();
+        this.lastEventTime = lastActivity;
+        this.notify((o) => o.onEvent?.(this.resource, event.type));
+        events += 1;
+        await this.handle(event, (a) => (applying = a));
+        lastActivity = this.now();
+        this.backoff.reset();
+      }
+      if (watchAbort.signal.aborted) throw watchAbort.signal.reason;
+      endReason = 'closed';
+      return events === 0 && this.now() - started < this.minWatchDurationMs ? 'too-short' : 'closed';
+    } catch (err) {
+      const reason: unknown = watchAbort.signal.reason;
+      if (!this.signal.aborted && reason instanceof WatchStalledError) {
+        endReason = 'watchdog';
+        this.notify((o) => o.onError?.(this.resource, reason, 0));
+        return 'watchdog';
+      }
+      if (this.signal.aborted) endReason = 'stopped';
+      else if (err instanceof ResourceExpiredError) endReason = 'expired';
+      throw err;
+    } finally {
+      if (watchdog) clearInterval(watchdog);
+      this.signal.removeEventListener('abort', onStop);
+      watchAbort.abort(new Error('watch finished'));
+      const durationMs = this.now() - started;
+      this.notify((o) => o.onWatchEnded?.(this.resource, { reason: endReason, events, durationMs }));
+    }
+  }
+
+  private async handle(event: WatchEvent<T>, setApplying: (a: boolean) => void): Promise<void> {
+    switch (event.type) {
+      case 'ERROR':
+        if (event.code === 410) throw new ResourceExpiredError(`watch ${this.resource}: ${event.message}`);
+        throw new ApiError(event.code, `watch ${this.resource}: ${event.message}`, event.reason);
+      case 'BOOKMARK':
+        if (event.resourceVersion) this.lastRv = event.resourceVersion;
+        return;
+      default:
+        setApplying(true);
+        try {
+          await this.store.apply(event);
+        } finally {
+          setApplying(false);
+        }
+        if (event.resourceVersion) this.lastRv = event.resourceVersion;
+    }
+  }
+
+  private notify(call: (observer: ReflectorObserver) => void): void {
+    try {
+      call(this.observer);
+    } catch {
+      // An observer must not break the loop.
+    }
+  }
+}
