@@ -1,0 +1,118 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestRedis, sleep, type TestRedis } from '@knm/testing';
+import { toClusterName, type ClusterKeys, type Envelope } from '@knm/contracts';
+import { FencedError, LeaderLease, NodeStoreWriter } from '../src/index.js';
+import { collectChannel, makeNode } from './fixtures.js';
+
+const cluster = toClusterName('fenced');
+
+let t: TestRedis;
+let keys: ClusterKeys;
+let leases: LeaderLease[] = [];
+let channel: { received: Envelope[] };
+
+beforeEach(async () => {
+  t = await createTestRedis();
+  keys = t.keyspace.cluster(cluster);
+  channel = await collectChannel(t.connect(), t.keyspace, cluster);
+});
+afterEach(async () => {
+  await Promise.all(leases.map((l) => l.release().catch(() => undefined)));
+  leases = [];
+  await t.close();
+});
+
+/** Every key of the test with its serialized value: equal dumps mean nothing changed. */
+async function dumpAll(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const key of await t.keys()) {
+    if (key === keys.lease) continue; // renewed by the live leader
+    out[key] = (await t.client.dumpBuffer(key))?.toString('hex') ?? 'missing';
+  }
+  return out;
+}
+
+function lease(identity: string): LeaderLease {
+  const l = new LeaderLease(t.client, t.keyspace, cluster, identity, { ttlMs: 2_000, retryEveryMs: 20 });
+  leases.push(l);
+  return l;
+}
+
+describe('fencing', () => {
+  it('after a new leader acquired, every method of the old writer throws FencedError and changes nothing', async () => {
+    const oldLease = lease('old');
+    const oldEpoch = await oldLease.acquire();
+    const old = new NodeStoreWriter(t.client, t.keyspace, cluster, oldEpoch, 'old');
+    await old.register({ server: 'https://old' });
+    await old.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'leader_change' });
+    await old.applyNodeChanges([{ type: 'node_add', node: makeNode('b') }]);
+
+    // The old leader is "paused": its lease is deleted behind its back and a new one takes over.
+    await t.client.del(keys.lease);
+    const newLease = lease('new');
+    const newEpoch = await newLease.acquire();
+    expect(newEpoch).toBe(oldEpoch + 1);
+    const received = channel.received.length;
+    const before = await dumpAll();
+
+    const attempts: [string, () => Promise<unknown>][] = [
+      ['register', () => old.register({ server: 'https://evil' })],
+      ['rebuild', () => old.rebuild({ nodes: [makeNode('x')], podCounts: { x: 9 }, reason: 'relist' })],
+      ['applyNodeChanges', () => old.applyNodeChanges([{ type: 'node_delete', name: 'a', uid: 'uid-a' }])],
+      ['applyNodeChanges([])', () => old.applyNodeChanges([])],
+      ['applyPodDeltas', () => old.applyPodDeltas({ a: 5 })],
+      ['applyPodDeltas({})', () => old.applyPodDeltas({})],
+      ['setStatus', () => old.setStatus('degraded', 'old leader says so')],
+      ['heartbeat', () => old.heartbeat()],
+    ];
+    for (const [name, attempt] of attempts) {
+      const err = await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, name).toBeInstanceOf(FencedError);
+      expect(err, name).toMatchObject({ epoch: oldEpoch, currentEpoch: newEpoch, cluster: 'fenced' });
+    }
+    expect(await dumpAll()).toEqual(before);
+    await sleep(50); // a published envelope would have arrived by now (same server, idle)
+    expect(channel.received.length).toBe(received);
+
+    const current = new NodeStoreWriter(t.client, t.keyspace, cluster, newEpoch, 'new');
+    expect(await current.applyPodDeltas({ a: 1 })).toBe(3);
+  });
+
+  it('a rebuild fenced between staging and swap leaves the live state untouched and no staging keys', async () => {
+    await t.client.set(keys.epoch, '1');
+    const writer = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'w');
+    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 2 }, reason: 'leader_change' });
+    const before = await dumpAll();
+    // The clock is read after staging; an INCR sent then on the same connection runs before the swap.
+    const racing = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'w', {
+      clock: () => {
+        void t.client.incr(keys.epoch);
+        return new Date();
+      },
+    });
+    await expect(
+      racing.rebuild({ nodes: [makeNode('x'), makeNode('y')], podCounts: { x: 1 }, reason: 'relist' }),
+    ).rejects.toThrow(FencedError);
+    const after = await dumpAll();
+    expect(after[keys.epoch]).not.toEqual(before[keys.epoch]);
+    delete after[keys.epoch];
+    delete before[keys.epoch];
+    expect(after).toEqual(before);
+    expect((await t.keys()).filter((k) => k.includes(':staging:'))).toEqual([]);
+  });
+
+  it('a writer is fenced when Redis lost the epoch (flushed)', async () => {
+    await t.client.set(keys.epoch, '3');
+    const writer = new NodeStoreWriter(t.client, t.keyspace, cluster, 3, 'w');
+    await writer.applyPodDeltas({ a: 1 });
+    await t.client.del(keys.epoch);
+    await expect(writer.applyPodDeltas({ a: 1 })).rejects.toMatchObject({
+      name: 'FencedError',
+      currentEpoch: undefined,
+    });
+    expect(await t.client.hget(keys.pods, 'a')).toBe('1');
+  });
+});

@@ -1,0 +1,173 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
+import { toClusterName, type ClusterKeys } from '@knm/contracts';
+import { LeaderLease, LeaseAbortedError, type LeaderLeaseOptions } from '../src/index.js';
+import type { Redis } from 'ioredis';
+
+const cluster = toClusterName('lease');
+
+let t: TestRedis;
+let keys: ClusterKeys;
+let leases: LeaderLease[] = [];
+
+beforeEach(async () => {
+  t = await createTestRedis();
+  keys = t.keyspace.cluster(cluster);
+});
+afterEach(async () => {
+  await Promise.all(leases.map((l) => l.release().catch(() => undefined)));
+  leases = [];
+  await t.close();
+});
+
+function lease(identity: string, options: LeaderLeaseOptions = {}, redis: Redis = t.client): LeaderLease {
+  const l = new LeaderLease(redis, t.keyspace, cluster, identity, { retryEveryMs: 20, ...options });
+  leases.push(l);
+  return l;
+}
+
+describe('LeaderLease', () => {
+  it('acquire sets the lease with a TTL, increments the epoch and records leader and epoch in meta', async () => {
+    await t.client.set(keys.epoch, '41');
+    const a = lease('a', { ttlMs: 3_000 });
+    expect(a.epoch).toBeUndefined();
+    expect(a.isLeader).toBe(false);
+    expect(await a.acquire()).toBe(42);
+    expect(a.epoch).toBe(42);
+    expect(a.isLeader).toBe(true);
+    expect(await t.client.get(keys.lease)).toBe('a');
+    const ttl = await t.client.pttl(keys.lease);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(3_000);
+    expect(await t.client.hmget(keys.meta, 'epoch', 'leader')).toEqual(['42', 'a']);
+    expect(await a.acquire()).toBe(42); // already leading: same epoch
+  });
+
+  it('the leader keeps the lease by renewing it past its TTL', async () => {
+    const a = lease('a', { ttlMs: 300 });
+    const b = lease('b', { ttlMs: 300 });
+    await a.acquire();
+    let bLed = false;
+    void b.acquire().then(
+      () => (bLed = true),
+      () => undefined,
+    );
+    const start = Date.now();
+    await waitFor(() => Date.now() - start > 1_200, { timeout: 5_000 });
+    expect(a.isLeader).toBe(true);
+    expect(bLed).toBe(false);
+    expect(await t.client.get(keys.lease)).toBe('a');
+  });
+
+  it('a standby takes over after the holder stops renewing (Redis unreachable), and the holder fires onLost', async () => {
+    const holderConnection = t.connect();
+    const a = lease('a', { ttlMs: 400, renewEveryMs: 100 }, holderConnection);
+    const lost: string[] = [];
+    a.onLost((reason) => lost.push(reason));
+    expect(await a.acquire()).toBe(1);
+    const b = lease('b', { ttlMs: 400 });
+    const bEpoch = b.acquire();
+    holderConnection.disconnect(); // a's renewals now fail
+    expect(await bEpoch).toBe(2);
+    await waitFor(() => lost.length === 1, { what: 'onLost of the silent holder' });
+    expect(lost[0]).toMatch(/not renewed/);
+    expect(a.isLeader).toBe(false);
+    expect(b.isLeader).toBe(true);
+  });
+
+  it('onLost fires once when another replica took the lease over', async () => {
+    const a = lease('a', { ttlMs: 1_000, renewEveryMs: 50 });
+    const lost: string[] = [];
+    a.onLost((reason) => lost.push(reason));
+    await a.acquire();
+    await t.client.set(keys.lease, 'intruder', 'PX', 5_000);
+    await waitFor(() => lost.length > 0, { what: 'onLost' });
+    expect(lost).toEqual(['lease taken over by intruder']);
+    expect(a.isLeader).toBe(false);
+    expect(lost).toHaveLength(1);
+    expect(await t.client.get(keys.lease)).toBe('intruder');
+  });
+
+  it('release hands over immediately (well before the TTL) and deletes only our own lease', async () => {
+    const a = lease('a', { ttlMs: 30_000 });
+    const b = lease('b', { ttlMs: 30_000 });
+    await a.acquire();
+    const bEpoch = b.acquire();
+    const released = Date.now();
+    await a.release();
+    expect(await bEpoch).toBe(2);
+    expect(Date.now() - released).toBeLessThan(10_000);
+    expect(a.isLeader).toBe(false);
+    expect(await t.client.get(keys.lease)).toBe('b');
+    await a.release(); // idempotent, and never deletes b's lease
+    expect(await t.client.get(keys.lease)).toBe('b');
+    await expect(a.acquire()).rejects.toBeInstanceOf(LeaseAbortedError);
+  });
+
+  it('two or more contenders never lead at the same time; each hand-over bumps the epoch', async () => {
+    const contenders = ['a', 'b', 'c', 'd', 'e'].map((id) => lease(id, { ttlMs: 5_000 }));
+    const won: { id: string; epoch: number }[] = [];
+    for (const c of contenders)
+      void c.acquire().then(
+        (epoch) => won.push({ id: c.identity, epoch }),
+        () => undefined,
+      );
+    for (let round = 1; round <= contenders.length; round += 1) {
+      await waitFor(() => won.length === round, { what: `leader #${round}` });
+      const leaders = contenders.filter((c) => c.isLeader);
+      expect(leaders.map((c) => c.identity)).toEqual([won[round - 1]?.id]);
+      expect(await t.client.get(keys.lease)).toBe(won[round - 1]?.id);
+      // give the others many polls to (wrongly) acquire too
+      const polls = Date.now();
+      await waitFor(() => Date.now() - polls > 150, { timeout: 2_000 });
+      expect(won.length).toBe(round);
+      await leaders[0]?.release();
+    }
+    expect(won.map((w) => w.epoch)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('acquire rejects when the signal aborts or the lease is released while waiting', async () => {
+    await t.client.set(keys.lease, 'someone-else', 'PX', 30_000);
+    const a = lease('a');
+    const controller = new AbortController();
+    const aborted = a.acquire(controller.signal);
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ name: 'LeaseAbortedError', reason: 'aborted' });
+    const b = lease('b');
+    const released = b.acquire();
+    await b.release();
+    await expect(released).rejects.toMatchObject({ name: 'LeaseAbortedError', reason: 'released' });
+    expect(await t.client.get(keys.lease)).toBe('someone-else');
+    expect(await t.client.get(keys.epoch)).toBeNull();
+  });
+
+  it('after a loss the same lease can acquire again, with a new epoch', async () => {
+    const a = lease('a', { ttlMs: 1_000, renewEveryMs: 50 });
+    const lost: string[] = [];
+    a.onLost((r) => lost.push(r));
+    expect(await a.acquire()).toBe(1);
+    await t.client.set(keys.lease, 'other', 'PX', 200);
+    await waitFor(() => lost.length === 1);
+    expect(await a.acquire()).toBe(2);
+    expect(a.isLeader).toBe(true);
+  });
+
+  it('reports Redis errors of standby polls to onError and keeps polling', async () => {
+    const connection = t.connect();
+    const errors: Error[] = [];
+    const a = lease('a', { onError: (e) => errors.push(e) }, connection);
+    await t.client.set(keys.lease, 'other', 'PX', 30_000);
+    const pending = a.acquire();
+    connection.disconnect();
+    await waitFor(() => errors.length >= 2, { what: 'errors reported' });
+    await a.release();
+    await expect(pending).rejects.toBeInstanceOf(LeaseAbortedError);
+  });
+
+  it('rejects inconsistent timings', () => {
+    expect(
+      () => new LeaderLease(t.client, t.keyspace, cluster, 'a', { ttlMs: 100, renewEveryMs: 100 }),
+    ).toThrow(RangeError);
+    expect(() => new LeaderLease(t.client, t.keyspace, cluster, '')).toThrow(RangeError);
+  });
+});
