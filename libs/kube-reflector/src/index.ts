@@ -13,3 +13,7 @@ export * from './pod-count-index.js';
 export * from './node-cache.js';
 export * from './http/kube-http-client.js';
 export * from './http/http-lister-watcher.js';
+export * from './sync/cluster-state-writer.js';
+export * from './sync/serial-queue.js';
+export * from './sync/cluster-sync.js';
+export * from './sync/leadership-loop.js';
