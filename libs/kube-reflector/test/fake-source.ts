@@ -14,8 +14,10 @@ interface LogEntry<T> {
   object: T;
 }
 
+type Queued<T> = WatchEvent<T> | { type: 'END' } | { type: 'BREAK' };
+
 interface Subscriber<T> {
-  push(event: WatchEvent<T> | { type: 'END' } | { type: 'BREAK' }): void;
+  push(event: Queued<T>): void;
 }
 
 /**
@@ -146,12 +148,12 @@ export class FakeSource<T> implements ListerWatcher<T> {
     const failure = this.failures.shift();
     if (failure) throw failure;
     const from = Number(options.resourceVersion ?? this.rv);
-    const queue: (WatchEvent<T> | { type: 'END' } | { type: 'BREAK' })[] = [];
-    let wake: (() => void) | undefined;
+    const queue: Queued<T>[] = [];
+    const waiter: { wake?: () => void } = {};
     const sub: Subscriber<T> = {
       push: (e) => {
         queue.push(e);
-        wake?.();
+        waiter.wake?.();
       },
     };
     if (from < this.compactedRv) {
@@ -170,31 +172,35 @@ export class FakeSource<T> implements ListerWatcher<T> {
       }
       this.subscribers.add(sub);
     }
-    const source = this;
-    async function* events(): AsyncGenerator<WatchEvent<T>> {
-      try {
-        for (;;) {
-          if (signal.aborted) throw signal.reason;
-          const next = source.stalled ? undefined : queue.shift();
-          if (!next) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              const onAbort = (): void => resolve();
-              signal.addEventListener('abort', onAbort, { once: true });
-              if (source.stalled) setTimeout(resolve, 5);
-            });
-            wake = undefined;
-            continue;
-          }
-          if (next.type === 'END') return;
-          if (next.type === 'BREAK') throw new ApiUnreachableError('connection reset');
-          yield next;
+    return this.events(queue, waiter, sub, signal);
+  }
+
+  private async *events(
+    queue: Queued<T>[],
+    waiter: { wake?: () => void },
+    sub: Subscriber<T>,
+    signal: AbortSignal,
+  ): AsyncGenerator<WatchEvent<T>> {
+    try {
+      for (;;) {
+        if (signal.aborted) throw signal.reason;
+        const next = this.stalled ? undefined : queue.shift();
+        if (!next) {
+          await new Promise<void>((resolve) => {
+            waiter.wake = resolve;
+            signal.addEventListener('abort', () => resolve(), { once: true });
+            if (this.stalled) setTimeout(resolve, 5);
+          });
+          waiter.wake = undefined;
+          continue;
         }
-      } finally {
-        source.subscribers.delete(sub);
+        if (next.type === 'END') return;
+        if (next.type === 'BREAK') throw new ApiUnreachableError('connection reset');
+        yield next;
       }
+    } finally {
+      this.subscribers.delete(sub);
     }
-    return events();
   }
 
   private record(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: T): void {
