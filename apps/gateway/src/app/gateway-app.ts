@@ -1,0 +1,178 @@
+import { hostname } from 'node:os';
+import { Module, type DynamicModule, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import helmet from '@fastify/helmet';
+import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { TokenVerifier } from '@knm/auth';
+import { Keyspace } from '@knm/contracts';
+import { ChangeSubscriber, NodeStoreReader } from '@knm/node-store';
+import { AuthGuard } from '../auth/auth.guard.js';
+import { ClusterDataService } from '../clusters/cluster-data.service.js';
+import { ClustersController } from '../clusters/clusters.controller.js';
+import { HttpErrorFilter } from '../common/http-error.filter.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import { GatewayMetrics } from '../health/gateway-metrics.js';
+import { HealthController } from '../health/health.controller.js';
+import { LegacyNodesController } from '../nodes/legacy-nodes.controller.js';
+import { openApiDocument } from '../openapi/openapi-document.js';
+import { ClusterFeed } from '../realtime/cluster-feed.js';
+import { NodesGateway } from '../realtime/nodes.gateway.js';
+import { RedisIoAdapter } from '../realtime/redis-io.adapter.js';
+import { WsStatsController } from '../realtime/ws-stats.controller.js';
+import { PinoNestLogger } from './pino-nest-logger.js';
+import {
+  GATEWAY_CONFIG,
+  GATEWAY_ID,
+  KEYSPACE,
+  LOGGER,
+  NODE_STORE_READER,
+  REDIS,
+  REDIS_SUBSCRIBER,
+  TOKEN_VERIFIER,
+} from './tokens.js';
+
+/** Options of {@link createGatewayApp} besides the configuration. */
+export interface GatewayAppOptions {
+  /** Logger; default pino at `config.logLevel` on stdout. */
+  logger?: Logger;
+  /** Time source for staleness; default `() => new Date()`. */
+  clock?: () => Date;
+}
+
+/** Everything the app opened, closed once on shutdown (after the HTTP and Socket.IO servers). */
+@Injectable()
+class GatewayResources implements OnApplicationShutdown {
+  constructor(
+    @Inject(ClusterFeed) private readonly feed: ClusterFeed,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: { changes: ChangeSubscriber; connection: Redis },
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.feed.close().catch(() => undefined);
+    await this.subscriber.changes.close().catch(() => undefined);
+    for (const c of [this.subscriber.connection, this.redis]) await c.quit().catch(() => c.disconnect());
+    this.logger.info('gateway stopped');
+  }
+}
+
+@Module({})
+class GatewayModule {
+  static forRoot(
+    config: GatewayConfig,
+    runtime: { logger: Logger; clock?: () => Date; gatewayId: string },
+  ): DynamicModule {
+    const keyspace = new Keyspace(config.redisNamespace);
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+    const subscriberConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    const metrics = new GatewayMetrics();
+    const reader = new NodeStoreReader(redis, keyspace, {
+      staleAfterMs: config.staleAfterMs,
+      ...(runtime.clock ? { clock: runtime.clock } : {}),
+    });
+    const changes = new ChangeSubscriber(subscriberConnection, keyspace, {
+      onInvalid: (_raw, err) =>
+        runtime.logger.warn({ err }, 'dropped an invalid envelope from the changes channel'),
+    });
+    const feed = new ClusterFeed(
+      changes,
+      reader,
+      {
+        gatewayId: runtime.gatewayId,
+        maxBufferedMessages: config.maxBufferedMessages,
+        maxBufferedBytes: config.maxBufferedBytes,
+      },
+      metrics,
+      runtime.logger,
+    );
+    const verifier = new TokenVerifier({
+      ...(config.jwtSecret ? { secret: config.jwtSecret } : {}),
+      ...(config.jwksUrl ? { jwksUrl: config.jwksUrl } : {}),
+    });
+    return {
+      module: GatewayModule,
+      controllers: [HealthController, ClustersController, LegacyNodesController, WsStatsController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: GATEWAY_ID, useValue: runtime.gatewayId },
+        { provide: LOGGER, useValue: runtime.logger },
+        { provide: KEYSPACE, useValue: keyspace },
+        { provide: REDIS, useValue: redis },
+        { provide: REDIS_SUBSCRIBER, useValue: { changes, connection: subscriberConnection } },
+        { provide: NODE_STORE_READER, useValue: reader },
+        { provide: TOKEN_VERIFIER, useValue: verifier },
+        { provide: GatewayMetrics, useValue: metrics },
+        { provide: ClusterFeed, useValue: feed },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        ClusterDataService,
+        NodesGateway,
+        GatewayResources,
+      ],
+    };
+  }
+}
+
+/**
+ * Builds a gateway replica (not yet listening): REST controllers, the `/nodes`
+ * Socket.IO namespace on the Redis adapter, auth guard, error filter, CORS, helmet,
+ * metrics and the OpenAPI document at `/api/docs` (JSON at `/api/docs-json`).
+ * `await app.listen(port, host)` starts it; `app.close()` stops it and closes every
+ * Redis connection it opened.
+ */
+export async function createGatewayApp(
+  config: GatewayConfig,
+  options: GatewayAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { app: 'gateway' } });
+  const gatewayId =
+    config.gatewayId ?? `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;
+  const module = GatewayModule.forRoot(config, {
+    logger,
+    gatewayId,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const adapter = new FastifyAdapter({ logger: false, trustProxy: true });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    logger: new PinoNestLogger(logger.child({ component: 'nest' })),
+    abortOnError: false,
+  });
+  const metrics = app.get(GatewayMetrics);
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'"],
+      },
+    },
+  });
+  app.enableCors({ origin: config.corsOrigins, credentials: true });
+  app.useGlobalFilters(new HttpErrorFilter(logger));
+  SwaggerModule.setup('api/docs', app, openApiDocument() as unknown as OpenAPIObject, {
+    jsonDocumentUrl: 'api/docs-json',
+  });
+  const io = new RedisIoAdapter(app, {
+    redis: app.get<Redis>(REDIS),
+    channelPrefix: new Keyspace(config.redisNamespace).socketIoPrefix,
+    corsOrigins: config.corsOrigins,
+    transports: config.transports,
+  });
+  await io.connect();
+  app.useWebSocketAdapter(io);
+  logger.info({ gatewayId, socketIoAdapter: io.mode, namespace: config.redisNamespace }, 'gateway created');
+  return app;
+}

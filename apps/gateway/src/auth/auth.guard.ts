@@ -1,0 +1,41 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { assertClusterAccess, bearerToken, type TokenVerifier } from '@knm/auth';
+import { TOKEN_VERIFIER } from '../app/tokens.js';
+import { IS_PUBLIC } from './public.decorator.js';
+import { setRequestPrincipal } from './request-principal.js';
+
+/**
+ * The global HTTP guard: every route but those marked {@link Public} needs
+ * `Authorization: Bearer <token>` (401 when missing, expired or forged), and a route
+ * naming a cluster (`:cluster` or `?cluster_name=`) needs a token covering it (403),
+ * checked before anything about the cluster is read, so a 403 never tells whether
+ * the cluster exists.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(TOKEN_VERIFIER) private readonly verifier: TokenVerifier,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isPublic) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const principal = await this.verifier.verify(bearerToken(request.headers.authorization));
+    setRequestPrincipal(request, principal);
+    const params = request.params as Record<string, string | undefined> | undefined;
+    const query = request.query as Record<string, unknown> | undefined;
+    const cluster =
+      params?.['cluster'] ??
+      (typeof query?.['cluster_name'] === 'string' ? query['cluster_name'] : undefined);
+    if (cluster !== undefined) assertClusterAccess(principal, cluster);
+    return true;
+  }
+}

@@ -1,0 +1,50 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import {
+  ClusterNameSchema,
+  NodeListQuerySchema,
+  type ClusterListResponse,
+  type ClusterName,
+  type NodeListQuery,
+  type NodeListResponse,
+  type NodeResponse,
+  type PodCountsResponse,
+} from '@knm/contracts';
+import type { Principal } from '@knm/auth';
+import { CurrentPrincipal } from '../auth/request-principal.js';
+import { ZodPipe } from '../common/zod.pipe.js';
+import { ClusterDataService } from './cluster-data.service.js';
+
+const clusterParam = new ZodPipe(ClusterNameSchema, 'cluster name in the path');
+const nodeQuery = new ZodPipe(NodeListQuerySchema, 'node list query');
+
+/** `/api/v1/clusters/...`: clusters, their nodes (filtered, sorted, paged) and pod counts. */
+@Controller('api/v1/clusters')
+export class ClustersController {
+  constructor(@Inject(ClusterDataService) private readonly data: ClusterDataService) {}
+
+  @Get()
+  async list(@CurrentPrincipal() principal: Principal): Promise<ClusterListResponse> {
+    return { items: await this.data.listClusters(principal) };
+  }
+
+  @Get(':cluster/nodes')
+  nodes(
+    @Param('cluster', clusterParam) cluster: ClusterName,
+    @Query(nodeQuery) query: NodeListQuery,
+  ): Promise<NodeListResponse> {
+    return this.data.listNodes(cluster, query);
+  }
+
+  @Get(':cluster/nodes/:node')
+  node(
+    @Param('cluster', clusterParam) cluster: ClusterName,
+    @Param('node') node: string,
+  ): Promise<NodeResponse> {
+    return this.data.getNode(cluster, node);
+  }
+
+  @Get(':cluster/pod-counts')
+  podCounts(@Param('cluster', clusterParam) cluster: ClusterName): Promise<PodCountsResponse> {
+    return this.data.podCounts(cluster);
+  }
+}

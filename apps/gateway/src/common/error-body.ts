@@ -1,0 +1,55 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { AuthenticationError, ForbiddenError } from '@knm/auth';
+import { ContractError, type ErrorBody } from '@knm/contracts';
+import { InvalidQueryError, StaleContinueError } from '@knm/node-query';
+
+/** A resource the caller asked for does not exist (404). */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  410: 'Gone',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+function body(
+  statusCode: number,
+  message: string,
+  details?: readonly { path: string; message: string }[],
+): ErrorBody {
+  const out: ErrorBody = { statusCode, error: REASONS[statusCode] ?? 'Error', message };
+  if (details && details.length > 0) out.details = [...details];
+  return out;
+}
+
+/**
+ * The REST error body for any error the gateway may throw: each typed error maps to
+ * its status (ContractError/InvalidQueryError 400, AuthenticationError 401,
+ * ForbiddenError 403, NotFoundError 404, StaleContinueError 410, Nest's
+ * HttpExceptions as they say); anything else is a 500 whose message says nothing
+ * internal.
+ */
+export function errorBodyOf(err: unknown): ErrorBody {
+  if (err instanceof ContractError) return body(400, err.message, err.issues);
+  if (err instanceof InvalidQueryError) return body(400, err.message, err.details);
+  if (err instanceof AuthenticationError) return body(401, err.message);
+  if (err instanceof ForbiddenError) return body(403, err.message);
+  if (err instanceof NotFoundError) return body(404, err.message);
+  if (err instanceof StaleContinueError) return body(410, err.message);
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const response = err.getResponse();
+    const message =
+      typeof response === 'object' && response !== null && 'message' in response
+        ? String((response as { message: unknown }).message)
+        : err.message;
+    return body(status, message);
+  }
+  return body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal error; see the gateway log');
+}

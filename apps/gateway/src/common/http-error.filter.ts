@@ -1,0 +1,31 @@
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { errorBodyOf } from './error-body.js';
+
+/**
+ * Turns every error of an HTTP handler, guard or pipe into the JSON error body
+ * (`{ statusCode, error, message, details? }`). 5xx are logged with their stack;
+ * 4xx are the caller's problem and logged at debug.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') return;
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const body = errorBodyOf(exception);
+    if (body.statusCode >= 500) {
+      this.logger.error({ err: exception, method: request.method, url: request.url }, 'request failed');
+    } else {
+      this.logger.debug(
+        { status: body.statusCode, url: request.url, reason: body.message },
+        'request refused',
+      );
+    }
+    void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
+  }
+}

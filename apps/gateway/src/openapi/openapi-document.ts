@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import {
+  ClusterListResponseSchema,
+  ErrorBodySchema,
+  NodeListResponseSchema,
+  NodeResponseSchema,
+  NodeSortFieldSchema,
+  PodCountsResponseSchema,
+  WsStatsResponseSchema,
+} from '@knm/contracts';
+
+type JsonObject = Record<string, unknown>;
+
+const schema = (s: z.ZodType): JsonObject => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(s, {
+    io: 'output',
+    unrepresentable: 'any',
+  }) as JsonObject;
+  return rest;
+};
+
+const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: string, description: string): JsonObject => ({
+  description,
+  content: { 'application/json': { schema: ref(name) } },
+});
+const errors = (...codes: number[]): JsonObject =>
+  Object.fromEntries(codes.map((c) => [String(c), json('ErrorBody', ERROR_TEXT[c] ?? 'error')]));
+const ERROR_TEXT: Record<number, string> = {
+  400: 'bad input: `message` and `details` say what is wrong',
+  401: 'no token, or an expired or forged one',
+  403: 'the token does not cover this cluster',
+  404: 'no such cluster or node',
+  410: 'the continue token is stale (the cluster was resynced): list again without it',
+  503: 'Redis is not reachable',
+};
+const clusterParam = { name: 'cluster', in: 'path', required: true, schema: { type: 'string' } };
+const q = (name: string, description: string, s: JsonObject = { type: 'string' }): JsonObject => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema: s,
+});
+const nodeFilters = [
+  q('labelSelector', 'Kubernetes label selector, e.g. `zone=a,tier in (web,api),!canary`'),
+  q('ready', 'Ready condition', { type: 'string', enum: ['true', 'false', 'unknown'] }),
+  q('schedulable', 'not cordoned', { type: 'string', enum: ['true', 'false'] }),
+  q('role', 'has this role (node-role.kubernetes.io/<role>)'),
+  q('q', 'case-insensitive substring of the name'),
+  q('taint', 'comma-separated, each `key`, `key=value`, `key:Effect` or `key=value:Effect`; all must match'),
+  q('sort', 'sort field (ties by name)', schema(NodeSortFieldSchema)),
+  q('order', 'sort order', { type: 'string', enum: ['asc', 'desc'], default: 'asc' }),
+  q('limit', 'page size (1..10000); default every match', { type: 'integer', minimum: 1, maximum: 10000 }),
+  q('continue', "the previous page's `continue`"),
+];
+
+/**
+ * The OpenAPI 3.1 document of the REST API, written by hand with its schemas
+ * generated from the zod contracts (`z.toJSONSchema`): Nest's swagger plugin needs
+ * decorator metadata, which this workspace does not emit.
+ */
+export function openApiDocument(): JsonObject {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Kube Node Manager gateway',
+      version: '0.1.0',
+      description:
+        'Nodes of many Kubernetes clusters, served from Redis. Realtime changes: Socket.IO namespace `/nodes` ' +
+        '(`subscribe { cluster, sinceSeq? }`, events `envelope`). Every endpoint but health needs a bearer token.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        ErrorBody: schema(ErrorBodySchema),
+        ClusterListResponse: schema(ClusterListResponseSchema),
+        NodeListResponse: schema(NodeListResponseSchema),
+        NodeResponse: schema(NodeResponseSchema),
+        PodCountsResponse: schema(PodCountsResponseSchema),
+        WsStatsResponse: schema(WsStatsResponseSchema),
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/api/v1/clusters': {
+        get: {
+          summary: 'Registered clusters the token covers, with status, totals and seq',
+          responses: { 200: json('ClusterListResponse', 'clusters'), ...errors(401) },
+        },
+      },
+      '/api/v1/clusters/{cluster}/nodes': {
+        get: {
+          summary: 'Nodes of a cluster: filtered, sorted, paged; each with podCount and podCapacity',
+          parameters: [clusterParam, ...nodeFilters],
+          responses: { 200: json('NodeListResponse', 'one page'), ...errors(400, 401, 403, 404, 410) },
+        },
+      },
+      '/api/v1/clusters/{cluster}/nodes/{node}': {
+        get: {
+          summary: 'One node',
+          parameters: [
+            clusterParam,
+            { name: 'node', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+          responses: { 200: json('NodeResponse', 'the node'), ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/api/v1/clusters/{cluster}/pod-counts': {
+        get: {
+          summary: "Every node's count of non-terminated pods",
+          parameters: [clusterParam],
+          responses: { 200: json('PodCountsResponse', 'counts'), ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/api/v1/nodes': {
+        get: {
+          summary: "The original API's node list (same as /clusters/{cluster}/nodes)",
+          parameters: [
+            { name: 'cluster_name', in: 'query', required: true, schema: { type: 'string' } },
+            ...nodeFilters,
+          ],
+          responses: { 200: json('NodeListResponse', 'one page'), ...errors(400, 401, 403, 404, 410) },
+        },
+      },
+      '/api/v1/ws/stats': {
+        get: {
+          summary: 'Socket.IO clients and subscriptions across every gateway replica',
+          responses: { 200: json('WsStatsResponse', 'stats'), ...errors(401) },
+        },
+      },
+      '/healthz': {
+        get: { summary: 'Liveness', security: [], responses: { 200: { description: 'alive' } } },
+      },
+      '/readyz': {
+        get: {
+          summary: 'Readiness (Redis answers)',
+          security: [],
+          responses: { 200: { description: 'ready' }, ...errors(503) },
+        },
+      },
+      '/metrics': {
+        get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text' } } },
+      },
+    },
+  };
+}

@@ -1,0 +1,176 @@
+import { Inject } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
+import type { Logger } from 'pino';
+import type { Namespace, Socket } from 'socket.io';
+import {
+  AuthenticationError,
+  ForbiddenError,
+  assertClusterAccess,
+  type Principal,
+  type TokenVerifier,
+} from '@knm/auth';
+import {
+  ContractError,
+  REALTIME_NAMESPACE,
+  RealtimeEvents,
+  SubscribeMessageSchema,
+  UnsubscribeMessageSchema,
+  decode,
+  type GatewayStats,
+  type RealtimeErrorAck,
+  type RealtimeErrorCode,
+  type SubscribeAck,
+  type UnsubscribeAck,
+  type WelcomeMessage,
+} from '@knm/contracts';
+import type { NodeStoreReader } from '@knm/node-store';
+import { GATEWAY_ID, LOGGER, NODE_STORE_READER, TOKEN_VERIFIER } from '../app/tokens.js';
+import { GatewayMetrics } from '../health/gateway-metrics.js';
+import { ClusterFeed } from './cluster-feed.js';
+
+/** The server-side event replicas use to collect each other's stats. */
+export const STATS_EVENT = 'knm:stats';
+
+interface SocketData {
+  principal: Principal;
+  expiryTimer?: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * The `/nodes` namespace. The handshake must carry `auth: { token }` (a token in the
+ * URL query is refused, so it never reaches access logs); the token's clusters bound
+ * what the socket may subscribe to, and the socket is disconnected when the token
+ * expires. `subscribe` / `unsubscribe` always answer with an ack: `{ ok: true, ... }`
+ * or `{ ok: false, error: { code, message } }`; a bad message never closes the
+ * connection.
+ */
+@WebSocketGateway({ namespace: REALTIME_NAMESPACE })
+export class NodesGateway
+  implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket>
+{
+  private nsp: Namespace | undefined;
+
+  constructor(
+    @Inject(TOKEN_VERIFIER) private readonly verifier: TokenVerifier,
+    @Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader,
+    @Inject(ClusterFeed) private readonly feed: ClusterFeed,
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(GATEWAY_ID) private readonly gatewayId: string,
+  ) {}
+
+  afterInit(nsp: Namespace): void {
+    this.nsp = nsp;
+    nsp.use((socket, next) => {
+      void this.authenticate(socket).then(
+        () => next(),
+        (err: unknown) => {
+          const reason = err instanceof AuthenticationError ? err.reason : 'invalid';
+          this.metrics.authFailures.inc({ transport: 'socket.io', reason });
+          const message = err instanceof Error ? err.message : 'authentication failed';
+          next(Object.assign(new Error(message), { data: { statusCode: 401, reason } }));
+        },
+      );
+    });
+    nsp.on(STATS_EVENT, (ack: (stats: GatewayStats) => void) => {
+      if (typeof ack === 'function') ack(this.localStats());
+    });
+  }
+
+  handleConnection(socket: Socket): void {
+    this.metrics.sockets.inc();
+    const data = socket.data as SocketData;
+    const welcome: WelcomeMessage = { gateway: this.gatewayId, sub: data.principal.sub };
+    socket.emit(RealtimeEvents.welcome, welcome);
+    const msLeft = data.principal.exp * 1000 - Date.now();
+    data.expiryTimer = setTimeout(
+      () => socket.disconnect(true),
+      Math.min(Math.max(msLeft, 0), 2_147_483_647),
+    );
+    data.expiryTimer.unref();
+  }
+
+  handleDisconnect(socket: Socket): void {
+    this.metrics.sockets.dec();
+    const data = socket.data as Partial<SocketData>;
+    if (data.expiryTimer) clearTimeout(data.expiryTimer);
+    this.feed.dropSocket(socket);
+  }
+
+  @SubscribeMessage(RealtimeEvents.subscribe)
+  async onSubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<SubscribeAck> {
+    try {
+      const message = decode(SubscribeMessageSchema, body, 'subscribe message');
+      const principal = (socket.data as SocketData).principal;
+      assertClusterAccess(principal, message.cluster);
+      const summary = await this.reader.getCluster(message.cluster);
+      if (!summary) {
+        return errorAck('unknown_cluster', `cluster "${message.cluster}" is not registered`);
+      }
+      const seq = await this.feed.subscribe(socket, message.cluster, summary.epoch, message.sinceSeq);
+      return { ok: true, seq };
+    } catch (err) {
+      return this.refusal(err, socket);
+    }
+  }
+
+  @SubscribeMessage(RealtimeEvents.unsubscribe)
+  onUnsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): UnsubscribeAck {
+    try {
+      const message = decode(UnsubscribeMessageSchema, body, 'unsubscribe message');
+      this.feed.unsubscribe(socket, message.cluster);
+      return { ok: true };
+    } catch (err) {
+      return this.refusal(err, socket);
+    }
+  }
+
+  /** This replica's realtime stats. */
+  localStats(): GatewayStats {
+    return this.feed.stats(this.nsp?.sockets.size ?? 0);
+  }
+
+  /** The namespace (after init). */
+  get namespace(): Namespace {
+    if (!this.nsp) throw new Error('the /nodes namespace is not initialised yet');
+    return this.nsp;
+  }
+
+  private async authenticate(socket: Socket): Promise<void> {
+    if (socket.handshake.query['token'] !== undefined) {
+      throw new AuthenticationError(
+        'invalid',
+        'a token in the URL is refused (it would end up in access logs): send it as auth: { token }',
+      );
+    }
+    const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+    const token = auth?.['token'];
+    if (token !== undefined && typeof token !== 'string') {
+      throw new AuthenticationError('invalid', 'auth.token must be a string');
+    }
+    if (token === undefined || token === '') {
+      throw new AuthenticationError('missing', 'no token: connect with auth: { token }');
+    }
+    const principal = await this.verifier.verify(token);
+    (socket.data as SocketData).principal = principal;
+  }
+
+  private refusal(err: unknown, socket: Socket): RealtimeErrorAck {
+    if (err instanceof ContractError) return errorAck('bad_request', err.message);
+    if (err instanceof ForbiddenError) return errorAck('forbidden', err.message);
+    this.logger.error({ err, socket: socket.id }, 'realtime request failed');
+    return errorAck('unavailable', 'the gateway cannot serve this request right now; retry');
+  }
+}
+
+function errorAck(code: RealtimeErrorCode, message: string): RealtimeErrorAck {
+  return { ok: false, error: { code, message } };
+}

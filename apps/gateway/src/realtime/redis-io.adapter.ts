@@ -1,0 +1,87 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
+import type { IncomingMessage } from 'node:http';
+
+/** Options of {@link RedisIoAdapter}. */
+export interface RedisIoAdapterOptions {
+  /** A connected client; the adapter opens two duplicates of it (publish, subscribe). */
+  redis: Redis;
+  /** Channel prefix, `keyspace.socketIoPrefix` (`knm:sio`). */
+  channelPrefix: string;
+  /** Allowed browser origins; a handshake with another `Origin` is refused. No Origin (non-browser) is allowed. */
+  corsOrigins: readonly string[];
+  /** Default `['websocket']`. */
+  transports?: ('websocket' | 'polling')[];
+  /** Force the classic adapter even on Redis >= 7 (e.g. a proxy without sharded pub/sub). Default false. */
+  classic?: boolean;
+}
+
+/**
+ * Socket.IO on Nest with `@socket.io/redis-adapter`, so that replicas see each
+ * other for room-wide and per-user emits, `fetchSockets` and `serverSideEmit`
+ * (the ws stats). On Redis >= 7 it uses the sharded adapter (SPUBLISH/SSUBSCRIBE,
+ * which scales on a Redis Cluster), else the classic one. Websocket transport only
+ * by default: no sticky sessions are needed. Call {@link connect} before
+ * `app.useWebSocketAdapter`.
+ */
+export class RedisIoAdapter extends IoAdapter {
+  private pub: Redis | undefined;
+  private sub: Redis | undefined;
+  private adapterFactory:
+    ReturnType<typeof createAdapter> | ReturnType<typeof createShardedAdapter> | undefined;
+  /** Which adapter {@link connect} chose. */
+  mode: 'sharded' | 'classic' | undefined;
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly options: RedisIoAdapterOptions,
+  ) {
+    super(app);
+  }
+
+  /** Opens the adapter's Redis connections and picks sharded or classic pub/sub from the server version. */
+  async connect(): Promise<void> {
+    this.pub = this.options.redis.duplicate({ enableAutoPipelining: false });
+    this.sub = this.options.redis.duplicate({ enableAutoPipelining: false });
+    const info = await this.pub.info('server');
+    const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? '0');
+    this.mode = major >= 7 && !this.options.classic ? 'sharded' : 'classic';
+    this.adapterFactory =
+      this.mode === 'sharded'
+        ? createShardedAdapter(this.pub, this.sub, { channelPrefix: this.options.channelPrefix })
+        : createAdapter(this.pub, this.sub, { key: this.options.channelPrefix });
+  }
+
+  override createIOServer(
+    port: number,
+    options?: Parameters<IoAdapter['createIOServer']>[1],
+  ): ReturnType<IoAdapter['createIOServer']> {
+    const origins = new Set(this.options.corsOrigins);
+    const server = super.createIOServer(port, {
+      ...options,
+      serveClient: false,
+      transports: this.options.transports ?? ['websocket'],
+      maxHttpBufferSize: 64 * 1024,
+      cors: { origin: [...origins], credentials: true },
+      allowRequest: (
+        req: IncomingMessage,
+        callback: (err: string | null | undefined, ok: boolean) => void,
+      ) => {
+        const origin = req.headers.origin;
+        if (origin === undefined || origins.has(origin)) callback(null, true);
+        else callback('origin not allowed (KNM_CORS_ORIGINS)', false);
+      },
+    } as Parameters<IoAdapter['createIOServer']>[1]);
+    if (!this.adapterFactory)
+      throw new Error('RedisIoAdapter.connect() must be awaited before the app starts');
+    server.adapter(this.adapterFactory);
+    return server;
+  }
+
+  override async dispose(): Promise<void> {
+    await super.dispose();
+    await Promise.all([this.pub, this.sub].map((c) => c?.quit().catch(() => c.disconnect())));
+  }
+}
