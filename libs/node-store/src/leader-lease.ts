@@ -28,10 +28,13 @@ export interface LeaderLeaseOptions {
  * if it still holds our identity.
  *
  * Loss: when a renew finds another holder or no lease, or when no renew has
- * succeeded for `ttlMs` (Redis unreachable or hung: by then another replica may
- * have taken over), `onLost` listeners fire once and `isLeader` turns false. The
- * caller must stop its watcher. Fencing makes any write after a takeover fail with
- * `FencedError` anyway, so a paused ex-leader that has not noticed yet is harmless.
+ * succeeded for `ttlMs` (Redis unreachable or hung), `onLost` listeners fire once
+ * and `isLeader` turns false. The TTL deadline is measured from when the last
+ * successful renew was *sent*, so it passes before the key can expire in Redis:
+ * the local `isLeader` turns false before a standby can take over (unless this
+ * process' event loop stalls). The caller must stop its watcher. Fencing makes any
+ * write after a takeover fail with `FencedError` anyway, so a paused ex-leader that
+ * has not noticed yet is harmless.
  *
  * After a loss, `acquire` may be called again (standby again). After `release`,
  * the lease is done: `acquire` rejects with {@link LeaseAbortedError}.
@@ -50,6 +53,7 @@ export class LeaderLease {
   private released = false;
   private pending: Promise<number> | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private renewInFlight = false;
   private lastRenewedAt = 0;
 
@@ -150,11 +154,27 @@ export class LeaderLease {
     this.currentEpoch = epoch;
     this.leading = true;
     this.lastRenewedAt = renewedAt;
+    this.armDeadline();
     this.scheduleRenew();
   }
 
+  /**
+   * Gives the lease up locally at the moment it may expire in Redis: the last
+   * successful renew was *sent* at lastRenewedAt, so Redis' expiry is at or after
+   * lastRenewedAt + ttl, and a standby cannot take over before this fires (unless
+   * this process' event loop was stalled, which fencing covers).
+   */
+  private armDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    const remaining = this.lastRenewedAt + this.ttlMs - this.now();
+    this.deadlineTimer = setTimeout(() => this.renewTick(), Math.max(0, remaining));
+  }
+
   private scheduleRenew(): void {
-    this.renewTimer = setTimeout(() => this.renewTick(), this.renewEveryMs);
+    this.renewTimer = setTimeout(() => {
+      this.renewTimer = undefined;
+      this.renewTick();
+    }, this.renewEveryMs);
   }
 
   private renewTick(): void {
@@ -180,6 +200,7 @@ export class LeaderLease {
       const status = scriptStatus(reply);
       if (status?.code === 1) {
         this.lastRenewedAt = Math.max(this.lastRenewedAt, startedAt);
+        this.armDeadline();
       } else if (status?.code === 0) {
         this.lose(
           status.value === ''
@@ -211,7 +232,9 @@ export class LeaderLease {
 
   private stopRenewing(): void {
     if (this.renewTimer) clearTimeout(this.renewTimer);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.renewTimer = undefined;
+    this.deadlineTimer = undefined;
   }
 
   private throwIfStopped(signal: AbortSignal | undefined): void {

@@ -181,37 +181,39 @@ export class NodeStoreWriter {
    */
   async applyNodeChanges(changes: readonly NodeChange[]): Promise<number> {
     if (changes.length === 0) return this.currentSeqFenced();
+    // Everything is validated and encoded before the first script runs, so a bad
+    // change never leaves earlier batches applied.
+    const now = this.now();
+    const groups = changes.map((change) => this.encodeNodeChange(change, now));
     let seq = 0;
-    for (let start = 0; start < changes.length; start += this.nodeChangesPerScript) {
-      const now = this.now();
+    for (let start = 0; start < groups.length; start += this.nodeChangesPerScript) {
       const args: (string | number)[] = [this.epoch, this.eventsMaxLen, now];
-      for (const change of changes.slice(start, start + this.nodeChangesPerScript)) {
-        if (change.type === 'node_delete') {
-          args.push('d', change.name, '', nodeDeleteBody(this.cluster, change.name, change.uid, now), '');
-          continue;
-        }
-        if (change.type === 'node_update' && change.changes.length === 0) {
-          throw new RangeError(`node_update of "${change.node.name}" lists no changed aspects`);
-        }
-        const parts = nodeEnvelopeParts({
-          type: change.type,
-          cluster: this.cluster,
-          node: change.node.name,
-          changes: change.type === 'node_update' ? change.changes : undefined,
-          timestamp: now,
-        });
-        args.push(
-          change.type === 'node_add' ? 'a' : 'u',
-          change.node.name,
-          JSON.stringify(change.node),
-          parts.head,
-          parts.tail,
-        );
-      }
+      for (const group of groups.slice(start, start + this.nodeChangesPerScript)) args.push(...group);
       const reply = await APPLY_NODES.run(this.redis, this.clusterKeys(this.keys.nodes), args);
       seq = this.seqOf(APPLY_NODES, reply);
     }
     return seq;
+  }
+
+  /** The five APPLY_NODES arguments of one change: op, name, snapshot JSON, body head, body tail. */
+  private encodeNodeChange(change: NodeChange, now: string): [string, string, string, string, string] {
+    if (change.type === 'node_delete') {
+      if (!change.name) throw new RangeError('node_delete: node name must not be empty');
+      return ['d', change.name, '', nodeDeleteBody(this.cluster, change.name, change.uid, now), ''];
+    }
+    const { node } = change;
+    if (!node.name) throw new RangeError(`${change.type}: node name must not be empty`);
+    if (change.type === 'node_update' && change.changes.length === 0) {
+      throw new RangeError(`node_update of "${node.name}" lists no changed aspects`);
+    }
+    const parts = nodeEnvelopeParts({
+      type: change.type,
+      cluster: this.cluster,
+      node: node.name,
+      changes: change.type === 'node_update' ? change.changes : undefined,
+      timestamp: now,
+    });
+    return [change.type === 'node_add' ? 'a' : 'u', node.name, JSON.stringify(node), parts.head, parts.tail];
   }
 
   /**

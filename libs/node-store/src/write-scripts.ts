@@ -81,7 +81,11 @@ export const APPLY_POD_DELTAS = new LuaScript(
 local f = fenced()
 if f then return f end
 for i = 6, #ARGV, 3 do
-  if not tonumber(ARGV[i + 2]) then return redis.error_reply('delta of ' .. ARGV[i] .. ' is not a number') end
+  if not string.match(ARGV[i + 2], '^-?%d+$') then return redis.error_reply('delta of ' .. ARGV[i] .. ' is not an integer') end
+  local stored = redis.call('HGET', KEYS[5], ARGV[i])
+  if stored and not string.match(stored, '^-?%d+$') then
+    return redis.error_reply('pod count of ' .. ARGV[i] .. ' is not an integer: ' .. stored)
+  end
 end
 alignSeq()
 local parts = {}
@@ -123,8 +127,8 @@ redis.call('HSET', KEYS[2], 'status', ARGV[4])
 if ARGV[5] == '' then redis.call('HDEL', KEYS[2], 'error') else redis.call('HSET', KEYS[2], 'error', ARGV[5]) end
 local m = redis.call('HMGET', KEYS[2], 'nodeCount', 'podCount', 'syncedAt')
 local extra = ''
-if m[1] then extra = extra .. ',"nodeCount":' .. tonumber(m[1]) end
-if m[2] then extra = extra .. ',"podCount":' .. tonumber(m[2]) end
+if m[1] and string.match(m[1], '^%d+$') then extra = extra .. ',"nodeCount":' .. m[1] end
+if m[2] and string.match(m[2], '^%d+$') then extra = extra .. ',"podCount":' .. m[2] end
 if m[3] and string.match(m[3], '^[0-9TZ:.+-]+$') then extra = extra .. ',"syncedAt":"' .. m[3] .. '"' end
 local seq = emit(ARGV[7] .. extra .. ARGV[8])
 return {0, seq}

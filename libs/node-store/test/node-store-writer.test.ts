@@ -179,13 +179,30 @@ describe('NodeStoreWriter', () => {
     expect(await t.client.xlen(keys.events)).toBe(1);
   });
 
-  it('node_update with no changed aspect is refused', async () => {
+  it('a bad change anywhere in the list is refused before anything is written', async () => {
+    const small = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'host/1/abc', {
+      nodeChangesPerScript: 2,
+    });
+    const good = [0, 1, 2, 3].map((i) => ({ type: 'node_add' as const, node: makeNode(`n${i}`) }));
     await expect(
-      writer.applyNodeChanges([{ type: 'node_update', node: makeNode('a'), changes: [] }]),
+      small.applyNodeChanges([...good, { type: 'node_update', node: makeNode('a'), changes: [] }]),
     ).rejects.toThrow(RangeError);
-    expect(await t.client.exists(keys.nodes)).toBe(0);
+    await expect(
+      small.applyNodeChanges([...good, { type: 'node_delete', name: '', uid: 'u' }]),
+    ).rejects.toThrow(RangeError);
+    await expect(small.applyNodeChanges([...good, { type: 'node_add', node: makeNode('') }])).rejects.toThrow(
+      RangeError,
+    );
+    expect(await t.keys()).toEqual([keys.epoch]);
   });
 
+  it('applyPodDeltas refuses to touch a corrupt stored count, changing nothing', async () => {
+    await writer.applyPodDeltas({ a: 1 });
+    await t.client.hset(keys.pods, 'b', 'lots');
+    await expect(writer.applyPodDeltas({ a: 1, b: 1 })).rejects.toThrow(/not an integer/);
+    expect(await t.client.hgetall(keys.pods)).toEqual({ a: '1', b: 'lots' });
+    expect((await meta()).seq).toBe(1);
+  });
   it('applyPodDeltas: HINCRBY, HDEL at 0, clamps below 0, absolute counts in one envelope, podCount total', async () => {
     await writer.rebuild({
       nodes: [makeNode('a'), makeNode('b')],
