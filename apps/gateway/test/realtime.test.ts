@@ -1,0 +1,318 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import { RealtimeEvents, WsStatsResponseSchema, type NodeSnapshot, type SubscribeAck } from '@knm/contracts';
+import type { NodeStoreWriter } from '@knm/node-store';
+import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
+import { EnvelopeCollector, range } from './support/envelope-collector.js';
+import { makeNode } from './support/fixtures.js';
+import {
+  connectSocket,
+  connected,
+  request,
+  seedCluster,
+  startGateway,
+  token,
+  type RunningGateway,
+} from './support/gateway-harness.js';
+
+let redis: TestRedis;
+let gwA: RunningGateway;
+let gwB: RunningGateway;
+let writer: NodeStoreWriter;
+let viewer: string;
+const sockets: Socket[] = [];
+const closers: (() => Promise<void>)[] = [];
+const base = [makeNode('n-1'), makeNode('n-2'), makeNode('n-3')];
+
+function open(url: string, auth: Record<string, unknown> | null = { token: viewer }, extra = {}): Socket {
+  const socket = connectSocket(url, auth ?? undefined, extra);
+  sockets.push(socket);
+  return socket;
+}
+
+/** Relabels n-1 `count` times: one node_update (labels) envelope each. */
+async function relabel(count: number, w: NodeStoreWriter = writer, from = 0): Promise<number> {
+  let seq = 0;
+  for (let i = from; i < from + count; i += 1) {
+    const node: NodeSnapshot = makeNode('n-1', { labels: { step: String(i) } });
+    seq = await w.applyNodeChanges([{ type: 'node_update', node, changes: ['labels'] }]);
+  }
+  return seq;
+}
+
+beforeEach(async () => {
+  redis = await createTestRedis();
+  closers.push(() => redis.close());
+  ({ writer } = await seedCluster(redis, 'dev', base, { 'n-1': 4 }));
+  await seedCluster(redis, 'prod', [makeNode('p-1')]);
+  gwA = await startGateway(redis, {}, 'gw-a');
+  gwB = await startGateway(redis, {}, 'gw-b');
+  closers.unshift(
+    () => gwA.close(),
+    () => gwB.close(),
+  );
+  viewer = await token();
+});
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.disconnect();
+  for (const close of closers.splice(0)) await close();
+});
+
+describe('subscribe and live envelopes across two gateways', () => {
+  it('delivers every envelope once, in seq order, to sockets on both gateways', async () => {
+    const onA = open(gwA.url);
+    const onB = open(gwB.url);
+    await Promise.all([connected(onA), connected(onB)]);
+    const a = new EnvelopeCollector(onA);
+    const b = new EnvelopeCollector(onB);
+    expect(await request<SubscribeAck>(onA, RealtimeEvents.subscribe, { cluster: 'dev' })).toEqual({
+      ok: true,
+      seq: 1,
+    });
+    expect(await request<SubscribeAck>(onB, RealtimeEvents.subscribe, { cluster: 'dev' })).toEqual({
+      ok: true,
+      seq: 1,
+    });
+
+    await relabel(20);
+    await writer.applyPodDeltas({ 'n-2': 3 });
+    await writer.applyNodeChanges([{ type: 'node_delete', name: 'n-3', uid: 'uid-n-3' }]);
+    await waitFor(() => a.seqs('dev').length >= 22 && b.seqs('dev').length >= 22, {
+      what: '22 envelopes on each socket',
+    });
+
+    for (const c of [a, b]) {
+      expect(c.seqs('dev')).toEqual(range(2, 23));
+      expect(c.envelopes[0]).toMatchObject({ type: 'node_update', node: 'n-1', changes: ['labels'] });
+      expect(c.envelopes[20]).toMatchObject({ type: 'pod_counts', data: { counts: { 'n-2': 3 } } });
+      expect(c.envelopes[21]).toMatchObject({ type: 'node_delete', node: 'n-3' });
+    }
+  });
+
+  it('sends nothing after unsubscribe, and only the subscribed cluster', async () => {
+    const s = open(gwB.url);
+    await connected(s);
+    const c = new EnvelopeCollector(s);
+    await request(s, RealtimeEvents.subscribe, { cluster: 'dev' });
+    await relabel(2);
+    await waitFor(() => c.seqs('dev').length === 2, { what: '2 envelopes' });
+    expect(await request(s, RealtimeEvents.unsubscribe, { cluster: 'dev' })).toEqual({ ok: true });
+    await relabel(3, writer, 2);
+    // A second socket proves the three envelopes went out; the first must not have them.
+    const probe = open(gwB.url);
+    await connected(probe);
+    const p = new EnvelopeCollector(probe);
+    await request(probe, RealtimeEvents.subscribe, { cluster: 'dev', sinceSeq: 3 });
+    await waitFor(() => p.seqs('dev').length === 3, { what: 'probe replay' });
+    expect(c.seqs('dev')).toEqual([2, 3]);
+  });
+});
+
+describe('replay with sinceSeq', () => {
+  it('replays missed envelopes before live ones, with no gap and no duplicate, while writes go on', async () => {
+    await relabel(30);
+    const s = open(gwA.url);
+    await connected(s);
+    const c = new EnvelopeCollector(s);
+    let writing = true;
+    const background = (async () => {
+      let i = 100;
+      while (writing) {
+        await relabel(1, writer, i);
+        i += 1;
+      }
+    })();
+    const ack = await request<SubscribeAck>(s, RealtimeEvents.subscribe, { cluster: 'dev', sinceSeq: 5 });
+    expect(ack.ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    writing = false;
+    await background;
+    const last = Number(await redis.client.hget(redis.keyspace.cluster(c.envelopes[0]!.cluster).meta, 'seq'));
+    await waitFor(() => c.seqs('dev').at(-1) === last, { what: `envelope ${last}` });
+    expect(c.seqs('dev')).toEqual(range(6, last));
+    expect(last).toBeGreaterThan(31);
+  });
+
+  it('answers with the seq it starts from when nothing was missed', async () => {
+    const s = open(gwA.url);
+    await connected(s);
+    expect(await request(s, RealtimeEvents.subscribe, { cluster: 'dev', sinceSeq: 1 })).toEqual({
+      ok: true,
+      seq: 1,
+    });
+  });
+
+  it('sends resync (replay_unavailable) when the stream no longer has the envelopes', async () => {
+    const small = await seedCluster(redis, 'tiny', [makeNode('t-1')], {}, { eventsMaxLen: 10 });
+    for (let i = 0; i < 300; i += 1) {
+      await small.writer.applyNodeChanges([
+        { type: 'node_update', node: makeNode('t-1', { labels: { i: String(i) } }), changes: ['labels'] },
+      ]);
+    }
+    expect(await redis.client.xlen(redis.keyspace.cluster(small.cluster).events)).toBeLessThan(290);
+    const s = open(gwB.url);
+    await connected(s);
+    const c = new EnvelopeCollector(s);
+    const ack = await request<SubscribeAck>(s, RealtimeEvents.subscribe, { cluster: 'tiny', sinceSeq: 1 });
+    expect(ack).toEqual({ ok: true, seq: 301 });
+    await waitFor(() => c.resyncs().length === 1, { what: 'resync' });
+    expect(c.resyncs()[0]).toMatchObject({
+      type: 'resync',
+      cluster: 'tiny',
+      data: { reason: 'replay_unavailable' },
+    });
+    await small.writer.applyNodeChanges([
+      { type: 'node_update', node: makeNode('t-1', { labels: { i: 'last' } }), changes: ['labels'] },
+    ]);
+    await waitFor(() => c.seqs('tiny').length === 1, { what: 'live envelope after the resync' });
+    expect(c.seqs('tiny')).toEqual([302]);
+  });
+
+  it('sends resync when sinceSeq is ahead of the cluster (Redis lost its data)', async () => {
+    const s = open(gwA.url);
+    await connected(s);
+    const c = new EnvelopeCollector(s);
+    expect(await request(s, RealtimeEvents.subscribe, { cluster: 'dev', sinceSeq: 500 })).toEqual({
+      ok: true,
+      seq: 1,
+    });
+    await waitFor(() => c.resyncs().length === 1, { what: 'resync' });
+  });
+});
+
+describe('errors keep the connection up', () => {
+  it('answers unknown, forbidden and malformed requests with error acks', async () => {
+    const devOnly = await token({ clusters: ['dev' as never] });
+    const s = open(gwA.url, { token: devOnly });
+    await connected(s);
+    const cases: [unknown[], string, RegExp][] = [
+      [[{ cluster: 'nope' }], 'forbidden', /does not cover cluster "nope"/],
+      [[{ cluster: 'prod' }], 'forbidden', /prod/],
+      [[{}], 'bad_request', /cluster/],
+      [[{ cluster: 'Bad_Name' }], 'bad_request', /cluster name/],
+      [[{ cluster: 'dev', sinceSeq: -1 }], 'bad_request', /sinceSeq/],
+      [[{ cluster: 'dev', extra: 1 }], 'bad_request', /extra/],
+      [['dev'], 'bad_request', /subscribe message/],
+      [[], 'bad_request', /subscribe message/],
+    ];
+    for (const [args, code, message] of cases) {
+      const ack = await request<SubscribeAck>(s, RealtimeEvents.subscribe, ...args);
+      expect(ack, JSON.stringify(args)).toMatchObject({ ok: false, error: { code } });
+      if (!ack.ok) expect(ack.error.message).toMatch(message);
+    }
+    const all = open(gwA.url);
+    await connected(all);
+    expect(await request(all, RealtimeEvents.subscribe, { cluster: 'nope' })).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_cluster', message: 'cluster "nope" is not registered' },
+    });
+    expect(await request(s, RealtimeEvents.unsubscribe, { nope: true })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
+    expect(s.connected).toBe(true);
+    expect(await request(s, RealtimeEvents.subscribe, { cluster: 'dev' })).toEqual({ ok: true, seq: 1 });
+  });
+
+  it('refuses a handshake without a token, with a forged or expired one, with the token in the URL, or from a foreign origin', async () => {
+    const refused = async (socket: Socket): Promise<string> => {
+      try {
+        await connected(socket);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('connected');
+    };
+    expect(await refused(open(gwA.url, null))).toMatch(/no token/);
+    expect(await refused(open(gwA.url, { token: 'x.y.z' }))).toMatch(/not (a JWT|valid)/);
+    expect(await refused(open(gwA.url, { token: await token({}, -10) }))).toMatch(/expired/);
+    expect(await refused(open(gwA.url, { token: viewer }, { query: { token: viewer } }))).toMatch(
+      /in the URL is refused/,
+    );
+    expect(
+      await refused(open(gwA.url, { token: viewer }, { extraHeaders: { origin: 'http://evil.example' } })),
+    ).toMatch(/websocket error/);
+    await connected(open(gwA.url, { token: viewer }, { extraHeaders: { origin: 'http://allowed.example' } }));
+  });
+});
+
+describe('ws stats', () => {
+  it('counts clients and subscriptions of both replicas from either', async () => {
+    const a1 = open(gwA.url);
+    const a2 = open(gwA.url);
+    const b1 = open(gwB.url);
+    await Promise.all([a1, a2, b1].map(connected));
+    await request(a1, RealtimeEvents.subscribe, { cluster: 'dev' });
+    await request(a2, RealtimeEvents.subscribe, { cluster: 'dev' });
+    await request(b1, RealtimeEvents.subscribe, { cluster: 'dev' });
+    await request(b1, RealtimeEvents.subscribe, { cluster: 'prod' });
+    for (const gw of [gwA, gwB]) {
+      const res = await fetch(`${gw.url}/api/v1/ws/stats`, {
+        headers: { authorization: `Bearer ${viewer}` },
+      });
+      const stats = WsStatsResponseSchema.parse(await res.json());
+      expect(stats).toEqual({
+        gateways: 2,
+        clients: 3,
+        subscriptions: { dev: 3, prod: 1 },
+        replicas: [
+          { gateway: 'gw-a', clients: 2, subscriptions: { dev: 2 } },
+          { gateway: 'gw-b', clients: 1, subscriptions: { dev: 1, prod: 1 } },
+        ],
+      });
+    }
+  });
+});
+
+describe('slow consumers', () => {
+  it('a client that stops reading gets a slow_consumer resync (or is dropped), never an unbounded backlog', async () => {
+    const strict = await startGateway(
+      redis,
+      { maxBufferedMessages: 20, maxBufferedBytes: 256 * 1024 },
+      'gw-strict',
+    );
+    closers.unshift(() => strict.close());
+    const s = open(strict.url);
+    await connected(s);
+    const c = new EnvelopeCollector(s);
+    let disconnected = false;
+    s.on('disconnect', () => (disconnected = true));
+    await request(s, RealtimeEvents.subscribe, { cluster: 'dev' });
+    const tcp = (s.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void } } })
+      .ws._socket;
+    tcp.pause();
+    const labels = Object.fromEntries(range(1, 200).map((i) => [`big-label-${i}`, 'x'.repeat(60)]));
+    const total = 600;
+    for (let i = 0; i < total; i += 50) {
+      await writer.applyNodeChanges(
+        range(i, i + 49).map((j) => ({
+          type: 'node_update' as const,
+          node: makeNode('n-2', { labels: { ...labels, j: String(j) } }),
+          changes: ['labels' as const],
+        })),
+      );
+    }
+    const stats = async () => {
+      const res = await fetch(`${strict.url}/api/v1/ws/stats`, {
+        headers: { authorization: `Bearer ${viewer}` },
+      });
+      return WsStatsResponseSchema.parse(await res.json()).replicas.find((r) => r.gateway === 'gw-strict');
+    };
+    await waitFor(async () => (await stats())?.subscriptions['dev'] === undefined, {
+      what: 'the slow subscription to end',
+      timeout: 20_000,
+    });
+    tcp.resume();
+    await waitFor(() => disconnected || c.resyncs().length === 1, {
+      what: 'resync or disconnect',
+      timeout: 20_000,
+    });
+    if (!disconnected) {
+      expect(c.resyncs()[0]).toMatchObject({ data: { reason: 'slow_consumer' } });
+      const seqs = c.seqs('dev');
+      expect(seqs).toEqual(range(2, 1 + seqs.length));
+      expect(seqs.length).toBeLessThan(total);
+    }
+  });
+});
