@@ -99,6 +99,9 @@ export class ClusterSync {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private firstPendingPodAt: number | undefined;
   private started = false;
+  /** Set when a list has been applied to the cache (the reflector's own flag flips only after replace returns). */
+  private nodesListed = false;
+  private podsListed = false;
   private stopped = false;
 
   constructor(options: ClusterSyncOptions) {
@@ -121,7 +124,7 @@ export class ClusterSync {
 
   /** True once both Nodes and Pods have been listed and applied (stays true). */
   get synced(): boolean {
-    return this.nodeReflector.synced && this.podReflector.synced;
+    return this.nodesListed && this.podsListed;
   }
 
   /** True while a writer is set (leading) and not fenced. */
@@ -242,6 +245,7 @@ export class ClusterSync {
       replace: (items: NodeSnapshot[], _rv: string, reason: ListReason) =>
         this.queue.run(async () => {
           this.nodeCache.replace(items);
+          this.nodesListed = true;
           await this.afterList(reason);
         }),
     };
@@ -257,6 +261,7 @@ export class ClusterSync {
       replace: (items: PodRecord[], _rv: string, reason: ListReason) =>
         this.queue.run(async () => {
           this.podIndex.replace(items);
+          this.podsListed = true;
           await this.afterList(reason);
         }),
     };
