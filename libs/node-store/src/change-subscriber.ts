@@ -5,8 +5,8 @@ import { EnvelopeSchema, decodeJson, type ClusterName, type Envelope, type Keysp
 export interface ChangeSubscriberOptions {
   /** Called with every message that is not a valid envelope of the channel's cluster; it is dropped. Default: ignored. */
   onInvalid?: (raw: string, err: Error) => void;
-  /** Called when an envelope listener throws (the other listeners still run). Default: ignored. */
-  onListenerError?: (err: Error, envelope: Envelope) => void;
+  /** Called when a listener throws (the other listeners still run); `envelope` is unset for `onResubscribed` listeners. Default: ignored. */
+  onListenerError?: (err: Error, envelope: Envelope | undefined) => void;
 }
 
 /**
@@ -16,8 +16,11 @@ export interface ChangeSubscriberOptions {
  * script that allocated its seq). Bad messages are reported via `onInvalid` and
  * dropped, never thrown; a throwing listener does not stop the others.
  *
- * Pub/sub is at-most-once: after a reconnect (ioredis resubscribes by itself) the
- * caller must catch up with `NodeStoreReader.readEventsAfter` from its last seq.
+ * Pub/sub is at-most-once: envelopes published while the connection is down are
+ * lost. After a reconnect this class subscribes every channel again and, once Redis
+ * confirmed, fires `onResubscribed`: from then on nothing is missed, so a catch-up
+ * with `NodeStoreReader.readEventsAfter` from the last seq seen (dropping envelopes
+ * with seq <= the last one applied) closes the hole.
  *
  * Why plain PUBLISH/SUBSCRIBE and not sharded (SPUBLISH/SSUBSCRIBE): this class takes
  * one connection, and on a Redis Cluster a node only delivers sharded messages of
@@ -30,8 +33,11 @@ export class ChangeSubscriber {
   private readonly listeners: ((e: Envelope) => void)[] = [];
   private readonly channels = new Map<string, ClusterName>();
   private readonly onInvalid: (raw: string, err: Error) => void;
-  private readonly onListenerError: (err: Error, envelope: Envelope) => void;
+  private readonly onListenerError: (err: Error, envelope: Envelope | undefined) => void;
+  private readonly resubscribedListeners: (() => void)[] = [];
   private readonly handler = (channel: string, message: string): void => this.receive(channel, message);
+  private readonly readyHandler = (): void => this.onReady();
+  private wasReady: boolean;
   private closed = false;
 
   constructor(
@@ -41,7 +47,18 @@ export class ChangeSubscriber {
   ) {
     this.onInvalid = options.onInvalid ?? (() => undefined);
     this.onListenerError = options.onListenerError ?? (() => undefined);
+    this.wasReady = connection.status === 'ready';
     connection.on('message', this.handler);
+    connection.on('ready', this.readyHandler);
+  }
+
+  /**
+   * Registers a listener fired after the connection came back and every subscribed
+   * channel is confirmed again. Envelopes published during the outage were lost:
+   * catch up with `readEventsAfter` (or resync) for each cluster.
+   */
+  onResubscribed(listener: () => void): void {
+    this.resubscribedListeners.push(listener);
   }
 
   /** Subscribes to one cluster's changes; resolves once Redis confirmed the subscription. */
@@ -71,9 +88,33 @@ export class ChangeSubscriber {
     const channels = [...this.channels.keys()];
     this.channels.clear();
     this.connection.off('message', this.handler);
+    this.connection.off('ready', this.readyHandler);
     if (channels.length > 0 && this.connection.status === 'ready') {
       await this.connection.unsubscribe(...channels).catch(() => undefined);
     }
+  }
+
+  private onReady(): void {
+    if (!this.wasReady) {
+      this.wasReady = true; // the first connect, not a reconnect
+      return;
+    }
+    const channels = [...this.channels.keys()];
+    if (this.closed || channels.length === 0) return;
+    // ioredis resubscribes on its own too; subscribing here as well gives a promise
+    // that resolves once Redis confirmed (subscribing twice to a channel is harmless).
+    this.connection.subscribe(...channels).then(
+      () => {
+        for (const listener of this.resubscribedListeners) {
+          try {
+            listener();
+          } catch (err) {
+            this.onListenerError(err as Error, undefined);
+          }
+        }
+      },
+      () => undefined, // the connection dropped again; the next 'ready' retries
+    );
   }
 
   private receive(channel: string, message: string): void {

@@ -102,3 +102,24 @@ describe('ChangeSubscriber', () => {
     expect(received.filter((e) => e.cluster === 'dev')).toHaveLength(1);
   });
 });
+
+describe('ChangeSubscriber reconnects', () => {
+  it('resubscribes after the connection was killed, fires onResubscribed, and delivers again', async () => {
+    const connection = t.connect();
+    const id = await connection.client('ID');
+    const own = new ChangeSubscriber(connection, t.keyspace);
+    const got: Envelope[] = [];
+    let resubscribed = 0;
+    own.onEnvelope((e) => got.push(e));
+    own.onResubscribed(() => (resubscribed += 1));
+    await own.subscribe(dev);
+    await devWriter.applyPodDeltas({ a: 1 });
+    await waitFor(() => got.length === 1);
+    await t.client.client('KILL', 'ID', String(id));
+    await waitFor(() => resubscribed === 1, { what: 'onResubscribed after the kill', timeout: 15_000 });
+    await devWriter.applyPodDeltas({ a: 1 });
+    await waitFor(() => got.length === 2, { what: 'an envelope after the reconnect' });
+    expect(got.map((e) => e.seq)).toEqual([1, 2]);
+    await own.close();
+  });
+});
