@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestRedis, sleep, type TestRedis } from '@knm/testing';
+import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
 import { toClusterName, type ClusterKeys, type Envelope } from '@knm/contracts';
 import { FencedError, LeaderLease, NodeStoreWriter } from '../src/index.js';
 import { collectChannel, makeNode } from './fixtures.js';
@@ -74,11 +74,12 @@ describe('fencing', () => {
       expect(err, name).toMatchObject({ epoch: oldEpoch, currentEpoch: newEpoch, cluster: 'fenced' });
     }
     expect(await dumpAll()).toEqual(before);
-    await sleep(50); // a published envelope would have arrived by now (same server, idle)
-    expect(channel.received.length).toBe(received);
 
+    // The new leader's first write is the next envelope on the channel: nothing of the old one came before it.
     const current = new NodeStoreWriter(t.client, t.keyspace, cluster, newEpoch, 'new');
     expect(await current.applyPodDeltas({ a: 1 })).toBe(3);
+    await waitFor(() => channel.received.length > received, { what: "the new leader's envelope" });
+    expect(channel.received.slice(received).map((e) => e.seq)).toEqual([3]);
   });
 
   it('a rebuild fenced between staging and swap leaves the live state untouched and no staging keys', async () => {

@@ -44,8 +44,8 @@ describe('LeaderLease', () => {
   });
 
   it('the leader keeps the lease by renewing it past its TTL', async () => {
-    const a = lease('a', { ttlMs: 300 });
-    const b = lease('b', { ttlMs: 300 });
+    const a = lease('a', { ttlMs: 500 });
+    const b = lease('b', { ttlMs: 500 });
     await a.acquire();
     let bLed = false;
     void b.acquire().then(
@@ -53,7 +53,7 @@ describe('LeaderLease', () => {
       () => undefined,
     );
     const start = Date.now();
-    await waitFor(() => Date.now() - start > 1_200, { timeout: 5_000 });
+    await waitFor(() => Date.now() - start > 1_600, { timeout: 5_000 }); // > 3 TTLs
     expect(a.isLeader).toBe(true);
     expect(bLed).toBe(false);
     expect(await t.client.get(keys.lease)).toBe('a');
