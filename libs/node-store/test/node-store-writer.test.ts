@@ -89,6 +89,35 @@ describe('NodeStoreWriter', () => {
     expect((await t.keys()).filter((k) => k.includes(':staging:'))).toEqual([]);
   });
 
+  it('rebuild stages under temporary keys with a TTL, invisible to readers until the swap', async () => {
+    await writer.rebuild({ nodes: [makeNode('old')], podCounts: {}, reason: 'leader_change' });
+    let seenAtSwap: Promise<unknown> | undefined;
+    const probe = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'host/1/abc', {
+      stagingTtlMs: 60_000,
+      // Read between staging and the swap (same connection, so it runs right before the swap script).
+      clock: () => {
+        seenAtSwap ??= t.client.eval(
+          `local out = {}
+           for _, k in ipairs(redis.call('KEYS', ARGV[1])) do out[#out + 1] = {k, redis.call('PTTL', k), redis.call('HLEN', k)} end
+           return {out, redis.call('HKEYS', KEYS[1])}`,
+          1,
+          keys.nodes,
+          `${t.namespace}:*:staging:*`,
+        );
+        return now;
+      },
+    });
+    await probe.rebuild({ nodes: [makeNode('x'), makeNode('y')], podCounts: { x: 1 }, reason: 'relist' });
+    const [staged, live] = (await seenAtSwap) as [[string, number, number][], string[]];
+    expect(live).toEqual(['old']);
+    expect(staged.map(([k, , len]) => [k.replace(/:staging:[0-9a-f]+$/, ':staging'), len]).sort()).toEqual([
+      [`${keys.nodes}:staging`, 2],
+      [`${keys.pods}:staging`, 1],
+    ]);
+    for (const [, ttl] of staged) expect(ttl).toBeGreaterThan(50_000);
+    expect(await nodeNames()).toEqual(['x', 'y']);
+  });
+
   it('rebuild with no nodes and no pods empties the hashes', async () => {
     await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'rebuild' });
     await writer.rebuild({ nodes: [], podCounts: {}, reason: 'relist' });
