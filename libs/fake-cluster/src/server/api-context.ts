@@ -1,0 +1,14 @@
+import type { Cluster } from '../sim/cluster.js';
+import type { ListSnapshots } from '../store/list-snapshots.js';
+import type { WatchHub } from './watch-hub.js';
+
+/** What the API handlers share: the cluster, open watches, list snapshots and a few settings. */
+export interface ApiContext {
+  readonly cluster: Cluster;
+  readonly hub: WatchHub;
+  readonly snapshots: ListSnapshots;
+  /** Interval between watch BOOKMARKs, in ms. */
+  readonly bookmarkIntervalMs: number;
+  /** Server-side watch timeout when the client asks for none, in ms. */
+  readonly defaultWatchTimeoutMs: number;
+}

@@ -1,0 +1,157 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiStatusError, statusErrors } from '../api/api-status.js';
+import {
+  apiGroupList,
+  apiVersions,
+  appsV1Resources,
+  coreV1Resources,
+  policyV1Resources,
+} from '../api/discovery.js';
+import { findResource, type ResourceDef } from '../resource-registry.js';
+import type { ApiContext } from './api-context.js';
+import { handleCollectionGet } from './collection-handler.js';
+import { readBody, sendJson } from './http-io.js';
+import {
+  handleCreate,
+  handleDelete,
+  handleEviction,
+  handleGet,
+  handlePatch,
+  handleReplace,
+  notFound,
+} from './object-handlers.js';
+
+/** A parsed Kubernetes API path. */
+interface ApiPath {
+  group: string;
+  version: string;
+  /** Everything after `/api/v1` or `/apis/<group>/<version>`. */
+  rest: string[];
+}
+
+function parseApiPath(segments: string[]): ApiPath | undefined {
+  if (segments[0] === 'api' && segments.length >= 2) {
+    return { group: '', version: segments[1] as string, rest: segments.slice(2) };
+  }
+  if (segments[0] === 'apis' && segments.length >= 3) {
+    return { group: segments[1] as string, version: segments[2] as string, rest: segments.slice(3) };
+  }
+  return undefined;
+}
+
+const DISCOVERY: Record<string, () => object> = {
+  '/v1': coreV1Resources,
+  'apps/v1': appsV1Resources,
+  'policy/v1': policyV1Resources,
+};
+
+/**
+ * Routes one Kubernetes API request (`/api/...`, `/apis/...`) to its handler.
+ * Throws ApiStatusError for every failure; the server writes it as a Status.
+ */
+export async function routeApiRequest(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  serverAddress: string,
+): Promise<void> {
+  const segments = url.pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeURIComponent);
+  const method = req.method ?? 'GET';
+  if (segments.length === 1 && segments[0] === 'api') return sendJson(res, 200, apiVersions(serverAddress));
+  if (segments.length === 1 && segments[0] === 'apis') return sendJson(res, 200, apiGroupList());
+  const path = parseApiPath(segments);
+  if (path === undefined) throw pathNotFound(url.pathname);
+  if (path.rest.length === 0) {
+    const discovery = DISCOVERY[`${path.group}/${path.version}`];
+    if (discovery === undefined || method !== 'GET') throw pathNotFound(url.pathname);
+    return sendJson(res, 200, discovery());
+  }
+  let rest = path.rest;
+  let legacyWatch = false;
+  if (rest[0] === 'watch') {
+    legacyWatch = true;
+    rest = rest.slice(1);
+  }
+  // /namespaces/<ns>/<plural>[/<name>[/<sub>]] for namespaced resources.
+  let namespace: string | undefined;
+  let resource: ResourceDef | undefined;
+  let name: string | undefined;
+  let subresource: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1];
+    resource = findResource(path.group, path.version, rest[2] as string);
+    if (resource === undefined || !resource.namespaced) throw pathNotFound(url.pathname);
+    name = rest[3];
+    subresource = rest[4];
+    if (rest.length > 5) throw pathNotFound(url.pathname);
+  } else {
+    resource = findResource(path.group, path.version, rest[0] as string);
+    if (resource === undefined) throw pathNotFound(url.pathname);
+    name = rest[1];
+    subresource = rest[2];
+    if (rest.length > 3) throw pathNotFound(url.pathname);
+    if (resource.namespaced && name !== undefined) throw pathNotFound(url.pathname);
+  }
+
+  const query = url.searchParams;
+  if (legacyWatch) query.set('watch', 'true');
+  const accept = req.headers.accept;
+  const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE';
+  const body = hasBody ? await readBody(req) : '';
+
+  if (name === undefined) {
+    const collection = { resource, namespace, query, accept, body };
+    if (method === 'GET') return handleCollectionGet(ctx, collection, res);
+    if (method === 'POST') return handleCreate(ctx, collection, res);
+    throw statusErrors.methodNotSupported(resource.plural, method.toLowerCase(), resource.group || undefined);
+  }
+  if (namespace !== undefined && resource.namespaced && !ctx.cluster.store.get('Namespace', namespace)) {
+    if (method !== 'GET' && method !== 'DELETE') throw statusErrors.notFound('namespaces', namespace);
+  }
+  if (legacyWatch) {
+    query.set('fieldSelector', `metadata.name=${name}`);
+    return handleCollectionGet(ctx, { resource, namespace, query, accept }, res);
+  }
+  const objectReq = {
+    resource,
+    namespace,
+    name,
+    subresource,
+    query,
+    accept,
+    contentType: req.headers['content-type'],
+    body,
+  };
+  if (subresource === 'eviction') {
+    if (resource.kind !== 'Pod' || method !== 'POST') throw notFound(resource, name);
+    return handleEviction(ctx, objectReq, res);
+  }
+  if (subresource !== undefined && subresource !== 'status') throw pathNotFound(url.pathname);
+  switch (method) {
+    case 'GET':
+      return handleGet(ctx, objectReq, res);
+    case 'PUT':
+      return handleReplace(ctx, objectReq, res);
+    case 'PATCH':
+      return handlePatch(ctx, objectReq, res);
+    case 'DELETE':
+      return handleDelete(ctx, objectReq, res);
+    default:
+      throw statusErrors.methodNotSupported(
+        resource.plural,
+        method.toLowerCase(),
+        resource.group || undefined,
+      );
+  }
+}
+
+/** 404 for a path kube-sim does not serve, worded as the API server's. */
+export function pathNotFound(path: string): ApiStatusError {
+  return new ApiStatusError(404, 'NotFound', 'the server could not find the requested resource', {
+    causes: [{ reason: 'UnexpectedServerResponse', message: `404 page not found: ${path}` }],
+  });
+}
