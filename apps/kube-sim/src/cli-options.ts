@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { clusterNameErrors } from '@knm/contracts';
+
+/** A command line kube-sim cannot run with; main prints the message and exits 2. */
+export class CliUsageError extends Error {
+  override readonly name = 'CliUsageError';
+}
+
+/** The usage text printed with a usage error. */
+export const USAGE = `usage: npm run sim -- [options]
+  --port N             plain-HTTP port (0 = any free port; default 0)
+  --tls-port N         HTTPS port the kubeconfig names (default 0)
+  --host H             listen address (default 127.0.0.1)
+  --nodes N            nodes in the world (default 50)
+  --pods N             pods in the world (default 1500)
+  --churn N            churn events per second (default 0; adjustable via POST /_sim/churn)
+  --heartbeat S        seconds between kubelet heartbeats of each node (default 0 = off)
+  --seed N             world and simulation seed (default 1)
+  --kubeconfig-out F   write a kubeconfig for kubectl and client-node to F
+  --cluster-name NAME  cluster name (DNS label; default dev)
+  --kubernetes-minor N minor version served by /version, 27..33 (default 32)
+  --token T            bearer token (default: random)
+  --bookmark-ms N      interval between watch bookmarks in ms (default 60000)`;
+
+/** The parsed command line. */
+export interface CliOptions {
+  port: number;
+  tlsPort: number;
+  host: string;
+  nodes: number;
+  pods: number;
+  churn: number;
+  heartbeat: number;
+  seed: number;
+  kubeconfigOut: string | undefined;
+  clusterName: string;
+  kubernetesMinor: number;
+  token: string | undefined;
+  bookmarkMs: number;
+}
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const Schema = z.object({
+  port: int(0, 65535).default(0),
+  'tls-port': int(0, 65535).default(0),
+  host: z.string().min(1).default('127.0.0.1'),
+  nodes: int(0, 100_000).default(50),
+  pods: int(0, 2_000_000).default(1500),
+  churn: z.coerce.number().min(0).max(100_000).default(0),
+  heartbeat: z.coerce.number().min(0).max(86_400).default(0),
+  seed: int(-2_147_483_648, 4_294_967_295).default(1),
+  'kubeconfig-out': z.string().min(1).optional(),
+  'cluster-name': z.string().default('dev'),
+  'kubernetes-minor': int(27, 33).default(32),
+  token: z.string().min(8).optional(),
+  'bookmark-ms': int(10, 3_600_000).default(60_000),
+});
+
+/** Parses argv (without node and script); throws {@link CliUsageError} on anything wrong. */
+export function parseCli(argv: readonly string[]): CliOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(Object.keys(Schema.shape).map((k) => [k, { type: 'string' as const }])),
+    }));
+  } catch (err) {
+    throw new CliUsageError(err instanceof Error ? err.message : String(err));
+  }
+  const parsed = Schema.safeParse(values);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new CliUsageError(`bad option: ${problems}`);
+  }
+  const v = parsed.data;
+  const nameErrors = clusterNameErrors(v['cluster-name']);
+  if (nameErrors.length > 0) {
+    throw new CliUsageError(`--cluster-name ${JSON.stringify(v['cluster-name'])}: ${nameErrors.join('; ')}`);
+  }
+  return {
+    port: v.port,
+    tlsPort: v['tls-port'],
+    host: v.host,
+    nodes: v.nodes,
+    pods: v.pods,
+    churn: v.churn,
+    heartbeat: v.heartbeat,
+    seed: v.seed,
+    kubeconfigOut: v['kubeconfig-out'],
+    clusterName: v['cluster-name'],
+    kubernetesMinor: v['kubernetes-minor'],
+    token: v.token,
+    bookmarkMs: v['bookmark-ms'],
+  };
+}
