@@ -1,0 +1,268 @@
+import type { ClusterName, Envelope, NodeView, RealtimeErrorCode, SubscribeAck } from '@knm/contracts';
+import type { BackoffPolicy } from './backoff.js';
+import { ClusterView } from './cluster-view.js';
+import type { RestClient } from './rest-client.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+/**
+ * Where a watch is:
+ * - `loading`: reading the snapshot over REST (envelopes are ignored; they will be replayed)
+ * - `subscribing`: subscribed with the view's seq, waiting for the ack (the replay arrives first)
+ * - `live`: applying envelopes as they come
+ * - `waiting`: disconnected or backing off before a retry; the view is kept (and stale)
+ * - `failed`: the gateway refused the cluster for good (forbidden, malformed); see the `error` event
+ * - `closed`
+ */
+export type WatchState = 'loading' | 'subscribing' | 'live' | 'waiting' | 'failed' | 'closed';
+
+/** A change applied to the view, with the node before and after for node envelopes. */
+export interface ChangeEvent {
+  envelope: Envelope;
+  /** The node after the change (node_add / node_update). */
+  node?: NodeView;
+  /** The node before the change (node_update / node_delete). */
+  previous?: NodeView;
+}
+
+/** A refusal of the gateway for this cluster. */
+export class WatchRefusedError extends Error {
+  override readonly name = 'WatchRefusedError';
+
+  constructor(
+    readonly code: RealtimeErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Events of a {@link ClusterWatch}. */
+export interface WatchEvents extends Record<string, unknown> {
+  /** One envelope was applied (in seq order, each exactly once). */
+  change: ChangeEvent;
+  /** The view was replaced by a snapshot read at `seq` (initial load, gap, or resync). */
+  reload: { reason: string; seq: number };
+  state: WatchState;
+  error: Error;
+}
+
+/** Counters of what a watch did; `gaps` and `reloads` stay 0 when resuming never lost anything. */
+export interface WatchStats {
+  /** Envelopes applied. */
+  applied: number;
+  /** Envelopes received again (replayed after a resume) and ignored. */
+  duplicates: number;
+  /** Missing envelopes detected while live (each caused a reload). */
+  gaps: number;
+  /** Snapshot reloads after the initial load. */
+  reloads: number;
+  /** Re-subscriptions from the view's seq after a reconnect (no reload). */
+  resumes: number;
+}
+
+/** What the watch needs of its client. */
+export interface WatchHost {
+  readonly rest: RestClient;
+  readonly connected: boolean;
+  readonly backoff: BackoffPolicy;
+  subscribe(cluster: ClusterName, sinceSeq: number): Promise<SubscribeAck>;
+  unsubscribe(cluster: ClusterName): void;
+  forget(watch: ClusterWatch): void;
+}
+
+/**
+ * A consistent, live local view of one cluster. It loads the snapshot over REST (with
+ * its seq), subscribes with `sinceSeq` = that seq so the gateway replays whatever
+ * happened since, and applies each envelope exactly once in seq order. A gap while
+ * live, or a `resync`, reloads the snapshot. After a reconnect (to any gateway) it
+ * re-subscribes from its last seq and keeps its view: nothing is lost or applied
+ * twice. Works in Node and browsers.
+ */
+export class ClusterWatch extends TypedEmitter<WatchEvents> {
+  readonly view: ClusterView;
+  readonly stats: WatchStats = { applied: 0, duplicates: 0, gaps: 0, reloads: 0, resumes: 0 };
+  private current: WatchState = 'waiting';
+  private generation = 0;
+  private retries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly readyPromise: Promise<void>;
+  private resolveReady!: () => void;
+  private rejectReady!: (err: Error) => void;
+
+  constructor(
+    readonly cluster: ClusterName,
+    private readonly host: WatchHost,
+  ) {
+    super();
+    this.view = new ClusterView(cluster);
+    this.readyPromise = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.readyPromise.catch(() => undefined);
+  }
+
+  /** Resolves the first time the watch is live; rejects if it fails or is closed first. */
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  get state(): WatchState {
+    return this.current;
+  }
+
+  /** The seq the view reflects. */
+  get seq(): number {
+    return this.view.seq;
+  }
+
+  /** Every node with its pod count, by name. */
+  nodes(): NodeView[] {
+    return this.view.nodes();
+  }
+
+  /** Stops watching: unsubscribes and forgets the view. */
+  close(): void {
+    if (this.current === 'closed') return;
+    this.generation += 1;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.setState('closed');
+    this.rejectReady(new Error('watch closed'));
+    this.host.unsubscribe(this.cluster);
+    this.host.forget(this);
+  }
+
+  /** @internal The client connected (first time or again). */
+  onConnected(): void {
+    if (this.current === 'closed' || this.current === 'failed') return;
+    if (this.view.loaded) void this.resume();
+    else void this.reload('initial');
+  }
+
+  /** @internal The client lost its connection. */
+  onDisconnected(): void {
+    if (this.current === 'closed' || this.current === 'failed') return;
+    this.generation += 1;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.setState('waiting');
+  }
+
+  /** @internal An envelope of this cluster arrived. */
+  onEnvelope(envelope: Envelope): void {
+    if (this.current !== 'live' && this.current !== 'subscribing') return;
+    const previous =
+      envelope.type === 'node_update' || envelope.type === 'node_delete'
+        ? this.view.node(envelope.node)
+        : undefined;
+    const outcome = this.view.apply(envelope);
+    switch (outcome) {
+      case 'duplicate':
+        this.stats.duplicates += 1;
+        return;
+      case 'gap':
+        // While subscribing, the replay that follows fills it; only a live gap means loss.
+        if (this.current === 'live') {
+          this.stats.gaps += 1;
+          void this.reload('gap');
+        }
+        return;
+      case 'resync':
+        void this.reload(envelope.type === 'resync' ? envelope.data.reason : 'resync');
+        return;
+      case 'applied': {
+        this.stats.applied += 1;
+        const event: ChangeEvent = { envelope };
+        if (envelope.type === 'node_add' || envelope.type === 'node_update') {
+          const node = this.view.node(envelope.node);
+          if (node) event.node = node;
+        }
+        if (previous) event.previous = previous;
+        this.emit('change', event);
+      }
+    }
+  }
+
+  private async reload(reason: string): Promise<void> {
+    const generation = ++this.generation;
+    if (reason !== 'initial') this.stats.reloads += 1;
+    this.setState('loading');
+    try {
+      const [list, clusters] = await Promise.all([
+        this.host.rest.listNodes(this.cluster),
+        this.host.rest.listClusters(),
+      ]);
+      if (generation !== this.generation) return;
+      this.view.load({ seq: list.seq, nodes: list.items });
+      const summary = clusters.items.find((c) => c.name === this.cluster);
+      if (summary) {
+        const status: NonNullable<Parameters<ClusterView['setStatus']>[0]> = { status: summary.status };
+        if (summary.error !== undefined) status.error = summary.error;
+        if (summary.nodeCount !== undefined) status.nodeCount = summary.nodeCount;
+        if (summary.podCount !== undefined) status.podCount = summary.podCount;
+        if (summary.syncedAt !== undefined) status.syncedAt = summary.syncedAt;
+        if (summary.leader !== undefined) status.leader = summary.leader;
+        this.view.setStatus(status);
+      }
+      this.emit('reload', { reason, seq: list.seq });
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.fail(err as Error, () => this.reload(reason));
+      return;
+    }
+    await this.subscribe(generation);
+  }
+
+  private async resume(): Promise<void> {
+    const generation = ++this.generation;
+    this.stats.resumes += 1;
+    await this.subscribe(generation);
+  }
+
+  private async subscribe(generation: number): Promise<void> {
+    if (!this.host.connected) {
+      this.setState('waiting');
+      return;
+    }
+    this.setState('subscribing');
+    let ack: SubscribeAck;
+    try {
+      ack = await this.host.subscribe(this.cluster, this.view.seq);
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.fail(err as Error, () => this.resume());
+      return;
+    }
+    if (generation !== this.generation) return;
+    if (ack.ok) {
+      this.retries = 0;
+      this.setState('live');
+      this.resolveReady();
+      return;
+    }
+    const refused = new WatchRefusedError(ack.error.code, ack.error.message);
+    if (ack.error.code === 'forbidden' || ack.error.code === 'bad_request') {
+      this.setState('failed');
+      this.emit('error', refused);
+      this.rejectReady(refused);
+      return;
+    }
+    this.fail(refused, () => this.reload('retry'));
+  }
+
+  private fail(err: Error, retry: () => Promise<void>): void {
+    this.emit('error', err);
+    this.setState('waiting');
+    this.retries += 1;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.host.connected && this.current === 'waiting') void retry();
+    }, this.host.backoff.delayMs(this.retries));
+  }
+
+  private setState(state: WatchState): void {
+    if (this.current === state) return;
+    this.current = state;
+    this.emit('state', state);
+  }
+}

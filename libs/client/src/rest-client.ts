@@ -1,0 +1,125 @@
+import type { z } from 'zod';
+import {
+  ClusterListResponseSchema,
+  ErrorBodySchema,
+  NodeListResponseSchema,
+  NodeResponseSchema,
+  PodCountsResponseSchema,
+  WsStatsResponseSchema,
+  decode,
+  type ClusterListResponse,
+  type ErrorBody,
+  type NodeListQueryInput,
+  type NodeListResponse,
+  type NodeResponse,
+  type PodCountsResponse,
+  type WsStatsResponse,
+} from '@knm/contracts';
+
+/** A gateway answered with an error status; `body` is its error body when it sent one. */
+export class KnmApiError extends Error {
+  override readonly name = 'KnmApiError';
+
+  constructor(
+    readonly status: number,
+    readonly body: ErrorBody | undefined,
+    url: string,
+  ) {
+    super(`${url} answered ${status}${body ? `: ${body.message}` : ''}`);
+  }
+}
+
+/** The gateway could not be reached at all (connection refused, reset, DNS). */
+export class KnmNetworkError extends Error {
+  override readonly name = 'KnmNetworkError';
+}
+
+/** Options of {@link RestClient}. */
+export interface RestClientOptions {
+  /** Gateway base URLs; a network error moves on to the next one. */
+  urls: readonly string[];
+  /** The bearer token, or a function returning the current one. */
+  token: string | (() => string | Promise<string>);
+  /** Default: the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Typed REST calls of the gateway. Every response is decoded with its contract
+ * schema. On a network error the next URL is tried (each once per call); HTTP error
+ * statuses are thrown as {@link KnmApiError} without retrying.
+ */
+export class RestClient {
+  private index = 0;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: RestClientOptions) {
+    if (options.urls.length === 0) throw new RangeError('at least one gateway URL is needed');
+    this.fetchImpl = options.fetch ?? ((...args) => fetch(...args));
+  }
+
+  /** The base URL calls currently go to. */
+  get currentUrl(): string {
+    return this.options.urls[this.index % this.options.urls.length] as string;
+  }
+
+  /** Moves to the next base URL (after a failure). */
+  rotate(): void {
+    this.index = (this.index + 1) % this.options.urls.length;
+  }
+
+  listClusters(): Promise<ClusterListResponse> {
+    return this.get('/api/v1/clusters', ClusterListResponseSchema);
+  }
+
+  listNodes(cluster: string, query: NodeListQueryInput = {}): Promise<NodeListResponse> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    const qs = params.size > 0 ? `?${params}` : '';
+    return this.get(`/api/v1/clusters/${encodeURIComponent(cluster)}/nodes${qs}`, NodeListResponseSchema);
+  }
+
+  getNode(cluster: string, node: string): Promise<NodeResponse> {
+    return this.get(
+      `/api/v1/clusters/${encodeURIComponent(cluster)}/nodes/${encodeURIComponent(node)}`,
+      NodeResponseSchema,
+    );
+  }
+
+  podCounts(cluster: string): Promise<PodCountsResponse> {
+    return this.get(`/api/v1/clusters/${encodeURIComponent(cluster)}/pod-counts`, PodCountsResponseSchema);
+  }
+
+  wsStats(): Promise<WsStatsResponse> {
+    return this.get('/api/v1/ws/stats', WsStatsResponseSchema);
+  }
+
+  /** The current token (resolving a token function). */
+  async token(): Promise<string> {
+    return typeof this.options.token === 'function' ? this.options.token() : this.options.token;
+  }
+
+  private async get<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
+    let lastError: unknown;
+    for (let tried = 0; tried < this.options.urls.length; tried += 1) {
+      const url = `${this.currentUrl}${path}`;
+      let response: Response;
+      try {
+        response = await this.fetchImpl(url, {
+          headers: { authorization: `Bearer ${await this.token()}`, accept: 'application/json' },
+        });
+      } catch (err) {
+        lastError = err;
+        this.rotate();
+        continue;
+      }
+      const json: unknown = await response.json().catch(() => undefined);
+      if (!response.ok) {
+        const body = ErrorBodySchema.safeParse(json);
+        throw new KnmApiError(response.status, body.success ? body.data : undefined, url);
+      }
+      return decode(schema, json, `response of GET ${path}`);
+    }
+    throw new KnmNetworkError(`no gateway reachable (${String(lastError)})`, { cause: lastError });
+  }
+}
