@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { EnvelopeSchema, decodeJson, type ClusterName, type Envelope, type Keyspace } from '@knm/contracts';
 
 /** Options of {@link ChangeSubscriber}. */
@@ -41,7 +41,7 @@ export class ChangeSubscriber {
   private closed = false;
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly keyspace: Keyspace,
     options: ChangeSubscriberOptions = {},
   ) {

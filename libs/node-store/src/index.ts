@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './redis-client.js';
 export * from './envelope-json.js';
 export * from './lua-script.js';
 export * from './node-change.js';

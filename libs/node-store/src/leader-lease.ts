@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { ClusterKeys, ClusterName, Keyspace } from '@knm/contracts';
 import { LeaseAbortedError, UnexpectedReplyError } from './errors.js';
 import { ACQUIRE_LEASE, RELEASE_LEASE, RENEW_LEASE } from './lease-scripts.js';
@@ -58,7 +58,7 @@ export class LeaderLease {
   private lastRenewedAt = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyspace: Keyspace,
     readonly cluster: ClusterName,
     readonly identity: string,

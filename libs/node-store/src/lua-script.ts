@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 /**
  * A Lua script run through ioredis `defineCommand` (EVALSHA, falling back to EVAL
@@ -22,7 +22,7 @@ export class LuaScript {
   }
 
   /** Runs the script on `redis` with exactly `numberOfKeys` keys. */
-  run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     if (keys.length !== this.numberOfKeys) {
       throw new RangeError(`script ${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
     }
@@ -42,7 +42,7 @@ export class LuaScript {
 }
 
 /** Which script commands were defined on which connection (defineCommand is per client). */
-const definedOn = new WeakMap<Redis, Set<string>>();
+const definedOn = new WeakMap<RedisClient, Set<string>>();
 
 /** A script's `{code, value}` reply: 0 = ok, 1 = fenced, 2 = staging lost. */
 export interface ScriptStatus {

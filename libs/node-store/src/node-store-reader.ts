@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import {
   ClusterMetaSchema,
   ClusterRegistryEntrySchema,
@@ -78,7 +78,7 @@ export class NodeStoreReader {
   private readonly onInvalid: (subject: string, raw: string, err: Error) => void;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyspace: Keyspace,
     options: NodeStoreReaderOptions = {},
   ) {

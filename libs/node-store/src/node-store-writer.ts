@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import {
   ClusterRegistryEntrySchema,
   decodeJson,
@@ -63,7 +63,7 @@ export class NodeStoreWriter {
   private readonly stagingTtlMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyspace: Keyspace,
     readonly cluster: ClusterName,
     readonly epoch: number,

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
 import { toClusterName, type Envelope } from '@knm/contracts';
 import { ChangeSubscriber, NodeStoreReader, NodeStoreWriter } from '../src/index.js';
-import { makeNode } from './fixtures.js';
+import { makeNode } from './support/fixtures.js';
 
 const cluster = toClusterName('atomic');
 

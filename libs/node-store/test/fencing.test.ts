@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
 import { toClusterName, type ClusterKeys, type Envelope } from '@knm/contracts';
 import { FencedError, LeaderLease, NodeStoreWriter } from '../src/index.js';
-import { collectChannel, makeNode } from './fixtures.js';
+import { collectChannel, makeNode } from './support/fixtures.js';
 
 const cluster = toClusterName('fenced');
 

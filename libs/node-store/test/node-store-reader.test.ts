@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestRedis, type TestRedis } from '@knm/testing';
 import { EnvelopeSchema, toClusterName, type ClusterKeys } from '@knm/contracts';
 import { NodeStoreReader, NodeStoreWriter } from '../src/index.js';
-import { makeNode } from './fixtures.js';
+import { makeNode } from './support/fixtures.js';
 
 const dev = toClusterName('dev');
 const prod = toClusterName('prod');

@@ -10,7 +10,7 @@ import {
   type Envelope,
 } from '@knm/contracts';
 import { NodeStoreWriter, StagingLostError } from '../src/index.js';
-import { collectChannel, makeNode, readStream } from './fixtures.js';
+import { collectChannel, makeNode, readStream } from './support/fixtures.js';
 
 const cluster = toClusterName('dev');
 const T0 = new Date('2026-11-22T12:00:00.000Z');

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestRedis, type TestRedis } from '@knm/testing';
 import { toClusterName } from '@knm/contracts';
 import { NodeStoreReader, NodeStoreWriter, type NodeChange } from '../src/index.js';
-import { makeNode } from './fixtures.js';
+import { makeNode } from './support/fixtures.js';
 
 const cluster = toClusterName('big');
 
