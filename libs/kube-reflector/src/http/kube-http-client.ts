@@ -1,7 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from '../errors/api-error.js';
 import { ApiUnreachableError } from '../errors/api-unreachable-error.js';
 import { KubeConfigError } from '../errors/kube-config-error.js';
@@ -32,10 +32,9 @@ export class KubeHttpClient {
   private readonly requestTimeoutMs: number;
   private readonly watchConnectTimeoutMs: number;
 
-  constructor(
-    private readonly kubeConfig: KubeConfig,
-    options: KubeHttpClientOptions = {},
-  ) {
+  private readonly kubeConfig: KubeConfig;
+
+  constructor(kubeConfig: KubeConfig, options: KubeHttpClientOptions = {}) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.watchConnectTimeoutMs = options.watchConnectTimeoutMs ?? 30_000;
     if (!kubeConfig.getCurrentCluster()) {
@@ -43,6 +42,7 @@ export class KubeHttpClient {
         `the kubeconfig has no cluster for its current context "${kubeConfig.getCurrentContext()}"`,
       );
     }
+    this.kubeConfig = allowPlainHttp(kubeConfig);
   }
 
   /** The API server URL of the current context. */
@@ -167,6 +167,25 @@ export class KubeHttpClient {
     }
     return new ApiUnreachableError(`${what}: ${(err as Error).message ?? String(err)}`, { cause: err });
   }
+}
+
+/**
+ * client-node refuses a plain `http://` server unless the cluster entry says
+ * `insecure-skip-tls-verify` (kubectl does not). There is no TLS to verify on plain
+ * HTTP, so for such a server we use a copy of the config with that flag set; the
+ * caller's object is left alone. Everything else (users, exec plugins) is shared.
+ */
+function allowPlainHttp(kc: KubeConfig): KubeConfig {
+  const current = kc.getCurrentCluster();
+  if (!current || !current.server.startsWith('http:') || current.skipTLSVerify) return kc;
+  const copy = new KubeConfig();
+  copy.loadFromOptions({
+    clusters: kc.clusters.map((c) => (c.name === current.name ? { ...c, skipTLSVerify: true } : c)),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  });
+  return copy;
 }
 
 function readBody(res: IncomingMessage): Promise<string> {

@@ -4,7 +4,7 @@ import type { ListerWatcher, ObjectEvent } from '../lister-watcher.js';
 import { NodeCache, type NodeCacheChange } from '../node-cache.js';
 import { PodCountIndex } from '../pod-count-index.js';
 import type { PodRecord } from '../pod-record.js';
-import type { ListReason, ReflectorObserver } from '../reflector-observer.js';
+import type { ReflectorObserver } from '../reflector-observer.js';
 import { Reflector, type ReflectorOptions, type ReflectorStore } from '../reflector.js';
 import type { ClusterStateWriter, WatcherStatus } from './cluster-state-writer.js';
 import { SerialQueue } from './serial-queue.js';
@@ -242,11 +242,11 @@ export class ClusterSync {
           await this.writeNodeChanges(changes, receivedAt, this.term);
         });
       },
-      replace: (items: NodeSnapshot[], _rv: string, reason: ListReason) =>
+      replace: (items: NodeSnapshot[]) =>
         this.queue.run(async () => {
           this.nodeCache.replace(items);
           this.nodesListed = true;
-          await this.afterList(reason);
+          await this.afterList();
         }),
     };
   }
@@ -258,24 +258,25 @@ export class ClusterSync {
         if (this.podIndex.hasPendingDeltas) this.scheduleFlush();
         return Promise.resolve();
       },
-      replace: (items: PodRecord[], _rv: string, reason: ListReason) =>
+      replace: (items: PodRecord[]) =>
         this.queue.run(async () => {
           this.podIndex.replace(items);
           this.podsListed = true;
-          await this.afterList(reason);
+          await this.afterList();
         }),
     };
   }
 
   /** Runs on the queue after a (re)list was applied to a cache. */
-  private async afterList(reason: ListReason): Promise<void> {
+  private async afterList(): Promise<void> {
     const term = this.term;
     this.updateWantedStatus();
     if (!this.writer || !this.synced) {
       await this.syncStatus(term);
       return;
     }
-    await this.rebuild(this.rebuilt ? 'relist' : reason === 'initial' ? 'leader_change' : 'relist', term);
+    // The first rebuild of a term is the leader's; later ones follow a relist.
+    await this.rebuild(this.rebuilt ? 'relist' : 'leader_change', term);
   }
 
   private scheduleFlush(): void {

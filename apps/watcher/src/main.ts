@@ -1,0 +1,60 @@
+import pino from 'pino';
+import { HelpRequested, loadWatcherConfig, WatcherConfigError } from './watcher-config.js';
+import { WatcherApp } from './watcher-app.js';
+
+/**
+ * `npm run watcher -- --cluster dev --kubeconfig sim.kubeconfig [...]`: bootstraps
+ * one watcher replica (see `WatcherApp`). Exit codes: 0 after a graceful stop
+ * (SIGTERM/SIGINT), 2 for bad configuration, 1 for anything else.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadWatcherConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(err.message);
+      process.exit(0);
+    }
+    if (err instanceof WatcherConfigError) {
+      process.stderr.write(`watcher: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel, base: { app: 'watcher', cluster: config.cluster } });
+  let app: WatcherApp;
+  try {
+    app = await WatcherApp.start(config, logger);
+  } catch (err) {
+    if (err instanceof WatcherConfigError) {
+      logger.fatal({ err: err.message }, 'bad configuration');
+      process.stderr.write(`watcher: ${err.message}\n`);
+      process.exit(2);
+    }
+    logger.fatal({ err }, 'watcher failed to start');
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown took longer than 15 s; exiting');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    app
+      .stop()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,247 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { delimiter } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Keyspace, projectNode, type KubeNodeLike, type NodeSnapshot } from '@knm/contracts';
+import {
+  ClusterSync,
+  HttpListerWatcher,
+  KubeHttpClient,
+  LeadershipLoop,
+  projectPod,
+  type ClusterSyncObserver,
+  type PodRecord,
+} from '@knm/kube-reflector';
+import { FencedError, LeaderLease, NodeStoreWriter } from '@knm/node-store';
+import { redactUrl, WatcherConfigError, type WatcherConfig } from './watcher-config.js';
+import { WatcherMetrics } from './watcher-metrics.js';
+
+/** Loads the kubeconfig the configuration names (or client-node's default chain) and selects the context. */
+export function loadKubeConfig(config: Pick<WatcherConfig, 'kubeconfig' | 'context'>): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (config.kubeconfig && !config.kubeconfig.includes(delimiter)) kc.loadFromFile(config.kubeconfig);
+    else kc.loadFromDefault(); // KUBECONFIG list, ~/.kube/config, or the in-cluster service account
+  } catch (err) {
+    throw new WatcherConfigError(
+      `cannot read the kubeconfig${config.kubeconfig ? ` "${config.kubeconfig}"` : ''}: ${(err as Error).message}`,
+    );
+  }
+  if (config.context) {
+    if (!kc.getContextObject(config.context)) {
+      const known = kc.getContexts().map((c) => c.name);
+      throw new WatcherConfigError(
+        `--context "${config.context}" is not in the kubeconfig (contexts: ${known.join(', ') || 'none'})`,
+      );
+    }
+    kc.setCurrentContext(config.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster?.server) {
+    throw new WatcherConfigError(
+      `the kubeconfig's context "${kc.getCurrentContext()}" names no cluster with a server; pass --kubeconfig or --context`,
+    );
+  }
+  return kc;
+}
+
+/**
+ * One watcher replica, wired: kubeconfig -> reflectors -> {@link ClusterSync} ->
+ * node-store writer fenced by a {@link LeaderLease}; a small HTTP server for
+ * `/healthz`, `/readyz` and `/metrics`; pino logs. Start with
+ * {@link WatcherApp.start}; {@link WatcherApp.stop} is the graceful shutdown
+ * (stop watching, flush pending writes, release the lease).
+ *
+ * Log lines tests and operators can wait for: `"msg":"watcher ready"` (leading,
+ * state written), `"msg":"watcher standby"`, `"msg":"metrics listening"` (with `port`).
+ */
+export class WatcherApp {
+  private constructor(
+    readonly config: WatcherConfig,
+    private readonly logger: Logger,
+    readonly sync: ClusterSync,
+    private readonly loop: LeadershipLoop,
+    private readonly lease: LeaderLease,
+    private readonly redis: Redis,
+    private readonly server: Server,
+  ) {}
+
+  /** The port `/metrics` listens on. */
+  get metricsPort(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Wires everything and starts reflecting and competing for the lease. */
+  static async start(config: WatcherConfig, logger: Logger): Promise<WatcherApp> {
+    const kc = loadKubeConfig(config);
+    const client = new KubeHttpClient(kc);
+    logger.info(
+      {
+        cluster: config.cluster,
+        server: client.server,
+        context: kc.getCurrentContext(),
+        identity: config.identity,
+      },
+      'watcher starting',
+    );
+    const nodes = new HttpListerWatcher<NodeSnapshot>(client, {
+      resource: 'nodes',
+      path: '/api/v1/nodes',
+      project: (raw) => projectNode((raw ?? {}) as KubeNodeLike),
+    });
+    const pods = new HttpListerWatcher<PodRecord>(client, {
+      resource: 'pods',
+      path: '/api/v1/pods',
+      project: projectPod,
+    });
+
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: false });
+    let redisDown = false;
+    redis.on('error', (err: Error) => {
+      if (!redisDown)
+        logger.warn({ err: err.message, redis: redactUrl(config.redisUrl) }, 'redis unreachable');
+      redisDown = true;
+    });
+    redis.on('ready', () => {
+      if (redisDown) logger.info('redis reachable again');
+      redisDown = false;
+    });
+    const keyspace = new Keyspace(config.redisNamespace);
+
+    const holder: { sync?: ClusterSync } = {};
+    const metrics = new WatcherMetrics(() => holder.sync);
+    const reflectorOptions: NonNullable<ConstructorParameters<typeof ClusterSync>[0]['reflector']> = {
+      pageSize: config.pageSize,
+      watchdogMs: config.watchdogSeconds * 1000,
+    };
+    const watchTimeout = config.watchTimeoutSeconds;
+    if (watchTimeout !== undefined) reflectorOptions.watchTimeoutSeconds = () => watchTimeout;
+    const sync = new ClusterSync({
+      nodes,
+      pods,
+      reflector: reflectorOptions,
+      coalesceMs: config.coalesceMs,
+      heartbeatMs: config.heartbeatMs,
+      isFenced: (err) => err instanceof FencedError,
+      observer: combine(metrics.syncObserver(), logObserver(logger)),
+    });
+    holder.sync = sync;
+
+    const lease = new LeaderLease(redis, keyspace, config.cluster, config.identity, {
+      ttlMs: config.leaseTtlMs,
+      onError: (err) => logger.debug({ err: err.message }, 'lease attempt failed'),
+    });
+    const leadershipMetrics = metrics.leadershipObserver();
+    const loop = new LeadershipLoop({
+      lease,
+      sync,
+      createWriter: (epoch) => new NodeStoreWriter(redis, keyspace, config.cluster, epoch, config.identity),
+      beforeLead: async (writer) => {
+        await (writer as NodeStoreWriter).register({ server: client.server });
+      },
+      observer: {
+        onLeading: (epoch) => {
+          leadershipMetrics.onLeading?.(epoch);
+          logger.info({ epoch }, 'leading');
+        },
+        onStandby: (reason) => {
+          leadershipMetrics.onStandby?.(reason);
+          logger.info({ reason }, 'watcher standby');
+        },
+        onError: (err) => logger.warn({ err: err.message }, 'leadership term failed'),
+      },
+    });
+
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/healthz') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      } else if (path === '/readyz') {
+        const leading = sync.leading;
+        const ready = leading ? sync.serving : true;
+        const body = JSON.stringify({
+          ready,
+          role: leading ? 'leader' : 'standby',
+          synced: sync.synced,
+          status: sync.status.status,
+        });
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(`${body}\n`);
+      } else if (path === '/metrics') {
+        metrics.registry
+          .metrics()
+          .then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text))
+          .catch((err: unknown) => res.writeHead(500).end(String(err)));
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.metricsPort, config.metricsHost, () => resolve());
+    });
+    const app = new WatcherApp(config, logger, sync, loop, lease, redis, server);
+    logger.info({ port: app.metricsPort, host: config.metricsHost }, 'metrics listening');
+    sync.start();
+    loop.start();
+    return app;
+  }
+
+  /**
+   * Graceful shutdown: stop competing for the lease, stop watching, write the
+   * pending coalesced pod deltas, release the lease (a standby takes over at its
+   * next poll), close the HTTP server and Redis.
+   */
+  async stop(): Promise<void> {
+    this.logger.info('watcher stopping');
+    await this.loop.stop();
+    await this.sync.stop();
+    await this.lease.release().catch((err: unknown) => {
+      this.logger.warn({ err: (err as Error).message }, 'could not release the lease');
+    });
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.redis.quit().catch(() => this.redis.disconnect());
+    this.logger.info('watcher stopped');
+  }
+}
+
+/** Log lines for the engine's notable events (not per event: those are metrics). */
+function logObserver(logger: Logger): ClusterSyncObserver {
+  return {
+    onListed: (resource, info) => logger.info({ resource, ...info }, 'listed'),
+    onExpired: (resource) => logger.info({ resource }, 'resource version expired (410): relisting'),
+    onError: (resource, error, retryInMs) =>
+      logger.warn({ resource, err: error.message, error: error.name, retryInMs }, 'watch failed'),
+    onHealth: (resource, healthy, error) =>
+      healthy
+        ? logger.info({ resource }, 'API reachable')
+        : logger.debug({ resource, err: error?.message }, 'API request failed'),
+    onStatus: (status, error) => logger.info({ status, error }, 'cluster status'),
+    onRebuilt: (info) =>
+      logger.info(info, info.reason === 'leader_change' ? 'watcher ready' : 'state rebuilt'),
+    onWriteError: (kind, error) =>
+      logger.warn({ kind, err: error.message }, 'redis write failed; rebuild scheduled'),
+    onFenced: (error) => logger.warn({ err: error.message }, 'fenced: another watcher leads; standing by'),
+  };
+}
+
+/** One observer that calls each of `observers` in turn. */
+function combine(...observers: ClusterSyncObserver[]): ClusterSyncObserver {
+  const out: Record<string, (...args: unknown[]) => void> = {};
+  const keys = new Set(observers.flatMap((o) => Object.keys(o)));
+  for (const key of keys) {
+    out[key] = (...args: unknown[]) => {
+      for (const o of observers) {
+        const fn = (o as Record<string, ((...a: unknown[]) => void) | undefined>)[key];
+        try {
+          fn?.(...args);
+        } catch {
+          // Observers must not break the engine.
+        }
+      }
+    };
+  }
+  return out as ClusterSyncObserver;
+}

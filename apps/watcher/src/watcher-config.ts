@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { clusterNameErrors, DEFAULT_NAMESPACE, type ClusterName, Keyspace } from '@knm/contracts';
+
+/** Everything one watcher replica needs to run. */
+export interface WatcherConfig {
+  /** The cluster name knm uses (`--cluster` / `KNM_CLUSTER`; DNS-1123 label). Required. */
+  cluster: ClusterName;
+  /** Kubeconfig file (`--kubeconfig` / `KUBECONFIG`). Default: client-node's default loading (KUBECONFIG, ~/.kube/config, in-cluster). */
+  kubeconfig?: string;
+  /** Context to use (`--context` / `KNM_KUBE_CONTEXT`). Default: the kubeconfig's current context. */
+  context?: string;
+  /** `--redis` / `REDIS_URL`. Default `redis://127.0.0.1:6379`. */
+  redisUrl: string;
+  /** Redis key namespace (`--namespace` / `KNM_REDIS_NAMESPACE`). Default `knm`. */
+  redisNamespace: string;
+  /** Health and metrics port (`--metrics-port` / `KNM_METRICS_PORT`); 0 = any free port. Default 9464. */
+  metricsPort: number;
+  /** Interface of the metrics port (`--metrics-host` / `KNM_METRICS_HOST`). Default `0.0.0.0`. */
+  metricsHost: string;
+  /** This replica's identity in the lease and meta (`--identity` / `KNM_WATCHER_ID`). Default `<host>/<pid>/<random>`. */
+  identity: string;
+  /** Lease TTL (`--lease-ttl-ms` / `KNM_LEASE_TTL_MS`): how soon a standby takes over a dead leader. Default 5,000. */
+  leaseTtlMs: number;
+  /** Pod-count coalescing window (`--coalesce-ms` / `KNM_COALESCE_MS`), at most 100. Default 100. */
+  coalesceMs: number;
+  /** Heartbeat period (`--heartbeat-ms` / `KNM_HEARTBEAT_MS`). Default 2,000. */
+  heartbeatMs: number;
+  /** Server-side watch timeout (`--watch-timeout-seconds` / `KNM_WATCH_TIMEOUT_SECONDS`). Default: random 300..600 per watch. */
+  watchTimeoutSeconds?: number;
+  /** Watchdog (`--watchdog-seconds` / `KNM_WATCHDOG_SECONDS`): restart a watch silent this long; 0 = off. Default 120. */
+  watchdogSeconds: number;
+  /** List page size (`--page-size` / `KNM_PAGE_SIZE`). Default 500. */
+  pageSize: number;
+  /** pino level (`--log-level` / `KNM_LOG_LEVEL`). Default `info`. */
+  logLevel: string;
+}
+
+/** A configuration that cannot be used; the message says what to fix. Exit code 2. */
+export class WatcherConfigError extends Error {
+  override readonly name = 'WatcherConfigError';
+}
+
+/** `--help` was asked for; the message is the usage text. */
+export class HelpRequested extends Error {
+  override readonly name = 'HelpRequested';
+}
+
+/** The usage text. */
+export const WATCHER_USAGE = `Usage: npm run watcher -- --cluster <name> [options]
+
+Reflects one Kubernetes cluster's Nodes and per-node pod counts into Redis.
+Run several replicas per cluster: one leads (writes), the others stand by.
+
+  --cluster <name>              knm name of the cluster (DNS-1123 label)     env KNM_CLUSTER
+  --kubeconfig <file>           kubeconfig to use                             env KUBECONFIG
+                                (default: ~/.kube/config, or in-cluster service account)
+  --context <name>              kubeconfig context (default: current)        env KNM_KUBE_CONTEXT
+  --redis <url>                 default redis://127.0.0.1:6379                env REDIS_URL
+  --namespace <ns>              Redis key namespace, default knm             env KNM_REDIS_NAMESPACE
+  --metrics-port <port>         /healthz /readyz /metrics, default 9464      env KNM_METRICS_PORT
+  --metrics-host <host>         default 0.0.0.0                               env KNM_METRICS_HOST
+  --identity <id>               replica identity, default host/pid/random    env KNM_WATCHER_ID
+  --lease-ttl-ms <ms>           leader lease TTL, default 5000               env KNM_LEASE_TTL_MS
+  --coalesce-ms <ms>            pod-count write window (<= 100), default 100 env KNM_COALESCE_MS
+  --heartbeat-ms <ms>           leader heartbeat, default 2000               env KNM_HEARTBEAT_MS
+  --watch-timeout-seconds <s>   server watch timeout, default 300..600       env KNM_WATCH_TIMEOUT_SECONDS
+  --watchdog-seconds <s>        restart a silent watch, default 120 (0 off)  env KNM_WATCHDOG_SECONDS
+  --page-size <n>               list page size, default 500                  env KNM_PAGE_SIZE
+  --log-level <level>           fatal|error|warn|info|debug|trace            env KNM_LOG_LEVEL
+  --help
+`;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Reads the configuration: command-line flags win over the environment, which wins
+ * over defaults. Throws {@link WatcherConfigError} naming the flag and what is wrong,
+ * {@link HelpRequested} for `--help`.
+ */
+export function loadWatcherConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): WatcherConfig {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        cluster: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
+        redis: { type: 'string' },
+        namespace: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
+        identity: { type: 'string' },
+        'lease-ttl-ms': { type: 'string' },
+        'coalesce-ms': { type: 'string' },
+        'heartbeat-ms': { type: 'string' },
+        'watch-timeout-seconds': { type: 'string' },
+        'watchdog-seconds': { type: 'string' },
+        'page-size': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new WatcherConfigError(`${(err as Error).message}\n\n${WATCHER_USAGE}`);
+  }
+  if (values['help']) throw new HelpRequested(WATCHER_USAGE);
+  const str = (flag: string, envName?: string): string | undefined => {
+    const v = values[flag];
+    if (typeof v === 'string') return v;
+    const e = envName ? env[envName] : undefined;
+    return e === undefined || e === '' ? undefined : e;
+  };
+  const int = (flag: string, envName: string, fallback: number, min: number, max: number): number => {
+    const raw = str(flag, envName);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new WatcherConfigError(
+        `--${flag} (${envName}) must be an integer from ${min} to ${max}, got "${raw}"`,
+      );
+    }
+    return n;
+  };
+
+  const cluster = str('cluster', 'KNM_CLUSTER');
+  if (!cluster) {
+    throw new WatcherConfigError(
+      `--cluster (or KNM_CLUSTER) is required: the name knm gives this cluster, e.g. --cluster dev\n\n${WATCHER_USAGE}`,
+    );
+  }
+  const problems = clusterNameErrors(cluster);
+  if (problems.length > 0) throw new WatcherConfigError(`--cluster: ${problems.join('; ')}`);
+
+  const redisUrl = str('redis', 'REDIS_URL') ?? 'redis://127.0.0.1:6379';
+  try {
+    const u = new URL(redisUrl);
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('scheme');
+  } catch {
+    throw new WatcherConfigError(
+      `--redis (REDIS_URL) must be a redis:// or rediss:// URL, got "${redactUrl(redisUrl)}"`,
+    );
+  }
+  const redisNamespace = str('namespace', 'KNM_REDIS_NAMESPACE') ?? DEFAULT_NAMESPACE;
+  try {
+    new Keyspace(redisNamespace);
+  } catch (err) {
+    throw new WatcherConfigError(`--namespace: ${(err as Error).message}`);
+  }
+  const logLevel = str('log-level', 'KNM_LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new WatcherConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const coalesceMs = int('coalesce-ms', 'KNM_COALESCE_MS', 100, 1, 100);
+  const leaseTtlMs = int('lease-ttl-ms', 'KNM_LEASE_TTL_MS', 5_000, 300, 600_000);
+  const watchTimeout = str('watch-timeout-seconds', 'KNM_WATCH_TIMEOUT_SECONDS');
+
+  const config: WatcherConfig = {
+    cluster: cluster as ClusterName,
+    redisUrl,
+    redisNamespace,
+    metricsPort: int('metrics-port', 'KNM_METRICS_PORT', 9464, 0, 65_535),
+    metricsHost: str('metrics-host', 'KNM_METRICS_HOST') ?? '0.0.0.0',
+    identity:
+      str('identity', 'KNM_WATCHER_ID') ?? `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`,
+    leaseTtlMs,
+    coalesceMs,
+    heartbeatMs: int('heartbeat-ms', 'KNM_HEARTBEAT_MS', 2_000, 50, 600_000),
+    watchdogSeconds: int('watchdog-seconds', 'KNM_WATCHDOG_SECONDS', 120, 0, 86_400),
+    pageSize: int('page-size', 'KNM_PAGE_SIZE', 500, 1, 100_000),
+    logLevel,
+  };
+  const kubeconfig = str('kubeconfig', 'KUBECONFIG');
+  if (kubeconfig) config.kubeconfig = kubeconfig;
+  const context = str('context', 'KNM_KUBE_CONTEXT');
+  if (context) config.context = context;
+  if (watchTimeout !== undefined) {
+    config.watchTimeoutSeconds = int('watch-timeout-seconds', 'KNM_WATCH_TIMEOUT_SECONDS', 0, 1, 86_400);
+  }
+  return config;
+}
+
+/** A URL with its password replaced by `***` (for messages and logs). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparsable URL>';
+  }
+}
