@@ -1,5 +1,5 @@
-import type { RedisClient } from './redis-client.js';
 import { EnvelopeSchema, decodeJson, type ClusterName, type Envelope, type Keyspace } from '@knm/contracts';
+import type { RedisClient } from './redis-client.js';
 
 /** Options of {@link ChangeSubscriber}. */
 export interface ChangeSubscriberOptions {

@@ -1,8 +1,8 @@
-import type { RedisClient } from './redis-client.js';
 import type { ClusterKeys, ClusterName, Keyspace } from '@knm/contracts';
 import { LeaseAbortedError, UnexpectedReplyError } from './errors.js';
 import { ACQUIRE_LEASE, RELEASE_LEASE, RENEW_LEASE } from './lease-scripts.js';
 import { scriptStatus } from './lua-script.js';
+import type { RedisClient } from './redis-client.js';
 
 /** Options of {@link LeaderLease}. */
 export interface LeaderLeaseOptions {
@@ -177,16 +177,20 @@ export class LeaderLease {
     }, this.renewEveryMs);
   }
 
+  /** Runs on every renew tick and at the TTL deadline. */
   private renewTick(): void {
-    this.renewTimer = undefined;
     if (!this.leading) return;
     const silentFor = this.now() - this.lastRenewedAt;
     if (silentFor >= this.ttlMs) {
+      // Best effort: if Redis answers again and the lease is still ours, free it for a
+      // standby now. Sent before the listeners run, so it cannot undo an acquire they start.
+      void RELEASE_LEASE.run(this.redis, [this.keys.lease], [this.identity]).catch(() => undefined);
       this.lose(
         `lease not renewed for ${silentFor} ms (TTL ${this.ttlMs} ms): Redis unreachable or too slow`,
       );
       return;
     }
+    if (this.renewTimer) return; // the deadline fired early; the renew chain is still scheduled
     if (!this.renewInFlight) void this.renewOnce();
     this.scheduleRenew();
   }

@@ -1,4 +1,3 @@
-import type { RedisClient } from './redis-client.js';
 import {
   ClusterMetaSchema,
   ClusterRegistryEntrySchema,
@@ -13,6 +12,7 @@ import {
   type Keyspace,
   type NodeSnapshot,
 } from '@knm/contracts';
+import type { RedisClient } from './redis-client.js';
 
 /** What the gateways show of one cluster: its registry entry, its meta, and the derived status. */
 export interface ClusterSummary extends ClusterMeta {

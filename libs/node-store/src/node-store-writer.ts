@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { RedisClient } from './redis-client.js';
 import {
   ClusterRegistryEntrySchema,
   decodeJson,
@@ -22,6 +21,7 @@ import {
 import { FencedError, StagingLostError, UnexpectedReplyError } from './errors.js';
 import { scriptStatus, type LuaScript } from './lua-script.js';
 import type { NodeChange } from './node-change.js';
+import type { RedisClient } from './redis-client.js';
 import { APPLY_NODES, APPLY_POD_DELTAS, HEARTBEAT, REBUILD_SWAP, SET_STATUS } from './write-scripts.js';
 
 /** Options of {@link NodeStoreWriter}. */

@@ -76,6 +76,26 @@ describe('LeaderLease', () => {
     expect(b.isLeader).toBe(true);
   });
 
+  it('a leader paused for longer than the TTL gives the lease up, frees it, and can re-acquire from onLost', async () => {
+    let fakeNow = 1_000_000;
+    const a = lease('a', { ttlMs: 10_000, renewEveryMs: 50, now: () => fakeNow });
+    const events: string[] = [];
+    let reacquired: Promise<number> | undefined;
+    a.onLost((reason) => {
+      events.push(reason);
+      reacquired = a.acquire();
+    });
+    expect(await a.acquire()).toBe(1);
+    fakeNow += 10_000; // as if the process had been stopped for a whole TTL
+    await waitFor(() => events.length === 1, { what: 'onLost after the pause' });
+    expect(events[0]).toMatch(/^lease not renewed for 10000 ms/);
+    expect(await reacquired).toBe(2);
+    expect(a.isLeader).toBe(true);
+    // The best-effort release went out before the re-acquire, so it did not delete the new lease.
+    expect(await t.client.get(keys.lease)).toBe('a');
+    expect(events).toHaveLength(1);
+  });
+
   it('onLost fires once when another replica took the lease over', async () => {
     const a = lease('a', { ttlMs: 1_000, renewEveryMs: 50 });
     const lost: string[] = [];
