@@ -1,0 +1,138 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ClusterMetaSchema, decode, type ClusterName } from '@knm/contracts';
+import { createTestRedis, sleep, waitFor, type ManagedProcess, type TestRedis } from '@knm/testing';
+import {
+  expectConverged,
+  metricsPortOf,
+  metricValue,
+  quiesce,
+  spawnWatcher,
+  startSim,
+  type SimHandle,
+} from './harness.js';
+
+const CLUSTER = 'faulty';
+
+let redis: TestRedis | undefined;
+let sim: SimHandle | undefined;
+const procs: ManagedProcess[] = [];
+
+afterEach(async () => {
+  await Promise.all(procs.splice(0).map((p) => p.stop('SIGKILL', 1_000)));
+  await sim?.close();
+  await redis?.close();
+  sim = undefined;
+  redis = undefined;
+});
+
+/** A churning sim and a ready watcher; returns the watcher's metrics port. */
+async function setup(
+  extra: string[] = [],
+): Promise<{ s: SimHandle; r: TestRedis; port: number; watcher: ManagedProcess }> {
+  redis = await createTestRedis();
+  sim = await startSim({ nodes: 20, pods: 400, seed: 5, jobRunMs: [300, 1_500] });
+  const watcher = spawnWatcher(sim, redis, CLUSTER, extra);
+  procs.push(watcher);
+  const port = await metricsPortOf(watcher);
+  await watcher.waitForOutput(/"msg":"watcher ready"/, 30_000);
+  await expectConverged(sim, redis, CLUSTER);
+  await sim.control('churn', { rate: 60 });
+  await sleep(500);
+  return { s: sim, r: redis, port, watcher };
+}
+
+async function metaOf(r: TestRedis) {
+  return decode(
+    ClusterMetaSchema,
+    await r.client.hgetall(r.keyspace.cluster(CLUSTER as ClusterName).meta),
+    'meta',
+  );
+}
+
+describe('watcher: stays exact through faults', () => {
+  it('a dropped watch: resumes from the last resourceVersion, no relist', async () => {
+    const { s, r, port } = await setup();
+    await s.control('faults', { dropWatches: true });
+    await sleep(700);
+    await s.control('faults', { resetWatches: true });
+    await sleep(1_000);
+    await quiesce(s);
+    await expectConverged(s, r, CLUSTER);
+    expect(await metricValue(port, 'knm_watcher_watch_restarts_total')).toBeGreaterThanOrEqual(2);
+    expect(await metricValue(port, 'knm_watcher_relists_total', { reason: 'expired' })).toBe(0);
+  }, 90_000);
+
+  it('a compacted log (410): relists and rebuilds; deletes missed meanwhile vanish', async () => {
+    const { s, r, port } = await setup();
+    const sub = r.connect();
+    const resyncs: string[] = [];
+    sub.on('message', (_c: string, m: string) => {
+      const e = JSON.parse(m) as { type: string; data: { reason?: string } };
+      if (e.type === 'resync') resyncs.push(e.data.reason ?? '');
+    });
+    await sub.subscribe(r.keyspace.cluster(CLUSTER as ClusterName).changes);
+    await s.control('faults', { compact: true, dropWatches: true });
+    await waitFor(
+      async () => (await metricValue(port, 'knm_watcher_relists_total', { reason: 'expired' })) >= 1,
+      {
+        timeout: 20_000,
+        what: 'a relist after 410',
+      },
+    );
+    await sleep(500);
+    await quiesce(s);
+    await expectConverged(s, r, CLUSTER);
+    expect(await metricValue(port, 'knm_watcher_watch_expired_total')).toBeGreaterThanOrEqual(1);
+    expect(resyncs).toContain('relist');
+  }, 90_000);
+
+  it('500s and 429s: backs off, retries, converges', async () => {
+    const { s, r, port } = await setup();
+    await s.control('faults', { errorRate: { fraction: 1, status: 500, seconds: 2 }, resetWatches: true });
+    await sleep(2_500);
+    await s.control('faults', { errorRate: { fraction: 0.7, status: 429, seconds: 2 }, resetWatches: true });
+    await sleep(2_500);
+    await s.control('faults', { clear: true });
+    await quiesce(s);
+    await expectConverged(s, r, CLUSTER);
+    expect(await metricValue(port, 'knm_watcher_errors_total', { error: 'ApiError' })).toBeGreaterThanOrEqual(
+      1,
+    );
+  }, 90_000);
+
+  it('an API outage of several seconds: degraded with the error meanwhile, ready and exact after', async () => {
+    const { s, r } = await setup();
+    await s.control('faults', { downForSeconds: 4 });
+    const degraded = await waitFor(
+      async () => {
+        const meta = await metaOf(r);
+        return meta.status === 'degraded' ? meta : false;
+      },
+      { timeout: 15_000, what: 'status degraded' },
+    );
+    expect(degraded.error).toMatch(/^(nodes|pods): /);
+    await waitFor(async () => (await metaOf(r)).status === 'ready', {
+      timeout: 30_000,
+      what: 'status ready again',
+    });
+    await quiesce(s);
+    await expectConverged(s, r, CLUSTER);
+    expect((await metaOf(r)).error).toBeUndefined();
+  }, 90_000);
+
+  it('a stalled watch: the watchdog restarts it', async () => {
+    const { s, r, port } = await setup(['--watchdog-seconds', '2']);
+    await s.control('faults', { stallWatches: true });
+    await waitFor(
+      async () => (await metricValue(port, 'knm_watcher_watch_restarts_total', { reason: 'watchdog' })) >= 2,
+      {
+        timeout: 20_000,
+        what: 'watchdog restarts of both watches',
+      },
+    );
+    await s.control('faults', { stallWatches: false });
+    await sleep(500);
+    await quiesce(s);
+    await expectConverged(s, r, CLUSTER);
+  }, 90_000);
+});
