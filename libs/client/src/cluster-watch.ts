@@ -1,7 +1,7 @@
 import type { ClusterName, Envelope, NodeView, RealtimeErrorCode, SubscribeAck } from '@knm/contracts';
 import type { BackoffPolicy } from './backoff.js';
 import { ClusterView } from './cluster-view.js';
-import type { RestClient } from './rest-client.js';
+import { KnmApiError, type RestClient } from './rest-client.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 /**
@@ -206,6 +206,15 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
       this.emit('reload', { reason, seq: list.seq });
     } catch (err) {
       if (generation !== this.generation) return;
+      if (err instanceof KnmApiError && (err.status === 403 || err.status === 400)) {
+        this.refuse(
+          new WatchRefusedError(
+            err.status === 403 ? 'forbidden' : 'bad_request',
+            err.body?.message ?? err.message,
+          ),
+        );
+        return;
+      }
       this.fail(err as Error, () => this.reload(reason));
       return;
     }
@@ -241,12 +250,16 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
     }
     const refused = new WatchRefusedError(ack.error.code, ack.error.message);
     if (ack.error.code === 'forbidden' || ack.error.code === 'bad_request') {
-      this.setState('failed');
-      this.emit('error', refused);
-      this.rejectReady(refused);
+      this.refuse(refused);
       return;
     }
     this.fail(refused, () => this.reload('retry'));
+  }
+
+  private refuse(err: WatchRefusedError): void {
+    this.setState('failed');
+    this.emit('error', err);
+    this.rejectReady(err);
   }
 
   private fail(err: Error, retry: () => Promise<void>): void {

@@ -139,6 +139,8 @@ export async function createGatewayApp(
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     abortOnError: false,
+    // Keep-alive REST connections and websockets must not hold app.close() open.
+    forceCloseConnections: true,
   });
   const metrics = app.get(GatewayMetrics);
   const fastify = app.getHttpAdapter().getInstance();

@@ -4,6 +4,14 @@ import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { IncomingMessage } from 'node:http';
 
+interface ClosableIoServer {
+  engine: { close(): void };
+  _nsps: Map<
+    string,
+    { sockets: Map<string, { disconnect(close: boolean): void }>; adapter: { close(): Promise<void> | void } }
+  >;
+}
+
 /** Options of {@link RedisIoAdapter}. */
 export interface RedisIoAdapterOptions {
   /** A connected client; the adapter opens two duplicates of it (publish, subscribe). */
@@ -78,6 +86,25 @@ export class RedisIoAdapter extends IoAdapter {
       throw new Error('RedisIoAdapter.connect() must be awaited before the app starts');
     server.adapter(this.adapterFactory);
     return server;
+  }
+
+  /**
+   * Closes a Socket.IO server WITHOUT closing the HTTP server it is attached to
+   * (socket.io's own `close` calls `httpServer.close`, which waits for every
+   * keep-alive REST connection; Fastify closes the HTTP server itself). Every socket
+   * is disconnected (clients reconnect, possibly to another replica) and the Redis
+   * adapter unsubscribes.
+   */
+  override async close(server: Parameters<IoAdapter['close']>[0]): Promise<void> {
+    const io = server as unknown as Partial<ClosableIoServer>;
+    if (!io.engine || !io._nsps) return;
+    await Promise.allSettled(
+      [...io._nsps.values()].map(async (nsp) => {
+        for (const socket of [...nsp.sockets.values()]) socket.disconnect(true);
+        await nsp.adapter.close();
+      }),
+    );
+    io.engine.close();
   }
 
   override async dispose(): Promise<void> {

@@ -1,0 +1,159 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connect, exponentialBackoff, type KnmClient } from '@knm/client';
+import type { ClusterName, NodeSnapshot, NodeView } from '@knm/contracts';
+import { NodeStoreReader, type NodeStoreWriter } from '@knm/node-store';
+import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
+import { makeNode } from './support/fixtures.js';
+import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
+
+let redis: TestRedis;
+let gwA: RunningGateway;
+let gwB: RunningGateway;
+let writer: NodeStoreWriter;
+let cluster: ClusterName;
+const clients: KnmClient[] = [];
+const closers: (() => Promise<void>)[] = [];
+
+function viewOf(nodes: readonly NodeSnapshot[], counts: Record<string, number>): NodeView[] {
+  return [...nodes]
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((n) => ({ ...n, podCount: counts[n.name] ?? 0, podCapacity: 110 }));
+}
+
+async function truth(): Promise<{ seq: number; nodes: NodeView[] }> {
+  const snapshot = await new NodeStoreReader(redis.client, redis.keyspace).getSnapshot(cluster);
+  return { seq: snapshot.seq, nodes: viewOf(snapshot.nodes, snapshot.podCounts) };
+}
+
+/** Random-ish churn: adds, relabels, pod deltas and deletes, `steps` writes. */
+async function churn(steps: number, offset: number): Promise<void> {
+  for (let i = offset; i < offset + steps; i += 1) {
+    const name = `c-${i % 7}`;
+    switch (i % 4) {
+      case 0:
+        await writer.applyNodeChanges([{ type: 'node_add', node: makeNode(`x-${i}`) }]);
+        break;
+      case 1:
+        await writer.applyNodeChanges([
+          { type: 'node_update', node: makeNode(name, { labels: { step: String(i) } }), changes: ['labels'] },
+        ]);
+        break;
+      case 2:
+        await writer.applyPodDeltas({ [name]: 1 + (i % 3) });
+        break;
+      case 3:
+        await writer.applyNodeChanges([{ type: 'node_delete', name: `x-${i - 3}`, uid: `uid-x-${i - 3}` }]);
+        break;
+    }
+  }
+}
+
+beforeEach(async () => {
+  redis = await createTestRedis();
+  closers.push(() => redis.close());
+  const nodes = Array.from({ length: 7 }, (_, i) => makeNode(`c-${i}`));
+  ({ writer, cluster } = await seedCluster(redis, 'dev', nodes, { 'c-0': 2 }));
+  gwA = await startGateway(redis, {}, 'gw-a');
+  gwB = await startGateway(redis, {}, 'gw-b');
+  closers.unshift(
+    () => gwA.close(),
+    () => gwB.close(),
+  );
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const close of closers.splice(0)) await close();
+});
+
+function client(urls: string[]): KnmClient {
+  const c = connect({
+    url: urls,
+    token: () => token(),
+    backoff: exponentialBackoff({ initialMs: 50, maxMs: 500 }),
+  });
+  clients.push(c);
+  return c;
+}
+
+describe('client SDK', () => {
+  it('loads, follows live changes and equals the stored state', async () => {
+    const c = client([gwA.url]);
+    const watch = c.watchCluster('dev');
+    const seqs: number[] = [];
+    watch.on('change', (e) => seqs.push(e.envelope.seq));
+    await watch.ready();
+    expect(watch.nodes().map((n) => n.name)).toEqual(['c-0', 'c-1', 'c-2', 'c-3', 'c-4', 'c-5', 'c-6']);
+    expect(watch.view.status?.status).toBe('ready');
+    await churn(40, 0);
+    const expected = await truth();
+    await waitFor(() => watch.seq === expected.seq, { what: `seq ${expected.seq}` });
+    expect(watch.nodes()).toEqual(expected.nodes);
+    expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => 2 + i));
+    expect(watch.stats).toMatchObject({ applied: 40, gaps: 0, reloads: 0 });
+  });
+
+  it('reconnects to the other gateway when its gateway closes and resumes with no gap and no duplicate applied', async () => {
+    const c = client([gwA.url, gwB.url]);
+    const watch = c.watchCluster('dev');
+    const seqs: number[] = [];
+    watch.on('change', (e) => seqs.push(e.envelope.seq));
+    await watch.ready();
+    expect(c.gateway).toBe('gw-a');
+    await churn(20, 0);
+    await waitFor(() => watch.seq === 21, { what: 'seq 21' });
+
+    let writing = true;
+    let offset = 20;
+    const background = (async () => {
+      while (writing) {
+        await churn(1, offset);
+        offset += 1;
+      }
+    })();
+    await gwA.close();
+    await waitFor(() => c.gateway === 'gw-b' && watch.state === 'live', {
+      what: 'live on gw-b',
+      timeout: 15_000,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    writing = false;
+    await background;
+
+    const expected = await truth();
+    await waitFor(() => watch.seq === expected.seq, { what: `seq ${expected.seq}`, timeout: 15_000 });
+    expect(watch.nodes()).toEqual(expected.nodes);
+    expect(seqs).toEqual(Array.from({ length: expected.seq - 1 }, (_, i) => 2 + i));
+    expect(watch.stats.gaps).toBe(0);
+    expect(watch.stats.reloads).toBe(0);
+    expect(watch.stats.resumes).toBeGreaterThanOrEqual(1);
+    expect(offset).toBeGreaterThan(20);
+  });
+
+  it('reloads on a resync (rebuild by a new leader) and ends equal to the stored state', async () => {
+    const c = client([gwB.url]);
+    const watch = c.watchCluster('dev');
+    const reloads: string[] = [];
+    watch.on('reload', (e) => reloads.push(e.reason));
+    await watch.ready();
+    const rebuilt = await seedCluster(redis, 'dev', [makeNode('fresh-1'), makeNode('fresh-2')], {
+      'fresh-1': 9,
+    });
+    writer = rebuilt.writer;
+    await churn(4, 1);
+    const expected = await truth();
+    await waitFor(() => watch.seq === expected.seq && watch.state === 'live', {
+      what: `seq ${expected.seq}`,
+    });
+    expect(watch.nodes()).toEqual(expected.nodes);
+    expect(reloads).toEqual(['initial', 'rebuild']);
+  });
+
+  it("fails a watch the token does not cover, with the gateway's reason", async () => {
+    const c = connect({ url: gwA.url, token: await token({ clusters: ['prod' as never] }) });
+    clients.push(c);
+    const watch = c.watchCluster('dev');
+    await expect(watch.ready()).rejects.toThrow(/does not cover cluster "dev"/);
+    expect(watch.state).toBe('failed');
+  });
+});
