@@ -1,5 +1,6 @@
 import { EnvelopeSchema, decodeJson, type ClusterName, type Envelope, type Keyspace } from '@knm/contracts';
 import type { RedisClient } from './redis-client.js';
+import type { PubSubMode } from './write-scripts.js';
 
 /** Options of {@link ChangeSubscriber}. */
 export interface ChangeSubscriberOptions {
@@ -7,6 +8,12 @@ export interface ChangeSubscriberOptions {
   onInvalid?: (raw: string, err: Error) => void;
   /** Called when a listener throws (the other listeners still run); `envelope` is unset for `onResubscribed` listeners. Default: ignored. */
   onListenerError?: (err: Error, envelope: Envelope | undefined) => void;
+  /**
+   * SUBSCRIBE (`classic`) or SSUBSCRIBE (`sharded`); must match the writers' mode. With
+   * `sharded` and an ioredis `Cluster`, create the Cluster with `shardedSubscribers: true`.
+   * Default `classic`.
+   */
+  pubsub?: PubSubMode;
 }
 
 /**
@@ -22,12 +29,13 @@ export interface ChangeSubscriberOptions {
  * with `NodeStoreReader.readEventsAfter` from the last seq seen (dropping envelopes
  * with seq <= the last one applied) closes the hole.
  *
- * Why plain PUBLISH/SUBSCRIBE and not sharded (SPUBLISH/SSUBSCRIBE): this class takes
- * one connection, and on a Redis Cluster a node only delivers sharded messages of
- * the slots it owns, so one connection cannot follow clusters on different shards.
- * Classic pub/sub is broadcast to every node and works on one connection against a
- * standalone Redis or a Cluster. Moving to sharded pub/sub needs a cluster-aware
- * subscriber (ioredis `Cluster` with sharded subscribers) in both the scripts and here.
+ * Classic or sharded pub/sub (`pubsub` option, default `classic`): classic works
+ * everywhere with one connection, but on a Redis Cluster every message is broadcast
+ * to every node. Sharded (SPUBLISH/SSUBSCRIBE, Redis >= 7) keeps each message on the
+ * shard that owns the cluster's slot; on a Cluster it needs a client that opens one
+ * subscriber connection per shard (ioredis `Cluster` with `shardedSubscribers: true`),
+ * because a node only delivers sharded messages of its own slots. Both modes are
+ * tested against a standalone Redis and a real 3-master Cluster.
  */
 export class ChangeSubscriber {
   private readonly listeners: ((e: Envelope) => void)[] = [];
@@ -35,6 +43,7 @@ export class ChangeSubscriber {
   private readonly onInvalid: (raw: string, err: Error) => void;
   private readonly onListenerError: (err: Error, envelope: Envelope | undefined) => void;
   private readonly resubscribedListeners: (() => void)[] = [];
+  private readonly sharded: boolean;
   private readonly handler = (channel: string, message: string): void => this.receive(channel, message);
   private readonly readyHandler = (): void => this.onReady();
   private wasReady: boolean;
@@ -47,8 +56,9 @@ export class ChangeSubscriber {
   ) {
     this.onInvalid = options.onInvalid ?? (() => undefined);
     this.onListenerError = options.onListenerError ?? (() => undefined);
+    this.sharded = options.pubsub === 'sharded';
     this.wasReady = connection.status === 'ready';
-    connection.on('message', this.handler);
+    connection.on(this.messageEvent, this.handler);
     connection.on('ready', this.readyHandler);
   }
 
@@ -66,14 +76,14 @@ export class ChangeSubscriber {
     if (this.closed) throw new Error('ChangeSubscriber is closed');
     const channel = this.keyspace.cluster(cluster).changes;
     this.channels.set(channel, cluster);
-    await this.connection.subscribe(channel);
+    await this.subscribeChannels([channel]);
   }
 
   /** Stops receiving one cluster's changes. */
   async unsubscribe(cluster: ClusterName): Promise<void> {
     const channel = this.keyspace.cluster(cluster).changes;
     this.channels.delete(channel);
-    await this.connection.unsubscribe(channel);
+    await (this.sharded ? this.connection.sunsubscribe(channel) : this.connection.unsubscribe(channel));
   }
 
   /** Adds a listener for every envelope of every subscribed cluster. */
@@ -87,10 +97,14 @@ export class ChangeSubscriber {
     this.closed = true;
     const channels = [...this.channels.keys()];
     this.channels.clear();
-    this.connection.off('message', this.handler);
+    this.connection.off(this.messageEvent, this.handler);
     this.connection.off('ready', this.readyHandler);
     if (channels.length > 0 && this.connection.status === 'ready') {
-      await this.connection.unsubscribe(...channels).catch(() => undefined);
+      await Promise.all(
+        channels.map((c) =>
+          this.sharded ? this.connection.sunsubscribe(c) : this.connection.unsubscribe(c),
+        ),
+      ).catch(() => undefined);
     }
   }
 
@@ -103,7 +117,7 @@ export class ChangeSubscriber {
     if (this.closed || channels.length === 0) return;
     // ioredis resubscribes on its own too; subscribing here as well gives a promise
     // that resolves once Redis confirmed (subscribing twice to a channel is harmless).
-    this.connection.subscribe(...channels).then(
+    this.subscribeChannels(channels).then(
       () => {
         for (const listener of this.resubscribedListeners) {
           try {
@@ -115,6 +129,16 @@ export class ChangeSubscriber {
       },
       () => undefined, // the connection dropped again; the next 'ready' retries
     );
+  }
+
+  private get messageEvent(): 'message' | 'smessage' {
+    return this.sharded ? 'smessage' : 'message';
+  }
+
+  /** One command per channel in sharded mode: SSUBSCRIBE takes channels of one slot only. */
+  private async subscribeChannels(channels: readonly string[]): Promise<void> {
+    if (this.sharded) await Promise.all(channels.map((c) => this.connection.ssubscribe(c)));
+    else await this.connection.subscribe(...channels);
   }
 
   private receive(channel: string, message: string): void {

@@ -7,3 +7,4 @@ export * from './leader-lease.js';
 export * from './node-store-writer.js';
 export * from './node-store-reader.js';
 export * from './change-subscriber.js';
+export type { PubSubMode } from './write-scripts.js';

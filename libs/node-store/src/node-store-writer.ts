@@ -22,7 +22,7 @@ import { FencedError, StagingLostError, UnexpectedReplyError } from './errors.js
 import { scriptStatus, type LuaScript } from './lua-script.js';
 import type { NodeChange } from './node-change.js';
 import type { RedisClient } from './redis-client.js';
-import { APPLY_NODES, APPLY_POD_DELTAS, HEARTBEAT, REBUILD_SWAP, SET_STATUS } from './write-scripts.js';
+import { WRITE_SCRIPTS, type PubSubMode, type WriteScripts } from './write-scripts.js';
 
 /** Options of {@link NodeStoreWriter}. */
 export interface NodeStoreWriterOptions {
@@ -36,6 +36,8 @@ export interface NodeStoreWriterOptions {
   rebuildChunkSize?: number;
   /** TTL of staging keys, so a crashed rebuild leaves nothing behind. Default 300,000 ms. */
   stagingTtlMs?: number;
+  /** PUBLISH (`classic`) or SPUBLISH (`sharded`) on the changes channel; subscribers must match. Default `classic`. */
+  pubsub?: PubSubMode;
 }
 
 /**
@@ -61,6 +63,7 @@ export class NodeStoreWriter {
   private readonly nodeChangesPerScript: number;
   private readonly rebuildChunkSize: number;
   private readonly stagingTtlMs: number;
+  private readonly scripts: WriteScripts;
 
   constructor(
     private readonly redis: RedisClient,
@@ -79,6 +82,7 @@ export class NodeStoreWriter {
     this.nodeChangesPerScript = options.nodeChangesPerScript ?? 200;
     this.rebuildChunkSize = options.rebuildChunkSize ?? 250;
     this.stagingTtlMs = options.stagingTtlMs ?? 300_000;
+    this.scripts = WRITE_SCRIPTS[options.pubsub ?? 'classic'];
   }
 
   /**
@@ -142,7 +146,7 @@ export class NodeStoreWriter {
       await this.stage(stagedNodes, nodeFields);
       await this.stage(stagedPods, podFields);
       const now = this.now();
-      const reply = await REBUILD_SWAP.run(
+      const reply = await this.scripts.rebuildSwap.run(
         this.redis,
         [
           this.keys.epoch,
@@ -165,7 +169,7 @@ export class NodeStoreWriter {
           resyncBody(this.cluster, input.reason, this.epoch, now),
         ],
       );
-      return this.seqOf(REBUILD_SWAP, reply);
+      return this.seqOf(this.scripts.rebuildSwap, reply);
     } catch (err) {
       await this.redis.del(stagedNodes, stagedPods).catch(() => undefined);
       throw err;
@@ -189,8 +193,8 @@ export class NodeStoreWriter {
     for (let start = 0; start < groups.length; start += this.nodeChangesPerScript) {
       const args: (string | number)[] = [this.epoch, this.eventsMaxLen, now];
       for (const group of groups.slice(start, start + this.nodeChangesPerScript)) args.push(...group);
-      const reply = await APPLY_NODES.run(this.redis, this.clusterKeys(this.keys.nodes), args);
-      seq = this.seqOf(APPLY_NODES, reply);
+      const reply = await this.scripts.applyNodes.run(this.redis, this.clusterKeys(this.keys.nodes), args);
+      seq = this.seqOf(this.scripts.applyNodes, reply);
     }
     return seq;
   }
@@ -232,8 +236,8 @@ export class NodeStoreWriter {
         throw new RangeError(`pod delta of "${name}" must be an integer, got ${delta}`);
       if (delta !== 0) args.push(name, podCountKey(name), delta);
     }
-    const reply = await APPLY_POD_DELTAS.run(this.redis, this.clusterKeys(this.keys.pods), args);
-    return this.seqOf(APPLY_POD_DELTAS, reply);
+    const reply = await this.scripts.applyPodDeltas.run(this.redis, this.clusterKeys(this.keys.pods), args);
+    return this.seqOf(this.scripts.applyPodDeltas, reply);
   }
 
   /**
@@ -250,7 +254,7 @@ export class NodeStoreWriter {
       leader: this.identity,
       timestamp: now,
     });
-    const reply = await SET_STATUS.run(this.redis, this.clusterKeys(), [
+    const reply = await this.scripts.setStatus.run(this.redis, this.clusterKeys(), [
       this.epoch,
       this.eventsMaxLen,
       now,
@@ -260,18 +264,18 @@ export class NodeStoreWriter {
       parts.head,
       parts.tail,
     ]);
-    this.seqOf(SET_STATUS, reply);
+    this.seqOf(this.scripts.setStatus, reply);
   }
 
   /** Refreshes meta.heartbeatAt (and leader, epoch); readers derive `stale` from it. Fenced like every write. */
   async heartbeat(): Promise<void> {
-    const reply = await HEARTBEAT.run(this.redis, this.clusterKeys(), [
+    const reply = await this.scripts.heartbeat.run(this.redis, this.clusterKeys(), [
       this.epoch,
       this.eventsMaxLen,
       this.now(),
       this.identity,
     ]);
-    this.seqOf(HEARTBEAT, reply);
+    this.seqOf(this.scripts.heartbeat, reply);
   }
 
   private clusterKeys(...extra: string[]): string[] {
@@ -292,13 +296,13 @@ export class NodeStoreWriter {
 
   /** The fenced current seq (used when a call writes nothing). */
   private async currentSeqFenced(): Promise<number> {
-    const reply = await HEARTBEAT.run(this.redis, this.clusterKeys(), [
+    const reply = await this.scripts.heartbeat.run(this.redis, this.clusterKeys(), [
       this.epoch,
       this.eventsMaxLen,
       this.now(),
       this.identity,
     ]);
-    return this.seqOf(HEARTBEAT, reply);
+    return this.seqOf(this.scripts.heartbeat, reply);
   }
 
   private async assertEpoch(): Promise<void> {

@@ -1,6 +1,17 @@
 import { LuaScript } from './lua-script.js';
 
 /**
+ * How envelopes are published on `knm:{c}:changes`:
+ * - `classic`: PUBLISH / SUBSCRIBE. On a Redis Cluster every message goes to every node.
+ * - `sharded`: SPUBLISH / SSUBSCRIBE (Redis >= 7). Only the shard that owns the
+ *   cluster's slot carries it; a Cluster subscriber needs ioredis `shardedSubscribers: true`.
+ * Writer and subscribers of one installation must use the same mode.
+ */
+export type PubSubMode = 'classic' | 'sharded';
+
+type PublishCommand = 'PUBLISH' | 'SPUBLISH';
+
+/**
  * The writer's Lua scripts. Fixed key positions shared by all of them:
  * KEYS[1] epoch, KEYS[2] meta, KEYS[3] events stream, KEYS[4] changes channel
  * (a channel is not a key, but passing it in KEYS keeps everything routable), then
@@ -12,7 +23,7 @@ import { LuaScript } from './lua-script.js';
  * inputs before the first write, because Redis does not roll back a script that
  * errors half-way.
  */
-const PRELUDE = `
+const prelude = (publish: PublishCommand): string => `
 local function fenced()
   local current = redis.call('GET', KEYS[1])
   if current ~= ARGV[1] then return {1, current or ''} end
@@ -36,7 +47,7 @@ local function emit(body)
   local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
   local json = '{"seq":' .. seq .. ',' .. body
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'e', json)
-  redis.call('PUBLISH', KEYS[4], json)
+  redis.call('${publish}', KEYS[4], json)
   redis.call('HSET', KEYS[2], 'lastEventAt', ARGV[3])
   return seq
 end
@@ -47,9 +58,10 @@ end
  * node name, snapshot JSON ('' for delete), body head, body tail. One envelope per
  * group (head .. snapshot .. tail), in order.
  */
-export const APPLY_NODES = new LuaScript(
-  'apply-nodes',
-  `${PRELUDE}
+const applyNodesScript = (publish: PublishCommand): LuaScript =>
+  new LuaScript(
+    'apply-nodes',
+    `${prelude(publish)}
 local f = fenced()
 if f then return f end
 alignSeq()
@@ -66,8 +78,8 @@ end
 redis.call('HSET', KEYS[2], 'nodeCount', redis.call('HLEN', KEYS[5]))
 return {0, seq}
 `,
-  5,
-);
+    5,
+  );
 
 /**
  * KEYS[5] pods. ARGV[4] body head, ARGV[5] body tail, then triples: node name, its
@@ -75,9 +87,10 @@ return {0, seq}
  * HDEL'd and reported as 0; meta.podCount moves by the real change, so it stays the
  * sum of the pods hash.
  */
-export const APPLY_POD_DELTAS = new LuaScript(
-  'apply-pod-deltas',
-  `${PRELUDE}
+const applyPodDeltasScript = (publish: PublishCommand): LuaScript =>
+  new LuaScript(
+    'apply-pod-deltas',
+    `${prelude(publish)}
 local f = fenced()
 if f then return f end
 for i = 6, #ARGV, 3 do
@@ -106,17 +119,18 @@ if total ~= 0 then redis.call('HINCRBY', KEYS[2], 'podCount', total) end
 local seq = emit(ARGV[4] .. table.concat(parts, ',') .. ARGV[5])
 return {0, seq}
 `,
-  5,
-);
+    5,
+  );
 
 /**
  * ARGV[4] status, ARGV[5] error ('' = none), ARGV[6] leader identity, ARGV[7] body
  * head, ARGV[8] body tail. Emits a cluster_status envelope (with nodeCount, podCount
  * and syncedAt from meta) only when status or error changed; returns the seq either way.
  */
-export const SET_STATUS = new LuaScript(
-  'set-status',
-  `${PRELUDE}
+const setStatusScript = (publish: PublishCommand): LuaScript =>
+  new LuaScript(
+    'set-status',
+    `${prelude(publish)}
 local f = fenced()
 if f then return f end
 local cur = redis.call('HMGET', KEYS[2], 'status', 'error')
@@ -133,20 +147,21 @@ if m[3] and string.match(m[3], '^[0-9TZ:.+-]+$') then extra = extra .. ',"synced
 local seq = emit(ARGV[7] .. extra .. ARGV[8])
 return {0, seq}
 `,
-  4,
-);
+    4,
+  );
 
 /** ARGV[4] leader identity. Sets meta.heartbeatAt, leader and epoch; no envelope. */
-export const HEARTBEAT = new LuaScript(
-  'heartbeat',
-  `${PRELUDE}
+const heartbeatScript = (publish: PublishCommand): LuaScript =>
+  new LuaScript(
+    'heartbeat',
+    `${prelude(publish)}
 local f = fenced()
 if f then return f end
 redis.call('HSET', KEYS[2], 'heartbeatAt', ARGV[3], 'leader', ARGV[4], 'epoch', ARGV[1])
 return {0, currentSeq()}
 `,
-  4,
-);
+    4,
+  );
 
 /**
  * KEYS[5] nodes, KEYS[6] pods, KEYS[7] staged nodes, KEYS[8] staged pods (same slot).
@@ -156,9 +171,10 @@ return {0, currentSeq()}
  * syncedAt, heartbeatAt, totals) and emits one resync envelope. Staging keys are
  * deleted when fenced or incomplete (`{2, detail}`).
  */
-export const REBUILD_SWAP = new LuaScript(
-  'rebuild-swap',
-  `${PRELUDE}
+const rebuildSwapScript = (publish: PublishCommand): LuaScript =>
+  new LuaScript(
+    'rebuild-swap',
+    `${prelude(publish)}
 local f = fenced()
 if f then
   redis.call('DEL', KEYS[7], KEYS[8])
@@ -186,5 +202,30 @@ redis.call('HDEL', KEYS[2], 'error')
 local seq = emit(ARGV[8])
 return {0, seq}
 `,
-  8,
-);
+    8,
+  );
+
+/** The writer's scripts for one publish mode. */
+export interface WriteScripts {
+  readonly applyNodes: LuaScript;
+  readonly applyPodDeltas: LuaScript;
+  readonly setStatus: LuaScript;
+  readonly heartbeat: LuaScript;
+  readonly rebuildSwap: LuaScript;
+}
+
+function writeScripts(publish: PublishCommand): WriteScripts {
+  return {
+    applyNodes: applyNodesScript(publish),
+    applyPodDeltas: applyPodDeltasScript(publish),
+    setStatus: setStatusScript(publish),
+    heartbeat: heartbeatScript(publish),
+    rebuildSwap: rebuildSwapScript(publish),
+  };
+}
+
+/** The writer's scripts per publish mode (the two variants differ only in PUBLISH vs SPUBLISH). */
+export const WRITE_SCRIPTS: Readonly<Record<PubSubMode, WriteScripts>> = {
+  classic: writeScripts('PUBLISH'),
+  sharded: writeScripts('SPUBLISH'),
+};

@@ -32,65 +32,82 @@ describe.skipIf(!hasRedisServer())('on a Redis Cluster (3 masters, real redis-se
     expect(new Set(slots.map(shard)).size).toBeGreaterThan(1);
   });
 
-  it('lease, every write, reads, replay and the change feed work, for clusters on every shard', async () => {
-    const client = rc.connect();
-    const received: Envelope[] = [];
-    const invalid: string[] = [];
-    const changes = new ChangeSubscriber(rc.connect(), keyspace, { onInvalid: (raw) => invalid.push(raw) });
-    changes.onEnvelope((e) => received.push(e));
-    const reader = new NodeStoreReader(client, keyspace);
-    for (const name of names) await changes.subscribe(name);
-
-    for (const name of names) {
-      const lease = new LeaderLease(client, keyspace, name, `w-${name}`, { ttlMs: 5_000 });
-      const epoch = await lease.acquire();
-      const writer = new NodeStoreWriter(client, keyspace, name, epoch, `w-${name}`);
-      await writer.register({ server: `https://${name}` });
-      await writer.setStatus('syncing');
-      const nodes = Array.from({ length: 600 }, (_, i) => makeNode(`${name}-${i}`));
-      expect(await writer.rebuild({ nodes, podCounts: { [`${name}-0`]: 3 }, reason: 'leader_change' })).toBe(
-        2,
+  it.each<PubSubMode>(['classic', 'sharded'])(
+    'lease, every write, reads, replay and the %s change feed work, for clusters on every shard',
+    async (pubsub) => {
+      const keyspace = new Keyspace(`knmc-${pubsub}`);
+      const client = rc.connect();
+      const received: Envelope[] = [];
+      const invalid: string[] = [];
+      const changes = new ChangeSubscriber(
+        rc.connect({ shardedSubscribers: pubsub === 'sharded' }),
+        keyspace,
+        {
+          pubsub,
+          onInvalid: (raw) => invalid.push(raw),
+        },
       );
-      expect(await writer.applyNodeChanges([{ type: 'node_delete', name: `${name}-1`, uid: 'u' }])).toBe(3);
-      expect(await writer.applyPodDeltas({ [`${name}-0`]: -1, [`${name}-2`]: 4 })).toBe(4);
-      await writer.setStatus('degraded', 'API unreachable');
-      await writer.heartbeat();
+      changes.onEnvelope((e) => received.push(e));
+      const reader = new NodeStoreReader(client, keyspace);
+      for (const name of names) await changes.subscribe(name);
 
-      const snapshot = await reader.getSnapshot(name);
-      expect(snapshot).toMatchObject({ seq: 5, epoch: 1, podCounts: { [`${name}-0`]: 2, [`${name}-2`]: 4 } });
-      expect(snapshot.nodes).toHaveLength(599);
-      expect(await reader.getNode(name, `${name}-2`)).toEqual({
-        seq: 5,
-        node: makeNode(`${name}-2`),
-        podCount: 4,
+      for (const name of names) {
+        const lease = new LeaderLease(client, keyspace, name, `w-${name}`, { ttlMs: 5_000 });
+        const epoch = await lease.acquire();
+        const writer = new NodeStoreWriter(client, keyspace, name, epoch, `w-${name}`, { pubsub });
+        await writer.register({ server: `https://${name}` });
+        await writer.setStatus('syncing');
+        const nodes = Array.from({ length: 600 }, (_, i) => makeNode(`${name}-${i}`));
+        expect(
+          await writer.rebuild({ nodes, podCounts: { [`${name}-0`]: 3 }, reason: 'leader_change' }),
+        ).toBe(2);
+        expect(await writer.applyNodeChanges([{ type: 'node_delete', name: `${name}-1`, uid: 'u' }])).toBe(3);
+        expect(await writer.applyPodDeltas({ [`${name}-0`]: -1, [`${name}-2`]: 4 })).toBe(4);
+        await writer.setStatus('degraded', 'API unreachable');
+        await writer.heartbeat();
+
+        const snapshot = await reader.getSnapshot(name);
+        expect(snapshot).toMatchObject({
+          seq: 5,
+          epoch: 1,
+          podCounts: { [`${name}-0`]: 2, [`${name}-2`]: 4 },
+        });
+        expect(snapshot.nodes).toHaveLength(599);
+        expect(await reader.getNode(name, `${name}-2`)).toEqual({
+          seq: 5,
+          node: makeNode(`${name}-2`),
+          podCount: 4,
+        });
+        expect((await reader.getPodCounts(name)).seq).toBe(5);
+        const replay = await reader.readEventsAfter(name, 1);
+        expect(replay.status === 'ok' && replay.envelopes.map((e) => e.type)).toEqual([
+          'resync',
+          'node_delete',
+          'pod_counts',
+          'cluster_status',
+        ]);
+
+        // A takeover fences the old writer on this shard too.
+        await client.del(keyspace.cluster(name).lease);
+        const next = new LeaderLease(client, keyspace, name, `w2-${name}`, { ttlMs: 5_000 });
+        expect(await next.acquire()).toBe(2);
+        await expect(writer.applyPodDeltas({ x: 1 })).rejects.toBeInstanceOf(FencedError);
+        await lease.release();
+        await next.release();
+      }
+
+      const summaries = await reader.listClusters();
+      expect(summaries.map((s) => [s.name, s.status, s.nodeCount, s.podCount])).toEqual(
+        [...names].sort().map((n) => [n, 'degraded', 599, 6]),
+      );
+      await waitFor(() => received.length === names.length * 5, {
+        what: 'every envelope on the change feed',
       });
-      expect((await reader.getPodCounts(name)).seq).toBe(5);
-      const replay = await reader.readEventsAfter(name, 1);
-      expect(replay.status === 'ok' && replay.envelopes.map((e) => e.type)).toEqual([
-        'resync',
-        'node_delete',
-        'pod_counts',
-        'cluster_status',
-      ]);
-
-      // A takeover fences the old writer on this shard too.
-      await client.del(keyspace.cluster(name).lease);
-      const next = new LeaderLease(client, keyspace, name, `w2-${name}`, { ttlMs: 5_000 });
-      expect(await next.acquire()).toBe(2);
-      await expect(writer.applyPodDeltas({ x: 1 })).rejects.toBeInstanceOf(FencedError);
-      await lease.release();
-      await next.release();
-    }
-
-    const summaries = await reader.listClusters();
-    expect(summaries.map((s) => [s.name, s.status, s.nodeCount, s.podCount])).toEqual(
-      [...names].sort().map((n) => [n, 'degraded', 599, 6]),
-    );
-    await waitFor(() => received.length === names.length * 5, { what: 'every envelope on the change feed' });
-    for (const name of names) {
-      expect(received.filter((e) => e.cluster === name).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
-    }
-    expect(invalid).toEqual([]);
-    await changes.close();
-  });
+      for (const name of names) {
+        expect(received.filter((e) => e.cluster === name).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+      }
+      expect(invalid).toEqual([]);
+      await changes.close();
+    },
+  );
 });

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cluster } from 'ioredis';
+import { Cluster, type ClusterOptions } from 'ioredis';
 import { freePort, spawnProcess, waitFor, type ManagedProcess } from '@knm/testing';
 
 /** True when a `redis-server` binary (with cluster support) is on PATH. */
@@ -15,7 +15,7 @@ export function hasRedisServer(): boolean {
 export interface LocalRedisCluster {
   readonly ports: readonly number[];
   /** A new cluster client, closed by {@link LocalRedisCluster.close}. */
-  connect(): Cluster;
+  connect(options?: ClusterOptions): Cluster;
   /** Closes every client, stops the servers and deletes their files. */
   close(): Promise<void>;
 }
@@ -77,10 +77,10 @@ export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster>
     });
     const exit = await create.exited;
     if (exit.code !== 0) throw new Error(`redis-cli --cluster create failed\n${create.tail()}`);
-    const connect = (): Cluster => {
+    const connect = (options: ClusterOptions = {}): Cluster => {
       const c = new Cluster(
         ports.map((port) => ({ host: '127.0.0.1', port })),
-        { redisOptions: { maxRetriesPerRequest: 1 } },
+        { redisOptions: { maxRetriesPerRequest: 1 }, ...options },
       );
       clients.push(c);
       return c;
