@@ -114,6 +114,7 @@ export class WatcherApp {
     const metrics = new WatcherMetrics(() => holder.sync);
     const reflectorOptions: NonNullable<ConstructorParameters<typeof ClusterSync>[0]['reflector']> = {
       pageSize: config.pageSize,
+      initialSync: config.initialSync,
       watchdogMs: config.watchdogSeconds * 1000,
     };
     const watchTimeout = config.watchTimeoutSeconds;

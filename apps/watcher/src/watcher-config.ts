@@ -33,6 +33,12 @@ export interface WatcherConfig {
   watchdogSeconds: number;
   /** List page size (`--page-size` / `KNM_PAGE_SIZE`). Default 500. */
   pageSize: number;
+  /**
+   * How the full state is fetched (`--initial-sync` / `KNM_INITIAL_SYNC`): `watch-list`
+   * (WatchList, `sendInitialEvents`; falls back to `list` when the server refuses it)
+   * or `list` (paged LIST). Default `watch-list`.
+   */
+  initialSync: 'list' | 'watch-list';
   /** pino level (`--log-level` / `KNM_LOG_LEVEL`). Default `info`. */
   logLevel: string;
 }
@@ -68,6 +74,8 @@ Run several replicas per cluster: one leads (writes), the others stand by.
   --watch-timeout-seconds <s>   server watch timeout, default 300..600       env KNM_WATCH_TIMEOUT_SECONDS
   --watchdog-seconds <s>        restart a silent watch, default 120 (0 off)  env KNM_WATCHDOG_SECONDS
   --page-size <n>               list page size, default 500                  env KNM_PAGE_SIZE
+  --initial-sync <mode>         watch-list (default; falls back to list) or  env KNM_INITIAL_SYNC
+                                list
   --log-level <level>           fatal|error|warn|info|debug|trace            env KNM_LOG_LEVEL
   --help
 `;
@@ -104,6 +112,7 @@ export function loadWatcherConfig(
         'watch-timeout-seconds': { type: 'string' },
         'watchdog-seconds': { type: 'string' },
         'page-size': { type: 'string' },
+        'initial-sync': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -161,6 +170,12 @@ export function loadWatcherConfig(
   const coalesceMs = int('coalesce-ms', 'KNM_COALESCE_MS', 100, 1, 100);
   const leaseTtlMs = int('lease-ttl-ms', 'KNM_LEASE_TTL_MS', 5_000, 300, 600_000);
   const watchTimeout = str('watch-timeout-seconds', 'KNM_WATCH_TIMEOUT_SECONDS');
+  const initialSync = str('initial-sync', 'KNM_INITIAL_SYNC') ?? 'watch-list';
+  if (initialSync !== 'list' && initialSync !== 'watch-list') {
+    throw new WatcherConfigError(
+      `--initial-sync (KNM_INITIAL_SYNC) must be "watch-list" or "list", got "${initialSync}"`,
+    );
+  }
 
   const config: WatcherConfig = {
     cluster: cluster as ClusterName,
@@ -175,6 +190,7 @@ export function loadWatcherConfig(
     heartbeatMs: int('heartbeat-ms', 'KNM_HEARTBEAT_MS', 2_000, 50, 600_000),
     watchdogSeconds: int('watchdog-seconds', 'KNM_WATCHDOG_SECONDS', 120, 0, 86_400),
     pageSize: int('page-size', 'KNM_PAGE_SIZE', 500, 1, 100_000),
+    initialSync,
     logLevel,
   };
   const kubeconfig = str('kubeconfig', 'KUBECONFIG');

@@ -40,40 +40,49 @@ async function editNodes(s: SimHandle, names: string[]): Promise<void> {
 }
 
 describe('watcher: Redis equals the cluster', () => {
-  it('after churn (pods created, moved, completed, deleted; nodes edited, added, removed) and quiet', async () => {
-    redis = await createTestRedis();
-    sim = await startSim({ nodes: 30, pods: 600, seed: 11, jobRunMs: [300, 1_500] });
-    const watcher = spawnWatcher(sim, redis, CLUSTER);
-    procs.push(watcher);
-    await watcher.waitForOutput(/"msg":"watcher ready"/, 30_000);
-    await expectConverged(sim, redis, CLUSTER);
+  it.each(['watch-list', 'list'])(
+    'after churn (pods created, moved, completed, deleted; nodes edited, added, removed) and quiet (initial sync: %s)',
+    async (mode) => {
+      redis = await createTestRedis();
+      sim = await startSim({ nodes: 30, pods: 600, seed: 11, jobRunMs: [300, 1_500] });
+      const watcher = spawnWatcher(sim, redis, CLUSTER, ['--initial-sync', mode]);
+      procs.push(watcher);
+      await watcher.waitForOutput(/"msg":"watcher ready"/, 30_000);
+      const listed = await watcher.waitForOutput(
+        /"resource":"pods","reason":"initial","items":\d+,"pages":(\d+)/,
+      );
+      // WatchList streams the state (no pages); a LIST of 600 pods takes 2 pages of 500.
+      expect(Number(listed[1])).toBe(mode === 'watch-list' ? 0 : 2);
+      await expectConverged(sim, redis, CLUSTER);
 
-    await sim.control('churn', { rate: 80 });
-    const names = Object.keys(sim.sim.truth().nodes).slice(1, 4);
-    await editNodes(sim, names);
-    await sleep(3_000); // churn runs; the assertion is the convergence below
-    await quiesce(sim);
-    const state = await expectConverged(sim, redis, CLUSTER);
+      await sim.control('churn', { rate: 80 });
+      const names = Object.keys(sim.sim.truth().nodes).slice(1, 4);
+      await editNodes(sim, names);
+      await sleep(3_000); // churn runs; the assertion is the convergence below
+      await quiesce(sim);
+      const state = await expectConverged(sim, redis, CLUSTER);
 
-    expect(state.nodes[names[0] as string]?.labels['knm.test/tier']).toBe('web');
-    expect(state.nodes[names[0] as string]?.labels['knm.test/env']).toBeUndefined();
-    expect(state.nodes[names[1] as string]?.taints).toEqual([
-      { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
-    ]);
-    expect(state.nodes[names[2] as string]?.unschedulable).toBe(true);
-    const churned = (await (await fetch(`${sim.sim.url}/_sim/stats`)).json()) as { churnEvents: number };
-    expect(churned.churnEvents).toBeGreaterThan(50);
+      expect(state.nodes[names[0] as string]?.labels['knm.test/tier']).toBe('web');
+      expect(state.nodes[names[0] as string]?.labels['knm.test/env']).toBeUndefined();
+      expect(state.nodes[names[1] as string]?.taints).toEqual([
+        { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
+      ]);
+      expect(state.nodes[names[2] as string]?.unschedulable).toBe(true);
+      const churned = (await (await fetch(`${sim.sim.url}/_sim/stats`)).json()) as { churnEvents: number };
+      expect(churned.churnEvents).toBeGreaterThan(50);
 
-    const meta = decode(
-      ClusterMetaSchema,
-      await redis.client.hgetall(redis.keyspace.cluster(CLUSTER as never).meta),
-      'meta',
-    );
-    expect(meta.status).toBe('ready');
-    expect(meta.nodeCount).toBe(Object.keys(state.nodes).length);
-    expect(meta.podCount).toBe(Object.values(state.podCounts).reduce((x, y) => x + y, 0));
-    expect(meta.leader).toMatch(/\//);
-  }, 120_000);
+      const meta = decode(
+        ClusterMetaSchema,
+        await redis.client.hgetall(redis.keyspace.cluster(CLUSTER as never).meta),
+        'meta',
+      );
+      expect(meta.status).toBe('ready');
+      expect(meta.nodeCount).toBe(Object.keys(state.nodes).length);
+      expect(meta.podCount).toBe(Object.values(state.podCounts).reduce((x, y) => x + y, 0));
+      expect(meta.leader).toMatch(/\//);
+    },
+    120_000,
+  );
 
   it('suppresses 100% of heartbeat-only node updates (raw MODIFIED events vs envelopes)', async () => {
     redis = await createTestRedis();

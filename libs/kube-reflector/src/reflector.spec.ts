@@ -262,6 +262,33 @@ describe('Reflector', () => {
     expect(store.calls.slice(1)).toEqual(['ADDED a=1@1', 'ADDED b=1@2']);
   });
 
+  it('watch-list: the initial state streams in and ends with a bookmark, then events follow on the same watch', async () => {
+    const { source, store, reflector, obs } = setup({ initialSync: 'watch-list' });
+    source.upsert({ name: 'a', v: 1 });
+    source.upsert({ name: 'b', v: 1 });
+    reflector.start();
+    await reflector.waitForSync();
+    expect(store.calls[0]).toBe('replace(2)@2:initial');
+    expect(source.requests).toEqual(['watch@']);
+    source.upsert({ name: 'a', v: 2 });
+    await waitFor(() => store.items.get('a') === 2);
+    expect(source.requests).toEqual(['watch@']);
+    expect(obs.log).toContain('listed initial 2 items 0 pages');
+    expect(reflector.usesWatchList).toBe(true);
+  });
+
+  it('watch-list: falls back to list + watch when the server refuses it', async () => {
+    const { source, store, reflector } = setup({ initialSync: 'watch-list' });
+    source.rejectWatchList = true;
+    source.upsert({ name: 'a', v: 1 });
+    reflector.start();
+    await reflector.waitForSync();
+    expect(store.calls[0]).toBe('replace(1)@1:initial');
+    await waitFor(() => source.openWatches === 1);
+    expect(source.requests).toEqual(['watch@', 'list', 'watch@1']);
+    expect(reflector.usesWatchList).toBe(false);
+  });
+
   it('stops: no store call after stop() resolves', async () => {
     const { source, store, reflector } = setup();
     reflector.start();

@@ -1,5 +1,6 @@
 import { abortableSleep, ExponentialBackoff, type BackoffPolicy } from './backoff.js';
 import { ApiError } from './errors/api-error.js';
+import { ApiUnreachableError } from './errors/api-unreachable-error.js';
 import { ResourceExpiredError } from './errors/resource-expired-error.js';
 import { WatchStalledError } from './errors/watch-stalled-error.js';
 import type { ListerWatcher, ObjectEvent, WatchEvent } from './lister-watcher.js';
@@ -49,7 +50,18 @@ export interface ReflectorOptions {
    * once cannot make the reflector spin. Default 1,000 ms.
    */
   minWatchDurationMs?: number;
+  /**
+   * How to get the complete state: `list` (paged LIST, then WATCH from its
+   * resourceVersion) or `watch-list` (one WATCH with `sendInitialEvents=true`: the
+   * state streams in as ADDED events ended by a bookmark, no page is ever held whole;
+   * Kubernetes 1.32+ serves it by default). A server that rejects it (400/403/405/422)
+   * makes the reflector fall back to `list` for good. Default `list`.
+   */
+  initialSync?: 'list' | 'watch-list';
 }
+
+/** Statuses with which a server refuses a WatchList request it does not support. */
+const WATCH_LIST_REJECTED = new Set([400, 403, 405, 422]);
 
 /** What the reflector is doing right now. */
 export type ReflectorPhase = 'idle' | 'listing' | 'watching' | 'backing-off' | 'stopped';
@@ -81,6 +93,9 @@ export class Reflector<T> {
   private readonly now: () => number;
   private readonly observer: ReflectorObserver;
   private readonly minWatchDurationMs: number;
+  private watchList: boolean;
+  private needList = true;
+  private listReason: ListReason = 'initial';
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
   private syncedOnce = false;
@@ -104,6 +119,12 @@ export class Reflector<T> {
     this.now = options.now ?? Date.now;
     this.observer = options.observer ?? {};
     this.minWatchDurationMs = options.minWatchDurationMs ?? 1_000;
+    this.watchList = options.initialSync === 'watch-list';
+  }
+
+  /** True while the reflector gets the state with WatchList (false once a server rejected it). */
+  get usesWatchList(): boolean {
+    return this.watchList;
   }
 
   /** The resource's short name (from the ListerWatcher). */
@@ -169,27 +190,32 @@ export class Reflector<T> {
   }
 
   private async run(): Promise<void> {
-    let needList = true;
-    let listReason: ListReason = 'initial';
     while (!this.signal.aborted) {
+      const initial = this.needList && this.watchList;
       try {
-        if (needList) {
-          this.lastRv = await this.listAndReplace(listReason);
-          needList = false;
+        if (this.needList && !this.watchList) {
+          this.lastRv = await this.listAndReplace(this.listReason);
+          this.needList = false;
           this.backoff.reset();
         }
-        const ended = await this.watchOnce();
+        const ended = await this.watchOnce(initial);
         if (ended === 'too-short') await this.pause(this.backoff.next());
       } catch (err) {
         if (this.signal.aborted) break;
         const error = err instanceof Error ? err : new Error(String(err));
+        if (initial && error instanceof ApiError && WATCH_LIST_REJECTED.has(error.status)) {
+          // The server does not serve WatchList (older Kubernetes, feature gate off): list instead.
+          this.watchList = false;
+          this.notify((o) => o.onError?.(this.resource, error, 0));
+          continue;
+        }
         if (error instanceof ResourceExpiredError) {
           this.notify((o) => o.onExpired?.(this.resource));
           // A watch's 410 relists at once; a list that itself expired (a stale
           // `continue` token) waits first so it cannot spin.
-          const fromList = needList;
-          needList = true;
-          listReason = 'expired';
+          const fromList = this.needList;
+          this.needList = true;
+          this.listReason = 'expired';
           if (fromList) await this.pause(this.backoff.next());
           continue;
         }
@@ -226,6 +252,18 @@ export class Reflector<T> {
       cont = page.continue;
     } while (cont !== undefined && !this.signal.aborted);
     if (this.signal.aborted) throw this.signal.reason;
+    await this.completeList(items, rv, reason, pages, started);
+    return rv;
+  }
+
+  /** Hands a complete state to the store and marks the reflector synced. */
+  private async completeList(
+    items: T[],
+    rv: string,
+    reason: ListReason,
+    pages: number,
+    started: number,
+  ): Promise<void> {
     await this.store.replace(items, rv, reason);
     const wasSynced = this.syncedOnce;
     this.syncedOnce = true;
@@ -243,7 +281,6 @@ export class Reflector<T> {
       this.syncWaiters = [];
       for (const w of waiters) w();
     }
-    return rv;
   }
 
   /** Runs one request and reports reachability on its outcome (a 410 is an answer, so it counts as reachable). */
@@ -273,7 +310,7 @@ export class Reflector<T> {
    * ERROR event and on failures. `lastRv` only advances after the store applied an
    * event, so a watch resumed after a failure never skips one.
    */
-  private async watchOnce(): Promise<'closed' | 'watchdog' | 'too-short'> {
+  private async watchOnce(initial: boolean): Promise<'closed' | 'watchdog' | 'too-short'> {
     const watchAbort = new AbortController();
     const onStop = (): void => watchAbort.abort(this.signal.reason);
     this.signal.addEventListener('abort', onStop, { once: true });
@@ -294,25 +331,37 @@ export class Reflector<T> {
         : undefined;
     watchdog?.unref();
     try {
-      const stream = await this.request(() =>
-        this.lw.watch(
-          { resourceVersion: this.lastRv, timeoutSeconds: this.watchTimeoutSeconds(), allowBookmarks: true },
-          watchAbort.signal,
-        ),
-      );
-      this.phaseValue = 'watching';
+      const options = initial
+        ? { timeoutSeconds: this.watchTimeoutSeconds(), allowBookmarks: true, sendInitialEvents: true }
+        : { resourceVersion: this.lastRv, timeoutSeconds: this.watchTimeoutSeconds(), allowBookmarks: true };
+      const stream = await this.request(() => this.lw.watch(options, watchAbort.signal));
+      this.phaseValue = initial ? 'listing' : 'watching';
       lastActivity = this.now();
-      this.notify((o) => o.onWatchStarted?.(this.resource, this.lastRv));
+      this.notify((o) => o.onWatchStarted?.(this.resource, initial ? undefined : this.lastRv));
+      // WatchList: the initial state, collected until the bookmark that ends it.
+      let collecting: T[] | undefined = initial ? [] : undefined;
       for await (const event of stream) {
         lastActivity = this.now();
         this.lastEventTime = lastActivity;
         this.notify((o) => o.onEvent?.(this.resource, event.type));
         events += 1;
-        await this.handle(event, (a) => (applying = a));
+        if (collecting) {
+          applying = true;
+          try {
+            collecting = await this.collectInitial(collecting, event, started);
+          } finally {
+            applying = false;
+          }
+          if (!collecting) this.phaseValue = 'watching';
+        } else {
+          await this.handle(event, (a) => (applying = a));
+        }
         lastActivity = this.now();
         this.backoff.reset();
       }
       if (watchAbort.signal.aborted) throw watchAbort.signal.reason;
+      if (collecting)
+        throw new ApiUnreachableError(`watch-list of ${this.resource} ended before its initial events did`);
       endReason = 'closed';
       return events === 0 && this.now() - started < this.minWatchDurationMs ? 'too-short' : 'closed';
     } catch (err) {
@@ -331,6 +380,32 @@ export class Reflector<T> {
       watchAbort.abort(new Error('watch finished'));
       const durationMs = this.now() - started;
       this.notify((o) => o.onWatchEnded?.(this.resource, { reason: endReason, events, durationMs }));
+    }
+  }
+
+  /**
+   * One event of a WatchList's initial phase: ADDED items are collected; the bookmark
+   * marked `initialEventsEnd` hands them to the store (returns undefined: the
+   * initial phase is over). Anything else there is a protocol violation.
+   */
+  private async collectInitial(items: T[], event: WatchEvent<T>, started: number): Promise<T[] | undefined> {
+    switch (event.type) {
+      case 'ADDED':
+        items.push(event.object);
+        return items;
+      case 'BOOKMARK':
+        if (!event.initialEventsEnd) return items;
+        await this.completeList(items, event.resourceVersion, this.listReason, 0, started);
+        this.lastRv = event.resourceVersion;
+        this.needList = false;
+        return undefined;
+      case 'ERROR':
+        await this.handle(event, () => undefined);
+        return items;
+      default:
+        throw new ApiUnreachableError(
+          `watch-list of ${this.resource}: ${event.type} before the initial events ended`,
+        );
     }
   }
 

@@ -1,3 +1,4 @@
+import { ApiError } from '../src/errors/api-error.js';
 import { ApiUnreachableError } from '../src/errors/api-unreachable-error.js';
 import { ResourceExpiredError } from '../src/errors/resource-expired-error.js';
 import type {
@@ -38,6 +39,8 @@ export class FakeSource<T> implements ListerWatcher<T> {
   readonly requests: string[] = [];
   /** While true, open watches deliver nothing (events are still logged). */
   stalled = false;
+  /** While true, a WatchList request (`sendInitialEvents`) is refused with 422, as older servers do. */
+  rejectWatchList = false;
 
   constructor(
     readonly resource: string,
@@ -147,6 +150,13 @@ export class FakeSource<T> implements ListerWatcher<T> {
     if (signal.aborted) throw signal.reason;
     const failure = this.failures.shift();
     if (failure) throw failure;
+    if (options.sendInitialEvents && this.rejectWatchList) {
+      throw new ApiError(
+        422,
+        'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+        'Invalid',
+      );
+    }
     const from = Number(options.resourceVersion ?? this.rv);
     const queue: Queued<T>[] = [];
     const waiter: { wake?: () => void } = {};
@@ -156,7 +166,13 @@ export class FakeSource<T> implements ListerWatcher<T> {
         waiter.wake?.();
       },
     };
-    if (from < this.compactedRv) {
+    if (options.sendInitialEvents) {
+      for (const object of this.objects.values()) {
+        queue.push({ type: 'ADDED', object, resourceVersion: String(this.rv) });
+      }
+      queue.push({ type: 'BOOKMARK', resourceVersion: String(this.rv), initialEventsEnd: true });
+      this.subscribers.add(sub);
+    } else if (from < this.compactedRv) {
       queue.push({
         type: 'ERROR',
         code: 410,
