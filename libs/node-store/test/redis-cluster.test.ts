@@ -7,6 +7,7 @@ import {
   LeaderLease,
   NodeStoreReader,
   NodeStoreWriter,
+  type PubSubMode,
 } from '../src/index.js';
 import { makeNode } from './support/fixtures.js';
 import { hasRedisServer, startRedisCluster, type LocalRedisCluster } from './support/redis-cluster.js';
