@@ -240,7 +240,7 @@ export class Reflector<T> {
     const started = this.now();
     const items: T[] = [];
     let cont: string | undefined;
-    let rv = '';
+    let rv: string;
     let pages = 0;
     do {
       const options =
