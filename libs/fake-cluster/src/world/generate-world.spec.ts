@@ -128,6 +128,29 @@ describe('generateWorld', () => {
     }
   });
 
+  it('gives bound pods unique IPs from their node’s pod CIDR (host-network pods the node’s IP) and makes them younger than their node', () => {
+    const nodes = new Map(world.nodes.map((n) => [n.metadata.name, n]));
+    const ips = new Set<string>();
+    for (const p of world.pods) {
+      const nodeName = p.spec?.['nodeName'];
+      if (typeof nodeName !== 'string') continue;
+      const node = nodes.get(nodeName) as KubeObject;
+      expect(Date.parse(p.metadata.creationTimestamp)).toBeGreaterThan(
+        Date.parse(node.metadata.creationTimestamp),
+      );
+      const ip = p.status?.['podIP'];
+      if (typeof ip !== 'string') continue;
+      if (p.spec?.['hostNetwork'] === true) {
+        expect(ip).toBe(((node.status?.['addresses'] as JsonObject[])[0] as JsonObject)['address']);
+      } else {
+        expect(ip.startsWith(String(node.spec?.['podCIDR']).replace(/0\/24$/, ''))).toBe(true);
+        expect(ips.has(ip)).toBe(false);
+        ips.add(ip);
+      }
+    }
+    expect(ips.size).toBeGreaterThan(2000);
+  });
+
   it('runs each DaemonSet once per node it selects, owned by a DaemonSet that exists', () => {
     expect(world.daemonSets.map(key)).toEqual([
       'kube-system/kube-proxy',

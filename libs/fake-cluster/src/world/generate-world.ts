@@ -13,6 +13,7 @@ import {
   MAX_PODS_PER_NODE,
   makeNode,
   nodeInternalIp,
+  nodePodCidr,
   WORKER_TYPES,
   type InstanceType,
 } from './node-factory.js';
@@ -98,6 +99,10 @@ interface Slot {
   gpus: number;
   /** How long ago the node registered, in seconds (its pods are younger). */
   ageSeconds: number;
+  /** The node's pod CIDR without the last octet (`10.128.1.`); pod IPs are handed out from it. */
+  podNet: string;
+  /** The last octet of the next pod IP. */
+  nextHost: number;
 }
 
 interface Request {
@@ -228,6 +233,8 @@ export function generateWorld(options: WorldOptions): World {
       memoryMi: alloc.memoryMi,
       gpus: gpu ? type.gpus : 0,
       ageSeconds: age,
+      podNet: nodePodCidr(index).replace(/0\/24$/, ''),
+      nextHost: 2,
     };
     world.nodes.push(node);
     allSlots.push(slot);
@@ -259,16 +266,24 @@ export function generateWorld(options: WorldOptions): World {
   let budget = options.pods;
   const podOn = (
     slot: Slot | undefined,
-    o: Omit<Parameters<typeof makePod>[1], 'now' | 'nodeName' | 'hostIP' | 'phase'> & { phase?: PodPhase },
+    o: Omit<Parameters<typeof makePod>[1], 'now' | 'nodeName' | 'hostIP' | 'phase' | 'podIP'> & {
+      phase?: PodPhase;
+    },
   ) => {
     budget--;
     const phase: PodPhase = o.phase ?? (slot === undefined ? 'Pending' : 'Running');
+    // A pod is younger than its node; one the scheduler could not place is young too.
+    const maxAge = slot === undefined ? 3600 : Math.max(30, slot.ageSeconds - 30);
+    const ageSeconds = Math.min(o.ageSeconds ?? maxAge, maxAge);
+    const podIP = slot !== undefined && !o.hostNetwork ? `${slot.podNet}${slot.nextHost++}` : undefined;
     world.pods.push(
       makePod(rng, {
         ...o,
         phase,
         now,
+        ageSeconds,
         ...(slot !== undefined ? { nodeName: slot.name, hostIP: slot.ip } : {}),
+        ...(podIP !== undefined ? { podIP } : {}),
       }),
     );
   };
@@ -411,6 +426,7 @@ export function generateWorld(options: WorldOptions): World {
   // CoreDNS: a kube-system ReplicaSet that tolerates the control plane.
   const replicaSetPods = (
     rs: KubeObject,
+    rsAgeSeconds: number,
     pool: Pool,
     request: Request,
     tolerations?: JsonObject[],
@@ -443,7 +459,7 @@ export function generateWorld(options: WorldOptions): World {
         ...(tolerations ? { tolerations: tolerations.map((t) => ({ ...t })) } : {}),
         phase: slot === undefined ? 'Pending' : rng.chance(0.003) ? 'Pending' : 'Running',
         restartCount: rng.chance(0.05) ? rng.int(1, 12) : 0,
-        ageSeconds: rng.int(60, Math.floor(clusterAge / 4)),
+        ageSeconds: rng.int(60, Math.max(61, rsAgeSeconds)),
       });
     }
   };
@@ -459,6 +475,7 @@ export function generateWorld(options: WorldOptions): World {
     world.replicaSets.push(coredns);
     replicaSetPods(
       coredns,
+      clusterAge,
       systemPool,
       { cpuMilli: 100, memoryMi: 70, gpus: 0 },
       [CONTROL_PLANE_TOLERATION],
@@ -525,17 +542,19 @@ export function generateWorld(options: WorldOptions): World {
       replicas = Math.min(replicas, gpuReplicasLeft);
       gpuReplicasLeft -= replicas;
     }
+    const rsAge = rng.int(3600, Math.floor(clusterAge / 2));
     const rs = makeReplicaSet(rng, {
       namespace: ns,
       app,
       image: `registry.example.com/${ns}/${app}:v1.${rng.int(0, 30)}.${rng.int(0, 10)}`,
       replicas,
       now,
-      ageSeconds: rng.int(3600, Math.floor(clusterAge / 2)),
+      ageSeconds: rsAge,
     });
     world.replicaSets.push(rs);
-    if (gpuApp) replicaSetPods(rs, gpuPool, { cpuMilli: 1000, memoryMi: 4096, gpus: 1 }, [GPU_TOLERATION]);
-    else replicaSetPods(rs, general, randomRequest());
+    if (gpuApp)
+      replicaSetPods(rs, rsAge, gpuPool, { cpuMilli: 1000, memoryMi: 4096, gpus: 1 }, [GPU_TOLERATION]);
+    else replicaSetPods(rs, rsAge, general, randomRequest());
   }
   return world;
 }
