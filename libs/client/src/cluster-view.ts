@@ -1,5 +1,5 @@
 import type { ClusterName, Envelope, NodeSnapshot, NodeView } from '@knm/contracts';
-import { ClusterStatusDataSchema } from '@knm/contracts';
+import type { ClusterStatusDataSchema } from '@knm/contracts';
 import type { z } from 'zod';
 
 /** A cluster's status as the last `cluster_status` envelope said. */
