@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { HelpRequested, loadWatcherConfig, WatcherConfigError } from './watcher-config.js';
+
+describe('loadWatcherConfig', () => {
+  it('reads flags over environment over defaults', () => {
+    const config = loadWatcherConfig(
+      ['--cluster', 'dev', '--kubeconfig', 'sim.kubeconfig', '--metrics-port', '0'],
+      {
+        KNM_CLUSTER: 'ignored',
+        REDIS_URL: 'redis://10.0.0.1:6380',
+        KNM_REDIS_NAMESPACE: 'knm-test',
+        KNM_COALESCE_MS: '50',
+      },
+    );
+    expect(config).toMatchObject({
+      cluster: 'dev',
+      kubeconfig: 'sim.kubeconfig',
+      metricsPort: 0,
+      redisUrl: 'redis://10.0.0.1:6380',
+      redisNamespace: 'knm-test',
+      coalesceMs: 50,
+      leaseTtlMs: 5_000,
+      heartbeatMs: 2_000,
+      watchdogSeconds: 120,
+      pageSize: 500,
+      initialSync: 'watch-list',
+      logLevel: 'info',
+    });
+    expect(config.identity).toMatch(/^.+\/\d+\/[0-9a-f]{6}$/);
+    expect(config.context).toBeUndefined();
+  });
+
+  it.each([
+    [[], /--cluster \(or KNM_CLUSTER\) is required/],
+    [['--cluster', 'Dev_1'], /--cluster: cluster name "Dev_1"/],
+    [
+      ['--cluster', 'dev', '--coalesce-ms', '250'],
+      /--coalesce-ms \(KNM_COALESCE_MS\) must be an integer from 1 to 100/,
+    ],
+    [['--cluster', 'dev', '--redis', 'http://x'], /--redis \(REDIS_URL\) must be a redis:\/\//],
+    [['--cluster', 'dev', '--namespace', 'A:B'], /--namespace: Redis namespace "A:B"/],
+    [['--cluster', 'dev', '--initial-sync', 'all'], /--initial-sync/],
+    [['--cluster', 'dev', '--log-level', 'loud'], /--log-level must be one of/],
+    [['--cluster', 'dev', '--bogus'], /Unknown option '--bogus'/],
+  ])('rejects %j with a message that says what to fix', (argv, message) => {
+    expect(() => loadWatcherConfig(argv, {})).toThrow(WatcherConfigError);
+    expect(() => loadWatcherConfig(argv, {})).toThrow(message);
+  });
+
+  it('never echoes a Redis password', () => {
+    expect(() => loadWatcherConfig(['--cluster', 'dev', '--redis', 'http://u:secret@x'], {})).toThrow(
+      /\*\*\*/,
+    );
+    expect(() => loadWatcherConfig(['--cluster', 'dev', '--redis', 'http://u:secret@x'], {})).not.toThrow(
+      /secret/,
+    );
+  });
+
+  it('--help', () => {
+    expect(() => loadWatcherConfig(['--help'], {})).toThrow(HelpRequested);
+  });
+});
