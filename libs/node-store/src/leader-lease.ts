@@ -90,7 +90,8 @@ export class LeaderLease {
    * Resolves when this replica holds the lease, with its new epoch. Polls every
    * `retryEveryMs` while another replica holds it; Redis errors are reported to
    * `onError` and retried. Rejects with {@link LeaseAbortedError} when released or
-   * when `signal` aborts. Concurrent calls share one attempt; while leading it
+   * when `signal` aborts. Concurrent calls share one attempt (the first caller's
+   * signal governs it); while leading it
    * resolves at once with the current epoch.
    */
   acquire(signal?: AbortSignal): Promise<number> {

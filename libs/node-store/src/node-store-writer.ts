@@ -296,13 +296,12 @@ export class NodeStoreWriter {
 
   /** The fenced current seq (used when a call writes nothing). */
   private async currentSeqFenced(): Promise<number> {
-    const reply = await this.scripts.heartbeat.run(this.redis, this.clusterKeys(), [
+    const reply = await this.scripts.currentSeq.run(this.redis, this.clusterKeys(), [
       this.epoch,
       this.eventsMaxLen,
       this.now(),
-      this.identity,
     ]);
-    return this.seqOf(this.scripts.heartbeat, reply);
+    return this.seqOf(this.scripts.currentSeq, reply);
   }
 
   private async assertEpoch(): Promise<void> {

@@ -151,6 +151,18 @@ return {0, seq}
   );
 
 /** ARGV[4] leader identity. Sets meta.heartbeatAt, leader and epoch; no envelope. */
+/** Only the fence check: `{0, seq}` with the current seq, nothing written. */
+const currentSeqScript = (publish: PublishCommand): LuaScript =>
+  new LuaScript(
+    'current-seq',
+    `${prelude(publish)}
+local f = fenced()
+if f then return f end
+return {0, currentSeq()}
+`,
+    4,
+  );
+
 const heartbeatScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
     'heartbeat',
@@ -212,6 +224,7 @@ export interface WriteScripts {
   readonly setStatus: LuaScript;
   readonly heartbeat: LuaScript;
   readonly rebuildSwap: LuaScript;
+  readonly currentSeq: LuaScript;
 }
 
 function writeScripts(publish: PublishCommand): WriteScripts {
@@ -221,6 +234,7 @@ function writeScripts(publish: PublishCommand): WriteScripts {
     setStatus: setStatusScript(publish),
     heartbeat: heartbeatScript(publish),
     rebuildSwap: rebuildSwapScript(publish),
+    currentSeq: currentSeqScript(publish),
   };
 }
 

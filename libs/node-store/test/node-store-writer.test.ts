@@ -204,8 +204,11 @@ describe('NodeStoreWriter', () => {
 
   it('applyNodeChanges of nothing returns the current seq and emits nothing', async () => {
     await writer.applyNodeChanges([{ type: 'node_add', node: makeNode('a') }]);
+    const before = await t.client.hgetall(keys.meta);
+    now = new Date(T0.getTime() + 5_000);
     expect(await writer.applyNodeChanges([])).toBe(1);
     expect(await t.client.xlen(keys.events)).toBe(1);
+    expect(await t.client.hgetall(keys.meta)).toEqual(before);
   });
 
   it('a bad change anywhere in the list is refused before anything is written', async () => {
