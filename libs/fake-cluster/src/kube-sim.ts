@@ -211,8 +211,8 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
       churn.setRate(0);
       heartbeats.setInterval(0);
       cluster.stop();
+      await server.close(); // ends every watch cleanly first
       hub.close();
-      await server.close();
     },
   };
 }

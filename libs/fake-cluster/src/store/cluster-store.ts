@@ -71,11 +71,12 @@ export class ClusterStore {
 
   /** Puts objects in without logging them, each with its own resourceVersion. */
   load(kind: StoredKind, objects: Iterable<KubeObject>): void {
-    const store = this.kind(kind);
+    const entries: [string, KubeObject][] = [];
     for (const object of objects) {
       const stamped = this.stamp(object, ++this.counter);
-      store.set(objectKey(stamped), stamped);
+      entries.push([objectKey(stamped), stamped]);
     }
+    this.kind(kind).setMany(entries);
     this.log.compact(this.counter);
   }
 

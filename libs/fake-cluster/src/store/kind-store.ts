@@ -37,6 +37,22 @@ export class KindStore {
     this.objects.set(key, object);
   }
 
+  /**
+   * Inserts or replaces many objects at once: one sort instead of one sorted
+   * insertion each (what loading a 150,000-pod world needs).
+   */
+  setMany(entries: Iterable<[string, KubeObject]>): void {
+    let added = false;
+    for (const [key, object] of entries) {
+      if (!this.objects.has(key)) {
+        this.keys.push(key);
+        added = true;
+      }
+      this.objects.set(key, object);
+    }
+    if (added) this.keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
   /** Removes `key`; returns the object it held. */
   delete(key: string): KubeObject | undefined {
     const object = this.objects.get(key);
