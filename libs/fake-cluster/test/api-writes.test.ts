@@ -272,6 +272,14 @@ describe('creates, deletes and errors', () => {
     expect(StatusSchema.parse(ns.body).message).toBe('namespaces "ghost" not found');
   });
 
+  it('answers 415 for a protobuf or CBOR body (kube-sim has only a JSON codec)', async () => {
+    for (const contentType of ['application/vnd.kubernetes.protobuf', 'application/cbor']) {
+      const res = await api(sim, '/api/v1/namespaces', { method: 'POST', contentType, body: 'k8s\u0000' });
+      expect(res.status).toBe(415);
+      expect(StatusSchema.parse(res.body)).toMatchObject({ reason: 'UnsupportedMediaType', code: 415 });
+    }
+  });
+
   it('answers 400 for a body that is not JSON', async () => {
     const res = await api(sim, `/api/v1/nodes/${node}`, {
       method: 'PATCH',

@@ -102,6 +102,7 @@ export async function routeApiRequest(
   const accept = req.headers.accept;
   const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE';
   const body = hasBody ? await readBody(req) : '';
+  if (body !== '' && method !== 'PATCH') requireJsonBody(req.headers['content-type']);
 
   if (name === undefined) {
     const collection = { resource, namespace, query, accept, body };
@@ -154,4 +155,15 @@ export function pathNotFound(path: string): ApiStatusError {
   return new ApiStatusError(404, 'NotFound', 'the server could not find the requested resource', {
     causes: [{ reason: 'UnexpectedServerResponse', message: `404 page not found: ${path}` }],
   });
+}
+
+/**
+ * POST/PUT/DELETE bodies must be JSON: kube-sim has no protobuf or CBOR codec.
+ * Answering 415 (as an API server does for a media type it cannot decode) is what
+ * makes client-go fall back to JSON instead of failing on a garbled body.
+ */
+function requireJsonBody(contentType: string | undefined): void {
+  const mediaType = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (mediaType === 'application/json' || mediaType === '' || mediaType === '*/*') return;
+  throw statusErrors.unsupportedMediaType(contentType ?? '', ['application/json', 'application/yaml']);
 }
