@@ -290,6 +290,27 @@ describe('creates, deletes and errors', () => {
     expect(StatusSchema.parse(res.body)).toMatchObject({ reason: 'BadRequest', code: 400 });
   });
 
+  it('deletes a namespace: Terminating first, then gone with everything in it', async () => {
+    expect(
+      (await api(sim, '/api/v1/namespaces', { method: 'POST', body: { metadata: { name: 'doomed' } } }))
+        .status,
+    ).toBe(201);
+    for (const name of ['p1', 'p2']) {
+      const res = await api(sim, '/api/v1/namespaces/doomed/pods', {
+        method: 'POST',
+        body: { metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+      });
+      expect(res.status).toBe(201);
+    }
+    const del = await api<KubeObject>(sim, '/api/v1/namespaces/doomed', { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    expect(del.body.status?.['phase']).toBe('Terminating');
+    await waitFor(async () => (await api(sim, '/api/v1/namespaces/doomed')).status === 404, {
+      what: 'namespace gone',
+    });
+    expect(sim.cluster.store.kind('Pod').sorted('doomed/')).toEqual([]);
+  });
+
   it('serves namespaces, DaemonSets and ReplicaSets', async () => {
     const namespaces = await api<{ items: KubeObject[] }>(sim, '/api/v1/namespaces');
     expect(namespaces.body.items.map((n) => n.metadata.name)).toContain('kube-system');

@@ -39,7 +39,8 @@ function workers(): string[] {
     .filter((n) => n.includes('-worker-'));
 }
 
-describe('kubectl against kube-sim', () => {
+// kubectl runs take seconds each on a loaded machine: generous per-test timeouts.
+describe('kubectl against kube-sim', { timeout: 120_000 }, () => {
   it('get nodes prints STATUS, ROLES, AGE, VERSION from a server-side Table', async () => {
     const out = await kubectl.ok(['get', 'nodes']);
     const lines = out.trim().split('\n');

@@ -314,12 +314,35 @@ export class Cluster {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
       );
     }
+    if (kind === 'Namespace') return this.deleteNamespace(current);
     if (kind !== 'Pod') {
       const object = this.store.delete(kind, key);
       if (kind === 'Node') this.schedule(0, () => this.collectPodsOf(current.metadata.name));
       return { object, gone: true };
     }
     return this.deletePod(current, options.gracePeriodSeconds);
+  }
+
+  /**
+   * Namespace deletion, condensed: the namespace turns Terminating (MODIFIED with
+   * deletionTimestamp and phase Terminating), everything in it is deleted, then
+   * the namespace itself, all in one simulated step.
+   */
+  private deleteNamespace(ns: KubeObject): DeleteResult {
+    const name = ns.metadata.name;
+    const terminating = this.store.update('Namespace', {
+      ...ns,
+      metadata: { ...ns.metadata, deletionTimestamp: rfc3339(this.now()) },
+      status: { ...(ns.status ?? {}), phase: 'Terminating' },
+    });
+    this.schedule(0, () => {
+      for (const kind of NAMESPACED) {
+        for (const object of this.store.kind(kind).sorted(`${name}/`))
+          this.store.delete(kind, objectKey(object));
+      }
+      if (this.store.get('Namespace', name)) this.store.delete('Namespace', name);
+    });
+    return { object: terminating, gone: false };
   }
 
   private deletePod(pod: KubeObject, requestedGrace: number | undefined): DeleteResult {
