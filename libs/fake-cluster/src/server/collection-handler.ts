@@ -319,7 +319,7 @@ function startWatch(
       );
       return;
     }
-    for (const change of changes) stream.deliver(change);
+    for (const change of changes) stream.deliver(change, false);
   }
   if (!stream.isClosed) hub.add(stream);
 }

@@ -70,5 +70,8 @@ export class WatchHub {
     const set = this.byKind.get(event.kind);
     if (set === undefined) return;
     for (const stream of set) stream.deliver(event);
+    // The frames are shared by the watchers of this fan-out only: the event stays in
+    // the change log, and keeping its bytes there would double the log's memory.
+    event.encoded = undefined;
   }
 }

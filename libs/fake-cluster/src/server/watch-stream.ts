@@ -89,10 +89,11 @@ export class WatchStream {
   }
 
   /**
-   * Delivers one stored change, translated through the selectors; the frame bytes
-   * are cached on the event and shared with every watcher of the same format.
+   * Delivers one stored change, translated through the selectors. During a live
+   * fan-out (`shareBytes`) the frame bytes are cached on the event and shared with
+   * every watcher of the same format; a replay from the log does not cache them.
    */
-  deliver(event: ChangeEvent): void {
+  deliver(event: ChangeEvent, shareBytes = true): void {
     if (this.stalled || this.closed || event.kind !== this.options.kind) return;
     const type = this.translate(event);
     if (type === undefined) return;
@@ -100,7 +101,7 @@ export class WatchStream {
     let bytes = event.encoded?.get(cacheKey);
     if (bytes === undefined) {
       bytes = frame(type, this.options.format.objectJson(event.object));
-      (event.encoded ??= new Map()).set(cacheKey, bytes);
+      if (shareBytes) (event.encoded ??= new Map()).set(cacheKey, bytes);
     }
     this.write(bytes);
   }

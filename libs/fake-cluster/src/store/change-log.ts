@@ -11,7 +11,7 @@ export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
  * list at an older resourceVersion be rebuilt by undoing changes.
  *
  * `encoded` caches serialised watch frames by a format key so every watcher of the
- * same format shares one Buffer.
+ * same format shares one Buffer during the live fan-out (cleared afterwards).
  */
 export interface ChangeEvent {
   readonly rv: number;
