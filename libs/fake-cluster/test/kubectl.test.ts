@@ -301,6 +301,20 @@ describe('kubectl against kube-sim', { timeout: 120_000 }, () => {
     }
   });
 
+  it('create namespace (a protobuf body) and run a pod in it, then delete the namespace', async () => {
+    expect(await kubectl.ok(['create', 'namespace', 'demo'])).toContain('namespace/demo created');
+    expect(await kubectl.ok(['get', 'ns', 'demo', '--show-labels'])).toMatch(
+      /demo\s+Active\s+\S+\s+kubernetes\.io\/metadata\.name=demo/,
+    );
+    expect(await kubectl.ok(['run', 'web', '--image=nginx', '-n', 'demo'])).toContain('pod/web created');
+    await waitFor(() => sim.cluster.store.get('Pod', 'demo/web')?.status?.['phase'] === 'Running', {
+      what: 'pod running',
+    });
+    expect(await kubectl.ok(['delete', 'namespace', 'demo'])).toContain('namespace "demo" deleted');
+    expect(sim.cluster.store.get('Namespace', 'demo')).toBeUndefined();
+    expect(sim.cluster.store.get('Pod', 'demo/web')).toBeUndefined();
+  });
+
   it('delete node removes it (and its pods are collected); truth follows', async () => {
     const name = workers()[10] as string;
     expect(await kubectl.ok(['delete', 'node', name])).toContain(`node "${name}" deleted`);

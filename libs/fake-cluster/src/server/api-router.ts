@@ -10,7 +10,8 @@ import {
 import { findResource, type ResourceDef } from '../resource-registry.js';
 import type { ApiContext } from './api-context.js';
 import { handleCollectionGet } from './collection-handler.js';
-import { readBody, sendJson } from './http-io.js';
+import { readBodyBytes, sendJson } from './http-io.js';
+import { decodeProtobufNamespace } from './protobuf-namespace.js';
 import {
   handleCreate,
   handleDelete,
@@ -101,8 +102,16 @@ export async function routeApiRequest(
   if (legacyWatch) query.set('watch', 'true');
   const accept = req.headers.accept;
   const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE';
-  const body = hasBody ? await readBody(req) : '';
-  if (body !== '' && method !== 'PATCH') requireJsonBody(req.headers['content-type']);
+  const raw = hasBody ? await readBodyBytes(req) : Buffer.alloc(0);
+  let body = raw.toString('utf8');
+  const contentType = req.headers['content-type'];
+  if (raw.length > 0 && method !== 'PATCH' && !isJson(contentType)) {
+    if (method === 'POST' && name === undefined && resource.kind === 'Namespace' && isProtobuf(contentType)) {
+      body = JSON.stringify(decodeProtobufNamespace(raw, contentType ?? ''));
+    } else {
+      throw statusErrors.unsupportedMediaType(contentType ?? '', ['application/json', 'application/yaml']);
+    }
+  }
 
   if (name === undefined) {
     const collection = { resource, namespace, query, accept, body };
@@ -158,12 +167,19 @@ export function pathNotFound(path: string): ApiStatusError {
 }
 
 /**
- * POST/PUT/DELETE bodies must be JSON: kube-sim has no protobuf or CBOR codec.
- * Answering 415 (as an API server does for a media type it cannot decode) is what
- * makes client-go fall back to JSON instead of failing on a garbled body.
+ * POST/PUT/DELETE bodies must be JSON: kube-sim has no general protobuf or CBOR
+ * codec (only a protobuf Namespace is understood, for `kubectl create namespace`).
+ * Anything else answers 415, as an API server does for a media type it cannot decode.
  */
-function requireJsonBody(contentType: string | undefined): void {
-  const mediaType = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (mediaType === 'application/json' || mediaType === '' || mediaType === '*/*') return;
-  throw statusErrors.unsupportedMediaType(contentType ?? '', ['application/json', 'application/yaml']);
+function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+function isJson(contentType: string | undefined): boolean {
+  const mediaType = mediaTypeOf(contentType);
+  return mediaType === 'application/json' || mediaType === '' || mediaType === '*/*';
+}
+
+function isProtobuf(contentType: string | undefined): boolean {
+  return mediaTypeOf(contentType) === 'application/vnd.kubernetes.protobuf';
 }

@@ -5,8 +5,8 @@ import type { JsonValue } from '../api/kube-object.js';
 /** Largest request body accepted (the API server's limit is 3 MiB for most objects). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-/** Reads the whole request body as text; 413-free: too large answers 400 RequestEntityTooLarge-like. */
-export async function readBody(req: IncomingMessage): Promise<string> {
+/** Reads the whole request body; more than {@link MAX_BODY_BYTES} is a 400. */
+export async function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -15,7 +15,12 @@ export async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY_BYTES) throw statusErrors.badRequest('the request body is too large');
     chunks.push(buf);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** Reads the whole request body as UTF-8 text. */
+export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString('utf8');
 }
 
 /** Parses a JSON body; an empty or malformed one is a 400 BadRequest Status. */

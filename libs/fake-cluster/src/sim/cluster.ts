@@ -221,6 +221,8 @@ export class Cluster {
       object.status = { phase: 'Pending', qosClass: 'BestEffort' };
     }
     if (kind === 'Namespace') {
+      // The NamespaceAutoLabel admission: every namespace carries its name as a label.
+      meta.labels = { ...(meta.labels ?? {}), 'kubernetes.io/metadata.name': meta.name };
       object.spec = { finalizers: ['kubernetes'] };
       object.status = { phase: 'Active' };
     }
