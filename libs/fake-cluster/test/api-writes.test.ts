@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@knm/testing';
-import { startKubeSim, TruthSchema, type KubeSim, type KubeObject } from '@knm/fake-cluster';
+import { startKubeSim, TruthSchema, type KubeSim, type KubeObject } from '../src/index.js';
 import { api, StatusSchema } from './support/sim-client.js';
 
 let sim: KubeSim;

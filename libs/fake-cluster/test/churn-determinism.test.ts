@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, startKubeSim, TruthSchema, type KubeSim, type Truth } from '@knm/fake-cluster';
+import { ManualClock, startKubeSim, TruthSchema, type KubeSim, type Truth } from '../src/index.js';
 import { api, openWatch, type OpenWatch } from './support/sim-client.js';
 import { waitFor } from '@knm/testing';
 

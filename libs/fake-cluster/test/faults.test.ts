@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@knm/testing';
-import { FaultsResponseSchema, startKubeSim, type KubeSim } from '@knm/fake-cluster';
+import { FaultsResponseSchema, startKubeSim, type KubeSim } from '../src/index.js';
 import { api, openWatch, StatusSchema, type OpenWatch } from './support/sim-client.js';
 
 const sims: KubeSim[] = [];

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { waitFor } from '@knm/testing';
-import { startKubeSim, TruthSchema, type KubeSim, type KubeObject } from '@knm/fake-cluster';
+import { startKubeSim, TruthSchema, type KubeSim, type KubeObject } from '../src/index.js';
 import { Kubectl } from './support/kubectl.js';
 import { api } from './support/sim-client.js';
 

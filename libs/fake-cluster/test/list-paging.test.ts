@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startKubeSim, type KubeSim } from '@knm/fake-cluster';
+import { startKubeSim, type KubeSim } from '../src/index.js';
 import { api, list, StatusSchema, type KubeList } from './support/sim-client.js';
 
 const sims: KubeSim[] = [];

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeSim, type KubeSim, type KubeObject } from '@knm/fake-cluster';
+import { startKubeSim, type KubeSim, type KubeObject } from '../src/index.js';
 import { api, list, StatusSchema } from './support/sim-client.js';
 
 let sim: KubeSim;

@@ -1,6 +1,6 @@
 import { request, type IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import type { KubeSim } from '@knm/fake-cluster';
+import type { KubeSim } from '../../src/index.js';
 
 /** metav1.Status as every kube-sim error must be shaped (decoded strictly in tests). */
 export const StatusSchema = z.object({
