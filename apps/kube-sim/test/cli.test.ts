@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ interface ReadyLine {
   nodes: number;
 }
 
-describe('kube-sim CLI', () => {
+describe('kube-sim CLI', { timeout: 120_000 }, () => {
   it('prints one ready line with its URL, writes a usable kubeconfig, serves the world, exits 0 on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kube-sim-cli-'));
     dirs.push(dir);
@@ -73,6 +74,18 @@ describe('kube-sim CLI', () => {
     expect(nodes.items.every((n) => n.metadata.name.startsWith('clitest-'))).toBe(true);
     const truth = TruthSchema.parse(await (await fetch(`${ready.url}/_sim/truth`)).json());
     expect(Object.keys(truth.nodes)).toHaveLength(7);
+
+    // The real kubectl uses the written kubeconfig as is (HTTPS, the CA, the token).
+    const kubectl = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        'kubectl',
+        ['--kubeconfig', kubeconfigPath, '--cache-dir', join(dir, 'cache'), 'get', 'nodes', '--no-headers'],
+        { timeout: 60_000 },
+        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? -1) : 0, stdout, stderr }),
+      );
+    });
+    expect(kubectl.code, kubectl.stderr).toBe(0);
+    expect(kubectl.stdout.trim().split('\n')).toHaveLength(7);
 
     const exit = await p.stop('SIGTERM', 15_000);
     expect(exit).toEqual({ code: 0, signal: null });
