@@ -84,7 +84,11 @@ let indexBytes: number | undefined;
 let keep: unknown;
 
 const http = new KubeHttpClient(kc);
-const podsLw = new HttpListerWatcher<PodRecord>(http, { resource: 'pods', path: '/api/v1/pods', project: projectPod });
+const podsLw = new HttpListerWatcher<PodRecord>(http, {
+  resource: 'pods',
+  path: '/api/v1/pods',
+  project: projectPod,
+});
 
 if (client === 'knm-reflector-list' || client === 'knm-reflector-watch-list') {
   const index = new PodCountIndex();
@@ -97,7 +101,15 @@ if (client === 'knm-reflector-list' || client === 'knm-reflector-watch-list') {
         onPodEvent();
       },
     },
-    { initialSync: client === 'knm-reflector-list' ? 'list' : 'watch-list' },
+    {
+      initialSync: client === 'knm-reflector-list' ? 'list' : 'watch-list',
+      observer: {
+        onWatchStarted: (r, rv) => process.stderr.write(`watch started ${r} @${rv}\n`),
+        onWatchEnded: (r, i) => process.stderr.write(`watch ended ${r} ${JSON.stringify(i)}\n`),
+        onError: (r, e, ms) => process.stderr.write(`error ${r} ${e.name}: ${e.message} retry in ${ms}\n`),
+        onListed: (r, i) => process.stderr.write(`listed ${r} ${JSON.stringify(i)}\n`),
+      },
+    },
   );
   reflector.start();
   await reflector.waitForSync();

@@ -58,7 +58,14 @@ class Child {
   constructor(file: string, args: string[]) {
     this.proc = spawn(
       process.execPath,
-      ['--max-old-space-size=16384', '--conditions=@knm/source', '--import', 'tsx', join(HERE, file), ...args],
+      [
+        '--max-old-space-size=16384',
+        '--conditions=@knm/source',
+        '--import',
+        'tsx',
+        join(HERE, file),
+        ...args,
+      ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {
@@ -75,12 +82,16 @@ class Child {
     });
   }
 
-  async next(predicate: (l: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>> {
+  async next(
+    predicate: (l: Record<string, unknown>) => boolean,
+    timeoutMs: number,
+  ): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = this.lines.findIndex(predicate);
       if (i >= 0) return this.lines.splice(i, 1)[0] as Record<string, unknown>;
-      if (this.proc.exitCode !== null) throw new Error(`child exited (${this.proc.exitCode}): ${this.stderr}`);
+      if (this.proc.exitCode !== null)
+        throw new Error(`child exited (${this.proc.exitCode}): ${this.stderr}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for a line; stderr: ${this.stderr}`);
       await new Promise<void>((r) => {
         this.waiters.push(r);
@@ -112,7 +123,9 @@ const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const dir = await mkdtemp(join(tmpdir(), 'knm-watcher-bench-'));
 const kubeconfigPath = join(dir, 'sim.kubeconfig');
 
-console.log(`world: ${world.nodes} nodes / ${world.pods} pods; bursts: ${args.bursts} x step ${burstEvents} churn events`);
+console.log(
+  `world: ${world.nodes} nodes / ${world.pods} pods; bursts: ${args.bursts} x step ${burstEvents} churn events`,
+);
 const sim = new Child('sim-process.ts', [String(world.nodes), String(world.pods), kubeconfigPath]);
 const simInfo = (await sim.next((l) => typeof l['url'] === 'string', 600_000)) as {
   url: string;
@@ -136,7 +149,13 @@ interface Result {
   pods: number;
   heapBytesPerPod: number;
   indexBytesPerPod?: number;
-  bursts: { events: number; ms: number; eventsPerSecond: number; cpuUsPerEvent: number; capacityPerCore: number }[];
+  bursts: {
+    events: number;
+    ms: number;
+    eventsPerSecond: number;
+    cpuUsPerEvent: number;
+    capacityPerCore: number;
+  }[];
   error?: string;
 }
 const results: Result[] = [];
@@ -153,8 +172,11 @@ try {
         heapBytesPerPod: Number(synced['heapBytesPerPod']),
         bursts: [],
       };
-      if (synced['indexBytesPerPod'] !== undefined) result.indexBytesPerPod = Number(synced['indexBytesPerPod']);
-      console.log(`${client}: synced ${result.pods} pods in ${result.syncMs} ms, ${result.heapBytesPerPod} heap bytes/pod`);
+      if (synced['indexBytesPerPod'] !== undefined)
+        result.indexBytesPerPod = Number(synced['indexBytesPerPod']);
+      console.log(
+        `${client}: synced ${result.pods} pods in ${result.syncMs} ms, ${result.heapBytesPerPod} heap bytes/pod`,
+      );
       for (let b = 0; b < args.bursts; b++) {
         await step(burstEvents);
         const burst = await child.next((l) => l['event'] === 'burst', 600_000);
@@ -196,7 +218,8 @@ console.table(rows);
 
 const date = new Date().toISOString();
 const out =
-  args.out ?? join(ROOT, 'bench', 'results', `watcher-${date.slice(0, 10)}${args.quick ? '-quick' : ''}.json`);
+  args.out ??
+  join(ROOT, 'bench', 'results', `watcher-${date.slice(0, 10)}${args.quick ? '-quick' : ''}.json`);
 await mkdir(dirname(out), { recursive: true });
 await writeFile(
   out,

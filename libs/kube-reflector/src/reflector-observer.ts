@@ -1,7 +1,11 @@
 import type { WatchEvent } from './lister-watcher.js';
 
-/** Why a full list was made: the first one, or a 410 (compacted history) that forced a relist. */
-export type ListReason = 'initial' | 'expired';
+/**
+ * Why a full list was made: the first one; a 410 (compacted history) that forced a
+ * relist; or `stuck`: resuming the watch kept failing without delivering a single
+ * event (e.g. the server drops us while replaying a backlog too large to buffer).
+ */
+export type ListReason = 'initial' | 'expired' | 'stuck';
 
 /** Why a watch ended (and was restarted). */
 export type WatchEndReason = 'closed' | 'watchdog' | 'error' | 'expired' | 'stopped';

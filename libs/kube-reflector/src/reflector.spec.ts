@@ -220,6 +220,37 @@ describe('Reflector', () => {
     expect(source.requests.filter((r) => r === 'list')).toHaveLength(1);
   });
 
+  it('relists when resuming keeps failing without a single event (stuck), not before', async () => {
+    const { source, store, reflector } = setup();
+    source.upsert({ name: 'a', v: 1 });
+    reflector.start();
+    await waitFor(() => source.openWatches === 1);
+    source.upsert({ name: 'a', v: 2 });
+    await waitFor(() => store.items.get('a') === 2);
+    // Two failed resumes are retried from the same resourceVersion...
+    source.failNext(new ApiUnreachableError('reset'), new ApiUnreachableError('reset'));
+    source.breakWatches();
+    await waitFor(
+      () => source.openWatches === 1 && source.requests.filter((r) => r === 'watch@2').length === 3,
+    );
+    expect(source.requests.filter((r) => r === 'list')).toHaveLength(1);
+    source.upsert({ name: 'a', v: 3 });
+    await waitFor(() => store.items.get('a') === 3);
+    // ...three in a row relist.
+    source.failNext(
+      new ApiUnreachableError('reset'),
+      new ApiUnreachableError('reset'),
+      new ApiUnreachableError('reset'),
+    );
+    source.breakWatches();
+    await waitFor(() => store.calls.some((c) => c.endsWith(':stuck')), {
+      what: 'a relist after 3 failed resumes',
+    });
+    expect(source.requests.filter((r) => r === 'list')).toHaveLength(2);
+    // Three failed resumes, then the watch that follows the relist (the list is at 3 too).
+    expect(source.requests.filter((r) => r === 'watch@3')).toHaveLength(4);
+  });
+
   it('aborts a silent watch with the watchdog and starts another (bookmarks count as activity)', async () => {
     const { source, store, reflector, obs } = setup({ watchdogMs: 150 });
     reflector.start();

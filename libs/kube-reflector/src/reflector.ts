@@ -58,6 +58,13 @@ export interface ReflectorOptions {
    * makes the reflector fall back to `list` for good. Default `list`.
    */
   initialSync?: 'list' | 'watch-list';
+  /**
+   * Relist (reason `stuck`) after this many consecutive watches resumed from the same
+   * resourceVersion failed without delivering one event: the backlog since that
+   * version may be more than the server will buffer for us, so resuming can never
+   * succeed, while a paged list can. Default 3.
+   */
+  relistAfterFailedResumes?: number;
 }
 
 /** Statuses with which a server refuses a WatchList request it does not support. */
@@ -94,6 +101,9 @@ export class Reflector<T> {
   private readonly observer: ReflectorObserver;
   private readonly minWatchDurationMs: number;
   private watchList: boolean;
+  private readonly relistAfterFailedResumes: number;
+  private failedResumes = 0;
+  private lastWatchEvents = 0;
   private needList = true;
   private listReason: ListReason = 'initial';
   private readonly controller = new AbortController();
@@ -120,6 +130,7 @@ export class Reflector<T> {
     this.observer = options.observer ?? {};
     this.minWatchDurationMs = options.minWatchDurationMs ?? 1_000;
     this.watchList = options.initialSync === 'watch-list';
+    this.relistAfterFailedResumes = options.relistAfterFailedResumes ?? 3;
   }
 
   /** True while the reflector gets the state with WatchList (false once a server rejected it). */
@@ -218,6 +229,14 @@ export class Reflector<T> {
           this.listReason = 'expired';
           if (fromList) await this.pause(this.backoff.next());
           continue;
+        }
+        if (!initial && !this.needList) {
+          this.failedResumes = this.lastWatchEvents === 0 ? this.failedResumes + 1 : 0;
+          if (this.failedResumes >= this.relistAfterFailedResumes) {
+            this.failedResumes = 0;
+            this.needList = true;
+            this.listReason = 'stuck';
+          }
         }
         const retryAfter = error instanceof ApiError ? error.retryAfterSeconds : undefined;
         const delay =
@@ -378,6 +397,8 @@ export class Reflector<T> {
       if (watchdog) clearInterval(watchdog);
       this.signal.removeEventListener('abort', onStop);
       watchAbort.abort(new Error('watch finished'));
+      this.lastWatchEvents = events;
+      if (events > 0) this.failedResumes = 0;
       const durationMs = this.now() - started;
       this.notify((o) => o.onWatchEnded?.(this.resource, { reason: endReason, events, durationMs }));
     }
