@@ -87,8 +87,28 @@ interface ListRun {
   bytes: number;
 }
 
-/** Lists every pod page by page, like a client-go pager, parsing each page for its continue token. */
-async function listAllPods(base: string, token: string, limit: number, query = ''): Promise<ListRun> {
+/** The `metadata.continue` of a list body without parsing the whole page (metadata precedes items). */
+function continueOf(body: Buffer): string | undefined {
+  const head = body.toString('utf8', 0, Math.min(body.length, 4096));
+  const inHead = /"metadata":\{[^{}]*?"continue":"([^"]*)"/.exec(head);
+  if (inHead) return inHead[1] || undefined;
+  if (/"metadata":\{[^{}]*\}/.test(head)) return undefined;
+  const page = JSON.parse(body.toString('utf8')) as { metadata: { continue?: string } };
+  return page.metadata.continue || undefined;
+}
+
+/**
+ * Lists every pod page by page, like a client-go pager. `parse` decodes each page as a
+ * client must; without it only the continue token is read, which isolates the
+ * server's share (and the transfer).
+ */
+async function listAllPods(
+  base: string,
+  token: string,
+  limit: number,
+  query = '',
+  parse = true,
+): Promise<ListRun> {
   const started = performance.now();
   let cont: string | undefined;
   let pages = 0;
@@ -99,11 +119,15 @@ async function listAllPods(base: string, token: string, limit: number, query = '
     if (cont) params.set('continue', cont);
     const { status, body } = await get(`${base}/api/v1/pods?${params.toString()}${query}`, token);
     if (status !== 200) throw new Error(`list answered ${status}: ${body.toString('utf8', 0, 300)}`);
-    const page = JSON.parse(body.toString('utf8')) as { items: unknown[]; metadata: { continue?: string } };
     pages++;
-    items += page.items.length;
     bytes += body.length;
-    cont = page.metadata.continue || undefined;
+    if (parse) {
+      const page = JSON.parse(body.toString('utf8')) as { items: unknown[]; metadata: { continue?: string } };
+      items += page.items.length;
+      cont = page.metadata.continue || undefined;
+    } else {
+      cont = continueOf(body); // items are not counted: that would mean parsing
+    }
   } while (cont);
   return { ms: performance.now() - started, pages, items, bytes };
 }
@@ -179,6 +203,14 @@ async function main(): Promise<void> {
         ),
       );
     }
+    lists.push(
+      await measure(
+        'all pods, limit=500, pages not parsed (server + transfer only)',
+        args.runs,
+        () => listAllPods(sim.url, sim.token, 500, '', false),
+        500,
+      ),
+    );
     const nodeName = Object.keys(sim.truth().nodes).find((n) => n.includes('-worker-')) ?? '';
     const oneNode = await measure(
       `one node's pods (fieldSelector spec.nodeName), limit=500`,
@@ -226,9 +258,9 @@ async function main(): Promise<void> {
     const table = lists.map((l) => ({
       list: l.what,
       pages: l.pages,
-      items: l.items,
+      items: l.items > 0 ? l.items : '-',
       'MB moved': mb(l.bytes),
-      'bytes/pod': l.bytesPerPod,
+      'bytes/pod': l.bytesPerPod > 0 ? l.bytesPerPod : '-',
       'median ms': l.medianMs,
       'min ms': l.minMs,
       'max ms': l.maxMs,
