@@ -110,8 +110,8 @@ export class Churn {
     const pods = this.cluster.store.kind('Pod').size;
     const nodes = this.cluster.store.kind('Node').size;
     const weights: [ChurnOp, number][] = [
-      ['create', pods < this.targetPods * 0.95 ? 40 : pods > this.targetPods * 1.05 ? 4 : 22],
-      ['delete', pods > this.targetPods * 1.05 ? 40 : pods < this.targetPods * 0.95 ? 4 : 18],
+      ['create', pods < this.targetPods ? 30 : 12],
+      ['delete', pods > this.targetPods ? 30 : 12],
       ['move', 10],
       ['complete', 16],
       ['gc', 16],
@@ -155,7 +155,12 @@ export class Churn {
       const kind = controllerOf(p)?.kind;
       return kind !== 'DaemonSet' && kind !== 'Node' && p.metadata.deletionTimestamp === undefined;
     });
-    if (pod) this.cluster.deleteObject('Pod', objectKey(pod));
+    if (!pod) return;
+    // Above the target population a delete is a scale-down (no replacement); below it,
+    // a ReplicaSet replaces its pod, as after any other deletion.
+    if (this.cluster.store.kind('Pod').size > this.targetPods)
+      this.controllers.skipReplacement(pod.metadata.uid);
+    this.cluster.deleteObject('Pod', objectKey(pod));
   }
 
   private movePod(): void {
