@@ -86,6 +86,20 @@ describe('churn determinism', () => {
     expect(sim.churn.events).toBe(1000);
   });
 
+  it('keeps the pod and node populations near their starting size over long churn', async () => {
+    const { sim, clock } = await manualSim(12);
+    const pods = sim.cluster.store.kind('Pod').size;
+    const nodes = sim.cluster.store.kind('Node').size;
+    sim.churn.setRate(100);
+    for (let i = 0; i < 200; i++) {
+      clock.advance(1_000);
+      sim.advance();
+    }
+    expect(sim.churn.events).toBe(20_000);
+    expect(Math.abs(sim.cluster.store.kind('Pod').size - pods)).toBeLessThanOrEqual(pods * 0.03);
+    expect(Math.abs(sim.cluster.store.kind('Node').size - nodes)).toBeLessThanOrEqual(2);
+  });
+
   it('POST /_sim/churn and /_sim/step drive churn; /_sim/pause stops all change until /_sim/resume', async () => {
     const { sim, clock } = await manualSim(8);
     expect((await api(sim, '/_sim/churn', { method: 'POST', body: { rate: 20 } })).status).toBe(200);
