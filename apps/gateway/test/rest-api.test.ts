@@ -254,6 +254,43 @@ describe('nodes', () => {
   });
 });
 
+describe('snapshot cache', () => {
+  it('never answers older than the seq at the time of the request, under concurrent writes', async () => {
+    const { writer } = await seedCluster(redis, 'busy', devNodes, devPods);
+    let writing = true;
+    const background = (async () => {
+      for (let i = 0; writing; i += 1) {
+        await writer.applyNodeChanges([
+          {
+            type: 'node_update',
+            node: makeNode('worker-1', { labels: { i: String(i) } }),
+            changes: ['labels'],
+          },
+        ]);
+      }
+    })();
+    const metaKey = redis.keyspace.cluster('busy' as never).meta;
+    const checks = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const before = Number(await redis.client.hget(metaKey, 'seq'));
+        const body = NodeListResponseSchema.parse((await get('/api/v1/clusters/busy/nodes?q=worker-1')).body);
+        const counts = PodCountsResponseSchema.parse((await get('/api/v1/clusters/busy/pod-counts')).body);
+        return { before, seq: body.seq, countsSeq: counts.seq, label: body.items[0]?.labels['i'] };
+      }),
+    );
+    writing = false;
+    await background;
+    for (const c of checks) {
+      expect(c.seq).toBeGreaterThanOrEqual(c.before);
+      expect(c.countsSeq).toBeGreaterThanOrEqual(c.before);
+      // The label written at seq s is i = s - 2 (seq 1 is the rebuild).
+      expect(c.label === undefined ? -1 : Number(c.label)).toBe(c.seq - 2);
+    }
+    const final = NodeListResponseSchema.parse((await get('/api/v1/clusters/busy/nodes?q=worker-1')).body);
+    expect(final.seq).toBe(Number(await redis.client.hget(metaKey, 'seq')));
+  });
+});
+
 describe('CORS', () => {
   it('allows listed origins only', async () => {
     const preflight = (origin: string) =>

@@ -13,14 +13,21 @@ import type { NodeStoreReader } from '@knm/node-store';
 import { compileNodeQuery, queryNodes, toNodeView } from '@knm/node-query';
 import { NODE_STORE_READER } from '../app/tokens.js';
 import { NotFoundError } from '../common/error-body.js';
+import { SnapshotCache } from './snapshot-cache.js';
 
 /**
  * The REST read side: every answer comes from Redis through node-store's reader
- * (one atomic read per request, so the `seq` returned always matches the data).
+ * (atomic reads, so the `seq` returned always matches the data). Node lists and pod
+ * counts go through a {@link SnapshotCache}: never older than the cluster's seq when
+ * the request arrived.
  */
 @Injectable()
 export class ClusterDataService {
-  constructor(@Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader) {}
+  private readonly cache: SnapshotCache;
+
+  constructor(@Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader) {
+    this.cache = new SnapshotCache(reader);
+  }
 
   /** The registered clusters the principal's token covers, by name. */
   async listClusters(principal: Principal): Promise<ClusterSummaryBody[]> {
@@ -41,8 +48,8 @@ export class ClusterDataService {
   /** One page of the cluster's nodes matching `query`. */
   async listNodes(cluster: ClusterName, query: NodeListQuery): Promise<NodeListResponse> {
     const compiled = compileNodeQuery(query);
-    await this.getCluster(cluster);
-    const snapshot = await this.reader.getSnapshot(cluster);
+    const summary = await this.getCluster(cluster);
+    const snapshot = await this.cache.get(cluster, summary);
     const page = queryNodes(snapshot, compiled);
     const response: NodeListResponse = {
       cluster,
@@ -67,8 +74,8 @@ export class ClusterDataService {
 
   /** Every node's pod count and their sum. */
   async podCounts(cluster: ClusterName): Promise<PodCountsResponse> {
-    await this.getCluster(cluster);
-    const { seq, counts } = await this.reader.getPodCounts(cluster);
+    const summary = await this.getCluster(cluster);
+    const { seq, podCounts: counts } = await this.cache.get(cluster, summary);
     const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
     return { cluster, seq, total, counts };
   }
