@@ -120,7 +120,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('client-node informer against kube-sim', () => {
+// Each waitFor below may take up to 30 s on a loaded machine; the test's budget covers several.
+describe('client-node informer against kube-sim', { timeout: 120_000 }, () => {
   it('lists nodes and pods, then sees adds, updates and deletes made through the API', async () => {
     const nodes = watch<V1Node>('/api/v1/nodes', () => core.listNode());
     const pods = watch<V1Pod>('/api/v1/pods', () => core.listPodForAllNamespaces());
