@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { RealtimeEvents, WsStatsResponseSchema, type NodeSnapshot, type SubscribeAck } from '@knm/contracts';
 import type { NodeStoreWriter } from '@knm/node-store';
+import type { Redis } from 'ioredis';
 import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
+import { REDIS_SUBSCRIBER } from '../src/app/tokens.js';
 import { EnvelopeCollector, range } from './support/envelope-collector.js';
 import { makeNode } from './support/fixtures.js';
 import {
@@ -234,6 +236,32 @@ describe('errors keep the connection up', () => {
       await refused(open(gwA.url, { token: viewer }, { extraHeaders: { origin: 'http://evil.example' } })),
     ).toMatch(/websocket error/);
     await connected(open(gwA.url, { token: viewer }, { extraHeaders: { origin: 'http://allowed.example' } }));
+  });
+});
+
+describe('resilience', () => {
+  it("catches live sockets up from the stream after the gateway's changes connection reconnects", async () => {
+    const s = open(gwA.url);
+    await connected(s);
+    const c = new EnvelopeCollector(s);
+    await request(s, RealtimeEvents.subscribe, { cluster: 'dev' });
+    await relabel(2);
+    await waitFor(() => c.seqs('dev').length === 2, { what: '2 live envelopes' });
+    const { connection } = gwA.app.get<{ connection: Redis }>(REDIS_SUBSCRIBER);
+    connection.disconnect(true);
+    await relabel(5, writer, 2); // published while the subscriber is down or resubscribing
+    await waitFor(() => c.seqs('dev').length === 7, { what: 'the 5 missed envelopes', timeout: 15_000 });
+    await relabel(1, writer, 7);
+    await waitFor(() => c.seqs('dev').length === 8, { what: 'live again' });
+    expect(c.seqs('dev')).toEqual(range(2, 9));
+    expect(c.resyncs()).toEqual([]);
+  });
+
+  it('disconnects a socket when its token expires', async () => {
+    const s = open(gwB.url, { token: await token({}, 2) });
+    await connected(s);
+    const reason = await new Promise<string>((resolve) => s.once('disconnect', resolve));
+    expect(reason).toBe('io server disconnect');
   });
 });
 

@@ -89,6 +89,15 @@ class GatewayModule {
       metrics,
       runtime.logger,
     );
+    let firstReady = true;
+    subscriberConnection.on('ready', () => {
+      if (firstReady) {
+        firstReady = false;
+        return;
+      }
+      runtime.logger.warn('changes connection reconnected: catching live subscriptions up from the stream');
+      void feed.catchUpAll();
+    });
     const verifier = new TokenVerifier({
       ...(config.jwtSecret ? { secret: config.jwtSecret } : {}),
       ...(config.jwksUrl ? { jwksUrl: config.jwksUrl } : {}),

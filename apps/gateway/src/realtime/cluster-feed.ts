@@ -127,6 +127,47 @@ export class ClusterFeed {
     return { gateway: this.options.gatewayId, clients, subscriptions };
   }
 
+  /**
+   * Catches every live subscription up after the changes connection reconnected:
+   * Redis pub/sub is at-most-once, so envelopes published while it was down are read
+   * from the events stream (once per cluster) and sent to each socket that lacks
+   * them, before live delivery resumes. Call it on the subscriber's reconnect.
+   */
+  async catchUpAll(): Promise<void> {
+    await Promise.allSettled([...this.byCluster.keys()].map((cluster) => this.catchUp(cluster)));
+  }
+
+  private async catchUp(cluster: ClusterName): Promise<void> {
+    const subs = [...(this.byCluster.get(cluster) ?? [])].filter((s) => s.live);
+    if (subs.length === 0) return;
+    for (const sub of subs) sub.hold();
+    try {
+      // Ordered after ioredis's own re-SUBSCRIBE on the same connection: once this
+      // resolves, everything newer arrives live (held until goLive).
+      await this.changes.subscribe(cluster);
+      let cursor = Math.min(...subs.map((s) => s.lastSeq));
+      for (;;) {
+        const batch = await this.reader.readEventsAfter(cluster, cursor, this.replayBatch);
+        if (batch.status === 'gap') {
+          for (const sub of subs) {
+            if (sub.ended) continue;
+            this.metrics.resyncsSent.inc({ reason: 'replay_unavailable' });
+            sub.sendResync('replay_unavailable', batch.lastSeq);
+            sub.lastSeq = Math.max(sub.lastSeq, batch.lastSeq);
+          }
+          return;
+        }
+        for (const envelope of batch.envelopes) for (const sub of subs) sub.replay(envelope);
+        cursor = batch.lastSeq;
+        if (cursor >= batch.currentSeq || batch.envelopes.length === 0) break;
+      }
+    } catch (err) {
+      this.logger.warn({ err, cluster }, 'catch-up after a changes reconnect failed; clients will see a gap');
+    } finally {
+      for (const sub of subs) sub.goLive(sub.lastSeq);
+    }
+  }
+
   /** Unsubscribes from every channel (the replica is shutting down). */
   async close(): Promise<void> {
     for (const subs of [...this.byCluster.values()]) for (const sub of [...subs]) this.remove(sub);

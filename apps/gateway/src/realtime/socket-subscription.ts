@@ -84,6 +84,11 @@ export class SocketSubscription {
     }
   }
 
+  /** Holds live envelopes back again (a catch-up replay follows, then {@link goLive}). */
+  hold(): void {
+    if (this.phase === 'live') this.phase = 'replaying';
+  }
+
   /** Sends a `resync` made by the gateway (not stored in the stream); its seq is the last known one. */
   sendResync(reason: ResyncReason, seq: number): void {
     const envelope: Envelope = {
