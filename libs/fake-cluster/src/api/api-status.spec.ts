@@ -56,6 +56,13 @@ describe('statusErrors', () => {
     ],
     [statusErrors.internal('boom'), 500, 'InternalError', 'Internal error occurred: boom'],
     [statusErrors.serviceUnavailable('down'), 503, 'ServiceUnavailable', 'down'],
+    [statusErrors.unauthorized(), 401, 'Unauthorized', 'Unauthorized'],
+    [
+      statusErrors.resourceVersionTooLarge(90, 42),
+      504,
+      'Timeout',
+      'Too large resource version: 90, current: 42',
+    ],
   ])('%# answers %i %s', (err, code, reason, message) => {
     expect(err.code).toBe(code);
     expect(err.status['code']).toBe(code);

@@ -25,7 +25,10 @@ export type StatusReason =
   | 'MethodNotAllowed'
   | 'UnsupportedMediaType'
   | 'InternalError'
-  | 'ServiceUnavailable';
+  | 'ServiceUnavailable'
+  | 'Timeout'
+  | 'Unauthorized'
+  | 'Forbidden';
 
 /**
  * An API error carrying the full Status body to send (`status`) and its HTTP code.
@@ -197,6 +200,25 @@ export const statusErrors = {
   /** 503 ServiceUnavailable with the message as given. */
   serviceUnavailable(message: string): ApiStatusError {
     return new ApiStatusError(503, 'ServiceUnavailable', message);
+  },
+  /** 401 Unauthorized, as the API server answers a request without valid credentials. */
+  unauthorized(): ApiStatusError {
+    return new ApiStatusError(401, 'Unauthorized', 'Unauthorized');
+  },
+  /**
+   * 504 Timeout for a resourceVersion the server has not reached yet:
+   * `Too large resource version: <rv>, current: <current>`, retry after 1 s.
+   */
+  resourceVersionTooLarge(resourceVersion: number, current: number): ApiStatusError {
+    return new ApiStatusError(
+      504,
+      'Timeout',
+      `Too large resource version: ${resourceVersion}, current: ${current}`,
+      {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        retryAfterSeconds: 1,
+      },
+    );
   },
 };
 

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { statusErrors, ApiStatusError } from '../api/api-status.js';
+import { statusErrors, type ApiStatusError } from '../api/api-status.js';
 import { decodeContinue, encodeContinue } from '../api/continue-token.js';
 import type { JsonObject, KubeObject } from '../api/kube-object.js';
 import { negotiateTable, parseIncludeObject, toTable } from '../api/table.js';
@@ -100,7 +100,7 @@ export function listPage(ctx: ApiContext, req: CollectionRequest, options: ListO
       const exact =
         options.resourceVersionMatch === 'Exact' ||
         (options.resourceVersionMatch === undefined && options.limit !== undefined);
-      if (rv > current) throw tooLargeResourceVersion(rv, current);
+      if (rv > current) throw statusErrors.resourceVersionTooLarge(rv, current);
       if (exact) {
         const past = store.stateAt(resource.kind, rv, prefix);
         if (past === undefined) {
@@ -217,19 +217,6 @@ function upperBoundByKey(items: readonly KubeObject[], key: string): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** 504 Timeout for a resourceVersion the server has not reached, as the API server answers. */
-function tooLargeResourceVersion(rv: number, current: number): ApiStatusError {
-  return new ApiStatusError(
-    504,
-    'Timeout' as never,
-    `Too large resource version: ${rv}, current: ${current}`,
-    {
-      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
-      retryAfterSeconds: 1,
-    },
-  );
 }
 
 function watchFormat(ctx: ApiContext, req: CollectionRequest): WatchFormat {

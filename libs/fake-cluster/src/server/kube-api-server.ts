@@ -236,15 +236,7 @@ export class KubeApiServer {
         return;
       }
       if (!this.authorized(req)) {
-        sendJson(res, 401, {
-          kind: 'Status',
-          apiVersion: 'v1',
-          metadata: {},
-          status: 'Failure',
-          message: 'Unauthorized',
-          reason: 'Unauthorized',
-          code: 401,
-        });
+        sendStatusError(res, statusErrors.unauthorized());
         return;
       }
       if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
