@@ -33,7 +33,7 @@ describe('TokenVerifier with a JWKS URL', () => {
       jwksUrl: url,
       secret: 'a-test-secret-that-is-long-enough-0123456789',
     });
-    const sign = (key: CryptoKey) =>
+    const sign = (key: Parameters<SignJWT['sign']>[0]) =>
       new SignJWT({ role: 'operator', clusters: ['dev'] })
         .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
         .setSubject('idp-user')

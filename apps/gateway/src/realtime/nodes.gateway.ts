@@ -36,6 +36,11 @@ import { GATEWAY_ID, LOGGER, NODE_STORE_READER, TOKEN_VERIFIER } from '../app/to
 import { GatewayMetrics } from '../health/gateway-metrics.js';
 import { ClusterFeed } from './cluster-feed.js';
 
+/** The Socket.IO room of one user's sockets (for per-user emits from any replica). */
+export function userRoom(sub: string): string {
+  return `user:${sub}`;
+}
+
 /** The server-side event replicas use to collect each other's stats. */
 export const STATS_EVENT = 'knm:stats';
 
@@ -90,6 +95,8 @@ export class NodesGateway
     const data = socket.data as SocketData;
     const welcome: WelcomeMessage = { gateway: this.gatewayId, sub: data.principal.sub };
     socket.emit(RealtimeEvents.welcome, welcome);
+    // Per-user room: any replica can reach this user's sockets through the adapter.
+    void socket.join(userRoom(data.principal.sub));
     const msLeft = data.principal.exp * 1000 - Date.now();
     data.expiryTimer = setTimeout(
       () => socket.disconnect(true),

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadGatewayConfig } from './gateway-config.js';
+
+const secret = { KNM_JWT_SECRET: 'x'.repeat(32) };
+
+describe('loadGatewayConfig', () => {
+  it('applies the defaults', () => {
+    expect(loadGatewayConfig([], secret)).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      redisUrl: 'redis://127.0.0.1:6379',
+      redisNamespace: 'knm',
+      jwtSecret: 'x'.repeat(32),
+      corsOrigins: [],
+      staleAfterMs: 15_000,
+      transports: ['websocket'],
+      maxBufferedMessages: 1_000,
+      maxBufferedBytes: 8 * 1024 * 1024,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const config = loadGatewayConfig(
+      ['--port', '9090', '--redis', 'redis://r:6380', '--namespace', 'other'],
+      {
+        ...secret,
+        PORT: '7070',
+        REDIS_URL: 'redis://ignored:1',
+        KNM_CORS_ORIGINS: 'https://a.example, https://b.example',
+        KNM_STALE_AFTER_MS: '5000',
+        KNM_WS_TRANSPORTS: 'websocket,polling',
+        LOG_LEVEL: 'debug',
+      },
+    );
+    expect(config).toMatchObject({
+      port: 9090,
+      redisUrl: 'redis://r:6380',
+      redisNamespace: 'other',
+      corsOrigins: ['https://a.example', 'https://b.example'],
+      staleAfterMs: 5000,
+      transports: ['websocket', 'polling'],
+      logLevel: 'debug',
+    });
+  });
+
+  it.each([
+    [[], {}, /set KNM_JWT_SECRET/],
+    [['--port', 'http'], secret, /port must be a number/],
+    [['--port', '70000'], secret, /port must be at most 65535/],
+    [['--bogus'], secret, /Unknown option '--bogus'/],
+    [[], { ...secret, KNM_WS_TRANSPORTS: 'carrier-pigeon' }, /transports/],
+    [[], { ...secret, REDIS_URL: 'not a url' }, /redis URL must be a URL/],
+  ] as [string[], Record<string, string>, RegExp][])('refuses %j %j', (argv, env, message) => {
+    expect(() => loadGatewayConfig(argv, env)).toThrow(ConfigError);
+    expect(() => loadGatewayConfig(argv, env)).toThrow(message);
+  });
+});
