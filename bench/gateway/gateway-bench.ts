@@ -31,6 +31,7 @@ import {
 } from '@knm/contracts';
 import { startKubeSim } from '@knm/fake-cluster';
 import { NodeStoreWriter } from '@knm/node-store';
+import { TYPESCRIPT_ENV } from '@knm/testing';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
@@ -125,7 +126,11 @@ function startGatewayProcess(
       '--log-level',
       'info',
     ],
-    { cwd: ROOT, env: { ...process.env, KNM_JWT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: ROOT,
+      env: { ...TYPESCRIPT_ENV, ...process.env, KNM_JWT_SECRET: SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let out = '';
   return new Promise((resolveStart, reject) => {

@@ -1,18 +1,52 @@
-import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { createGatewayApp } from './app/gateway-app.js';
+import { ConfigError, loadGatewayConfig } from './config/gateway-config.js';
 
 /**
- * Entry point of `npm run gateway`. From source (`node --import tsx main.ts`), tsx
- * transpiles with the tsconfig of the working directory, the workspace root, which
- * does not enable `experimentalDecorators`; the NestJS code needs it, so the process
- * is loaded through tsx's API with this app's tsconfig. Built (`dist/main.js`), it
- * is imported directly.
+ * The gateway process (`npm run gateway`; `dist/main.js` when built): reads the configuration (flags over env), builds the app,
+ * listens, and closes it on SIGTERM/SIGINT (in-flight requests finish, sockets are
+ * disconnected so clients reconnect to another replica, Redis connections close).
  */
-if (import.meta.url.endsWith('.ts')) {
-  const { tsImport } = await import('tsx/esm/api');
-  await tsImport('./serve.ts', {
-    parentURL: import.meta.url,
-    tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)),
-  });
-} else {
-  await import('./serve.js');
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadGatewayConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel, base: { app: 'gateway' } });
+  const app = await createGatewayApp(config, { logger });
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, host: config.host }, `gateway listening on port ${port}`);
+
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `gateway failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});

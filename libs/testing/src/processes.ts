@@ -46,7 +46,7 @@ export class ManagedProcess {
     this.maxOutput = options.maxOutput ?? 1_000_000;
     this.child = spawn(options.command ?? process.execPath, [...options.args], {
       cwd: options.cwd ?? WORKSPACE_ROOT,
-      env: { ...process.env, ...options.env },
+      env: { ...TYPESCRIPT_ENV, ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -175,8 +175,19 @@ export function spawnProcess(options: SpawnOptions): ManagedProcess {
 const tsxLoader = createRequire(resolve(WORKSPACE_ROOT, 'package.json')).resolve('tsx');
 
 /**
+ * The environment under which tsx compiles workspace sources the way the npm scripts
+ * do: with `tsconfig.base.json` (decorators for NestJS, the `@knm/source` condition).
+ * The root `tsconfig.json` is a solution file that includes no files, so tsx would
+ * otherwise apply none of its options. Every process started here gets it.
+ */
+export const TYPESCRIPT_ENV: Readonly<Record<string, string>> = {
+  TSX_TSCONFIG_PATH: resolve(WORKSPACE_ROOT, 'tsconfig.base.json'),
+};
+
+/**
  * The Node arguments that run a TypeScript entry point of this workspace from
- * source, exactly as the npm scripts do (`node --conditions=@knm/source --import tsx`).
+ * source, exactly as the npm scripts do (`node --conditions=@knm/source --import tsx`);
+ * run them with {@link TYPESCRIPT_ENV} in the environment ({@link spawnProcess} adds it).
  */
 export function typeScriptNodeArgs(entry: string): string[] {
   return ['--conditions=@knm/source', '--import', tsxLoader, resolve(WORKSPACE_ROOT, entry)];
