@@ -157,6 +157,8 @@ if (client === 'knm-reflector-list' || client === 'knm-reflector-watch-list') {
   throw new Error(`unknown client ${String(client)}`);
 }
 const syncMs = performance.now() - started;
+// Let the list's frames unwind and transient pages go before measuring.
+await new Promise((r) => setTimeout(r, 200));
 const heapBytes = heap() - baseline;
 emit({
   event: 'synced',

@@ -298,7 +298,11 @@ export class Reflector<T> {
     if (!wasSynced) {
       const waiters = this.syncWaiters;
       this.syncWaiters = [];
-      for (const w of waiters) w();
+      // After the list's frames have unwound, so a waiter never runs while the
+      // whole list is still referenced (it would see it in a heap measurement).
+      setImmediate(() => {
+        for (const w of waiters) w();
+      });
     }
   }
 
