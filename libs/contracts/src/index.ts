@@ -11,3 +11,4 @@ export * from './label-selector.js';
 export * from './auth-claims.js';
 export * from './realtime-messages.js';
 export * from './rest-api.js';
+export * from './operations.js';
