@@ -320,6 +320,17 @@ describe('Reflector', () => {
     expect(reflector.usesWatchList).toBe(false);
   });
 
+  it('watch-list: falls back to list after two WatchLists broke before their initial events ended', async () => {
+    const { source, store, reflector } = setup({ initialSync: 'watch-list' });
+    source.upsert({ name: 'a', v: 1 });
+    source.failNext(new ApiUnreachableError('reset'), new ApiUnreachableError('reset'));
+    reflector.start();
+    await reflector.waitForSync();
+    expect(store.calls[0]).toBe('replace(1)@1:initial');
+    expect(source.requests.slice(0, 3)).toEqual(['watch@', 'watch@', 'list']);
+    expect(reflector.usesWatchList).toBe(false);
+  });
+
   it('stops: no store call after stop() resolves', async () => {
     const { source, store, reflector } = setup();
     reflector.start();

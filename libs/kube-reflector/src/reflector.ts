@@ -103,6 +103,7 @@ export class Reflector<T> {
   private watchList: boolean;
   private readonly relistAfterFailedResumes: number;
   private failedResumes = 0;
+  private failedWatchLists = 0;
   private lastWatchEvents = 0;
   private needList = true;
   private listReason: ListReason = 'initial';
@@ -219,6 +220,13 @@ export class Reflector<T> {
           this.watchList = false;
           this.notify((o) => o.onError?.(this.resource, error, 0));
           continue;
+        }
+        if (initial && !(error instanceof ResourceExpiredError)) {
+          // A WatchList that keeps breaking before its initial events end (a server
+          // that drops us while streaming a state bigger than it will buffer) is
+          // given up for paged lists, which always make progress.
+          this.failedWatchLists += 1;
+          if (this.failedWatchLists >= 2) this.watchList = false;
         }
         if (error instanceof ResourceExpiredError) {
           this.notify((o) => o.onExpired?.(this.resource));
