@@ -1,0 +1,11 @@
+import { mergeConfig } from 'vitest/config';
+import { projectConfig } from '../../vitest.shared.js';
+
+/**
+ * Unit specs of the dashboard's logic (plain TypeScript, run in Node) and the
+ * end-to-end suite in real headless Chromium (test/), which builds the dashboard
+ * first when apps/web/dist is missing or older than its sources.
+ */
+export default mergeConfig(projectConfig('web', import.meta.dirname), {
+  test: { testTimeout: 60_000, hookTimeout: 180_000 },
+});
