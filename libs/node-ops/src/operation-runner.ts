@@ -1,0 +1,146 @@
+import {
+  isFinalNodeStatus,
+  isFinalOperationState,
+  OperationSpecSchema,
+  decode,
+  type AuditRecord,
+  type NodeResult,
+  type Operation,
+  type OperationState,
+} from '@knm/contracts';
+import type { NodeStepRunner } from './steps/node-step-runner.js';
+import type { AuditLog } from './store/audit-log.js';
+import type { OperationStore } from './store/operation-store.js';
+
+/** Options of {@link OperationRunner}. */
+export interface OperationRunnerOptions {
+  /** Nodes of one operation worked on at the same time. Default 5. */
+  nodeConcurrency?: number;
+  /** Time source. Default `() => new Date()`. */
+  clock?: () => Date;
+}
+
+/** Where an operation is after a node finished: what a BullMQ job reports as its progress. */
+export interface RunProgress {
+  done: number;
+  total: number;
+  state: OperationState;
+}
+
+/**
+ * Runs one operation to its end: nodes whose result is already final are skipped
+ * (a re-run after a crash continues where the last one stopped), the others go
+ * through the {@link NodeStepRunner} at most `nodeConcurrency` at a time; each
+ * result is stored as soon as it is known and reported to `onProgress`. A node
+ * that fails does not stop the others. The final state is `completed` (every node
+ * succeeded or was skipped), `failed` (every node failed) or `partial`; the audit
+ * record is written once per operation (a re-run finds it written).
+ */
+export class OperationRunner {
+  private readonly nodeConcurrency: number;
+  private readonly clock: () => Date;
+
+  constructor(
+    private readonly store: OperationStore,
+    private readonly audit: AuditLog,
+    private readonly steps: NodeStepRunner,
+    options: OperationRunnerOptions = {},
+  ) {
+    this.nodeConcurrency = Math.max(1, options.nodeConcurrency ?? 5);
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** Runs (or finishes) the operation `id`; resolves with its final form (undefined when it expired). */
+  async run(
+    id: string,
+    onProgress: (progress: RunProgress) => Promise<void> = async () => {},
+  ): Promise<Operation | undefined> {
+    const op = await this.store.get(id);
+    if (!op) return undefined;
+    if (!isFinalOperationState(op.state)) {
+      await this.store.setState(id, 'running', { startedAt: this.now() });
+      const spec = decode(OperationSpecSchema, { action: op.action, params: op.params }, `operation ${id}`);
+      const pending = op.results.filter((r) => !isFinalNodeStatus(r.status)).map((r) => r.node);
+      let done = op.results.length - pending.length;
+      const total = op.nodes.length;
+      await onProgress({ done, total, state: 'running' });
+      const ctx = { user: op.createdBy, ...(op.reason !== undefined ? { reason: op.reason } : {}) };
+      await pool(pending, this.nodeConcurrency, async (node) => {
+        await this.store.setResult(id, { node, status: 'running', updatedAt: this.now() });
+        let result: NodeResult;
+        try {
+          const outcome = await this.steps.run(spec, node, ctx);
+          result = { node, status: outcome.status, message: outcome.message, updatedAt: this.now() };
+        } catch (err) {
+          result = {
+            node,
+            status: 'failed',
+            error: (err as Error).message ?? String(err),
+            updatedAt: this.now(),
+          };
+        }
+        await this.store.setResult(id, result);
+        done++;
+        await onProgress({ done, total, state: 'running' });
+      });
+      const current = await this.store.require(id);
+      const state = finalState(current.results);
+      await this.store.setState(id, state, { finishedAt: this.now() });
+    }
+    const finished = await this.store.require(id);
+    if (!(await this.store.isAudited(id))) {
+      const auditId = await this.audit.append(auditRecordOf(finished, this.now()));
+      await this.store.markAudited(id, auditId);
+    }
+    await onProgress({ done: finished.progress.done, total: finished.progress.total, state: finished.state });
+    return finished;
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+}
+
+function finalState(results: readonly NodeResult[]): OperationState {
+  const failed = results.filter((r) => r.status === 'failed').length;
+  if (failed === 0) return 'completed';
+  return failed === results.length ? 'failed' : 'partial';
+}
+
+/** The audit record of a finished operation. */
+export function auditRecordOf(op: Operation, at: string): AuditRecord {
+  const record: AuditRecord = {
+    operationId: op.id,
+    at,
+    user: op.createdBy,
+    cluster: op.cluster,
+    action: op.action,
+    params: op.params as Record<string, unknown>,
+    nodes: op.nodes,
+    createdAt: op.createdAt,
+    state: op.state,
+    counts: {
+      succeeded: op.results.filter((r) => r.status === 'succeeded').length,
+      failed: op.results.filter((r) => r.status === 'failed').length,
+      skipped: op.results.filter((r) => r.status === 'skipped').length,
+    },
+    failures: op.results
+      .filter((r) => r.status === 'failed')
+      .map((r) => ({ node: r.node, error: r.error ?? 'failed' })),
+  };
+  if (op.selector !== undefined) record.selector = op.selector;
+  if (op.reason !== undefined) record.reason = op.reason;
+  return record;
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,102 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { operationKeys, type ClusterName, type Keyspace } from '@knm/contracts';
+import type { NodeApi } from '../kube/node-api.js';
+import { OperationRunner, type RunProgress } from '../operation-runner.js';
+import { NodeStepRunner, type NodeStepRunnerOptions } from '../steps/node-step-runner.js';
+import { AuditLog, type AuditLogOptions } from '../store/audit-log.js';
+import { OperationStore, type OperationStoreOptions } from '../store/operation-store.js';
+import type { OperationJobData } from './operation-queues.js';
+
+/** Where the worker reports (a pino logger fits). */
+export interface OperationsWorkerLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** Options of {@link OperationsWorker}. */
+export interface OperationsWorkerOptions {
+  /** Redis URL (the worker opens its own connections). */
+  redisUrl: string;
+  keyspace: Keyspace;
+  cluster: ClusterName;
+  /** The cluster's API (its credentials). */
+  api: NodeApi;
+  /** Operations this process runs at once. Default 2. */
+  concurrency?: number;
+  /** Operations of the cluster running at once across every worker (BullMQ global concurrency). Default 2. */
+  clusterConcurrency?: number;
+  /** Nodes of one operation worked on at once. Default 5. */
+  nodeConcurrency?: number;
+  /** BullMQ job lock: how long a dead worker's job stays locked. Default 30,000 ms. */
+  lockDurationMs?: number;
+  /** How often stalled jobs (of dead workers) are looked for. Default 15,000 ms. */
+  stalledIntervalMs?: number;
+  /** Times a job may stall (its worker died) before it fails. Default 10. */
+  maxStalledCount?: number;
+  steps?: NodeStepRunnerOptions;
+  store?: OperationStoreOptions;
+  audit?: AuditLogOptions;
+  logger?: OperationsWorkerLogger;
+}
+
+/**
+ * The consumer side, hosted by the process that holds a cluster's credentials (the
+ * watcher): a BullMQ worker on the cluster's `ops` queue that runs each job's
+ * operation with an {@link OperationRunner} and reports progress through
+ * `job.updateProgress` (which every gateway receives as a QueueEvents `progress`).
+ * Any number of workers may run for one cluster: a job is locked by one; a job
+ * whose worker died is picked up again after `lockDurationMs` and the runner skips
+ * the nodes already done.
+ */
+export class OperationsWorker {
+  private constructor(
+    private readonly worker: Worker<OperationJobData>,
+    private readonly connection: Redis,
+  ) {}
+
+  /** Starts consuming. */
+  static async start(options: OperationsWorkerOptions): Promise<OperationsWorker> {
+    const keys = operationKeys(options.keyspace, options.cluster);
+    const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    const store = new OperationStore(connection, options.keyspace, options.store);
+    const audit = new AuditLog(connection, options.keyspace, options.audit);
+    const runner = new OperationRunner(store, audit, new NodeStepRunner(options.api, options.steps), {
+      nodeConcurrency: options.nodeConcurrency ?? 5,
+    });
+    const queue = new Queue(keys.queueName, { connection, prefix: keys.queuePrefix });
+    await queue.setGlobalConcurrency(options.clusterConcurrency ?? 2);
+    await queue.close();
+    const logger = options.logger;
+    const worker = new Worker<OperationJobData>(
+      keys.queueName,
+      async (job: Job<OperationJobData>) => {
+        const id = job.data.operationId;
+        logger?.info({ operationId: id, action: job.name, attempt: job.attemptsMade }, 'operation started');
+        const op = await runner.run(id, (progress: RunProgress) => job.updateProgress({ ...progress }));
+        logger?.info({ operationId: id, state: op?.state ?? 'expired' }, 'operation finished');
+        return { state: op?.state ?? 'expired' };
+      },
+      {
+        connection,
+        prefix: keys.queuePrefix,
+        concurrency: options.concurrency ?? 2,
+        lockDuration: options.lockDurationMs ?? 30_000,
+        stalledInterval: options.stalledIntervalMs ?? 15_000,
+        maxStalledCount: options.maxStalledCount ?? 10,
+      },
+    );
+    worker.on('failed', (job, err) =>
+      logger?.warn({ operationId: job?.data.operationId, err: err.message }, 'operation job failed'),
+    );
+    worker.on('error', (err) => logger?.warn({ err: err.message }, 'operations worker error'));
+    await worker.waitUntilReady();
+    return new OperationsWorker(worker, connection);
+  }
+
+  /** Stops taking jobs, waits for the running ones, closes its connections. */
+  async close(): Promise<void> {
+    await this.worker.close();
+    await this.connection.quit().catch(() => this.connection.disconnect());
+  }
+}

@@ -1,0 +1,176 @@
+import type { Redis } from 'ioredis';
+import {
+  clusterOfOperationId,
+  decodeJson,
+  isFinalNodeStatus,
+  NodeResultSchema,
+  operationKeys,
+  OperationSchema,
+  type ClusterName,
+  type Keyspace,
+  type NodeResult,
+  type Operation,
+  type OperationState,
+} from '@knm/contracts';
+import { z } from 'zod';
+import { OperationNotFoundError } from '../errors/operation-not-found-error.js';
+
+/** Options of {@link OperationStore}. */
+export interface OperationStoreOptions {
+  /** How long an operation's keys live after its last write. Default 7 days. */
+  retentionSeconds?: number;
+  /** Operations kept in a cluster's recent list (older ones drop out of it). Default 1,000. */
+  maxPerCluster?: number;
+}
+
+/** The static part of an operation, written once at creation (hash field `op`). */
+const StoredOperationSchema = z.object({
+  id: z.string(),
+  cluster: z.string(),
+  action: z.string(),
+  params: z.unknown(),
+  nodes: z.array(z.string()),
+  selector: z.string().optional(),
+  reason: z.string().optional(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+});
+
+/**
+ * Operations and their per-node results in Redis, every key under the cluster's hash
+ * tag (`knm:{c}:op:<id>` hash, `knm:{c}:op:<id>:results` hash node -> NodeResult,
+ * `knm:{c}:opx` recent index). The gateway creates and reads; the worker updates.
+ * A node's result is written as soon as it is known, so a worker that restarts
+ * after a crash knows which nodes are done. Reads assemble the {@link Operation}
+ * (results in `nodes` order, `pending` for nodes not yet started, `progress.done`
+ * counting final results).
+ */
+export class OperationStore {
+  private readonly retentionSeconds: number;
+  private readonly maxPerCluster: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyspace: Keyspace,
+    options: OperationStoreOptions = {},
+  ) {
+    this.retentionSeconds = options.retentionSeconds ?? 7 * 86_400;
+    this.maxPerCluster = options.maxPerCluster ?? 1_000;
+  }
+
+  /** Writes a new operation (state `queued`). */
+  async create(op: Operation): Promise<void> {
+    const keys = operationKeys(this.keyspace, op.cluster);
+    const stored: z.infer<typeof StoredOperationSchema> = {
+      id: op.id,
+      cluster: op.cluster,
+      action: op.action,
+      params: op.params,
+      nodes: op.nodes,
+      createdBy: op.createdBy,
+      createdAt: op.createdAt,
+    };
+    if (op.selector !== undefined) stored.selector = op.selector;
+    if (op.reason !== undefined) stored.reason = op.reason;
+    await this.redis
+      .multi()
+      .hset(keys.operation(op.id), 'op', JSON.stringify(stored), 'state', op.state)
+      .expire(keys.operation(op.id), this.retentionSeconds)
+      .zadd(keys.index, Date.parse(op.createdAt), op.id)
+      .zremrangebyrank(keys.index, 0, -this.maxPerCluster - 1)
+      .exec();
+  }
+
+  /** The operation, or undefined when it does not exist (or expired). */
+  async get(id: string): Promise<Operation | undefined> {
+    const cluster = clusterOfOperationId(id);
+    if (!cluster) return undefined;
+    const keys = operationKeys(this.keyspace, cluster);
+    const [hash, results] = await Promise.all([
+      this.redis.hgetall(keys.operation(id)),
+      this.redis.hgetall(keys.results(id)),
+    ]);
+    if (hash['op'] === undefined) return undefined;
+    return assemble(id, hash, results);
+  }
+
+  /** Like {@link get}, throwing {@link OperationNotFoundError}. */
+  async require(id: string): Promise<Operation> {
+    const op = await this.get(id);
+    if (!op) throw new OperationNotFoundError(id);
+    return op;
+  }
+
+  /** The cluster's most recent operations, newest first (expired ones left out). */
+  async list(cluster: ClusterName, limit: number): Promise<Operation[]> {
+    const keys = operationKeys(this.keyspace, cluster);
+    const ids = await this.redis.zrevrange(keys.index, 0, limit - 1);
+    const ops = await Promise.all(ids.map((id) => this.get(id)));
+    return ops.filter((op): op is Operation => op !== undefined);
+  }
+
+  /** Sets the state (and `startedAt` the first time it runs, `finishedAt` / `error` when given). */
+  async setState(
+    id: string,
+    state: OperationState,
+    extra: { finishedAt?: string; error?: string; startedAt?: string } = {},
+  ): Promise<void> {
+    const key = this.operationKey(id);
+    const multi = this.redis.multi().hset(key, 'state', state);
+    if (extra.startedAt) multi.hsetnx(key, 'startedAt', extra.startedAt);
+    if (extra.finishedAt) multi.hset(key, 'finishedAt', extra.finishedAt);
+    if (extra.error) multi.hset(key, 'error', extra.error);
+    await multi.expire(key, this.retentionSeconds).exec();
+  }
+
+  /** Records one node's result. */
+  async setResult(id: string, result: NodeResult): Promise<void> {
+    const cluster = this.clusterOf(id);
+    const key = operationKeys(this.keyspace, cluster).results(id);
+    await this.redis
+      .multi()
+      .hset(key, result.node, JSON.stringify(result))
+      .expire(key, this.retentionSeconds)
+      .exec();
+  }
+
+  /** True once {@link markAudited} has recorded the operation's audit entry. */
+  async isAudited(id: string): Promise<boolean> {
+    return (await this.redis.hexists(this.operationKey(id), 'audited')) === 1;
+  }
+
+  /** Remembers the audit entry written for the operation. */
+  async markAudited(id: string, auditId: string): Promise<void> {
+    await this.redis.hset(this.operationKey(id), 'audited', auditId);
+  }
+
+  private clusterOf(id: string): ClusterName {
+    const cluster = clusterOfOperationId(id);
+    if (!cluster) throw new OperationNotFoundError(id);
+    return cluster;
+  }
+
+  private operationKey(id: string): string {
+    return operationKeys(this.keyspace, this.clusterOf(id)).operation(id);
+  }
+}
+
+function assemble(id: string, hash: Record<string, string>, rawResults: Record<string, string>): Operation {
+  const stored = decodeJson(StoredOperationSchema, hash['op'] ?? '', `operation ${id}`);
+  const results = stored.nodes.map((node): NodeResult => {
+    const raw = rawResults[node];
+    return raw === undefined
+      ? { node, status: 'pending' }
+      : decodeJson(NodeResultSchema, raw, `result of ${node} in ${id}`);
+  });
+  const candidate: Record<string, unknown> = {
+    ...stored,
+    state: hash['state'],
+    progress: { done: results.filter((r) => isFinalNodeStatus(r.status)).length, total: stored.nodes.length },
+    results,
+  };
+  for (const field of ['startedAt', 'finishedAt', 'error'] as const) {
+    if (hash[field] !== undefined) candidate[field] = hash[field];
+  }
+  return decodeJson(OperationSchema, JSON.stringify(candidate), `operation ${id}`);
+}
