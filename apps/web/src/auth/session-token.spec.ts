@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SessionToken, TOKEN_STORAGE_KEY, TokenFormatError, readClaims, takeTokenFromFragment } from './session-token.js';
 
 function jwt(payload: object): string {
-  const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const enc = (o: object) =>
+    btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
   return `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc(payload)}.c2lnbmF0dXJl`;
 }
 
