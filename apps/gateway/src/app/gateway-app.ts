@@ -22,6 +22,7 @@ import { ClusterFeed } from '../realtime/cluster-feed.js';
 import { NodesGateway } from '../realtime/nodes.gateway.js';
 import { RedisIoAdapter } from '../realtime/redis-io.adapter.js';
 import { WsStatsController } from '../realtime/ws-stats.controller.js';
+import { serveWebDashboard } from '../web/web-dashboard.js';
 import { PinoNestLogger } from './pino-nest-logger.js';
 import {
   GATEWAY_CONFIG,
@@ -172,6 +173,7 @@ export async function createGatewayApp(
     },
   });
   app.enableCors({ origin: config.corsOrigins, credentials: true });
+  await serveWebDashboard(app, { logger });
   app.useGlobalFilters(new HttpErrorFilter(logger));
   SwaggerModule.setup('api/docs', app, openApiDocument() as unknown as OpenAPIObject, {
     jsonDocumentUrl: 'api/docs-json',
