@@ -1,0 +1,145 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { KubeObject } from '@knm/fake-cluster';
+import { waitFor } from '@knm/testing';
+import { drainSkipReason, type KubePod } from '../src/index.js';
+import { startOpsHarness, type OpsHarness } from './support/ops-harness.js';
+
+let h: OpsHarness;
+
+beforeEach(async () => {
+  h = await startOpsHarness({ nodes: 8, pods: 80, seed: 11 });
+});
+
+afterEach(async () => {
+  await h?.close();
+});
+
+function podsOn(node: string): KubeObject[] {
+  return [...h.sim.cluster.store.kind('Pod').values()].filter((p) => p.spec?.['nodeName'] === node);
+}
+
+/** Two pods of a ReplicaSet on `node` guarded by a PDB with minAvailable 1; replacements need `guarded=yes`. */
+function guard(node: string): void {
+  const meta = { namespace: 'default', uid: '', resourceVersion: '', creationTimestamp: '' };
+  const rs = h.sim.cluster.createObject('ReplicaSet', {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'guarded', ...meta },
+    spec: { replicas: 2, selector: { matchLabels: { app: 'guarded' } } },
+  });
+  for (const i of [1, 2]) {
+    h.sim.cluster.createObject('Pod', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: `guarded-${i}`,
+        ...meta,
+        labels: { app: 'guarded' },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: 'guarded',
+            uid: rs.metadata.uid,
+            controller: true,
+          },
+        ],
+      },
+      spec: {
+        nodeName: node,
+        nodeSelector: { guarded: 'yes' },
+        containers: [{ name: 'app', image: 'nginx' }],
+        terminationGracePeriodSeconds: 1,
+      },
+    });
+  }
+  h.sim.cluster.createObject('PodDisruptionBudget', {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: 'guarded', ...meta },
+    spec: { minAvailable: 1, selector: { matchLabels: { app: 'guarded' } } },
+  });
+}
+
+describe('drain against kube-sim', { timeout: 90_000 }, () => {
+  it('cordons, evicts every evictable pod and leaves DaemonSet and mirror pods', async () => {
+    const node = h.workers()[0]!;
+    const before = podsOn(node);
+    const evictable = before.filter((p) => drainSkipReason(p as unknown as KubePod) === undefined);
+    expect(evictable.length).toBeGreaterThan(0);
+    expect(before.some((p) => drainSkipReason(p as unknown as KubePod) === 'daemonset')).toBe(true);
+    const op = await h.create({
+      action: 'drain',
+      nodes: [node],
+      params: { timeoutSeconds: 60 },
+      reason: 'maintenance',
+    });
+    const done = await h.runner.run(op.id);
+    expect(done?.state, JSON.stringify(done?.results)).toBe('completed');
+    expect(done?.results[0]?.message).toMatch(new RegExp(`evicted ${evictable.length} pod\\(s\\)`));
+    const after = podsOn(node);
+    expect(after.filter((p) => drainSkipReason(p as unknown as KubePod) === undefined)).toEqual([]);
+    expect(after.length).toBeGreaterThan(0); // the DaemonSet pods stay
+    expect(h.sim.truth().nodes[node]?.unschedulable).toBe(true);
+    for (const p of evictable)
+      expect(h.sim.cluster.store.get('Pod', `${p.metadata.namespace}/${p.metadata.name}`)).toBeUndefined();
+  });
+
+  it('retries evictions a disruption budget refuses (429) until they pass', async () => {
+    const [node, target] = h.workers();
+    guard(node!);
+    await waitFor(
+      () =>
+        ['default/guarded-1', 'default/guarded-2'].every(
+          (k) => h.sim.cluster.store.get('Pod', k)?.status?.['phase'] === 'Running',
+        ),
+      { timeout: 20_000, what: 'guarded pods running' },
+    );
+    const op = await h.create({ action: 'drain', nodes: [node!], params: { timeoutSeconds: 60 } });
+    const running = h.runner.run(op.id);
+    await waitFor(() => h.sim.server.stats().evictionsRejected > 0, {
+      timeout: 30_000,
+      what: 'an eviction refused with 429',
+    });
+    h.sim.cluster.replaceObject('Node', target!, {
+      ...(h.sim.cluster.store.get('Node', target!) as KubeObject),
+      metadata: {
+        ...(h.sim.cluster.store.get('Node', target!) as KubeObject).metadata,
+        labels: {
+          ...(h.sim.cluster.store.get('Node', target!) as KubeObject).metadata.labels,
+          guarded: 'yes',
+        },
+      },
+    });
+    const done = await running;
+    expect(done?.state, JSON.stringify(done?.results)).toBe('completed');
+    expect(h.sim.cluster.store.get('Pod', 'default/guarded-1')).toBeUndefined();
+    expect(h.sim.cluster.store.get('Pod', 'default/guarded-2')).toBeUndefined();
+  });
+
+  it('reports a per-node timeout and still drains the other nodes (partial)', async () => {
+    const [blocked, free] = h.workers();
+    guard(blocked!);
+    await waitFor(
+      () =>
+        ['default/guarded-1', 'default/guarded-2'].every(
+          (k) => h.sim.cluster.store.get('Pod', k)?.status?.['phase'] === 'Running',
+        ),
+      { timeout: 20_000, what: 'guarded pods running' },
+    );
+    const op = await h.create({ action: 'drain', nodes: [blocked!, free!], params: { timeoutSeconds: 3 } });
+    const done = await h.runner.run(op.id);
+    expect(done?.state).toBe('partial');
+    const [r0, r1] = done?.results ?? [];
+    expect(r0?.status).toBe('failed');
+    expect(r0?.error).toMatch(
+      new RegExp(
+        `drain of node "${blocked}" timed out after 3s with 1 pod\\(s\\) left: default/guarded-\\d \\(1 refused by a disruption budget\\)`,
+      ),
+    );
+    expect(r1?.status).toBe('succeeded');
+    const records = await h.audit.query({ limit: 10 }, () => true);
+    expect(records[0]?.failures).toEqual([{ node: blocked!, error: r0?.error }]);
+    expect(records[0]?.counts).toEqual({ succeeded: 1, failed: 1, skipped: 0 });
+  });
+});
