@@ -15,6 +15,13 @@ import {
   type PodRecord,
 } from '@knm/kube-reflector';
 import { FencedError, LeaderLease, NodeStoreWriter } from '@knm/node-store';
+import {
+  HttpNodeApi,
+  KubeApiClient,
+  OperationsWorker,
+  operationsWorkerSettingsFromEnv,
+  type OperationsWorkerSettings,
+} from '@knm/node-ops';
 import { redactUrl, WatcherConfigError, type WatcherConfig } from './watcher-config.js';
 import { WatcherMetrics } from './watcher-metrics.js';
 
@@ -66,6 +73,8 @@ export class WatcherApp {
     private readonly lease: LeaderLease,
     private readonly redis: Redis,
     private readonly server: Server,
+    /** This cluster's node-operations worker (it needs the cluster's credentials, which this process holds). */
+    private readonly operations: Promise<OperationsWorker | undefined>,
   ) {}
 
   /** The port `/metrics` listens on. */
@@ -76,6 +85,12 @@ export class WatcherApp {
   /** Wires everything and starts reflecting and competing for the lease. */
   static async start(config: WatcherConfig, logger: Logger): Promise<WatcherApp> {
     const kc = loadKubeConfig(config);
+    let ops: OperationsWorkerSettings;
+    try {
+      ops = operationsWorkerSettingsFromEnv(process.env);
+    } catch (err) {
+      throw new WatcherConfigError((err as Error).message);
+    }
     const client = new KubeHttpClient(kc);
     logger.info(
       {
@@ -182,7 +197,32 @@ export class WatcherApp {
       server.once('error', reject);
       server.listen(config.metricsPort, config.metricsHost, () => resolve());
     });
-    const app = new WatcherApp(config, logger, sync, loop, lease, redis, server);
+    // Started in the background: Redis being down must not hold the watcher's start-up.
+    const operations = ops.enabled
+      ? OperationsWorker.start({
+          redisUrl: config.redisUrl,
+          keyspace,
+          cluster: config.cluster,
+          api: new HttpNodeApi(new KubeApiClient(kc)),
+          concurrency: ops.concurrency,
+          clusterConcurrency: ops.clusterConcurrency,
+          nodeConcurrency: ops.nodeConcurrency,
+          lockDurationMs: ops.lockDurationMs,
+          stalledIntervalMs: ops.stalledIntervalMs,
+          audit: { maxLen: ops.auditMaxLen, retentionMs: ops.auditRetentionDays * 86_400_000 },
+          logger,
+        }).then(
+          (worker) => {
+            logger.info({ queue: keyspace.cluster(config.cluster).queuePrefix }, 'operations worker ready');
+            return worker;
+          },
+          (err: unknown) => {
+            logger.error({ err: (err as Error).message }, 'operations worker failed to start');
+            return undefined;
+          },
+        )
+      : Promise.resolve(undefined);
+    const app = new WatcherApp(config, logger, sync, loop, lease, redis, server, operations);
     logger.info({ port: app.metricsPort, host: config.metricsHost }, 'metrics listening');
     sync.start();
     loop.start();
@@ -196,6 +236,8 @@ export class WatcherApp {
    */
   async stop(): Promise<void> {
     this.logger.info('watcher stopping');
+    // Forced: a running operation stays locked and is finished by the next worker (its done nodes are skipped).
+    await (await this.operations)?.close(true).catch(() => undefined);
     await this.loop.stop();
     await this.sync.stop();
     await this.lease.release().catch((err: unknown) => {

@@ -14,3 +14,4 @@ export * from './operation-targets.js';
 export * from './queue/operation-queues.js';
 export * from './queue/operations-worker.js';
 export * from './queue/operation-events.js';
+export * from './queue/worker-settings.js';

@@ -18,6 +18,7 @@ import { GatewayMetrics } from '../health/gateway-metrics.js';
 import { HealthController } from '../health/health.controller.js';
 import { LegacyNodesController } from '../nodes/legacy-nodes.controller.js';
 import { openApiDocument } from '../openapi/openapi-document.js';
+import { OPERATIONS_CONTROLLERS, operationsProviders } from '../operations/operations.providers.js';
 import { ClusterFeed } from '../realtime/cluster-feed.js';
 import { NodesGateway } from '../realtime/nodes.gateway.js';
 import { RedisIoAdapter } from '../realtime/redis-io.adapter.js';
@@ -105,7 +106,13 @@ class GatewayModule {
     });
     return {
       module: GatewayModule,
-      controllers: [HealthController, ClustersController, LegacyNodesController, WsStatsController],
+      controllers: [
+        HealthController,
+        ClustersController,
+        LegacyNodesController,
+        WsStatsController,
+        ...OPERATIONS_CONTROLLERS,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_ID, useValue: runtime.gatewayId },
@@ -121,6 +128,7 @@ class GatewayModule {
         ClusterDataService,
         NodesGateway,
         GatewayResources,
+        ...operationsProviders(config, runtime.logger),
       ],
     };
   }

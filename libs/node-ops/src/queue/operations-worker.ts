@@ -94,9 +94,13 @@ export class OperationsWorker {
     return new OperationsWorker(worker, connection);
   }
 
-  /** Stops taking jobs, waits for the running ones, closes its connections. */
-  async close(): Promise<void> {
-    await this.worker.close();
+  /**
+   * Stops taking jobs and closes its connections. Waits for running jobs unless
+   * `force` (then a running job stays locked until `lockDurationMs` and another
+   * worker finishes it, skipping the nodes already done).
+   */
+  async close(force = false): Promise<void> {
+    await this.worker.close(force);
     await this.connection.quit().catch(() => this.connection.disconnect());
   }
 }
