@@ -120,10 +120,12 @@ describe('watcher: leadership', () => {
       abort.signal,
     );
     void (async () => {
-      for await (const e of stream) {
-        if (e.type === 'MODIFIED') {
-          const v = e.object.labels['knm.test/latency'];
-          if (v && !seenAtApi.has(v)) seenAtApi.set(v, performance.now());
+      for await (const batch of stream) {
+        for (const e of batch) {
+          if (e.type === 'MODIFIED') {
+            const v = e.object.labels['knm.test/latency'];
+            if (v && !seenAtApi.has(v)) seenAtApi.set(v, performance.now());
+          }
         }
       }
     })().catch(() => undefined);

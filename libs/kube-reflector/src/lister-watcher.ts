@@ -75,11 +75,12 @@ export interface Lister<T> {
 export interface Watcher<T> {
   /**
    * Opens a watch and resolves once the server accepted it (HTTP 200); the events
-   * then come from the returned iterable, in server order, and it ends when the
-   * server closes the stream. Aborting `signal` ends it early. Rejects (or the
-   * iteration throws) with `ApiError` / `ResourceExpiredError` / `ApiUnreachableError`.
+   * then come from the returned iterable in batches (the events that arrived
+   * together; one async step per batch, not per event), in server order, and it ends
+   * when the server closes the stream. Aborting `signal` ends it early. Rejects (or
+   * the iteration throws) with `ApiError` / `ResourceExpiredError` / `ApiUnreachableError`.
    */
-  watch(options: WatchOptions, signal: AbortSignal): Promise<AsyncIterable<WatchEvent<T>>>;
+  watch(options: WatchOptions, signal: AbortSignal): Promise<AsyncIterable<readonly WatchEvent<T>[]>>;
 }
 
 /** Both halves; what a {@link Reflector} needs. */

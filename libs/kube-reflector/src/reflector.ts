@@ -371,24 +371,28 @@ export class Reflector<T> {
       this.notify((o) => o.onWatchStarted?.(this.resource, initial ? undefined : this.lastRv));
       // WatchList: the initial state, collected until the bookmark that ends it.
       let collecting: T[] | undefined = initial ? [] : undefined;
-      for await (const event of stream) {
-        lastActivity = this.now();
-        this.lastEventTime = lastActivity;
-        this.notify((o) => o.onEvent?.(this.resource, event.type));
-        events += 1;
-        if (collecting) {
-          applying = true;
-          try {
-            collecting = await this.collectInitial(collecting, event, started);
-          } finally {
-            applying = false;
+      for await (const batch of stream) {
+        for (const event of batch) {
+          lastActivity = this.now();
+          this.lastEventTime = lastActivity;
+          this.notify((o) => o.onEvent?.(this.resource, event.type));
+          events += 1;
+          if (collecting) {
+            applying = true;
+            try {
+              collecting = await this.collectInitial(collecting, event, started);
+            } finally {
+              applying = false;
+            }
+            if (!collecting) this.phaseValue = 'watching';
+          } else {
+            await this.handle(event, (a) => (applying = a));
           }
-          if (!collecting) this.phaseValue = 'watching';
-        } else {
-          await this.handle(event, (a) => (applying = a));
+          if (watchAbort.signal.aborted) break;
         }
         lastActivity = this.now();
         this.backoff.reset();
+        if (watchAbort.signal.aborted) break;
       }
       if (watchAbort.signal.aborted) throw watchAbort.signal.reason;
       if (collecting)

@@ -145,7 +145,7 @@ export class FakeSource<T> implements ListerWatcher<T> {
     this.pages.clear();
   }
 
-  async watch(options: WatchOptions, signal: AbortSignal): Promise<AsyncIterable<WatchEvent<T>>> {
+  async watch(options: WatchOptions, signal: AbortSignal): Promise<AsyncIterable<readonly WatchEvent<T>[]>> {
     this.requests.push(`watch@${options.resourceVersion ?? ''}`);
     if (signal.aborted) throw signal.reason;
     const failure = this.failures.shift();
@@ -196,7 +196,7 @@ export class FakeSource<T> implements ListerWatcher<T> {
     waiter: { wake?: () => void },
     sub: Subscriber<T>,
     signal: AbortSignal,
-  ): AsyncGenerator<WatchEvent<T>> {
+  ): AsyncGenerator<WatchEvent<T>[]> {
     try {
       for (;;) {
         if (signal.aborted) throw signal.reason;
@@ -212,7 +212,7 @@ export class FakeSource<T> implements ListerWatcher<T> {
         }
         if (next.type === 'END') return;
         if (next.type === 'BREAK') throw new ApiUnreachableError('connection reset');
-        yield next;
+        yield [next];
       }
     } finally {
       this.subscribers.delete(sub);

@@ -105,9 +105,9 @@ describe('HttpListerWatcher against kube-sim (HTTPS, bearer token from the kubec
       body: JSON.stringify({ metadata: { labels: { team: 'a' } } }),
     });
     expect(res.status).toBe(200);
-    for await (const e of stream) {
-      expect(e.type).toBe('MODIFIED');
-      if (e.type === 'MODIFIED') {
+    for await (const [e] of stream) {
+      expect(e?.type).toBe('MODIFIED');
+      if (e?.type === 'MODIFIED') {
         expect(e.object.name).toBe(name);
         expect(e.object.labels['team']).toBe('a');
         expect(e.resourceVersion).toBe(e.object.resourceVersion);
@@ -138,7 +138,7 @@ describe('HttpListerWatcher against kube-sim (HTTPS, bearer token from the kubec
       { resourceVersion: old, timeoutSeconds: 30, allowBookmarks: true },
       abort.signal,
     )) {
-      events.push(e);
+      events.push(...e);
     }
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'ERROR', code: 410 });

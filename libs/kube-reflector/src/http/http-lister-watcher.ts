@@ -62,7 +62,7 @@ export class HttpListerWatcher<T> implements ListerWatcher<T> {
     return page;
   }
 
-  async watch(options: WatchOptions, signal: AbortSignal): Promise<AsyncIterable<WatchEvent<T>>> {
+  async watch(options: WatchOptions, signal: AbortSignal): Promise<AsyncIterable<readonly WatchEvent<T>[]>> {
     const params = new URLSearchParams(this.options.query);
     params.set('watch', 'true');
     if (options.allowBookmarks) params.set('allowWatchBookmarks', 'true');
@@ -78,9 +78,11 @@ export class HttpListerWatcher<T> implements ListerWatcher<T> {
     return this.events(lines);
   }
 
-  private async *events(lines: AsyncIterable<string>): AsyncGenerator<WatchEvent<T>> {
-    for await (const line of lines) {
-      yield this.decodeEvent(line);
+  private async *events(batches: AsyncIterable<string[]>): AsyncGenerator<WatchEvent<T>[]> {
+    for await (const lines of batches) {
+      const events = new Array<WatchEvent<T>>(lines.length);
+      for (let i = 0; i < lines.length; i++) events[i] = this.decodeEvent(lines[i] as string);
+      yield events;
     }
   }
 

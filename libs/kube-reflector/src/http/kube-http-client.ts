@@ -70,11 +70,11 @@ export class KubeHttpClient {
 
   /**
    * GETs a streaming `pathAndQuery` (a watch) and resolves once the headers say 200;
-   * the iterable then yields each non-empty line of the body, in order, and ends
-   * when the server closes the stream. Aborting `signal` ends the iteration with the
-   * signal's reason.
+   * the iterable then yields the non-empty lines of the body, in order, as batches
+   * (the complete lines of each chunk received), and ends when the server closes the
+   * stream. Aborting `signal` ends the iteration with the signal's reason.
    */
-  async streamLines(pathAndQuery: string, signal: AbortSignal): Promise<AsyncIterable<string>> {
+  async streamLines(pathAndQuery: string, signal: AbortSignal): Promise<AsyncIterable<string[]>> {
     const connectTimeout = new AbortController();
     const timer = setTimeout(
       () =>
@@ -95,27 +95,30 @@ export class KubeHttpClient {
     res: IncomingMessage,
     pathAndQuery: string,
     signal: AbortSignal,
-  ): AsyncGenerator<string> {
+  ): AsyncGenerator<string[]> {
     const decoder = new StringDecoder('utf8');
     let pending = '';
     try {
       for await (const chunk of res as AsyncIterable<Buffer>) {
         pending += decoder.write(chunk);
-        let newline = pending.indexOf('\n');
-        while (newline >= 0) {
-          const line = pending.slice(0, newline).trim();
-          pending = pending.slice(newline + 1);
-          if (line) yield line;
-          newline = pending.indexOf('\n');
+        const last = pending.lastIndexOf('\n');
+        if (last < 0) continue;
+        const complete = pending.slice(0, last);
+        pending = pending.slice(last + 1);
+        const batch: string[] = [];
+        for (const line of complete.split('\n')) {
+          const trimmed = line.trim();
+          if (trimmed) batch.push(trimmed);
         }
+        if (batch.length > 0) yield batch;
       }
     } catch (err) {
       throw this.failure(err, signal, `watch ${pathOnly(pathAndQuery)} broke`);
     } finally {
       res.destroy();
     }
-    const last = (pending + decoder.end()).trim();
-    if (last) yield last;
+    const rest = (pending + decoder.end()).trim();
+    if (rest) yield [rest];
   }
 
   private async open(
