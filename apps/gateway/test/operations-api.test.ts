@@ -1,0 +1,234 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  CreateOperationResponseSchema,
+  DryRunResponseSchema,
+  ErrorBodySchema,
+  OperationSchema,
+  type ErrorBody,
+} from '@knm/contracts';
+import { AuditLog, auditRecordOf } from '@knm/node-ops';
+import { createTestRedis, type TestRedis } from '@knm/testing';
+import { makeNode } from './support/fixtures.js';
+import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
+
+// The gateway only validates, enqueues and reads: no worker runs here, so operations stay queued.
+let redis: TestRedis;
+let gw: RunningGateway;
+let operator: string;
+
+beforeEach(async () => {
+  redis = await createTestRedis();
+  await seedCluster(
+    redis,
+    'dev',
+    [
+      makeNode('n-1', { labels: { env: 'staging' } }),
+      makeNode('n-2', { labels: { env: 'prod' }, unschedulable: true }),
+      makeNode('n-3', { labels: { env: 'prod' }, taints: [{ key: 'gpu', effect: 'NoSchedule' }] }),
+    ],
+    { 'n-1': 3 },
+  );
+  await seedCluster(redis, 'prod', [makeNode('p-1')]);
+  gw = await startGateway(redis);
+  operator = await token({ sub: 'olga', role: 'operator', clusters: ['dev'] });
+});
+
+afterEach(async () => {
+  await gw?.close();
+  await redis?.close();
+});
+
+async function call(method: string, path: string, auth: string | null, body?: unknown) {
+  const res = await fetch(`${gw.url}${path}`, {
+    method,
+    headers: {
+      ...(auth ? { authorization: `Bearer ${auth}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as unknown };
+}
+
+async function refused(
+  status: number,
+  method: string,
+  path: string,
+  auth: string | null,
+  body?: unknown,
+): Promise<ErrorBody> {
+  const res = await call(method, path, auth, body);
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  return ErrorBodySchema.parse(res.body);
+}
+
+describe('operations REST API', { timeout: 30_000 }, () => {
+  it('creates a queued operation (202), readable by id and in the recent list', async () => {
+    const res = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'label',
+      nodes: ['n-1', 'n-3'],
+      params: { labels: { team: 'a' } },
+      reason: 'ownership',
+    });
+    expect(res.status).toBe(202);
+    const created = CreateOperationResponseSchema.parse(res.body);
+    expect(created.operationId).toMatch(/^dev\.[0-9a-f-]{36}$/);
+    expect(created.operation).toMatchObject({
+      state: 'queued',
+      nodes: ['n-1', 'n-3'],
+      createdBy: 'olga',
+      progress: { done: 0, total: 2 },
+    });
+    const got = await call('GET', `/api/v1/operations/${created.operationId}`, operator);
+    expect(got.status).toBe(200);
+    expect(OperationSchema.parse(got.body)).toEqual(created.operation);
+    const list = await call('GET', '/api/v1/clusters/dev/operations', operator);
+    expect((list.body as { items: { id: string }[] }).items.map((o) => o.id)).toEqual([created.operationId]);
+    const counts = await redis.client.llen(`${redis.namespace}:{dev}:ops:wait`);
+    expect(counts).toBe(1);
+  });
+
+  it('a selector is resolved to the matching nodes by name', async () => {
+    const res = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      selector: 'env=prod',
+    });
+    expect(res.status).toBe(202);
+    expect(CreateOperationResponseSchema.parse(res.body).operation.nodes).toEqual(['n-2', 'n-3']);
+    const none = await refused(400, 'POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      selector: 'env=nowhere',
+    });
+    expect(none.details).toEqual([
+      { path: 'selector', message: 'selector "env=nowhere" matches no node of cluster "dev"' },
+    ]);
+  });
+
+  it('dry run answers 200 with what would change and changes nothing', async () => {
+    const res = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      nodes: ['n-1', 'n-2'],
+      dryRun: true,
+      reason: 'r',
+    });
+    expect(res.status).toBe(200);
+    const dry = DryRunResponseSchema.parse(res.body);
+    expect(dry.changes.map((c) => [c.node, c.changed])).toEqual([
+      ['n-1', true],
+      ['n-2', true], // cordoned already, but without knm's annotations
+    ]);
+    const taint = DryRunResponseSchema.parse(
+      (
+        await call('POST', '/api/v1/clusters/dev/operations', operator, {
+          action: 'taint',
+          nodes: ['n-1', 'n-3'],
+          params: { taints: [{ key: 'gpu', effect: 'NoSchedule' }] },
+          dryRun: true,
+        })
+      ).body,
+    );
+    expect(taint.changes.map((c) => [c.node, c.changed, c.summary])).toEqual([
+      ['n-1', true, '+gpu:NoSchedule'],
+      ['n-3', false, 'taints already present'],
+    ]);
+    expect(await redis.client.exists(`${redis.namespace}:{dev}:opx`)).toBe(0);
+  });
+
+  it('refuses viewers (403), clusters outside the token (403) and unknown clusters (404)', async () => {
+    const viewer = await token({ role: 'viewer', clusters: '*' });
+    const body = { action: 'cordon', nodes: ['n-1'] };
+    expect((await refused(403, 'POST', '/api/v1/clusters/dev/operations', viewer, body)).message).toMatch(
+      /role "operator"/,
+    );
+    expect((await refused(403, 'POST', '/api/v1/clusters/prod/operations', operator, body)).message).toMatch(
+      /cluster "prod"/,
+    );
+    const admin = await token({ role: 'admin', clusters: '*' });
+    expect((await refused(404, 'POST', '/api/v1/clusters/nope/operations', admin, body)).message).toBe(
+      'cluster "nope" is not registered',
+    );
+    await refused(401, 'POST', '/api/v1/clusters/dev/operations', null, body);
+  });
+
+  it('400 names each bad field; 404 names the unknown nodes', async () => {
+    const bad = await refused(400, 'POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'label',
+      nodes: ['n-1'],
+      params: { labels: { 'bad key': 'ok', good: 'x'.repeat(64) } },
+    });
+    expect(bad.details?.map((d) => d.path).sort()).toEqual(['params.labels.bad key', 'params.labels.good']);
+    const taint = await refused(400, 'POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'taint',
+      nodes: ['n-1'],
+      params: { taints: [{ key: 'k', effect: 'Never' }] },
+    });
+    expect(taint.details).toEqual([
+      {
+        path: 'params.taints.0.effect',
+        message: 'effect must be one of NoSchedule, PreferNoSchedule, NoExecute',
+      },
+    ]);
+    const names = await refused(400, 'POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      nodes: ['N_1'],
+    });
+    expect(names.details?.[0]?.path).toBe('nodes.0');
+    const unknown = await refused(404, 'POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      nodes: ['n-1', 'ghost-1', 'ghost-2'],
+    });
+    expect(unknown.message).toBe('nodes: cluster "dev" has no node "ghost-1", "ghost-2"');
+  });
+
+  it('operation ids outside the token are 403, unknown ones 404', async () => {
+    await refused(404, 'GET', '/api/v1/operations/not-an-id', operator);
+    await refused(404, 'GET', '/api/v1/operations/dev.00000000-0000-4000-8000-000000000000', operator);
+    await refused(403, 'GET', '/api/v1/operations/prod.00000000-0000-4000-8000-000000000000', operator);
+  });
+
+  it('audit filters by cluster, user, action and time, and only shows clusters the token covers', async () => {
+    const audit = new AuditLog(redis.client, redis.keyspace);
+    const base = {
+      id: 'x',
+      nodes: ['n-1'],
+      state: 'completed' as const,
+      progress: { done: 1, total: 1 },
+      results: [{ node: 'n-1', status: 'succeeded' as const }],
+      createdAt: '2026-11-22T10:00:00.000Z',
+    };
+    const mk = (cluster: 'dev' | 'prod', user: string, action: 'cordon' | 'uncordon', n: number) =>
+      auditRecordOf(
+        {
+          ...base,
+          id: `${cluster}.00000000-0000-4000-8000-00000000000${n}`,
+          cluster,
+          action,
+          params: {},
+          createdBy: user,
+        } as never,
+        new Date().toISOString(),
+      );
+    await audit.append(mk('dev', 'olga', 'cordon', 1));
+    const middle = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    await audit.append(mk('dev', 'ivan', 'uncordon', 2));
+    await audit.append(mk('prod', 'olga', 'cordon', 3));
+    const items = async (query: string, auth = operator) => {
+      const res = await call('GET', `/api/v1/audit${query}`, auth);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return (res.body as { items: { operationId: string }[] }).items.map((i) => i.operationId.slice(-1));
+    };
+    expect(await items('')).toEqual(['2', '1']); // prod is outside olga's token
+    expect(await items('?user=olga')).toEqual(['1']);
+    expect(await items('?action=uncordon')).toEqual(['2']);
+    expect(await items(`?since=${new Date(middle + 1).toISOString()}`)).toEqual(['2']);
+    expect(await items(`?until=${new Date(middle).toISOString()}`)).toEqual(['1']);
+    expect(await items('?limit=1')).toEqual(['2']);
+    const admin = await token({ role: 'admin', clusters: '*' });
+    expect(await items('?user=olga', admin)).toEqual(['3', '1']);
+    await refused(403, 'GET', '/api/v1/audit?cluster=prod', operator);
+    expect((await refused(400, 'GET', '/api/v1/audit?since=yesterday', operator)).details?.[0]?.path).toBe(
+      'since',
+    );
+  });
+});
