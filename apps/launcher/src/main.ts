@@ -53,7 +53,10 @@ async function main(): Promise<void> {
         logger.error({ err }, 'stopping failed');
         exitCode = 1;
       })
-      .then(() => process.exit(exitCode));
+      .then(() => {
+        logger.info({ code: exitCode }, `exiting with code ${exitCode}`);
+        process.exit(exitCode);
+      });
     return shuttingDown;
   };
   const reportFatal = (err: Error): void => {
