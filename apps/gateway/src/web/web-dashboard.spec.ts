@@ -32,7 +32,10 @@ async function start(build: boolean): Promise<NestFastifyApplication> {
   }
   app = await NestFactory.create<NestFastifyApplication>(TestModule, new FastifyAdapter(), { logger: false });
   await serveWebDashboard(app, { distDir: dir, logger: pino({ level: 'silent' }) });
-  app.getHttpAdapter().getInstance().get('/api/v1/ping', async () => ({ ok: true }));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .get('/api/v1/ping', async () => ({ ok: true }));
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

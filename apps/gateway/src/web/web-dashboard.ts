@@ -35,7 +35,10 @@ export interface WebDashboardOptions {
  * check happens per request, so building later needs no restart.
  * Call before `app.listen`.
  */
-export async function serveWebDashboard(app: NestFastifyApplication, options: WebDashboardOptions): Promise<void> {
+export async function serveWebDashboard(
+  app: NestFastifyApplication,
+  options: WebDashboardOptions,
+): Promise<void> {
   const root = resolve(options.distDir ?? process.env['KNM_WEB_DIST'] ?? DEFAULT_WEB_DIST);
   await app.register(fastifyStatic, { root, serve: false });
   const fastify = app.getHttpAdapter().getInstance();

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SessionToken, TOKEN_STORAGE_KEY, TokenFormatError, readClaims, takeTokenFromFragment } from './session-token.js';
+import {
+  SessionToken,
+  TOKEN_STORAGE_KEY,
+  TokenFormatError,
+  readClaims,
+  takeTokenFromFragment,
+} from './session-token.js';
 
 function jwt(payload: object): string {
   const enc = (o: object) =>

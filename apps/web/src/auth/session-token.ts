@@ -22,7 +22,10 @@ export interface TokenStorage {
 }
 
 function base64UrlDecode(part: string): string {
-  const padded = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
+  const padded = part
+    .replace(/-/g, '+')
+    .replace(/_/g, '/')
+    .padEnd(Math.ceil(part.length / 4) * 4, '=');
   const binary = atob(padded);
   const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
   return new TextDecoder().decode(bytes);
@@ -36,7 +39,8 @@ function base64UrlDecode(part: string): string {
  */
 export function readClaims(token: string): SessionClaims {
   const parts = token.trim().split('.');
-  if (parts.length !== 3 || !parts[1]) throw new TokenFormatError('not a JWT: expected three dot-separated parts');
+  if (parts.length !== 3 || !parts[1])
+    throw new TokenFormatError('not a JWT: expected three dot-separated parts');
   let payload: unknown;
   try {
     payload = JSON.parse(base64UrlDecode(parts[1]));

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { badgeState, type BadgeInputs } from './connection-badge.js';
 
-const base: BadgeInputs = { client: 'connected', watch: 'live', wasLive: true, lostAt: undefined, online: true, now: 100_000 };
+const base: BadgeInputs = {
+  client: 'connected',
+  watch: 'live',
+  wasLive: true,
+  lostAt: undefined,
+  online: true,
+  now: 100_000,
+};
 
 describe('badgeState', () => {
   it('is live only when connected and the watch is live', () => {

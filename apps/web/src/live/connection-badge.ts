@@ -29,6 +29,7 @@ export function badgeState(inputs: BadgeInputs): BadgeState {
   if (!inputs.online) return 'offline';
   if (inputs.client === 'connected' && inputs.watch === 'live') return 'live';
   if (!inputs.wasLive) return 'connecting';
-  if (inputs.lostAt !== undefined && inputs.now - inputs.lostAt > (inputs.offlineAfterMs ?? 30_000)) return 'offline';
+  if (inputs.lostAt !== undefined && inputs.now - inputs.lostAt > (inputs.offlineAfterMs ?? 30_000))
+    return 'offline';
   return 'reconnecting';
 }

@@ -17,7 +17,9 @@ class ManualTimers implements ToastTimers {
   advance(ms: number): void {
     const until = this.now + ms;
     for (;;) {
-      const next = [...this.pending.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
+      const next = [...this.pending.entries()]
+        .filter(([, t]) => t.at <= until)
+        .sort((a, b) => a[1].at - b[1].at)[0];
       if (!next) break;
       this.pending.delete(next[0]);
       this.now = next[1].at;

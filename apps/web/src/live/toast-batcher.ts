@@ -109,7 +109,8 @@ export class ToastBatcher {
     this.pending = [];
     if (batch.length === 0) return;
     if (batch.length <= this.maxIndividual && !this.summary) {
-      for (const note of batch) this.show({ id: this.nextId++, text: note.text, kind: 'change', node: note.node });
+      for (const note of batch)
+        this.show({ id: this.nextId++, text: note.text, kind: 'change', node: note.node });
       this.onChange(this.visible);
       return;
     }

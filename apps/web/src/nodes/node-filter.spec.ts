@@ -48,8 +48,11 @@ const rows = [
 ];
 
 const none: NodeCriteria = { search: '', quick: new Set() };
-const names = (criteria: NodeCriteria, key: 'name' | 'pods' | 'status' | 'gpus' = 'name', descending = false) =>
-  selectRows(rows, criteria, { key, descending }).map((r) => r.name);
+const names = (
+  criteria: NodeCriteria,
+  key: 'name' | 'pods' | 'status' | 'gpus' = 'name',
+  descending = false,
+) => selectRows(rows, criteria, { key, descending }).map((r) => r.name);
 
 describe('toNodeRow', () => {
   it('derives status, resources, GPUs, zone and chips', () => {
@@ -102,14 +105,20 @@ describe('selectRows', () => {
 
   it('filters and sorts 5,000 nodes in well under a frame budget of 100 ms', () => {
     const many = Array.from({ length: 5_000 }, (_, i) =>
-      toNodeRow(node(`node-${String(i).padStart(5, '0')}`, { podCount: i % 97, labels: { env: i % 2 ? 'a' : 'b' } })),
+      toNodeRow(
+        node(`node-${String(i).padStart(5, '0')}`, { podCount: i % 97, labels: { env: i % 2 ? 'a' : 'b' } }),
+      ),
     );
     const { selector } = parseSelectorInput('env=a');
     const started = performance.now();
-    const out = selectRows(many, { search: 'node-', quick: new Set(), ...(selector ? { selector } : {}) }, {
-      key: 'pods',
-      descending: true,
-    });
+    const out = selectRows(
+      many,
+      { search: 'node-', quick: new Set(), ...(selector ? { selector } : {}) },
+      {
+        key: 'pods',
+        descending: true,
+      },
+    );
     const ms = performance.now() - started;
     expect(out).toHaveLength(2_500);
     expect(ms).toBeLessThan(100);

@@ -1,4 +1,9 @@
-import { SelectorParseError, matchesLabelSelector, parseLabelSelector, type LabelSelector } from '@knm/contracts';
+import {
+  SelectorParseError,
+  matchesLabelSelector,
+  parseLabelSelector,
+  type LabelSelector,
+} from '@knm/contracts';
 import type { NodeRow } from './node-row.js';
 
 /** The quick filters (combined with AND). */

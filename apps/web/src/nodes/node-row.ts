@@ -8,7 +8,8 @@ export const ZONE_LABELS = ['topology.kubernetes.io/zone', 'failure-domain.beta.
  * Labels shown as columns or implied by them, left out of the label chips so the
  * chips show what is particular to a node.
  */
-const CHIP_HIDDEN_LABEL = /^(kubernetes\.io\/(hostname|os|arch)|beta\.kubernetes\.io\/|topology\.kubernetes\.io\/|failure-domain\.beta\.kubernetes\.io\/|node-role\.kubernetes\.io\/)/;
+const CHIP_HIDDEN_LABEL =
+  /^(kubernetes\.io\/(hostname|os|arch)|node\.kubernetes\.io\/instance-type$|beta\.kubernetes\.io\/|topology\.kubernetes\.io\/|failure-domain\.beta\.kubernetes\.io\/|node-role\.kubernetes\.io\/)/;
 
 /** A node's headline status as the table shows it. */
 export type NodeStatus = 'Ready' | 'NotReady' | 'Unknown';
@@ -51,7 +52,8 @@ export function formatTaint(taint: Taint): string {
 
 /** Builds the table row of `node`. */
 export function toNodeRow(node: NodeView): NodeRow {
-  const status: NodeStatus = node.ready === 'True' ? 'Ready' : node.ready === 'False' ? 'NotReady' : 'Unknown';
+  const status: NodeStatus =
+    node.ready === 'True' ? 'Ready' : node.ready === 'False' ? 'NotReady' : 'Unknown';
   let gpus = 0;
   for (const [resource, quantity] of Object.entries(node.allocatable)) {
     if (resource.endsWith('/gpu')) gpus += parseQuantity(quantity) ?? 0;
@@ -62,7 +64,12 @@ export function toNodeRow(node: NodeView): NodeRow {
     .map(([k, v]) => (v === '' ? k : `${k}=${v}`))
     .sort();
   const taintChips = node.taints.map(formatTaint);
-  const roles = node.roles.length > 0 ? node.roles : Object.keys(node.labels).filter((k) => k.startsWith(NODE_ROLE_LABEL_PREFIX)).map((k) => k.slice(NODE_ROLE_LABEL_PREFIX.length));
+  const roles =
+    node.roles.length > 0
+      ? node.roles
+      : Object.keys(node.labels)
+          .filter((k) => k.startsWith(NODE_ROLE_LABEL_PREFIX))
+          .map((k) => k.slice(NODE_ROLE_LABEL_PREFIX.length));
   const searchText = [
     node.name,
     ...roles,

@@ -26,7 +26,9 @@ describe('operation form', () => {
     expect(toRequest(form({ action: 'taint', key: 'gpu' }))).toMatchObject({
       params: { taints: [{ key: 'gpu', effect: 'NoSchedule' }] },
     });
-    expect(toRequest(form({ action: 'drain', timeoutSeconds: '60' }))).toMatchObject({ params: { timeoutSeconds: 60 } });
+    expect(toRequest(form({ action: 'drain', timeoutSeconds: '60' }))).toMatchObject({
+      params: { timeoutSeconds: 60 },
+    });
     expect(toRequest(form({ action: 'cordon' }))).toMatchObject({ action: 'cordon', params: {} });
   });
 
@@ -43,7 +45,9 @@ describe('operation form', () => {
     expect(validateForm(form({ key: 'env', value: '-nope-' })).value).toMatch(/valid label/);
     expect(validateForm(form({ action: 'taint', key: 'a/b/c' })).key).toMatch(/at most one '\/'/);
     expect(validateForm(form({ action: 'taint', key: 'gpu', value: 'x'.repeat(64) })).value).toMatch(/63/);
-    expect(validateForm(form({ action: 'drain', timeoutSeconds: 'soon' })).timeoutSeconds).toMatch(/whole number/);
+    expect(validateForm(form({ action: 'drain', timeoutSeconds: 'soon' })).timeoutSeconds).toMatch(
+      /whole number/,
+    );
     expect(validateForm(form({ action: 'cordon', nodes: [] })).nodes).toBe('select at least one node');
     expect(validateForm(form({ action: 'cordon', reason: 'r'.repeat(2000) })).reason).toMatch(/at most 1024/);
   });

@@ -24,7 +24,9 @@ export interface OperationFormState {
 }
 
 /** The form's problems, by field (`key`, `value`, `effect`, `reason`, `nodes`, `timeoutSeconds`, `form`). */
-export type FormErrors = Partial<Record<'key' | 'value' | 'effect' | 'reason' | 'nodes' | 'timeoutSeconds' | 'form', string>>;
+export type FormErrors = Partial<
+  Record<'key' | 'value' | 'effect' | 'reason' | 'nodes' | 'timeoutSeconds' | 'form', string>
+>;
 
 /** The request the form describes (not yet validated). */
 export function toRequest(form: OperationFormState): CreateOperationRequestInput {
@@ -88,7 +90,11 @@ export function validateForm(form: OperationFormState): FormErrors {
     const valueErrors = labelValueErrors(form.value.trim());
     if (valueErrors.length > 0) errors.value = `value ${valueErrors.join('; ')}`;
   }
-  if (form.action === 'drain' && form.timeoutSeconds.trim() !== '' && !/^\d+$/.test(form.timeoutSeconds.trim())) {
+  if (
+    form.action === 'drain' &&
+    form.timeoutSeconds.trim() !== '' &&
+    !/^\d+$/.test(form.timeoutSeconds.trim())
+  ) {
     errors.timeoutSeconds = 'timeout must be a whole number of seconds';
   }
   if (form.nodes.length === 0) errors.nodes = 'select at least one node';

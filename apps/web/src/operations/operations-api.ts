@@ -50,18 +50,28 @@ export class OperationsApi {
 
   /** Starts an operation (202). */
   create(cluster: string, request: CreateOperationRequestInput): Promise<CreateOperationResponse> {
-    return this.call('POST', `/api/v1/clusters/${encodeURIComponent(cluster)}/operations`, CreateOperationResponseSchema, {
-      ...request,
-      dryRun: false,
-    });
+    return this.call(
+      'POST',
+      `/api/v1/clusters/${encodeURIComponent(cluster)}/operations`,
+      CreateOperationResponseSchema,
+      {
+        ...request,
+        dryRun: false,
+      },
+    );
   }
 
   /** What the operation would change; changes nothing. */
   dryRun(cluster: string, request: CreateOperationRequestInput): Promise<DryRunResponse> {
-    return this.call('POST', `/api/v1/clusters/${encodeURIComponent(cluster)}/operations`, DryRunResponseSchema, {
-      ...request,
-      dryRun: true,
-    });
+    return this.call(
+      'POST',
+      `/api/v1/clusters/${encodeURIComponent(cluster)}/operations`,
+      DryRunResponseSchema,
+      {
+        ...request,
+        dryRun: true,
+      },
+    );
   }
 
   get(id: string): Promise<Operation> {
@@ -76,7 +86,12 @@ export class OperationsApi {
     );
   }
 
-  private async call<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+  private async call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+  ): Promise<z.output<S>> {
     const token = this.options.token();
     const response = await this.fetchImpl(`${this.options.baseUrl ?? ''}${path}`, {
       method,

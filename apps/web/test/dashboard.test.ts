@@ -1,0 +1,212 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { waitFor } from '@knm/testing';
+import { launchBrowser, type Browser } from './support/browser.js';
+import { ensureWebBuild } from './support/ensure-web-build.js';
+import { startStack, type Stack } from './support/stack.js';
+
+const CLUSTER = 'dev';
+let stack: Stack;
+let browser: Browser;
+let admin: string;
+const pages: Page[] = [];
+
+beforeAll(async () => {
+  // Build first (sequentially: the machine has two cores), then the stack and the browser.
+  await ensureWebBuild();
+  // Long jobs: pod counts stay put unless a test changes them.
+  stack = await startStack(CLUSTER, { nodes: 40, pods: 600, seed: 7, jobRunMs: [600_000, 900_000] });
+  browser = await launchBrowser();
+  admin = await stack.token({ sub: 'e2e-admin', role: 'admin' });
+}, 180_000);
+
+afterEach(async () => {
+  for (const p of pages.splice(0)) await p.close().catch(() => undefined);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+async function open(token: string, width = 1366, height = 800): Promise<Page> {
+  const page = await browser.newPage(width, height);
+  pages.push(page);
+  await page.goto(`${stack.url}/#token=${token}`);
+  await page.locator('[data-testid=connection-badge][data-state=live]').waitFor({ timeout: 30_000 });
+  return page;
+}
+
+function sortedNodeNames(): string[] {
+  return Object.keys(stack.sim.truth().nodes).sort();
+}
+
+/** What the table shows of each rendered row. */
+function renderedRows(page: Page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('.spacer .row')].map((r) => ({
+      name: r.dataset['node'] ?? '',
+      status: r.querySelector('[data-col=status]')?.textContent?.replace(/\s+/g, ' ').trim() ?? '',
+      pods: r.querySelector('.pods .num')?.textContent?.trim() ?? '',
+      labels: r.querySelector('[data-col=labels]')?.getAttribute('title') ?? '',
+      taints: r.querySelector('[data-col=taints]')?.getAttribute('title') ?? '',
+    })),
+  );
+}
+
+/** The row the truth implies for each node. */
+function truthRows() {
+  const truth = stack.sim.truth();
+  return Object.values(truth.nodes)
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((n) => ({
+      name: n.name,
+      status: `${n.ready === 'True' ? 'Ready' : n.ready === 'False' ? 'NotReady' : 'Unknown'}${n.unschedulable ? ' SchedulingDisabled' : ''}`,
+      pods: `${truth.podCounts[n.name] ?? 0}/${n.capacity['pods'] ?? '?'}`,
+      taints: n.taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join('\n'),
+    }));
+}
+
+describe('dashboard end to end (kube-sim -> watcher -> Redis -> gateway -> Chromium)', () => {
+  it('signs in from #token=, clears the fragment, and the table shows what /_sim/truth says', async () => {
+    // Tall enough for all 40 rows to be rendered at once.
+    const page = await open(admin, 1366, 1700);
+    expect(new URL(page.url()).hash).toBe('');
+    expect(await page.evaluate(() => sessionStorage.getItem('knm.token'))).toBe(admin);
+    await expect
+      .poll(() => page.locator('[data-testid=node-count]').textContent(), { timeout: 15_000 })
+      .toBe('40 of 40 nodes');
+    await expect
+      .poll(() => page.locator('[data-cluster=dev]').textContent(), { timeout: 15_000 })
+      .toMatch(/dev\s*ready\s*40 nodes/);
+    await waitFor(
+      async () => {
+        const shown = (await renderedRows(page)).map(({ labels: _l, ...rest }) => rest);
+        return JSON.stringify(shown) === JSON.stringify(truthRows());
+      },
+      { what: 'the rendered rows to equal /_sim/truth', timeout: 20_000, interval: 200 },
+    ).catch(async (err: unknown) => {
+      throw new Error(
+        `${(err as Error).message}\nshown ${JSON.stringify((await renderedRows(page)).slice(0, 3))}\ntruth ${JSON.stringify(truthRows().slice(0, 3))}`,
+      );
+    });
+    await browser.screenshot(page, 'table-full');
+  });
+
+  it('a kubectl label shows up in its row within a second, with a toast, a flash and a drawer entry', async () => {
+    const page = await open(admin);
+    const node = sortedNodeNames()[2] as string;
+    const row = page.locator(`.row[data-node="${node}"]`);
+    await row.waitFor();
+    await stack.kubectl('label', 'node', node, 'knm-e2e=yes', '--overwrite');
+    const labelled = Date.now();
+    await page.waitForFunction(
+      (name) =>
+        document
+          .querySelector(`.row[data-node="${name}"] [data-col=labels]`)
+          ?.getAttribute('title')
+          ?.split('\n')
+          .includes('knm-e2e=yes'),
+      node,
+      { timeout: 10_000, polling: 10 },
+    );
+    const latencyMs = Date.now() - labelled;
+    console.log(`kubectl label -> row updated in the browser: ${latencyMs} ms`);
+    expect(latencyMs).toBeLessThan(1_000);
+    const toast = page.locator('[data-testid=toast]', { hasText: `labels updated on ${node}` });
+    await toast.waitFor({ timeout: 5_000 });
+    await expect.poll(() => row.getAttribute('class')).toMatch(/\bflash\b/);
+    await browser.screenshot(page, 'table-live-change');
+
+    await row.click();
+    const drawer = page.locator('[data-testid=node-drawer]');
+    await drawer.waitFor();
+    await expect
+      .poll(() => drawer.locator('[data-testid=recent-changes]').textContent())
+      .toContain(`labels updated on ${node}`);
+    expect(await drawer.textContent()).toContain('knm-e2e');
+    await browser.screenshot(page, 'node-drawer');
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'detached' });
+  });
+
+  it('filters by label selector and quick filter, and a viewer sees no operation buttons', async () => {
+    const page = await open(await stack.token({ sub: 'e2e-viewer', role: 'viewer' }));
+    expect(await page.locator('[role=toolbar]').count()).toBe(0);
+    expect(await page.locator('.row input[type=checkbox]').count()).toBe(0);
+    const node = sortedNodeNames()[4] as string;
+    await page.locator('#selector-input').fill(`kubernetes.io/hostname=${node}`);
+    await expect.poll(() => page.locator('[data-testid=node-count]').textContent()).toBe('1 of 40 nodes');
+    await page.locator('#selector-input').fill('env in (');
+    await expect.poll(() => page.locator('#selector-error').textContent()).toMatch(/unable to parse/);
+    await page.locator('#selector-input').fill('');
+    const tainted = Object.values(stack.sim.truth().nodes).filter((n) => n.taints.length > 0).length;
+    await page.locator('[data-filter=tainted]').click();
+    await expect
+      .poll(() => page.locator('[data-testid=node-count]').textContent())
+      .toBe(`${tainted} of 40 nodes`);
+  });
+
+  it('cordon from the UI (form, dry-run preview, confirmation, progress) makes kubectl show SchedulingDisabled', async () => {
+    const page = await open(admin);
+    const node = sortedNodeNames()[7] as string;
+    await page.locator('#selector-input').fill(`kubernetes.io/hostname=${node}`);
+    await expect.poll(() => page.locator('[data-testid=node-count]').textContent()).toBe('1 of 40 nodes');
+    await page.locator(`.row[data-node="${node}"] input[type=checkbox]`).check();
+    await page.locator('[data-op=cordon]').click();
+    const dialog = page.locator('[data-testid=operation-dialog]');
+    await dialog.waitFor();
+    await page.locator('#op-reason').fill('e2e maintenance');
+    await dialog.getByRole('button', { name: 'Preview changes' }).click();
+    const preview = dialog.locator('[data-testid=dry-run]');
+    await preview.waitFor({ timeout: 10_000 });
+    expect(await preview.textContent()).toContain(node);
+    await browser.screenshot(page, 'operation-preview');
+    await dialog.getByRole('button', { name: /^Confirm/ }).click();
+    await page
+      .locator('[data-testid=operation][data-state=completed]')
+      .waitFor({ timeout: 30_000 })
+      .catch(async (err: unknown) => {
+        const panel = await page
+          .locator('.operations')
+          .textContent()
+          .catch(() => '(no operations panel)');
+        throw new Error(`${(err as Error).message}\noperations panel: ${panel}\n${stack.watcher.tail(20)}`);
+      });
+    expect(await page.locator('[data-testid=operation] progress').getAttribute('value')).toBe('1');
+    const kubectl = await stack.kubectl('get', 'node', node, '--no-headers');
+    expect(kubectl).toMatch(/SchedulingDisabled/);
+    await expect
+      .poll(() => page.locator(`.row[data-node="${node}"] [data-col=status]`).textContent(), {
+        timeout: 10_000,
+      })
+      .toContain('SchedulingDisabled');
+    await browser.screenshot(page, 'operation-done');
+  });
+
+  it('the badge turns to reconnecting when the gateway goes away, and back to live with the right data', async () => {
+    const page = await open(admin);
+    await stack.stopGateway();
+    await page
+      .locator('[data-testid=connection-badge][data-state=reconnecting]')
+      .waitFor({ timeout: 15_000 });
+    expect(await page.locator('[data-testid=connection-badge]').textContent()).toMatch(/last update \d/);
+    await browser.screenshot(page, 'reconnecting');
+    // A change while the gateway is away: the watcher still writes it to Redis.
+    const node = sortedNodeNames()[1] as string;
+    await stack.kubectl('label', 'node', node, 'knm-outage=seen', '--overwrite');
+    await stack.startGateway();
+    await page.locator('[data-testid=connection-badge][data-state=live]').waitFor({ timeout: 60_000 });
+    await page.waitForFunction(
+      (name) =>
+        document
+          .querySelector(`.row[data-node="${name}"] [data-col=labels]`)
+          ?.getAttribute('title')
+          ?.split('\n')
+          .includes('knm-outage=seen'),
+      node,
+      { timeout: 15_000 },
+    );
+    expect(await page.locator('[data-testid=node-count]').textContent()).toBe('40 of 40 nodes');
+  });
+});
