@@ -5,6 +5,20 @@ import { launchBrowser, type Browser } from './support/browser.js';
 import { ensureWebBuild } from './support/ensure-web-build.js';
 import { startStack, type Stack } from './support/stack.js';
 
+/** The little of the DOM the page callbacks use (this file compiles with Node types, not the DOM lib). */
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+  querySelector(selector: string): PageElement | null;
+  getAttribute(name: string): string | null;
+}
+interface PageGlobals {
+  document: {
+    querySelector(selector: string): PageElement | null;
+    querySelectorAll(selector: string): Iterable<PageElement>;
+  };
+}
+
 const CLUSTER = 'dev';
 let stack: Stack;
 let browser: Browser;
@@ -44,7 +58,7 @@ function sortedNodeNames(): string[] {
 /** What the table shows of each rendered row. */
 function renderedRows(page: Page) {
   return page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('.spacer .row')].map((r) => ({
+    [...(globalThis as unknown as PageGlobals).document.querySelectorAll('.spacer .row')].map((r) => ({
       name: r.dataset['node'] ?? '',
       status: r.querySelector('[data-col=status]')?.textContent?.replace(/\s+/g, ' ').trim() ?? '',
       pods: r.querySelector('.pods .num')?.textContent?.trim() ?? '',
@@ -102,7 +116,7 @@ describe('dashboard end to end (kube-sim -> watcher -> Redis -> gateway -> Chrom
     const labelled = Date.now();
     await page.waitForFunction(
       (name) =>
-        document
+        (globalThis as unknown as PageGlobals).document
           .querySelector(`.row[data-node="${name}"] [data-col=labels]`)
           ?.getAttribute('title')
           ?.split('\n')
@@ -199,7 +213,7 @@ describe('dashboard end to end (kube-sim -> watcher -> Redis -> gateway -> Chrom
     await page.locator('[data-testid=connection-badge][data-state=live]').waitFor({ timeout: 60_000 });
     await page.waitForFunction(
       (name) =>
-        document
+        (globalThis as unknown as PageGlobals).document
           .querySelector(`.row[data-node="${name}"] [data-col=labels]`)
           ?.getAttribute('title')
           ?.split('\n')
