@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser } from './support/browser.js';
-import { ensureWebBuild } from './support/ensure-web-build.js';
 import { startStack, type Stack } from './support/stack.js';
 
 const NODES = 5_000;
@@ -8,7 +7,6 @@ let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  await ensureWebBuild();
   stack = await startStack('big', { nodes: NODES, pods: 10_000, seed: 11, jobRunMs: [600_000, 900_000] });
   browser = await launchBrowser();
 }, 240_000);

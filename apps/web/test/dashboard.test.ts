@@ -2,7 +2,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { waitFor } from '@knm/testing';
 import { launchBrowser, type Browser } from './support/browser.js';
-import { ensureWebBuild } from './support/ensure-web-build.js';
 import { startStack, type Stack } from './support/stack.js';
 
 /** The little of the DOM the page callbacks use (this file compiles with Node types, not the DOM lib). */
@@ -26,8 +25,6 @@ let admin: string;
 const pages: Page[] = [];
 
 beforeAll(async () => {
-  // Build first (sequentially: the machine has two cores), then the stack and the browser.
-  await ensureWebBuild();
   // Long jobs: pod counts stay put unless a test changes them.
   stack = await startStack(CLUSTER, { nodes: 40, pods: 600, seed: 7, jobRunMs: [600_000, 900_000] });
   browser = await launchBrowser();
