@@ -4,6 +4,7 @@ import {
   DryRunResponseSchema,
   ErrorBodySchema,
   OperationSchema,
+  toClusterName,
   type ErrorBody,
 } from '@knm/contracts';
 import { AuditLog, auditRecordOf } from '@knm/node-ops';
@@ -30,7 +31,7 @@ beforeEach(async () => {
   );
   await seedCluster(redis, 'prod', [makeNode('p-1')]);
   gw = await startGateway(redis);
-  operator = await token({ sub: 'olga', role: 'operator', clusters: ['dev'] });
+  operator = await token({ sub: 'olga', role: 'operator', clusters: [toClusterName('dev')] });
 });
 
 afterEach(async () => {

@@ -1,5 +1,6 @@
 export * from './errors/drain-timeout-error.js';
 export * from './errors/empty-selection-error.js';
+export * from './errors/operation-busy-error.js';
 export * from './errors/operation-not-found-error.js';
 export * from './errors/unknown-nodes-error.js';
 export * from './kube/kube-api-client.js';

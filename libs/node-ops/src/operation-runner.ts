@@ -8,6 +8,7 @@ import {
   type Operation,
   type OperationState,
 } from '@knm/contracts';
+import { OperationBusyError } from './errors/operation-busy-error.js';
 import type { NodeStepRunner } from './steps/node-step-runner.js';
 import type { AuditLog } from './store/audit-log.js';
 import type { OperationStore } from './store/operation-store.js';
@@ -50,7 +51,14 @@ export class OperationRunner {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  /** Runs (or finishes) the operation `id`; resolves with its final form (undefined when it expired). */
+  /**
+   * Runs (or finishes) the operation `id`; resolves with its final form (undefined
+   * when it expired). Safe against a second runner of the same operation (a job
+   * taken over while its first worker was only slow): a node is claimed before its
+   * step runs and a finished node is never claimed again; when nodes are still being
+   * worked on elsewhere at the end, it throws {@link OperationBusyError} (the job is
+   * retried later, by when the other runner has finished them).
+   */
   async run(
     id: string,
     onProgress: (progress: RunProgress) => Promise<void> = async () => {},
@@ -66,7 +74,8 @@ export class OperationRunner {
       await onProgress({ done, total, state: 'running' });
       const ctx = { user: op.createdBy, ...(op.reason !== undefined ? { reason: op.reason } : {}) };
       await pool(pending, this.nodeConcurrency, async (node) => {
-        await this.store.setResult(id, { node, status: 'running', updatedAt: this.now() });
+        const claimed = await this.store.setResult(id, { node, status: 'running', updatedAt: this.now() });
+        if (!claimed) return; // another runner finished it
         let result: NodeResult;
         try {
           const outcome = await this.steps.run(spec, node, ctx);
@@ -84,12 +93,14 @@ export class OperationRunner {
         await onProgress({ done, total, state: 'running' });
       });
       const current = await this.store.require(id);
-      const state = finalState(current.results);
-      await this.store.setState(id, state, { finishedAt: this.now() });
+      const open = current.results.filter((r) => !isFinalNodeStatus(r.status)).map((r) => r.node);
+      if (open.length > 0 && !isFinalOperationState(current.state)) throw new OperationBusyError(id, open);
+      await this.store.setState(id, finalState(current.results), { finishedAt: this.now() });
     }
     const finished = await this.store.require(id);
-    if (!(await this.store.isAudited(id))) {
-      const auditId = await this.audit.append(auditRecordOf(finished, this.now()));
+    const now = this.clock();
+    if (await this.store.claimAudit(id, now.getTime())) {
+      const auditId = await this.audit.append(auditRecordOf(finished, now.toISOString()));
       await this.store.markAudited(id, auditId);
     }
     await onProgress({ done: finished.progress.done, total: finished.progress.total, state: finished.state });

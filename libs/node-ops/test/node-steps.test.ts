@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANNOTATION_CORDONED_BY, ANNOTATION_CORDON_REASON } from '@knm/contracts';
+import { OperationBusyError } from '../src/index.js';
 import { startOpsHarness, type OpsHarness } from './support/ops-harness.js';
 
 let h: OpsHarness;
@@ -107,5 +108,23 @@ describe('node steps against kube-sim', { timeout: 60_000 }, () => {
     });
     expect(await h.audit.query({ user: 'dave', limit: 100 }, () => true)).toEqual([]);
     expect(await h.audit.query({ limit: 100 }, () => false)).toEqual([]);
+  });
+
+  it('two runners of one operation at once: every node done once, the operation finished and audited once', async () => {
+    const nodes = h.workers().slice(0, 6);
+    const op = await h.create({
+      action: 'taint',
+      nodes,
+      params: { taints: [{ key: 'twice', effect: 'NoSchedule' }] },
+    });
+    h.sim.server.faults.latencyMs = 50;
+    const settled = await Promise.allSettled([h.runner.run(op.id), h.runner.run(op.id)]);
+    h.sim.server.faults.clear();
+    for (const s of settled) if (s.status === 'rejected') expect(s.reason).toBeInstanceOf(OperationBusyError);
+    const final = (await h.runner.run(op.id))!;
+    expect(final.state).toBe('completed');
+    expect(final.results.every((r) => r.status === 'succeeded')).toBe(true);
+    for (const n of nodes) expect(truthNodes()[n]?.taints.filter((t) => t.key === 'twice')).toHaveLength(1);
+    expect((await h.audit.query({ limit: 10 }, () => true)).map((r) => r.operationId)).toEqual([op.id]);
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { OPERATION_PROGRESS_EVENT } from '@knm/contracts';
+import { isFinalOperationState, OPERATION_PROGRESS_EVENT } from '@knm/contracts';
 import type { NodeStoreReader } from '@knm/node-store';
 import type { OperationEvents, OperationQueues, OperationStore } from '@knm/node-ops';
 import { LOGGER, NODE_STORE_READER } from '../app/tokens.js';
@@ -16,11 +16,14 @@ import {
 
 /** How often the relay looks for newly registered clusters to listen to. */
 export const CLUSTER_REFRESH_MS = 5_000;
+/** Operations whose last pushed progress is remembered (to push each change once). */
+const REMEMBERED = 10_000;
 
 /**
  * Pushes `operation_progress` (the whole Operation, read from Redis) to this
  * replica's sockets of the user who started it and of the sockets subscribed to its
- * cluster, each socket once (`to([userRoom, clusterRoom])` unites the rooms).
+ * cluster, each socket once (`to([userRoom, clusterRoom])` unites the rooms), and
+ * each change once (the same state and `progress.done` is not pushed again).
  *
  * Why local emits: every gateway reads every cluster's BullMQ events stream
  * (QueueEvents reads, it does not consume), so every replica learns of every
@@ -32,6 +35,11 @@ export const CLUSTER_REFRESH_MS = 5_000;
 export class OperationProgressRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: ReturnType<typeof setInterval> | undefined;
   private unsubscribe: (() => void) | undefined;
+  /**
+   * Operation id -> what was last pushed: BullMQ reports the end twice (progress,
+   * completed), and two reads of one operation may finish out of order.
+   */
+  private readonly lastSent = new Map<string, { state: string; done: number; final: boolean }>();
 
   constructor(
     @Inject(OPERATION_EVENTS) private readonly events: OperationEvents,
@@ -75,6 +83,22 @@ export class OperationProgressRelay implements OnApplicationBootstrap, OnApplica
     try {
       const op = await this.store.get(id);
       if (!op) return;
+      const last = this.lastSent.get(op.id);
+      const final = isFinalOperationState(op.state);
+      if (
+        last &&
+        (last.final ||
+          op.progress.done < last.done ||
+          (last.state === op.state && last.done === op.progress.done))
+      ) {
+        return;
+      }
+      this.lastSent.delete(op.id);
+      this.lastSent.set(op.id, { state: op.state, done: op.progress.done, final });
+      if (this.lastSent.size > REMEMBERED) {
+        const oldest = this.lastSent.keys().next().value;
+        if (oldest !== undefined) this.lastSent.delete(oldest);
+      }
       this.gateway.namespace.local
         .to([userRoom(op.createdBy), clusterRoom(op.cluster)])
         .emit(OPERATION_PROGRESS_EVENT, op);

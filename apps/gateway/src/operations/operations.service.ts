@@ -97,10 +97,11 @@ export class OperationsService {
       ...(request.selector !== undefined ? { selector: request.selector } : {}),
       ...(request.reason !== undefined ? { reason: request.reason } : {}),
     } as Operation;
+    // Hear this cluster's progress before its job can start (a cluster registered
+    // since the relay's last refresh would otherwise miss the first events).
+    await this.events.listen(cluster);
     await this.store.create(op);
     await this.queues.enqueue(op);
-    // Hear this cluster's progress from now on, even before the periodic refresh.
-    void this.events.listen(cluster).catch(() => undefined);
     return { dryRun: false, response: { operationId: op.id, operation: op } };
   }
 

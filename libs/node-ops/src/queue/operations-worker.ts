@@ -68,14 +68,24 @@ export class OperationsWorker {
     await queue.setGlobalConcurrency(options.clusterConcurrency ?? 2);
     await queue.close();
     const logger = options.logger;
+    // A job this process already runs (handed out again after a missed lock renewal) joins that run.
+    const inflight = new Map<string, Promise<string>>();
     const worker = new Worker<OperationJobData>(
       keys.queueName,
       async (job: Job<OperationJobData>) => {
         const id = job.data.operationId;
-        logger?.info({ operationId: id, action: job.name, attempt: job.attemptsMade }, 'operation started');
-        const op = await runner.run(id, (progress: RunProgress) => job.updateProgress({ ...progress }));
-        logger?.info({ operationId: id, state: op?.state ?? 'expired' }, 'operation finished');
-        return { state: op?.state ?? 'expired' };
+        let run = inflight.get(id);
+        if (!run) {
+          logger?.info({ operationId: id, action: job.name, attempt: job.attemptsMade }, 'operation started');
+          run = runner
+            .run(id, (progress: RunProgress) => job.updateProgress({ ...progress }))
+            .then((op) => op?.state ?? 'expired')
+            .finally(() => inflight.delete(id));
+          inflight.set(id, run);
+        }
+        const state = await run;
+        logger?.info({ operationId: id, state }, 'operation finished');
+        return { state };
       },
       {
         connection,

@@ -109,37 +109,66 @@ export class OperationStore {
     return ops.filter((op): op is Operation => op !== undefined);
   }
 
-  /** Sets the state (and `startedAt` the first time it runs, `finishedAt` / `error` when given). */
+  /**
+   * Sets the state (and `startedAt` the first time it runs, `finishedAt` / `error`
+   * when given). A final state is never replaced: resolves false when the operation
+   * had already finished (another runner finished it).
+   */
   async setState(
     id: string,
     state: OperationState,
     extra: { finishedAt?: string; error?: string; startedAt?: string } = {},
-  ): Promise<void> {
-    const key = this.operationKey(id);
-    const multi = this.redis.multi().hset(key, 'state', state);
-    if (extra.startedAt) multi.hsetnx(key, 'startedAt', extra.startedAt);
-    if (extra.finishedAt) multi.hset(key, 'finishedAt', extra.finishedAt);
-    if (extra.error) multi.hset(key, 'error', extra.error);
-    await multi.expire(key, this.retentionSeconds).exec();
+  ): Promise<boolean> {
+    const written = await this.redis.eval(
+      SET_STATE,
+      1,
+      this.operationKey(id),
+      state,
+      extra.startedAt ?? '',
+      extra.finishedAt ?? '',
+      extra.error ?? '',
+      String(this.retentionSeconds),
+    );
+    return written === 1;
   }
 
-  /** Records one node's result. */
-  async setResult(id: string, result: NodeResult): Promise<void> {
-    const cluster = this.clusterOf(id);
-    const key = operationKeys(this.keyspace, cluster).results(id);
-    await this.redis
-      .multi()
-      .hset(key, result.node, JSON.stringify(result))
-      .expire(key, this.retentionSeconds)
-      .exec();
+  /**
+   * Records one node's result. A final result is never replaced by a non-final one:
+   * resolves false (nothing written) when a `running` result would overwrite a
+   * finished node, so a runner that claims a node with `running` learns that another
+   * runner already did it.
+   */
+  async setResult(id: string, result: NodeResult): Promise<boolean> {
+    const key = operationKeys(this.keyspace, this.clusterOf(id)).results(id);
+    const written = await this.redis.eval(
+      SET_RESULT,
+      1,
+      key,
+      result.node,
+      JSON.stringify(result),
+      isFinalNodeStatus(result.status) ? '1' : '0',
+      String(this.retentionSeconds),
+    );
+    return written === 1;
   }
 
-  /** True once {@link markAudited} has recorded the operation's audit entry. */
-  async isAudited(id: string): Promise<boolean> {
-    return (await this.redis.hexists(this.operationKey(id), 'audited')) === 1;
+  /**
+   * Claims the writing of the operation's audit record: true for the first caller,
+   * and again for a later one when a claim is older than `staleMs` and no record was
+   * noted (its writer died in between: at least once, rarely twice).
+   */
+  async claimAudit(id: string, nowMs: number, staleMs = 60_000): Promise<boolean> {
+    const claimed = await this.redis.eval(
+      CLAIM_AUDIT,
+      1,
+      this.operationKey(id),
+      String(nowMs),
+      String(staleMs),
+    );
+    return claimed === 1;
   }
 
-  /** Remembers the audit entry written for the operation. */
+  /** Notes the audit entry written for the operation. */
   async markAudited(id: string, auditId: string): Promise<void> {
     await this.redis.hset(this.operationKey(id), 'audited', auditId);
   }
@@ -154,6 +183,39 @@ export class OperationStore {
     return operationKeys(this.keyspace, this.clusterOf(id)).operation(id);
   }
 }
+
+const FINAL_STATES =
+  "local s = redis.call('HGET', KEYS[1], 'state'); local final = s == 'completed' or s == 'failed' or s == 'partial';";
+
+/** KEYS[1] op hash; ARGV state, startedAt, finishedAt, error, ttl. */
+const SET_STATE = `${FINAL_STATES}
+if final then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1])
+if ARGV[2] ~= '' then redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[2]) end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'finishedAt', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[4]) end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
+return 1`;
+
+/** KEYS[1] results hash; ARGV node, result JSON, '1' when final, ttl. */
+const SET_RESULT = `if ARGV[3] == '0' then
+  local current = redis.call('HGET', KEYS[1], ARGV[1])
+  if current and (string.find(current, '"status":"succeeded"', 1, true) or string.find(current, '"status":"failed"', 1, true) or string.find(current, '"status":"skipped"', 1, true)) then
+    return 0
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1`;
+
+/** KEYS[1] op hash; ARGV now ms, stale ms. Field audited: 'claim:<ms>' while writing, then the stream id. */
+const CLAIM_AUDIT = `local a = redis.call('HGET', KEYS[1], 'audited')
+if a then
+  if string.sub(a, 1, 6) ~= 'claim:' then return 0 end
+  if tonumber(ARGV[1]) - tonumber(string.sub(a, 7)) < tonumber(ARGV[2]) then return 0 end
+end
+redis.call('HSET', KEYS[1], 'audited', 'claim:' .. ARGV[1])
+return 1`;
 
 function assemble(id: string, hash: Record<string, string>, rawResults: Record<string, string>): Operation {
   const stored = decodeJson(StoredOperationSchema, hash['op'] ?? '', `operation ${id}`);
