@@ -141,6 +141,29 @@ describe('dashboard end to end (kube-sim -> watcher -> Redis -> gateway -> Chrom
     await drawer.waitFor({ state: 'detached' });
   });
 
+  it('works from the keyboard: arrows move, Space selects, Enter opens the drawer, Escape closes it', async () => {
+    const page = await open(admin);
+    const third = sortedNodeNames()[2] as string;
+    await page.locator('.node-table').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.locator('.node-table').getAttribute('aria-activedescendant')).toBe(`node-row-${third}`);
+    await page.keyboard.press('Space');
+    await expect.poll(() => page.locator('.actions .selection').textContent()).toBe('1 selected');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('[data-testid=node-drawer] h2').textContent()).toBe(third);
+    // Focus moved into the drawer (its close button); Escape closes it and gives focus back to the table.
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid=node-drawer]').waitFor({ state: 'detached' });
+    expect(
+      await page.evaluate(
+        () =>
+          (globalThis as unknown as { document: { activeElement: { className: string } | null } }).document
+            .activeElement?.className,
+      ),
+    ).toContain('node-table');
+  });
+
   it('filters by label selector and quick filter, and a viewer sees no operation buttons', async () => {
     const page = await open(await stack.token({ sub: 'e2e-viewer', role: 'viewer' }));
     expect(await page.locator('[role=toolbar]').count()).toBe(0);
