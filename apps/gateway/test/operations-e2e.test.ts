@@ -95,7 +95,7 @@ afterEach(async () => {
 });
 
 describe('node operations end to end', { timeout: 180_000 }, () => {
-  it('label, taint, cordon change exactly the chosen nodes; progress reaches 100% once per socket; clients see node_updates', async () => {
+  it('label, taint, cordon (and back) change exactly the chosen nodes; progress reaches 100% once per socket; clients see node_updates', async () => {
     const [a, b, c] = workers();
     const chosen = [a!, b!];
     const viewerSocket = await socketOn(gwB.url, await token({ sub: 'vera', role: 'viewer' }), true);
@@ -170,6 +170,31 @@ describe('node operations end to end', { timeout: 180_000 }, () => {
       }
     }
     expect(strangerProgress.events).toEqual([]);
+
+    // And back: uncordon, untaint, unlabel restore exactly what was there (kubectl and /_sim/truth over HTTP).
+    for (const request of [
+      { action: 'uncordon' as const, nodes: chosen },
+      { action: 'untaint' as const, nodes: chosen, params: { taints: [{ key: 'dedicated' }] } },
+      { action: 'unlabel' as const, nodes: chosen, params: { keys: ['knm.io/pool'] } },
+    ]) {
+      const op = await postOperation(gwA.url, operator, 'dev', request);
+      const done = await finished(gwA.url, operator, op.id);
+      expect(done.state, JSON.stringify(done.results)).toBe('completed');
+      expect(done.progress).toEqual({ done: 2, total: 2 });
+    }
+    const truthRes = await fetch(`${sim.sim.url}/_sim/truth`);
+    const truth = (await truthRes.json()) as {
+      nodes: Record<string, { labels: unknown; taints: unknown; unschedulable: boolean }>;
+    };
+    for (const n of [a!, b!, c!]) {
+      const node = await kubectlNode(n);
+      expect(node.metadata.labels).toEqual(before[n]?.labels);
+      expect(node.spec?.unschedulable ?? false).toBe(false);
+      expect(node.metadata.annotations?.[ANNOTATION_CORDON_REASON]).toBeUndefined();
+      expect(truth.nodes[n]?.labels).toEqual(before[n]?.labels);
+      expect(truth.nodes[n]?.taints).toEqual(before[n]?.taints);
+      expect(truth.nodes[n]?.unschedulable).toBe(false);
+    }
   });
 
   it('drain evicts the evictable pods through the watcher-hosted worker and leaves DaemonSet pods', async () => {

@@ -8,6 +8,7 @@ import {
   PodCountsResponseSchema,
   WsStatsResponseSchema,
 } from '@knm/contracts';
+import { operationsOpenApi } from '../operations/operations-openapi.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -61,6 +62,7 @@ const nodeFilters = [
  * decorator metadata, which this workspace does not emit.
  */
 export function openApiDocument(): JsonObject {
+  const operations = operationsOpenApi();
   return {
     openapi: '3.1.0',
     info: {
@@ -79,10 +81,12 @@ export function openApiDocument(): JsonObject {
         NodeResponse: schema(NodeResponseSchema),
         PodCountsResponse: schema(PodCountsResponseSchema),
         WsStatsResponse: schema(WsStatsResponseSchema),
+        ...operations.schemas,
       },
     },
     security: [{ bearer: [] }],
     paths: {
+      ...operations.paths,
       '/api/v1/clusters': {
         get: {
           summary: 'Registered clusters the token covers, with status, totals and seq',

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import {
+  AuditResponseSchema,
+  CreateOperationRequestSchema,
+  CreateOperationResponseSchema,
+  DryRunResponseSchema,
+  OperationListResponseSchema,
+  OperationSchema,
+  OPERATION_ACTIONS,
+} from '@knm/contracts';
+
+type JsonObject = Record<string, unknown>;
+
+const schema = (s: z.ZodType, io: 'input' | 'output' = 'output'): JsonObject => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as JsonObject;
+  return rest;
+};
+const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: string, description: string): JsonObject => ({
+  description,
+  content: { 'application/json': { schema: ref(name) } },
+});
+const errors = (...codes: number[]): JsonObject =>
+  Object.fromEntries(codes.map((c) => [String(c), json('ErrorBody', ERRORS[c] ?? 'error')]));
+const ERRORS: Record<number, string> = {
+  400: 'bad input: `details[].path` names each bad field',
+  401: 'no token, or an expired or forged one',
+  403: 'the token does not cover this cluster, or its role is below operator',
+  404: 'no such cluster, node (the message names them) or operation',
+};
+const cluster = { name: 'cluster', in: 'path', required: true, schema: { type: 'string' } };
+const q = (name: string, description: string, s: JsonObject = { type: 'string' }): JsonObject => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema: s,
+});
+
+/** The operations feature's part of the OpenAPI document: component schemas and paths. */
+export function operationsOpenApi(): { schemas: JsonObject; paths: JsonObject } {
+  return {
+    schemas: {
+      CreateOperationRequest: schema(CreateOperationRequestSchema, 'input'),
+      CreateOperationResponse: schema(CreateOperationResponseSchema),
+      DryRunResponse: schema(DryRunResponseSchema),
+      Operation: schema(OperationSchema),
+      OperationListResponse: schema(OperationListResponseSchema),
+      AuditResponse: schema(AuditResponseSchema),
+    },
+    paths: {
+      '/api/v1/clusters/{cluster}/operations': {
+        post: {
+          summary:
+            'Start a node operation (label, unlabel, taint, untaint, cordon, uncordon, drain) on listed nodes or a selector; role operator or admin',
+          parameters: [cluster],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: ref('CreateOperationRequest') } },
+          },
+          responses: {
+            202: json(
+              'CreateOperationResponse',
+              'queued; follow it with GET /api/v1/operations/{id} or `operation_progress`',
+            ),
+            200: json('DryRunResponse', '`dryRun: true`: what would change; nothing changed'),
+            ...errors(400, 401, 403, 404),
+          },
+        },
+        get: {
+          summary: 'Recent operations of a cluster, newest first',
+          parameters: [
+            cluster,
+            q('limit', '1..200, default 50', { type: 'integer', minimum: 1, maximum: 200 }),
+          ],
+          responses: { 200: json('OperationListResponse', 'operations'), ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/api/v1/operations/{id}': {
+        get: {
+          summary: 'One operation: state, progress, per-node results',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: json('Operation', 'the operation'), ...errors(401, 403, 404) },
+        },
+      },
+      '/api/v1/audit': {
+        get: {
+          summary: 'Audit trail of finished operations, newest first, of the clusters the token covers',
+          parameters: [
+            q('cluster', 'cluster name'),
+            q('user', 'token subject who started it'),
+            q('action', 'action', { type: 'string', enum: [...OPERATION_ACTIONS] }),
+            q('since', 'RFC 3339, inclusive'),
+            q('until', 'RFC 3339, inclusive'),
+            q('limit', '1..1000, default 100', { type: 'integer', minimum: 1, maximum: 1000 }),
+          ],
+          responses: { 200: json('AuditResponse', 'records'), ...errors(400, 401, 403) },
+        },
+      },
+    },
+  };
+}
