@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { waitFor } from '@knm/testing';
 import { launchBrowser, type Browser } from './support/browser.js';
+import { seedCluster, snapshot } from './support/seed-cluster.js';
 import { startStack, type Stack } from './support/stack.js';
 
 /** The little of the DOM the page callbacks use (this file compiles with Node types, not the DOM lib). */
@@ -179,6 +180,38 @@ describe('dashboard end to end (kube-sim -> watcher -> Redis -> gateway -> Chrom
     await expect
       .poll(() => page.locator('[data-testid=node-count]').textContent())
       .toBe(`${tainted} of 40 nodes`);
+  });
+
+  it('the cluster switcher shows each cluster with its status and totals, and switches the table', async () => {
+    const writer = await seedCluster(
+      stack.redis,
+      'edge',
+      [snapshot('edge-a'), snapshot('edge-b'), snapshot('edge-c')],
+      {
+        'edge-a': 4,
+        'edge-b': 2,
+      },
+    );
+    await writer.setStatus('degraded', 'API server unreachable (e2e)');
+    const page = await open(admin);
+    const edge = page.locator('[data-cluster=edge]');
+    await expect
+      .poll(() => edge.textContent(), { timeout: 15_000 })
+      .toMatch(/edge\s*degraded\s*3 nodes · 6 pods/);
+    await expect
+      .poll(() => page.locator('[data-cluster=dev]').textContent())
+      .toMatch(/dev\s*ready\s*40 nodes/);
+    await edge.click();
+    try {
+      await expect.poll(() => page.locator('[data-testid=node-count]').textContent()).toBe('3 of 3 nodes');
+      expect(await edge.getAttribute('aria-current')).toBe('true');
+      expect(await page.locator('.row[data-node="edge-a"] .pods .num').textContent()).toBe('4/110');
+      await browser.screenshot(page, 'cluster-switcher');
+    } finally {
+      // The choice is remembered (localStorage): leave dev chosen for the next tests.
+      await page.locator('[data-cluster=dev]').click();
+    }
+    await expect.poll(() => page.locator('[data-testid=node-count]').textContent()).toBe('40 of 40 nodes');
   });
 
   it('cordon from the UI (form, dry-run preview, confirmation, progress) makes kubectl show SchedulingDisabled', async () => {
