@@ -107,6 +107,22 @@ export class OperationRunner {
     return finished;
   }
 
+  /**
+   * Ends an operation whose job gave up (its attempts ran out: Redis or the worker
+   * kept failing, not a node): state `failed` with `error`, nodes left as they are,
+   * and its audit record. Does nothing to an operation that already finished.
+   */
+  async abandon(id: string, error: string): Promise<void> {
+    const op = await this.store.get(id);
+    if (!op || isFinalOperationState(op.state)) return;
+    await this.store.setState(id, 'failed', { finishedAt: this.now(), error });
+    const now = this.clock();
+    if (await this.store.claimAudit(id, now.getTime())) {
+      const auditId = await this.audit.append(auditRecordOf(await this.store.require(id), now.toISOString()));
+      await this.store.markAudited(id, auditId);
+    }
+  }
+
   private now(): string {
     return this.clock().toISOString();
   }

@@ -127,4 +127,16 @@ describe('node steps against kube-sim', { timeout: 60_000 }, () => {
     for (const n of nodes) expect(truthNodes()[n]?.taints.filter((t) => t.key === 'twice')).toHaveLength(1);
     expect((await h.audit.query({ limit: 10 }, () => true)).map((r) => r.operationId)).toEqual([op.id]);
   });
+
+  it('abandon ends an unfinished operation as failed with its error, audited; a finished one is left alone', async () => {
+    const [a] = h.workers();
+    const op = await h.create({ action: 'label', nodes: [a!], params: { labels: { z: 'z' } } });
+    await h.runner.abandon(op.id, 'gave up after 5 attempts: redis down');
+    const failed = await h.store.require(op.id);
+    expect(failed).toMatchObject({ state: 'failed', error: 'gave up after 5 attempts: redis down' });
+    expect(failed.results).toEqual([{ node: a!, status: 'pending' }]);
+    expect((await h.runner.run(op.id))?.state).toBe('failed'); // final: not run again
+    expect(truthNodes()[a!]?.labels['z']).toBeUndefined();
+    expect(await h.audit.query({ limit: 10 }, () => true)).toHaveLength(1);
+  });
 });

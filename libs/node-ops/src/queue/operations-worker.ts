@@ -96,9 +96,20 @@ export class OperationsWorker {
         maxStalledCount: options.maxStalledCount ?? 10,
       },
     );
-    worker.on('failed', (job, err) =>
-      logger?.warn({ operationId: job?.data.operationId, err: err.message }, 'operation job failed'),
-    );
+    worker.on('failed', (job, err) => {
+      const id = job?.data.operationId;
+      logger?.warn({ operationId: id, err: err.message, attempt: job?.attemptsMade }, 'operation job failed');
+      if (job && id && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        runner
+          .abandon(id, `gave up after ${job.attemptsMade} attempts: ${err.message}`)
+          .catch((e: unknown) => {
+            logger?.warn(
+              { operationId: id, err: (e as Error).message },
+              'could not mark the operation failed',
+            );
+          });
+      }
+    });
     worker.on('error', (err) => logger?.warn({ err: err.message }, 'operations worker error'));
     await worker.waitUntilReady();
     return new OperationsWorker(worker, connection);
