@@ -206,6 +206,9 @@ describe('dashboard end to end (kube-sim -> watcher -> Redis -> gateway -> Chrom
       await expect.poll(() => page.locator('[data-testid=node-count]').textContent()).toBe('3 of 3 nodes');
       expect(await edge.getAttribute('aria-current')).toBe('true');
       expect(await page.locator('.row[data-node="edge-a"] .pods .num').textContent()).toBe('4/110');
+      expect(await page.locator('[data-testid=cluster-note]').textContent()).toContain(
+        'edge is degraded: its watcher cannot reach the API server',
+      );
       await browser.screenshot(page, 'cluster-switcher');
     } finally {
       // The choice is remembered (localStorage): leave dev chosen for the next tests.
