@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startKubeSim, type KubeSim } from '@knm/fake-cluster';
@@ -88,11 +89,26 @@ describe('npm start', () => {
 
     // The URL answers (the dashboard when it is built, else the gateway's own answer), health is open.
     const page = await fetch(`${base}/`);
-    if (existsSync(join(WORKSPACE_ROOT, 'apps/web/dist/index.html'))) {
+    const dashboardBuilt = existsSync(join(WORKSPACE_ROOT, 'apps/web/dist/index.html'));
+    if (dashboardBuilt) {
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
     } else {
       expect([200, 404]).toContain(page.status);
+    }
+    const chromiumPath = process.env['KNM_CHROMIUM'] ?? '/usr/bin/chromium';
+    if (dashboardBuilt && existsSync(chromiumPath)) {
+      // The printed URL in a real browser: it signs in from the fragment and goes live through the proxy.
+      const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+      try {
+        const tab = await browser.newPage();
+        await tab.goto(`${base}/#token=${token}`);
+        await tab.getByText('dev-worker-0001').first().waitFor({ timeout: 60_000 });
+        await tab.getByText('Live', { exact: true }).first().waitFor({ timeout: 60_000 });
+        expect(tab.url()).toBe(`${base}/`);
+      } finally {
+        await browser.close();
+      }
     }
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
 
