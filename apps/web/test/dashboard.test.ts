@@ -254,6 +254,39 @@ describe('dashboard end to end (kube-sim -> watcher -> Redis -> gateway -> Chrom
     await browser.screenshot(page, 'operation-done');
   });
 
+  it('the taint form refuses an invalid key before sending, then adds the taint (kubectl sees it, the row shows it)', async () => {
+    const page = await open(admin);
+    const node = sortedNodeNames()[8] as string;
+    await page.locator('#selector-input').fill(`kubernetes.io/hostname=${node}`);
+    await expect.poll(() => page.locator('[data-testid=node-count]').textContent()).toBe('1 of 40 nodes');
+    await page.locator(`.row[data-node="${node}"] input[type=checkbox]`).check();
+    await page.locator('[data-op=taint]').click();
+    const dialog = page.locator('[data-testid=operation-dialog]');
+    await page.locator('#op-key').fill('bad key!');
+    await dialog.getByRole('button', { name: 'Preview changes' }).click();
+    await expect.poll(() => page.locator('#op-key-error').textContent()).toMatch(/name part must consist/);
+    expect(await page.locator('#op-key').getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.locator('[data-testid=dry-run]').count()).toBe(0);
+    await page.locator('#op-key').fill('example.com/dedicated');
+    await page.locator('#op-value').fill('ml');
+    await page.locator('#op-effect').selectOption('PreferNoSchedule');
+    await dialog.getByRole('button', { name: 'Preview changes' }).click();
+    await dialog.locator('[data-testid=dry-run]').waitFor({ timeout: 10_000 });
+    await dialog.getByRole('button', { name: /^Confirm/ }).click();
+    await page.locator('[data-testid=operation][data-state=completed]').waitFor({ timeout: 30_000 });
+    const taints = await stack.kubectl('get', 'node', node, '-o', 'jsonpath={.spec.taints}');
+    expect(JSON.parse(taints)).toContainEqual({
+      key: 'example.com/dedicated',
+      value: 'ml',
+      effect: 'PreferNoSchedule',
+    });
+    await expect
+      .poll(() => page.locator(`.row[data-node="${node}"] [data-col=taints]`).getAttribute('title'), {
+        timeout: 10_000,
+      })
+      .toBe('example.com/dedicated=ml:PreferNoSchedule');
+  });
+
   it('the badge turns to reconnecting when the gateway goes away, and back to live with the right data', async () => {
     const page = await open(admin);
     await stack.stopGateway();
