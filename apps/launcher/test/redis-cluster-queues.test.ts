@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import type { Cluster } from 'ioredis';
+import { Keyspace, operationKeys, toClusterName } from '@knm/contracts';
+import { hasRedisServer, startRedisCluster, type LocalRedisCluster } from './support/redis-cluster.js';
+
+// Cluster names whose hash tags land on different shards of a 3-master cluster.
+const names = ['dev', 'prod', 'staging', 'edge', 'lab'].map(toClusterName);
+
+/** Runs one job through a BullMQ queue with `prefix` on the Redis Cluster; resolves with its return value. */
+async function roundTrip(
+  rc: LocalRedisCluster,
+  prefix: string,
+  queueName: string,
+  data: { n: number },
+): Promise<unknown> {
+  const connection = (): Cluster => rc.connect({ redisOptions: { maxRetriesPerRequest: null } });
+  const queue = new Queue(queueName, { connection: connection(), prefix });
+  const events = new QueueEvents(queueName, { connection: connection(), prefix });
+  const worker = new Worker(queueName, async (job) => ({ doubled: (job.data as { n: number }).n * 2 }), {
+    connection: connection(),
+    prefix,
+  });
+  // Errors surface through the awaited calls below; the emitters' copies are not needed.
+  for (const emitter of [queue, events, worker]) emitter.on('error', () => undefined);
+  try {
+    await events.waitUntilReady();
+    const job = await queue.add('op', data);
+    return await job.waitUntilFinished(events, 30_000);
+  } finally {
+    await worker.close();
+    await events.close();
+    await queue.close();
+  }
+}
+
+describe.skipIf(!hasRedisServer())(
+  'BullMQ operation queues on a Redis Cluster (3 masters, real redis-server processes)',
+  () => {
+    let rc: LocalRedisCluster;
+    const keyspace = new Keyspace('knmq');
+
+    beforeAll(async () => {
+      rc = await startRedisCluster(3);
+    }, 60_000);
+    afterAll(async () => rc?.close());
+
+    it('the clusters under test live on different shards', async () => {
+      const client = rc.connect();
+      const slots = await Promise.all(
+        names.map(async (n) => Number(await client.cluster('KEYSLOT', keyspace.cluster(n).meta))),
+      );
+      const shard = (slot: number) => (slot <= 5460 ? 0 : slot <= 10922 ? 1 : 2);
+      expect(new Set(slots.map(shard)).size).toBe(3);
+    });
+
+    it('a job goes through the queue, worker and events of every cluster with the hash-tagged prefix, and every queue key sits in its cluster slot', async () => {
+      const client = rc.connect();
+      for (const [i, name] of names.entries()) {
+        const keys = operationKeys(keyspace, name);
+        expect(await roundTrip(rc, keys.queuePrefix, keys.queueName, { n: i + 1 })).toEqual({
+          doubled: 2 * (i + 1),
+        });
+        const slot = Number(await client.cluster('KEYSLOT', keyspace.cluster(name).meta));
+        const nodeKeys: string[] = [];
+        for (const node of client.nodes('master')) {
+          nodeKeys.push(...(await node.keys(`${keys.queuePrefix}:*`)));
+        }
+        expect(nodeKeys.length).toBeGreaterThan(3);
+        for (const k of nodeKeys) expect(Number(await client.cluster('KEYSLOT', k)), k).toBe(slot);
+      }
+    }, 120_000);
+
+    it('without a hash tag in the prefix the same queue fails on the cluster (the test can fail)', async () => {
+      await expect(roundTrip(rc, 'knmq-untagged', 'ops', { n: 1 })).rejects.toThrow(/CROSSSLOT|slot/i);
+    }, 60_000);
+  },
+);

@@ -1,0 +1,107 @@
+// Same helper as libs/node-store/test/support/redis-cluster.ts (test code cannot import another project's tests); a candidate for libs/testing.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster, type ClusterOptions } from 'ioredis';
+import { freePort, spawnProcess, waitFor, type ManagedProcess } from '@knm/testing';
+
+/** True when a `redis-server` binary (with cluster support) is on PATH. */
+export function hasRedisServer(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** A throw-away Redis Cluster of real `redis-server` processes (masters only). */
+export interface LocalRedisCluster {
+  readonly ports: readonly number[];
+  /** A new cluster client, closed by {@link LocalRedisCluster.close}. */
+  connect(options?: ClusterOptions): Cluster;
+  /** Closes every client, stops the servers and deletes their files. */
+  close(): Promise<void>;
+}
+
+/** Starts `masters` redis-server processes in cluster mode on free ports and joins them into one cluster. */
+export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'knm-redis-cluster-'));
+  const processes: ManagedProcess[] = [];
+  const clients: Cluster[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.all(processes.map((p) => p.stop('SIGTERM', 5_000)));
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const ports: number[] = [];
+    while (ports.length < masters) {
+      const port = await freePort();
+      // The cluster bus listens on port + 10000: it must be free too.
+      if (port + 10_000 < 65_536 && (await isFree(port + 10_000)) && !ports.includes(port)) ports.push(port);
+    }
+    for (const port of ports) {
+      const server = spawnProcess({
+        name: `redis-${port}`,
+        command: 'redis-server',
+        args: [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${port}.conf`),
+          '--cluster-node-timeout',
+          '5000',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          dir,
+        ],
+      });
+      processes.push(server);
+      await server.waitForOutput(/Ready to accept connections/);
+    }
+    const create = spawnProcess({
+      name: 'redis-cli',
+      command: 'redis-cli',
+      args: [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+    });
+    const exit = await create.exited;
+    if (exit.code !== 0) throw new Error(`redis-cli --cluster create failed\n${create.tail()}`);
+    const connect = (options: ClusterOptions = {}): Cluster => {
+      const c = new Cluster(
+        ports.map((port) => ({ host: '127.0.0.1', port })),
+        { redisOptions: { maxRetriesPerRequest: 1 }, ...options },
+      );
+      clients.push(c);
+      return c;
+    };
+    const probe = connect();
+    await waitFor(async () => String(await probe.cluster('INFO')).includes('cluster_state:ok'), {
+      what: 'cluster_state:ok',
+      timeout: 20_000,
+    });
+    return { ports, connect, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
