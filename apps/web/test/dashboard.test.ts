@@ -251,6 +251,9 @@ describe('dashboard end to end (kube-sim -> watcher -> Redis -> gateway -> Chrom
         timeout: 10_000,
       })
       .toContain('SchedulingDisabled');
+    // Both pills fit: nothing of the status cell is cut off.
+    const statusCell = page.locator(`.row[data-node="${node}"] [data-col=status]`);
+    expect(await statusCell.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
     await browser.screenshot(page, 'operation-done');
   });
 
