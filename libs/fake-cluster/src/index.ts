@@ -18,6 +18,7 @@ export * from './store/change-log.js';
 export * from './store/kind-store.js';
 export * from './store/list-snapshots.js';
 export * from './store/pod-count-index.js';
+export * from './store/node-snapshot-index.js';
 export * from './store/store-errors.js';
 export * from './server/kube-api-server.js';
 export * from './server/sim-control-schemas.js';

@@ -145,7 +145,7 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     defaultWatchTimeoutMs: (options.watchTimeoutSeconds ?? 1_800) * 1000,
   };
-  const truth = () => computeTruth(cluster.store, cluster.podCounts);
+  const truth = () => computeTruth(cluster.store.resourceVersion, cluster.nodeSnapshots, cluster.podCounts);
   const server = new KubeApiServer({
     ctx,
     token,

@@ -242,8 +242,10 @@ function watchFormat(ctx: ApiContext, req: CollectionRequest): WatchFormat {
  * with `sendInitialEvents=true`: the same, then a BOOKMARK annotated
  * `k8s.io/initial-events-end`; from a version: exactly the changes after it, or,
  * when the log no longer reaches back, HTTP 200 with one ERROR event (410 Expired)
- * and the end of the stream. Replay and subscription happen in the same
- * synchronous step, so no change can fall between them.
+ * and the end of the stream. The backlog is taken (as references, nothing
+ * serialised ahead) and the stream subscribed in the same synchronous step, so no
+ * change can fall between them; the stream then writes the backlog with
+ * backpressure while live changes queue behind it (see {@link WatchStream}).
  */
 function startWatch(
   ctx: ApiContext,
@@ -294,10 +296,10 @@ function startWatch(
   });
   stream.stalled = hub.stalled;
   if (options.sendInitialEvents === true || fromRv === undefined) {
-    for (const object of store.kind(resource.kind).sorted(prefix)) {
-      if (matches(object)) stream.sendObject('ADDED', object);
-    }
-    if (options.sendInitialEvents === true) stream.sendBookmark(true);
+    void stream.replay({
+      objects: store.kind(resource.kind).sorted(prefix),
+      ...(options.sendInitialEvents === true ? { initialEventsEndRv: store.resourceVersion } : {}),
+    });
   } else {
     const changes = store.changesSince(fromRv);
     if (changes === undefined) {
@@ -306,7 +308,7 @@ function startWatch(
       );
       return;
     }
-    for (const change of changes) stream.deliver(change, false);
+    void stream.replay({ changes });
   }
   if (!stream.isClosed) hub.add(stream);
 }

@@ -3,6 +3,7 @@ import type { JsonObject, KubeObject, StoredKind } from '../api/kube-object.js';
 import { resourceOfKind } from '../resource-registry.js';
 import { ClusterStore } from '../store/cluster-store.js';
 import { objectKey } from '../store/kind-store.js';
+import { NodeSnapshotIndex } from '../store/node-snapshot-index.js';
 import { PodCountIndex } from '../store/pod-count-index.js';
 import { ObjectNotFoundError } from '../store/store-errors.js';
 import { rfc3339, systemClock, type Clock } from './clock.js';
@@ -75,6 +76,8 @@ const NAMESPACED: ReadonlySet<StoredKind> = new Set([
 export class Cluster {
   readonly store: ClusterStore;
   readonly podCounts = new PodCountIndex();
+  /** Each node's snapshot as of its last change that mattered (what `/_sim/truth` reports). */
+  readonly nodeSnapshots = new NodeSnapshotIndex();
   readonly clock: Clock;
   readonly random: Rng;
   readonly timings: Required<KubeletTimings>;
@@ -95,7 +98,10 @@ export class Cluster {
       scheduleDelayMs: options.kubelet?.scheduleDelayMs ?? 10,
     };
     this.store = new ClusterStore({ changeLogSize: options.changeLogSize, onListenerError: this.onError });
-    this.store.subscribe((event) => this.podCounts.apply(event));
+    this.store.subscribe((event) => {
+      this.podCounts.apply(event);
+      this.nodeSnapshots.apply(event);
+    });
   }
 
   /** Simulated now in ms: the running task's due time, else the clock. */
@@ -103,10 +109,11 @@ export class Cluster {
     return this.currentTaskTime ?? this.clock.now();
   }
 
-  /** Loads initial objects (not logged; see ClusterStore.load) and recounts pods. */
+  /** Loads initial objects (not logged; see ClusterStore.load) and rebuilds the pod and node indexes. */
   load(kind: StoredKind, objects: Iterable<KubeObject>): void {
     this.store.load(kind, objects);
     if (kind === 'Pod') this.podCounts.rebuild(this.store.kind('Pod').values());
+    if (kind === 'Node') this.nodeSnapshots.rebuild(this.store.kind('Node').values());
   }
 
   // ----------------------------------------------------------------------------------------

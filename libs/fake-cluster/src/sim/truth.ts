@@ -1,13 +1,22 @@
 import { z } from 'zod';
-import { NodeSnapshotSchema, projectNode, type KubeNodeLike } from '@knm/contracts';
-import type { ClusterStore } from '../store/cluster-store.js';
+import { NodeSnapshotSchema } from '@knm/contracts';
+import type { NodeSnapshotIndex } from '../store/node-snapshot-index.js';
 import type { PodCountIndex } from '../store/pod-count-index.js';
 
 /**
  * The ground truth of a simulated cluster (`GET /_sim/truth`): what every consumer
  * (watcher, Redis, gateway, browser) must converge to.
  * - `resourceVersion`: the cluster's version when the truth was taken.
- * - `nodes`: every node, projected with `projectNode` from `@knm/contracts`.
+ * - `nodes`: every node, projected with `projectNode` from `@knm/contracts`, as of
+ *   its last change that mattered: its `resourceVersion` is the one of the node's
+ *   last change that altered its projection (added, re-created with another uid, or
+ *   a MODIFIED with a non-empty `diffNodeSnapshots`), not the latest one, which
+ *   every kubelet heartbeat bumps. That is exactly what a watcher that drops
+ *   heartbeat-only updates holds, including after a relist (its node cache keeps the
+ *   held snapshot when the projection did not change). A watcher whose first list
+ *   came after heartbeat-only changes holds that list's newer version until the
+ *   node's next change that matters: start watchers before heartbeats to compare
+ *   exactly.
  * - `podCounts`: per node, the pods bound to it whose phase is not Succeeded or
  *   Failed (terminating pods count until deleted); only non-zero counts appear.
  */
@@ -19,11 +28,19 @@ export const TruthSchema = z.object({
 /** See {@link TruthSchema}. */
 export type Truth = z.infer<typeof TruthSchema>;
 
-/** Computes the {@link Truth} of `store` (nodes in name order). */
-export function computeTruth(store: ClusterStore, podCounts: PodCountIndex): Truth {
-  const nodes: Truth['nodes'] = {};
-  for (const node of store.kind('Node').sorted()) {
-    nodes[node.metadata.name] = projectNode(node as KubeNodeLike);
-  }
-  return { resourceVersion: String(store.resourceVersion), nodes, podCounts: podCounts.toRecord() };
+/**
+ * Computes the {@link Truth} at `resourceVersion` from the store's incremental
+ * indexes (nodes in name order). The snapshots are copies: the caller may keep or
+ * change them.
+ */
+export function computeTruth(
+  resourceVersion: number,
+  nodes: NodeSnapshotIndex,
+  podCounts: PodCountIndex,
+): Truth {
+  return {
+    resourceVersion: String(resourceVersion),
+    nodes: structuredClone(nodes.toRecord()),
+    podCounts: podCounts.toRecord(),
+  };
 }
