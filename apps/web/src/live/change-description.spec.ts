@@ -27,7 +27,18 @@ describe('describeChange', () => {
           data: snapshot,
         }),
       )?.text,
-    ).toBe('annotations updated on node-12; node-12 cordoned');
+    ).toBe('node-12 cordoned');
+    expect(
+      describeChange(
+        event({
+          ...base,
+          type: 'node_update',
+          node: 'node-12',
+          changes: ['taints', 'schedulable'],
+          data: snapshot,
+        }),
+      )?.text,
+    ).toBe('taints updated on node-12; node-12 cordoned');
     expect(describeChange(event({ ...base, type: 'node_add', node: 'n', data: snapshot }))?.text).toBe(
       'n added',
     );

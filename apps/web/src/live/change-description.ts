@@ -22,7 +22,11 @@ export function describeChange(event: ChangeEvent): ChangeNote | undefined {
     case 'node_delete':
       return { node: envelope.node, text: `${envelope.node} removed`, kinds: ['removed'] };
     case 'node_update': {
-      const words = envelope.changes.map((c) =>
+      // A cordon through knm also writes its reason annotations: "node-12 cordoned" says it all.
+      const changes = envelope.changes.includes('schedulable')
+        ? envelope.changes.filter((c) => c !== 'annotations')
+        : envelope.changes;
+      const words = changes.map((c) =>
         c === 'schedulable' ? (envelope.data.unschedulable ? 'cordoned' : 'uncordoned') : c,
       );
       const verbs = words.filter((w) => w === 'cordoned' || w === 'uncordoned');
