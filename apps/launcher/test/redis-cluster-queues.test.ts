@@ -22,7 +22,9 @@ async function roundTrip(
     prefix,
   });
   // Errors surface through the awaited calls below; the emitters' copies are not needed.
-  for (const emitter of [queue, events, worker]) emitter.on('error', () => undefined);
+  queue.on('error', () => undefined);
+  events.on('error', () => undefined);
+  worker.on('error', () => undefined);
   try {
     await events.waitUntilReady();
     const job = await queue.add('op', data);
