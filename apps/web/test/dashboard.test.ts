@@ -290,6 +290,20 @@ describe('dashboard end to end (kube-sim -> watcher -> Redis -> gateway -> Chrom
       .toBe('example.com/dedicated=ml:PreferNoSchedule');
   });
 
+  it('the badge says offline while the browser is offline, and live again after', async () => {
+    const page = await open(admin);
+    await browser.context.setOffline(true);
+    try {
+      await page.locator('[data-testid=connection-badge][data-state=offline]').waitFor({ timeout: 10_000 });
+      expect(await page.locator('[data-testid=connection-badge]').textContent()).toMatch(
+        /Offline\s*last update/,
+      );
+    } finally {
+      await browser.context.setOffline(false);
+    }
+    await page.locator('[data-testid=connection-badge][data-state=live]').waitFor({ timeout: 30_000 });
+  });
+
   it('the badge turns to reconnecting when the gateway goes away, and back to live with the right data', async () => {
     const page = await open(admin);
     await stack.stopGateway();

@@ -7,6 +7,16 @@ import {
   type Operation,
 } from '@knm/contracts';
 
+/**
+ * Whether `next` may replace `current` (two copies of one operation arriving by
+ * event and by poll, in any order): never from a final state back to a running one,
+ * never with fewer nodes done.
+ */
+export function isNewer(current: Operation, next: Operation): boolean {
+  if (isFinalOperationState(current.state) && !isFinalOperationState(next.state)) return false;
+  return next.progress.done >= current.progress.done;
+}
+
 /** Options of {@link OperationTracker}. */
 export interface OperationTrackerOptions {
   /** Gateway base URL; default the page's origin. */
@@ -70,10 +80,7 @@ export class OperationTracker {
 
   private update(next: Operation, force = false): void {
     const current = this.operations.get(next.id);
-    if (current && !force) {
-      if (isFinalOperationState(current.state) && !isFinalOperationState(next.state)) return;
-      if (next.progress.done < current.progress.done) return;
-    }
+    if (current && !force && !isNewer(current, next)) return;
     this.operations.set(next.id, next);
     this.prune();
     this.publish();
