@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Operation } from '@knm/contracts';
+import { OperationSchema, type Operation } from '@knm/contracts';
 import { isNewer } from './operation-tracker.js';
 
 function op(state: Operation['state'], done: number): Operation {
-  return {
+  return OperationSchema.parse({
     id: 'dev.00000000-0000-4000-8000-000000000000',
     cluster: 'dev',
     action: 'cordon',
@@ -14,7 +14,7 @@ function op(state: Operation['state'], done: number): Operation {
     results: [],
     createdBy: 'ana',
     createdAt: '2026-11-22T17:00:00Z',
-  } as Operation;
+  });
 }
 
 describe('isNewer', () => {
