@@ -217,7 +217,7 @@ describe('errors keep the connection up', () => {
     expect(await request(s, RealtimeEvents.subscribe, { cluster: 'dev' })).toEqual({ ok: true, seq: 1 });
   });
 
-  it('refuses a handshake without a token, with a forged or expired one, with the token in the URL, or from a foreign origin', async () => {
+  it('refuses a handshake without a token, with a forged or expired one, with the token in the URL, or from a foreign origin, and accepts its own origin', async () => {
     const refused = async (socket: Socket): Promise<string> => {
       try {
         await connected(socket);
@@ -236,6 +236,8 @@ describe('errors keep the connection up', () => {
       await refused(open(gwA.url, { token: viewer }, { extraHeaders: { origin: 'http://evil.example' } })),
     ).toMatch(/websocket error/);
     await connected(open(gwA.url, { token: viewer }, { extraHeaders: { origin: 'http://allowed.example' } }));
+    // The dashboard the gateway serves connects from the gateway's own origin, listed or not.
+    await connected(open(gwA.url, { token: viewer }, { extraHeaders: { origin: new URL(gwA.url).origin } }));
   });
 });
 

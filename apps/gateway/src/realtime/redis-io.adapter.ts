@@ -3,6 +3,7 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { IncomingMessage } from 'node:http';
+import { originAllowed } from './origin-policy.js';
 
 interface ClosableIoServer {
   engine: { close(): void };
@@ -18,7 +19,10 @@ export interface RedisIoAdapterOptions {
   redis: Redis;
   /** Channel prefix, `keyspace.socketIoPrefix` (`knm:sio`). */
   channelPrefix: string;
-  /** Allowed browser origins; a handshake with another `Origin` is refused. No Origin (non-browser) is allowed. */
+  /**
+   * Allowed browser origins besides the gateway's own (see `originAllowed`); a
+   * handshake with another `Origin` is refused. No Origin (non-browser) is allowed.
+   */
   corsOrigins: readonly string[];
   /** Default `['websocket']`. */
   transports?: ('websocket' | 'polling')[];
@@ -77,8 +81,7 @@ export class RedisIoAdapter extends IoAdapter {
         req: IncomingMessage,
         callback: (err: string | null | undefined, ok: boolean) => void,
       ) => {
-        const origin = req.headers.origin;
-        if (origin === undefined || origins.has(origin)) callback(null, true);
+        if (originAllowed(req, origins)) callback(null, true);
         else callback('origin not allowed (KNM_CORS_ORIGINS)', false);
       },
     } as Parameters<IoAdapter['createIOServer']>[1]);
