@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue, QueueEvents, Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { Cluster } from 'ioredis';
 import { Keyspace, operationKeys, toClusterName } from '@knm/contracts';
+import { waitFor } from '@knm/testing';
 import { hasRedisServer, startRedisCluster, type LocalRedisCluster } from './support/redis-cluster.js';
 
 // Cluster names whose hash tags land on different shards of a 3-master cluster.
@@ -16,22 +17,40 @@ async function roundTrip(
 ): Promise<unknown> {
   const connection = (): Cluster => rc.connect({ redisOptions: { maxRetriesPerRequest: null } });
   const queue = new Queue(queueName, { connection: connection(), prefix });
-  const events = new QueueEvents(queueName, { connection: connection(), prefix });
   const worker = new Worker(queueName, async (job) => ({ doubled: (job.data as { n: number }).n * 2 }), {
     connection: connection(),
     prefix,
   });
-  // Errors surface through the awaited calls below; the emitters' copies are not needed.
-  queue.on('error', () => undefined);
-  events.on('error', () => undefined);
-  worker.on('error', () => undefined);
+  // Errors the emitters report go into the failure message (a timeout alone says little).
+  const errors: string[] = [];
+  queue.on('error', (err) => errors.push(`queue: ${err.message}`));
+  worker.on('error', (err) => errors.push(`worker: ${err.message}`));
+  worker.on('failed', (_job, err) => errors.push(`job failed: ${err.message}`));
   try {
-    await events.waitUntilReady();
+    await worker.waitUntilReady();
     const job = await queue.add('op', data);
-    return await job.waitUntilFinished(events, 30_000);
+    const id = job.id ?? '';
+    return await waitFor(
+      async () => {
+        const current = await queue.getJob(id);
+        if (current && (await current.isFailed())) throw new Error(`job failed: ${current.failedReason}`);
+        return current && (await current.isCompleted()) ? (current.returnvalue as unknown) : undefined;
+      },
+      {
+        timeout: 30_000,
+        interval: 50,
+        what: `job ${id} on ${prefix} to complete (state when added: ${await queue.getJobState(id)})`,
+      },
+    );
+  } catch (err) {
+    throw new Error(
+      `${(err as Error).message}; emitter errors: ${[...new Set(errors)].join(' | ') || 'none'}`,
+      {
+        cause: err,
+      },
+    );
   } finally {
     await worker.close();
-    await events.close();
     await queue.close();
   }
 }
