@@ -50,4 +50,5 @@ export interface KubeObject {
 }
 
 /** The kinds kube-sim stores. */
-export type StoredKind = 'Node' | 'Pod' | 'Namespace' | 'DaemonSet' | 'ReplicaSet' | 'Job' | 'PodDisruptionBudget';
+export type StoredKind =
+  'Node' | 'Pod' | 'Namespace' | 'DaemonSet' | 'ReplicaSet' | 'Job' | 'PodDisruptionBudget';

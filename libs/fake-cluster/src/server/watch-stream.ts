@@ -263,7 +263,8 @@ export class WatchStream {
         text += frame(type, format.objectJson(change.object));
         if (text.length >= this.chunkBytes && !(await flush())) return;
       }
-      if (backlog.initialEventsEndRv !== undefined) text += this.bookmarkFrame(backlog.initialEventsEndRv, true);
+      if (backlog.initialEventsEndRv !== undefined)
+        text += this.bookmarkFrame(backlog.initialEventsEndRv, true);
       if (!(await flush())) return;
       // The live frames that queued meanwhile, in order; more may queue while we wait.
       while (this.queue !== undefined && this.queue.length > 0) {
