@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
@@ -12,7 +13,14 @@ export const SOURCE_CONDITION = '@knm/source';
 export function projectConfig(name: string, root: string): ViteUserConfig {
   return defineConfig({
     root,
-    resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
+    resolve: {
+      conditions: [SOURCE_CONDITION, ...defaultClientConditions],
+      // Global setup files are loaded by a module runner that ignores custom export
+      // conditions, so workspace libraries are also aliased to their sources.
+      alias: [
+        { find: /^@knm\/([a-z-]+)$/, replacement: resolve(import.meta.dirname, 'libs/$1/src/index.ts') },
+      ],
+    },
     ssr: { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions] } },
     test: {
       name,

@@ -1,3 +1,6 @@
+import { mergeConfig } from 'vitest/config';
 import { projectConfig } from '../../vitest.shared.js';
 
-export default projectConfig('launcher', import.meta.dirname);
+export default mergeConfig(projectConfig('launcher', import.meta.dirname), {
+  test: { globalSetup: ['test/support/global-setup.ts'] },
+});

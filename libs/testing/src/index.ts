@@ -2,3 +2,4 @@ export * from './wait-for.js';
 export * from './free-port.js';
 export * from './test-redis.js';
 export * from './processes.js';
+export * from './web-build.js';

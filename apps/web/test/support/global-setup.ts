@@ -1,4 +1,4 @@
-import { ensureWebBuild } from './ensure-web-build.js';
+import { ensureWebBuild } from '@knm/testing';
 
 /**
  * Vitest global setup of the web project: builds the dashboard once, before any

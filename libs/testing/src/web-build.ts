@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { WORKSPACE_ROOT, spawnProcess } from '@knm/testing';
+import { WORKSPACE_ROOT, spawnProcess } from './processes.js';
 
 /** The built dashboard the gateway serves. */
 export const WEB_DIST = resolve(WORKSPACE_ROOT, 'apps/web/dist');
