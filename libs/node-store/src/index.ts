@@ -8,3 +8,4 @@ export * from './node-store-writer.js';
 export * from './node-store-reader.js';
 export * from './change-subscriber.js';
 export type { PubSubMode } from './write-scripts.js';
+export * from './redis-connection.js';
