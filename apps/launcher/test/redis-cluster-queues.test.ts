@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue, Worker } from 'bullmq';
 import type { Cluster } from 'ioredis';
 import { Keyspace, operationKeys, toClusterName } from '@knm/contracts';
-import { waitFor } from '@knm/testing';
-import { hasRedisServer, startRedisCluster, type LocalRedisCluster } from './support/redis-cluster.js';
+import { hasRedisServer, startRedisCluster, waitFor, type LocalRedisCluster } from '@knm/testing';
 
 // Cluster names whose hash tags land on different shards of a 3-master cluster.
 const names = ['dev', 'prod', 'staging', 'edge', 'lab'].map(toClusterName);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '@knm/testing';
+import { hasRedisServer, startRedisCluster, waitFor, type LocalRedisCluster } from '@knm/testing';
 import { Keyspace, toClusterName, type Envelope } from '@knm/contracts';
 import {
   ChangeSubscriber,
@@ -10,7 +10,6 @@ import {
   type PubSubMode,
 } from '../src/index.js';
 import { makeNode } from './support/fixtures.js';
-import { hasRedisServer, startRedisCluster, type LocalRedisCluster } from './support/redis-cluster.js';
 
 // Clusters whose hash tags land on different shards of a 3-master cluster (slots 0-5460, 5461-10922, 10923-16383).
 const names = ['dev', 'prod', 'staging', 'edge', 'lab'].map(toClusterName);

@@ -3,3 +3,4 @@ export * from './free-port.js';
 export * from './test-redis.js';
 export * from './processes.js';
 export * from './web-build.js';
+export * from './redis-cluster.js';

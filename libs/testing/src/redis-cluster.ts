@@ -4,23 +4,36 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, type ClusterOptions } from 'ioredis';
-import { freePort, spawnProcess, waitFor, type ManagedProcess } from '@knm/testing';
+import { freePort } from './free-port.js';
+import { spawnProcess, type ManagedProcess } from './processes.js';
+import { waitFor } from './wait-for.js';
 
-/** True when a `redis-server` binary (with cluster support) is on PATH. */
+/**
+ * True when a `redis-server` binary (with cluster support) is on PATH. Tests of a
+ * real Redis Cluster skip with this (CI installs redis-server).
+ */
 export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 /** A throw-away Redis Cluster of real `redis-server` processes (masters only). */
 export interface LocalRedisCluster {
+  /** The masters' ports on 127.0.0.1, in slot order (the first owns slot 0). */
   readonly ports: readonly number[];
+  /** `redis+cluster://127.0.0.1:<p1>,127.0.0.1:<p2>,...`: what knm processes take as `REDIS_URL` / `--redis`. */
+  readonly url: string;
   /** A new cluster client, closed by {@link LocalRedisCluster.close}. */
   connect(options?: ClusterOptions): Cluster;
   /** Closes every client, stops the servers and deletes their files. */
   close(): Promise<void>;
 }
 
-/** Starts `masters` redis-server processes in cluster mode on free ports and joins them into one cluster. */
+/**
+ * Starts `masters` redis-server processes in cluster mode on free ports (the cluster
+ * bus port, port + 10000, free too) and joins them into one cluster with
+ * `redis-cli --cluster create` (no replicas); resolves when `cluster_state:ok`.
+ * Every process and file is gone after {@link LocalRedisCluster.close}.
+ */
 export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'knm-redis-cluster-'));
   const processes: ManagedProcess[] = [];
@@ -90,7 +103,8 @@ export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster>
       what: 'cluster_state:ok',
       timeout: 20_000,
     });
-    return { ports, connect, close };
+    const url = `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`;
+    return { ports, url, connect, close };
   } catch (err) {
     await close();
     throw err;
