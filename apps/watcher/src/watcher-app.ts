@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { delimiter } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Keyspace, projectNode, type KubeNodeLike, type NodeSnapshot } from '@knm/contracts';
 import {
@@ -14,7 +13,14 @@ import {
   type ClusterSyncObserver,
   type PodRecord,
 } from '@knm/kube-reflector';
-import { FencedError, LeaderLease, NodeStoreWriter } from '@knm/node-store';
+import {
+  createRedisConnection,
+  FencedError,
+  LeaderLease,
+  NodeStoreWriter,
+  redisPubSubMode,
+  type RedisClient,
+} from '@knm/node-store';
 import {
   HttpNodeApi,
   KubeApiClient,
@@ -71,7 +77,7 @@ export class WatcherApp {
     readonly sync: ClusterSync,
     private readonly loop: LeadershipLoop,
     private readonly lease: LeaderLease,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly server: Server,
     /** This cluster's node-operations worker (it needs the cluster's credentials, which this process holds). */
     private readonly operations: Promise<OperationsWorker | undefined>,
@@ -98,6 +104,7 @@ export class WatcherApp {
         server: client.server,
         context: kc.getCurrentContext(),
         identity: config.identity,
+        redis: redactUrl(config.redisUrl),
       },
       'watcher starting',
     );
@@ -112,7 +119,9 @@ export class WatcherApp {
       project: projectPod,
     });
 
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: false });
+    // Standalone or Redis Cluster, from the one URL; the change feed's pub/sub mode comes from it too.
+    const redis = createRedisConnection(config.redisUrl, 'commands', { maxRetriesPerRequest: 3 });
+    const pubsub = redisPubSubMode(config.redisUrl);
     let redisDown = false;
     redis.on('error', (err: Error) => {
       if (!redisDown)
@@ -153,7 +162,8 @@ export class WatcherApp {
     const loop = new LeadershipLoop({
       lease,
       sync,
-      createWriter: (epoch) => new NodeStoreWriter(redis, keyspace, config.cluster, epoch, config.identity),
+      createWriter: (epoch) =>
+        new NodeStoreWriter(redis, keyspace, config.cluster, epoch, config.identity, { pubsub }),
       beforeLead: async (writer) => {
         await (writer as NodeStoreWriter).register({ server: client.server });
       },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { clusterNameErrors, DEFAULT_NAMESPACE, type ClusterName, Keyspace } from '@knm/contracts';
+import { parseRedisUrl, redactRedisUrl, RedisUrlError } from '@knm/node-store';
 
 /** Everything one watcher replica needs to run. */
 export interface WatcherConfig {
@@ -11,7 +12,11 @@ export interface WatcherConfig {
   kubeconfig?: string;
   /** Context to use (`--context` / `KNM_KUBE_CONTEXT`). Default: the kubeconfig's current context. */
   context?: string;
-  /** `--redis` / `REDIS_URL`. Default `redis://127.0.0.1:6379`. */
+  /**
+   * `--redis` / `REDIS_URL`: `redis://` or `rediss://` (standalone), or
+   * `redis+cluster://h1:p1,h2:p2` / `rediss+cluster://...` (Redis Cluster seed nodes;
+   * the change feed then uses sharded pub/sub). Default `redis://127.0.0.1:6379`.
+   */
   redisUrl: string;
   /** Redis key namespace (`--namespace` / `KNM_REDIS_NAMESPACE`). Default `knm`. */
   redisNamespace: string;
@@ -64,6 +69,7 @@ Run several replicas per cluster: one leads (writes), the others stand by.
                                 (default: ~/.kube/config, or in-cluster service account)
   --context <name>              kubeconfig context (default: current)        env KNM_KUBE_CONTEXT
   --redis <url>                 default redis://127.0.0.1:6379                env REDIS_URL
+                                (Redis Cluster: redis+cluster://h1:p1,h2:p2)
   --namespace <ns>              Redis key namespace, default knm             env KNM_REDIS_NAMESPACE
   --metrics-port <port>         /healthz /readyz /metrics, default 9464      env KNM_METRICS_PORT
   --metrics-host <host>         default 0.0.0.0                               env KNM_METRICS_HOST
@@ -150,11 +156,11 @@ export function loadWatcherConfig(
 
   const redisUrl = str('redis', 'REDIS_URL') ?? 'redis://127.0.0.1:6379';
   try {
-    const u = new URL(redisUrl);
-    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('scheme');
-  } catch {
+    parseRedisUrl(redisUrl);
+  } catch (err) {
+    if (!(err instanceof RedisUrlError)) throw err;
     throw new WatcherConfigError(
-      `--redis (REDIS_URL) must be a redis:// or rediss:// URL, got "${redactUrl(redisUrl)}"`,
+      `--redis (REDIS_URL) must be a redis://, rediss:// or redis+cluster:// URL: ${err.message}`,
     );
   }
   const redisNamespace = str('namespace', 'KNM_REDIS_NAMESPACE') ?? DEFAULT_NAMESPACE;
@@ -203,13 +209,7 @@ export function loadWatcherConfig(
   return config;
 }
 
-/** A URL with its password replaced by `***` (for messages and logs). */
+/** A Redis URL (standalone or cluster) with its password replaced by `***` (for messages and logs). */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparsable URL>';
-  }
+  return redactRedisUrl(url);
 }

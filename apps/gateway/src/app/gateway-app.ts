@@ -4,11 +4,17 @@ import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
-import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { TokenVerifier } from '@knm/auth';
 import { Keyspace } from '@knm/contracts';
-import { ChangeSubscriber, NodeStoreReader } from '@knm/node-store';
+import {
+  ChangeSubscriber,
+  createRedisConnection,
+  NodeStoreReader,
+  redactRedisUrl,
+  redisPubSubMode,
+  type RedisClient,
+} from '@knm/node-store';
 import { AuthGuard } from '../auth/auth.guard.js';
 import { ClusterDataService } from '../clusters/cluster-data.service.js';
 import { ClustersController } from '../clusters/clusters.controller.js';
@@ -49,8 +55,9 @@ export interface GatewayAppOptions {
 class GatewayResources implements OnApplicationShutdown {
   constructor(
     @Inject(ClusterFeed) private readonly feed: ClusterFeed,
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: { changes: ChangeSubscriber; connection: Redis },
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(REDIS_SUBSCRIBER)
+    private readonly subscriber: { changes: ChangeSubscriber; connection: RedisClient },
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -69,14 +76,18 @@ class GatewayModule {
     runtime: { logger: Logger; clock?: () => Date; gatewayId: string },
   ): DynamicModule {
     const keyspace = new Keyspace(config.redisNamespace);
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
-    const subscriberConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    // Standalone or Redis Cluster, from the one URL; so is the change feed's pub/sub mode,
+    // which the watchers derive from the same URL (sharded on a cluster, else classic).
+    const redis = createRedisConnection(config.redisUrl, 'commands', { enableAutoPipelining: true });
+    const subscriberConnection = createRedisConnection(config.redisUrl, 'subscriber');
+    const pubsub = redisPubSubMode(config.redisUrl);
     const metrics = new GatewayMetrics();
     const reader = new NodeStoreReader(redis, keyspace, {
       staleAfterMs: config.staleAfterMs,
       ...(runtime.clock ? { clock: runtime.clock } : {}),
     });
     const changes = new ChangeSubscriber(subscriberConnection, keyspace, {
+      pubsub,
       onInvalid: (_raw, err) =>
         runtime.logger.warn({ err }, 'dropped an invalid envelope from the changes channel'),
     });
@@ -187,13 +198,22 @@ export async function createGatewayApp(
     jsonDocumentUrl: 'api/docs-json',
   });
   const io = new RedisIoAdapter(app, {
-    redis: app.get<Redis>(REDIS),
+    redisUrl: config.redisUrl,
     channelPrefix: new Keyspace(config.redisNamespace).socketIoPrefix,
     corsOrigins: config.corsOrigins,
     transports: config.transports,
   });
   await io.connect();
   app.useWebSocketAdapter(io);
-  logger.info({ gatewayId, socketIoAdapter: io.mode, namespace: config.redisNamespace }, 'gateway created');
+  logger.info(
+    {
+      gatewayId,
+      socketIoAdapter: io.mode,
+      namespace: config.redisNamespace,
+      redis: redactRedisUrl(config.redisUrl),
+      changesPubSub: redisPubSubMode(config.redisUrl),
+    },
+    'gateway created',
+  );
   return app;
 }

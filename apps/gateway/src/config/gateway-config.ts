@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_NAMESPACE } from '@knm/contracts';
+import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
 
 /** Everything a gateway replica needs to run. */
 export interface GatewayConfig {
@@ -8,7 +9,11 @@ export interface GatewayConfig {
   port: number;
   /** Interface to listen on. Default `0.0.0.0`. */
   host: string;
-  /** Default `redis://127.0.0.1:6379`. */
+  /**
+   * `--redis` / `REDIS_URL`: `redis://` or `rediss://` (standalone), or
+   * `redis+cluster://h1:p1,h2:p2` / `rediss+cluster://...` (Redis Cluster seed nodes:
+   * sharded pub/sub, like the watchers given the same URL). Default `redis://127.0.0.1:6379`.
+   */
   redisUrl: string;
   /** Redis key namespace. Default `knm`. */
   redisNamespace: string;
@@ -48,7 +53,17 @@ const ConfigSchema = z.object({
   host: z.string().default('0.0.0.0'),
   redisUrl: z
     .string()
-    .url('redis URL must be a URL such as redis://127.0.0.1:6379')
+    .superRefine((url, ctx) => {
+      try {
+        parseRedisUrl(url);
+      } catch (err) {
+        if (!(err instanceof RedisUrlError)) throw err;
+        ctx.addIssue({
+          code: 'custom',
+          message: `redis URL must be a URL such as redis://127.0.0.1:6379 or redis+cluster://h1:p1,h2:p2: ${err.message}`,
+        });
+      }
+    })
     .default('redis://127.0.0.1:6379'),
   redisNamespace: z.string().default(DEFAULT_NAMESPACE),
   jwtSecret: z.string().optional(),

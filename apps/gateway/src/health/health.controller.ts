@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Inject, ServiceUnavailableException } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@knm/node-store';
 import { REDIS } from '../app/tokens.js';
 import { Public } from '../auth/public.decorator.js';
 import { GatewayMetrics } from './gateway-metrics.js';
@@ -9,7 +9,7 @@ import { GatewayMetrics } from './gateway-metrics.js';
 @Controller()
 export class HealthController {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
   ) {}
 

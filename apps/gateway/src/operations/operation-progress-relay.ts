@@ -1,8 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { isFinalOperationState, OPERATION_PROGRESS_EVENT } from '@knm/contracts';
-import type { NodeStoreReader } from '@knm/node-store';
+import type { NodeStoreReader, RedisClient } from '@knm/node-store';
 import type { OperationEvents, OperationQueues, OperationStore } from '@knm/node-ops';
 import { LOGGER, NODE_STORE_READER } from '../app/tokens.js';
 import { clusterRoom } from '../realtime/cluster-feed.js';
@@ -45,7 +44,7 @@ export class OperationProgressRelay implements OnApplicationBootstrap, OnApplica
     @Inject(OPERATION_EVENTS) private readonly events: OperationEvents,
     @Inject(OPERATION_STORE) private readonly store: OperationStore,
     @Inject(OPERATION_QUEUES) private readonly queues: OperationQueues,
-    @Inject(OPERATIONS_REDIS) private readonly redis: Redis,
+    @Inject(OPERATIONS_REDIS) private readonly redis: RedisClient,
     @Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader,
     @Inject(NodesGateway) private readonly gateway: NodesGateway,
     @Inject(LOGGER) private readonly logger: Logger,

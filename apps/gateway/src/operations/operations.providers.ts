@@ -1,8 +1,8 @@
 import type { Provider, Type } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Keyspace } from '@knm/contracts';
 import { AuditLog, OperationEvents, OperationQueues, OperationStore } from '@knm/node-ops';
+import { createRedisConnection } from '@knm/node-store';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { OperationProgressRelay } from './operation-progress-relay.js';
 import { OperationsController } from './operations.controller.js';
@@ -25,7 +25,7 @@ export const OPERATIONS_CONTROLLERS: Type[] = [OperationsController];
  */
 export function operationsProviders(config: GatewayConfig, logger: Logger): Provider[] {
   const keyspace = new Keyspace(config.redisNamespace);
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  const redis = createRedisConnection(config.redisUrl, 'commands'); // standalone or Redis Cluster
   redis.on('error', () => undefined); // reported by the main connection's health; commands fail and answer 5xx
   const events = new OperationEvents({
     redisUrl: config.redisUrl,

@@ -1,8 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
-import type { Redis } from 'ioredis';
 import type { IncomingMessage } from 'node:http';
+import { createRedisConnection, parseRedisUrl, type RedisClient } from '@knm/node-store';
 import { originAllowed } from './origin-policy.js';
 
 interface ClosableIoServer {
@@ -15,8 +15,12 @@ interface ClosableIoServer {
 
 /** Options of {@link RedisIoAdapter}. */
 export interface RedisIoAdapterOptions {
-  /** A connected client; the adapter opens two duplicates of it (publish, subscribe). */
-  redis: Redis;
+  /**
+   * The Redis URL (standalone, or `redis+cluster://...`): the adapter opens its own
+   * publish and subscribe connections with `createRedisConnection` (on a Redis
+   * Cluster the subscriber opens one connection per shard, as SSUBSCRIBE needs).
+   */
+  redisUrl: string;
   /** Channel prefix, `keyspace.socketIoPrefix` (`knm:sio`). */
   channelPrefix: string;
   /**
@@ -34,13 +38,14 @@ export interface RedisIoAdapterOptions {
  * Socket.IO on Nest with `@socket.io/redis-adapter`, so that replicas see each
  * other for room-wide and per-user emits, `fetchSockets` and `serverSideEmit`
  * (the ws stats). On Redis >= 7 it uses the sharded adapter (SPUBLISH/SSUBSCRIBE,
- * which scales on a Redis Cluster), else the classic one. Websocket transport only
+ * which scales on a Redis Cluster), else the classic one; both work on a standalone
+ * server and on a Redis Cluster (ioredis `Cluster` connections). Websocket transport only
  * by default: no sticky sessions are needed. Call {@link connect} before
  * `app.useWebSocketAdapter`.
  */
 export class RedisIoAdapter extends IoAdapter {
-  private pub: Redis | undefined;
-  private sub: Redis | undefined;
+  private pub: RedisClient | undefined;
+  private sub: RedisClient | undefined;
   private adapterFactory:
     ReturnType<typeof createAdapter> | ReturnType<typeof createShardedAdapter> | undefined;
   /** Which adapter {@link connect} chose. */
@@ -55,8 +60,11 @@ export class RedisIoAdapter extends IoAdapter {
 
   /** Opens the adapter's Redis connections and picks sharded or classic pub/sub from the server version. */
   async connect(): Promise<void> {
-    this.pub = this.options.redis.duplicate({ enableAutoPipelining: false });
-    this.sub = this.options.redis.duplicate({ enableAutoPipelining: false });
+    const config = parseRedisUrl(this.options.redisUrl);
+    this.pub = createRedisConnection(config, 'commands');
+    this.sub = createRedisConnection(config, 'subscriber');
+    // Errors surface as failed emits and in /readyz (the main connection); unheard they would crash the process.
+    for (const c of [this.pub, this.sub]) c.on('error', () => undefined);
     const info = await this.pub.info('server');
     const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? '0');
     this.mode = major >= 7 && !this.options.classic ? 'sharded' : 'classic';

@@ -1,9 +1,14 @@
 import { QueueEvents } from 'bullmq';
 import { clusterOfOperationId, operationKeys, type ClusterName, type Keyspace } from '@knm/contracts';
+import { createRedisConnection, type RedisClient } from '@knm/node-store';
 
 /** Options of {@link OperationEvents}. */
 export interface OperationEventsOptions {
-  /** Redis URL: each cluster's QueueEvents opens its own (blocking) connection. */
+  /**
+   * Redis URL, standalone or Redis Cluster (`redis+cluster://h1:p1,h2:p2`): each
+   * cluster's QueueEvents gets its own blocking connection (BullMQ duplicates a lazy
+   * `createRedisConnection(url, 'bullmq')` and closes the duplicate with the listener).
+   */
   redisUrl: string;
   keyspace: Keyspace;
   /**
@@ -24,7 +29,7 @@ export interface OperationEventsOptions {
  * read the operation's current state (which makes a coalesced or late event harmless).
  */
 export class OperationEvents {
-  private readonly listeners = new Map<ClusterName, QueueEvents>();
+  private readonly listeners = new Map<ClusterName, { events: QueueEvents; connection: RedisClient }>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly handlers = new Set<(operationId: string, cluster: ClusterName) => void>();
   private readonly coalesceMs: number;
@@ -49,11 +54,11 @@ export class OperationEvents {
   async listen(cluster: ClusterName): Promise<void> {
     if (this.closed || this.listeners.has(cluster)) return;
     const keys = operationKeys(this.options.keyspace, cluster);
-    const events = new QueueEvents(keys.queueName, {
-      connection: { url: this.options.redisUrl, maxRetriesPerRequest: null },
-      prefix: keys.queuePrefix,
-    });
-    this.listeners.set(cluster, events);
+    // A template, never connected itself: BullMQ duplicates it for its blocking reads.
+    const connection = createRedisConnection(this.options.redisUrl, 'bullmq', { lazyConnect: true });
+    connection.on('error', () => undefined); // reported through the QueueEvents' own 'error'
+    const events = new QueueEvents(keys.queueName, { connection, prefix: keys.queuePrefix });
+    this.listeners.set(cluster, { events, connection });
     const touched = ({ jobId }: { jobId: string }): void => this.touch(jobId);
     events.on('progress', touched);
     events.on('completed', touched);
@@ -70,7 +75,12 @@ export class OperationEvents {
     this.timers.clear();
     const all = [...this.listeners.values()];
     this.listeners.clear();
-    await Promise.all(all.map((e) => e.close().catch(() => undefined)));
+    await Promise.all(
+      all.map(async ({ events, connection }) => {
+        await events.close().catch(() => undefined);
+        connection.disconnect();
+      }),
+    );
   }
 
   private touch(operationId: string): void {

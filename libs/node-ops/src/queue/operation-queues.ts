@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { operationKeys, type ClusterName, type Keyspace, type Operation } from '@knm/contracts';
+import type { RedisClient } from '@knm/node-store';
 
 /** The data of an operation's BullMQ job: only its id (the operation lives in the {@link OperationStore}). */
 export interface OperationJobData {
@@ -25,7 +25,7 @@ export class OperationQueues {
   private readonly queues = new Map<ClusterName, Queue<OperationJobData>>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly keyspace: Keyspace,
     private readonly options: OperationQueuesOptions = {},
   ) {}

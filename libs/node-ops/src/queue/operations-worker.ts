@@ -1,6 +1,6 @@
 import { Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import { operationKeys, type ClusterName, type Keyspace } from '@knm/contracts';
+import { createRedisConnection, type RedisClient } from '@knm/node-store';
 import type { NodeApi } from '../kube/node-api.js';
 import { OperationRunner, type RunProgress } from '../operation-runner.js';
 import { NodeStepRunner, type NodeStepRunnerOptions } from '../steps/node-step-runner.js';
@@ -16,7 +16,11 @@ export interface OperationsWorkerLogger {
 
 /** Options of {@link OperationsWorker}. */
 export interface OperationsWorkerOptions {
-  /** Redis URL (the worker opens its own connections). */
+  /**
+   * Redis URL, standalone (`redis://`, `rediss://`) or Redis Cluster
+   * (`redis+cluster://h1:p1,h2:p2`); the worker opens its own connections
+   * (`createRedisConnection(url, 'bullmq')`).
+   */
   redisUrl: string;
   keyspace: Keyspace;
   cluster: ClusterName;
@@ -52,13 +56,13 @@ export interface OperationsWorkerOptions {
 export class OperationsWorker {
   private constructor(
     private readonly worker: Worker<OperationJobData>,
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
   ) {}
 
   /** Starts consuming. */
   static async start(options: OperationsWorkerOptions): Promise<OperationsWorker> {
     const keys = operationKeys(options.keyspace, options.cluster);
-    const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    const connection = createRedisConnection(options.redisUrl, 'bullmq');
     const store = new OperationStore(connection, options.keyspace, options.store);
     const audit = new AuditLog(connection, options.keyspace, options.audit);
     const runner = new OperationRunner(store, audit, new NodeStepRunner(options.api, options.steps), {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@knm/node-store';
 import {
   AuditRecordSchema,
   decodeJson,
@@ -34,7 +34,7 @@ export class AuditLog {
   private readonly now: () => number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyspace: Keyspace,
     private readonly options: AuditLogOptions = {},
   ) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@knm/node-store';
 import {
   clusterOfOperationId,
   decodeJson,
@@ -50,7 +50,7 @@ export class OperationStore {
   private readonly maxPerCluster: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyspace: Keyspace,
     options: OperationStoreOptions = {},
   ) {
