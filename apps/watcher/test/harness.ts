@@ -130,13 +130,6 @@ export interface ComparableState {
   podCounts: Record<string, number>;
 }
 
-function normalise(state: ComparableState, ignoreResourceVersion: boolean): ComparableState {
-  if (!ignoreResourceVersion) return state;
-  const nodes: Record<string, NodeSnapshot> = {};
-  for (const [name, node] of Object.entries(state.nodes)) nodes[name] = { ...node, resourceVersion: '' };
-  return { nodes, podCounts: state.podCounts };
-}
-
 /** The cluster's state in Redis (one atomic snapshot read). */
 export async function redisState(redis: TestRedis, cluster: string): Promise<ComparableState> {
   const reader = new NodeStoreReader(redis.client, redis.keyspace);
@@ -145,28 +138,27 @@ export async function redisState(redis: TestRedis, cluster: string): Promise<Com
 }
 
 /**
- * Waits until Redis equals the simulator's truth exactly: every node snapshot and
- * every pod count. With kubelet heartbeats running, the node's resourceVersion moves
- * on every heartbeat while the watcher (rightly) keeps the one of the last change
- * that mattered, so `ignoreResourceVersion` compares everything but that field.
+ * Waits until Redis equals the simulator's truth exactly: every node snapshot
+ * (resourceVersion included) and every pod count. The truth's node version is the
+ * one of the node's last change that mattered, which is what a watcher that drops
+ * heartbeat-only updates holds, also after a relist. A watcher whose first list
+ * comes after heartbeat-only changes holds that list's newer versions instead, so
+ * tests turn heartbeats on once the watcher has synced.
  */
 export async function expectConverged(
   sim: SimHandle,
   redis: TestRedis,
   cluster: string,
-  options: { timeout?: number; ignoreResourceVersion?: boolean } = {},
+  options: { timeout?: number } = {},
 ): Promise<ComparableState> {
-  const ignore = options.ignoreResourceVersion ?? false;
   let last: { redis: ComparableState; truth: ComparableState } | undefined;
   try {
     return await waitFor(
       async () => {
         const truth = sim.sim.truth();
         const state = await redisState(redis, cluster);
-        const a = normalise(state, ignore);
-        const b = normalise({ nodes: truth.nodes, podCounts: truth.podCounts }, ignore);
-        last = { redis: a, truth: b };
-        return isDeepStrictEqual(a, b) ? state : false;
+        last = { redis: state, truth: { nodes: truth.nodes, podCounts: truth.podCounts } };
+        return isDeepStrictEqual(last.redis, last.truth) ? state : false;
       },
       { timeout: options.timeout ?? 30_000, interval: 100, what: 'Redis to equal /_sim/truth' },
     );
