@@ -1,0 +1,287 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cluster } from 'ioredis';
+import type { Socket } from 'socket.io-client';
+import { connect, exponentialBackoff, type KnmClient } from '@knm/client';
+import {
+  NodeResponseSchema,
+  RealtimeEvents,
+  toClusterName,
+  WsStatsResponseSchema,
+  type Envelope,
+} from '@knm/contracts';
+import {
+  hasRedisServer,
+  spawnApp,
+  startRedisCluster,
+  waitFor,
+  type LocalRedisCluster,
+  type ManagedProcess,
+} from '@knm/testing';
+import { EnvelopeCollector } from './support/envelope-collector.js';
+import { connectSocket, connected, request, SECRET, token } from './support/gateway-harness.js';
+import { finished, postOperation, ProgressCollector } from './support/operations-harness.js';
+import { startSim, type SimHandle } from './support/sim-harness.js';
+
+// The whole system on a real 3-master Redis Cluster, every process given only
+// `--redis redis+cluster://127.0.0.1:<p1>,...`: kube-sim (in-process, one per knm
+// cluster) -> a watcher process per cluster (writer + operations worker) -> Redis
+// Cluster -> two gateway processes -> an SDK client and socket.io clients.
+const NAMESPACE = 'knm';
+const CANDIDATES = ['dev', 'prod', 'staging', 'edge', 'lab'];
+
+let rc: LocalRedisCluster | undefined;
+let admin: Cluster;
+let names: [string, string];
+const sims = new Map<string, SimHandle>();
+const procs: ManagedProcess[] = [];
+const gateways: { name: string; url: string; proc: ManagedProcess }[] = [];
+const sockets: Socket[] = [];
+const clients: KnmClient[] = [];
+
+/** The port of the master that owns `key`'s slot. */
+async function ownerPort(key: string): Promise<number> {
+  const slot = Number(await admin.cluster('KEYSLOT', key));
+  const ranges = (await admin.cluster('SLOTS')) as [number, number, [string, number, ...unknown[]]][];
+  const owner = ranges.find(([from, to]) => slot >= from && slot <= to);
+  if (!owner) throw new Error(`no master owns slot ${slot}`);
+  return owner[2][1];
+}
+
+function spawnWatcher(cluster: string, url: string): ManagedProcess {
+  const sim = sims.get(cluster);
+  if (!sim) throw new Error(`no sim for ${cluster}`);
+  return spawnApp(
+    'watcher',
+    [
+      ...['--cluster', cluster, '--kubeconfig', sim.kubeconfigPath, '--redis', url],
+      ...['--namespace', NAMESPACE, '--metrics-port', '0', '--metrics-host', '127.0.0.1'],
+      ...['--lease-ttl-ms', '2000', '--heartbeat-ms', '500'],
+    ],
+    { name: `watcher-${cluster}`, env: { KNM_OPS_LOCK_MS: '5000', KNM_OPS_STALLED_INTERVAL_MS: '2000' } },
+  );
+}
+
+async function spawnGateway(name: string, url: string): Promise<{ name: string; url: string }> {
+  const proc = spawnApp(
+    'gateway',
+    ['--port', '0', '--host', '127.0.0.1', '--redis', url, '--namespace', NAMESPACE],
+    { name, env: { KNM_JWT_SECRET: SECRET, KNM_GATEWAY_ID: name } },
+  );
+  procs.push(proc);
+  const [, port] = await proc.waitForOutput(/gateway listening on port (\d+)/, 90_000);
+  const gw = { name, url: `http://127.0.0.1:${port}`, proc };
+  gateways.push(gw);
+  return gw;
+}
+
+async function get(url: string, auth: string): Promise<unknown> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${auth}` } });
+  if (res.status !== 200) throw new Error(`GET ${url}: HTTP ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** A label change made through the kube-sim API (a JSON merge patch, as any client would). */
+async function patchLabel(cluster: string, node: string, key: string, value: string): Promise<void> {
+  const sim = sims.get(cluster);
+  if (!sim) throw new Error(`no sim for ${cluster}`);
+  const res = await fetch(`${sim.sim.url}/api/v1/nodes/${node}`, {
+    method: 'PATCH',
+    headers: {
+      authorization: `Bearer ${sim.sim.token}`,
+      'content-type': 'application/merge-patch+json',
+    },
+    body: JSON.stringify({ metadata: { labels: { [key]: value } } }),
+  });
+  if (res.status !== 200) throw new Error(`PATCH node ${node}: HTTP ${res.status} ${await res.text()}`);
+}
+
+function workerNodes(cluster: string): string[] {
+  const sim = sims.get(cluster);
+  return Object.keys(sim?.sim.truth().nodes ?? {})
+    .filter((n) => n.includes('-worker-'))
+    .sort();
+}
+
+describe.skipIf(!hasRedisServer())(
+  'knm on a Redis Cluster (3 real redis-server masters; skipped when no redis-server binary is on PATH)',
+  { timeout: 240_000 },
+  () => {
+    let gwA: { name: string; url: string };
+    let gwB: { name: string; url: string };
+
+    beforeAll(async () => {
+      rc = await startRedisCluster(3);
+      admin = rc.connect();
+      // Two knm clusters whose hash tags land on different masters.
+      const owners = new Map<string, number>();
+      for (const c of CANDIDATES) owners.set(c, await ownerPort(`${NAMESPACE}:{${c}}:meta`));
+      const first = CANDIDATES[0] as string;
+      const second = CANDIDATES.find((c) => owners.get(c) !== owners.get(first));
+      if (!second) throw new Error('no two candidate clusters on different masters');
+      names = [first, second];
+      for (const name of names) {
+        sims.set(name, await startSim({ nodes: 8, pods: 40, seed: 11, clusterName: name }));
+      }
+      const watchers = names.map((name) => spawnWatcher(name, rc?.url ?? ''));
+      procs.push(...watchers);
+      await Promise.all(
+        watchers.map(async (w) => {
+          await w.waitForOutput(/"msg":"watcher ready"/, 120_000);
+          await w.waitForOutput(/"msg":"operations worker ready"/, 120_000);
+        }),
+      );
+      gwA = await spawnGateway('gw-a', rc.url);
+      gwB = await spawnGateway('gw-b', rc.url);
+    }, 240_000);
+
+    afterAll(async () => {
+      for (const s of sockets.splice(0)) s.disconnect();
+      for (const c of clients.splice(0)) c.close();
+      await Promise.all(procs.splice(0).map((p) => p.stop('SIGTERM', 10_000)));
+      for (const sim of sims.values()) await sim.close();
+      sims.clear();
+      await rc?.close();
+    }, 60_000);
+
+    it('the two knm clusters live on different masters, every process said it uses the cluster URL, and the change feed is sharded', async () => {
+      const [one, two] = names;
+      expect(await ownerPort(`${NAMESPACE}:{${one}}:nodes`)).not.toBe(
+        await ownerPort(`${NAMESPACE}:{${two}}:nodes`),
+      );
+      for (const gw of gateways) {
+        expect(gw.proc.output()).toMatch(/"changesPubSub":"sharded"/);
+        expect(gw.proc.output()).toMatch(/"socketIoAdapter":"sharded"/);
+      }
+      // Both gateways hold a sharded subscription to each cluster's changes channel, on the master that owns it.
+      for (const name of names) {
+        const channel = `${NAMESPACE}:{${name}}:changes`;
+        const port = await ownerPort(channel);
+        const node = admin.nodes('master').find((n) => n.options.port === port);
+        if (!node) throw new Error(`no master on port ${port}`);
+        const viewer = await token();
+        // Subscriptions are made on demand: a subscribed socket on each gateway makes them.
+        for (const gw of [gwA, gwB]) {
+          const s = connectSocket(gw.url, { token: viewer });
+          sockets.push(s);
+          await connected(s);
+          expect(await request(s, RealtimeEvents.subscribe, { cluster: name })).toMatchObject({ ok: true });
+        }
+        const counts = (await node.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number];
+        expect(counts[1]).toBe(2);
+      }
+    });
+
+    it('an SDK client on gateway B sees a label change made through the kube-sim API, in both clusters; REST on gateway A returns the new state', async () => {
+      const viewer = await token();
+      const client = connect({
+        url: [gwB.url, gwA.url],
+        token: viewer,
+        backoff: exponentialBackoff({ initialMs: 50, maxMs: 500 }),
+      });
+      clients.push(client);
+      for (const [i, name] of names.entries()) {
+        const watch = client.watchCluster(name);
+        const seen: Envelope[] = [];
+        watch.on('change', ({ envelope }) => seen.push(envelope));
+        await watch.ready();
+        expect(watch.nodes().map((n) => n.name)).toEqual(
+          Object.keys(sims.get(name)?.sim.truth().nodes ?? {}).sort(),
+        );
+        const node = workerNodes(name)[i] as string;
+        await patchLabel(name, node, 'knm.test/redis-cluster', `yes-${name}`);
+        const event = await waitFor(
+          () =>
+            seen.find(
+              (e) =>
+                e.type === 'node_update' &&
+                e.node === node &&
+                e.data.labels['knm.test/redis-cluster'] === `yes-${name}`,
+            ),
+          { what: `the label envelope of ${name} on gateway B`, timeout: 30_000 },
+        );
+        expect(event.type === 'node_update' && event.changes).toEqual(['labels']);
+        expect(watch.nodes().find((n) => n.name === node)?.labels['knm.test/redis-cluster']).toBe(
+          `yes-${name}`,
+        );
+        const rest = NodeResponseSchema.parse(
+          await get(`${gwA.url}/api/v1/clusters/${name}/nodes/${node}`, viewer),
+        );
+        expect(rest.node.labels['knm.test/redis-cluster']).toBe(`yes-${name}`);
+        expect(rest.seq).toBeGreaterThanOrEqual(event.seq);
+      }
+      expect(client.gateway).toBe('gw-b');
+    });
+
+    it('a label operation posted to gateway A completes on each cluster; its progress reaches a socket on gateway B; kube-sim holds the label', async () => {
+      for (const name of names) {
+        const operator = await token({ sub: 'olga', role: 'operator', clusters: [toClusterName(name)] });
+        const watcherSocket = connectSocket(gwB.url, { token: await token({ sub: 'vera' }) });
+        sockets.push(watcherSocket);
+        await connected(watcherSocket);
+        const envelopes = new EnvelopeCollector(watcherSocket);
+        const progress = new ProgressCollector(watcherSocket);
+        expect(await request(watcherSocket, RealtimeEvents.subscribe, { cluster: name })).toMatchObject({
+          ok: true,
+        });
+        const chosen = workerNodes(name).slice(2, 4);
+        const op = await postOperation(gwA.url, operator, name, {
+          action: 'label',
+          nodes: chosen,
+          params: { labels: { 'knm.io/pool': `blue-${name}` } },
+        });
+        const done = await finished(gwA.url, operator, op.id, 90_000);
+        expect(done.state).toBe('completed');
+        expect(done.progress).toEqual({ done: 2, total: 2 });
+        for (const n of chosen) {
+          expect(sims.get(name)?.sim.truth().nodes[n]?.labels['knm.io/pool']).toBe(`blue-${name}`);
+        }
+        await waitFor(() => progress.of(op.id).some((o) => o.state === 'completed'), {
+          what: `the completed progress of ${name}'s operation on gateway B`,
+          timeout: 30_000,
+        });
+        await waitFor(
+          () =>
+            chosen.every((n) =>
+              envelopes.envelopes.some(
+                (e) =>
+                  e.type === 'node_update' && e.node === n && e.data.labels['knm.io/pool'] === `blue-${name}`,
+              ),
+            ),
+          { what: `node_updates of ${name}'s labelled nodes on gateway B`, timeout: 30_000 },
+        );
+      }
+    });
+
+    it('the Socket.IO adapter spans both gateway processes on the cluster: ws stats from either count both', async () => {
+      const viewer = await token();
+      for (const s of sockets.splice(0)) s.disconnect();
+      for (const c of clients.splice(0)) c.close();
+      const a = connectSocket(gwA.url, { token: viewer });
+      const b = connectSocket(gwB.url, { token: viewer });
+      sockets.push(a, b);
+      await Promise.all([a, b].map(connected));
+      const [one, two] = names;
+      await request(a, RealtimeEvents.subscribe, { cluster: one });
+      await request(b, RealtimeEvents.subscribe, { cluster: one });
+      await request(b, RealtimeEvents.subscribe, { cluster: two });
+      for (const gw of [gwA, gwB]) {
+        const stats = await waitFor(
+          async () => {
+            const s = WsStatsResponseSchema.parse(await get(`${gw.url}/api/v1/ws/stats`, viewer));
+            // Sockets of the previous tests are closed: wait until their gateways counted them out.
+            return s.gateways === 2 && s.clients === 2 ? s : undefined;
+          },
+          { what: `ws stats from ${gw.name}`, timeout: 20_000 },
+        );
+        // A replica may keep a cluster it no longer serves with 0 subscriptions.
+        const live = (r: Record<string, number>) =>
+          Object.fromEntries(Object.entries(r).filter(([, n]) => n > 0));
+        expect(stats.replicas.map((r) => ({ ...r, subscriptions: live(r.subscriptions) }))).toEqual([
+          { gateway: 'gw-a', clients: 1, subscriptions: { [one as string]: 1 } },
+          { gateway: 'gw-b', clients: 1, subscriptions: { [one as string]: 1, [two as string]: 1 } },
+        ]);
+        expect(live(stats.subscriptions)).toEqual({ [one as string]: 2, [two as string]: 1 });
+      }
+    });
+  },
+);
