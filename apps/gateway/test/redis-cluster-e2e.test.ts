@@ -41,10 +41,10 @@ const clients: KnmClient[] = [];
 /** The port of the master that owns `key`'s slot. */
 async function ownerPort(key: string): Promise<number> {
   const slot = Number(await admin.cluster('KEYSLOT', key));
-  const ranges = (await admin.cluster('SLOTS')) as [number, number, [string, number, ...unknown[]]][];
-  const owner = ranges.find(([from, to]) => slot >= from && slot <= to);
+  const ranges = await admin.cluster('SLOTS');
+  const owner = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2];
   if (!owner) throw new Error(`no master owns slot ${slot}`);
-  return owner[2][1];
+  return owner[1];
 }
 
 function spawnWatcher(cluster: string, url: string): ManagedProcess {

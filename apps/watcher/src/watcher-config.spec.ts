@@ -38,6 +38,7 @@ describe('loadWatcherConfig', () => {
       /--coalesce-ms \(KNM_COALESCE_MS\) must be an integer from 1 to 100/,
     ],
     [['--cluster', 'dev', '--redis', 'http://x'], /--redis \(REDIS_URL\) must be a redis:\/\//],
+    [['--cluster', 'dev', '--redis', 'redis://a:1,b:2'], /several hosts need the redis\+cluster:\/\/ scheme/],
     [['--cluster', 'dev', '--namespace', 'A:B'], /--namespace: Redis namespace "A:B"/],
     [['--cluster', 'dev', '--initial-sync', 'all'], /--initial-sync/],
     [['--cluster', 'dev', '--log-level', 'loud'], /--log-level must be one of/],
@@ -45,6 +46,11 @@ describe('loadWatcherConfig', () => {
   ])('rejects %j with a message that says what to fix', (argv, message) => {
     expect(() => loadWatcherConfig(argv, {})).toThrow(WatcherConfigError);
     expect(() => loadWatcherConfig(argv, {})).toThrow(message);
+  });
+
+  it('takes a Redis Cluster URL (seed nodes)', () => {
+    const url = 'rediss+cluster://:pw@10.0.0.1:7000,10.0.0.2:7001';
+    expect(loadWatcherConfig(['--cluster', 'dev'], { REDIS_URL: url }).redisUrl).toBe(url);
   });
 
   it('never echoes a Redis password', () => {

@@ -3,11 +3,14 @@ import { hasRedisServer, startRedisCluster, waitFor, type LocalRedisCluster } fr
 import { Keyspace, toClusterName, type Envelope } from '@knm/contracts';
 import {
   ChangeSubscriber,
+  createRedisConnection,
   FencedError,
   LeaderLease,
   NodeStoreReader,
   NodeStoreWriter,
+  redisPubSubMode,
   type PubSubMode,
+  type RedisClient,
 } from '../src/index.js';
 import { makeNode } from './support/fixtures.js';
 
@@ -115,4 +118,40 @@ describe.skipIf(!hasRedisServer())('on a Redis Cluster (3 masters, real redis-se
       await changes.close();
     },
   );
+
+  it('createRedisConnection(rc.url) opens Cluster connections: a writer and a subscriber in the mode derived from the URL (sharded) exchange envelopes of clusters on every shard', async () => {
+    const keyspace = new Keyspace('knmc-url');
+    expect(rc.url).toMatch(/^redis\+cluster:\/\/127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+$/);
+    const pubsub = redisPubSubMode(rc.url);
+    expect(pubsub).toBe('sharded');
+    const opened: RedisClient[] = [];
+    try {
+      const commands = createRedisConnection(rc.url, 'commands');
+      const subscriber = createRedisConnection(rc.url, 'subscriber');
+      opened.push(commands, subscriber);
+      const received: Envelope[] = [];
+      const changes = new ChangeSubscriber(subscriber, keyspace, { pubsub });
+      changes.onEnvelope((e) => received.push(e));
+      for (const name of names) await changes.subscribe(name);
+      for (const name of names) {
+        const lease = new LeaderLease(commands, keyspace, name, `u-${name}`, { ttlMs: 5_000 });
+        const writer = new NodeStoreWriter(commands, keyspace, name, await lease.acquire(), `u-${name}`, {
+          pubsub,
+        });
+        await writer.rebuild({ nodes: [makeNode(`${name}-0`)], podCounts: {}, reason: 'leader_change' });
+        await writer.applyPodDeltas({ [`${name}-0`]: 2 });
+        await lease.release();
+      }
+      await waitFor(() => received.length === names.length * 2, { what: 'two envelopes per cluster' });
+      for (const name of names) {
+        expect(received.filter((e) => e.cluster === name).map((e) => [e.seq, e.type])).toEqual([
+          [1, 'resync'],
+          [2, 'pod_counts'],
+        ]);
+      }
+      await changes.close();
+    } finally {
+      await Promise.all(opened.map((c) => c.quit().catch(() => c.disconnect())));
+    }
+  });
 });

@@ -51,8 +51,14 @@ describe('loadGatewayConfig', () => {
     [['--bogus'], secret, /Unknown option '--bogus'/],
     [[], { ...secret, KNM_WS_TRANSPORTS: 'carrier-pigeon' }, /transports/],
     [[], { ...secret, REDIS_URL: 'not a url' }, /redis URL must be a URL/],
+    [['--redis', 'redis://a:1,b:2'], secret, /several hosts need the redis\+cluster:\/\/ scheme/],
   ] as [string[], Record<string, string>, RegExp][])('refuses %j %j', (argv, env, message) => {
     expect(() => loadGatewayConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadGatewayConfig(argv, env)).toThrow(message);
+  });
+
+  it('takes a Redis Cluster URL (seed nodes)', () => {
+    const url = 'redis+cluster://10.0.0.1:7000,10.0.0.2:7001';
+    expect(loadGatewayConfig(['--redis', url], secret).redisUrl).toBe(url);
   });
 });
