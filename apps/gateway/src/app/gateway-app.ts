@@ -111,6 +111,15 @@ class GatewayModule {
       runtime.logger.warn('changes connection reconnected: catching live subscriptions up from the stream');
       void feed.catchUpAll();
     });
+    // On a Redis Cluster each shard has its own subscriber connection; ioredis replaces a
+    // dropped one and resubscribes without a Cluster 'ready', then says 'subscribersReady'.
+    // Envelopes of that shard published meanwhile were lost: catch up (a no-op when none were).
+    subscriberConnection.on('subscribersReady', () => {
+      runtime.logger.warn(
+        'sharded changes subscribers renewed: catching live subscriptions up from the stream',
+      );
+      void feed.catchUpAll();
+    });
     const verifier = new TokenVerifier({
       ...(config.jwtSecret ? { secret: config.jwtSecret } : {}),
       ...(config.jwksUrl ? { jwksUrl: config.jwksUrl } : {}),
