@@ -35,6 +35,10 @@ describe('loadLauncherConfig', () => {
     expect(
       loadLauncherConfig(['--redis', 'redis://flag:2', '--namespace', 'ns'], { REDIS_URL: 'redis://r:1' }),
     ).toMatchObject({ redisUrl: 'redis://flag:2', redisNamespace: 'ns' });
+    // A Redis Cluster, as every process understands it.
+    expect(loadLauncherConfig(['--redis', 'redis+cluster://a:7000,b:7001'], {}).redisUrl).toBe(
+      'redis+cluster://a:7000,b:7001',
+    );
   });
 
   it('real clusters: contexts become DNS-1123 cluster names, name=context renames', () => {
@@ -63,7 +67,7 @@ describe('loadLauncherConfig', () => {
     [['--contexts', 'a'], /--contexts needs --kubeconfig/],
     [['--kubeconfig', 'k', '--contexts', 'a-b,A_B'], /two contexts map to the cluster name "a-b"/],
     [['--kubeconfig', 'k', '--contexts', 'Bad=ctx'], /name=context with a DNS-1123 label/],
-    [['--redis', 'http://x'], /redis:\/\/ or rediss:\/\//],
+    [['--redis', 'http://x'], /--redis \(REDIS_URL\): .*redis\+cluster:\/\//],
     [['--namespace', 'a:b'], /--namespace/],
     [['--log-level', 'loud'], /--log-level must be one of/],
   ])('refuses %j', (argv, message) => {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_NAMESPACE, Keyspace } from '@knm/contracts';
+import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
 
 /** One simulated cluster `npm start` runs with kube-sim. */
 export interface SimulatedClusterPlan {
@@ -73,8 +74,9 @@ then prints the dashboard URL with an admin token. Ctrl-C stops everything.
   --host <addr>           proxy interface, default 127.0.0.1
   --gateways <n>          gateway processes, default 2
   --watchers <n>          watcher replicas per cluster, default 2
-  --redis <url>           Redis (env REDIS_URL); default 127.0.0.1:6379 when it answers,
-                          else a redis-server from PATH on a free port for this run
+  --redis <url>           Redis (env REDIS_URL): redis://, rediss://, or a Redis Cluster as
+                          redis+cluster://host1:port1,host2:port2; default 127.0.0.1:6379
+                          when it answers, else a redis-server from PATH for this run
   --namespace <ns>        Redis key namespace, default knm   (env KNM_REDIS_NAMESPACE)
   --kubeconfig <file>     watch real clusters from this kubeconfig instead of kube-sim
   --contexts <a,b>        contexts to watch (name=context to rename); default: current
@@ -174,8 +176,13 @@ export function loadLauncherConfig(
     throw new LauncherConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
   const redisUrl = str('redis') ?? (env['REDIS_URL'] || undefined);
-  if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl)) {
-    throw new LauncherConfigError(`--redis (REDIS_URL) must be a redis:// or rediss:// URL`);
+  if (redisUrl !== undefined) {
+    try {
+      parseRedisUrl(redisUrl);
+    } catch (err) {
+      if (err instanceof RedisUrlError) throw new LauncherConfigError(`--redis (REDIS_URL): ${err.message}`);
+      throw err;
+    }
   }
   const kubeconfig = str('kubeconfig');
   const contextsRaw = str('contexts');

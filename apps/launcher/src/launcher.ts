@@ -20,7 +20,8 @@ import {
   type ChildProcessFailedError,
   type SupervisedChild,
 } from './process-supervisor.js';
-import { locateRedis, redactRedisUrl, type RedisLocation } from './redis-locator.js';
+import { redactRedisUrl } from '@knm/node-store';
+import { locateRedis, type RedisLocation } from './redis-locator.js';
 import { RoundRobinProxy } from './round-robin-proxy.js';
 
 /** The workspace root (this file lives in apps/launcher/src). */

@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { Redis } from 'ioredis';
+import { createRedisConnection, redactRedisUrl } from '@knm/node-store';
 import type { ProcessSupervisor, SupervisedChild } from './process-supervisor.js';
 
 /** Where the Redis of this run is, and why. */
@@ -120,17 +120,6 @@ export function findOnPath(
   return undefined;
 }
 
-/** A Redis URL with its password replaced by `***` (for messages and logs). */
-export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparsable URL>';
-  }
-}
-
 function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
@@ -141,20 +130,21 @@ function isExecutable(path: string): boolean {
 }
 
 async function ping(url: string, timeoutMs: number): Promise<void> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: timeoutMs,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
+  // A standalone server or a Redis Cluster (redis+cluster://), as every process will connect.
+  const client = createRedisConnection(url, 'commands', { lazyConnect: true, maxRetriesPerRequest: 0 });
   client.on('error', () => {
     // Reported by connect()/ping() below.
   });
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await client.connect();
-    await client.ping();
+    await Promise.race([
+      client.connect().then(() => client.ping()),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
   } finally {
+    clearTimeout(timer);
     client.disconnect();
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { freePort, testRedisUrl } from '@knm/testing';
+import { freePort, startRedisCluster, testRedisUrl } from '@knm/testing';
 import { findOnPath, locateRedis, RedisUnavailableError } from '../src/redis-locator.js';
 import { ProcessSupervisor } from '../src/process-supervisor.js';
 
@@ -24,6 +24,21 @@ describe('locateRedis', () => {
       source: 'configured',
     });
   });
+
+  it.skipIf(!hasRedisServer)(
+    'uses a configured Redis Cluster (redis+cluster://) when it answers',
+    async () => {
+      const cluster = await startRedisCluster();
+      try {
+        expect(await locateRedis({ configuredUrl: cluster.url, supervisor: supervisor() })).toEqual({
+          url: cluster.url,
+          source: 'configured',
+        });
+      } finally {
+        await cluster.close();
+      }
+    },
+  );
 
   it('refuses a configured URL that does not answer, saying how to get a Redis', async () => {
     const port = await freePort();
