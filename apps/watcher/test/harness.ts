@@ -142,8 +142,9 @@ export async function redisState(redis: TestRedis, cluster: string): Promise<Com
  * (resourceVersion included) and every pod count. The truth's node version is the
  * one of the node's last change that mattered, which is what a watcher that drops
  * heartbeat-only updates holds, also after a relist. A watcher whose first list
- * comes after heartbeat-only changes holds that list's newer versions instead, so
- * tests turn heartbeats on once the watcher has synced.
+ * (or a 410 relist after missing a node's change) comes after heartbeats holds that
+ * list's newer versions instead (see `TruthSchema`), so tests turn heartbeats on
+ * once the watcher has synced.
  */
 export async function expectConverged(
   sim: SimHandle,

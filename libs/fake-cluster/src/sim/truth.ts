@@ -13,10 +13,13 @@ import type { PodCountIndex } from '../store/pod-count-index.js';
  *   a MODIFIED with a non-empty `diffNodeSnapshots`), not the latest one, which
  *   every kubelet heartbeat bumps. That is exactly what a watcher that drops
  *   heartbeat-only updates holds, including after a relist (its node cache keeps the
- *   held snapshot when the projection did not change). A watcher whose first list
- *   came after heartbeat-only changes holds that list's newer version until the
- *   node's next change that matters: start watchers before heartbeats to compare
- *   exactly.
+ *   held snapshot when the projection did not change), provided it saw the node's
+ *   last change that mattered, as a watch event or in a list taken before the
+ *   heartbeats that followed it. A watcher that did not (its first list, or a 410
+ *   relist after a gap in which the node changed and then heartbeated) can only
+ *   learn the object's latest version and holds that until the node's next change
+ *   that matters; every other field still equals the truth. Tests that compare
+ *   exactly start heartbeats once their watchers have synced.
  * - `podCounts`: per node, the pods bound to it whose phase is not Succeeded or
  *   Failed (terminating pods count until deleted); only non-zero counts appear.
  */
@@ -40,7 +43,7 @@ export function computeTruth(
 ): Truth {
   return {
     resourceVersion: String(resourceVersion),
-    nodes: structuredClone(nodes.toRecord()),
+    nodes: nodes.toRecord(),
     podCounts: podCounts.toRecord(),
   };
 }

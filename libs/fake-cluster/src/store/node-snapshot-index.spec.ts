@@ -8,9 +8,9 @@ interface NodeSpec {
   uid?: string;
   labels?: Record<string, string>;
   heartbeat?: string;
-  taints?: { key: string; effect: string }[];
+  taints?: readonly { key: string; effect: string }[];
   ready?: 'True' | 'False';
-  images?: string[];
+  images?: readonly string[];
 }
 
 function node(name: string, spec: NodeSpec = {}): KubeObject {
@@ -24,7 +24,7 @@ function node(name: string, spec: NodeSpec = {}): KubeObject {
       creationTimestamp: '2026-01-01T00:00:00Z',
       labels: spec.labels ?? {},
     },
-    spec: { taints: spec.taints ?? [] },
+    spec: { taints: (spec.taints ?? []).map((t) => ({ ...t })) },
     status: {
       conditions: [
         {
