@@ -139,8 +139,9 @@ export class WatchStream {
    * Starts writing `backlog` in the background, with backpressure; every event
    * delivered from now on queues behind it. Call it in the same synchronous step as
    * taking the backlog from the store and subscribing the stream, so that no change
-   * falls between them. `done` (for tests and stats) resolves once the backlog and
-   * the queue behind it are written, or the stream ended.
+   * falls between them. The returned promise (for tests) resolves once the backlog
+   * and the queue behind it are written, or the stream ended; it never rejects (a
+   * failure destroys the stream).
    */
   replay(backlog: WatchBacklog): Promise<void> {
     if (this.queue !== undefined) throw new Error('a watch stream replays one backlog only');
@@ -173,7 +174,7 @@ export class WatchStream {
     this.write(Buffer.from(this.bookmarkFrame(this.options.currentRv(), initialEventsEnd), 'utf8'));
   }
 
-  /** Sends one ERROR event carrying `status` and ends the stream. */
+  /** Sends one ERROR event carrying `status` and ends the stream (what pending backlog or queue there is, is dropped). */
   sendErrorAndEnd(status: JsonObject): void {
     if (this.closed) return;
     this.res.write(frame('ERROR', JSON.stringify(status)));
