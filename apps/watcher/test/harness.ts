@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { NodeSnapshot } from '@knm/contracts';
 import { startKubeSim, type KubeSim, type KubeSimOptions } from '@knm/fake-cluster';
 import { NodeStoreReader } from '@knm/node-store';
-import { spawnApp, waitFor, type ManagedProcess, type TestRedis } from '@knm/testing';
+import { spawnTestWatcher, waitFor, type ManagedProcess, type TestRedis } from '@knm/testing';
 import type { ClusterName } from '@knm/contracts';
 
 /** A kube-sim for one test, its kubeconfig on disk, and helpers to drive it over HTTP. */
@@ -64,29 +64,13 @@ export function spawnWatcher(
   extra: readonly string[] = [],
   name = 'watcher',
 ): ManagedProcess {
-  return spawnApp(
-    'watcher',
-    [
-      '--cluster',
-      cluster,
-      '--kubeconfig',
-      sim.kubeconfigPath,
-      '--redis',
-      redis.url,
-      '--namespace',
-      redis.namespace,
-      '--metrics-port',
-      '0',
-      '--metrics-host',
-      '127.0.0.1',
-      '--lease-ttl-ms',
-      '2000',
-      '--heartbeat-ms',
-      '500',
-      ...extra,
-    ],
-    { name },
-  );
+  return spawnTestWatcher({
+    cluster,
+    kubeconfigPath: sim.kubeconfigPath,
+    redis,
+    args: extra,
+    name,
+  });
 }
 
 /** The metrics port a watcher printed. */

@@ -4,3 +4,4 @@ export * from './test-redis.js';
 export * from './processes.js';
 export * from './web-build.js';
 export * from './redis-cluster.js';
+export * from './watcher-process.js';

@@ -6,7 +6,7 @@ import {
   type CreateOperationRequestInput,
   type Operation,
 } from '@knm/contracts';
-import { spawnApp, waitFor, type ManagedProcess, type TestRedis } from '@knm/testing';
+import { spawnTestWatcher, waitFor, type ManagedProcess, type TestRedis } from '@knm/testing';
 import type { SimHandle } from './sim-harness.js';
 
 /**
@@ -20,31 +20,12 @@ export function spawnOpsWatcher(
   cluster: string,
   env: Record<string, string> = {},
 ): ManagedProcess {
-  return spawnApp(
-    'watcher',
-    [
-      '--cluster',
-      cluster,
-      '--kubeconfig',
-      sim.kubeconfigPath,
-      '--redis',
-      redis.url,
-      '--namespace',
-      redis.namespace,
-      '--metrics-port',
-      '0',
-      '--metrics-host',
-      '127.0.0.1',
-      '--lease-ttl-ms',
-      '2000',
-      '--heartbeat-ms',
-      '500',
-    ],
-    {
-      name: `watcher-${cluster}`,
-      env: { KNM_OPS_LOCK_MS: '3000', KNM_OPS_STALLED_INTERVAL_MS: '1000', ...env },
-    },
-  );
+  return spawnTestWatcher({
+    cluster,
+    kubeconfigPath: sim.kubeconfigPath,
+    redis,
+    env: { KNM_OPS_LOCK_MS: '3000', KNM_OPS_STALLED_INTERVAL_MS: '1000', ...env },
+  });
 }
 
 /** POSTs an operation and returns the created one (expects 202). */

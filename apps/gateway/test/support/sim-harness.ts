@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startKubeSim, type KubeSim, type KubeSimOptions } from '@knm/fake-cluster';
-import { spawnApp, type ManagedProcess, type TestRedis } from '@knm/testing';
+import { spawnTestWatcher, type ManagedProcess, type TestRedis } from '@knm/testing';
 
 const run = promisify(execFile);
 
@@ -49,26 +49,5 @@ export async function startSim(options: KubeSimOptions): Promise<SimHandle> {
 
 /** Starts the real watcher process for `cluster`, writing under the test's Redis namespace. */
 export function spawnWatcher(sim: SimHandle, redis: TestRedis, cluster: string): ManagedProcess {
-  return spawnApp(
-    'watcher',
-    [
-      '--cluster',
-      cluster,
-      '--kubeconfig',
-      sim.kubeconfigPath,
-      '--redis',
-      redis.url,
-      '--namespace',
-      redis.namespace,
-      '--metrics-port',
-      '0',
-      '--metrics-host',
-      '127.0.0.1',
-      '--lease-ttl-ms',
-      '2000',
-      '--heartbeat-ms',
-      '500',
-    ],
-    { name: `watcher-${cluster}` },
-  );
+  return spawnTestWatcher({ cluster, kubeconfigPath: sim.kubeconfigPath, redis });
 }

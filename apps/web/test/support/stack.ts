@@ -6,7 +6,14 @@ import { promisify } from 'node:util';
 import { signToken } from '@knm/auth';
 import type { AuthClaims } from '@knm/contracts';
 import { startKubeSim, type KubeSim, type KubeSimOptions } from '@knm/fake-cluster';
-import { createTestRedis, freePort, spawnApp, type ManagedProcess, type TestRedis } from '@knm/testing';
+import {
+  createTestRedis,
+  freePort,
+  spawnApp,
+  spawnTestWatcher,
+  type ManagedProcess,
+  type TestRedis,
+} from '@knm/testing';
 
 const run = promisify(execFile);
 
@@ -43,28 +50,7 @@ export async function startStack(cluster: string, simOptions: KubeSimOptions): P
   const dir = await mkdtemp(join(tmpdir(), 'knm-web-e2e-'));
   const kubeconfigPath = join(dir, 'sim.kubeconfig');
   const sim = await startKubeSim({ ...simOptions, kubeconfigOut: kubeconfigPath });
-  const watcher = spawnApp(
-    'watcher',
-    [
-      '--cluster',
-      cluster,
-      '--kubeconfig',
-      kubeconfigPath,
-      '--redis',
-      redis.url,
-      '--namespace',
-      redis.namespace,
-      '--metrics-port',
-      '0',
-      '--metrics-host',
-      '127.0.0.1',
-      '--lease-ttl-ms',
-      '2000',
-      '--heartbeat-ms',
-      '500',
-    ],
-    { name: `watcher-${cluster}` },
-  );
+  const watcher = spawnTestWatcher({ cluster, kubeconfigPath, redis });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const spawnGateway = (): ManagedProcess =>

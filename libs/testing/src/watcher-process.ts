@@ -1,0 +1,49 @@
+import { spawnApp, type ManagedProcess } from './processes.js';
+
+/** Options of {@link spawnTestWatcher}. */
+export interface TestWatcherOptions {
+  /** The cluster name the watcher registers. */
+  cluster: string;
+  /** A kubeconfig for the cluster's API server (kube-sim writes one). */
+  kubeconfigPath: string;
+  /** The test's Redis: its URL and its namespace (every key the watcher writes is under it). */
+  redis: { url: string; namespace: string };
+  /** More command-line flags (they may override the defaults below). */
+  args?: readonly string[];
+  /** Environment for the process (e.g. the operations worker's settings). */
+  env?: Readonly<Record<string, string>>;
+  /** Prefix of its lines in messages. Default `watcher-<cluster>`. */
+  name?: string;
+}
+
+/**
+ * Starts a real watcher process (`apps/watcher`) as tests run it: metrics on a free
+ * port of 127.0.0.1 (the log line `"msg":"metrics listening"` carries it), a 2 s lease
+ * and 500 ms heartbeats, so that take-overs and `stale` detection happen within a
+ * test's patience. Wait for `"msg":"watcher ready"` before relying on Redis.
+ */
+export function spawnTestWatcher(options: TestWatcherOptions): ManagedProcess {
+  return spawnApp(
+    'watcher',
+    [
+      '--cluster',
+      options.cluster,
+      '--kubeconfig',
+      options.kubeconfigPath,
+      '--redis',
+      options.redis.url,
+      '--namespace',
+      options.redis.namespace,
+      '--metrics-port',
+      '0',
+      '--metrics-host',
+      '127.0.0.1',
+      '--lease-ttl-ms',
+      '2000',
+      '--heartbeat-ms',
+      '500',
+      ...(options.args ?? []),
+    ],
+    { name: options.name ?? `watcher-${options.cluster}`, ...(options.env ? { env: options.env } : {}) },
+  );
+}
