@@ -55,6 +55,11 @@ export interface KubeSimOptions {
   changeLogSize?: number;
   /** Interval between watch BOOKMARKs, ms. Default 60,000 (about the API server's). */
   bookmarkIntervalMs?: number;
+  /**
+   * Bytes a live watcher may fall behind (unread) before it is cut, and bytes of live
+   * events that may queue behind a backlog being written. Default 64 MiB each.
+   */
+  watchBufferBytes?: number;
   /** Lifetime of a paged list's snapshot after its last page, ms. Default 60,000. */
   continueTtlMs?: number;
   /** Server-side timeout of watches that ask for none, seconds. Default 1,800 (the API server's minimum). */
@@ -144,6 +149,7 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
     snapshots,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     defaultWatchTimeoutMs: (options.watchTimeoutSeconds ?? 1_800) * 1000,
+    watchBufferBytes: options.watchBufferBytes ?? 64 * 1024 * 1024,
   };
   const truth = () => computeTruth(cluster.store.resourceVersion, cluster.nodeSnapshots, cluster.podCounts);
   const server = new KubeApiServer({

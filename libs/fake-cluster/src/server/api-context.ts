@@ -11,4 +11,6 @@ export interface ApiContext {
   readonly bookmarkIntervalMs: number;
   /** Server-side watch timeout when the client asks for none, in ms. */
   readonly defaultWatchTimeoutMs: number;
+  /** A watch's bound on unread live bytes and on live bytes queued behind a backlog (WatchStream). */
+  readonly watchBufferBytes: number;
 }

@@ -290,6 +290,8 @@ function startWatch(
     format: watchFormat(ctx, req),
     bookmarks: options.allowWatchBookmarks,
     bookmarkIntervalMs: ctx.bookmarkIntervalMs,
+    maxBufferedBytes: ctx.watchBufferBytes,
+    maxQueuedBytes: ctx.watchBufferBytes,
     timeoutMs,
     currentRv: () => store.resourceVersion,
     onClose: (s) => hub.remove(s),
