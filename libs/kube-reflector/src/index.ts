@@ -12,6 +12,7 @@ export * from './uid-table.js';
 export * from './pod-count-index.js';
 export * from './node-cache.js';
 export * from './http/kube-http-client.js';
+export * from './http/http-support.js';
 export * from './http/http-lister-watcher.js';
 export * from './sync/cluster-state-writer.js';
 export * from './sync/serial-queue.js';

@@ -1,11 +1,11 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from '../errors/api-error.js';
 import { ApiUnreachableError } from '../errors/api-unreachable-error.js';
 import { KubeConfigError } from '../errors/kube-config-error.js';
-import { ResourceExpiredError } from '../errors/resource-expired-error.js';
+import { allowPlainHttp, readBody, toApiError } from './http-support.js';
 
 /** Options of {@link KubeHttpClient}. */
 export interface KubeHttpClientOptions {
@@ -151,7 +151,7 @@ export class KubeHttpClient {
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) return res;
     const body = await readBody(res).catch(() => '');
-    throw toApiError(status, body, res.headers['retry-after'], pathAndQuery);
+    throw toApiError(status, body, res.headers['retry-after'], `GET ${pathOnly(pathAndQuery)}`);
   }
 
   private failure(
@@ -172,73 +172,7 @@ export class KubeHttpClient {
   }
 }
 
-/**
- * client-node refuses a plain `http://` server unless the cluster entry says
- * `insecure-skip-tls-verify` (kubectl does not). There is no TLS to verify on plain
- * HTTP, so for such a server we use a copy of the config with that flag set; the
- * caller's object is left alone. Everything else (users, exec plugins) is shared.
- */
-function allowPlainHttp(kc: KubeConfig): KubeConfig {
-  const current = kc.getCurrentCluster();
-  if (!current || !current.server.startsWith('http:') || current.skipTLSVerify) return kc;
-  const copy = new KubeConfig();
-  copy.loadFromOptions({
-    clusters: kc.clusters.map((c) => (c.name === current.name ? { ...c, skipTLSVerify: true } : c)),
-    users: kc.users,
-    contexts: kc.contexts,
-    currentContext: kc.currentContext,
-  });
-  return copy;
-}
-
-function readBody(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    res.once('error', reject);
-    res.once('aborted', () => reject(new Error('response aborted')));
-  });
-}
-
 function pathOnly(pathAndQuery: string): string {
   const q = pathAndQuery.indexOf('?');
   return q < 0 ? pathAndQuery : pathAndQuery.slice(0, q);
-}
-
-/** Maps a non-2xx answer (and its `Status` body, when there is one) to a typed error. */
-export function toApiError(
-  status: number,
-  body: string,
-  retryAfterHeader: string | string[] | undefined,
-  pathAndQuery: string,
-): ApiError {
-  let message = `GET ${pathOnly(pathAndQuery)}: HTTP ${status}`;
-  let reason: string | undefined;
-  let retryAfter = parseRetryAfter(Array.isArray(retryAfterHeader) ? retryAfterHeader[0] : retryAfterHeader);
-  try {
-    const parsed = JSON.parse(body) as {
-      kind?: string;
-      message?: string;
-      reason?: string;
-      details?: { retryAfterSeconds?: number };
-    };
-    if (parsed && parsed.kind === 'Status') {
-      if (parsed.message) message = `${message}: ${parsed.message}`;
-      reason = parsed.reason;
-      retryAfter ??= parsed.details?.retryAfterSeconds;
-    }
-  } catch {
-    // Not a Status: keep the generic message.
-  }
-  if (status === 410) return new ResourceExpiredError(message);
-  return new ApiError(status, message, reason, retryAfter);
-}
-
-function parseRetryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
 }

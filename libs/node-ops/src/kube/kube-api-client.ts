@@ -1,7 +1,13 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
-import { ApiError, ApiUnreachableError, KubeConfigError } from '@knm/kube-reflector';
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  allowPlainHttp,
+  ApiUnreachableError,
+  KubeConfigError,
+  readBody,
+  toApiError,
+} from '@knm/kube-reflector';
 
 /** Options of {@link KubeApiClient}. */
 export interface KubeApiClientOptions {
@@ -108,7 +114,7 @@ export class KubeApiClient {
       });
     }
     const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) throw apiError(status, text, res.headers['retry-after'], what);
+    if (status < 200 || status >= 300) throw toApiError(status, text, res.headers['retry-after'], what);
     if (text.trim() === '') return null;
     try {
       return JSON.parse(text) as unknown;
@@ -116,57 +122,4 @@ export class KubeApiClient {
       throw new ApiUnreachableError(`${what}: the body is not JSON`, { cause: err });
     }
   }
-}
-
-function apiError(
-  status: number,
-  body: string,
-  retryAfter: string | string[] | undefined,
-  what: string,
-): ApiError {
-  let message = `${what}: HTTP ${status}`;
-  let reason: string | undefined;
-  const header = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
-  let retryAfterSeconds =
-    header !== undefined && Number.isFinite(Number(header)) ? Number(header) : undefined;
-  try {
-    const parsed = JSON.parse(body) as {
-      kind?: string;
-      message?: string;
-      reason?: string;
-      details?: { retryAfterSeconds?: number };
-    };
-    if (parsed?.kind === 'Status') {
-      if (parsed.message) message = `${message}: ${parsed.message}`;
-      reason = parsed.reason;
-      retryAfterSeconds ??= parsed.details?.retryAfterSeconds;
-    }
-  } catch {
-    // Not a Status: keep the generic message.
-  }
-  return new ApiError(status, message, reason, retryAfterSeconds);
-}
-
-function readBody(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    res.once('error', reject);
-    res.once('aborted', () => reject(new Error('response aborted')));
-  });
-}
-
-/** client-node refuses plain `http://` servers unless insecure-skip-tls-verify is set: there is no TLS to verify. */
-function allowPlainHttp(kc: KubeConfig): KubeConfig {
-  const current = kc.getCurrentCluster();
-  if (!current || !current.server.startsWith('http:') || current.skipTLSVerify) return kc;
-  const copy = new KubeConfig();
-  copy.loadFromOptions({
-    clusters: kc.clusters.map((c) => (c.name === current.name ? { ...c, skipTLSVerify: true } : c)),
-    users: kc.users,
-    contexts: kc.contexts,
-    currentContext: kc.currentContext,
-  });
-  return copy;
 }
