@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   ClusterListResponseSchema,
   ErrorBodySchema,
@@ -9,25 +8,16 @@ import {
   WsStatsResponseSchema,
 } from '@knm/contracts';
 import { operationsOpenApi } from '../operations/operations-openapi.js';
+import {
+  clusterParam,
+  errors as errorResponses,
+  json,
+  queryParam as q,
+  schema,
+  type JsonObject,
+} from './openapi-builders.js';
 
-type JsonObject = Record<string, unknown>;
-
-const schema = (s: z.ZodType): JsonObject => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(s, {
-    io: 'output',
-    unrepresentable: 'any',
-  }) as JsonObject;
-  return rest;
-};
-
-const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
-const json = (name: string, description: string): JsonObject => ({
-  description,
-  content: { 'application/json': { schema: ref(name) } },
-});
-const errors = (...codes: number[]): JsonObject =>
-  Object.fromEntries(codes.map((c) => [String(c), json('ErrorBody', ERROR_TEXT[c] ?? 'error')]));
-const ERROR_TEXT: Record<number, string> = {
+const ERROR_TEXT: Readonly<Record<number, string>> = {
   400: 'bad input: `message` and `details` say what is wrong',
   401: 'no token, or an expired or forged one',
   403: 'the token does not cover this cluster',
@@ -35,14 +25,8 @@ const ERROR_TEXT: Record<number, string> = {
   410: 'the continue token is stale (the cluster was resynced): list again without it',
   503: 'Redis is not reachable',
 };
-const clusterParam = { name: 'cluster', in: 'path', required: true, schema: { type: 'string' } };
-const q = (name: string, description: string, s: JsonObject = { type: 'string' }): JsonObject => ({
-  name,
-  in: 'query',
-  required: false,
-  description,
-  schema: s,
-});
+const errors = (...codes: number[]): JsonObject => errorResponses(ERROR_TEXT, ...codes);
+
 const nodeFilters = [
   q('labelSelector', 'Kubernetes label selector, e.g. `zone=a,tier in (web,api),!canary`'),
   q('ready', 'Ready condition', { type: 'string', enum: ['true', 'false', 'unknown'] }),

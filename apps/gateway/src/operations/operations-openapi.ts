@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   AuditResponseSchema,
   CreateOperationRequestSchema,
@@ -8,34 +7,23 @@ import {
   OperationSchema,
   OPERATION_ACTIONS,
 } from '@knm/contracts';
+import {
+  clusterParam as cluster,
+  errors as errorResponses,
+  json,
+  ref,
+  queryParam as q,
+  schema,
+  type JsonObject,
+} from '../openapi/openapi-builders.js';
 
-type JsonObject = Record<string, unknown>;
-
-const schema = (s: z.ZodType, io: 'input' | 'output' = 'output'): JsonObject => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as JsonObject;
-  return rest;
-};
-const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
-const json = (name: string, description: string): JsonObject => ({
-  description,
-  content: { 'application/json': { schema: ref(name) } },
-});
-const errors = (...codes: number[]): JsonObject =>
-  Object.fromEntries(codes.map((c) => [String(c), json('ErrorBody', ERRORS[c] ?? 'error')]));
-const ERRORS: Record<number, string> = {
+const ERRORS: Readonly<Record<number, string>> = {
   400: 'bad input: `details[].path` names each bad field',
   401: 'no token, or an expired or forged one',
   403: 'the token does not cover this cluster, or its role is below operator',
   404: 'no such cluster, node (the message names them) or operation',
 };
-const cluster = { name: 'cluster', in: 'path', required: true, schema: { type: 'string' } };
-const q = (name: string, description: string, s: JsonObject = { type: 'string' }): JsonObject => ({
-  name,
-  in: 'query',
-  required: false,
-  description,
-  schema: s,
-});
+const errors = (...codes: number[]): JsonObject => errorResponses(ERRORS, ...codes);
 
 /** The operations feature's part of the OpenAPI document: component schemas and paths. */
 export function operationsOpenApi(): { schemas: JsonObject; paths: JsonObject } {
