@@ -38,6 +38,12 @@ export interface LeaderLeaseOptions {
  *
  * After a loss, `acquire` may be called again (standby again). After `release`,
  * the lease is done: `acquire` rejects with {@link LeaseAbortedError}.
+ *
+ * Redis data loss: the lease remembers the highest epoch it has held or seen (a
+ * standby learns it from each poll) and passes it to the acquire script as a floor.
+ * When Redis comes back empty, the next acquire continues above that epoch instead
+ * of starting at 1 again (an old writer with a reused epoch would pass the fence)
+ * and moves meta.seq past every seq of the old life (see `ACQUIRE_LEASE`).
  */
 export class LeaderLease {
   private readonly keys: ClusterKeys;
@@ -49,6 +55,8 @@ export class LeaderLease {
   private readonly lostListeners: ((reason: string) => void)[] = [];
   private readonly stopController = new AbortController();
   private currentEpoch: number | undefined;
+  /** The highest epoch held or seen in Redis: the floor of the next acquire. */
+  private highestEpochSeen = 0;
   private leading = false;
   private released = false;
   private pending: Promise<number> | undefined;
@@ -131,9 +139,10 @@ export class LeaderLease {
         const reply = await ACQUIRE_LEASE.run(
           this.redis,
           [this.keys.lease, this.keys.epoch, this.keys.meta],
-          [this.identity, this.ttlMs],
+          [this.identity, this.ttlMs, this.highestEpochSeen],
         );
         const status = scriptStatus(reply);
+        this.noteEpoch(status?.code === 0 && Array.isArray(reply) ? reply[2] : undefined);
         if (status?.code === 1 && typeof status.value === 'number') {
           if (this.released || signal?.aborted) {
             await RELEASE_LEASE.run(this.redis, [this.keys.lease], [this.identity]).catch(() => undefined);
@@ -151,7 +160,12 @@ export class LeaderLease {
     }
   }
 
+  private noteEpoch(epoch: unknown): void {
+    if (typeof epoch === 'number' && epoch > this.highestEpochSeen) this.highestEpochSeen = epoch;
+  }
+
   private becomeLeader(epoch: number, renewedAt: number): void {
+    this.noteEpoch(epoch);
     this.currentEpoch = epoch;
     this.leading = true;
     this.lastRenewedAt = renewedAt;

@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
+import { createTestRedis, sleep, waitFor, type TestRedis } from '@knm/testing';
 import { toClusterName, type ClusterKeys } from '@knm/contracts';
-import { LeaderLease, LeaseAbortedError, type LeaderLeaseOptions } from '../src/index.js';
+import {
+  FencedError,
+  LeaderLease,
+  LeaseAbortedError,
+  NodeStoreWriter,
+  type LeaderLeaseOptions,
+} from '../src/index.js';
 import type { Redis } from 'ioredis';
 
 const cluster = toClusterName('lease');
@@ -171,6 +177,42 @@ describe('LeaderLease', () => {
     await waitFor(() => lost.length === 1);
     expect(await a.acquire()).toBe(2);
     expect(a.isLeader).toBe(true);
+  });
+
+  it('Redis lost its data: leader and standby continue above the epoch they saw, seq jumps past the old life, an old writer stays fenced', async () => {
+    const a = lease('a', { ttlMs: 1_000, renewEveryMs: 50 });
+    const b = lease('b', { ttlMs: 1_000 });
+    const lost: string[] = [];
+    a.onLost((r) => lost.push(r));
+    expect(await a.acquire()).toBe(1);
+    const standby = b.acquire();
+    await sleep(100); // b has polled: it saw epoch 1
+    const oldWriter = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'a');
+    await oldWriter.applyPodDeltas({ n1: 1 });
+    const oldSeq = Number(await t.client.hget(keys.meta, 'seq'));
+
+    await t.client.del(keys.lease, keys.epoch, keys.meta, keys.pods, keys.events); // data loss
+    expect(await standby).toBe(2); // not 1 again
+    const seq = Number(await t.client.hget(keys.meta, 'seq'));
+    const [serverSeconds] = await t.client.time();
+    expect(seq).toBeGreaterThan(oldSeq);
+    expect(Math.abs(seq - Number(serverSeconds) * 1000)).toBeLessThan(60_000); // the server's clock, ms
+    await expect(oldWriter.applyPodDeltas({ n1: 1 })).rejects.toBeInstanceOf(FencedError);
+    await waitFor(() => lost.length === 1, { what: 'a to lose the lease' });
+
+    // The old leader stands by (it polls and sees epoch 2); a second loss: it continues above 2.
+    const again = a.acquire();
+    await sleep(100);
+    await t.client.del(keys.lease, keys.epoch, keys.meta);
+    expect(await again).toBe(3);
+    const writer = new NodeStoreWriter(t.client, t.keyspace, cluster, 3, 'a');
+    expect(await writer.applyPodDeltas({ n1: 1 })).toBeGreaterThan(seq);
+  });
+
+  it('a fresh Redis with no epoch anywhere starts at epoch 1 and leaves seq alone', async () => {
+    const a = lease('a');
+    expect(await a.acquire()).toBe(1);
+    expect(await t.client.hget(keys.meta, 'seq')).toBeNull();
   });
 
   it('reports Redis errors of standby polls to onError and keeps polling', async () => {
