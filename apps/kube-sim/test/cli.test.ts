@@ -93,6 +93,24 @@ describe('kube-sim CLI', { timeout: 120_000 }, () => {
     expect(p.output()).toContain('kube-sim stopped');
   });
 
+  it('with churn far above what it can produce, still answers requests and exits 0 on SIGTERM', async () => {
+    const p = start(['--port', '0', '--nodes', '30', '--pods', '900', '--churn', '100000']);
+    await p.waitForOutput(/kube-sim ready/, 60_000);
+    const readyLine = p
+      .output()
+      .split('\n')
+      .find((l) => l.includes('kube-sim ready'));
+    const ready = JSON.parse(readyLine as string) as ReadyLine;
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${ready.url}/_sim/stats`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { churnRate: number }).churnRate).toBe(100_000);
+    }
+    const exit = await p.stop('SIGTERM', 15_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(p.output()).toContain('kube-sim stopped');
+  });
+
   it.each([
     [['--nodes', 'many'], /--nodes/],
     [['--bogus'], /Unknown option '--bogus'/],

@@ -169,6 +169,9 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
       get churnEvents() {
         return churn.events;
       },
+      get churnDropped() {
+        return churn.droppedEvents;
+      },
       setChurnRate: (rate) => churn.setRate(rate),
       setHeartbeatSeconds: (seconds) => heartbeats.setInterval(seconds),
       step: (events) => churn.step(events),

@@ -32,6 +32,7 @@ export interface SimControl {
   truth(): Truth;
   readonly churnRate: number;
   readonly churnEvents: number;
+  readonly churnDropped: number;
   setChurnRate(rate: number): void;
   setHeartbeatSeconds(seconds: number): void;
   /** Runs `events` churn events at once. */
@@ -214,6 +215,7 @@ export class KubeApiServer {
       evictionsRejected: this.evictionsRejected,
       churnRate: this.options.control.churnRate,
       churnEvents: this.options.control.churnEvents,
+      churnDropped: this.options.control.churnDropped,
       paused: this.options.control.paused,
     };
   }

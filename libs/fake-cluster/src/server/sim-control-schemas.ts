@@ -69,6 +69,8 @@ export const SimStatsSchema = z.object({
   evictionsRejected: z.number(),
   churnRate: z.number(),
   churnEvents: z.number(),
+  /** Churn events dropped because the simulation fell more than a second behind its clock. */
+  churnDropped: z.number(),
   paused: z.boolean(),
 });
 export type SimStats = z.infer<typeof SimStatsSchema>;

@@ -17,6 +17,11 @@ export interface ChurnOptions {
   targetPods?: number;
   /** The node population churn keeps close to. Default: the nodes at construction. */
   targetNodes?: number;
+  /**
+   * While the cluster runs on its timer, how far (ms) churn may fall behind the clock
+   * before it drops the events it missed instead of running them in a burst. Default 1,000.
+   */
+  maxLagMs?: number;
 }
 
 type ChurnOp = 'create' | 'delete' | 'move' | 'complete' | 'gc' | 'flap' | 'addNode' | 'removeNode';
@@ -33,6 +38,7 @@ export class Churn {
   private currentRate = 0;
   private generation = 0;
   private count = 0;
+  private dropped = 0;
   private added = 0;
   private readonly targetPods: number;
   private readonly targetNodes: number;
@@ -59,6 +65,14 @@ export class Churn {
     return this.count;
   }
 
+  /**
+   * Churn events dropped because the simulation could not keep up with the rate (the rate
+   * achieved is `events` over time; the dropped ones are never run later in a burst).
+   */
+  get droppedEvents(): number {
+    return this.dropped;
+  }
+
   /** Changes the rate; takes effect at once (the next event is planned from now). */
   setRate(rate: number): void {
     this.currentRate = Math.max(0, rate);
@@ -74,9 +88,18 @@ export class Churn {
     const generation = ++this.generation;
     if (this.currentRate <= 0) return;
     const interval = 1000 / this.currentRate;
+    const maxLagMs = this.options.maxLagMs ?? 1_000;
     const tick = (): void => {
       if (generation !== this.generation || this.cluster.paused) return;
       this.once();
+      const lag = this.cluster.lagMs;
+      if (this.cluster.running && lag > maxLagMs) {
+        // Behind the clock by more than maxLagMs: skip to now rather than queue the backlog.
+        const missed = Math.floor(lag / interval);
+        this.dropped += missed;
+        this.cluster.schedule(missed * interval + interval, tick);
+        return;
+      }
       this.cluster.schedule(interval, tick);
     };
     this.cluster.schedule(interval, tick);
@@ -172,10 +195,7 @@ export class Churn {
     );
     if (!pod) return;
     const from = String(pod.spec?.['nodeName'] ?? '');
-    const nodes = this.cluster.store
-      .kind('Node')
-      .sorted()
-      .filter((n) => n.metadata.name !== from && isSchedulableNode(n) && fits(pod, n));
+    const nodes = this.controllers.schedulableNodes().filter((n) => n.metadata.name !== from && fits(pod, n));
     if (nodes.length === 0) return;
     const target = nodes[randomIndex(this.cluster.random, nodes.length)] as KubeObject;
     this.controllers.skipReplacement(pod.metadata.uid);

@@ -5,6 +5,7 @@ import { ClusterStore } from '../store/cluster-store.js';
 import { objectKey } from '../store/kind-store.js';
 import { NodeSnapshotIndex } from '../store/node-snapshot-index.js';
 import { PodCountIndex } from '../store/pod-count-index.js';
+import { PodsByNodeIndex } from '../store/pods-by-node-index.js';
 import { ObjectNotFoundError } from '../store/store-errors.js';
 import { rfc3339, systemClock, type Clock } from './clock.js';
 import { disruptionVerdict } from './disruption-budget.js';
@@ -76,6 +77,8 @@ const NAMESPACED: ReadonlySet<StoredKind> = new Set([
 export class Cluster {
   readonly store: ClusterStore;
   readonly podCounts = new PodCountIndex();
+  /** The pods bound to each node (pod garbage collection of a removed node). */
+  readonly podsByNode = new PodsByNodeIndex();
   /** Each node's snapshot as of its last change that mattered (what `/_sim/truth` reports). */
   readonly nodeSnapshots = new NodeSnapshotIndex();
   readonly clock: Clock;
@@ -100,6 +103,7 @@ export class Cluster {
     this.store = new ClusterStore({ changeLogSize: options.changeLogSize, onListenerError: this.onError });
     this.store.subscribe((event) => {
       this.podCounts.apply(event);
+      this.podsByNode.apply(event);
       this.nodeSnapshots.apply(event);
     });
   }
@@ -112,7 +116,10 @@ export class Cluster {
   /** Loads initial objects (not logged; see ClusterStore.load) and rebuilds the pod and node indexes. */
   load(kind: StoredKind, objects: Iterable<KubeObject>): void {
     this.store.load(kind, objects);
-    if (kind === 'Pod') this.podCounts.rebuild(this.store.kind('Pod').values());
+    if (kind === 'Pod') {
+      this.podCounts.rebuild(this.store.kind('Pod').values());
+      this.podsByNode.rebuild(this.store.kind('Pod').values());
+    }
     if (kind === 'Node') this.nodeSnapshots.rebuild(this.store.kind('Node').values());
   }
 
@@ -134,10 +141,16 @@ export class Cluster {
     return this.queue.size;
   }
 
-  /** Runs every task due by the clock (in order); does nothing while paused. Returns how many ran. */
-  runDue(): number {
+  /**
+   * Runs every task due by the clock (in order); does nothing while paused. Returns how many ran.
+   * With `budgetMs`, stops once that much wall time has been spent (the rest stays queued, in
+   * order, for the next call): what keeps the event loop serving HTTP when the simulation
+   * cannot keep up with its clock.
+   */
+  runDue(budgetMs?: number): number {
     if (this.pausedFlag) return 0;
     const limit = this.clock.now();
+    const deadline = budgetMs === undefined ? Infinity : performance.now() + budgetMs;
     let ran = 0;
     for (let task = this.queue.popDue(limit); task !== undefined; task = this.queue.popDue(limit)) {
       this.currentTaskTime = task.due;
@@ -149,16 +162,29 @@ export class Cluster {
         this.currentTaskTime = undefined;
       }
       ran++;
-      if (this.pausedFlag) break;
+      if (this.pausedFlag || performance.now() >= deadline) break;
     }
     return ran;
   }
 
-  /** Runs {@link runDue} every `tickMs` of wall time until {@link stop}. */
-  start(tickMs = 10): void {
+  /**
+   * Runs {@link runDue} every `tickMs` of wall time until {@link stop}, each run spending at
+   * most `sliceMs` (default 20 ms) of wall time so requests are served between runs.
+   */
+  start(tickMs = 10, sliceMs = 20): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.runDue(), tickMs);
+    this.timer = setInterval(() => this.runDue(sliceMs), tickMs);
     this.timer.unref();
+  }
+
+  /** Whether simulated time runs on the timer of {@link start} (rather than manual {@link runDue} calls). */
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /** How far the running task's simulated time is behind the clock, in ms (0 outside tasks). */
+  get lagMs(): number {
+    return this.currentTaskTime === undefined ? 0 : Math.max(0, this.clock.now() - this.currentTaskTime);
   }
 
   stop(): void {
@@ -384,9 +410,7 @@ export class Cluster {
   /** Pod garbage collection: pods bound to a node that no longer exists are deleted at once. */
   private collectPodsOf(nodeName: string): void {
     if (this.store.get('Node', nodeName)) return;
-    for (const pod of [...this.store.kind('Pod').values()]) {
-      if (pod.spec?.['nodeName'] === nodeName) this.store.delete('Pod', objectKey(pod));
-    }
+    for (const key of this.podsByNode.keysOf(nodeName)) this.store.delete('Pod', key);
   }
 
   /**

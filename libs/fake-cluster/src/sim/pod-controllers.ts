@@ -1,6 +1,6 @@
 import type { JsonObject, JsonValue, KubeObject } from '../api/kube-object.js';
 import type { ChangeEvent } from '../store/change-log.js';
-import { objectKey } from '../store/kind-store.js';
+import { lowerBound, objectKey } from '../store/kind-store.js';
 import type { Cluster } from './cluster.js';
 import { boundPod, controllerOf, finishedPod, runningPod } from './pod-status.js';
 import { randomBetween, randomChance, randomIndex } from './sim-random.js';
@@ -95,6 +95,8 @@ export class PodControllers {
   private readonly starting = new Set<string>();
   /** Pod uids whose disappearance must not trigger a replacement (churn "moves" replace them itself). */
   private readonly noReplace = new Set<string>();
+  /** Names of the schedulable nodes ({@link isSchedulableNode}), sorted: kept from the node changes. */
+  private readonly schedulable: string[] = [];
   private passScheduled = false;
   private readonly jobRunMs: [number, number];
   private readonly jobFailureRate: number;
@@ -107,6 +109,8 @@ export class PodControllers {
     this.jobRunMs = options.jobRunMs ?? [5_000, 60_000];
     this.jobFailureRate = options.jobFailureRate ?? 0.1;
     this.retryMs = options.schedulerRetryMs ?? 1_000;
+    for (const node of cluster.store.kind('Node').sorted())
+      if (isSchedulableNode(node)) this.schedulable.push(node.metadata.name);
     for (const pod of cluster.store.kind('Pod').sorted()) this.observePod(pod, undefined);
     cluster.store.subscribe((event) => this.onChange(event));
   }
@@ -121,6 +125,25 @@ export class PodControllers {
     this.noReplace.add(uid);
   }
 
+  /**
+   * The schedulable nodes (Ready, not cordoned, not being deleted) in name order:
+   * what `store.kind('Node').sorted().filter(isSchedulableNode)` returns, without
+   * looking at every node.
+   */
+  schedulableNodes(): KubeObject[] {
+    const nodes = this.cluster.store.kind('Node');
+    return this.schedulable.map((name) => nodes.get(name) as KubeObject);
+  }
+
+  private trackSchedulable(event: ChangeEvent): void {
+    const name = event.key;
+    const now = event.type !== 'DELETED' && isSchedulableNode(event.object);
+    const index = lowerBound(this.schedulable, name);
+    const was = this.schedulable[index] === name;
+    if (now && !was) this.schedulable.splice(index, 0, name);
+    else if (!now && was) this.schedulable.splice(index, 1);
+  }
+
   private onChange(event: ChangeEvent): void {
     if (event.kind === 'Pod') {
       if (event.type === 'DELETED') {
@@ -132,6 +155,7 @@ export class PodControllers {
       }
       this.observePod(event.object, event.previous);
     } else if (event.kind === 'Node') {
+      this.trackSchedulable(event);
       if (event.type === 'ADDED') {
         const name = event.object.metadata.name;
         this.cluster.schedule(0, () => this.createDaemonPods(name));
@@ -180,7 +204,7 @@ export class PodControllers {
     this.passScheduled = false;
     if (this.pending.size === 0) return;
     const { store, random, podCounts } = this.cluster;
-    const candidates = store.kind('Node').sorted().filter(isSchedulableNode);
+    const candidates = this.schedulableNodes();
     const extra = new Map<string, number>();
     for (const key of [...this.pending]) {
       const pod = store.get('Pod', key);
