@@ -15,6 +15,7 @@ import {
   TAINT_EFFECTS,
 } from './kube-validation.js';
 import { parseLabelSelector, SelectorParseError } from './label-selector.js';
+import { MAX_SELECTOR_LENGTH } from './rest-api.js';
 import type { Keyspace } from './redis-keys.js';
 import type { ClusterName } from './cluster-name.js';
 
@@ -35,6 +36,8 @@ export type OperationAction = z.infer<typeof OperationActionSchema>;
 export const MAX_OPERATION_NODES = 5_000;
 /** The longest `reason` accepted (it is stored in a node annotation by cordon and drain). */
 export const MAX_REASON_LENGTH = 1_024;
+/** The longest `user` (token subject) an audit query may filter on. */
+export const MAX_SUBJECT_LENGTH = 1_024;
 
 function addErrors(ctx: z.RefinementCtx, problems: string[], path: PropertyKey[], subject: string): void {
   for (const problem of problems) ctx.addIssue({ code: 'custom', path, message: `${subject} ${problem}` });
@@ -180,7 +183,9 @@ export type OperationSpec = z.infer<typeof OperationSpecSchema>;
 /** A label selector string, checked with the Kubernetes parser (the message says what is wrong). */
 export const LabelSelectorStringSchema = z
   .string({ error: 'selector must be a string' })
+  .max(MAX_SELECTOR_LENGTH, `selector must be at most ${MAX_SELECTOR_LENGTH} characters`)
   .superRefine((value, ctx) => {
+    if (value.length > MAX_SELECTOR_LENGTH) return;
     try {
       parseLabelSelector(value);
     } catch (err) {
@@ -481,7 +486,11 @@ const instant = (name: string) =>
  */
 export const AuditQuerySchema = z.strictObject({
   cluster: ClusterNameSchema.optional(),
-  user: z.string().min(1, 'user must not be empty').optional(),
+  user: z
+    .string()
+    .min(1, 'user must not be empty')
+    .max(MAX_SUBJECT_LENGTH, `user must be at most ${MAX_SUBJECT_LENGTH} characters`)
+    .optional(),
   action: z
     .enum(OPERATION_ACTIONS, { error: `action must be one of ${OPERATION_ACTIONS.join(', ')}` })
     .optional(),

@@ -35,6 +35,17 @@ describe('Keyspace', () => {
     });
   });
 
+  it('keeps rate-limit counters under <ns>:ratelimit:<scope>:, whatever the id', () => {
+    const ks = new Keyspace('knm-test');
+    expect(ks.rateLimit('auth', '10.0.0.7')).toBe('knm-test:ratelimit:auth:10.0.0.7');
+    expect(ks.rateLimit('ops', 'alice')).toBe('knm-test:ratelimit:ops:alice');
+    for (const id of ['::1', '{dev}:nodes', 'a b', '../x', '*', 'ü\u0000']) {
+      const key = ks.rateLimit('ops', id);
+      expect(key.startsWith('knm-test:ratelimit:ops:')).toBe(true);
+      expect(key.slice('knm-test:ratelimit:ops:'.length)).not.toMatch(/[:{} ]/);
+    }
+  });
+
   it('puts every key of one cluster in one Redis Cluster slot, and different clusters apart', () => {
     const ks = new Keyspace('knm-test');
     const slots = (c: string) => new Set(Object.values(ks.cluster(toClusterName(c))).map(keySlot));

@@ -57,6 +57,16 @@ export class Keyspace {
     return `${this.namespace}:sio`;
   }
 
+  /**
+   * String counter of one rate-limit window: `<ns>:ratelimit:<scope>:<id>`, with a TTL
+   * (the window). `scope` is a fixed name (`auth`, `ops`); `id` (a client address, a
+   * token subject) is URI-encoded, so it can carry no ':', '{', '}' or space and the
+   * key always lies under `<ns>:ratelimit:<scope>:`.
+   */
+  rateLimit(scope: 'auth' | 'ops', id: string): string {
+    return `${this.namespace}:ratelimit:${scope}:${encodeURIComponent(id)}`;
+  }
+
   /** The keys of one cluster. */
   cluster(cluster: ClusterName): ClusterKeys {
     const p = `${this.namespace}:{${cluster}}`;

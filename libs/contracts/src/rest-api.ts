@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClusterNameSchema } from './cluster-name.js';
+import { qualifiedNameErrors } from './kube-validation.js';
 import { ClusterStatusSchema } from './cluster-status.js';
 import { NodeSnapshotSchema } from './node-snapshot.js';
 
@@ -55,6 +56,13 @@ export type NodeSortField = z.infer<typeof NodeSortFieldSchema>;
 /** The most nodes one page may hold. */
 export const MAX_PAGE_LIMIT = 10_000;
 
+/** The longest label selector or taint filter accepted (bounds parsing work). */
+export const MAX_SELECTOR_LENGTH = 4_096;
+/** The longest free-text query parameter (`q`: a node-name substring; names are at most 253). */
+export const MAX_NAME_QUERY_LENGTH = 253;
+/** The longest continue token accepted (tokens this API makes are far shorter). */
+export const MAX_CONTINUE_LENGTH = 16_384;
+
 const boolParam = (name: string) =>
   z.enum(['true', 'false'], { error: `${name} must be "true" or "false"` }).transform((v) => v === 'true');
 
@@ -72,14 +80,33 @@ const boolParam = (name: string) =>
  * - `limit` (1..10000; default: every match) and `continue` (from the previous page)
  */
 export const NodeListQuerySchema = z.strictObject({
-  labelSelector: z.string().optional(),
+  labelSelector: z
+    .string()
+    .max(MAX_SELECTOR_LENGTH, `labelSelector must be at most ${MAX_SELECTOR_LENGTH} characters`)
+    .optional(),
   ready: z
     .enum(['true', 'false', 'unknown'], { error: 'ready must be "true", "false" or "unknown"' })
     .optional(),
   schedulable: boolParam('schedulable').optional(),
-  role: z.string().min(1, 'role must not be empty').optional(),
-  q: z.string().optional(),
-  taint: z.string().min(1, 'taint must not be empty').optional(),
+  role: z
+    .string()
+    .min(1, 'role must not be empty')
+    .superRefine((role, ctx) => {
+      // A role is the name part of a `node-role.kubernetes.io/<role>` label key.
+      for (const problem of role === '' ? [] : qualifiedNameErrors(`node-role.kubernetes.io/${role}`)) {
+        ctx.addIssue({ code: 'custom', message: `role "${role.slice(0, 70)}": ${problem}` });
+      }
+    })
+    .optional(),
+  q: z
+    .string()
+    .max(MAX_NAME_QUERY_LENGTH, `q must be at most ${MAX_NAME_QUERY_LENGTH} characters`)
+    .optional(),
+  taint: z
+    .string()
+    .min(1, 'taint must not be empty')
+    .max(MAX_SELECTOR_LENGTH, `taint must be at most ${MAX_SELECTOR_LENGTH} characters`)
+    .optional(),
   sort: NodeSortFieldSchema.default('name'),
   order: z.enum(['asc', 'desc'], { error: 'order must be "asc" or "desc"' }).default('asc'),
   limit: z.coerce
@@ -88,7 +115,11 @@ export const NodeListQuerySchema = z.strictObject({
     .min(1, 'limit must be at least 1')
     .max(MAX_PAGE_LIMIT, `limit must be at most ${MAX_PAGE_LIMIT}`)
     .optional(),
-  continue: z.string().min(1, 'continue must not be empty').optional(),
+  continue: z
+    .string()
+    .min(1, 'continue must not be empty')
+    .max(MAX_CONTINUE_LENGTH, `continue must be at most ${MAX_CONTINUE_LENGTH} characters`)
+    .optional(),
 });
 /** The decoded query (defaults applied). */
 export type NodeListQuery = z.infer<typeof NodeListQuerySchema>;
