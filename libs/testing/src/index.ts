@@ -5,3 +5,4 @@ export * from './processes.js';
 export * from './web-build.js';
 export * from './redis-cluster.js';
 export * from './watcher-process.js';
+export * from './client-fleet/index.js';

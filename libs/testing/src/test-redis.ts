@@ -93,6 +93,24 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** Every key under `namespace:` (SCAN, so the server is never blocked), sorted. */
+export async function namespaceKeys(client: Redis, namespace: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
+    found.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return [...new Set(found)].sort();
+}
+
+/** Deletes every key under `namespace:` and nothing else (UNLINK, 500 at a time). */
+export async function deleteNamespaceKeys(client: Redis, namespace: string): Promise<void> {
+  const own = await namespaceKeys(client, namespace);
+  for (let i = 0; i < own.length; i += 500) await client.unlink(...own.slice(i, i + 500));
+}
+
 /**
  * Gives one test its own Redis namespace on the shared server. Close it in
  * `afterEach` (or use `await using`): it deletes only the keys under its namespace.
@@ -111,23 +129,13 @@ export async function createTestRedis(): Promise<TestRedis & AsyncDisposable> {
   const client = connect();
   await client.ping();
 
-  const keys = async (): Promise<string[]> => {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await client.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
-      found.push(...batch);
-      cursor = next;
-    } while (cursor !== '0');
-    return [...new Set(found)].sort();
-  };
+  const keys = (): Promise<string[]> => namespaceKeys(client, namespace);
 
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    const own = await keys();
-    for (let i = 0; i < own.length; i += 500) await client.unlink(...own.slice(i, i + 500));
+    await deleteNamespaceKeys(client, namespace);
     await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
   };
 

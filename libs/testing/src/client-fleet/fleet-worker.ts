@@ -1,0 +1,180 @@
+/**
+ * A fleet process: runs `clients` {@link FleetClient}s and answers the fleet's
+ * commands over the IPC channel. Started by `startClientFleet`, never by hand.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { RestClient, exponentialBackoff } from '@knm/client';
+import { NodeSlots, type CompactSnapshot, type ViewDigest } from './compact-view.js';
+import { FleetClient, type FleetClientCounters, type FleetClientHost } from './fleet-client.js';
+import type { FleetCommand, FleetProcessConfig, FleetProcessStats, FleetReply } from './protocol.js';
+
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
+
+/** At most this many latency samples are kept per process between resets. */
+const MAX_SAMPLES = 2_000_000;
+
+const config = JSON.parse(process.env['KNM_FLEET_CONFIG'] ?? '{}') as FleetProcessConfig;
+const processIndex = Number(process.env['KNM_FLEET_PROCESS'] ?? 0);
+const slots = new NodeSlots();
+const rest = new Map<string, RestClient>();
+const inFlight = new Map<string, Promise<CompactSnapshot>>();
+let samples = new Float64Array(1024);
+let sampleCount = 0;
+let dropped = 0;
+let lastError: string | undefined;
+
+/** Snapshot reads are shared: a client joins the read in flight to the same gateway, if any. */
+function snapshot(url: string): Promise<CompactSnapshot> {
+  let pending = inFlight.get(url);
+  if (!pending) {
+    let client = rest.get(url);
+    if (!client) {
+      client = new RestClient({ urls: [url], token: config.token });
+      rest.set(url, client);
+    }
+    pending = client
+      .listNodes(config.cluster)
+      .then((list) => ({
+        seq: list.seq,
+        nodes: list.items.map((n) => ({
+          name: n.name,
+          resourceVersion: n.resourceVersion,
+          podCount: n.podCount,
+        })),
+      }))
+      .finally(() => inFlight.delete(url));
+    inFlight.set(url, pending);
+  }
+  return pending;
+}
+
+const host: FleetClientHost = {
+  slots,
+  backoff: exponentialBackoff({ initialMs: 200, maxMs: 5_000 }),
+  token: config.token,
+  cluster: config.cluster,
+  probeLabel: config.probeLabel,
+  snapshot,
+  onProbe(ms) {
+    if (sampleCount === samples.length) {
+      if (samples.length >= MAX_SAMPLES) {
+        dropped += 1;
+        return;
+      }
+      const grown = new Float64Array(Math.min(MAX_SAMPLES, samples.length * 2));
+      grown.set(samples);
+      samples = grown;
+    }
+    samples[sampleCount++] = ms;
+  },
+  onError(err) {
+    lastError = err.message;
+  },
+};
+
+const clients: FleetClient[] = [];
+
+async function startClients(): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < config.clients) {
+      const i = next++;
+      const client = new FleetClient(host, config.urls, config.firstClient + i);
+      clients.push(client);
+      // Pace the start: the next client opens once this one is live (or after 30 s).
+      await Promise.race([client.live, new Promise((r) => setTimeout(r, 30_000).unref())]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, config.connectConcurrency) }, worker));
+}
+
+function stats(): FleetProcessStats {
+  const sum: FleetClientCounters = {
+    received: 0,
+    applied: 0,
+    duplicates: 0,
+    gaps: 0,
+    reloads: 0,
+    resumes: 0,
+    reconnects: 0,
+    errors: 0,
+  };
+  let live = 0;
+  let connected = 0;
+  for (const c of clients) {
+    for (const k of Object.keys(sum) as (keyof FleetClientCounters)[]) sum[k] += c.counters[k];
+    if (c.state === 'live') live += 1;
+    if (c.state === 'live' || c.state === 'subscribing' || c.state === 'loading') connected += 1;
+  }
+  return {
+    process: processIndex,
+    pid: process.pid,
+    clients: config.clients,
+    live,
+    connected,
+    ...sum,
+    latencyMs: Array.from(samples.subarray(0, sampleCount), (v) => Math.round(v * 100) / 100),
+    latencyDropped: dropped,
+    ...(lastError === undefined ? {} : { lastError }),
+  };
+}
+
+/** Digests of every client; clients with the same raw state share one digest computation. */
+function views(): ViewDigest[] {
+  const cache = new Map<string, ViewDigest>();
+  return clients.map((c) => {
+    const key = c.view.rawKey();
+    let digest = cache.get(key);
+    if (!digest) {
+      digest = c.view.digest();
+      cache.set(key, digest);
+    }
+    return digest;
+  });
+}
+
+function handle(command: FleetCommand): unknown {
+  switch (command.cmd) {
+    case 'stats':
+      return stats();
+    case 'resetLatency':
+      sampleCount = 0;
+      dropped = 0;
+      return null;
+    case 'views':
+      return views();
+    case 'fullView': {
+      const client = clients[command.client];
+      if (!client) throw new RangeError(`no client ${command.client} in process ${processIndex}`);
+      return client.view.full();
+    }
+    case 'memory': {
+      if (command.afterGc) fullGc();
+      const m = process.memoryUsage();
+      return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+    }
+    case 'close':
+      for (const c of clients) c.close();
+      setImmediate(() => process.exit(0));
+      return null;
+  }
+}
+
+process.on('message', (raw: FleetCommand) => {
+  let reply: FleetReply;
+  try {
+    reply = { id: raw.id, result: handle(raw) };
+  } catch (err) {
+    reply = { id: raw.id, error: (err as Error).message };
+  }
+  process.send?.(reply);
+});
+process.once('disconnect', () => process.exit(0));
+process.once('SIGTERM', () => {
+  for (const c of clients) c.close();
+  process.exit(0);
+});
+
+void startClients();

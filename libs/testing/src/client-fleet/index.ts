@@ -1,0 +1,9 @@
+export {
+  startClientFleet,
+  type ClientFleet,
+  type ClientFleetOptions,
+  type FleetClientRef,
+} from './client-fleet.js';
+export { viewDigest, type FullView, type ViewDigest } from './compact-view.js';
+export type { FleetClientCounters } from './fleet-client.js';
+export type { FleetProcessStats } from './protocol.js';

@@ -1,0 +1,55 @@
+import type { FleetClientCounters } from './fleet-client.js';
+import type { FullView, ViewDigest } from './compact-view.js';
+
+/** What a fleet process is started with (JSON in the `KNM_FLEET_CONFIG` environment variable). */
+export interface FleetProcessConfig {
+  urls: string[];
+  token: string;
+  cluster: string;
+  /** Clients of this process. */
+  clients: number;
+  /** Fleet-wide index of this process's first client (client i starts on `urls[(first + i) % urls.length]`). */
+  firstClient: number;
+  probeLabel: string;
+  /** Clients connecting and loading their snapshot at the same time. */
+  connectConcurrency: number;
+}
+
+/** One fleet process's state and counters (summed over its clients). */
+export interface FleetProcessStats extends FleetClientCounters {
+  process: number;
+  pid: number;
+  clients: number;
+  /** Clients whose subscription is live (synced and receiving). */
+  live: number;
+  /** Clients with an open connection. */
+  connected: number;
+  /** Probe latencies (ms, now − the probe label's value) since the last reset. */
+  latencyMs: number[];
+  /** Probe latencies dropped because the per-process sample buffer was full (since the last reset). */
+  latencyDropped: number;
+  lastError?: string;
+}
+
+/** A command from the fleet to a fleet process. */
+export type FleetCommand =
+  | { id: number; cmd: 'stats' }
+  | { id: number; cmd: 'resetLatency' }
+  | { id: number; cmd: 'views' }
+  | { id: number; cmd: 'fullView'; client: number }
+  /** `afterGc`: measure the heap after a forced full GC (the leak signal; RSS grows in steps). */
+  | { id: number; cmd: 'memory'; afterGc?: boolean }
+  | { id: number; cmd: 'close' };
+
+/** Replies, by command. */
+export interface FleetReplies {
+  stats: FleetProcessStats;
+  resetLatency: null;
+  views: ViewDigest[];
+  fullView: FullView;
+  memory: { rssBytes: number; heapUsedBytes: number };
+  close: null;
+}
+
+/** A reply of a fleet process. */
+export type FleetReply = { id: number; result: unknown } | { id: number; error: string };

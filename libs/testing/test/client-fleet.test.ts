@@ -1,0 +1,226 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { signToken } from '@knm/auth';
+import {
+  createTestRedis,
+  spawnApp,
+  spawnTestWatcher,
+  startClientFleet,
+  viewDigest,
+  waitFor,
+  type ClientFleet,
+  type ManagedProcess,
+  type TestRedis,
+  type ViewDigest,
+} from '../src/index.js';
+
+const SECRET = 'fleet-test-secret-0123456789abcdef0123456789';
+const SIM_TOKEN = 'fleet-test-sim-token';
+const CLUSTER = 'fleet';
+
+/** kube-sim in its own process (this project cannot import @knm/fake-cluster: it depends on us). */
+interface Sim {
+  url: string;
+  truth(): Promise<{ nodes: Record<string, { resourceVersion: string }>; podCounts: Record<string, number> }>;
+  step(events: number): Promise<void>;
+  patchLabel(node: string, key: string, value: string): Promise<void>;
+}
+
+async function startSim(kubeconfigPath: string): Promise<Sim> {
+  const proc = spawnApp('kube-sim', [
+    '--port',
+    '0',
+    '--nodes',
+    '30',
+    '--pods',
+    '300',
+    '--seed',
+    '2',
+    '--kubeconfig-out',
+    kubeconfigPath,
+    '--token',
+    SIM_TOKEN,
+  ]);
+  procs.push(proc);
+  const [, url] = await proc.waitForOutput(/"url":"(http:[^"]+)"/, 60_000);
+  const base = url as string;
+  const auth = { authorization: `Bearer ${SIM_TOKEN}` };
+  return {
+    url: base,
+    async truth() {
+      const res = await fetch(`${base}/_sim/truth`);
+      return (await res.json()) as Awaited<ReturnType<Sim['truth']>>;
+    },
+    async step(events) {
+      const res = await fetch(`${base}/_sim/step`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      });
+      expect(res.status).toBe(200);
+    },
+    async patchLabel(node, key, value) {
+      const res = await fetch(`${base}/api/v1/nodes/${node}`, {
+        method: 'PATCH',
+        headers: { ...auth, 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({ metadata: { labels: { [key]: value } } }),
+      });
+      expect(res.status).toBe(200);
+    },
+  };
+}
+
+let redis: TestRedis | undefined;
+let fleet: ClientFleet | undefined;
+let dir: string | undefined;
+const procs: ManagedProcess[] = [];
+
+afterEach(async () => {
+  await fleet?.close();
+  fleet = undefined;
+  await Promise.all(procs.splice(0).map((p) => p.stop('SIGKILL', 1_000)));
+  await redis?.close();
+  redis = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+async function startGateway(r: TestRedis): Promise<{ proc: ManagedProcess; url: string }> {
+  const proc = spawnApp(
+    'gateway',
+    [
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--redis',
+      r.url,
+      '--namespace',
+      r.namespace,
+      '--log-level',
+      'info',
+    ],
+    { env: { KNM_JWT_SECRET: SECRET } },
+  );
+  procs.push(proc);
+  const [, port] = await proc.waitForOutput(/gateway listening on port (\d+)/, 60_000);
+  return { proc, url: `http://127.0.0.1:${port}` };
+}
+
+async function truthDigest(s: Sim): Promise<Omit<ViewDigest, 'seq'>> {
+  const truth = await s.truth();
+  const nodes = Object.fromEntries(Object.entries(truth.nodes).map(([name, n]) => [name, n.resourceVersion]));
+  const { seq: _seq, ...digest } = viewDigest(0, nodes, truth.podCounts);
+  return digest;
+}
+
+/** True when every client's view equals the truth and all are at one seq. */
+async function converged(f: ClientFleet, s: Sim): Promise<boolean> {
+  const want = await truthDigest(s);
+  const views = await f.views();
+  return (
+    new Set(views.map((v) => v.seq)).size === 1 &&
+    views.every((v) => v.nodesSha === want.nodesSha && v.podsSha === want.podsSha)
+  );
+}
+
+describe('startClientFleet', () => {
+  it('keeps every client equal to the truth over two gateways, measures probes, and resumes after a gateway dies', async () => {
+    redis = await createTestRedis();
+    dir = await mkdtemp(join(tmpdir(), 'knm-fleet-'));
+    const kubeconfigPath = join(dir, 'sim.kubeconfig');
+    const sim = await startSim(kubeconfigPath);
+    const watcher = spawnTestWatcher({
+      cluster: CLUSTER,
+      kubeconfigPath,
+      redis: { url: redis.url, namespace: redis.namespace },
+    });
+    procs.push(watcher);
+    const [, [g1, g2]] = await Promise.all([
+      watcher.waitForOutput(/"msg":"watcher ready"/, 60_000),
+      Promise.all([startGateway(redis), startGateway(redis)]),
+    ]);
+    const token = await signToken(
+      { sub: 'fleet', role: 'viewer', clusters: '*' },
+      { secret: SECRET, ttlSeconds: 600 },
+    );
+
+    fleet = startClientFleet({
+      gatewayUrls: [g1.url, g2.url],
+      token,
+      cluster: CLUSTER,
+      clients: 12,
+      processes: 2,
+    });
+    await fleet.ready(60_000);
+    expect(fleet.size).toBe(12);
+
+    // Churn and a probe: every client ends equal to the truth, and each saw the probe live.
+    await sim.step(200);
+    const probeNode = Object.keys((await sim.truth()).nodes)[3] as string;
+    await sim.patchLabel(
+      probeNode,
+      'knm.bench/probe',
+      (performance.timeOrigin + performance.now()).toFixed(3),
+    );
+    const f = fleet;
+    await waitFor(() => converged(f, sim), {
+      timeout: 30_000,
+      interval: 200,
+      what: 'every view to equal the truth',
+    });
+    const latencies = await waitFor(
+      async () => {
+        const l = await f.latencies();
+        return l.length === 12 && l;
+      },
+      { timeout: 10_000, what: 'one probe sample per client' },
+    );
+    expect(latencies.every((ms) => ms >= 0 && ms < 30_000)).toBe(true);
+
+    const truth = await sim.truth();
+    const one = await fleet.fullView({ process: 1, client: 0 });
+    expect(one.nodes).toEqual(
+      Object.fromEntries(Object.entries(truth.nodes).map(([name, n]) => [name, n.resourceVersion])),
+    );
+    expect(one.podCounts).toEqual(
+      Object.fromEntries(Object.entries(truth.podCounts).filter(([, c]) => c > 0)),
+    );
+
+    let stats = await fleet.stats();
+    expect(stats.map((p) => p.clients)).toEqual([6, 6]);
+    expect(stats.reduce((n, p) => n + p.applied, 0)).toBeGreaterThan(12);
+    expect(stats.reduce((n, p) => n + p.gaps + p.reloads + p.errors, 0)).toBe(0);
+
+    // One gateway dies: its clients reconnect to the other one and resume from their seq.
+    await fleet.resetLatency();
+    expect(await fleet.latencies()).toEqual([]);
+    await g1.proc.stop('SIGKILL', 1_000);
+    await sim.step(200);
+    await waitFor(() => converged(f, sim), {
+      timeout: 30_000,
+      interval: 200,
+      what: 'views equal after the kill',
+    });
+    stats = await fleet.stats();
+    expect(stats.reduce((n, p) => n + p.live, 0)).toBe(12);
+    expect(stats.reduce((n, p) => n + p.reconnects, 0)).toBeGreaterThanOrEqual(6);
+    expect(stats.reduce((n, p) => n + p.resumes, 0)).toBeGreaterThanOrEqual(6);
+    expect(stats.reduce((n, p) => n + p.gaps + p.reloads, 0)).toBe(0);
+
+    const memory = await fleet.memory();
+    expect(memory).toHaveLength(2);
+    expect(memory.every((m) => m.rssBytes > 0)).toBe(true);
+  }, 180_000);
+
+  it('refuses a fleet without gateways or clients', () => {
+    expect(() => startClientFleet({ gatewayUrls: [], token: 't', cluster: CLUSTER, clients: 1 })).toThrow(
+      /at least one gateway URL/,
+    );
+    expect(() =>
+      startClientFleet({ gatewayUrls: ['http://x'], token: 't', cluster: CLUSTER, clients: 0 }),
+    ).toThrow(/clients must be a positive integer/);
+  });
+});
