@@ -9,21 +9,30 @@ import {
   type PodCountsResponse,
 } from '@knm/contracts';
 import type { Principal } from '@knm/auth';
-import type { NodeStoreReader } from '@knm/node-store';
-import { compileNodeQuery, queryNodes, toNodeView } from '@knm/node-query';
+import type { ClusterSnapshot, NodeStoreReader } from '@knm/node-store';
+import { compileNodeQuery, queryNodes, toNodeView, type CompiledNodeQuery } from '@knm/node-query';
 import { NODE_STORE_READER } from '../app/tokens.js';
 import { NotFoundError } from '../common/error-body.js';
+import { ResponseCache } from './response-cache.js';
 import { SnapshotCache } from './snapshot-cache.js';
+
+/** Content type of the pre-serialized JSON bodies the controllers send. */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** Bytes of serialized node-list bodies a gateway keeps (a 5,000-node list is ~10 MB). */
+const RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /**
  * The REST read side: every answer comes from Redis through node-store's reader
  * (atomic reads, so the `seq` returned always matches the data). Node lists and pod
  * counts go through a {@link SnapshotCache}: never older than the cluster's seq when
- * the request arrived.
+ * the request arrived. Serialized node-list bodies are kept per snapshot and query in
+ * a {@link ResponseCache}, so the same list at the same seq is serialized once.
  */
 @Injectable()
 export class ClusterDataService {
   private readonly cache: SnapshotCache;
+  private readonly bodies = new ResponseCache(RESPONSE_CACHE_BYTES);
 
   constructor(@Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader) {
     this.cache = new SnapshotCache(reader);
@@ -45,21 +54,21 @@ export class ClusterDataService {
     return { ...summary } as ClusterSummaryBody;
   }
 
-  /** One page of the cluster's nodes matching `query`. */
-  async listNodes(cluster: ClusterName, query: NodeListQuery): Promise<NodeListResponse> {
+  /**
+   * One page of the cluster's nodes matching `query`, as the JSON body of a
+   * {@link NodeListResponse}: serialized once per snapshot and query (the same list
+   * at the same seq is served from the {@link ResponseCache}).
+   */
+  async listNodesBody(cluster: ClusterName, query: NodeListQuery): Promise<Buffer> {
     const compiled = compileNodeQuery(query);
     const summary = await this.getCluster(cluster);
     const snapshot = await this.cache.get(cluster, summary);
-    const page = queryNodes(snapshot, compiled);
-    const response: NodeListResponse = {
-      cluster,
-      seq: snapshot.seq,
-      epoch: snapshot.epoch,
-      total: page.total,
-      items: page.items,
-    };
-    if (page.continue !== undefined) response.continue = page.continue;
-    return response;
+    const key = JSON.stringify(query);
+    const cached = this.bodies.get(cluster, snapshot.epoch, snapshot.seq, key);
+    if (cached) return cached;
+    const body = Buffer.from(JSON.stringify(nodeListResponse(cluster, snapshot, compiled)));
+    this.bodies.set(cluster, snapshot.epoch, snapshot.seq, key, body);
+    return body;
   }
 
   /** One node with its pod count; {@link NotFoundError} when the cluster or the node is unknown. */
@@ -79,6 +88,23 @@ export class ClusterDataService {
     const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
     return { cluster, seq, total, counts };
   }
+}
+
+function nodeListResponse(
+  cluster: ClusterName,
+  snapshot: ClusterSnapshot,
+  compiled: CompiledNodeQuery,
+): NodeListResponse {
+  const page = queryNodes(snapshot, compiled);
+  const response: NodeListResponse = {
+    cluster,
+    seq: snapshot.seq,
+    epoch: snapshot.epoch,
+    total: page.total,
+    items: page.items,
+  };
+  if (page.continue !== undefined) response.continue = page.continue;
+  return response;
 }
 
 function unknownCluster(cluster: string): NotFoundError {

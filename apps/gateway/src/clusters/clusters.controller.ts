@@ -1,18 +1,17 @@
-import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Param, Query } from '@nestjs/common';
 import {
   ClusterNameSchema,
   NodeListQuerySchema,
   type ClusterListResponse,
   type ClusterName,
   type NodeListQuery,
-  type NodeListResponse,
   type NodeResponse,
   type PodCountsResponse,
 } from '@knm/contracts';
 import type { Principal } from '@knm/auth';
 import { CurrentPrincipal } from '../auth/request-principal.js';
 import { ZodPipe } from '../common/zod.pipe.js';
-import { ClusterDataService } from './cluster-data.service.js';
+import { ClusterDataService, JSON_CONTENT_TYPE } from './cluster-data.service.js';
 
 const clusterParam = new ZodPipe(ClusterNameSchema, 'cluster name in the path');
 const nodeQuery = new ZodPipe(NodeListQuerySchema, 'node list query');
@@ -28,11 +27,12 @@ export class ClustersController {
   }
 
   @Get(':cluster/nodes')
+  @Header('content-type', JSON_CONTENT_TYPE)
   nodes(
     @Param('cluster', clusterParam) cluster: ClusterName,
     @Query(nodeQuery) query: NodeListQuery,
-  ): Promise<NodeListResponse> {
-    return this.data.listNodes(cluster, query);
+  ): Promise<Buffer> {
+    return this.data.listNodesBody(cluster, query);
   }
 
   @Get(':cluster/nodes/:node')

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Socket } from 'socket.io';
-import type { ClusterName, Envelope, GatewayStats } from '@knm/contracts';
+import type { Namespace, Socket } from 'socket.io';
+import { RealtimeEvents, type ClusterName, type Envelope, type GatewayStats } from '@knm/contracts';
 import type { ChangeSubscriber, NodeStoreReader } from '@knm/node-store';
 import type { GatewayMetrics } from '../health/gateway-metrics.js';
 import { SocketSubscription, type BacklogLimits } from './socket-subscription.js';
@@ -12,7 +12,7 @@ export interface ClusterFeedOptions extends BacklogLimits {
   replayBatch?: number;
 }
 
-/** The Socket.IO room of a cluster's subscribers (joined for stats and adapter-wide emits, not for fan-out). */
+/** The Socket.IO room of a cluster's subscribers (joined for adapter-wide emits, not for envelope fan-out). */
 export function clusterRoom(cluster: string): string {
   return `cluster:${cluster}`;
 }
@@ -22,9 +22,11 @@ export function clusterRoom(cluster: string): string {
  * changes channel while at least one of its sockets watches that cluster (reference
  * counted, SUBSCRIBE/UNSUBSCRIBE serialised per cluster) and hands every envelope to
  * each LOCAL subscription of that cluster: every replica already receives every
- * envelope through Redis pub/sub, so nothing is broadcast through the Socket.IO
- * adapter (that would duplicate). A subscription with `sinceSeq` replays the stream
- * after SUBSCRIBE has taken effect, so no envelope falls between replay and live.
+ * envelope through Redis pub/sub, so nothing is published through the Socket.IO
+ * adapter (that would duplicate): each envelope is encoded once and written to the
+ * local sockets that admit it in one `local` broadcast. A subscription with
+ * `sinceSeq` replays the stream after SUBSCRIBE has taken effect, so no envelope
+ * falls between replay and live.
  */
 export class ClusterFeed {
   private readonly byCluster = new Map<ClusterName, Set<SocketSubscription>>();
@@ -178,7 +180,24 @@ export class ClusterFeed {
     if (envelope.type === 'resync') this.epochs.set(envelope.cluster, envelope.data.epoch);
     const subs = this.byCluster.get(envelope.cluster);
     if (!subs) return;
-    for (const sub of [...subs]) sub.offer(envelope);
+    // Decide per socket (seq filter, hold while replaying, slow-consumer bound), then
+    // write to every admitted socket in ONE local broadcast: the adapter encodes the
+    // packet (and its websocket frame) once and every socket's write buffer shares it,
+    // where a per-socket emit would JSON-encode it once per socket. Addressed by socket
+    // id (each socket is in the room named by its id), not by the cluster room, so
+    // exactly the admitted sockets get it. `local`: the Redis adapter neither publishes
+    // it nor expects other replicas to (each receives the envelope from Redis itself).
+    // Deleting from a Set while iterating it is safe (a slow consumer removes itself).
+    const admitted: string[] = [];
+    let nsp: Namespace | undefined;
+    for (const sub of subs) {
+      if (!sub.admit(envelope)) continue;
+      admitted.push(sub.socket.id);
+      nsp = sub.socket.nsp;
+    }
+    if (!nsp) return;
+    nsp.local.to(admitted).emit(RealtimeEvents.envelope, envelope);
+    this.metrics.envelopesSent.inc({ kind: 'live' }, admitted.length);
   }
 
   private add(sub: SocketSubscription): void {

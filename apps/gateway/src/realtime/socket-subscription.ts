@@ -50,15 +50,23 @@ export class SocketSubscription {
     return this.phase === 'live';
   }
 
-  /** A live envelope of this cluster (from Redis pub/sub). */
-  offer(envelope: Envelope): void {
-    if (this.phase === 'ended') return;
+  /**
+   * A live envelope of this cluster (from Redis pub/sub), delivered by the owner in
+   * ONE broadcast to every socket that admits it (encoded once, see `ClusterFeed`).
+   * Returns true when this socket is to get it: live, it lacks it (seq > lastSeq) and
+   * its backlog is within bounds; the envelope then counts as sent (lastSeq advances)
+   * and the caller must write it before anything else reaches this socket. While
+   * replaying, it is held back instead (sent by {@link goLive}); past the backlog
+   * bound the slow-consumer path runs. Both return false.
+   */
+  admit(envelope: Envelope): boolean {
+    if (this.phase === 'ended') return false;
     if (this.phase === 'replaying') {
       this.held.push(envelope);
       if (this.held.length > this.limits.maxBufferedMessages) this.slowConsumer();
-      return;
+      return false;
     }
-    this.send(envelope, 'live');
+    return this.claim(envelope);
   }
 
   /** An envelope read from the events stream during replay; returns false once the subscription ended. */
@@ -108,15 +116,21 @@ export class SocketSubscription {
   }
 
   private send(envelope: Envelope, kind: 'live' | 'replay'): void {
-    if (envelope.seq <= this.lastSeq) return;
+    if (!this.claim(envelope)) return;
+    this.socket.emit(RealtimeEvents.envelope, envelope);
+    this.events.sent(kind);
+  }
+
+  /** Whether `envelope` may be written to this socket now; if so it counts as sent. */
+  private claim(envelope: Envelope): boolean {
+    if (envelope.seq <= this.lastSeq) return false;
     const backlog = socketBacklog(this.socket);
     if (backlog.messages > this.limits.maxBufferedMessages || backlog.bytes > this.limits.maxBufferedBytes) {
       this.slowConsumer();
-      return;
+      return false;
     }
-    this.socket.emit(RealtimeEvents.envelope, envelope);
     this.lastSeq = envelope.seq;
-    this.events.sent(kind);
+    return true;
   }
 
   private slowConsumer(): void {
