@@ -1,6 +1,6 @@
-import { pino } from 'pino';
 import { createGatewayApp } from './app/gateway-app.js';
 import { ConfigError, loadGatewayConfig } from './config/gateway-config.js';
+import { createGatewayLogger } from './security/gateway-logger.js';
 
 /**
  * The gateway process (`npm run gateway`; `dist/main.js` when built): reads the configuration (flags over env), builds the app,
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel, base: { app: 'gateway' } });
+  const logger = createGatewayLogger(config.logLevel);
   const app = await createGatewayApp(config, { logger });
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();

@@ -135,15 +135,8 @@ describe('operations REST API', { timeout: 30_000 }, () => {
     expect(await redis.client.exists(`${redis.namespace}:{dev}:opx`)).toBe(0);
   });
 
-  it('refuses viewers (403), clusters outside the token (403) and unknown clusters (404)', async () => {
-    const viewer = await token({ role: 'viewer', clusters: '*' });
+  it('answers 404 for an unknown cluster and 401 without a token (403s: security.test.ts)', async () => {
     const body = { action: 'cordon', nodes: ['n-1'] };
-    expect((await refused(403, 'POST', '/api/v1/clusters/dev/operations', viewer, body)).message).toMatch(
-      /role "operator"/,
-    );
-    expect((await refused(403, 'POST', '/api/v1/clusters/prod/operations', operator, body)).message).toMatch(
-      /cluster "prod"/,
-    );
     const admin = await token({ role: 'admin', clusters: '*' });
     expect((await refused(404, 'POST', '/api/v1/clusters/nope/operations', admin, body)).message).toBe(
       'cluster "nope" is not registered',

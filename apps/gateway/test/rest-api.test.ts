@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SignJWT } from 'jose';
 import {
   ClusterListResponseSchema,
   ErrorBodySchema,
@@ -11,7 +10,7 @@ import {
 } from '@knm/contracts';
 import { createTestRedis, type TestRedis } from '@knm/testing';
 import { makeNode } from './support/fixtures.js';
-import { SECRET, seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
+import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
 
 let redis: TestRedis;
 let gw: RunningGateway;
@@ -90,49 +89,6 @@ describe('health', () => {
   });
 });
 
-describe('auth', () => {
-  it('answers 401 without a token, with an expired, forged, none-alg token or another scheme', async () => {
-    const missing = await get('/api/v1/clusters', null);
-    expect(missing.status).toBe(401);
-    expect(ErrorBodySchema.parse(missing.body)).toEqual({
-      statusCode: 401,
-      error: 'Unauthorized',
-      message: expect.stringMatching(/no token/),
-    });
-
-    const expired = await new SignJWT({ role: 'admin', clusters: '*' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('old')
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
-      .sign(new TextEncoder().encode(SECRET));
-    await expectError('/api/v1/clusters', 401, /expired/, expired);
-
-    const forged = await new SignJWT({ role: 'admin', clusters: '*' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('mallory')
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(`${SECRET}-not-ours`));
-    await expectError('/api/v1/clusters', 401, /signature/, forged);
-
-    const [, payload] = viewerAll.split('.');
-    const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`;
-    await expectError('/api/v1/clusters', 401, /algorithm "none"/, none);
-
-    const basic = await get('/api/v1/clusters', null, { authorization: 'Basic dXNlcjpwYXNz' });
-    expect(basic.status).toBe(401);
-  });
-
-  it('answers 403 for a cluster outside the token, known or not, and lists only covered clusters', async () => {
-    const devOnly = await token({ clusters: ['dev' as never] });
-    await expectError('/api/v1/clusters/prod/nodes', 403, /does not cover cluster "prod"/, devOnly);
-    await expectError('/api/v1/clusters/nope/nodes', 403, /does not cover cluster "nope"/, devOnly);
-    await expectError('/api/v1/clusters/prod/pod-counts', 403, /prod/, devOnly);
-    await expectError('/api/v1/nodes?cluster_name=prod', 403, /prod/, devOnly);
-    const list = ClusterListResponseSchema.parse((await get('/api/v1/clusters', devOnly)).body);
-    expect(list.items.map((c) => c.name)).toEqual(['dev']);
-  });
-});
-
 describe('clusters', () => {
   it('lists every cluster with status, totals and seq', async () => {
     const res = await get('/api/v1/clusters');
@@ -163,6 +119,7 @@ describe('nodes', () => {
   it('lists nodes with pod counts, capacity, seq and epoch', async () => {
     const res = await get('/api/v1/clusters/dev/nodes');
     expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     const body = NodeListResponseSchema.parse(res.body);
     expect(body).toMatchObject({ cluster: 'dev', seq: 1, total: 4 });
     expect(body.epoch).toBeGreaterThan(0);
@@ -288,23 +245,5 @@ describe('snapshot cache', () => {
     }
     const final = NodeListResponseSchema.parse((await get('/api/v1/clusters/busy/nodes?q=worker-1')).body);
     expect(final.seq).toBe(Number(await redis.client.hget(metaKey, 'seq')));
-  });
-});
-
-describe('CORS', () => {
-  it('allows listed origins only', async () => {
-    const preflight = (origin: string) =>
-      fetch(`${gw.url}/api/v1/clusters`, {
-        method: 'OPTIONS',
-        headers: {
-          origin,
-          'access-control-request-method': 'GET',
-          'access-control-request-headers': 'authorization',
-        },
-      });
-    const ok = await preflight('http://allowed.example');
-    expect(ok.headers.get('access-control-allow-origin')).toBe('http://allowed.example');
-    const bad = await preflight('http://evil.example');
-    expect(bad.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

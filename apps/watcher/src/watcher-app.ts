@@ -132,6 +132,12 @@ export class WatcherApp {
       if (redisDown) logger.info('redis reachable again');
       redisDown = false;
     });
+    try {
+      await firstRedisAttempt(redis);
+    } catch (err) {
+      redis.disconnect();
+      throw err;
+    }
     const keyspace = new Keyspace(config.redisNamespace);
 
     const holder: { sync?: ClusterSync } = {};
@@ -297,4 +303,36 @@ function combine(...observers: ClusterSyncObserver[]): ClusterSyncObserver {
     };
   }
   return out as ClusterSyncObserver;
+}
+
+/**
+ * Waits for the first connection attempt's outcome: rejects with a
+ * {@link WatcherConfigError} when Redis refuses the URL's credentials (WRONGPASS,
+ * NOAUTH), a configuration error that retrying cannot fix; resolves when it is ready
+ * or fails otherwise (Redis down: the connection retries in the background as usual).
+ */
+function firstRedisAttempt(redis: RedisClient): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+    };
+    const onReady = (): void => {
+      done();
+      resolve();
+    };
+    const onError = (err: Error): void => {
+      done();
+      if (/^(WRONGPASS|NOAUTH)|invalid (username-)?password/i.test(err.message)) {
+        reject(
+          new WatcherConfigError(
+            `Redis refused the credentials of the Redis URL (${err.message.split('\n')[0]}): fix the password in --redis / REDIS_URL`,
+          ),
+        );
+      } else resolve();
+    };
+    redis.on('ready', onReady);
+    redis.on('error', onError);
+  });
 }

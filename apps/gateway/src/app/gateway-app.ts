@@ -4,7 +4,7 @@ import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { TokenVerifier } from '@knm/auth';
 import { Keyspace } from '@knm/contracts';
 import {
@@ -30,6 +30,13 @@ import { NodesGateway } from '../realtime/nodes.gateway.js';
 import { RedisIoAdapter } from '../realtime/redis-io.adapter.js';
 import { WsStatsController } from '../realtime/ws-stats.controller.js';
 import { serveWebDashboard } from '../web/web-dashboard.js';
+import { createGatewayLogger } from '../security/gateway-logger.js';
+import { installAuthFailureLimit, installBodyChecks } from '../security/http-guards.js';
+import { OperationsRateGuard } from '../security/operations-rate.guard.js';
+import { RateLimiter } from '../security/rate-limiter.js';
+import { DEFAULT_SECURITY, type SecurityConfig } from '../security/security-config.js';
+import { AUTH_FAILURE_LIMITER, OPS_RATE_LIMITER, TRUST_PROXY } from '../security/security.tokens.js';
+import { TrustProxy } from '../security/trust-proxy.js';
 import { PinoNestLogger } from './pino-nest-logger.js';
 import {
   GATEWAY_CONFIG,
@@ -73,9 +80,10 @@ class GatewayResources implements OnApplicationShutdown {
 class GatewayModule {
   static forRoot(
     config: GatewayConfig,
-    runtime: { logger: Logger; clock?: () => Date; gatewayId: string },
+    runtime: { logger: Logger; clock?: () => Date; gatewayId: string; security: SecurityConfig },
   ): DynamicModule {
     const keyspace = new Keyspace(config.redisNamespace);
+    const { security } = runtime;
     // Standalone or Redis Cluster, from the one URL; so is the change feed's pub/sub mode,
     // which the watchers derive from the same URL (sharded on a cluster, else classic).
     const redis = createRedisConnection(config.redisUrl, 'commands', { enableAutoPipelining: true });
@@ -145,6 +153,28 @@ class GatewayModule {
         { provide: GatewayMetrics, useValue: metrics },
         { provide: ClusterFeed, useValue: feed },
         { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: TRUST_PROXY, useValue: TrustProxy.parse(security.trustProxy) },
+        {
+          provide: AUTH_FAILURE_LIMITER,
+          useValue: new RateLimiter(
+            redis,
+            keyspace,
+            'auth',
+            { limit: security.authFailureLimit, windowMs: security.authFailureWindowMs },
+            runtime.logger,
+          ),
+        },
+        {
+          provide: OPS_RATE_LIMITER,
+          useValue: new RateLimiter(
+            redis,
+            keyspace,
+            'ops',
+            { limit: security.opsRateLimit, windowMs: security.opsRateWindowMs },
+            runtime.logger,
+          ),
+        },
+        OperationsRateGuard,
         ClusterDataService,
         NodesGateway,
         GatewayResources,
@@ -165,15 +195,25 @@ export async function createGatewayApp(
   config: GatewayConfig,
   options: GatewayAppOptions = {},
 ): Promise<NestFastifyApplication> {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { app: 'gateway' } });
+  const logger = options.logger ?? createGatewayLogger(config.logLevel);
   const gatewayId =
     config.gatewayId ?? `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;
+  const security: SecurityConfig = { ...DEFAULT_SECURITY, ...config.security };
+  const trustProxy = TrustProxy.parse(security.trustProxy);
   const module = GatewayModule.forRoot(config, {
     logger,
     gatewayId,
+    security,
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const adapter = new FastifyAdapter({ logger: false, trustProxy: true });
+  const adapter = new FastifyAdapter({
+    logger: false,
+    // request.ip: the first address not vouched for by a trusted proxy (KNM_TRUST_PROXY).
+    trustProxy: (address: string, hop: number) => trustProxy.trusts(address, hop),
+    bodyLimit: security.httpBodyLimit,
+    // Node names are DNS subdomains of up to 253 characters (Fastify's default is 100).
+    routerOptions: { maxParamLength: 253 },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     abortOnError: false,
@@ -201,6 +241,8 @@ export async function createGatewayApp(
     },
   });
   app.enableCors({ origin: config.corsOrigins, credentials: true });
+  installAuthFailureLimit(fastify, app.get<RateLimiter>(AUTH_FAILURE_LIMITER));
+  installBodyChecks(fastify, security.jsonMaxDepth);
   await serveWebDashboard(app, { logger });
   app.useGlobalFilters(new HttpErrorFilter(logger));
   SwaggerModule.setup('api/docs', app, openApiDocument() as unknown as OpenAPIObject, {
@@ -211,6 +253,7 @@ export async function createGatewayApp(
     channelPrefix: new Keyspace(config.redisNamespace).socketIoPrefix,
     corsOrigins: config.corsOrigins,
     transports: config.transports,
+    maxMessageBytes: security.wsMaxMessageBytes,
   });
   await io.connect();
   app.useWebSocketAdapter(io);
@@ -221,6 +264,7 @@ export async function createGatewayApp(
       namespace: config.redisNamespace,
       redis: redactRedisUrl(config.redisUrl),
       changesPubSub: redisPubSubMode(config.redisUrl),
+      security,
     },
     'gateway created',
   );

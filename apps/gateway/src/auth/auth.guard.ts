@@ -1,14 +1,15 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { assertClusterAccess, bearerToken, type TokenVerifier } from '@knm/auth';
+import { AuthenticationError, assertClusterAccess, bearerToken, type TokenVerifier } from '@knm/auth';
 import { TOKEN_VERIFIER } from '../app/tokens.js';
 import { IS_PUBLIC } from './public.decorator.js';
 import { setRequestPrincipal } from './request-principal.js';
 
 /**
  * The global HTTP guard: every route but those marked {@link Public} needs
- * `Authorization: Bearer <token>` (401 when missing, expired or forged), and a route
+ * `Authorization: Bearer <token>` (401 when missing, expired or forged, or when the URL
+ * carries `access_token` or `token`: a token in a URL ends up in access logs), and a route
  * naming a cluster (`:cluster` or `?cluster_name=`) needs a token covering it (403),
  * checked before anything about the cluster is read, so a 403 never tells whether
  * the cluster exists.
@@ -28,10 +29,16 @@ export class AuthGuard implements CanActivate {
     ]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const query = request.query as Record<string, unknown> | undefined;
+    if (query?.['access_token'] !== undefined || query?.['token'] !== undefined) {
+      throw new AuthenticationError(
+        'invalid',
+        'a token in the URL is refused (it would end up in access logs): send Authorization: Bearer <token>',
+      );
+    }
     const principal = await this.verifier.verify(bearerToken(request.headers.authorization));
     setRequestPrincipal(request, principal);
     const params = request.params as Record<string, string | undefined> | undefined;
-    const query = request.query as Record<string, unknown> | undefined;
     const cluster =
       params?.['cluster'] ??
       (typeof query?.['cluster_name'] === 'string' ? query['cluster_name'] : undefined);

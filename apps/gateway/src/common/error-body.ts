@@ -2,6 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { AuthenticationError, ForbiddenError } from '@knm/auth';
 import { ContractError, type ErrorBody } from '@knm/contracts';
 import { InvalidQueryError, StaleContinueError } from '@knm/node-query';
+import { RateLimitedError } from '../security/rate-limiter.js';
 
 /** A resource the caller asked for does not exist (404). */
 export class NotFoundError extends Error {
@@ -14,6 +15,9 @@ const REASONS: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   410: 'Gone',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -31,7 +35,7 @@ function body(
 /**
  * The REST error body for any error the gateway may throw: each typed error maps to
  * its status (ContractError/InvalidQueryError 400, AuthenticationError 401,
- * ForbiddenError 403, NotFoundError 404, StaleContinueError 410, Nest's
+ * ForbiddenError 403, NotFoundError 404, StaleContinueError 410, RateLimitedError 429, Nest's
  * HttpExceptions as they say); anything else is a 500 whose message says nothing
  * internal.
  */
@@ -42,6 +46,7 @@ export function errorBodyOf(err: unknown): ErrorBody {
   if (err instanceof ForbiddenError) return body(403, err.message);
   if (err instanceof NotFoundError) return body(404, err.message);
   if (err instanceof StaleContinueError) return body(410, err.message);
+  if (err instanceof RateLimitedError) return body(429, err.message);
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const response = err.getResponse();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_SECURITY } from '../security/security-config.js';
 import { ConfigError, loadGatewayConfig } from './gateway-config.js';
 
 const secret = { KNM_JWT_SECRET: 'x'.repeat(32) };
@@ -17,6 +18,26 @@ describe('loadGatewayConfig', () => {
       maxBufferedMessages: 1_000,
       maxBufferedBytes: 8 * 1024 * 1024,
       logLevel: 'info',
+      security: DEFAULT_SECURITY,
+    });
+  });
+
+  it('reads the limits and the trusted proxies', () => {
+    const config = loadGatewayConfig([], {
+      ...secret,
+      KNM_TRUST_PROXY: '10.0.0.0/8, loopback',
+      KNM_HTTP_BODY_LIMIT: '65536',
+      KNM_AUTH_FAILURE_LIMIT: '0',
+      KNM_OPS_RATE_LIMIT: '5',
+      KNM_OPS_RATE_WINDOW_MS: '1000',
+    });
+    expect(config.security).toEqual({
+      ...DEFAULT_SECURITY,
+      trustProxy: '10.0.0.0/8, loopback',
+      httpBodyLimit: 65_536,
+      authFailureLimit: 0,
+      opsRateLimit: 5,
+      opsRateWindowMs: 1000,
     });
   });
 
@@ -52,6 +73,10 @@ describe('loadGatewayConfig', () => {
     [[], { ...secret, KNM_WS_TRANSPORTS: 'carrier-pigeon' }, /transports/],
     [[], { ...secret, REDIS_URL: 'not a url' }, /redis URL must be a URL/],
     [['--redis', 'redis://a:1,b:2'], secret, /several hosts need the redis\+cluster:\/\/ scheme/],
+    [[], { ...secret, KNM_TRUST_PROXY: 'everyone' }, /KNM_TRUST_PROXY: "everyone" is not an address/],
+    [[], { ...secret, KNM_TRUST_PROXY: '10.0.0.0/99' }, /bad prefix length/],
+    [[], { ...secret, KNM_HTTP_BODY_LIMIT: '12' }, /KNM_HTTP_BODY_LIMIT must be at least 1024/],
+    [[], { ...secret, KNM_OPS_RATE_LIMIT: '-1' }, /KNM_OPS_RATE_LIMIT must be at least 0/],
   ] as [string[], Record<string, string>, RegExp][])('refuses %j %j', (argv, env, message) => {
     expect(() => loadGatewayConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadGatewayConfig(argv, env)).toThrow(message);

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_NAMESPACE } from '@knm/contracts';
 import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
+import { SECURITY_ENV, DEFAULT_SECURITY, type SecurityConfig } from '../security/security-config.js';
+import { TrustProxy, TrustProxyError } from '../security/trust-proxy.js';
 
 /** Everything a gateway replica needs to run. */
 export interface GatewayConfig {
@@ -35,6 +37,8 @@ export interface GatewayConfig {
   logLevel: string;
   /** This replica's identity in stats and logs. Default `<hostname>/<pid>`. */
   gatewayId?: string;
+  /** Size limits, trusted proxies and rate limits; each missing field takes its `DEFAULT_SECURITY` value. */
+  security?: Partial<SecurityConfig>;
 }
 
 /** A configuration that cannot be used, with what to fix. */
@@ -78,6 +82,30 @@ const ConfigSchema = z.object({
   maxBufferedBytes: intFrom('KNM_WS_MAX_BUFFERED_BYTES', 1024).default(8 * 1024 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   gatewayId: z.string().optional(),
+  security: z.strictObject({
+    trustProxy: z
+      .string()
+      .superRefine((spec, ctx) => {
+        try {
+          TrustProxy.parse(spec);
+        } catch (err) {
+          if (!(err instanceof TrustProxyError)) throw err;
+          ctx.addIssue({ code: 'custom', message: err.message });
+        }
+      })
+      .default(DEFAULT_SECURITY.trustProxy),
+    httpBodyLimit: intFrom(SECURITY_ENV.httpBodyLimit, 1024).default(DEFAULT_SECURITY.httpBodyLimit),
+    wsMaxMessageBytes: intFrom(SECURITY_ENV.wsMaxMessageBytes, 1024).default(
+      DEFAULT_SECURITY.wsMaxMessageBytes,
+    ),
+    jsonMaxDepth: intFrom(SECURITY_ENV.jsonMaxDepth, 2).default(DEFAULT_SECURITY.jsonMaxDepth),
+    authFailureLimit: intFrom(SECURITY_ENV.authFailureLimit, 0).default(DEFAULT_SECURITY.authFailureLimit),
+    authFailureWindowMs: intFrom(SECURITY_ENV.authFailureWindowMs, 1).default(
+      DEFAULT_SECURITY.authFailureWindowMs,
+    ),
+    opsRateLimit: intFrom(SECURITY_ENV.opsRateLimit, 0).default(DEFAULT_SECURITY.opsRateLimit),
+    opsRateWindowMs: intFrom(SECURITY_ENV.opsRateWindowMs, 1).default(DEFAULT_SECURITY.opsRateWindowMs),
+  }),
 });
 
 const list = (value: string | undefined): string[] | undefined =>
@@ -93,7 +121,10 @@ const list = (value: string | undefined): string[] | undefined =>
  * `--namespace`, `--log-level`) over the environment (`PORT`, `HOST`, `REDIS_URL`,
  * `KNM_REDIS_NAMESPACE`, `KNM_JWT_SECRET`, `KNM_JWKS_URL`, `KNM_CORS_ORIGINS`,
  * `KNM_STALE_AFTER_MS`, `KNM_WS_TRANSPORTS`, `KNM_WS_MAX_BUFFERED_MESSAGES`,
- * `KNM_WS_MAX_BUFFERED_BYTES`, `LOG_LEVEL`, `KNM_GATEWAY_ID`). Throws
+ * `KNM_WS_MAX_BUFFERED_BYTES`, `LOG_LEVEL`, `KNM_GATEWAY_ID`, and the limits of
+ * `SECURITY_ENV`: `KNM_TRUST_PROXY`, `KNM_HTTP_BODY_LIMIT`, `KNM_WS_MAX_MESSAGE_BYTES`,
+ * `KNM_JSON_MAX_DEPTH`, `KNM_AUTH_FAILURE_LIMIT`, `KNM_AUTH_FAILURE_WINDOW_MS`,
+ * `KNM_OPS_RATE_LIMIT`, `KNM_OPS_RATE_WINDOW_MS`). Throws
  * {@link ConfigError} saying every problem.
  */
 export function loadGatewayConfig(
@@ -133,6 +164,11 @@ export function loadGatewayConfig(
     maxBufferedBytes: env['KNM_WS_MAX_BUFFERED_BYTES'],
     logLevel: flags['log-level'] ?? env['LOG_LEVEL'],
     gatewayId: env['KNM_GATEWAY_ID'] || undefined,
+    security: Object.fromEntries(
+      Object.entries(SECURITY_ENV)
+        .map(([field, name]) => [field, env[name] || undefined])
+        .filter(([, v]) => v !== undefined),
+    ),
   };
   const parsed = ConfigSchema.safeParse(
     Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),

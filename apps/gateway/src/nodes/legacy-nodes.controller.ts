@@ -1,7 +1,7 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { LegacyNodeListQuerySchema, type NodeListResponse } from '@knm/contracts';
+import { Controller, Get, Header, Inject, Query } from '@nestjs/common';
+import { LegacyNodeListQuerySchema } from '@knm/contracts';
 import type { z } from 'zod';
-import { ClusterDataService } from '../clusters/cluster-data.service.js';
+import { ClusterDataService, JSON_CONTENT_TYPE } from '../clusters/cluster-data.service.js';
 import { ZodPipe } from '../common/zod.pipe.js';
 
 /**
@@ -13,11 +13,12 @@ export class LegacyNodesController {
   constructor(@Inject(ClusterDataService) private readonly data: ClusterDataService) {}
 
   @Get()
+  @Header('content-type', JSON_CONTENT_TYPE)
   list(
     @Query(new ZodPipe(LegacyNodeListQuerySchema, 'node list query'))
     query: z.output<typeof LegacyNodeListQuerySchema>,
-  ): Promise<NodeListResponse> {
+  ): Promise<Buffer> {
     const { cluster_name: cluster, ...rest } = query;
-    return this.data.listNodes(cluster, rest);
+    return this.data.listNodesBody(cluster, rest);
   }
 }

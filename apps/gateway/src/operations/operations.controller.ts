@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Principal } from '@knm/auth';
 import {
@@ -16,6 +16,7 @@ import {
 } from '@knm/contracts';
 import { CurrentPrincipal } from '../auth/request-principal.js';
 import { ZodPipe } from '../common/zod.pipe.js';
+import { OperationsRateGuard } from '../security/operations-rate.guard.js';
 import { OperationsService } from './operations.service.js';
 
 const clusterParam = new ZodPipe(ClusterNameSchema, 'cluster name in the path');
@@ -24,6 +25,7 @@ const listQuery = new ZodPipe(OperationListQuerySchema, 'operation list query');
 /**
  * Node operations and the audit trail:
  * - `POST /api/v1/clusters/:cluster/operations` -> 202 `{operationId, operation}`, or 200 dry run
+ *   (429 over `KNM_OPS_RATE_LIMIT` per token subject)
  * - `GET /api/v1/clusters/:cluster/operations?limit=` -> recent, newest first
  * - `GET /api/v1/operations/:id`
  * - `GET /api/v1/audit?cluster=&user=&action=&since=&until=&limit=`
@@ -33,6 +35,7 @@ export class OperationsController {
   constructor(@Inject(OperationsService) private readonly operations: OperationsService) {}
 
   @Post('clusters/:cluster/operations')
+  @UseGuards(OperationsRateGuard)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Param('cluster', clusterParam) cluster: ClusterName,

@@ -34,6 +34,10 @@ import {
 import type { NodeStoreReader } from '@knm/node-store';
 import { GATEWAY_ID, LOGGER, NODE_STORE_READER, TOKEN_VERIFIER } from '../app/tokens.js';
 import { GatewayMetrics } from '../health/gateway-metrics.js';
+import { authFailureRefusal } from '../security/http-guards.js';
+import type { RateLimiter } from '../security/rate-limiter.js';
+import { AUTH_FAILURE_LIMITER, TRUST_PROXY } from '../security/security.tokens.js';
+import type { TrustProxy } from '../security/trust-proxy.js';
 import { ClusterFeed } from './cluster-feed.js';
 
 /** The Socket.IO room of one user's sockets (for per-user emits from any replica). */
@@ -70,20 +74,39 @@ export class NodesGateway
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(GATEWAY_ID) private readonly gatewayId: string,
+    @Inject(AUTH_FAILURE_LIMITER) private readonly authFailures: RateLimiter,
+    @Inject(TRUST_PROXY) private readonly trustProxy: TrustProxy,
   ) {}
 
   afterInit(nsp: Namespace): void {
     this.nsp = nsp;
     nsp.use((socket, next) => {
-      void this.authenticate(socket).then(
-        () => next(),
-        (err: unknown) => {
+      // Failed handshakes count against the client's address like REST 401s (shared limit).
+      const address = this.trustProxy.clientAddress(
+        socket.handshake.address,
+        socket.handshake.headers['x-forwarded-for'],
+      );
+      void this.authFailures.peek(address).then(async (decision) => {
+        if (!decision.allowed) {
+          const refusal = authFailureRefusal(decision, address);
+          next(
+            Object.assign(new Error(refusal.message), {
+              data: { statusCode: 429, retryAfterSeconds: refusal.retryAfterSeconds },
+            }),
+          );
+          return;
+        }
+        try {
+          await this.authenticate(socket);
+          next();
+        } catch (err) {
           const reason = err instanceof AuthenticationError ? err.reason : 'invalid';
           this.metrics.authFailures.inc({ transport: 'socket.io', reason });
+          await this.authFailures.hit(address);
           const message = err instanceof Error ? err.message : 'authentication failed';
           next(Object.assign(new Error(message), { data: { statusCode: 401, reason } }));
-        },
-      );
+        }
+      });
     });
     nsp.on(STATS_EVENT, (ack: (stats: GatewayStats) => void) => {
       if (typeof ack === 'function') ack(this.localStats());

@@ -28,6 +28,8 @@ export interface RedisIoAdapterOptions {
    * handshake with another `Origin` is refused. No Origin (non-browser) is allowed.
    */
   corsOrigins: readonly string[];
+  /** Largest message a client may send, in bytes (Socket.IO `maxHttpBufferSize`); larger closes the connection. Default 64 KiB. */
+  maxMessageBytes?: number;
   /** Default `['websocket']`. */
   transports?: ('websocket' | 'polling')[];
   /** Force the classic adapter even on Redis >= 7 (e.g. a proxy without sharded pub/sub). Default false. */
@@ -83,7 +85,7 @@ export class RedisIoAdapter extends IoAdapter {
       ...options,
       serveClient: false,
       transports: this.options.transports ?? ['websocket'],
-      maxHttpBufferSize: 64 * 1024,
+      maxHttpBufferSize: this.options.maxMessageBytes ?? 64 * 1024,
       cors: { origin: [...origins], credentials: true },
       allowRequest: (
         req: IncomingMessage,

@@ -69,6 +69,8 @@ export class OperationsWorker {
       nodeConcurrency: options.nodeConcurrency ?? 5,
     });
     const queue = new Queue(keys.queueName, { connection, prefix: keys.queuePrefix });
+    // Unheard, BullMQ prints the error whole, with the command's arguments (AUTH and its password).
+    queue.on('error', (err) => options.logger?.warn({ err: err.message }, 'operations queue error'));
     await queue.setGlobalConcurrency(options.clusterConcurrency ?? 2);
     await queue.close();
     const logger = options.logger;

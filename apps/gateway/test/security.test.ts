@@ -1,0 +1,435 @@
+/**
+ * The gateway's security promises, in one place (in-process gateways on real Redis,
+ * real HTTP and a real socket.io-client):
+ * - authentication: no token, expired, wrong signature, wrong algorithm (`none`,
+ *   HS512), garbage, a token in the URL (REST and handshake) -> 401 / refused handshake;
+ * - authorization: a viewer mutating -> 403; a cluster outside the token -> 403 and a
+ *   refused subscribe;
+ * - origins: REST CORS and the Socket.IO handshake only for allowed origins;
+ * - rate limits: auth failures per client address and operations per subject, shared
+ *   by two replicas, 429 + Retry-After + JSON; a forged X-Forwarded-For from an
+ *   untrusted peer changes nothing; Redis down -> fail open;
+ * - size limits: body (413), JSON depth (400), media type (415), Socket.IO message size;
+ * - security headers on every answer.
+ * Secrets in logs and Redis with a password over TLS: `redis-tls.test.ts` (spawned
+ * processes). Malformed input of every route and event: `fuzz.test.ts`.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
+import { pino } from 'pino';
+import type { Socket } from 'socket.io-client';
+import {
+  ClusterListResponseSchema,
+  ErrorBodySchema,
+  RealtimeEvents,
+  type SubscribeAck,
+} from '@knm/contracts';
+import { createRedisConnection } from '@knm/node-store';
+import { createTestRedis, freePort, waitFor, type TestRedis } from '@knm/testing';
+import { RateLimiter } from '../src/security/rate-limiter.js';
+import { makeNode } from './support/fixtures.js';
+import {
+  SECRET,
+  connectSocket,
+  connected,
+  request,
+  seedCluster,
+  startGateway,
+  token,
+  type RunningGateway,
+} from './support/gateway-harness.js';
+import type { GatewayConfig } from '../src/config/gateway-config.js';
+
+let redis: TestRedis;
+let viewer: string;
+const sockets: Socket[] = [];
+const closers: (() => Promise<void>)[] = [];
+
+interface Answer {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+async function call(
+  url: string,
+  path: string,
+  init: { method?: string; auth?: string | null; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
+  const auth = init.auth === undefined ? viewer : init.auth;
+  const response = await fetch(`${url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      ...(auth === null ? {} : { authorization: `Bearer ${auth}` }),
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...init.headers,
+    },
+    ...(init.body !== undefined ? { body: init.body } : {}),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: left as text, and the assertions say so.
+  }
+  return { status: response.status, body, headers: response.headers };
+}
+
+/** Expects a JSON error body with `status` and a message matching `message`. */
+function expectError(answer: Answer, status: number, message: RegExp): void {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  const body = ErrorBodySchema.parse(answer.body);
+  expect(body.statusCode).toBe(status);
+  expect(body.message).toMatch(message);
+}
+
+function open(url: string, auth: Record<string, unknown> | null, extra = {}): Socket {
+  const socket = connectSocket(url, auth ?? undefined, extra);
+  sockets.push(socket);
+  return socket;
+}
+
+/** The connect_error message of a refused handshake (fails when it connects). */
+async function refused(socket: Socket): Promise<string> {
+  try {
+    await connected(socket);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('the handshake was accepted');
+}
+
+async function gateway(overrides: Partial<GatewayConfig> = {}, id?: string): Promise<RunningGateway> {
+  const gw = await startGateway(redis, overrides, id);
+  closers.unshift(() => gw.close());
+  return gw;
+}
+
+function sign(claims: Record<string, unknown>, alg: string, key: string, exp: number | string = '1h') {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg })
+    .setSubject(String(claims['sub'] ?? 'mallory'))
+    .setExpirationTime(exp)
+    .sign(new TextEncoder().encode(key));
+}
+
+beforeEach(async () => {
+  redis = await createTestRedis();
+  closers.push(() => redis.close());
+  await seedCluster(redis, 'dev', [makeNode('n-1'), makeNode('n-2')]);
+  await seedCluster(redis, 'prod', [makeNode('p-1')]);
+  viewer = await token();
+});
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.disconnect();
+  for (const close of closers.splice(0)) await close();
+});
+
+describe('authentication', () => {
+  it('refuses no token, expired, wrong signature, alg none, HS512 and garbage: REST 401 and handshake', async () => {
+    const gw = await gateway();
+    const [, payload] = viewer.split('.');
+    const cases: [string | null, RegExp][] = [
+      [null, /no token/],
+      [
+        await sign({ role: 'admin', clusters: '*' }, 'HS256', SECRET, Math.floor(Date.now() / 1000) - 3600),
+        /expired/,
+      ],
+      [await sign({ role: 'admin', clusters: '*' }, 'HS256', `${SECRET}-not-ours`), /signature/],
+      [`${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`, /algorithm "none"/],
+      [await sign({ role: 'admin', clusters: '*' }, 'HS512', SECRET), /algorithm "HS512"/],
+      ['x.y.z', /not (a JWT|valid)/],
+    ];
+    for (const [bad, message] of cases) {
+      expectError(await call(gw.url, '/api/v1/clusters', { auth: bad }), 401, message);
+      expect(await refused(open(gw.url, bad === null ? null : { token: bad }))).toMatch(message);
+    }
+    expect(
+      (
+        await call(gw.url, '/api/v1/clusters', {
+          auth: null,
+          headers: { authorization: 'Basic dXNlcjpwYXNz' },
+        })
+      ).status,
+    ).toBe(401);
+    expect(await refused(open(gw.url, { token: 42 }))).toMatch(/auth.token must be a string/);
+    // The valid token works on both.
+    expect((await call(gw.url, '/api/v1/clusters')).status).toBe(200);
+    await connected(open(gw.url, { token: viewer }));
+  });
+
+  it('refuses a token in the URL, even a valid one, on REST and on the handshake', async () => {
+    const gw = await gateway();
+    for (const param of ['access_token', 'token']) {
+      expectError(
+        await call(gw.url, `/api/v1/clusters?${param}=${viewer}`, { auth: null }),
+        401,
+        /token in the URL is refused/,
+      );
+      expectError(
+        await call(gw.url, `/api/v1/clusters/dev/nodes?${param}=${viewer}`),
+        401,
+        /token in the URL is refused/,
+      );
+    }
+    expect(await refused(open(gw.url, { token: viewer }, { query: { token: viewer } }))).toMatch(
+      /in the URL is refused/,
+    );
+  });
+});
+
+describe('authorization', () => {
+  it('a viewer cannot mutate (403), and a token bounds the clusters on REST and Socket.IO (403, forbidden ack)', async () => {
+    const gw = await gateway();
+    const cordon = JSON.stringify({ action: 'cordon', nodes: ['n-1'] });
+    expectError(
+      await call(gw.url, '/api/v1/clusters/dev/operations', { method: 'POST', body: cordon }),
+      403,
+      /role "operator"/,
+    );
+    const devOnly = await token({ role: 'admin', clusters: ['dev' as never] });
+    expectError(
+      await call(gw.url, '/api/v1/clusters/prod/operations', { method: 'POST', auth: devOnly, body: cordon }),
+      403,
+      /cluster "prod"/,
+    );
+    for (const path of [
+      '/api/v1/clusters/prod/nodes',
+      '/api/v1/clusters/prod/nodes/p-1',
+      '/api/v1/clusters/prod/pod-counts',
+      '/api/v1/clusters/prod/operations',
+      '/api/v1/nodes?cluster_name=prod',
+    ]) {
+      expectError(await call(gw.url, path, { auth: devOnly }), 403, /does not cover cluster "prod"/);
+    }
+    // Unknown clusters answer the same 403: a token never learns which clusters exist.
+    expectError(await call(gw.url, '/api/v1/clusters/nope/nodes', { auth: devOnly }), 403, /"nope"/);
+    const list = ClusterListResponseSchema.parse(
+      (await call(gw.url, '/api/v1/clusters', { auth: devOnly })).body,
+    );
+    expect(list.items.map((c) => c.name)).toEqual(['dev']);
+
+    const socket = open(gw.url, { token: devOnly });
+    await connected(socket);
+    for (const cluster of ['prod', 'nope']) {
+      const ack = await request<SubscribeAck>(socket, RealtimeEvents.subscribe, { cluster });
+      expect(ack).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    }
+    expect(await request<SubscribeAck>(socket, RealtimeEvents.subscribe, { cluster: 'dev' })).toMatchObject({
+      ok: true,
+    });
+  });
+});
+
+describe('origins', () => {
+  it('REST CORS and the Socket.IO handshake allow listed origins (and the page’s own) only', async () => {
+    const gw = await gateway();
+    const preflight = (origin: string) =>
+      fetch(`${gw.url}/api/v1/clusters`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+    expect((await preflight('http://allowed.example')).headers.get('access-control-allow-origin')).toBe(
+      'http://allowed.example',
+    );
+    expect((await preflight('http://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+    const simple = await call(gw.url, '/api/v1/clusters', { headers: { origin: 'http://evil.example' } });
+    expect(simple.headers.get('access-control-allow-origin')).toBeNull();
+
+    expect(
+      await refused(open(gw.url, { token: viewer }, { extraHeaders: { origin: 'http://evil.example' } })),
+    ).toMatch(/websocket error/);
+    await connected(open(gw.url, { token: viewer }, { extraHeaders: { origin: 'http://allowed.example' } }));
+    // The dashboard the gateway serves connects from the gateway's own origin, listed or not.
+    await connected(open(gw.url, { token: viewer }, { extraHeaders: { origin: new URL(gw.url).origin } }));
+  });
+});
+
+describe('rate limits', () => {
+  const authLimit = { authFailureLimit: 4, authFailureWindowMs: 60_000 };
+
+  it('auth failures per client address are shared by two replicas: then 429 with Retry-After, REST and handshake', async () => {
+    const a = await gateway({ security: authLimit }, 'gw-a');
+    const b = await gateway({ security: authLimit }, 'gw-b');
+    // The test talks from 127.0.0.1, a trusted proxy by default: X-Forwarded-For names the client.
+    const from = (ip: string) => ({ 'x-forwarded-for': ip });
+    expect(
+      (await call(a.url, '/api/v1/clusters', { auth: 'bad', headers: from('203.0.113.1') })).status,
+    ).toBe(401);
+    expect((await call(b.url, '/api/v1/clusters', { auth: null, headers: from('203.0.113.1') })).status).toBe(
+      401,
+    );
+    expect(await refused(open(a.url, { token: 'bad' }, { extraHeaders: from('203.0.113.1') }))).toMatch(
+      /not/,
+    );
+    expect(await refused(open(b.url, null, { extraHeaders: from('203.0.113.1') }))).toMatch(/no token/);
+    // Fifth request from that address: refused before its (valid) token is looked at, on both replicas.
+    for (const gw of [a, b]) {
+      const limited = await call(gw.url, '/api/v1/clusters', { headers: from('203.0.113.1') });
+      expectError(limited, 429, /too many failed authentications from 203\.0\.113\.1; retry in \d+ s/);
+      const retryAfter = Number(limited.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(await refused(open(gw.url, { token: viewer }, { extraHeaders: from('203.0.113.1') }))).toMatch(
+        /too many failed authentications/,
+      );
+    }
+    // Another address is not affected; health stays open to everyone.
+    expect((await call(a.url, '/api/v1/clusters', { headers: from('203.0.113.2') })).status).toBe(200);
+    await connected(open(b.url, { token: viewer }, { extraHeaders: from('203.0.113.2') }));
+    expect((await call(a.url, '/healthz', { auth: null, headers: from('203.0.113.1') })).status).toBe(200);
+    expect(await redis.client.get(redis.keyspace.rateLimit('auth', '203.0.113.1'))).toBe('4');
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not a trusted proxy (no dodging by forging it)', async () => {
+    const gw = await gateway({ security: { ...authLimit, trustProxy: '10.0.0.0/8' } });
+    for (let i = 0; i < 4; i += 1) {
+      const answer = await call(gw.url, '/api/v1/clusters', {
+        auth: 'bad',
+        headers: { 'x-forwarded-for': `198.51.100.${i}` },
+      });
+      expect(answer.status).toBe(401);
+    }
+    const limited = await call(gw.url, '/api/v1/clusters', {
+      headers: { 'x-forwarded-for': '198.51.100.77' },
+    });
+    expectError(limited, 429, /from 127\.0\.0\.1/);
+    expect(await redis.client.exists(redis.keyspace.rateLimit('auth', '198.51.100.0'))).toBe(0);
+  });
+
+  it('operations per token subject are shared by two replicas: then 429 with Retry-After; others go on', async () => {
+    const limits = { security: { opsRateLimit: 3, opsRateWindowMs: 60_000 } };
+    const a = await gateway(limits, 'gw-a');
+    const b = await gateway(limits, 'gw-b');
+    const olga = await token({ sub: 'olga', role: 'operator' });
+    const dryRun = JSON.stringify({ action: 'cordon', nodes: ['n-1'], dryRun: true });
+    const post = (gw: RunningGateway, auth: string) =>
+      call(gw.url, '/api/v1/clusters/dev/operations', { method: 'POST', auth, body: dryRun });
+    expect((await post(a, olga)).status).toBe(200);
+    expect((await post(b, olga)).status).toBe(200);
+    expect((await post(a, olga)).status).toBe(200);
+    for (const gw of [b, a]) {
+      const limited = await post(gw, olga);
+      expectError(limited, 429, /too many operation requests by "olga"; retry in \d+ s/);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    expect((await post(b, await token({ sub: 'pete', role: 'operator' }))).status).toBe(200);
+    // Reads are not limited.
+    expect((await call(a.url, '/api/v1/clusters/dev/operations', { auth: olga })).status).toBe(200);
+  });
+
+  it('opens a new window when the old one ends (the counter carries a TTL)', async () => {
+    const limiter = new RateLimiter(
+      redis.client,
+      redis.keyspace,
+      'ops',
+      { limit: 1, windowMs: 400 },
+      pino({ level: 'silent' }),
+    );
+    expect(await limiter.hit('sam')).toMatchObject({ allowed: true, count: 1 });
+    const over = await limiter.hit('sam');
+    expect(over).toMatchObject({ allowed: false, count: 2 });
+    expect(over.retryAfterMs).toBeGreaterThan(0);
+    expect(over.retryAfterMs).toBeLessThanOrEqual(400);
+    expect(await redis.client.pttl(redis.keyspace.rateLimit('ops', 'sam'))).toBeGreaterThan(0);
+    await waitFor(async () => (await limiter.peek('sam')).allowed, {
+      timeout: 10_000,
+      what: 'the window to end',
+    });
+    expect(await limiter.hit('sam')).toMatchObject({ allowed: true, count: 1 });
+  });
+
+  it('fails open, with a warning, when Redis does not answer', async () => {
+    const port = await freePort();
+    const dead = createRedisConnection(`redis://127.0.0.1:${port}`, 'commands', { maxRetriesPerRequest: 0 });
+    dead.on('error', () => undefined);
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
+    const limiter = new RateLimiter(dead, redis.keyspace, 'auth', { limit: 1, windowMs: 60_000 }, logger);
+    try {
+      for (let i = 0; i < 3; i += 1)
+        expect(await limiter.hit('203.0.113.9')).toMatchObject({ allowed: true });
+      expect(await limiter.peek('203.0.113.9')).toMatchObject({ allowed: true });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/failing open/);
+    } finally {
+      dead.disconnect();
+    }
+  });
+});
+
+describe('size limits', () => {
+  it('answers 413 to a body over the limit, 400 to JSON nested too deep, 415 to a non-JSON body', async () => {
+    const gw = await gateway({ security: { httpBodyLimit: 4096, jsonMaxDepth: 8 } });
+    const admin = await token({ role: 'admin' });
+    const post = (body: string, headers: Record<string, string> = {}) =>
+      call(gw.url, '/api/v1/clusters/dev/operations', { method: 'POST', auth: admin, body, headers });
+    const huge = JSON.stringify({ action: 'cordon', nodes: ['n-1'], reason: 'x'.repeat(5000) });
+    expectError(await post(huge), 413, /too large/);
+    let deep: unknown = ['n-1'];
+    for (let i = 0; i < 9; i += 1) deep = { nested: deep };
+    expectError(
+      await post(JSON.stringify({ action: 'cordon', nodes: deep })),
+      400,
+      /nests deeper than 8 levels/,
+    );
+    expectError(await post('action=cordon', { 'content-type': 'text/plain' }), 415, /must be JSON/);
+    expectError(await post('{"action": "cordon",'), 400, /not valid JSON/);
+    expectError(await post('{"__proto__": {"admin": true}, "action": "cordon"}'), 400, /JSON/);
+    // A node name may have 253 characters; a longer path parameter matches no route.
+    expectError(
+      await call(gw.url, `/api/v1/clusters/dev/nodes/${'n'.repeat(253)}`),
+      404,
+      /is not in cluster "dev"/,
+    );
+    expectError(await call(gw.url, `/api/v1/clusters/dev/nodes/${'n'.repeat(254)}`), 404, /Cannot GET/);
+    // Within the limits the same route works.
+    expect((await post(JSON.stringify({ action: 'cordon', nodes: ['n-1'], dryRun: true }))).status).toBe(200);
+  });
+
+  it('closes a socket that sends a message over the Socket.IO limit; the gateway carries on', async () => {
+    const gw = await gateway({ security: { wsMaxMessageBytes: 2048 } });
+    const socket = open(gw.url, { token: viewer });
+    await connected(socket);
+    const closed = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
+    socket.emit(RealtimeEvents.subscribe, { cluster: 'dev', pad: 'x'.repeat(4096) });
+    expect(await closed).toMatch(/transport (close|error)/);
+    const next = open(gw.url, { token: viewer });
+    await connected(next);
+    expect(await request<SubscribeAck>(next, RealtimeEvents.subscribe, { cluster: 'dev' })).toMatchObject({
+      ok: true,
+    });
+  });
+});
+
+describe('security headers', () => {
+  it('sets CSP, nosniff, frame options, Referrer-Policy and HSTS on answers and errors, and no X-Powered-By', async () => {
+    const gw = await gateway({ security: { authFailureLimit: 1 } });
+    const answers = [
+      await call(gw.url, '/api/v1/clusters'),
+      await call(gw.url, '/api/v1/clusters/Bad_Name/nodes'),
+      await call(gw.url, '/api/v1/clusters', { auth: null }),
+      await call(gw.url, '/healthz', { auth: null }),
+      await call(gw.url, '/api/v1/clusters'), // 429 after the 401 above
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 400, 401, 200, 429]);
+    for (const answer of answers) {
+      const h = answer.headers;
+      expect(h.get('content-security-policy')).toMatch(/default-src 'self'/);
+      expect(h.get('content-security-policy')).toMatch(/frame-ancestors 'self'/);
+      expect(h.get('content-security-policy')).toMatch(/object-src 'none'/);
+      expect(h.get('x-content-type-options')).toBe('nosniff');
+      expect(h.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(h.get('referrer-policy')).toBe('no-referrer');
+      expect(h.get('strict-transport-security')).toMatch(/max-age=\d{7,}/);
+      expect(h.get('x-powered-by')).toBeNull();
+      expect(h.get('server')).toBeNull();
+    }
+  });
+});
