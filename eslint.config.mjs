@@ -3,6 +3,8 @@
 //   type:app      may import type:lib only (never another app)
 //   type:lib      may import type:lib only (libs never import apps or test helpers)
 //   type:testing  may import type:lib and type:testing; only test code may import it
+//   type:tool     (bench/, chaos/: harnesses run by hand or by their smoke tests) may import
+//                 type:lib and type:testing
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
@@ -12,6 +14,7 @@ const testFiles = [
   '**/*.test.ts',
   '**/test/**/*.ts',
   'bench/**/*.ts',
+  'chaos/**/*.ts',
   'libs/testing/**/*.ts',
 ];
 
@@ -24,13 +27,14 @@ const boundaries = (extraForAll) => [
       { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...extraForAll] },
       { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', ...extraForAll] },
       { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+      { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
     ],
   },
 ];
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', 'reports/**', 'bench/results/**', '.nx/**'],
+    ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', 'reports/**', 'bench/results/**', 'chaos/results/**', '.nx/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { signToken } from '@knm/auth';
+import { spawnApp, type ManagedProcess } from '@knm/testing';
+import { stopAll } from './processes.js';
+
+/** Gateway processes serving one Redis namespace, and a viewer token they accept. */
+export interface Gateways {
+  /** Base URLs (`http://127.0.0.1:<port>`), one per process. */
+  urls: string[];
+  /** `{authorization: 'Bearer <viewer token for every cluster>'}`. */
+  headers: Record<string, string>;
+  procs: ManagedProcess[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `count` gateway processes (`apps/gateway` from source, free ports of
+ * 127.0.0.1) on `namespace` of the Redis at `redisUrl`, sharing a fresh JWT secret,
+ * and signs a viewer token for them. Rejects (stopping those started) when one does
+ * not listen within a minute.
+ */
+export async function startGateways(count: number, redisUrl: string, namespace: string): Promise<Gateways> {
+  const secret = randomBytes(32).toString('hex');
+  const procs = Array.from({ length: count }, (_, i) =>
+    spawnApp(
+      'gateway',
+      [
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--redis',
+        redisUrl,
+        '--namespace',
+        namespace,
+        '--log-level',
+        'info',
+      ],
+      { name: `gateway-${i + 1}`, env: { KNM_JWT_SECRET: secret } },
+    ),
+  );
+  try {
+    const urls = await Promise.all(
+      procs.map(async (p) => {
+        const match = await p.waitForOutput(/gateway listening on port (\d+)/, 60_000);
+        return `http://127.0.0.1:${match[1]}`;
+      }),
+    );
+    const token = await signToken(
+      { sub: 'bench', role: 'viewer', clusters: '*' },
+      { secret, ttlSeconds: 3600 },
+    );
+    return { urls, headers: { authorization: `Bearer ${token}` }, procs, stop: () => stopAll(procs) };
+  } catch (err) {
+    await stopAll(procs);
+    throw err;
+  }
+}

@@ -1,0 +1,19 @@
+import type { Scenario } from '../harness/types.js';
+import { fanoutScenario } from './fanout.js';
+import { heartbeatScenario } from './heartbeat.js';
+import { latencyScenario } from './latency.js';
+import { queriesScenario } from './queries.js';
+import { restScenario } from './rest.js';
+import { syncMemoryScenario } from './sync-memory.js';
+import { throughputScenario } from './throughput.js';
+
+/** Every scenario of `npm run bench`, in the order they run (and appear in the report): the issue's order. */
+export const SCENARIOS: readonly Scenario[] = [
+  syncMemoryScenario,
+  queriesScenario,
+  throughputScenario,
+  latencyScenario,
+  fanoutScenario,
+  restScenario,
+  heartbeatScenario,
+];

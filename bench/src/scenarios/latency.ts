@@ -1,0 +1,238 @@
+/**
+ * End-to-end latency: a node label PATCHed at kube-sim (carrying its send time) ->
+ * watcher -> Redis -> two gateways -> every client of a fleet spread over both,
+ * p50 / p95 / p99 under background churn, for several client counts.
+ */
+import { Keyspace, toClusterName } from '@knm/contracts';
+import { startClientFleet, sleep, viewDigest, waitFor, type ClientFleet } from '@knm/testing';
+import { percentile, round, summarize } from '../harness/stats.js';
+import type { BenchContext, ChartSpec, Figure, Scenario, ScenarioResult } from '../harness/types.js';
+import {
+  CLUSTER,
+  minus,
+  startRealtimeSystem,
+  watcherCounters,
+  type RealtimeSystem,
+} from './realtime-system.js';
+
+const PROBE_LABEL = 'knm.bench/probe';
+
+/** One measured window: probes at `probesPerSecond` for `seconds`, every client's samples. */
+async function probeWindow(
+  sys: RealtimeSystem,
+  fleets: readonly ClientFleet[],
+  probeNodes: string[],
+  probesPerSecond: number,
+  seconds: number,
+): Promise<{ samples: number[]; sent: number; failed: number }> {
+  await Promise.all(fleets.map((f) => f.resetLatency()));
+  const clients = fleets.reduce((n, f) => n + f.size, 0);
+  const interval = 1_000 / probesPerSecond;
+  const start = performance.now();
+  let sent = 0;
+  let failed = 0;
+  const inFlight: Promise<void>[] = [];
+  while (performance.now() - start < seconds * 1_000) {
+    const node = probeNodes[sent % probeNodes.length] as string;
+    const value = (performance.timeOrigin + performance.now()).toFixed(3);
+    sent += 1;
+    inFlight.push(
+      sys.patchLabel(node, PROBE_LABEL, value).catch(async () => {
+        // Churn removed the node (or kube-sim did not answer): probe another one from now on.
+        failed += 1;
+        const truth = await sys.truth().catch(() => undefined);
+        const replacement = Object.keys(truth?.nodes ?? {}).find((n) => !probeNodes.includes(n));
+        if (replacement) probeNodes[probeNodes.indexOf(node)] = replacement;
+      }),
+    );
+    const next = start + sent * interval;
+    await sleep(Math.max(0, next - performance.now()));
+  }
+  await Promise.all(inFlight);
+  const expected = (sent - failed) * clients;
+  // Stragglers: wait until every client has every probe, or 5 s.
+  let samples: number[];
+  const deadline = performance.now() + 5_000;
+  do {
+    samples = (await Promise.all(fleets.map((f) => f.latencies()))).flat();
+    if (samples.length >= expected) break;
+    await sleep(200);
+  } while (performance.now() < deadline);
+  return { samples, sent, failed };
+}
+
+/** Envelopes received by every client of every fleet so far. */
+async function received(fleets: readonly ClientFleet[]): Promise<number> {
+  const stats = (await Promise.all(fleets.map((f) => f.stats()))).flat();
+  return stats.reduce((n, s) => n + s.received, 0);
+}
+
+/** Every client of every fleet has the truth's view (node versions and pod counts). */
+async function allEqualTruth(sys: RealtimeSystem, fleets: readonly ClientFleet[]): Promise<boolean> {
+  const truth = await sys.truth();
+  const want = viewDigest(0, truth.nodes, truth.podCounts);
+  const views = (await Promise.all(fleets.map((f) => f.views()))).flat();
+  return views.every((v) => v.nodesSha === want.nodesSha && v.podsSha === want.podsSha);
+}
+
+/** What the latency scenario measures; defaults: see {@link latencyScenario}. */
+export interface LatencyOptions {
+  /** Client counts, in increasing order (the fleet grows from one to the next). */
+  clients?: (ctx: BenchContext) => number[];
+  /** Background churn events/s asked of kube-sim (each makes ~3 watch events: created, scheduled, running...). */
+  rates?: (ctx: BenchContext) => number[];
+}
+
+async function run(ctx: BenchContext, options: LatencyOptions): Promise<ScenarioResult> {
+  const clientSteps = options.clients?.(ctx) ?? (ctx.quick ? [20, 100] : [1_000, 5_000]);
+  const rates = options.rates?.(ctx) ?? (ctx.quick ? [100, 1_000] : [100, 1_000, 8_000]);
+  const seconds = ctx.quick ? 1 : 3;
+  const probesPerSecond = ctx.quick ? 10 : 5;
+  const sys = await startRealtimeSystem(ctx, 2);
+  const fleets: ClientFleet[] = [];
+  const figures: Figure[] = [];
+  const notes: string[] = [];
+  const percentiles = [50, 95, 99] as const;
+  const series = new Map<string, { x: number; y: number }[]>();
+  try {
+    const truth = await sys.truth();
+    const probeNodes = Object.keys(truth.nodes).sort().slice(0, 8);
+    const metaKey = new Keyspace(sys.namespace).cluster(toClusterName(CLUSTER)).meta;
+    let clients = 0;
+    for (const target of clientSteps) {
+      const startedAt = performance.now();
+      const fleet = startClientFleet({
+        gatewayUrls: sys.gateways.urls,
+        token: sys.token,
+        cluster: CLUSTER,
+        clients: target - clients,
+        // Client i starts on gateway i % 2, whatever fleet it is in.
+        processes: Math.max(1, Math.ceil((target - clients) / 1_000)),
+        probeLabel: PROBE_LABEL,
+      });
+      fleets.push(fleet);
+      await fleet.ready(600_000);
+      clients = target;
+      ctx.log(`latency: ${clients} clients live in ${round((performance.now() - startedAt) / 1000, 1)} s`);
+      const memory = (await Promise.all(fleets.map((f) => f.memory()))).flat();
+      const rss = memory.reduce((n, m) => n + m.rssBytes, 0);
+      figures.push({
+        metric: 'fleet RSS per client',
+        labels: { clients, processes: memory.length },
+        value: summarize('KiB', [rss / clients / 1024]),
+      });
+      for (const rate of rates) {
+        await sys.churn(rate);
+        await sleep(ctx.quick ? 500 : 1_000);
+        const before = await watcherCounters(sys.metricsUrl);
+        const receivedBefore = await received(fleets);
+        const t0 = performance.now();
+        const runs: Record<(typeof percentiles)[number], number[]> = { 50: [], 95: [], 99: [] };
+        let missing = 0;
+        for (let i = -ctx.warmup; i < ctx.runs; i++) {
+          const window = await probeWindow(sys, fleets, probeNodes, probesPerSecond, seconds);
+          if (i < 0) continue;
+          missing += Math.max(0, (window.sent - window.failed) * clients - window.samples.length);
+          for (const p of percentiles) runs[p].push(percentile(window.samples, p));
+        }
+        const eventsPerSecond =
+          minus(await watcherCounters(sys.metricsUrl), before).events / ((performance.now() - t0) / 1000);
+        const deliveriesPerSecond =
+          ((await received(fleets)) - receivedBefore) / ((performance.now() - t0) / 1000);
+        await sys.churn(0);
+        const [status, error] = await sys.redis.hmget(metaKey, 'status', 'error');
+        if (status !== 'ready')
+          notes.push(
+            `${clients} clients at churn ${rate}/s: the watcher's status was ${status ?? 'unknown'} after the runs${error ? ` (${error})` : ''}.`,
+          );
+        for (const p of percentiles) {
+          // A run in which no probe arrived has no percentile (the note on missing samples says so).
+          const measured = runs[p].filter((v) => Number.isFinite(v));
+          if (measured.length === 0) continue;
+          figures.push({
+            metric: `p${p} kube-sim PATCH -> client`,
+            labels: {
+              'churn/s': rate,
+              'watch events/s': Math.round(eventsPerSecond),
+              clients,
+              'envelopes delivered/s': Math.round(deliveriesPerSecond),
+            },
+            value: summarize('ms', measured),
+          });
+          if (p !== 95) {
+            const key = `p${p}, ${clients} clients`;
+            series.set(key, [
+              ...(series.get(key) ?? []),
+              { x: rate, y: round(summarize('ms', measured).median, 2) },
+            ]);
+          }
+        }
+        ctx.log(
+          `latency: ${clients} clients, churn ${rate}/s (${Math.round(eventsPerSecond)} watch events/s, ${Math.round(deliveriesPerSecond)} envelopes delivered/s): p50 ${round(summarize('ms', runs[50]).median, 1)} ms, p99 ${round(summarize('ms', runs[99]).median, 1)} ms${missing ? `, ${missing} samples missing` : ''}`,
+        );
+        if (missing > 0)
+          notes.push(
+            `${clients} clients at churn ${rate}/s: ${missing} probe deliveries not seen within 5 s of the window's end (not in the percentiles: they are floors then).`,
+          );
+      }
+      // Correctness at this size: after the churn, every client equals the truth, with no gap or reload.
+      const equal = await waitFor(() => allEqualTruth(sys, fleets), {
+        timeout: 60_000,
+        interval: 500,
+        what: 'every client equal to the truth',
+      })
+        .then(() => true)
+        .catch(() => false);
+      const stats = (await Promise.all(fleets.map((f) => f.stats()))).flat();
+      const sum = (k: 'gaps' | 'reloads' | 'errors' | 'reconnects' | 'applied') =>
+        stats.reduce((n, s) => n + s[k], 0);
+      notes.push(
+        `${clients} clients: ${equal ? 'every view equal to /_sim/truth after the runs' : 'NOT every view equal to /_sim/truth within 60 s after the runs'}; ${sum('applied')} envelopes applied, ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects, ${sum('errors')} errors.`,
+      );
+    }
+  } finally {
+    await Promise.all(fleets.map((f) => f.close()));
+    await sys.stop();
+  }
+  const chart: ChartSpec = {
+    id: 'latency-by-churn',
+    title: 'kube-sim PATCH -> Socket.IO client, by background churn',
+    kind: 'line',
+    xLabel: 'churn events/s',
+    yLabel: 'ms',
+    series: [...series.entries()].map(([name, points]) => ({ name, points })),
+  };
+  notes.unshift(
+    `Each probe PATCHes a label (${PROBE_LABEL}) of one of 8 nodes at kube-sim with its send time (performance.timeOrigin + now, ms); each client measures now − value when the node_update arrives live. Path: kube-sim (own process) -> watcher (own process) -> Redis -> 2 gateway processes -> clients (client i on gateway i mod 2) in fleet processes of ≤ 1,000 clients (libs/testing client fleet). ${probesPerSecond} probes/s for ${seconds} s per run, ${ctx.runs} runs (after ${ctx.warmup} warm-up) per churn rate; percentiles over every client's samples of a run; the figure is the median of the runs.`,
+    "Background churn is kube-sim's (POST /_sim/churn), in churn events/s; the watch events/s the watcher received meanwhile are in the table. Everything shares 2 cores: at high churn or many clients the latency includes waiting for a core.",
+  );
+  return {
+    scenario: 'latency',
+    title: 'End-to-end latency: kube-sim change -> Socket.IO client on two gateways',
+    params: {
+      nodes: ctx.scale.nodes,
+      pods: ctx.scale.pods,
+      clients: clientSteps.join(', '),
+      churn: rates.join(', '),
+      probesPerSecond,
+      seconds,
+      runs: ctx.runs,
+    },
+    comparisons: [],
+    figures,
+    charts: [chart],
+    notes,
+  };
+}
+
+/** The latency scenario with other client counts or churn rates (e.g. a shorter run by hand). */
+export function createLatencyScenario(options: LatencyOptions = {}): Scenario {
+  return {
+    name: 'latency',
+    title: 'End-to-end latency: kube-sim change -> Socket.IO client on two gateways',
+    run: (ctx) => run(ctx, options),
+  };
+}
+
+/** Quick: 20 and 100 clients, churn 100 and 1,000/s; full: 1,000 and 5,000 clients, churn 100, 1,000 and 8,000/s. */
+export const latencyScenario: Scenario = createLatencyScenario();

@@ -1,0 +1,209 @@
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { Keyspace, toClusterName, type NodeSnapshot } from '@knm/contracts';
+import { NodeStoreWriter } from '@knm/node-store';
+import { startGateways, type Gateways } from '../harness/gateways.js';
+import { benchNamespace, deleteNamespace } from '../harness/processes.js';
+import { measure, summarize } from '../harness/stats.js';
+import type { BenchContext, Figure, Scenario, ScenarioResult } from '../harness/types.js';
+
+/** Gateway processes loaded at once (autocannon spreads its connections over them round-robin). */
+const GATEWAYS = 2;
+const CONNECTIONS = 20;
+
+/** A realistic node of a synthetic cluster: three zones, a GPU node in ten, a cordoned one in fifty. */
+function syntheticNode(i: number): NodeSnapshot {
+  const name = `node-${String(i).padStart(5, '0')}`;
+  const ready = i % 40 === 0 ? 'False' : 'True';
+  return {
+    name,
+    uid: `uid-${i}`,
+    resourceVersion: String(i + 1),
+    creationTimestamp: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    labels: {
+      'kubernetes.io/hostname': name,
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
+      'topology.kubernetes.io/zone': `zone-${'abc'[i % 3]}`,
+      'node.kubernetes.io/instance-type': i % 10 === 0 ? 'g5.4xlarge' : 'm6i.2xlarge',
+      ...(i < 3 ? { 'node-role.kubernetes.io/control-plane': '' } : { 'node-role.kubernetes.io/worker': '' }),
+    },
+    annotations: {},
+    taints: i % 10 === 0 ? [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] : [],
+    unschedulable: i % 50 === 0,
+    roles: i < 3 ? ['control-plane'] : ['worker'],
+    ready,
+    conditions: [
+      { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory' },
+      { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure' },
+      { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID' },
+      { type: 'Ready', status: ready, reason: 'KubeletReady' },
+    ],
+    addresses: [
+      { type: 'InternalIP', address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` },
+      { type: 'Hostname', address: name },
+    ],
+    capacity: { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' },
+    allocatable: { cpu: '7800m', memory: '30Gi', pods: '110', 'ephemeral-storage': '95Gi' },
+    nodeInfo: {
+      kubeletVersion: 'v1.32.0',
+      osImage: 'Ubuntu 24.04 LTS',
+      kernelVersion: '6.8.0-1015-aws',
+      containerRuntimeVersion: 'containerd://1.7.22',
+      architecture: 'amd64',
+      operatingSystem: 'linux',
+    },
+    podCIDRs: [`100.64.${(i >> 8) & 255}.${i & 255}/24`],
+  };
+}
+
+/** Writes a `nodes`-node cluster `bench` with `pods` pods spread over it, through the real writer. */
+async function seedCluster(redisUrl: string, namespace: string, nodes: number, pods: number): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    const keyspace = new Keyspace(namespace);
+    const cluster = toClusterName('bench');
+    const epoch = await redis.incr(keyspace.cluster(cluster).epoch);
+    const writer = new NodeStoreWriter(redis, keyspace, cluster, epoch, 'bench');
+    await writer.register({});
+    const snapshots = Array.from({ length: nodes }, (_, i) => syntheticNode(i));
+    const perNode = pods / nodes;
+    const podCounts = Object.fromEntries(
+      snapshots.map((n, i) => [n.name, Math.max(0, Math.round(perNode + ((i * 7) % 21) - 10))]),
+    );
+    await writer.rebuild({ nodes: snapshots, podCounts, reason: 'rebuild' });
+    await writer.heartbeat();
+  } finally {
+    redis.disconnect();
+  }
+}
+
+type Load = Awaited<ReturnType<typeof autocannon>>;
+
+/**
+ * autocannon against every gateway at once: its `url` accepts several targets and
+ * spreads the connections over them round-robin (the published types only declare
+ * one URL, hence the widened options).
+ */
+function load(urls: string[], path: string, headers: Record<string, string>, seconds: number): Promise<Load> {
+  const options = {
+    url: urls.map((u) => `${u}${path}`),
+    headers,
+    connections: CONNECTIONS,
+    duration: seconds,
+  };
+  return autocannon(options as unknown as autocannon.Options);
+}
+
+/**
+ * REST latency and throughput of two gateway processes sharing one Redis, loaded at
+ * once: one node, a filtered sorted page, every pod count of the cluster. No
+ * baseline of its own (the queries scenario compares with the Kubernetes API).
+ */
+export const restScenario: Scenario = {
+  name: 'rest',
+  title: 'REST latency and throughput (two gateways)',
+  async run(ctx: BenchContext): Promise<ScenarioResult> {
+    const namespace = benchNamespace();
+    const seconds = ctx.quick ? 1 : 5;
+    let gateways: Gateways | undefined;
+    try {
+      await seedCluster(ctx.redisUrl, namespace, ctx.scale.nodes, ctx.scale.pods);
+      ctx.log(`${ctx.scale.nodes} nodes written to Redis`);
+      gateways = await startGateways(GATEWAYS, ctx.redisUrl, namespace);
+      ctx.log(`${GATEWAYS} gateways listening`);
+      const { urls, headers } = gateways;
+      const middle = `node-${String(Math.floor(ctx.scale.nodes / 2)).padStart(5, '0')}`;
+      const endpoints: [string, string][] = [
+        ['single node', `/api/v1/clusters/bench/nodes/${middle}`],
+        [
+          'filtered page (zone-b, ready, by pods desc, 100)',
+          `/api/v1/clusters/bench/nodes?labelSelector=${encodeURIComponent('topology.kubernetes.io/zone=zone-b')}&ready=true&sort=pods&order=desc&limit=100`,
+        ],
+        ['all pod counts', '/api/v1/clusters/bench/pod-counts'],
+      ];
+      const figures: Figure[] = [];
+      const rps: { x: string; y: number }[] = [];
+      const p50: { x: string; y: number }[] = [];
+      const p99: { x: string; y: number }[] = [];
+      for (const [name, path] of endpoints) {
+        for (const url of urls) {
+          const res = await fetch(`${url}${path}`, { headers });
+          if (!res.ok) throw new Error(`${url}${path}: HTTP ${res.status} ${await res.text()}`);
+          await res.arrayBuffer();
+        }
+        const measured: Load[] = [];
+        const throughput = await measure(ctx.runs, ctx.warmup, 'requests/s', async (run) => {
+          const r = await load(urls, path, headers, seconds);
+          if (r.errors > 0 || r.non2xx > 0)
+            throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
+          if (run >= 0) measured.push(r);
+          return r.requests.average;
+        });
+        const labels = { endpoint: name, gateways: urls.length, connections: CONNECTIONS, seconds };
+        const latency50 = summarize(
+          'ms',
+          measured.map((r) => r.latency.p50),
+        );
+        const latency99 = summarize(
+          'ms',
+          measured.map((r) => r.latency.p99),
+        );
+        figures.push(
+          { metric: 'requests/s', labels, value: throughput },
+          { metric: 'latency p50', labels, value: latency50 },
+          { metric: 'latency p99', labels, value: latency99 },
+        );
+        rps.push({ x: name, y: throughput.median });
+        p50.push({ x: name, y: latency50.median });
+        p99.push({ x: name, y: latency99.median });
+        ctx.log(
+          `${name}: ${Math.round(throughput.median)} req/s, p50 ${latency50.median} ms, p99 ${latency99.median} ms`,
+        );
+      }
+      return {
+        scenario: 'rest',
+        title: this.title,
+        params: {
+          nodes: ctx.scale.nodes,
+          pods: ctx.scale.pods,
+          gateways: urls.length,
+          connections: CONNECTIONS,
+          seconds,
+          runs: ctx.runs,
+          warmup: ctx.warmup,
+        },
+        comparisons: [],
+        figures,
+        charts: [
+          {
+            id: 'rest-throughput',
+            title: 'Requests per second, two gateways',
+            kind: 'bar',
+            xLabel: 'endpoint',
+            yLabel: 'requests/s',
+            series: [{ name: 'median', points: rps }],
+          },
+          {
+            id: 'rest-latency',
+            title: 'Latency under load',
+            kind: 'bar',
+            xLabel: 'endpoint',
+            yLabel: 'ms',
+            series: [
+              { name: 'p50', points: p50 },
+              { name: 'p99', points: p99 },
+            ],
+          },
+        ],
+        notes: [
+          `autocannon (in the bench process) with ${CONNECTIONS} keep-alive connections spread round-robin over ${urls.length} gateway processes, ${seconds} s a run; the cluster is ${ctx.scale.nodes.toLocaleString('en-US')} synthetic nodes written to Redis through the real writer.`,
+          'Load generator, gateways and Redis share the machine’s cores: the figures are the whole system’s on this machine, not a gateway’s ceiling.',
+        ],
+      };
+    } finally {
+      await gateways?.stop();
+      await deleteNamespace(ctx.redisUrl, namespace);
+    }
+  },
+};
