@@ -1,0 +1,62 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnProcess } from '@knm/testing';
+import type { ChaosReport } from '../src/chaos-report.js';
+import { SCENARIOS } from '../src/scenarios.js';
+
+let out: string | undefined;
+
+afterAll(async () => {
+  if (out) await rm(out, { recursive: true, force: true });
+});
+
+describe('npm run chaos -- --quick', () => {
+  it('injects every fault with SDK clients connected, loses nothing, and writes the report', async () => {
+    out = await mkdtemp(join(tmpdir(), 'knm-chaos-test-'));
+    const run = spawnProcess({
+      name: 'chaos',
+      command: 'npm',
+      args: ['run', '-s', 'chaos', '--', '--quick', '--out', out],
+    });
+    const exit = await run.exited;
+    if (exit.code !== 0) console.log(run.tail(60));
+    expect(exit).toEqual({ code: 0, signal: null });
+
+    const files = await readdir(out);
+    const jsonFile = files.find((f) => f.endsWith('-quick.json'));
+    expect(files).toEqual(expect.arrayContaining(['REPORT-quick.md', 'memory-quick.svg']));
+    const report = JSON.parse(await readFile(join(out, jsonFile ?? 'missing'), 'utf8')) as ChaosReport;
+    expect(report).toMatchObject({ mode: 'quick', ok: true, eventsLost: 0 });
+    expect(report.scenarios.map((s) => s.name)).toEqual(SCENARIOS.map((s) => s.name));
+    for (const s of report.scenarios) {
+      expect({ name: s.name, ok: s.ok, eventsLost: s.eventsLost, error: s.error }).toEqual({
+        name: s.name,
+        ok: true,
+        eventsLost: 0,
+        error: undefined,
+      });
+      expect(s.recoveryMs).toBeGreaterThan(0);
+      expect(s.clusters.every((c) => c.status === 'ready' && c.unhandledGaps === 0)).toBe(true);
+    }
+    const soak = report.soak;
+    expect(soak).toMatchObject({ ok: true, eventsLost: 0, clients: 100 });
+    expect(soak?.envelopesApplied).toBeGreaterThan(0);
+    expect(
+      soak?.clusters.every((c) => c.clients === 100 && c.redisEqualsTruth && c.clientsMismatched === 0),
+    ).toBe(true);
+    const names = soak?.memory.map((m) => m.name) ?? [];
+    expect(names).toEqual(
+      expect.arrayContaining(['gateway-1 rss', 'gateway-2 rss', 'redis-server rss', 'redis used_memory']),
+    );
+    expect(names.some((n) => n.startsWith('watcher '))).toBe(true);
+    expect(names.some((n) => n.startsWith('kube-sim '))).toBe(true);
+    expect(names.some((n) => n.startsWith('fleet chaos-1 ') && n.endsWith(' rss'))).toBe(true);
+    expect(names.some((n) => n.startsWith('fleet chaos-1 ') && n.endsWith(' heap after GC'))).toBe(true);
+    expect(soak?.memory.filter((m) => !m.judged).every((m) => m.name.startsWith('fleet '))).toBe(true);
+    for (const m of soak?.memory ?? []) expect(m.samples.length).toBeGreaterThanOrEqual(5);
+    const markdown = await readFile(join(out, 'REPORT-quick.md'), 'utf8');
+    expect(markdown).toContain('**PASS**: events lost 0');
+  }, 300_000);
+});
