@@ -5,7 +5,7 @@ import { signToken } from '@knm/auth';
 import { ClusterMetaSchema, Keyspace, decode, toClusterName, type ClusterMeta } from '@knm/contracts';
 import { TruthSchema, type Truth } from '@knm/fake-cluster';
 import { NodeStoreReader, createRedisConnection, type RedisClient } from '@knm/node-store';
-import { freePort, spawnApp, spawnTestWatcher, type ManagedProcess } from '@knm/testing';
+import { freePort, spawnApp, spawnTestGateway, spawnTestWatcher, type ManagedProcess } from '@knm/testing';
 import { PrivateRedis } from './private-redis.js';
 import type { ComparableState } from './state-diff.js';
 
@@ -313,14 +313,13 @@ export class ChaosSystem {
   }
 
   private spawnGateway(id: string, port: number): ManagedProcess {
-    return spawnApp(
-      'gateway',
-      ['--port', String(port), '--host', '127.0.0.1', '--redis', this.redis.url, '--namespace', NAMESPACE],
-      {
-        name: id,
-        maxOutput: 200_000,
-        env: { KNM_JWT_SECRET: this.secret, KNM_GATEWAY_ID: id },
-      },
-    );
+    return spawnTestGateway({
+      redis: { url: this.redis.url, namespace: NAMESPACE },
+      jwtSecret: this.secret,
+      port,
+      name: id,
+      maxOutput: 200_000,
+      env: { KNM_GATEWAY_ID: id },
+    });
   }
 }

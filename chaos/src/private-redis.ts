@@ -1,4 +1,4 @@
-import { spawnProcess, type ManagedProcess } from '@knm/testing';
+import { startRedisServer, type ManagedProcess } from '@knm/testing';
 
 /**
  * A private `redis-server` for one chaos run: no RDB snapshots, no AOF, so a
@@ -24,14 +24,7 @@ export class PrivateRedis {
   /** Starts the server and waits until it accepts connections. */
   async start(): Promise<void> {
     this.starts += 1;
-    const proc = spawnProcess({
-      name: `redis-${this.starts}`,
-      command: 'redis-server',
-      args: ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      maxOutput: 100_000,
-    });
-    this.proc = proc;
-    await proc.waitForOutput(/Ready to accept connections/, 15_000);
+    this.proc = await startRedisServer({ port: this.port, name: `redis-${this.starts}`, maxOutput: 100_000 });
   }
 
   /** SIGKILLs the server (all data is gone) and starts an empty one on the same port. */

@@ -14,7 +14,9 @@ import {
 import { createRedisConnection, NodeStoreWriter, type RedisClient } from '@knm/node-store';
 import {
   hasRedisServer,
+  gatewayUrl,
   spawnApp,
+  spawnTestGateway,
   startRedisCluster,
   waitFor,
   type LocalRedisCluster,
@@ -67,14 +69,14 @@ function spawnWatcher(cluster: string, url: string): ManagedProcess {
 }
 
 async function spawnGateway(name: string, url: string): Promise<{ name: string; url: string }> {
-  const proc = spawnApp(
-    'gateway',
-    ['--port', '0', '--host', '127.0.0.1', '--redis', url, '--namespace', NAMESPACE],
-    { name, env: { KNM_JWT_SECRET: SECRET, KNM_GATEWAY_ID: name } },
-  );
+  const proc = spawnTestGateway({
+    redis: { url, namespace: NAMESPACE },
+    jwtSecret: SECRET,
+    name,
+    env: { KNM_GATEWAY_ID: name },
+  });
   procs.push(proc);
-  const [, port] = await proc.waitForOutput(/gateway listening on port (\d+)/, 90_000);
-  const gw = { name, url: `http://127.0.0.1:${port}`, proc };
+  const gw = { name, url: await gatewayUrl(proc, 90_000), proc };
   gateways.push(gw);
   return gw;
 }

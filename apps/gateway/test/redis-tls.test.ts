@@ -18,9 +18,9 @@ import { EnvelopeSchema, RealtimeEvents, type Envelope } from '@knm/contracts';
 import {
   freePort,
   hasRedisServer,
-  spawnApp,
-  spawnProcess,
+  spawnTestGateway,
   spawnTestWatcher,
+  startRedisServer,
   waitFor,
   type ManagedProcess,
 } from '@knm/testing';
@@ -98,33 +98,16 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'knm-redis-tls-'));
   await makeCertificates(dir);
   port = await freePort();
-  redisServer = spawnProcess({
+  redisServer = await startRedisServer({
+    port: 0,
+    dir,
     name: 'redis-tls',
-    command: 'redis-server',
     args: [
-      '--port',
-      '0',
-      '--tls-port',
-      String(port),
-      '--tls-cert-file',
-      join(dir, 'server.pem'),
-      '--tls-key-file',
-      join(dir, 'server.key'),
-      '--tls-ca-cert-file',
-      join(dir, 'ca.pem'),
-      '--tls-auth-clients',
-      'no',
-      '--requirepass',
-      PASSWORD,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
+      ...['--tls-port', String(port), '--tls-cert-file', join(dir, 'server.pem')],
+      ...['--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.pem')],
+      ...['--tls-auth-clients', 'no', '--requirepass', PASSWORD],
     ],
   });
-  await redisServer.waitForOutput(/Ready to accept connections/, 15_000);
   sim = await startSim({ nodes: 5, pods: 20, seed: 11 });
 }, 60_000);
 
@@ -146,22 +129,12 @@ describe.skipIf(!hasRedisServer())('Redis with a password over TLS (rediss://)',
     });
     procs.push(watcher);
     await watcher.waitForOutput(/"msg":"watcher ready"/, 60_000);
-    const gateway = spawnApp(
-      'gateway',
-      [
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--redis',
-        url(),
-        '--namespace',
-        NAMESPACE,
-        '--log-level',
-        'trace',
-      ],
-      { env: { KNM_JWT_SECRET: SECRET, ...caEnv() } },
-    );
+    const gateway = spawnTestGateway({
+      redis: { url: url(), namespace: NAMESPACE },
+      jwtSecret: SECRET,
+      args: ['--log-level', 'trace'],
+      env: caEnv(),
+    });
     procs.push(gateway);
     const [, gwPort] = await gateway.waitForOutput(/gateway listening on port (\d+)/, 60_000);
     const gwUrl = `http://127.0.0.1:${gwPort}`;
@@ -233,11 +206,11 @@ describe.skipIf(!hasRedisServer())('Redis with a password over TLS (rediss://)',
   });
 
   it('a wrong Redis password is a clear startup error for the gateway and the watcher, not a hang', async () => {
-    const gateway = spawnApp(
-      'gateway',
-      ['--port', '0', '--host', '127.0.0.1', '--redis', url('not-the-password'), '--namespace', NAMESPACE],
-      { env: { KNM_JWT_SECRET: SECRET, ...caEnv() } },
-    );
+    const gateway = spawnTestGateway({
+      redis: { url: url('not-the-password'), namespace: NAMESPACE },
+      jwtSecret: SECRET,
+      env: caEnv(),
+    });
     procs.push(gateway);
     const exit = await Promise.race([
       gateway.exited,

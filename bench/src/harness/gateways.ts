@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { signToken } from '@knm/auth';
-import { spawnApp, type ManagedProcess } from '@knm/testing';
+import { gatewayUrl, spawnTestGateway, type ManagedProcess } from '@knm/testing';
 import { stopAll } from './processes.js';
 
 /** Gateway processes serving one Redis namespace, and a viewer token they accept. */
@@ -22,30 +22,15 @@ export interface Gateways {
 export async function startGateways(count: number, redisUrl: string, namespace: string): Promise<Gateways> {
   const secret = randomBytes(32).toString('hex');
   const procs = Array.from({ length: count }, (_, i) =>
-    spawnApp(
-      'gateway',
-      [
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--redis',
-        redisUrl,
-        '--namespace',
-        namespace,
-        '--log-level',
-        'info',
-      ],
-      { name: `gateway-${i + 1}`, env: { KNM_JWT_SECRET: secret } },
-    ),
+    spawnTestGateway({
+      redis: { url: redisUrl, namespace },
+      jwtSecret: secret,
+      args: ['--log-level', 'info'],
+      name: `gateway-${i + 1}`,
+    }),
   );
   try {
-    const urls = await Promise.all(
-      procs.map(async (p) => {
-        const match = await p.waitForOutput(/gateway listening on port (\d+)/, 60_000);
-        return `http://127.0.0.1:${match[1]}`;
-      }),
-    );
+    const urls = await Promise.all(procs.map((p) => gatewayUrl(p)));
     const token = await signToken(
       { sub: 'bench', role: 'viewer', clusters: '*' },
       { secret, ttlSeconds: 3600 },

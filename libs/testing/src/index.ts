@@ -6,3 +6,5 @@ export * from './web-build.js';
 export * from './redis-cluster.js';
 export * from './watcher-process.js';
 export * from './client-fleet/index.js';
+export * from './gateway-process.js';
+export * from './redis-server.js';

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,15 +5,8 @@ import { join } from 'node:path';
 import { Cluster, type ClusterOptions } from 'ioredis';
 import { freePort } from './free-port.js';
 import { spawnProcess, type ManagedProcess } from './processes.js';
+import { startRedisServer } from './redis-server.js';
 import { waitFor } from './wait-for.js';
-
-/**
- * True when a `redis-server` binary (with cluster support) is on PATH. Tests of a
- * real Redis Cluster skip with this (CI installs redis-server).
- */
-export function hasRedisServer(): boolean {
-  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-}
 
 /** A throw-away Redis Cluster of real `redis-server` processes (masters only). */
 export interface LocalRedisCluster {
@@ -51,30 +43,15 @@ export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster>
       if (port + 10_000 < 65_536 && (await isFree(port + 10_000)) && !ports.includes(port)) ports.push(port);
     }
     for (const port of ports) {
-      const server = spawnProcess({
-        name: `redis-${port}`,
-        command: 'redis-server',
+      const server = await startRedisServer({
+        port,
+        dir,
         args: [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          join(dir, `nodes-${port}.conf`),
-          '--cluster-node-timeout',
-          '5000',
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--dir',
-          dir,
+          ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`)],
+          ...['--cluster-node-timeout', '5000'],
         ],
       });
       processes.push(server);
-      await server.waitForOutput(/Ready to accept connections/);
     }
     const create = spawnProcess({
       name: 'redis-cli',

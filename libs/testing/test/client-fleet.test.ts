@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { signToken } from '@knm/auth';
 import {
   createTestRedis,
+  gatewayUrl,
   spawnApp,
+  spawnTestGateway,
   spawnTestWatcher,
   startClientFleet,
   viewDigest,
@@ -88,25 +90,9 @@ afterEach(async () => {
 });
 
 async function startGateway(r: TestRedis): Promise<{ proc: ManagedProcess; url: string }> {
-  const proc = spawnApp(
-    'gateway',
-    [
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--redis',
-      r.url,
-      '--namespace',
-      r.namespace,
-      '--log-level',
-      'info',
-    ],
-    { env: { KNM_JWT_SECRET: SECRET } },
-  );
+  const proc = spawnTestGateway({ redis: r, jwtSecret: SECRET, args: ['--log-level', 'info'] });
   procs.push(proc);
-  const [, port] = await proc.waitForOutput(/gateway listening on port (\d+)/, 60_000);
-  return { proc, url: `http://127.0.0.1:${port}` };
+  return { proc, url: await gatewayUrl(proc) };
 }
 
 async function truthDigest(s: Sim): Promise<Omit<ViewDigest, 'seq'>> {

@@ -9,7 +9,7 @@ import { startKubeSim, type KubeSim, type KubeSimOptions } from '@knm/fake-clust
 import {
   createTestRedis,
   freePort,
-  spawnApp,
+  spawnTestGateway,
   spawnTestWatcher,
   type ManagedProcess,
   type TestRedis,
@@ -54,19 +54,13 @@ export async function startStack(cluster: string, simOptions: KubeSimOptions): P
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const spawnGateway = (): ManagedProcess =>
-    spawnApp(
-      'gateway',
-      ['--port', String(port), '--host', '127.0.0.1', '--redis', redis.url, '--namespace', redis.namespace],
-      {
-        name: 'gateway',
-        env: {
-          KNM_JWT_SECRET: E2E_SECRET,
-          // A browser's websocket handshake always carries Origin, even from the page the gateway served.
-          KNM_CORS_ORIGINS: url,
-          LOG_LEVEL: 'info',
-        },
-      },
-    );
+    spawnTestGateway({
+      redis,
+      jwtSecret: E2E_SECRET,
+      port,
+      // A browser's websocket handshake always carries Origin, even from the page the gateway served.
+      env: { KNM_CORS_ORIGINS: url, LOG_LEVEL: 'info' },
+    });
   const stack: Stack = {
     redis,
     sim,
