@@ -292,7 +292,7 @@ export class ChaosSystem {
       [
         ...['--port', '0', '--tls-port', '0', '--cluster-name', name, '--seed', String(seed)],
         ...['--nodes', String(this.options.nodes), '--pods', String(this.options.pods)],
-        ...['--churn', String(this.options.churn), '--kubeconfig-out', kubeconfig, '--token', simToken],
+        ...['--churn', String(this.options.churn), '--kubeconfig-out', kubeconfig, `--token=${simToken}`],
       ],
       { name: `kube-sim-${name}`, maxOutput: 200_000 },
     );

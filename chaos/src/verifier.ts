@@ -145,11 +145,19 @@ export async function waitRecovered(
           watches.every((w) => w.watch.state === 'live' && w.watch.seq >= (targets.get(w.cluster) ?? 0));
         const until = Math.min(deadline, Date.now() + 5_000);
         while (!caughtUp() && Date.now() < until) await sleep(25);
-        if (caughtUp()) return Date.now();
+        // Still ready once caught up (a fault still running can take a cluster out of it meanwhile).
+        if (caughtUp() && (await allReady(system))) return Date.now();
       }
     } catch {
       // Redis restarting: try again.
     }
     await sleep(100);
   }
+}
+
+async function allReady(system: ChaosSystem): Promise<boolean> {
+  for (const c of system.clusters) {
+    if ((await system.meta(c.name)).status !== 'ready' || !(await system.leader(c))) return false;
+  }
+  return true;
 }
