@@ -1,5 +1,5 @@
 import type { ScenarioResult } from './scenario-runner.js';
-import type { SoakResult } from './soak.js';
+import { MIN_TREND_WINDOW_MS, type SoakResult } from './soak.js';
 
 /** Everything one `npm run chaos` measured (written as JSON). */
 export interface ChaosReport {
@@ -76,6 +76,10 @@ export function renderMarkdown(report: ChaosReport, chartFile: string | undefine
           `| ${c.cluster} | ${c.clients} | ${c.redisEqualsTruth ? 'yes' : '**no**'} | ${c.clientsMismatched} | ${c.applied} | ${c.gaps} | ${c.reloads} | ${c.resumes} | ${c.errors} |`,
       ),
       '',
+      soak.trendsJudged
+        ? 'Memory trends judged.'
+        : `**Memory trends reported, not judged**: the judged half of a ${(soak.durationMs / 60_000).toFixed(1)}-minute soak is shorter than the ${MIN_TREND_WINDOW_MS / 60_000} minutes the rule needs to tell a leak from a process still reaching its working size (the full run judges them).`,
+      '',
       "Trend rule: the first half of the samples is ignored too; over the second half a least-squares line is fitted; growth = its rise (slope x duration) is at least 10% of the mean AND at least 8 MB. The verdict uses every series but the fleet processes' RSS: for the load generator it judges the heap after a forced full GC (V8 grows RSS in steps), and shows the RSS for reference.",
       '',
       '| process | samples | mean | slope | rise over 2nd half | growth | judged |',
@@ -83,7 +87,7 @@ export function renderMarkdown(report: ChaosReport, chartFile: string | undefine
     );
     for (const m of soak.memory) {
       lines.push(
-        `| ${m.name} | ${m.samples.length} | ${(m.trend.meanBytes / MB).toFixed(1)} MB | ${(m.trend.slopeBytesPerMin / MB).toFixed(2)} MB/min | ${(m.trend.riseBytes / MB).toFixed(1)} MB | ${m.trend.growing ? (m.judged ? '**yes**' : 'yes') : 'no'} | ${m.judged ? 'yes' : 'no (reference)'} |`,
+        `| ${m.name} | ${m.samples.length} | ${(m.trend.meanBytes / MB).toFixed(1)} MB | ${(m.trend.slopeBytesPerMin / MB).toFixed(2)} MB/min | ${(m.trend.riseBytes / MB).toFixed(1)} MB | ${m.trend.growing ? (m.judged && soak.trendsJudged ? '**yes**' : 'yes') : 'no'} | ${m.judged ? 'yes' : 'no (reference)'} |`,
       );
     }
     if (chartFile) lines.push('', `![memory per process during the soak](${chartFile})`);

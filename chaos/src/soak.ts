@@ -44,6 +44,13 @@ export interface SoakResult {
   /** Envelopes the soak's clients applied in total. */
   envelopesApplied: number;
   memory: ProcessMemory[];
+  /**
+   * Whether the growth verdict counts: only when the judged half of the sampling
+   * window lasts at least {@link MIN_TREND_WINDOW_MS}. A shorter soak (the quick run's
+   * 40 s) samples and reports every series, but a process still reaching its working
+   * size (a watcher restarted by the scenarios just before) looks the same as a leak.
+   */
+  trendsJudged: boolean;
   /** Mismatched clients (each lost at least one event) + 1 per cluster whose Redis differs from the truth. */
   eventsLost: number;
   clusters: SoakClusterVerdict[];
@@ -86,6 +93,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     connectMs: 0,
     envelopesApplied: 0,
     memory: [],
+    trendsJudged: options.durationMs / 2 >= MIN_TREND_WINDOW_MS,
     eventsLost: 0,
     clusters: [],
     ok: false,
@@ -164,11 +172,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     result.error === undefined &&
     result.eventsLost === 0 &&
     result.memory.length > 0 &&
-    result.memory.every((m) => !m.judged || !m.trend.growing);
+    (!result.trendsJudged || result.memory.every((m) => !m.judged || !m.trend.growing));
   log.info(
     {
       ok: result.ok,
       eventsLost: result.eventsLost,
+      trendsJudged: result.trendsJudged,
       growing: result.memory.filter((m) => m.judged && m.trend.growing).map((m) => m.name),
       growingNotJudged: result.memory.filter((m) => !m.judged && m.trend.growing).map((m) => m.name),
       detail: result.clusters.flatMap((c) => c.detail),
@@ -177,6 +186,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   );
   return result;
 }
+
+/** The shortest judged half of a soak's sampling window for its memory trends to count (so a soak of at least 4 minutes). */
+export const MIN_TREND_WINDOW_MS = 2 * 60_000;
 
 /**
  * Whether a series counts for the growth verdict. The fleet is the load generator,

@@ -22,9 +22,10 @@ function failures(report: ChaosReport): string[] {
   }
   const soak = report.soak;
   if (soak && (!soak.ok || soak.eventsLost > 0)) {
-    const growing = soak.memory.filter((m) => m.judged && m.trend.growing);
+    const growing = soak.trendsJudged ? soak.memory.filter((m) => m.judged && m.trend.growing) : [];
     lines.push(`soak: ${soak.error ?? 'failed'}; events lost ${soak.eventsLost}`);
-    for (const m of growing) lines.push(`  growing: ${m.name}, rise ${m.trend.riseBytes} B over a mean of ${m.trend.meanBytes} B`);
+    for (const m of growing)
+      lines.push(`  growing: ${m.name}, rise ${m.trend.riseBytes} B over a mean of ${m.trend.meanBytes} B`);
     for (const c of soak.clusters) for (const d of c.detail) lines.push(`  ${c.cluster}: ${d}`);
   }
   return lines;
@@ -56,7 +57,8 @@ describe('npm run chaos -- --quick', () => {
       expect(s.clusters.every((c) => c.status === 'ready' && c.unhandledGaps === 0)).toBe(true);
     }
     const soak = report.soak;
-    expect(soak).toMatchObject({ ok: true, eventsLost: 0, clients: 100 });
+    // 40 s of soak cannot tell a leak from warm-up: the quick run samples and reports, the full run judges.
+    expect(soak).toMatchObject({ ok: true, eventsLost: 0, clients: 100, trendsJudged: false });
     expect(soak?.envelopesApplied).toBeGreaterThan(0);
     expect(
       soak?.clusters.every((c) => c.clients === 100 && c.redisEqualsTruth && c.clientsMismatched === 0),
