@@ -4,9 +4,10 @@ import { defineConfig } from 'vitest/config';
  * One Vitest run covers every project (each has its own vitest.config.ts).
  * Integration tests start real processes and talk to a real Redis, so files run
  * in at most two forks (this machine has two cores) and timeouts are generous.
- * bench and chaos (group 1) run after the rest: their quick runs start a dozen
- * processes each and would starve the timing-sensitive tests beside them (a browser
- * long-task bound, sub-second delivery checks).
+ * bench and chaos (`sequence.groupOrder` 1) run in a group of their own, never beside
+ * the other files: their quick runs start a dozen processes each and would starve the
+ * timing-sensitive tests beside them (a browser long-task bound, sub-second delivery
+ * checks).
  */
 export default defineConfig({
   test: {

@@ -9,8 +9,8 @@ export const SOURCE_CONDITION = '@knm/source';
  * The Vitest configuration every project shares: source resolution of workspace
  * packages, spec files beside the code (`src/**\/*.spec.ts`) and integration tests
  * under `test/` (`test/**\/*.test.ts`), and timeouts that fit real processes.
- * `groupOrder` > 0 runs the project after every project of a lower one has finished
- * (see the root vitest.config.ts).
+ * Projects of different `groupOrder`s never run at the same time (see the root
+ * vitest.config.ts).
  */
 export function projectConfig(name: string, root: string, groupOrder = 0): ViteUserConfig {
   return defineConfig({

@@ -11,21 +11,26 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { WORKSPACE_ROOT } from '@knm/testing';
 import { loadAverage, machineFacts } from './harness/machine.js';
-import type { BenchContext } from './harness/types.js';
+import type { BenchContext, Scenario } from './harness/types.js';
 import { renderReport, summaryRows, type ScenarioOutcome } from './report/markdown.js';
 import { renderChart } from './report/svg.js';
 import { SCENARIOS } from './scenarios/index.js';
 
-const USAGE = `usage: npm run bench -- [--quick] [--only name,name] [--runs N] [--out DIR]
-  --quick   500 nodes / 15,000 pods, fewer runs (CI smoke, under a minute); default 5,000 / 150,000
-  --only    run only these scenarios (${SCENARIOS.map((s) => s.name).join(', ')})
-  --runs    measured runs per figure (default 5, quick 2), after the warm-up
-  --out     output directory (default bench/results)`;
+const USAGE = `usage: npm run bench -- [--quick] [--only name,name] [--runs N] [--parallel N] [--out DIR]
+  --quick     500 nodes / 15,000 pods, fewer runs, scenarios 3 at a time (CI smoke, under a minute); default 5,000 / 150,000
+  --only      run only these scenarios (${SCENARIOS.map((s) => s.name).join(', ')})
+  --runs      measured runs per figure (default 5, quick 2), after the warm-up
+  --parallel  scenarios run at once (default 1; quick 3): figures of scenarios that shared the machine are not for comparing
+  --out       output directory (default bench/results)`;
+
+/** Scenarios a quick run runs at once: most of a scenario's time is process start-up and waiting. */
+const QUICK_PARALLEL = 3;
 
 interface Args {
   quick: boolean;
   only: string[] | undefined;
   runs: number | undefined;
+  parallel: number | undefined;
   out: string;
 }
 
@@ -38,6 +43,7 @@ function parseArgs(argv: readonly string[]): Args {
     quick: false,
     only: undefined,
     runs: undefined,
+    parallel: undefined,
     out: join(WORKSPACE_ROOT, 'bench', 'results'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -59,6 +65,10 @@ function parseArgs(argv: readonly string[]): Args {
       const n = Number(value());
       if (!Number.isInteger(n) || n < 1) throw new UsageError('--runs must be a positive integer');
       args.runs = n;
+    } else if (a === '--parallel') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1) throw new UsageError('--parallel must be a positive integer');
+      args.parallel = n;
     } else if (a === '--out') args.out = resolve(value());
     else throw new UsageError(`unknown argument ${String(a)}`);
   }
@@ -105,14 +115,15 @@ async function main(): Promise<number> {
     redisUrl,
     root: WORKSPACE_ROOT,
   };
+  const parallel = args.parallel ?? (args.quick ? QUICK_PARALLEL : 1);
   await mkdir(join(args.out, 'charts'), { recursive: true });
   console.log(
-    `bench${args.quick ? ' (quick)' : ''}: ${base.scale.nodes} nodes / ${base.scale.pods} pods, ${base.runs} runs; ` +
+    `bench${args.quick ? ' (quick)' : ''}: ${base.scale.nodes} nodes / ${base.scale.pods} pods, ${base.runs} runs` +
+      `${parallel > 1 ? `, ${parallel} scenarios at once` : ''}; ` +
       `${machine.cpus} cores, Node ${machine.node}, load ${load.join(' ')}; scenarios: ${scenarios.map((s) => s.name).join(', ')}`,
   );
 
-  const outcomes: ScenarioOutcome[] = [];
-  for (const scenario of scenarios) {
+  const runScenario = async (scenario: Scenario): Promise<ScenarioOutcome> => {
     const t0 = performance.now();
     const scenarioLoad = loadAverage();
     const ctx: BenchContext = {
@@ -122,7 +133,10 @@ async function main(): Promise<number> {
     try {
       const result = await scenario.run(ctx);
       const durationMs = Math.round(performance.now() - t0);
-      outcomes.push({ name: scenario.name, title: scenario.title, durationMs, result });
+      if (parallel > 1)
+        result.notes.push(
+          `Measured with up to ${parallel} scenarios running at once (\`--parallel\`): these figures shared the machine and are not for comparing.`,
+        );
       for (const chart of result.charts)
         await writeFile(join(args.out, 'charts', `${chart.id}${suffix}.svg`), renderChart(chart));
       const file = join(args.out, `${date.slice(0, 10)}-${scenario.name}${suffix}.json`);
@@ -138,15 +152,26 @@ async function main(): Promise<number> {
       };
       await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
       console.log(`[${scenario.name}] done in ${(durationMs / 1000).toFixed(1)} s -> ${file}`);
+      return { name: scenario.name, title: scenario.title, durationMs, result };
     } catch (err) {
       const durationMs = Math.round(performance.now() - t0);
       const error = err instanceof Error ? err.message : String(err);
-      outcomes.push({ name: scenario.name, title: scenario.title, durationMs, error });
       console.error(
         `[${scenario.name}] FAILED after ${(durationMs / 1000).toFixed(1)} s: ${err instanceof Error ? (err.stack ?? error) : error}`,
       );
+      return { name: scenario.name, title: scenario.title, durationMs, error };
     }
-  }
+  };
+  // In the scenarios' order; with --parallel N, each of N lanes takes the next scenario when free.
+  const outcomes: ScenarioOutcome[] = new Array<ScenarioOutcome>(scenarios.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < scenarios.length; i = next++) {
+      const scenario = scenarios[i] as Scenario;
+      outcomes[i] = await runScenario(scenario);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, scenarios.length) }, () => lane()));
 
   const report = renderReport({
     date,

@@ -107,6 +107,11 @@ describe('npm run bench -- --quick', () => {
       const result = ResultFileSchema.parse(JSON.parse(await readFile(join(out, file), 'utf8')));
       expect(result.scenario).toBe(scenario.name);
       expect(result.comparisons.length + result.figures.length, scenario.name).toBeGreaterThan(0);
+      // Quick runs scenarios side by side, and each result says its figures shared the machine.
+      expect(
+        result.notes.some((n) => n.includes('`--parallel`')),
+        scenario.name,
+      ).toBe(true);
       for (const c of result.comparisons) {
         for (const m of [c.ours, c.baseline]) {
           expect(Number.isFinite(m.median) && m.median > 0, `${scenario.name}: ${c.metric}`).toBe(true);
@@ -121,6 +126,9 @@ describe('npm run bench -- --quick', () => {
   it('writes REPORT-quick.md naming every scenario and linking SVG charts that exist and parse', async () => {
     const report = await readFile(join(out, 'REPORT-quick.md'), 'utf8');
     for (const s of SCENARIOS) expect(report).toContain(`## ${s.name}:`);
+    // In the registry's order, whichever scenario finished first.
+    const positions = SCENARIOS.map((s) => report.indexOf(`## ${s.name}:`));
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
     expect(report).not.toContain('Failed scenarios');
     const links = [...report.matchAll(/!\[[^\]]*\]\((charts\/[^)]+\.svg)\)/g)].map((l) => l[1] as string);
     expect(links.length).toBeGreaterThan(0);
@@ -130,5 +138,19 @@ describe('npm run bench -- --quick', () => {
       const elements = parseXml(await readFile(path, 'utf8'));
       expect(elements[0]?.name, link).toBe('svg');
     }
+  });
+});
+
+describe('npm run bench with a bad flag', () => {
+  it.each([
+    [['--parallel', '0'], /--parallel must be a positive integer/],
+    [['--only', 'nope'], /unknown scenario\(s\): nope/],
+    [['--runs'], /--runs needs a value/],
+  ])('%j: exit 2 with the reason and the usage', async (args, message) => {
+    const proc = spawnProcess({ name: 'bench', command: 'npm', args: ['run', '-s', 'bench', '--', ...args] });
+    const exit = await proc.exited;
+    expect(exit).toEqual({ code: 2, signal: null });
+    expect(proc.output()).toMatch(message);
+    expect(proc.output()).toContain('usage: npm run bench');
   });
 });

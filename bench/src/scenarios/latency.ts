@@ -84,7 +84,7 @@ export interface LatencyOptions {
 }
 
 async function run(ctx: BenchContext, options: LatencyOptions): Promise<ScenarioResult> {
-  const clientSteps = options.clients?.(ctx) ?? (ctx.quick ? [20, 100] : [1_000, 5_000]);
+  const clientSteps = options.clients?.(ctx) ?? (ctx.quick ? [50] : [1_000, 5_000]);
   const rates = options.rates?.(ctx) ?? (ctx.quick ? [100, 1_000] : [100, 1_000, 8_000]);
   const seconds = ctx.quick ? 1 : 3;
   const probesPerSecond = ctx.quick ? 10 : 5;
@@ -234,5 +234,5 @@ export function createLatencyScenario(options: LatencyOptions = {}): Scenario {
   };
 }
 
-/** Quick: 20 and 100 clients, churn 100 and 1,000/s; full: 1,000 and 5,000 clients, churn 100, 1,000 and 8,000/s. */
+/** Quick: 50 clients, churn 100 and 1,000/s; full: 1,000 and 5,000 clients, churn 100, 1,000 and 8,000/s. */
 export const latencyScenario: Scenario = createLatencyScenario();
