@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { Keyspace, toClusterName } from '@knm/contracts';
+import { NodeStoreWriter } from '@knm/node-store';
 import { deleteNamespaceKeys, spawnProcess, typeScriptNodeArgs, type ManagedProcess } from '@knm/testing';
 
 /**
@@ -91,4 +93,18 @@ export async function deleteNamespace(redisUrl: string, namespace: string): Prom
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * The real writer of `cluster` under `namespace` of `redis`, holding a fresh fencing
+ * epoch (as a watcher's term would): for scenarios that write without a watcher.
+ */
+export async function benchWriter(
+  redis: Redis,
+  namespace: string,
+  cluster = toClusterName('bench'),
+): Promise<NodeStoreWriter> {
+  const keyspace = new Keyspace(namespace);
+  const epoch = await redis.incr(keyspace.cluster(cluster).epoch);
+  return new NodeStoreWriter(redis, keyspace, cluster, epoch, 'bench');
 }

@@ -6,11 +6,11 @@
  */
 import { Redis } from 'ioredis';
 import { Keyspace, toClusterName } from '@knm/contracts';
-import { NodeStoreWriter } from '@knm/node-store';
 import { sleep, startClientFleet, type ClientFleet } from '@knm/testing';
 import { startGateways } from '../harness/gateways.js';
 import {
   benchNamespace,
+  benchWriter,
   deleteNamespace,
   nextJsonLine,
   spawnBenchScript,
@@ -61,8 +61,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
   let payloadBytes: number;
   try {
     const bareUrl = `http://127.0.0.1:${String((await nextJsonLine(bare, 'bare-ready', 60_000))['port'])}`;
-    const epoch = await redis.incr(keyspace.cluster(cluster).epoch);
-    const writer = new NodeStoreWriter(redis, keyspace, cluster, epoch, 'bench');
+    const writer = await benchWriter(redis, namespace, cluster);
     await writer.register({});
     await writer.rebuild({ nodes: [], podCounts: {}, reason: 'rebuild' });
     await writer.heartbeat();

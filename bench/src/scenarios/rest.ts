@@ -1,9 +1,8 @@
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { Keyspace, toClusterName, type NodeSnapshot } from '@knm/contracts';
-import { NodeStoreWriter } from '@knm/node-store';
+import type { NodeSnapshot } from '@knm/contracts';
 import { startGateways, type Gateways } from '../harness/gateways.js';
-import { benchNamespace, deleteNamespace } from '../harness/processes.js';
+import { benchNamespace, benchWriter, deleteNamespace } from '../harness/processes.js';
 import { measure, summarize } from '../harness/stats.js';
 import type { BenchContext, Figure, Scenario, ScenarioResult } from '../harness/types.js';
 
@@ -61,10 +60,7 @@ function syntheticNode(i: number): NodeSnapshot {
 async function seedCluster(redisUrl: string, namespace: string, nodes: number, pods: number): Promise<void> {
   const redis = new Redis(redisUrl);
   try {
-    const keyspace = new Keyspace(namespace);
-    const cluster = toClusterName('bench');
-    const epoch = await redis.incr(keyspace.cluster(cluster).epoch);
-    const writer = new NodeStoreWriter(redis, keyspace, cluster, epoch, 'bench');
+    const writer = await benchWriter(redis, namespace);
     await writer.register({});
     const snapshots = Array.from({ length: nodes }, (_, i) => syntheticNode(i));
     const perNode = pods / nodes;

@@ -7,9 +7,8 @@ import { spawn } from 'node:child_process';
 import { URL } from 'node:url';
 import { Redis } from 'ioredis';
 import { Keyspace, toClusterName } from '@knm/contracts';
-import { NodeStoreWriter } from '@knm/node-store';
 import { sleep } from '@knm/testing';
-import { benchNamespace, deleteNamespace } from '../harness/processes.js';
+import { benchNamespace, benchWriter, deleteNamespace } from '../harness/processes.js';
 import { compare, round, summarize } from '../harness/stats.js';
 import type { BenchContext, ChartSpec, Figure, Scenario, ScenarioResult } from '../harness/types.js';
 import {
@@ -111,10 +110,7 @@ async function capturePodWrite(
 ): Promise<string[]> {
   const redis = new Redis(redisUrl);
   try {
-    const keyspace = new Keyspace(namespace);
-    const cluster = toClusterName('bench');
-    const epoch = await redis.incr(keyspace.cluster(cluster).epoch);
-    const writer = new NodeStoreWriter(redis, keyspace, cluster, epoch, 'bench');
+    const writer = await benchWriter(redis, namespace);
     let captured: string[] | undefined;
     const send = redis.sendCommand.bind(redis);
     redis.sendCommand = ((command: { name: string; args: unknown[] }, stream?: unknown) => {
