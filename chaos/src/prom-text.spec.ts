@@ -5,7 +5,7 @@ const TEXT = `# HELP knm_watcher_redis_writes_total Redis writes
 # TYPE knm_watcher_redis_writes_total counter
 knm_watcher_redis_writes_total{kind="nodes",result="ok"} 12
 knm_watcher_redis_writes_total{kind="pods",result="ok"} 30
-knm_watcher_redis_writes_total{kind="any",result="fenced"} 2
+knm_watcher_redis_writes_total{kind="nodes",result="fenced"} 2
 knm_watcher_is_leader 0
 `;
 

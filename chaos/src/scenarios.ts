@@ -329,6 +329,11 @@ async function zombieLeader(ctx: ScenarioContext, c: ClusterUnderTest): Promise<
         isLeader === 0 && after.leader !== zombie.identity,
         `is_leader ${isLeader}, meta leader ${after.leader ?? 'none'}; after waking ${zombieAttempts} write scripts with its epoch ${before.epoch} reached Redis (MONITOR; each refused by the fence), it counted ${fenced} fenced and logged ${fencedLogs}; ok writes ${okBefore} before the pause, ${okAfter} after`,
       ),
+      check(
+        'the zombie counted every write the fence refused',
+        fenced >= zombieAttempts,
+        `redis_writes_total{result="fenced"} ${fenced}, write scripts with its epoch after waking (MONITOR) ${zombieAttempts}`,
+      ),
     ],
     notes: {
       zombie: zombie.identity,

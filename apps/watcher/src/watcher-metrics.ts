@@ -153,7 +153,7 @@ export class WatcherMetrics {
         if (info.lagMs !== undefined) this.lagSeconds.observe({ kind }, info.lagMs / 1000);
       },
       onWriteError: (kind) => this.writes.inc({ kind, result: 'error' }),
-      onFenced: () => this.writes.inc({ kind: 'any', result: 'fenced' }),
+      onWriteFenced: (kind) => this.writes.inc({ kind, result: 'fenced' }),
     };
   }
 

@@ -217,6 +217,40 @@ describe('ClusterSync', () => {
     expect([...next.nodes.keys()].sort()).toEqual(['x', 'y']);
   });
 
+  it('counts a write refused by the fence after its term ended, without ending the next term', async () => {
+    const refused: string[] = [];
+    const { nodes, sync } = setup({ observer: { onWriteFenced: (kind) => refused.push(kind) } });
+    const fenced: string[] = [];
+    sync.onFenced((e) => fenced.push(e.name));
+    const zombie = new MemoryWriter();
+    sync.lead(zombie);
+    sync.start();
+    await waitFor(() => sync.serving && nodes.openWatches === 1);
+    // A write in flight when the lease ends (the zombie woke up): the fence refuses it after standBy.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const apply = zombie.applyNodeChanges.bind(zombie);
+    let inFlight = false;
+    zombie.applyNodeChanges = async (changes) => {
+      inFlight = true;
+      await held;
+      zombie.fenced = true;
+      return apply(changes);
+    };
+    nodes.upsert(node('late'));
+    await waitFor(() => inFlight, { what: 'the node write in flight' });
+    const standingBy = sync.standBy();
+    const next = new MemoryWriter();
+    release();
+    await standingBy;
+    sync.lead(next);
+    await waitFor(() => next.calls.includes('rebuild leader_change'));
+    expect(refused).toEqual(['nodes']);
+    // Not the current term's writer: no listener hears of it and the new leader keeps leading.
+    expect(fenced).toEqual([]);
+    expect(sync.leading).toBe(true);
+  });
+
   it('rebuilds after a failed write instead of writing on top of an unknown state', async () => {
     const { nodes, pods, sync, expected } = setup();
     const writer = new MemoryWriter();

@@ -24,7 +24,12 @@ export interface ClusterSyncObserver extends ReflectorObserver {
   onStatus?(status: WatcherStatus, error?: string): void;
   /** The state was rebuilt in Redis (one swap). */
   onRebuilt?(info: { reason: ResyncReason; nodes: number; pods: number; durationMs: number }): void;
-  /** The writer was fenced: writing stopped at once. */
+  /**
+   * A write was refused by the fence, whatever the term: also one that was in flight
+   * when the term ended (a zombie's last write). Counts refused writes.
+   */
+  onWriteFenced?(kind: SyncWriteKind, error: Error): void;
+  /** The writer of the current term was fenced: writing stopped at once (once per term). */
   onFenced?(error: Error): void;
 }
 
@@ -396,6 +401,7 @@ export class ClusterSync {
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       if (this.isFenced(err)) {
+        this.notify((o) => o.onWriteFenced?.(kind, error));
         if (term === this.term && this.writer) {
           this.dropWriter();
           this.notify((o) => o.onFenced?.(error));
