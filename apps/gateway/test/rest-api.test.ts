@@ -10,7 +10,13 @@ import {
 } from '@knm/contracts';
 import { createTestRedis, type TestRedis } from '@knm/testing';
 import { makeNode } from './support/fixtures.js';
-import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
+import {
+  httpCall,
+  seedCluster,
+  startGateway,
+  token,
+  type RunningGateway,
+} from './support/gateway-harness.js';
 
 let redis: TestRedis;
 let gw: RunningGateway;
@@ -29,18 +35,8 @@ const devNodes = [
 ];
 const devPods = { 'cp-1': 5, 'worker-1': 30, 'worker-2': 2, 'worker-3': 17 };
 
-async function get(path: string, auth: string | null = viewerAll, headers: Record<string, string> = {}) {
-  const response = await fetch(`${gw.url}${path}`, {
-    headers: { ...(auth === null ? {} : { authorization: `Bearer ${auth}` }), ...headers },
-  });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON (metrics).
-  }
-  return { status: response.status, body, headers: response.headers };
+function get(path: string, auth: string | null = viewerAll, headers: Record<string, string> = {}) {
+  return httpCall(gw.url, path, { auth, headers });
 }
 
 async function expectError(path: string, status: number, message: RegExp, auth?: string): Promise<ErrorBody> {

@@ -32,10 +32,12 @@ import {
   SECRET,
   connectSocket,
   connected,
+  httpCall,
   request,
   seedCluster,
   startGateway,
   token,
+  type HttpAnswer,
   type RunningGateway,
 } from './support/gateway-harness.js';
 import type { GatewayConfig } from '../src/config/gateway-config.js';
@@ -45,39 +47,17 @@ let viewer: string;
 const sockets: Socket[] = [];
 const closers: (() => Promise<void>)[] = [];
 
-interface Answer {
-  status: number;
-  body: unknown;
-  headers: Headers;
-}
-
-async function call(
+/** {@link httpCall} as the viewer unless `auth` says otherwise. */
+function call(
   url: string,
   path: string,
   init: { method?: string; auth?: string | null; headers?: Record<string, string>; body?: string } = {},
-): Promise<Answer> {
-  const auth = init.auth === undefined ? viewer : init.auth;
-  const response = await fetch(`${url}${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      ...(auth === null ? {} : { authorization: `Bearer ${auth}` }),
-      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...init.headers,
-    },
-    ...(init.body !== undefined ? { body: init.body } : {}),
-  });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON: left as text, and the assertions say so.
-  }
-  return { status: response.status, body, headers: response.headers };
+): Promise<HttpAnswer> {
+  return httpCall(url, path, { ...init, auth: init.auth === undefined ? viewer : init.auth });
 }
 
 /** Expects a JSON error body with `status` and a message matching `message`. */
-function expectError(answer: Answer, status: number, message: RegExp): void {
+function expectError(answer: HttpAnswer, status: number, message: RegExp): void {
   expect(answer.status, JSON.stringify(answer.body)).toBe(status);
   const body = ErrorBodySchema.parse(answer.body);
   expect(body.statusCode).toBe(status);

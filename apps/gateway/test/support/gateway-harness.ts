@@ -124,3 +124,38 @@ export function connected(socket: Socket): Promise<void> {
 export function request<T>(socket: Socket, event: string, ...args: unknown[]): Promise<T> {
   return socket.timeout(10_000).emitWithAck(event, ...args) as Promise<T>;
 }
+
+/** What {@link httpCall} answers: the status, the body (parsed JSON, else the text) and the headers. */
+export interface HttpAnswer {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+/**
+ * One HTTP request to the gateway at `url`: a bearer token unless `auth` is null, and
+ * `body` sent as JSON (with its content type, which `headers` may override).
+ */
+export async function httpCall(
+  url: string,
+  path: string,
+  init: { method?: string; auth: string | null; headers?: Record<string, string>; body?: string },
+): Promise<HttpAnswer> {
+  const response = await fetch(`${url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      ...(init.auth === null ? {} : { authorization: `Bearer ${init.auth}` }),
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...init.headers,
+    },
+    ...(init.body !== undefined ? { body: init.body } : {}),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON (metrics, a refused media type): left as text, and the assertions say so.
+  }
+  return { status: response.status, body, headers: response.headers };
+}
