@@ -115,7 +115,8 @@ async function main(): Promise<number> {
     redisUrl,
     root: WORKSPACE_ROOT,
   };
-  const parallel = args.parallel ?? (args.quick ? QUICK_PARALLEL : 1);
+  // Lanes: scenarios run at once (never more than there are scenarios).
+  const parallel = Math.min(args.parallel ?? (args.quick ? QUICK_PARALLEL : 1), scenarios.length);
   await mkdir(join(args.out, 'charts'), { recursive: true });
   console.log(
     `bench${args.quick ? ' (quick)' : ''}: ${base.scale.nodes} nodes / ${base.scale.pods} pods, ${base.runs} runs` +
@@ -171,7 +172,7 @@ async function main(): Promise<number> {
       outcomes[i] = await runScenario(scenario);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(parallel, scenarios.length) }, () => lane()));
+  await Promise.all(Array.from({ length: parallel }, () => lane()));
 
   const report = renderReport({
     date,
