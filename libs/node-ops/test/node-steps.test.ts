@@ -6,7 +6,10 @@ import { startOpsHarness, type OpsHarness } from './support/ops-harness.js';
 let h: OpsHarness;
 
 beforeEach(async () => {
-  h = await startOpsHarness({ nodes: 10, pods: 60, seed: 7 });
+  // 12 attempts per API call, not the stock 5: the transient-500s test fails 40% of all
+  // requests at random, and with 5 attempts a call still gave up about 1% of the time
+  // (0.4^5), often enough to fail CI once. With 12 that is 0.4^12, about 2 in 100,000.
+  h = await startOpsHarness({ nodes: 10, pods: 60, seed: 7 }, { retry: { attempts: 12 } });
 });
 
 afterEach(async () => {
