@@ -23,6 +23,20 @@ export interface FleetClientCounters {
   errors: number;
 }
 
+/** Every counter at 0: a client's start, and the sum a worker adds its clients into. */
+export function zeroCounters(): FleetClientCounters {
+  return {
+    received: 0,
+    applied: 0,
+    duplicates: 0,
+    gaps: 0,
+    reloads: 0,
+    resumes: 0,
+    reconnects: 0,
+    errors: 0,
+  };
+}
+
 /** What a fleet client needs from its process. */
 export interface FleetClientHost {
   readonly slots: NodeSlots;
@@ -75,16 +89,7 @@ function asEnvelope(raw: unknown): EnvelopeLike | undefined {
  */
 export class FleetClient {
   readonly view: CompactView;
-  readonly counters: FleetClientCounters = {
-    received: 0,
-    applied: 0,
-    duplicates: 0,
-    gaps: 0,
-    reloads: 0,
-    resumes: 0,
-    reconnects: 0,
-    errors: 0,
-  };
+  readonly counters: FleetClientCounters = zeroCounters();
   state: ClientState = 'connecting';
   private socket: Socket | undefined;
   private urlIndex: number;

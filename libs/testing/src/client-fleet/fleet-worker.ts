@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { RestClient, exponentialBackoff } from '@knm/client';
 import { NodeSlots, type CompactSnapshot, type ViewDigest } from './compact-view.js';
-import { FleetClient, type FleetClientCounters, type FleetClientHost } from './fleet-client.js';
+import { FleetClient, zeroCounters, type FleetClientCounters, type FleetClientHost } from './fleet-client.js';
 import type { FleetCommand, FleetProcessConfig, FleetProcessStats, FleetReply } from './protocol.js';
 
 setFlagsFromString('--expose-gc');
@@ -91,16 +91,7 @@ async function startClients(): Promise<void> {
 }
 
 function stats(): FleetProcessStats {
-  const sum: FleetClientCounters = {
-    received: 0,
-    applied: 0,
-    duplicates: 0,
-    gaps: 0,
-    reloads: 0,
-    resumes: 0,
-    reconnects: 0,
-    errors: 0,
-  };
+  const sum = zeroCounters();
   let live = 0;
   let connected = 0;
   for (const c of clients) {
