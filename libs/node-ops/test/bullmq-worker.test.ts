@@ -77,10 +77,16 @@ describe('operations through BullMQ', { timeout: 60_000 }, () => {
       return records.length > 0 ? records : undefined;
     });
     expect(audit).toHaveLength(1);
-    expect(await queues.queue(h.cluster).getJobCounts('completed', 'active', 'wait')).toEqual({
-      completed: 1,
-      active: 0,
-      wait: 0,
-    });
+    // The audit record is written inside the job, so BullMQ moves the job to
+    // `completed` only after it: wait for that move, then check that it is the one job.
+    const counts = await waitFor(
+      async () => {
+        const c = await queues.queue(h.cluster).getJobCounts('completed', 'active', 'wait');
+        return c.completed === 1 && c.active === 0 ? c : undefined;
+      },
+      { timeout: 10_000, what: 'the job moved to completed' },
+    );
+    expect(counts).toEqual({ completed: 1, active: 0, wait: 0 });
+    expect(await h.audit.query({ limit: 10 }, () => true)).toHaveLength(1);
   });
 });
