@@ -3,7 +3,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { connect, exponentialBackoff, type KnmClient } from '@knm/client';
 import {
-  EnvelopeSchema,
   NodeListResponseSchema,
   NodeResponseSchema,
   RealtimeEvents,
@@ -21,6 +20,7 @@ import {
   token,
   type RunningGateway,
 } from './support/gateway-harness.js';
+import { EnvelopeCollector } from './support/envelope-collector.js';
 import { spawnWatcher, startSim, type SimHandle } from './support/sim-harness.js';
 
 const CLUSTER = 'dev';
@@ -73,8 +73,7 @@ describe('end to end: kube-sim -> watcher -> Redis -> two gateways -> clients', 
     const s = connectSocket(gwB.url, { token: viewer });
     sockets.push(s);
     await connected(s);
-    const envelopes: Envelope[] = [];
-    s.on(RealtimeEvents.envelope, (raw: unknown) => envelopes.push(EnvelopeSchema.parse(raw)));
+    const envelopes = new EnvelopeCollector(s).envelopes;
     expect(await request(s, RealtimeEvents.subscribe, { cluster: CLUSTER })).toMatchObject({ ok: true });
 
     const node = Object.keys(sim.sim.truth().nodes)[3] as string;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { EnvelopeSchema, RealtimeEvents, type Envelope } from '@knm/contracts';
+import { RealtimeEvents } from '@knm/contracts';
 import {
   freePort,
   hasRedisServer,
@@ -24,6 +24,7 @@ import {
   waitFor,
   type ManagedProcess,
 } from '@knm/testing';
+import { EnvelopeCollector } from './support/envelope-collector.js';
 import { SECRET, connectSocket, connected, request, token } from './support/gateway-harness.js';
 import { startSim, type SimHandle } from './support/sim-harness.js';
 
@@ -158,8 +159,7 @@ describe.skipIf(!hasRedisServer())('Redis with a password over TLS (rediss://)',
     const socket = connectSocket(gwUrl, { token: viewer });
     try {
       await connected(socket);
-      const envelopes: Envelope[] = [];
-      socket.on(RealtimeEvents.envelope, (raw: unknown) => envelopes.push(EnvelopeSchema.parse(raw)));
+      const envelopes = new EnvelopeCollector(socket).envelopes;
       expect(await request(socket, RealtimeEvents.subscribe, { cluster: CLUSTER })).toMatchObject({
         ok: true,
       });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterName, Envelope, NodeSnapshot } from '@knm/contracts';
+import type { BatchMessage, ClusterName, Envelope, NodeSnapshot } from '@knm/contracts';
 import { ClusterView, type ApplyOutcome } from './cluster-view.js';
 
 const cluster = 'dev' as ClusterName;
@@ -65,7 +65,7 @@ const pods = (seq: number, counts: Record<string, number>): Envelope => ({
   timestamp: at,
   data: { counts },
 });
-const resync = (seq: number, reason: 'relist' | 'slow_consumer' | 'replay_unavailable'): Envelope => ({
+const resync = (seq: number, reason: 'rebuild' | 'replay_unavailable'): Envelope => ({
   type: 'resync',
   cluster,
   seq,
@@ -85,14 +85,9 @@ describe('ClusterView.apply', () => {
     ['old seq is a duplicate', [update(10, 'a', { x: '1' })], ['duplicate'], 10],
     ['same envelope twice', [add(11, 'b'), add(11, 'b')], ['applied', 'duplicate'], 11],
     ['a jump is a gap and changes nothing', [add(13, 'b')], ['gap'], 10],
-    ['stream resync (relist) at the next seq', [resync(11, 'relist')], ['resync'], 10],
-    ['stream resync already seen', [resync(9, 'relist')], ['duplicate'], 10],
-    [
-      'gateway resync always reloads',
-      [resync(10, 'slow_consumer'), resync(3, 'replay_unavailable')],
-      ['resync', 'resync'],
-      10,
-    ],
+    ['stream resync (rebuild) at the next seq', [resync(11, 'rebuild')], ['resync'], 10],
+    ['stream resync already seen', [resync(9, 'rebuild')], ['duplicate'], 10],
+    ['gateway resync always reloads', [resync(3, 'replay_unavailable')], ['resync'], 10],
   ];
   it.each(cases)('%s', (_name, envelopes, outcomes, seq) => {
     const view = loaded();
@@ -117,5 +112,43 @@ describe('ClusterView.apply', () => {
     expect(view.nodes().map((n) => n.name)).toEqual(['c']);
     expect(view.podCounts()).toEqual({});
     expect(view.seq).toBe(20);
+  });
+});
+
+describe('ClusterView.applyBatch', () => {
+  const batch = (fromSeq: number, seq: number, envelopes: Envelope[]): BatchMessage => ({
+    type: 'batch',
+    cluster,
+    fromSeq,
+    seq,
+    envelopes,
+  });
+
+  it('applies a batch from the view\'s seq whole, ignoring the folded envelopes\' own seqs', () => {
+    const view = loaded();
+    expect(view.applyBatch(batch(10, 30, [add(25, 'b'), pods(30, { b: 4, a: 0 }), update(18, 'a', { z: '1' })]))).toBe(
+      'applied',
+    );
+    expect(view.seq).toBe(30);
+    expect(view.nodes().map((n) => [n.name, n.podCount, n.labels])).toEqual([
+      ['a', 0, { z: '1' }],
+      ['b', 4, {}],
+    ]);
+  });
+
+  it('a view inside [fromSeq, seq] applies it too; below fromSeq is a gap; at or past seq a duplicate', () => {
+    const view = loaded();
+    expect(view.applyBatch(batch(8, 12, [add(12, 'b')]))).toBe('applied');
+    expect(view.seq).toBe(12);
+    expect(view.applyBatch(batch(13, 15, [add(15, 'c')]))).toBe('gap');
+    expect(view.applyBatch(batch(5, 12, [add(9, 'x')]))).toBe('duplicate');
+    expect(view.nodes().map((n) => n.name)).toEqual(['a', 'b']);
+  });
+
+  it('a batch from 0 is the whole state: the view is cleared first', () => {
+    const view = loaded();
+    expect(view.applyBatch(batch(0, 40, [add(40, 'z'), pods(40, { z: 2 })]))).toBe('applied');
+    expect(view.nodes().map((n) => [n.name, n.podCount])).toEqual([['z', 2]]);
+    expect(view.seq).toBe(40);
   });
 });

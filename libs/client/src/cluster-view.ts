@@ -1,4 +1,4 @@
-import type { ClusterName, Envelope, NodeSnapshot, NodeView } from '@knm/contracts';
+import type { BatchMessage, ClusterName, Envelope, NodeSnapshot, NodeView } from '@knm/contracts';
 import type { ClusterStatusDataSchema } from '@knm/contracts';
 import type { z } from 'zod';
 
@@ -17,7 +17,7 @@ export type ApplyOutcome =
   | 'resync';
 
 /** Gateway-made resync reasons: they do not occupy a seq of the stream, so they always mean "reload". */
-const GATEWAY_RESYNCS = new Set(['slow_consumer', 'replay_unavailable']);
+const GATEWAY_RESYNCS = new Set(['replay_unavailable']);
 
 function podCapacity(node: NodeSnapshot): number | null {
   const raw = node.capacity['pods'];
@@ -69,6 +69,32 @@ export class ClusterView {
     }
     if (envelope.seq <= this.seq) return 'duplicate';
     if (envelope.seq !== this.seq + 1) return 'gap';
+    this.applyState(envelope);
+    this.seq = envelope.seq;
+    return 'applied';
+  }
+
+  /**
+   * Applies a folded batch when the view is within `[fromSeq, seq]`: its envelopes
+   * in order (their own seqs do not matter), then the view is at `seq`. A batch from
+   * 0 is the whole state: the view is cleared first. Below `fromSeq`: a gap.
+   */
+  applyBatch(batch: BatchMessage): ApplyOutcome {
+    if (batch.fromSeq === 0) {
+      this.nodeMap = new Map();
+      this.counts = new Map();
+      this.loaded = true;
+    } else if (batch.seq <= this.seq) {
+      return 'duplicate';
+    } else if (this.seq < batch.fromSeq) {
+      return 'gap';
+    }
+    for (const envelope of batch.envelopes) this.applyState(envelope);
+    this.seq = batch.seq;
+    return 'applied';
+  }
+
+  private applyState(envelope: Envelope): void {
     switch (envelope.type) {
       case 'node_add':
       case 'node_update':
@@ -86,9 +112,9 @@ export class ClusterView {
       case 'cluster_status':
         this.statusData = envelope.data;
         break;
+      case 'resync':
+        break;
     }
-    this.seq = envelope.seq;
-    return 'applied';
   }
 
   /** One node with its pod count and capacity. */

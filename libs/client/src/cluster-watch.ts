@@ -1,4 +1,11 @@
-import type { ClusterName, Envelope, NodeView, RealtimeErrorCode, SubscribeAck } from '@knm/contracts';
+import type {
+  BatchMessage,
+  ClusterName,
+  Envelope,
+  NodeView,
+  RealtimeErrorCode,
+  SubscribeAck,
+} from '@knm/contracts';
 import type { BackoffPolicy } from './backoff.js';
 import { ClusterView } from './cluster-view.js';
 import { KnmApiError, type RestClient } from './rest-client.js';
@@ -40,7 +47,10 @@ export class WatchRefusedError extends Error {
 export interface WatchEvents extends Record<string, unknown> {
   /** One envelope was applied (in seq order, each exactly once). */
   change: ChangeEvent;
-  /** The view was replaced by a snapshot read at `seq` (initial load, gap, or resync). */
+  /**
+   * The view was replaced by a snapshot read at `seq`: over REST (initial load, gap,
+   * resync), or a whole-state batch from the gateway (reason `batch`).
+   */
   reload: { reason: string; seq: number };
   state: WatchState;
   error: Error;
@@ -54,10 +64,14 @@ export interface WatchStats {
   duplicates: number;
   /** Missing envelopes detected while live (each caused a reload). */
   gaps: number;
-  /** Snapshot reloads after the initial load. */
+  /** REST snapshot reloads after the initial load (a gap or a resync). */
   reloads: number;
   /** Re-subscriptions from the view's seq after a reconnect (no reload). */
   resumes: number;
+  /** Folded batches applied (a resume, or the gateway merging changes for a socket that fell behind). */
+  batches: number;
+  /** Batches that carried the whole state (the events stream no longer reached back to the view's seq). */
+  wholeStateBatches: number;
 }
 
 /** What the watch needs of its client. */
@@ -72,15 +86,25 @@ export interface WatchHost {
 
 /**
  * A consistent, live local view of one cluster. It loads the snapshot over REST (with
- * its seq), subscribes with `sinceSeq` = that seq so the gateway replays whatever
- * happened since, and applies each envelope exactly once in seq order. A gap while
- * live, or a `resync`, reloads the snapshot. After a reconnect (to any gateway) it
- * re-subscribes from its last seq and keeps its view: nothing is lost or applied
- * twice. Works in Node and browsers.
+ * its seq; up to a second old, shared with other clients opening at once),
+ * subscribes with `sinceSeq` = that seq so the gateway sends whatever happened since
+ * as one folded batch, and applies each envelope exactly once in seq order, and each
+ * batch whole. After a reconnect (to any gateway) it re-subscribes from its last seq
+ * and keeps its view: nothing is lost or applied twice. Only a gap while live, or a
+ * `resync` (the cluster's continuity was lost), reloads the snapshot. Works in Node
+ * and browsers.
  */
 export class ClusterWatch extends TypedEmitter<WatchEvents> {
   readonly view: ClusterView;
-  readonly stats: WatchStats = { applied: 0, duplicates: 0, gaps: 0, reloads: 0, resumes: 0 };
+  readonly stats: WatchStats = {
+    applied: 0,
+    duplicates: 0,
+    gaps: 0,
+    reloads: 0,
+    resumes: 0,
+    batches: 0,
+    wholeStateBatches: 0,
+  };
   private current: WatchState = 'waiting';
   private generation = 0;
   private retries = 0;
@@ -139,6 +163,16 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
     else void this.reload('initial');
   }
 
+  /** @internal The gateway cannot be spoken to (another protocol): fail for good with `err`. */
+  onIncompatible(err: Error): void {
+    if (this.current === 'closed' || this.current === 'failed') return;
+    this.generation += 1;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.setState('failed');
+    this.emit('error', err);
+    this.rejectReady(err);
+  }
+
   /** @internal The client lost its connection. */
   onDisconnected(): void {
     if (this.current === 'closed' || this.current === 'failed') return;
@@ -182,13 +216,57 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
     }
   }
 
+  /** @internal A batch of this cluster arrived. */
+  onBatch(batch: BatchMessage): void {
+    if (this.current !== 'live' && this.current !== 'subscribing') return;
+    const previous = new Map<string, NodeView | undefined>();
+    for (const e of batch.envelopes) {
+      if ((e.type === 'node_update' || e.type === 'node_delete') && !previous.has(e.node)) {
+        previous.set(e.node, this.view.node(e.node));
+      }
+    }
+    const outcome = this.view.applyBatch(batch);
+    switch (outcome) {
+      case 'duplicate':
+        this.stats.duplicates += 1;
+        return;
+      case 'gap':
+        if (this.current === 'live') {
+          this.stats.gaps += 1;
+          void this.reload('gap');
+        }
+        return;
+      case 'resync':
+        return;
+      case 'applied':
+        this.stats.batches += 1;
+        this.stats.applied += batch.envelopes.length;
+        if (batch.fromSeq === 0) {
+          this.stats.wholeStateBatches += 1;
+          this.emit('reload', { reason: 'batch', seq: batch.seq });
+          return;
+        }
+        for (const envelope of batch.envelopes) {
+          const event: ChangeEvent = { envelope };
+          if (envelope.type === 'node_add' || envelope.type === 'node_update') {
+            const node = this.view.node(envelope.node);
+            if (node) event.node = node;
+          }
+          const before = 'node' in envelope ? previous.get(envelope.node) : undefined;
+          if (before) event.previous = before;
+          this.emit('change', event);
+        }
+    }
+  }
+
   private async reload(reason: string): Promise<void> {
     const generation = ++this.generation;
     if (reason !== 'initial') this.stats.reloads += 1;
     this.setState('loading');
     try {
+      // A snapshot up to a second old is fine: the subscription resumes from its seq.
       const [list, clusters] = await Promise.all([
-        this.host.rest.listNodes(this.cluster),
+        this.host.rest.listNodes(this.cluster, {}, { maxStaleSeconds: 1 }),
         this.host.rest.listClusters(),
       ]);
       if (generation !== this.generation) return;

@@ -1,10 +1,15 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
+  BatchMessageSchema,
+  ENVELOPE_TYPES,
   EnvelopeSchema,
+  PROTOCOL_VERSION,
   REALTIME_NAMESPACE,
   RealtimeEvents,
   SubscribeAckSchema,
+  TestMessageSchema,
   WelcomeMessageSchema,
+  type TestMessage,
   toClusterName,
   type ClusterName,
   type SubscribeAck,
@@ -28,10 +33,19 @@ export interface ConnectOptions {
   fetch?: typeof fetch;
   /** Extra socket.io-client options (transports default to websocket only). */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
-  /** Delay between reconnection attempts. Default exponential 250 ms .. 10 s with jitter. */
+  /**
+   * Delay between reconnection attempts. Default exponential 500 ms .. 10 s with full
+   * jitter (each delay drawn from [0, bound]), so the clients of a gateway that went
+   * away do not all come back in the same instant.
+   */
   backoff?: BackoffPolicy;
   /** Subscribe ack timeout. Default 10,000 ms. */
   ackTimeoutMs?: number;
+}
+
+/** The gateway speaks another realtime protocol version than this client. */
+export class IncompatibleGatewayError extends Error {
+  override readonly name = 'IncompatibleGatewayError';
 }
 
 /** Connection state of a {@link KnmClient}. */
@@ -44,6 +58,8 @@ export interface ClientEvents extends Record<string, unknown> {
   error: Error;
   /** The gateway's greeting after each successful handshake. */
   welcome: WelcomeMessage;
+  /** An admin's end-to-end test message (`POST /api/v1/ws/test`); acknowledged automatically. */
+  test: TestMessage;
 }
 
 /**
@@ -71,7 +87,7 @@ export class KnmClient extends TypedEmitter<ClientEvents> implements WatchHost {
       token: options.token,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
-    this.backoff = options.backoff ?? exponentialBackoff();
+    this.backoff = options.backoff ?? exponentialBackoff({ initialMs: 500, jitter: 1 });
     this.open();
   }
 
@@ -153,18 +169,42 @@ export class KnmClient extends TypedEmitter<ClientEvents> implements WatchHost {
     });
     socket.on(RealtimeEvents.welcome, (raw: unknown) => {
       const welcome = WelcomeMessageSchema.safeParse(raw);
-      if (welcome.success) {
-        this.welcomeMessage = welcome.data;
-        this.emit('welcome', welcome.data);
-      }
-    });
-    socket.on(RealtimeEvents.envelope, (raw: unknown) => {
-      const envelope = EnvelopeSchema.safeParse(raw);
-      if (!envelope.success) {
-        this.emit('error', new Error(`dropped a malformed envelope: ${envelope.error.message}`));
+      if (!welcome.success) {
+        this.incompatible(`the gateway's welcome is not one of protocol ${PROTOCOL_VERSION}`);
         return;
       }
-      this.watches.get(envelope.data.cluster)?.onEnvelope(envelope.data);
+      if (welcome.data.protocol !== PROTOCOL_VERSION) {
+        this.incompatible(
+          `the gateway speaks realtime protocol ${welcome.data.protocol}; this client speaks ${PROTOCOL_VERSION}`,
+        );
+        return;
+      }
+      this.welcomeMessage = welcome.data;
+      this.emit('welcome', welcome.data);
+    });
+    for (const type of ENVELOPE_TYPES) {
+      socket.on(type, (raw: unknown) => {
+        const envelope = EnvelopeSchema.safeParse(raw);
+        if (!envelope.success || envelope.data.type !== type) {
+          const why = envelope.success ? `its type is ${envelope.data.type}` : envelope.error.message;
+          this.emit('error', new Error(`dropped a malformed ${type} event: ${why}`));
+          return;
+        }
+        this.watches.get(envelope.data.cluster)?.onEnvelope(envelope.data);
+      });
+    }
+    socket.on(RealtimeEvents.test, (raw: unknown, ack?: (answer: { ok: boolean }) => void) => {
+      const message = TestMessageSchema.safeParse(raw);
+      if (typeof ack === 'function') ack({ ok: message.success });
+      if (message.success) this.emit('test', message.data);
+    });
+    socket.on(RealtimeEvents.batch, (raw: unknown) => {
+      const batch = BatchMessageSchema.safeParse(raw);
+      if (!batch.success) {
+        this.emit('error', new Error(`dropped a malformed batch: ${batch.error.message}`));
+        return;
+      }
+      this.watches.get(batch.data.cluster)?.onBatch(batch.data);
     });
     socket.on('connect_error', (err) => {
       this.emit('error', err);
@@ -174,6 +214,14 @@ export class KnmClient extends TypedEmitter<ClientEvents> implements WatchHost {
       if (reason === 'io client disconnect') return;
       this.reconnect();
     });
+  }
+
+  /** The gateway speaks another protocol: stop for good, saying so (retrying cannot help). */
+  private incompatible(message: string): void {
+    const err = new IncompatibleGatewayError(message);
+    this.emit('error', err);
+    for (const watch of this.watches.values()) watch.onIncompatible(err);
+    this.close();
   }
 
   private reconnect(): void {

@@ -72,11 +72,22 @@ export class RestClient {
     return this.get('/api/v1/clusters', ClusterListResponseSchema);
   }
 
-  listNodes(cluster: string, query: NodeListQueryInput = {}): Promise<NodeListResponse> {
+  /**
+   * A page of a cluster's nodes with the seq it reflects. `maxStaleSeconds`: accept an
+   * answer up to that old (`Cache-Control: max-stale`), so that many clients opening
+   * at once share one snapshot; a watch does, since it resumes from the answer's seq.
+   */
+  listNodes(
+    cluster: string,
+    query: NodeListQueryInput = {},
+    options: { maxStaleSeconds?: number } = {},
+  ): Promise<NodeListResponse> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
     const qs = params.size > 0 ? `?${params}` : '';
-    return this.get(`/api/v1/clusters/${encodeURIComponent(cluster)}/nodes${qs}`, NodeListResponseSchema);
+    const headers: Record<string, string> =
+      options.maxStaleSeconds === undefined ? {} : { 'cache-control': `max-stale=${options.maxStaleSeconds}` };
+    return this.get(`/api/v1/clusters/${encodeURIComponent(cluster)}/nodes${qs}`, NodeListResponseSchema, headers);
   }
 
   getNode(cluster: string, node: string): Promise<NodeResponse> {
@@ -99,14 +110,22 @@ export class RestClient {
     return typeof this.options.token === 'function' ? this.options.token() : this.options.token;
   }
 
-  private async get<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
+  private async get<S extends z.ZodType>(
+    path: string,
+    schema: S,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<z.output<S>> {
     let lastError: unknown;
     for (let tried = 0; tried < this.options.urls.length; tried += 1) {
       const url = `${this.currentUrl}${path}`;
       let response: Response;
       try {
         response = await this.fetchImpl(url, {
-          headers: { authorization: `Bearer ${await this.token()}`, accept: 'application/json' },
+          headers: {
+            ...extraHeaders,
+            authorization: `Bearer ${await this.token()}`,
+            accept: 'application/json',
+          },
         });
       } catch (err) {
         lastError = err;

@@ -48,7 +48,7 @@ describe('EnvelopeSchema', () => {
       cluster: 'dev' as never,
       seq: 6,
       timestamp: at,
-      data: { reason: 'leader_change', epoch: 2 },
+      data: { reason: 'rebuild', epoch: 2 },
     },
   ];
 

@@ -39,14 +39,17 @@ export const ClusterStatusDataSchema = z.object({
   leader: z.string().optional(),
 });
 
-/** Why clients must reload their view instead of applying deltas. */
-export const ResyncReasonSchema = z.enum([
-  'leader_change',
-  'relist',
-  'rebuild',
-  'replay_unavailable',
-  'slow_consumer',
-]);
+/**
+ * Why clients must reload their view instead of applying deltas. Relists, leader
+ * changes, failed writes and slow sockets never need it (they reach clients as
+ * ordinary envelopes or folded batches); only a state whose continuity cannot be
+ * proven does:
+ * - `rebuild`: the watcher found no state of the cluster's current life in Redis
+ *   (first start, or Redis lost its data) and wrote it whole;
+ * - `replay_unavailable`: the gateway cannot continue from the client's seq (it is
+ *   ahead of what Redis holds: Redis lost its data).
+ */
+export const ResyncReasonSchema = z.enum(['rebuild', 'replay_unavailable']);
 export type ResyncReason = z.infer<typeof ResyncReasonSchema>;
 
 /**

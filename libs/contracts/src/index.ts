@@ -6,6 +6,7 @@ export * from './project-node.js';
 export * from './node-changes.js';
 export * from './cluster-status.js';
 export * from './envelope.js';
+export * from './envelope-fold.js';
 export * from './redis-keys.js';
 export * from './label-selector.js';
 export * from './auth-claims.js';

@@ -1,33 +1,78 @@
 import { z } from 'zod';
 import { ClusterNameSchema } from './cluster-name.js';
+import { ENVELOPE_TYPES, EnvelopeSchema } from './envelope.js';
 
 /** The Socket.IO namespace that serves live node changes. */
 export const REALTIME_NAMESPACE = '/nodes';
 
 /**
+ * The realtime protocol's version, stated in `welcome`. 2: server events named by
+ * type (`node_update`, `batch`, ...) instead of one `envelope` event, folded batches
+ * for resumes and slow sockets, no `slow_consumer` resync. A client that does not
+ * know the gateway's version must stop with a clear error, not guess.
+ */
+export const PROTOCOL_VERSION = 2;
+
+/**
  * Socket.IO event names of the `/nodes` namespace.
  * - client -> server: `subscribe`, `unsubscribe` (both with an ack callback)
- * - server -> client: `envelope` (one {@link Envelope} per event, in seq order per cluster),
- *   `welcome` (once after the handshake)
+ * - server -> client: `welcome` (once after the handshake), `test_message` (an
+ *   admin's end-to-end test, to be acked), then per cluster, in seq
+ *   order: one event per envelope, named by its type (`node_add`, `node_update`,
+ *   `node_delete`, `pod_counts`, `cluster_status`, `resync`), and `batch`. Socket.IO
+ *   keeps the order of events across names on one socket.
  */
 export const RealtimeEvents = {
   subscribe: 'subscribe',
   unsubscribe: 'unsubscribe',
-  envelope: 'envelope',
   welcome: 'welcome',
+  batch: 'batch',
+  test: 'test_message',
 } as const;
 
+/** Every server -> client event that carries a cluster's changes: the envelope types and `batch`. */
+export const CHANGE_EVENTS = [...ENVELOPE_TYPES, RealtimeEvents.batch] as const;
+export type ChangeEventName = (typeof CHANGE_EVENTS)[number];
+
+/** Highest `maxRate` a subscription may ask for (batches per second). */
+export const MAX_SUBSCRIBE_RATE = 50;
+
 /**
- * `subscribe`: start receiving a cluster's envelopes. With `sinceSeq`, every
- * envelope with a greater seq that the gateway can still replay is sent first, then
- * the live ones, with no gap and no duplicate; when they cannot be replayed, a
- * `resync` envelope (reason `replay_unavailable`) tells the client to reload.
+ * `subscribe`: start receiving a cluster's changes.
+ * - Without `sinceSeq`: every change after the cluster's current seq.
+ * - With `sinceSeq` (the seq the client's view is at): first ONE `batch` with
+ *   everything after it, folded (at most one envelope per node), then the live
+ *   changes, with no gap and no duplicate. When the gateway cannot continue from
+ *   that seq (Redis lost its data), a `resync` (`replay_unavailable`) tells the
+ *   client to reload.
+ * - With `maxRate` (batches per second, at most {@link MAX_SUBSCRIBE_RATE}): the
+ *   socket gets at most that many `batch` events a second, each folding the
+ *   changes since the previous one, instead of one event per change.
  */
 export const SubscribeMessageSchema = z.strictObject({
   cluster: ClusterNameSchema,
   sinceSeq: z.number().int().nonnegative().optional(),
+  maxRate: z.number().positive().max(MAX_SUBSCRIBE_RATE).optional(),
 });
 export type SubscribeMessage = z.infer<typeof SubscribeMessageSchema>;
+
+/**
+ * `batch`: a cluster's changes after `fromSeq` up to `seq`, folded: at most one
+ * envelope per node (its latest state, or its delete), one `pod_counts` with the
+ * latest counts of the nodes whose count changed, and the latest `cluster_status`.
+ * A client at any seq in `[fromSeq, seq]` applies `envelopes` in order (ignoring
+ * their own seqs) and is then at `seq`; below `fromSeq` it has a gap. `fromSeq` 0
+ * means the batch is the cluster's whole state: clear the view first. Sent for a
+ * resume, to a socket that fell behind (merged delivery) and under `maxRate`.
+ */
+export const BatchMessageSchema = z.object({
+  type: z.literal('batch'),
+  cluster: ClusterNameSchema,
+  fromSeq: z.number().int().nonnegative(),
+  seq: z.number().int().positive(),
+  envelopes: z.array(EnvelopeSchema),
+});
+export type BatchMessage = z.infer<typeof BatchMessageSchema>;
 
 /** `unsubscribe`: stop receiving a cluster's envelopes. */
 export const UnsubscribeMessageSchema = z.strictObject({ cluster: ClusterNameSchema });
@@ -43,6 +88,8 @@ export const RealtimeErrorCodeSchema = z.enum([
   'forbidden',
   /** Redis or the gateway cannot serve the request right now; retry later. */
   'unavailable',
+  /** Too many requests on this socket; retry after a while. */
+  'too_many_requests',
 ]);
 export type RealtimeErrorCode = z.infer<typeof RealtimeErrorCodeSchema>;
 
@@ -54,8 +101,9 @@ export const RealtimeErrorAckSchema = z.object({
 export type RealtimeErrorAck = z.infer<typeof RealtimeErrorAckSchema>;
 
 /**
- * Ack of `subscribe`: `seq` is the last seq the client has been sent or will be sent
- * before live ones (the last replayed seq, or the cluster's seq at subscription).
+ * Ack of `subscribe`: `seq` is the seq the client is at once what was sent before
+ * the ack is applied (the resume batch's seq, or the cluster's seq at subscription);
+ * live changes continue after it.
  */
 export const SubscribeAckSchema = z.union([
   z.object({ ok: z.literal(true), seq: z.number().int().nonnegative() }),
@@ -67,8 +115,23 @@ export type SubscribeAck = z.infer<typeof SubscribeAckSchema>;
 export const UnsubscribeAckSchema = z.union([z.object({ ok: z.literal(true) }), RealtimeErrorAckSchema]);
 export type UnsubscribeAck = z.infer<typeof UnsubscribeAckSchema>;
 
+/**
+ * `test_message` (server -> client, with an ack callback): an end-to-end test an
+ * admin sent with `POST /api/v1/ws/test`; a client acknowledges it with
+ * `{ ok: true }`, which is how the admin learns it arrived.
+ */
+export const TestMessageSchema = z.object({
+  id: z.string(),
+  cluster: ClusterNameSchema,
+  message: z.string(),
+  sentAt: z.string(),
+});
+export type TestMessage = z.infer<typeof TestMessageSchema>;
+
 /** `welcome`: sent once after a successful handshake. */
 export const WelcomeMessageSchema = z.object({
+  /** {@link PROTOCOL_VERSION} of the gateway. */
+  protocol: z.number().int().positive(),
   /** The gateway replica's identity (for diagnostics only). */
   gateway: z.string(),
   sub: z.string(),

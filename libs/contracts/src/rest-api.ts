@@ -182,3 +182,43 @@ export const WsStatsResponseSchema = z.object({
   replicas: z.array(GatewayStatsSchema),
 });
 export type WsStatsResponse = z.infer<typeof WsStatsResponseSchema>;
+
+/** `GET /api/v1/ws/ping`: the realtime layer of the replica that answered. */
+export const WsPingResponseSchema = z.object({
+  ok: z.boolean(),
+  gateway: z.string(),
+  /** Realtime protocol version spoken ({@link PROTOCOL_VERSION}). */
+  protocol: z.number().int().positive(),
+  /** Socket.IO clients connected to this replica. */
+  clients: z.number().int().nonnegative(),
+  /** State of the Redis connection that receives the changes channels (`ready` when healthy). */
+  changesConnection: z.string(),
+  /** Round trip of a Redis PING from this replica, in milliseconds (absent when Redis did not answer). */
+  redisLatencyMs: z.number().nonnegative().optional(),
+});
+export type WsPingResponse = z.infer<typeof WsPingResponseSchema>;
+
+/** `POST /api/v1/ws/test` body (admin): push a test message to a cluster's subscribers. */
+export const WsTestRequestSchema = z.strictObject({
+  cluster: ClusterNameSchema,
+  /** Shown to the receivers. */
+  message: z.string().max(200).default('knm test message'),
+  /** How long to wait for the receivers' acknowledgements. Default 3,000 ms. */
+  timeoutMs: z.number().int().min(100).max(30_000).default(3_000),
+});
+export type WsTestRequest = z.infer<typeof WsTestRequestSchema>;
+
+/** `POST /api/v1/ws/test` answer: how far the message went, through Redis and every replica. */
+export const WsTestResponseSchema = z.object({
+  id: z.string(),
+  cluster: ClusterNameSchema,
+  /** Replicas that answered the stats request (each relays the message to its sockets). */
+  gateways: z.number().int().nonnegative(),
+  /** Sockets subscribed to the cluster across those replicas when the message was sent. */
+  subscribers: z.number().int().nonnegative(),
+  /** Sockets that acknowledged the message within `timeoutMs`. */
+  received: z.number().int().nonnegative(),
+  /** From sending to the last acknowledgement (or the timeout). */
+  durationMs: z.number().nonnegative(),
+});
+export type WsTestResponse = z.infer<typeof WsTestResponseSchema>;

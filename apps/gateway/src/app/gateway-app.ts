@@ -106,6 +106,7 @@ class GatewayModule {
         gatewayId: runtime.gatewayId,
         maxBufferedMessages: config.maxBufferedMessages,
         maxBufferedBytes: config.maxBufferedBytes,
+        slowSocketTimeoutMs: config.slowSocketTimeoutMs,
       },
       metrics,
       runtime.logger,

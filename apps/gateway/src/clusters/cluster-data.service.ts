@@ -57,13 +57,20 @@ export class ClusterDataService {
   /**
    * One page of the cluster's nodes matching `query`, as the JSON body of a
    * {@link NodeListResponse}: serialized once per snapshot and query (the same list
-   * at the same seq is served from the {@link ResponseCache}).
+   * at the same seq is served from the {@link ResponseCache}). With `maxStaleMs`
+   * (the caller's `Cache-Control: max-stale`), the newest body of that query is
+   * answered when it is at most that old, even if the cluster moved on: its `seq`
+   * says where the caller must resume from.
    */
-  async listNodesBody(cluster: ClusterName, query: NodeListQuery): Promise<Buffer> {
+  async listNodesBody(cluster: ClusterName, query: NodeListQuery, maxStaleMs = 0): Promise<Buffer> {
     const compiled = compileNodeQuery(query);
+    const key = JSON.stringify(query);
+    if (maxStaleMs > 0) {
+      const recent = this.bodies.recent(cluster, key, maxStaleMs);
+      if (recent) return recent.body;
+    }
     const summary = await this.getCluster(cluster);
     const snapshot = await this.cache.get(cluster, summary);
-    const key = JSON.stringify(query);
     const cached = this.bodies.get(cluster, snapshot.epoch, snapshot.seq, key);
     if (cached) return cached;
     const body = Buffer.from(JSON.stringify(nodeListResponse(cluster, snapshot, compiled)));

@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, Headers, Inject, Param, Query } from '@nestjs/common';
 import {
   ClusterNameSchema,
   NodeListQuerySchema,
@@ -12,6 +12,19 @@ import type { Principal } from '@knm/auth';
 import { CurrentPrincipal } from '../auth/request-principal.js';
 import { ZodPipe } from '../common/zod.pipe.js';
 import { ClusterDataService, JSON_CONTENT_TYPE } from './cluster-data.service.js';
+
+/** Longest staleness a client may accept for a node list (`Cache-Control: max-stale`, seconds). */
+const MAX_STALE_MS = 1_000;
+
+/**
+ * The staleness a request accepts: `max-stale=N` (seconds), capped at
+ * {@link MAX_STALE_MS}; a bare `max-stale` means the cap; none means a fresh answer.
+ */
+export function maxStaleMs(cacheControl: string | undefined): number {
+  const match = /(?:^|,)\s*max-stale(?:\s*=\s*"?(\d+)"?)?\s*(?:,|$)/i.exec(cacheControl ?? '');
+  if (!match) return 0;
+  return match[1] === undefined ? MAX_STALE_MS : Math.min(MAX_STALE_MS, Number(match[1]) * 1000);
+}
 
 const clusterParam = new ZodPipe(ClusterNameSchema, 'cluster name in the path');
 const nodeQuery = new ZodPipe(NodeListQuerySchema, 'node list query');
@@ -31,8 +44,9 @@ export class ClustersController {
   nodes(
     @Param('cluster', clusterParam) cluster: ClusterName,
     @Query(nodeQuery) query: NodeListQuery,
+    @Headers('cache-control') cacheControl: string | undefined,
   ): Promise<Buffer> {
-    return this.data.listNodesBody(cluster, query);
+    return this.data.listNodesBody(cluster, query, maxStaleMs(cacheControl));
   }
 
   @Get(':cluster/nodes/:node')

@@ -51,4 +51,15 @@ describe('ResponseCache', () => {
     expect(cache.get(a, 1, 1, 'huge')).toBeUndefined();
     expect(cache.size).toBe(8);
   });
+
+  it('recent: the newest body of a query while it is at most maxAge old, whatever the current seq', () => {
+    let now = 1_000;
+    const cache = new ResponseCache(1024, () => now);
+    cache.set(a, 1, 10, 'q1', body('ten'));
+    now += 900;
+    expect(cache.recent(a, 'q1', 1_000)).toEqual({ seq: 10, body: body('ten') });
+    expect(cache.recent(a, 'q2', 1_000)).toBeUndefined();
+    now += 200;
+    expect(cache.recent(a, 'q1', 1_000)).toBeUndefined();
+  });
 });

@@ -5,6 +5,8 @@ interface Entry {
   epoch: number;
   seq: number;
   body: Buffer;
+  /** When it was stored (`now()`), for answers that may be a little stale. */
+  storedAt: number;
 }
 
 /**
@@ -23,7 +25,10 @@ export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Bytes of cached bodies. */
   get size(): number {
@@ -45,6 +50,18 @@ export class ResponseCache {
     return entry.body;
   }
 
+  /**
+   * The newest cached body of `query` on `cluster` if it was stored at most
+   * `maxAgeMs` ago, whatever seq the cluster is at now, with the seq it reflects: for
+   * a client that resumes from that seq (`Cache-Control: max-stale`), so that many
+   * clients opening at once under churn share one serialization.
+   */
+  recent(cluster: ClusterName, query: string, maxAgeMs: number): { seq: number; body: Buffer } | undefined {
+    const entry = this.entries.get(keyOf(cluster, query));
+    if (!entry || this.now() - entry.storedAt > maxAgeMs) return undefined;
+    return { seq: entry.seq, body: entry.body };
+  }
+
   /** Caches `body` as the answer of `query` on `cluster` at (epoch, seq). */
   set(cluster: ClusterName, epoch: number, seq: number, query: string, body: Buffer): void {
     if (body.length > this.maxBytes) return;
@@ -58,7 +75,7 @@ export class ResponseCache {
       this.entries.delete(key);
       this.bytes -= same.body.length;
     }
-    this.entries.set(key, { cluster, epoch, seq, body });
+    this.entries.set(key, { cluster, epoch, seq, body, storedAt: this.now() });
     this.bytes += body.length;
     for (const [oldest, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) break;

@@ -15,8 +15,9 @@ describe('loadGatewayConfig', () => {
       corsOrigins: [],
       staleAfterMs: 15_000,
       transports: ['websocket'],
-      maxBufferedMessages: 1_000,
-      maxBufferedBytes: 8 * 1024 * 1024,
+      maxBufferedMessages: 256,
+      maxBufferedBytes: 1024 * 1024,
+      slowSocketTimeoutMs: 60_000,
       logLevel: 'info',
       security: DEFAULT_SECURITY,
     });

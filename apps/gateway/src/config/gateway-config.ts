@@ -29,10 +29,12 @@ export interface GatewayConfig {
   staleAfterMs: number;
   /** Socket.IO transports: `websocket` only by default (no sticky sessions needed). */
   transports: ('websocket' | 'polling')[];
-  /** A socket with more than this many unsent messages is told to resync. Default 1,000. */
+  /** A live socket with more than this many unsent messages switches to merged delivery. Default 256. */
   maxBufferedMessages: number;
-  /** A socket with more than this many unsent bytes is told to resync. Default 8 MiB. */
+  /** A live socket with more than this many unsent bytes switches to merged delivery. Default 1 MiB. */
   maxBufferedBytes: number;
+  /** A merged socket that drains nothing for this long is disconnected. Default 60,000 ms. */
+  slowSocketTimeoutMs: number;
   /** pino level. Default `info`. */
   logLevel: string;
   /** This replica's identity in stats and logs. Default `<hostname>/<pid>`. */
@@ -78,8 +80,9 @@ const ConfigSchema = z.object({
     .array(z.enum(['websocket', 'polling']))
     .min(1)
     .default(['websocket']),
-  maxBufferedMessages: intFrom('KNM_WS_MAX_BUFFERED_MESSAGES', 1).default(1_000),
-  maxBufferedBytes: intFrom('KNM_WS_MAX_BUFFERED_BYTES', 1024).default(8 * 1024 * 1024),
+  maxBufferedMessages: intFrom('KNM_WS_MAX_BUFFERED_MESSAGES', 1).default(256),
+  maxBufferedBytes: intFrom('KNM_WS_MAX_BUFFERED_BYTES', 1024).default(1024 * 1024),
+  slowSocketTimeoutMs: intFrom('KNM_WS_SLOW_SOCKET_TIMEOUT_MS', 1_000).default(60_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   gatewayId: z.string().optional(),
   security: z.strictObject({
@@ -162,6 +165,7 @@ export function loadGatewayConfig(
     transports: list(env['KNM_WS_TRANSPORTS']),
     maxBufferedMessages: env['KNM_WS_MAX_BUFFERED_MESSAGES'],
     maxBufferedBytes: env['KNM_WS_MAX_BUFFERED_BYTES'],
+    slowSocketTimeoutMs: env['KNM_WS_SLOW_SOCKET_TIMEOUT_MS'],
     logLevel: flags['log-level'] ?? env['LOG_LEVEL'],
     gatewayId: env['KNM_GATEWAY_ID'] || undefined,
     security: Object.fromEntries(

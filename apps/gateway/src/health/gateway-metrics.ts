@@ -26,8 +26,18 @@ export class GatewayMetrics {
   });
   readonly envelopesSent = new Counter({
     name: 'knm_gateway_envelopes_sent_total',
-    help: 'Envelopes sent to sockets (live and replayed)',
-    labelNames: ['kind'] as const,
+    help: 'Envelopes sent to sockets one by one (live delivery)',
+    registers: [this.registry],
+  });
+  readonly batchesSent = new Counter({
+    name: 'knm_gateway_batches_sent_total',
+    help: 'Folded batches sent to sockets, by why (resume, merged: the socket fell behind, rate: maxRate, full: the whole state because the stream no longer reached back)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly batchEnvelopes = new Counter({
+    name: 'knm_gateway_batch_envelopes_total',
+    help: 'Envelopes carried inside batches (after folding)',
     registers: [this.registry],
   });
   readonly resyncsSent = new Counter({
@@ -36,9 +46,19 @@ export class GatewayMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly mergedSockets = new Gauge({
+    name: 'knm_gateway_merged_subscriptions',
+    help: 'Subscriptions in merged delivery (behind live, or rate-bounded)',
+    registers: [this.registry],
+  });
+  readonly backlogBytesMax = new Gauge({
+    name: 'knm_gateway_socket_backlog_bytes_max',
+    help: 'The largest unsent backlog of one socket of this replica, sampled every 250 ms',
+    registers: [this.registry],
+  });
   readonly slowDisconnects = new Counter({
     name: 'knm_gateway_slow_consumer_disconnects_total',
-    help: 'Sockets disconnected because their buffer passed the hard bound',
+    help: 'Sockets disconnected because they drained nothing for the slow-socket timeout',
     registers: [this.registry],
   });
   readonly authFailures = new Counter({

@@ -5,13 +5,17 @@ import {
   NodeResponseSchema,
   NodeSortFieldSchema,
   PodCountsResponseSchema,
+  WsPingResponseSchema,
   WsStatsResponseSchema,
+  WsTestRequestSchema,
+  WsTestResponseSchema,
 } from '@knm/contracts';
 import { operationsOpenApi } from '../operations/operations-openapi.js';
 import {
   clusterParam,
   errors as errorResponses,
   json,
+  ref,
   queryParam as q,
   schema,
   type JsonObject,
@@ -65,6 +69,9 @@ export function openApiDocument(): JsonObject {
         NodeResponse: schema(NodeResponseSchema),
         PodCountsResponse: schema(PodCountsResponseSchema),
         WsStatsResponse: schema(WsStatsResponseSchema),
+        WsPingResponse: schema(WsPingResponseSchema),
+        WsTestRequest: schema(WsTestRequestSchema),
+        WsTestResponse: schema(WsTestResponseSchema),
         ...operations.schemas,
       },
     },
@@ -115,6 +122,20 @@ export function openApiDocument(): JsonObject {
         get: {
           summary: 'Socket.IO clients and subscriptions across every gateway replica',
           responses: { 200: json('WsStatsResponse', 'stats'), ...errors(401) },
+        },
+      },
+      '/api/v1/ws/ping': {
+        get: {
+          summary: "This replica's realtime layer: changes connection, Redis round trip, clients",
+          responses: { 200: json('WsPingResponse', 'health'), ...errors(401) },
+        },
+      },
+      '/api/v1/ws/test': {
+        post: {
+          summary:
+            "Admin: push a test message to a cluster's subscribers on every replica; counts the sockets that acknowledged it",
+          requestBody: { required: true, content: { 'application/json': { schema: ref('WsTestRequest') } } },
+          responses: { 200: json('WsTestResponse', 'delivery'), ...errors(400, 401, 403) },
         },
       },
       '/healthz': {

@@ -1,15 +1,24 @@
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
-import { RealtimeEvents, type ClusterName, type Envelope, type GatewayStats } from '@knm/contracts';
+import {
+  EnvelopeFold,
+  type ClusterName,
+  type Envelope,
+  type EnvelopeOf,
+  type GatewayStats,
+} from '@knm/contracts';
 import type { ChangeSubscriber, NodeStoreReader } from '@knm/node-store';
 import type { GatewayMetrics } from '../health/gateway-metrics.js';
-import { SocketSubscription, type BacklogLimits } from './socket-subscription.js';
+import { ClusterLog } from './cluster-log.js';
+import { SocketSubscription, type BatchReason, type DeliveryLimits } from './socket-subscription.js';
 
 /** Options of {@link ClusterFeed}. */
-export interface ClusterFeedOptions extends BacklogLimits {
+export interface ClusterFeedOptions extends DeliveryLimits {
   gatewayId: string;
-  /** Envelopes read from the stream per round trip during a replay. Default min(500, maxBufferedMessages / 2). */
-  replayBatch?: number;
+  /** Envelopes read from the stream per round trip when a log does not reach back. Default 1,000. */
+  streamBatch?: number;
+  /** Period of the check of merged sockets (missed drains, slow-socket timeout, backlog gauge). Default 250 ms. */
+  tickMs?: number;
 }
 
 /** The Socket.IO room of a cluster's subscribers (joined for adapter-wide emits, not for envelope fan-out). */
@@ -17,24 +26,41 @@ export function clusterRoom(cluster: string): string {
   return `cluster:${cluster}`;
 }
 
+/** One cluster on this replica: its compacted log once the channel subscription took effect, and its subscriptions. */
+interface ClusterChannel {
+  log: ClusterLog | undefined;
+  /** Live envelopes that arrived while the log was being set up or caught up, in order. */
+  held: Envelope[] | undefined;
+  subs: Set<SocketSubscription>;
+}
+
 /**
- * This replica's side of the realtime fan-out. It subscribes to a cluster's Redis
- * changes channel while at least one of its sockets watches that cluster (reference
- * counted, SUBSCRIBE/UNSUBSCRIBE serialised per cluster) and hands every envelope to
- * each LOCAL subscription of that cluster: every replica already receives every
- * envelope through Redis pub/sub, so nothing is published through the Socket.IO
- * adapter (that would duplicate): each envelope is encoded once and written to the
- * local sockets that admit it in one `local` broadcast. A subscription with
- * `sinceSeq` replays the stream after SUBSCRIBE has taken effect, so no envelope
- * falls between replay and live.
+ * This replica's side of the realtime fan-out.
+ *
+ * It subscribes to a cluster's Redis changes channel while at least one of its
+ * sockets watches that cluster (SUBSCRIBE/UNSUBSCRIBE serialised per cluster) and
+ * keeps a {@link ClusterLog} of it: every envelope folded to the latest state per key.
+ *
+ * Live sockets get each envelope as it comes, encoded once and written to all of them
+ * in one `local` broadcast (every replica receives every envelope from Redis itself,
+ * so nothing goes through the adapter). A socket that falls behind (backlog past a
+ * bound, or missing envelopes), that resumes with `sinceSeq`, or that asked for
+ * `maxRate` is in merged delivery: whenever its buffer has drained it gets ONE
+ * `batch` with everything after its seq, folded from the log, or when the log does
+ * not reach back that far, from the events stream, or when the stream no longer does
+ * either, from the hashes (the whole state, `fromSeq` 0). No socket is ever told to
+ * reload because it was slow; only a cluster whose continuity is lost (the watcher's
+ * `resync`, or a client ahead of Redis) is.
  */
 export class ClusterFeed {
-  private readonly byCluster = new Map<ClusterName, Set<SocketSubscription>>();
+  private readonly channels = new Map<ClusterName, ClusterChannel>();
   private readonly bySocket = new Map<string, Map<ClusterName, SocketSubscription>>();
-  private readonly refs = new Map<ClusterName, number>();
   private readonly ops = new Map<ClusterName, Promise<void>>();
-  private readonly epochs = new Map<ClusterName, number>();
-  private readonly replayBatch: number;
+  /** Subscriptions whose batch is being read from Redis (one read at a time each). */
+  private readonly reading = new Set<SocketSubscription>();
+  private readonly streamBatch: number;
+  private readonly ticker: ReturnType<typeof setInterval>;
+  private readonly host = { flush: (sub: SocketSubscription) => this.flush(sub) };
 
   constructor(
     private readonly changes: ChangeSubscriber,
@@ -43,68 +69,61 @@ export class ClusterFeed {
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
   ) {
-    this.replayBatch =
-      options.replayBatch ?? Math.max(1, Math.min(500, Math.floor(options.maxBufferedMessages / 2)));
+    this.streamBatch = options.streamBatch ?? 1_000;
     changes.onEnvelope((e) => this.dispatch(e));
+    this.ticker = setInterval(() => this.tick(), options.tickMs ?? 250);
+    this.ticker.unref();
   }
 
   /**
    * Subscribes `socket` to `cluster` (replacing an earlier subscription of the same
-   * socket and cluster). Without `sinceSeq` the socket gets every envelope after the
-   * cluster's current seq; with it, the envelopes after `sinceSeq` are replayed first
-   * (or, when the stream no longer has them, one `resync` replay_unavailable is sent
-   * and live delivery continues from the current seq). Resolves with the seq the
-   * socket is at when live delivery starts.
+   * socket and cluster) and resolves with the seq the client is at once what was
+   * sent before the ack is applied.
+   * - Without `sinceSeq`: live from the cluster's current seq.
+   * - With `sinceSeq` not above `currentSeq` (the cluster's seq, read before): one
+   *   batch with everything after it (none when nothing changed), then live.
+   * - With `sinceSeq` above `currentSeq`: the client comes from an earlier life of
+   *   this Redis (it lost its data), so it is sent a `resync` (replay_unavailable).
    */
-  async subscribe(socket: Socket, cluster: ClusterName, epoch: number, sinceSeq?: number): Promise<number> {
+  async subscribe(
+    socket: Socket,
+    cluster: ClusterName,
+    options: { sinceSeq?: number; maxRate?: number; currentSeq: number; epoch: number },
+  ): Promise<number> {
     this.unsubscribe(socket, cluster);
-    this.epochs.set(cluster, epoch);
-    const subscription = new SocketSubscription(
+    const channel = this.channel(cluster);
+    const sub = new SocketSubscription(
       socket,
       cluster,
-      sinceSeq ?? 0,
+      options.sinceSeq ?? 0,
+      options.maxRate,
       this.options,
-      {
-        sent: (kind) => this.metrics.envelopesSent.inc({ kind }),
-        ended: (sub, reason, disconnected) => {
-          this.metrics.resyncsSent.inc({ reason });
-          if (disconnected) this.metrics.slowDisconnects.inc();
-          this.logger.warn({ socket: socket.id, cluster, disconnected }, 'slow consumer: subscription ended');
-          this.remove(sub);
-        },
-      },
-      () => this.epochs.get(cluster) ?? 0,
+      this.host,
     );
-    this.add(subscription);
+    this.add(channel, sub);
     try {
-      await this.acquire(cluster);
-      if (subscription.ended) return subscription.lastSeq;
-      if (sinceSeq === undefined) {
-        const summary = await this.reader.getCluster(cluster);
-        subscription.goLive(summary?.seq ?? 0);
-        return subscription.lastSeq;
+      await this.acquire(cluster, channel);
+      if (sub.ended) return sub.lastSeq;
+      const log = channel.log as ClusterLog;
+      if (options.sinceSeq === undefined) {
+        sub.lastSeq = Math.max(log.latestSeq, options.currentSeq);
+      } else if (options.sinceSeq > options.currentSeq) {
+        this.metrics.resyncsSent.inc({ reason: 'replay_unavailable' });
+        sub.sendResync({
+          type: 'resync',
+          cluster,
+          seq: Math.max(1, options.currentSeq),
+          timestamp: new Date().toISOString(),
+          data: { reason: 'replay_unavailable', epoch: options.epoch },
+        });
+        sub.lastSeq = Math.max(log.latestSeq, options.currentSeq);
+      } else {
+        await this.sendBatch(sub, channel, 'resume');
       }
-      let cursor = sinceSeq;
-      for (;;) {
-        const batch = await this.reader.readEventsAfter(cluster, cursor, this.replayBatch);
-        if (subscription.ended) return subscription.lastSeq;
-        if (batch.status === 'gap') {
-          this.metrics.resyncsSent.inc({ reason: 'replay_unavailable' });
-          subscription.sendResync('replay_unavailable', batch.lastSeq);
-          subscription.lastSeq = batch.lastSeq;
-          subscription.goLive(batch.lastSeq);
-          return subscription.lastSeq;
-        }
-        for (const envelope of batch.envelopes) {
-          if (!subscription.replay(envelope)) return subscription.lastSeq;
-        }
-        cursor = batch.lastSeq;
-        if (cursor >= batch.currentSeq || batch.envelopes.length === 0) break;
-      }
-      subscription.goLive(cursor);
-      return subscription.lastSeq;
+      if (!sub.ended && options.maxRate === undefined) sub.caughtUp();
+      return sub.lastSeq;
     } catch (err) {
-      this.remove(subscription);
+      this.remove(sub);
       throw err;
     }
   }
@@ -125,124 +144,308 @@ export class ClusterFeed {
   /** This replica's sockets and subscriptions per cluster. */
   stats(clients: number): GatewayStats {
     const subscriptions: Record<string, number> = {};
-    for (const [cluster, subs] of this.byCluster) subscriptions[cluster] = subs.size;
+    for (const [cluster, channel] of this.channels) subscriptions[cluster] = channel.subs.size;
     return { gateway: this.options.gatewayId, clients, subscriptions };
   }
 
-  /**
-   * Catches every live subscription up after the changes connection reconnected:
-   * Redis pub/sub is at-most-once, so envelopes published while it was down are read
-   * from the events stream (once per cluster) and sent to each socket that lacks
-   * them, before live delivery resumes. Call it on the subscriber's reconnect.
-   */
-  async catchUpAll(): Promise<void> {
-    await Promise.allSettled([...this.byCluster.keys()].map((cluster) => this.catchUp(cluster)));
+  /** The sockets of this replica subscribed to `cluster` (for the end-to-end test message). */
+  subscribers(cluster: ClusterName): Socket[] {
+    return [...(this.channels.get(cluster)?.subs ?? [])].map((s) => s.socket);
   }
 
-  private async catchUp(cluster: ClusterName): Promise<void> {
-    const subs = [...(this.byCluster.get(cluster) ?? [])].filter((s) => s.live);
-    if (subs.length === 0) return;
-    for (const sub of subs) sub.hold();
-    try {
-      // Ordered after ioredis's own re-SUBSCRIBE on the same connection: once this
-      // resolves, everything newer arrives live (held until goLive).
-      await this.changes.subscribe(cluster);
-      let cursor = Math.min(...subs.map((s) => s.lastSeq));
-      for (;;) {
-        const batch = await this.reader.readEventsAfter(cluster, cursor, this.replayBatch);
-        if (batch.status === 'gap') {
-          for (const sub of subs) {
-            if (sub.ended) continue;
-            this.metrics.resyncsSent.inc({ reason: 'replay_unavailable' });
-            sub.sendResync('replay_unavailable', batch.lastSeq);
-            sub.lastSeq = Math.max(sub.lastSeq, batch.lastSeq);
-          }
-          return;
-        }
-        for (const envelope of batch.envelopes) for (const sub of subs) sub.replay(envelope);
-        cursor = batch.lastSeq;
-        if (cursor >= batch.currentSeq || batch.envelopes.length === 0) break;
-      }
-    } catch (err) {
-      this.logger.warn({ err, cluster }, 'catch-up after a changes reconnect failed; clients will see a gap');
-    } finally {
-      for (const sub of subs) sub.goLive(sub.lastSeq);
-    }
+  /**
+   * Catches every cluster's log up after the changes connection reconnected: Redis
+   * pub/sub is at-most-once, so envelopes published while it was down are read from
+   * the events stream (live ones are held meanwhile) and every subscription is then
+   * merged, so each socket gets what it lacks as one batch.
+   */
+  async catchUpAll(): Promise<void> {
+    await Promise.allSettled([...this.channels.keys()].map((cluster) => this.catchUp(cluster)));
   }
 
   /** Unsubscribes from every channel (the replica is shutting down). */
   async close(): Promise<void> {
-    for (const subs of [...this.byCluster.values()]) for (const sub of [...subs]) this.remove(sub);
+    clearInterval(this.ticker);
+    for (const channel of [...this.channels.values()]) for (const sub of [...channel.subs]) this.remove(sub);
     await Promise.allSettled([...this.ops.values()]);
   }
 
+  private async catchUp(cluster: ClusterName): Promise<void> {
+    const channel = this.channels.get(cluster);
+    const log = channel?.log;
+    if (!channel || !log || channel.held) return;
+    channel.held = [];
+    try {
+      // Ordered after ioredis's own re-SUBSCRIBE on the same connection: once this
+      // resolves, everything newer arrives live (held until the stream was read).
+      await this.changes.subscribe(cluster);
+      let cursor = log.latestSeq;
+      for (;;) {
+        const page = await this.reader.readEventsAfter(cluster, cursor, this.streamBatch);
+        if (page.status === 'gap') {
+          log.restart(page.lastSeq);
+          break;
+        }
+        for (const envelope of page.envelopes) log.add(envelope);
+        cursor = page.lastSeq;
+        if (cursor >= page.currentSeq || page.envelopes.length === 0) break;
+      }
+    } catch (err) {
+      this.logger.warn({ err, cluster }, 'catch-up after a changes reconnect failed; merged sockets read Redis');
+    } finally {
+      const held = channel.held;
+      channel.held = undefined;
+      for (const envelope of held) log.add(envelope);
+      for (const sub of channel.subs) sub.merge();
+    }
+  }
+
   private dispatch(envelope: Envelope): void {
-    if (envelope.type === 'resync') this.epochs.set(envelope.cluster, envelope.data.epoch);
-    const subs = this.byCluster.get(envelope.cluster);
-    if (!subs) return;
-    // Decide per socket (seq filter, hold while replaying, slow-consumer bound), then
-    // write to every admitted socket in ONE local broadcast: the adapter encodes the
-    // packet (and its websocket frame) once and every socket's write buffer shares it,
-    // where a per-socket emit would JSON-encode it once per socket. Addressed by socket
-    // id (each socket is in the room named by its id), not by the cluster room, so
-    // exactly the admitted sockets get it. `local`: the Redis adapter neither publishes
-    // it nor expects other replicas to (each receives the envelope from Redis itself).
-    // Deleting from a Set while iterating it is safe (a slow consumer removes itself).
+    const channel = this.channels.get(envelope.cluster);
+    if (!channel) return;
+    if (channel.held || !channel.log) {
+      channel.held?.push(envelope);
+      return;
+    }
+    channel.log.add(envelope);
+    if (envelope.type === 'resync') {
+      for (const sub of channel.subs) if (sub.lastSeq < envelope.seq) sub.sendResync(envelope);
+      return;
+    }
+    // Decide per socket (next seq, backlog bound), then write to every admitted socket
+    // in ONE local broadcast: the adapter encodes the packet (and its websocket frame)
+    // once and every socket's write buffer shares it, where a per-socket emit would
+    // JSON-encode it once per socket. Addressed by socket id (each socket is in the
+    // room named by its id), not by the cluster room, so exactly the admitted sockets
+    // get it. `local`: the Redis adapter neither publishes it nor expects other
+    // replicas to (each receives the envelope from Redis itself).
     const admitted: string[] = [];
     let nsp: Namespace | undefined;
-    for (const sub of subs) {
+    for (const sub of channel.subs) {
       if (!sub.admit(envelope)) continue;
       admitted.push(sub.socket.id);
       nsp = sub.socket.nsp;
     }
     if (!nsp) return;
-    nsp.local.to(admitted).emit(RealtimeEvents.envelope, envelope);
-    this.metrics.envelopesSent.inc({ kind: 'live' }, admitted.length);
+    nsp.local.to(admitted).emit(envelope.type, envelope);
+    this.metrics.envelopesSent.inc(admitted.length);
   }
 
-  private add(sub: SocketSubscription): void {
-    let subs = this.byCluster.get(sub.cluster);
-    if (!subs) this.byCluster.set(sub.cluster, (subs = new Set()));
-    subs.add(sub);
+  /** A merged subscription may want a batch: send it when its buffer has drained and its rate allows. */
+  private flush(sub: SocketSubscription): void {
+    if (this.reading.has(sub) || !sub.readyForBatch()) return;
+    const channel = this.channels.get(sub.cluster);
+    if (!channel?.log || channel.held) return;
+    void this.sendBatch(sub, channel, sub.maxRate === undefined ? 'merged' : 'rate').catch((err: unknown) =>
+      this.logger.warn({ err, cluster: sub.cluster, socket: sub.socket.id }, 'could not build a batch; retrying'),
+    );
+  }
+
+  /**
+   * Sends `sub` one batch with everything after its seq (nothing when it has all),
+   * folded from the log; from Redis when the log does not reach back. Resolves once
+   * it was written to the socket.
+   */
+  private async sendBatch(sub: SocketSubscription, channel: ClusterChannel, reason: BatchReason): Promise<void> {
+    const log = channel.log as ClusterLog;
+    const resync = log.lastResync;
+    if (resync && sub.lastSeq < resync.seq) {
+      sub.sendResync(resync);
+      return;
+    }
+    if (sub.lastSeq >= log.fold.base) {
+      this.emitBatch(sub, sub.lastSeq, log.latestSeq, log.fold.since(sub.lastSeq), reason);
+      if (reason === 'merged') sub.caughtUp();
+      return;
+    }
+    this.reading.add(sub);
+    try {
+      await this.sendBatchFromRedis(sub, channel, reason);
+    } finally {
+      this.reading.delete(sub);
+    }
+    if (!sub.ended && sub.mode === 'merged') this.flush(sub);
+  }
+
+  /**
+   * The log starts after the socket's seq: fold the events stream from there up to
+   * where the log starts, then the log on top. When the stream no longer reaches
+   * back, the whole state is read from the hashes (one consistent read at one seq)
+   * and sent as a batch from 0.
+   */
+  private async sendBatchFromRedis(
+    sub: SocketSubscription,
+    channel: ClusterChannel,
+    reason: BatchReason,
+  ): Promise<void> {
+    const from = sub.lastSeq;
+    const fold = new EnvelopeFold(sub.cluster, from);
+    let cursor = from;
+    let gap = false;
+    while (!sub.ended) {
+      const log = channel.log as ClusterLog;
+      if (cursor >= log.fold.base) break;
+      const page = await this.reader.readEventsAfter(sub.cluster, cursor, this.streamBatch);
+      if (page.status === 'gap') {
+        gap = true;
+        break;
+      }
+      for (const envelope of page.envelopes) {
+        if (envelope.type === 'resync') {
+          sub.sendResync(envelope);
+          return;
+        }
+        fold.add(envelope);
+      }
+      if (page.envelopes.length === 0 || page.lastSeq === cursor) break;
+      cursor = page.lastSeq;
+    }
+    if (sub.ended) return;
+    const log = channel.log as ClusterLog;
+    if (gap || cursor < log.fold.base) {
+      await this.sendWholeState(sub, channel);
+      return;
+    }
+    for (const envelope of log.fold.since(cursor)) fold.add(envelope);
+    this.emitBatch(sub, from, Math.max(cursor, log.latestSeq), fold.since(from), reason);
+  }
+
+  /** The whole state as one batch from 0 (the client clears its view first), with the log on top. */
+  private async sendWholeState(sub: SocketSubscription, channel: ClusterChannel): Promise<void> {
+    const [snapshot, summary] = await Promise.all([
+      this.reader.getSnapshot(sub.cluster),
+      this.reader.getCluster(sub.cluster),
+    ]);
+    if (sub.ended) return;
+    const log = channel.log as ClusterLog;
+    const timestamp = new Date().toISOString();
+    const envelopes: Envelope[] = snapshot.nodes.map((data) => ({
+      type: 'node_add',
+      cluster: sub.cluster,
+      node: data.name,
+      seq: Math.max(1, snapshot.seq),
+      timestamp,
+      data,
+    }));
+    const seq = Math.max(1, snapshot.seq);
+    envelopes.push({ type: 'pod_counts', cluster: sub.cluster, seq, timestamp, data: { counts: snapshot.podCounts } });
+    if (summary) {
+      const status: EnvelopeOf<'cluster_status'> = {
+        type: 'cluster_status',
+        cluster: sub.cluster,
+        seq,
+        timestamp,
+        data: { status: summary.status },
+      };
+      if (summary.error !== undefined) status.data.error = summary.error;
+      if (summary.nodeCount !== undefined) status.data.nodeCount = summary.nodeCount;
+      if (summary.podCount !== undefined) status.data.podCount = summary.podCount;
+      if (summary.syncedAt !== undefined) status.data.syncedAt = summary.syncedAt;
+      if (summary.leader !== undefined) status.data.leader = summary.leader;
+      envelopes.push(status);
+    }
+    // The snapshot alone is exact at its seq; the log adds what came after when it
+    // reaches back that far (otherwise the next flush reads the stream from there).
+    const onTop = snapshot.seq >= log.fold.base;
+    if (onTop) envelopes.push(...log.fold.since(snapshot.seq));
+    this.emitBatch(sub, 0, onTop ? Math.max(seq, log.latestSeq) : seq, envelopes, 'full');
+  }
+
+  private emitBatch(
+    sub: SocketSubscription,
+    fromSeq: number,
+    seq: number,
+    envelopes: Envelope[],
+    reason: BatchReason,
+  ): void {
+    if (envelopes.length === 0 && fromSeq !== 0) {
+      sub.lastSeq = Math.max(sub.lastSeq, seq);
+      return;
+    }
+    sub.sendBatch(fromSeq, Math.max(1, seq), envelopes);
+    this.metrics.batchesSent.inc({ reason });
+    this.metrics.batchEnvelopes.inc(envelopes.length);
+  }
+
+  /** Drains missed, slow-socket timeouts, and the backlog gauge, for every merged subscription. */
+  private tick(): void {
+    let maxBacklog = 0;
+    let merged = 0;
+    for (const channel of this.channels.values()) {
+      for (const sub of channel.subs) {
+        if (sub.mode !== 'merged') continue;
+        merged += 1;
+        maxBacklog = Math.max(maxBacklog, sub.backlogBytes());
+        if (sub.undrainedMs() > this.options.slowSocketTimeoutMs) {
+          this.metrics.slowDisconnects.inc();
+          this.logger.warn(
+            { socket: sub.socket.id, cluster: sub.cluster, undrainedMs: sub.undrainedMs() },
+            'slow socket drained nothing for the timeout: disconnecting it',
+          );
+          sub.socket.disconnect(true);
+          continue;
+        }
+        this.flush(sub);
+      }
+    }
+    this.metrics.mergedSockets.set(merged);
+    this.metrics.backlogBytesMax.set(maxBacklog);
+  }
+
+  private channel(cluster: ClusterName): ClusterChannel {
+    let channel = this.channels.get(cluster);
+    if (!channel) this.channels.set(cluster, (channel = { log: undefined, held: undefined, subs: new Set() }));
+    return channel;
+  }
+
+  private add(channel: ClusterChannel, sub: SocketSubscription): void {
+    channel.subs.add(sub);
     let mine = this.bySocket.get(sub.socket.id);
     if (!mine) this.bySocket.set(sub.socket.id, (mine = new Map()));
     mine.set(sub.cluster, sub);
     void sub.socket.join(clusterRoom(sub.cluster));
-    this.metrics.subscriptions.set({ cluster: sub.cluster }, subs.size);
+    this.metrics.subscriptions.set({ cluster: sub.cluster }, channel.subs.size);
   }
 
   private remove(sub: SocketSubscription): void {
-    const subs = this.byCluster.get(sub.cluster);
+    const channel = this.channels.get(sub.cluster);
     const mine = this.bySocket.get(sub.socket.id);
-    if (mine?.get(sub.cluster) !== sub) return;
+    if (!channel || mine?.get(sub.cluster) !== sub) return;
     sub.end();
     mine.delete(sub.cluster);
     if (mine.size === 0) this.bySocket.delete(sub.socket.id);
-    subs?.delete(sub);
-    if (subs && subs.size === 0) this.byCluster.delete(sub.cluster);
-    this.metrics.subscriptions.set({ cluster: sub.cluster }, subs?.size ?? 0);
+    channel.subs.delete(sub);
+    this.metrics.subscriptions.set({ cluster: sub.cluster }, channel.subs.size);
     void sub.socket.leave(clusterRoom(sub.cluster));
-    this.release(sub.cluster);
-  }
-
-  /** SUBSCRIBEs to the cluster's channel on the first reference; resolves when it is in effect. */
-  private acquire(cluster: ClusterName): Promise<void> {
-    const count = (this.refs.get(cluster) ?? 0) + 1;
-    this.refs.set(cluster, count);
-    if (count === 1) return this.enqueue(cluster, () => this.changes.subscribe(cluster));
-    return this.ops.get(cluster) ?? Promise.resolve();
-  }
-
-  private release(cluster: ClusterName): void {
-    const count = (this.refs.get(cluster) ?? 0) - 1;
-    if (count > 0) {
-      this.refs.set(cluster, count);
-      return;
+    if (channel.subs.size === 0) {
+      this.channels.delete(sub.cluster);
+      void this.enqueue(sub.cluster, () => this.changes.unsubscribe(sub.cluster)).catch((err: unknown) =>
+        this.logger.warn({ err, cluster: sub.cluster }, 'could not unsubscribe from the changes channel'),
+      );
     }
-    this.refs.delete(cluster);
-    void this.enqueue(cluster, () => this.changes.unsubscribe(cluster)).catch((err: unknown) =>
-      this.logger.warn({ err, cluster }, 'could not unsubscribe from the changes channel'),
-    );
+  }
+
+  /**
+   * Makes sure this replica receives the cluster's changes and has its log: on the
+   * first subscription, SUBSCRIBE, then read the cluster's seq (every envelope after
+   * it is bound to arrive, since it was written after the subscription took effect):
+   * the log starts there. Envelopes arriving meanwhile are held and added after.
+   */
+  private acquire(cluster: ClusterName, channel: ClusterChannel): Promise<void> {
+    if (channel.log) return this.ops.get(cluster) ?? Promise.resolve();
+    if (channel.held) return this.ops.get(cluster) ?? Promise.resolve();
+    channel.held = [];
+    return this.enqueue(cluster, async () => {
+      try {
+        await this.changes.subscribe(cluster);
+        const summary = await this.reader.getCluster(cluster);
+        const log = new ClusterLog(cluster, summary?.seq ?? 0);
+        for (const envelope of channel.held ?? []) log.add(envelope);
+        channel.log = log;
+      } finally {
+        channel.held = undefined;
+      }
+    });
   }
 
   private enqueue(cluster: ClusterName, op: () => Promise<void>): Promise<void> {

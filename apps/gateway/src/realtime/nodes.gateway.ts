@@ -19,6 +19,7 @@ import {
 } from '@knm/auth';
 import {
   ContractError,
+  PROTOCOL_VERSION,
   REALTIME_NAMESPACE,
   RealtimeEvents,
   SubscribeMessageSchema,
@@ -51,7 +52,13 @@ export const STATS_EVENT = 'knm:stats';
 interface SocketData {
   principal: Principal;
   expiryTimer?: ReturnType<typeof setTimeout>;
+  /** Times of this socket's recent subscribes (for the per-socket subscribe rate). */
+  subscribes?: number[];
 }
+
+/** Subscribes one socket may make per {@link SUBSCRIBE_WINDOW_MS}: each one folds and sends a batch. */
+export const MAX_SUBSCRIBES_PER_WINDOW = 20;
+export const SUBSCRIBE_WINDOW_MS = 10_000;
 
 /**
  * The `/nodes` namespace. The handshake must carry `auth: { token }` (a token in the
@@ -116,7 +123,11 @@ export class NodesGateway
   handleConnection(socket: Socket): void {
     this.metrics.sockets.inc();
     const data = socket.data as SocketData;
-    const welcome: WelcomeMessage = { gateway: this.gatewayId, sub: data.principal.sub };
+    const welcome: WelcomeMessage = {
+      protocol: PROTOCOL_VERSION,
+      gateway: this.gatewayId,
+      sub: data.principal.sub,
+    };
     socket.emit(RealtimeEvents.welcome, welcome);
     // Per-user room: any replica can reach this user's sockets through the adapter.
     void socket.join(userRoom(data.principal.sub));
@@ -139,13 +150,22 @@ export class NodesGateway
   async onSubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<SubscribeAck> {
     try {
       const message = decode(SubscribeMessageSchema, body, 'subscribe message');
-      const principal = (socket.data as SocketData).principal;
-      assertClusterAccess(principal, message.cluster);
+      const data = socket.data as SocketData;
+      assertClusterAccess(data.principal, message.cluster);
+      if (!this.allowSubscribe(data)) {
+        return errorAck(
+          'too_many_requests',
+          `more than ${MAX_SUBSCRIBES_PER_WINDOW} subscribes in ${SUBSCRIBE_WINDOW_MS / 1000} s on this socket; wait`,
+        );
+      }
       const summary = await this.reader.getCluster(message.cluster);
       if (!summary) {
         return errorAck('unknown_cluster', `cluster "${message.cluster}" is not registered`);
       }
-      const seq = await this.feed.subscribe(socket, message.cluster, summary.epoch, message.sinceSeq);
+      const options: Parameters<ClusterFeed['subscribe']>[2] = { currentSeq: summary.seq, epoch: summary.epoch };
+      if (message.sinceSeq !== undefined) options.sinceSeq = message.sinceSeq;
+      if (message.maxRate !== undefined) options.maxRate = message.maxRate;
+      const seq = await this.feed.subscribe(socket, message.cluster, options);
       return { ok: true, seq };
     } catch (err) {
       return this.refusal(err, socket);
@@ -161,6 +181,19 @@ export class NodesGateway
     } catch (err) {
       return this.refusal(err, socket);
     }
+  }
+
+  /** A sliding window of subscribes per socket: a resume costs a fold, a flood must not cost more. */
+  private allowSubscribe(data: SocketData): boolean {
+    const now = Date.now();
+    const recent = (data.subscribes ?? []).filter((t) => now - t < SUBSCRIBE_WINDOW_MS);
+    if (recent.length >= MAX_SUBSCRIBES_PER_WINDOW) {
+      data.subscribes = recent;
+      return false;
+    }
+    recent.push(now);
+    data.subscribes = recent;
+    return true;
   }
 
   /** This replica's realtime stats. */

@@ -1,150 +1,182 @@
 import type { Socket } from 'socket.io';
-import { RealtimeEvents, type ClusterName, type Envelope, type ResyncReason } from '@knm/contracts';
+import {
+  RealtimeEvents,
+  type BatchMessage,
+  type ClusterName,
+  type Envelope,
+  type EnvelopeOf,
+} from '@knm/contracts';
 import { socketBacklog } from './socket-backlog.js';
 
-/** Bounds on one socket's unsent backlog. */
-export interface BacklogLimits {
-  /** Past this many unsent messages the subscription ends with a `resync` (slow_consumer). Default 1,000. */
+/** When a socket leaves live delivery, and when it is given up. */
+export interface DeliveryLimits {
+  /** A live socket with more unsent messages than this switches to merged delivery. */
   maxBufferedMessages: number;
-  /** Past this many unsent bytes, likewise. Default 8 MiB. Twice either bound disconnects the socket. */
+  /** A live socket with more unsent bytes than this switches to merged delivery. */
   maxBufferedBytes: number;
+  /** A merged socket that drains nothing for this long is disconnected. */
+  slowSocketTimeoutMs: number;
 }
 
-/** What a subscription reports back to its owner. */
-export interface SubscriptionEvents {
-  sent(kind: 'live' | 'replay'): void;
-  /** The subscription ended itself (slow consumer); `disconnected` when the socket was dropped too. */
-  ended(subscription: SocketSubscription, reason: 'slow_consumer', disconnected: boolean): void;
+/** Why a batch was sent (a metric label). */
+export type BatchReason = 'resume' | 'merged' | 'rate' | 'full';
+
+/**
+ * How a subscription is delivered:
+ * - `live`: each envelope as it comes, as its own event (one broadcast per envelope
+ *   to every live socket, see `ClusterFeed`);
+ * - `merged`: the socket fell behind (its backlog passed a bound, or it lacks
+ *   envelopes), resumes, or asked for `maxRate`: each time its buffer has drained
+ *   (and its rate allows) it gets ONE `batch` folding everything after its seq;
+ *   once drained and caught up (without `maxRate`) it goes live again;
+ * - `ended`: unsubscribed, replaced or disconnected.
+ */
+export type DeliveryMode = 'live' | 'merged' | 'ended';
+
+/** What a subscription needs from its feed. */
+export interface SubscriptionHost {
+  /** The socket wants a batch now (it is merged, drained and its rate allows). */
+  flush(subscription: SocketSubscription): void;
 }
 
 /**
- * One socket's subscription to one cluster. It sends each envelope at most once and
- * in seq order: while `replaying`, live envelopes are held back; when it goes live,
- * those not newer than the last replayed one are dropped and the rest sent. Every
- * send checks the socket's backlog against {@link BacklogLimits}: past the bound the
- * socket is sent one `resync` (slow_consumer) and the subscription ends (the client
- * reloads and subscribes again); past twice the bound the socket is disconnected.
+ * One socket's subscription to one cluster: the seq the client is at (`lastSeq`:
+ * everything up to it was sent) and how it is delivered ({@link DeliveryMode}). It
+ * never sends an envelope twice or out of order, never drops one, and never asks the
+ * client to reload because it was slow: a socket that falls behind gets folded
+ * batches, so what the gateway holds for it is bounded by one batch (by the nodes
+ * that changed, not by the events).
  */
 export class SocketSubscription {
-  private phase: 'replaying' | 'live' | 'ended' = 'replaying';
-  private held: Envelope[] = [];
-  /** Seq of the last envelope sent (or the position the client already has). */
+  private modeValue: DeliveryMode = 'merged';
+  /** Seq of the last envelope sent (or the position the client already had). */
   lastSeq: number;
+  /** When the last batch was sent (for `maxRate`). */
+  private lastBatchAt = 0;
+  /** Since when the socket has had an unsent backlog while merged (for the slow-socket timeout). */
+  private undrainedSince: number | undefined;
+  private rateTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly minIntervalMs: number;
+  private readonly onDrain = (): void => {
+    this.undrainedSince = undefined;
+    this.host.flush(this);
+  };
 
   constructor(
     readonly socket: Socket,
     readonly cluster: ClusterName,
     sinceSeq: number,
-    private readonly limits: BacklogLimits,
-    private readonly events: SubscriptionEvents,
-    private readonly epochOf: () => number,
+    /** Batches per second at most; undefined = live whenever the socket keeps up. */
+    readonly maxRate: number | undefined,
+    private readonly limits: DeliveryLimits,
+    private readonly host: SubscriptionHost,
+    private readonly now: () => number = Date.now,
   ) {
     this.lastSeq = sinceSeq;
+    this.minIntervalMs = maxRate === undefined ? 0 : 1000 / maxRate;
+    socket.conn.on('drain', this.onDrain);
+  }
+
+  get mode(): DeliveryMode {
+    return this.modeValue;
   }
 
   get ended(): boolean {
-    return this.phase === 'ended';
-  }
-
-  get live(): boolean {
-    return this.phase === 'live';
+    return this.modeValue === 'ended';
   }
 
   /**
-   * A live envelope of this cluster (from Redis pub/sub), delivered by the owner in
-   * ONE broadcast to every socket that admits it (encoded once, see `ClusterFeed`).
-   * Returns true when this socket is to get it: live, it lacks it (seq > lastSeq) and
-   * its backlog is within bounds; the envelope then counts as sent (lastSeq advances)
-   * and the caller must write it before anything else reaches this socket. While
-   * replaying, it is held back instead (sent by {@link goLive}); past the backlog
-   * bound the slow-consumer path runs. Both return false.
+   * A live envelope (from Redis pub/sub), delivered by the owner in ONE broadcast to
+   * every socket that admits it. True when this socket is to get it now: it is live,
+   * the envelope is exactly the next one, and its backlog is within bounds; it then
+   * counts as sent. Otherwise the socket switches to merged delivery (unless the
+   * envelope is one it already has) and the envelope reaches it folded in a batch.
    */
   admit(envelope: Envelope): boolean {
-    if (this.phase === 'ended') return false;
-    if (this.phase === 'replaying') {
-      this.held.push(envelope);
-      if (this.held.length > this.limits.maxBufferedMessages) this.slowConsumer();
-      return false;
+    if (this.modeValue !== 'live' || envelope.seq <= this.lastSeq) return false;
+    if (envelope.seq === this.lastSeq + 1 && this.withinBounds()) {
+      this.lastSeq = envelope.seq;
+      return true;
     }
-    return this.claim(envelope);
+    this.merge();
+    return false;
   }
 
-  /** An envelope read from the events stream during replay; returns false once the subscription ended. */
-  replay(envelope: Envelope): boolean {
-    if (this.phase === 'ended') return false;
-    this.send(envelope, 'replay');
-    return !this.ended;
+  /** Leaves live delivery: from now on the socket gets batches (the host is asked to flush). */
+  merge(): void {
+    if (this.modeValue !== 'live') return;
+    this.modeValue = 'merged';
+    this.host.flush(this);
   }
 
   /**
-   * Ends the replay at `seq` (the last seq the client has been sent or already had),
-   * sends the held live envelopes that are newer, and goes live.
+   * Whether a batch may be sent now: merged, the previous batch has drained (nothing
+   * waits in the socket's buffers), and `maxRate` allows it (when it does not yet, a
+   * flush is scheduled for then).
    */
-  goLive(seq: number): void {
-    if (this.phase !== 'replaying') return;
-    this.lastSeq = Math.max(this.lastSeq, seq);
-    this.phase = 'live';
-    const held = this.held;
-    this.held = [];
-    for (const e of held) {
-      if (this.phase !== 'live') break;
-      this.send(e, 'live');
+  readyForBatch(): boolean {
+    if (this.modeValue !== 'merged') return false;
+    const backlog = socketBacklog(this.socket);
+    if (backlog.messages > 0 || backlog.bytes > 0) {
+      this.undrainedSince ??= this.now();
+      return false;
     }
+    this.undrainedSince = undefined;
+    const wait = this.lastBatchAt + this.minIntervalMs - this.now();
+    if (wait > 0) {
+      this.rateTimer ??= setTimeout(() => {
+        this.rateTimer = undefined;
+        this.host.flush(this);
+      }, wait);
+      return false;
+    }
+    return true;
   }
 
-  /** Holds live envelopes back again (a catch-up replay follows, then {@link goLive}). */
-  hold(): void {
-    if (this.phase === 'live') this.phase = 'replaying';
+  /** Sends one batch (the client is at `seq` after it). */
+  sendBatch(fromSeq: number, seq: number, envelopes: Envelope[]): void {
+    const batch: BatchMessage = { type: 'batch', cluster: this.cluster, fromSeq, seq, envelopes };
+    this.socket.emit(RealtimeEvents.batch, batch);
+    this.lastSeq = Math.max(this.lastSeq, seq);
+    this.lastBatchAt = this.now();
   }
 
-  /** Sends a `resync` made by the gateway (not stored in the stream); its seq is the last known one. */
-  sendResync(reason: ResyncReason, seq: number): void {
-    const envelope: Envelope = {
-      type: 'resync',
-      cluster: this.cluster,
-      seq: Math.max(1, seq),
-      timestamp: new Date().toISOString(),
-      data: { reason, epoch: this.epochOf() },
-    };
-    this.socket.emit(RealtimeEvents.envelope, envelope);
+  /**
+   * Called by the feed when a merged socket has nothing left to be sent: it goes live
+   * again if it asked for no rate and its buffers are empty.
+   */
+  caughtUp(): void {
+    if (this.modeValue !== 'merged' || this.maxRate !== undefined) return;
+    const backlog = socketBacklog(this.socket);
+    if (backlog.messages === 0 && backlog.bytes === 0) this.modeValue = 'live';
+  }
+
+  /** Sends a `resync` (from the stream, or made by the gateway): the client must reload. */
+  sendResync(envelope: EnvelopeOf<'resync'>): void {
+    this.socket.emit(envelope.type, envelope);
+    this.lastSeq = Math.max(this.lastSeq, envelope.seq);
+  }
+
+  /** How long a merged socket has held an unsent backlog without draining (0 when none). */
+  undrainedMs(): number {
+    return this.undrainedSince === undefined ? 0 : this.now() - this.undrainedSince;
+  }
+
+  /** Bytes waiting for this socket now. */
+  backlogBytes(): number {
+    return socketBacklog(this.socket).bytes;
   }
 
   /** Stops sending (unsubscribe, disconnect, or replaced by a new subscribe). */
   end(): void {
-    this.phase = 'ended';
-    this.held = [];
+    this.modeValue = 'ended';
+    if (this.rateTimer) clearTimeout(this.rateTimer);
+    this.rateTimer = undefined;
+    this.socket.conn.off('drain', this.onDrain);
   }
 
-  private send(envelope: Envelope, kind: 'live' | 'replay'): void {
-    if (!this.claim(envelope)) return;
-    this.socket.emit(RealtimeEvents.envelope, envelope);
-    this.events.sent(kind);
-  }
-
-  /** Whether `envelope` may be written to this socket now; if so it counts as sent. */
-  private claim(envelope: Envelope): boolean {
-    if (envelope.seq <= this.lastSeq) return false;
+  private withinBounds(): boolean {
     const backlog = socketBacklog(this.socket);
-    if (backlog.messages > this.limits.maxBufferedMessages || backlog.bytes > this.limits.maxBufferedBytes) {
-      this.slowConsumer();
-      return false;
-    }
-    this.lastSeq = envelope.seq;
-    return true;
-  }
-
-  private slowConsumer(): void {
-    if (this.phase === 'ended') return;
-    const backlog = socketBacklog(this.socket);
-    const hard =
-      backlog.messages > 2 * this.limits.maxBufferedMessages ||
-      backlog.bytes > 2 * this.limits.maxBufferedBytes;
-    this.end();
-    if (hard) {
-      this.socket.disconnect(true);
-    } else {
-      this.sendResync('slow_consumer', this.lastSeq);
-    }
-    this.events.ended(this, 'slow_consumer', hard);
+    return backlog.messages <= this.limits.maxBufferedMessages && backlog.bytes <= this.limits.maxBufferedBytes;
   }
 }

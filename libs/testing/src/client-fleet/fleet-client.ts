@@ -1,5 +1,11 @@
 import { io, type Socket } from 'socket.io-client';
-import { REALTIME_NAMESPACE, RealtimeEvents, SubscribeAckSchema, type SubscribeAck } from '@knm/contracts';
+import {
+  ENVELOPE_TYPES,
+  REALTIME_NAMESPACE,
+  RealtimeEvents,
+  SubscribeAckSchema,
+  type SubscribeAck,
+} from '@knm/contracts';
 import type { BackoffPolicy } from '@knm/client';
 import { CompactView, type CompactSnapshot, type NodeSlots } from './compact-view.js';
 
@@ -13,8 +19,12 @@ export interface FleetClientCounters {
   duplicates: number;
   /** Missing envelopes detected while live (each caused a reload). */
   gaps: number;
-  /** Snapshot reloads after the initial load (gap or resync). */
+  /** REST snapshot reloads after the initial load (gap or resync). */
   reloads: number;
+  /** Folded batches applied (resumes, merged delivery). */
+  batches: number;
+  /** Batches that carried the whole state (the stream no longer reached back). */
+  wholeStateBatches: number;
   /** Re-subscriptions from the view's seq after a reconnect (no reload). */
   resumes: number;
   /** Connections opened after the first one. */
@@ -31,6 +41,8 @@ export function zeroCounters(): FleetClientCounters {
     duplicates: 0,
     gaps: 0,
     reloads: 0,
+    batches: 0,
+    wholeStateBatches: 0,
     resumes: 0,
     reconnects: 0,
     errors: 0,
@@ -67,7 +79,27 @@ interface EnvelopeLike {
   };
 }
 
-const GATEWAY_RESYNCS = new Set(['slow_consumer', 'replay_unavailable']);
+interface BatchLike {
+  cluster: string;
+  fromSeq: number;
+  seq: number;
+  envelopes: unknown[];
+}
+
+const GATEWAY_RESYNCS = new Set(['replay_unavailable']);
+
+function asBatch(raw: unknown): BatchLike | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const b = raw as Partial<BatchLike>;
+  if (
+    typeof b.cluster !== 'string' ||
+    typeof b.fromSeq !== 'number' ||
+    typeof b.seq !== 'number' ||
+    !Array.isArray(b.envelopes)
+  )
+    return undefined;
+  return b as BatchLike;
+}
 
 function asEnvelope(raw: unknown): EnvelopeLike | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
@@ -142,7 +174,8 @@ export class FleetClient {
       if (this.view.loaded) void this.resume();
       else void this.reload('initial');
     });
-    socket.on(RealtimeEvents.envelope, (raw: unknown) => this.onEnvelope(raw));
+    for (const type of ENVELOPE_TYPES) socket.on(type, (raw: unknown) => this.onEnvelope(raw));
+    socket.on(RealtimeEvents.batch, (raw: unknown) => this.onBatch(raw));
     socket.on('connect_error', (err) => {
       this.fail(err);
       this.reconnect();
@@ -259,6 +292,38 @@ export class FleetClient {
     this.apply(envelope);
     view.seq = envelope.seq;
     this.counters.applied += 1;
+  }
+
+  /** A folded batch: the SDK's `ClusterView.applyBatch` rules on the compact view. */
+  private onBatch(raw: unknown): void {
+    if (this.state !== 'live' && this.state !== 'subscribing') return;
+    const batch = asBatch(raw);
+    if (!batch || batch.cluster !== this.host.cluster) {
+      if (!batch) this.fail(new Error('dropped a malformed batch'));
+      return;
+    }
+    this.counters.received += 1;
+    const view = this.view;
+    if (batch.fromSeq === 0) {
+      view.load({ seq: 0, nodes: [] });
+      this.counters.wholeStateBatches += 1;
+    } else if (batch.seq <= view.seq) {
+      this.counters.duplicates += 1;
+      return;
+    } else if (view.seq < batch.fromSeq) {
+      if (this.state === 'live') {
+        this.counters.gaps += 1;
+        void this.reload('gap');
+      }
+      return;
+    }
+    for (const item of batch.envelopes) {
+      const envelope = asEnvelope(item);
+      if (envelope) this.apply(envelope);
+    }
+    view.seq = batch.seq;
+    this.counters.batches += 1;
+    this.counters.applied += batch.envelopes.length;
   }
 
   private apply(envelope: EnvelopeLike): void {

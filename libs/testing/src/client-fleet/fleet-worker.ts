@@ -35,7 +35,7 @@ function snapshot(url: string): Promise<CompactSnapshot> {
       rest.set(url, client);
     }
     pending = client
-      .listNodes(config.cluster)
+      .listNodes(config.cluster, {}, { maxStaleSeconds: 1 })
       .then((list) => ({
         seq: list.seq,
         nodes: list.items.map((n) => ({
@@ -52,7 +52,7 @@ function snapshot(url: string): Promise<CompactSnapshot> {
 
 const host: FleetClientHost = {
   slots,
-  backoff: exponentialBackoff({ initialMs: 200, maxMs: 5_000 }),
+  backoff: exponentialBackoff({ initialMs: 500, maxMs: 5_000, jitter: 1 }),
   token: config.token,
   cluster: config.cluster,
   probeLabel: config.probeLabel,

@@ -1,0 +1,73 @@
+import { EnvelopeFold, type ClusterName, type Envelope, type EnvelopeOf } from '@knm/contracts';
+
+/** Tombstones (deleted nodes, zero counts) a log keeps before forgetting the oldest. */
+const MAX_TOMBSTONES = 10_000;
+/** Envelopes between two tombstone prunes. */
+const PRUNE_EVERY = 1_000;
+
+/**
+ * This replica's compacted log of one cluster: every envelope it received from the
+ * changes channel, folded to the latest state per key ({@link EnvelopeFold}). It is
+ * what a socket that fell behind, or resumes, is answered from: one folded batch
+ * instead of the envelopes one by one, without reading Redis, in memory bounded by
+ * the cluster's nodes (not by its events).
+ *
+ * Complete for readers at or after `fold.base`: the seq at which this replica's
+ * subscription to the channel took effect, moved up when pub/sub lost envelopes
+ * (`restart`) or tombstones were pruned. Readers behind it are served from the
+ * events stream or the hashes (see `ClusterFeed`).
+ *
+ * A `resync` from the watcher (its state was rebuilt whole) cannot be folded: the
+ * log restarts after it and remembers it, so every reader behind it is sent that
+ * resync instead of a batch.
+ */
+export class ClusterLog {
+  private current: EnvelopeFold;
+  private resyncEnvelope: EnvelopeOf<'resync'> | undefined;
+  private added = 0;
+
+  constructor(
+    readonly cluster: ClusterName,
+    base: number,
+  ) {
+    this.current = new EnvelopeFold(cluster, base);
+  }
+
+  get fold(): EnvelopeFold {
+    return this.current;
+  }
+
+  /** Seq of the last envelope received. */
+  get latestSeq(): number {
+    return this.current.latestSeq;
+  }
+
+  /** The last `resync` received: readers behind it must reload. */
+  get lastResync(): EnvelopeOf<'resync'> | undefined {
+    return this.resyncEnvelope;
+  }
+
+  /**
+   * Adds the next envelope. Returns false when it is not the next seq (envelopes were
+   * lost in between, or Redis restarted with seq moved on): the log then restarts
+   * just before it, so it stays exact for readers from there on.
+   */
+  add(envelope: Envelope): boolean {
+    if (envelope.seq <= this.current.latestSeq) return true;
+    if (envelope.type === 'resync') {
+      this.resyncEnvelope = envelope;
+      this.current = new EnvelopeFold(this.cluster, envelope.seq);
+      return true;
+    }
+    const contiguous = envelope.seq === this.current.latestSeq + 1;
+    if (!contiguous) this.restart(envelope.seq - 1);
+    this.current.add(envelope);
+    if (++this.added % PRUNE_EVERY === 0) this.current.pruneTombstones(MAX_TOMBSTONES);
+    return contiguous;
+  }
+
+  /** Forgets everything: the log is complete only after `base` from now on. */
+  restart(base: number): void {
+    this.current = new EnvelopeFold(this.cluster, base);
+  }
+}

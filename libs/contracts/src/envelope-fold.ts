@@ -1,0 +1,193 @@
+import type { ClusterName } from './cluster-name.js';
+import type { Envelope, EnvelopeOf } from './envelope.js';
+import { NODE_ASPECTS, type NodeAspect } from './node-changes.js';
+import type { NodeSnapshot } from './node-snapshot.js';
+
+/** The latest state of one node as folded, with the seq at which each part of it last changed. */
+interface NodeEntry {
+  /** Seq of the node's last envelope. */
+  seq: number;
+  timestamp: string;
+  /** The node after its last envelope, or undefined when that was a delete. */
+  data: NodeSnapshot | undefined;
+  /** uid of the deleted node (for `node_delete`). */
+  uid: string;
+  /** Seq of the last `node_add`; a reader behind it gets `node_add`, not `node_update`. */
+  addedSeq: number;
+  /** Per aspect, the seq of the last `node_update` that changed it. */
+  aspectSeqs: Partial<Record<NodeAspect, number>>;
+}
+
+interface CountEntry {
+  seq: number;
+  timestamp: string;
+  count: number;
+}
+
+/**
+ * Folds a run of one cluster's envelopes into the latest state per key (node,
+ * node's pod count, cluster status), as log compaction does, and answers "what
+ * changed after seq X" with at most one envelope per node, one `pod_counts` and one
+ * `cluster_status`. Applying that answer in order to a view at any seq in
+ * `[X, latestSeq]` leaves it equal to a view that applied every envelope one by one
+ * up to `latestSeq`: each folded envelope carries the key's latest state, and the
+ * aspects a `node_update` lists are exactly those changed after X.
+ *
+ * Complete only for readers at or after {@link EnvelopeFold.base}: envelopes at or
+ * before it were never added (or their tombstones were pruned). `resync` envelopes
+ * are not folded: a caller that meets one starts a new fold.
+ */
+export class EnvelopeFold {
+  private readonly nodes = new Map<string, NodeEntry>();
+  private readonly counts = new Map<string, CountEntry>();
+  private status: EnvelopeOf<'cluster_status'> | undefined;
+  private baseSeq: number;
+  private latest: number;
+
+  /** `base`: the seq the fold starts after (everything after it must be added, in order). */
+  constructor(
+    readonly cluster: ClusterName,
+    base: number,
+  ) {
+    this.baseSeq = base;
+    this.latest = base;
+  }
+
+  /** Readers at this seq or later get an exact answer from {@link EnvelopeFold.since}. */
+  get base(): number {
+    return this.baseSeq;
+  }
+
+  /** Seq of the last envelope added (the base when none was). */
+  get latestSeq(): number {
+    return this.latest;
+  }
+
+  /** Keys held (nodes, deleted nodes, pod counts): what the fold's memory grows with. */
+  get size(): number {
+    return this.nodes.size + this.counts.size + (this.status ? 1 : 0);
+  }
+
+  /**
+   * Adds the next envelope. Envelopes at or before the latest seq are ignored (a
+   * duplicate); a `resync` is refused (RangeError): it cannot be folded.
+   */
+  add(envelope: Envelope): void {
+    if (envelope.seq <= this.latest) return;
+    switch (envelope.type) {
+      case 'node_add':
+      case 'node_update':
+        this.putNode(envelope);
+        break;
+      case 'node_delete': {
+        const entry = this.nodes.get(envelope.node);
+        this.nodes.set(envelope.node, {
+          seq: envelope.seq,
+          timestamp: envelope.timestamp,
+          data: undefined,
+          uid: envelope.data.uid,
+          addedSeq: entry?.addedSeq ?? 0,
+          aspectSeqs: {},
+        });
+        break;
+      }
+      case 'pod_counts':
+        for (const [node, count] of Object.entries(envelope.data.counts)) {
+          this.counts.set(node, { seq: envelope.seq, timestamp: envelope.timestamp, count });
+        }
+        break;
+      case 'cluster_status':
+        this.status = envelope;
+        break;
+      case 'resync':
+        throw new RangeError(`a resync (seq ${envelope.seq}) cannot be folded`);
+    }
+    this.latest = envelope.seq;
+  }
+
+  /**
+   * What changed after `afterSeq`, folded, in the order of each key's last change:
+   * `node_add` (added after it), `node_update` (with the aspects changed after it),
+   * `node_delete`, one `pod_counts` and the latest `cluster_status`. Each envelope
+   * keeps the seq and timestamp of its key's last change. RangeError when
+   * `afterSeq` is before {@link EnvelopeFold.base} (the answer would miss changes).
+   */
+  since(afterSeq: number): Envelope[] {
+    if (afterSeq < this.baseSeq) {
+      throw new RangeError(`the fold of ${this.cluster} starts after ${this.baseSeq}, not ${afterSeq}`);
+    }
+    const out: Envelope[] = [];
+    for (const [node, entry] of this.nodes) {
+      if (entry.seq <= afterSeq) continue;
+      out.push(this.nodeEnvelope(node, entry, afterSeq));
+    }
+    let countsSeq = 0;
+    let countsTime = '';
+    const changed: Record<string, number> = {};
+    for (const [node, entry] of this.counts) {
+      if (entry.seq <= afterSeq) continue;
+      changed[node] = entry.count;
+      if (entry.seq > countsSeq) {
+        countsSeq = entry.seq;
+        countsTime = entry.timestamp;
+      }
+    }
+    if (countsSeq > 0) {
+      out.push({
+        type: 'pod_counts',
+        cluster: this.cluster,
+        seq: countsSeq,
+        timestamp: countsTime,
+        data: { counts: changed },
+      });
+    }
+    if (this.status && this.status.seq > afterSeq) out.push(this.status);
+    return out.sort((a, b) => a.seq - b.seq);
+  }
+
+  /**
+   * Forgets deleted nodes and zero pod counts (tombstones) beyond `max`, oldest
+   * first, and moves the base past the last one forgotten: a reader behind it would
+   * miss that delete. Returns how many were forgotten.
+   */
+  pruneTombstones(max: number): number {
+    const dead: { seq: number; drop: () => void }[] = [];
+    for (const [node, entry] of this.nodes) {
+      if (!entry.data) dead.push({ seq: entry.seq, drop: () => this.nodes.delete(node) });
+    }
+    for (const [node, entry] of this.counts) {
+      if (entry.count === 0) dead.push({ seq: entry.seq, drop: () => this.counts.delete(node) });
+    }
+    if (dead.length <= max) return 0;
+    dead.sort((a, b) => a.seq - b.seq);
+    const excess = dead.slice(0, dead.length - max);
+    for (const d of excess) {
+      d.drop();
+      this.baseSeq = Math.max(this.baseSeq, d.seq);
+    }
+    return excess.length;
+  }
+
+  private putNode(envelope: EnvelopeOf<'node_add'> | EnvelopeOf<'node_update'>): void {
+    const entry = this.nodes.get(envelope.node);
+    const aspectSeqs = envelope.type === 'node_add' ? {} : { ...(entry?.aspectSeqs ?? {}) };
+    if (envelope.type === 'node_update') for (const aspect of envelope.changes) aspectSeqs[aspect] = envelope.seq;
+    this.nodes.set(envelope.node, {
+      seq: envelope.seq,
+      timestamp: envelope.timestamp,
+      data: envelope.data,
+      uid: envelope.data.uid,
+      // An update of a node this fold never saw added keeps addedSeq 0: readers had it.
+      addedSeq: envelope.type === 'node_add' ? envelope.seq : (entry?.addedSeq ?? 0),
+      aspectSeqs,
+    });
+  }
+
+  private nodeEnvelope(node: string, entry: NodeEntry, afterSeq: number): Envelope {
+    const base = { cluster: this.cluster, seq: entry.seq, timestamp: entry.timestamp, node };
+    if (!entry.data) return { ...base, type: 'node_delete', data: { uid: entry.uid } };
+    if (entry.addedSeq > afterSeq) return { ...base, type: 'node_add', data: entry.data };
+    const changes = NODE_ASPECTS.filter((a) => (entry.aspectSeqs[a] ?? 0) > afterSeq);
+    return { ...base, type: 'node_update', changes: changes as [NodeAspect, ...NodeAspect[]], data: entry.data };
+  }
+}
