@@ -98,14 +98,14 @@ describe('subscribe and live envelopes across two gateways', () => {
     }
   });
 
-  it('one broadcast per envelope: a live and a replaying socket of one gateway each get exactly what they lack, in order', async () => {
+  it('one broadcast per envelope to the live sockets; a resuming socket of the same gateway gets one folded batch, then the live ones, in order', async () => {
     await relabel(10);
     const live = open(gwA.url);
     const late = open(gwA.url);
     const other = open(gwA.url);
     await Promise.all([connected(live), connected(late), connected(other)]);
-    const l = new EnvelopeCollector(live);
-    const r = new EnvelopeCollector(late);
+    const l = new EnvelopeCollector(live, { dev: 11 });
+    const r = new EnvelopeCollector(late, { dev: 3 });
     const o = new EnvelopeCollector(other);
     expect(await request<SubscribeAck>(live, RealtimeEvents.subscribe, { cluster: 'dev' })).toEqual({
       ok: true,
@@ -120,21 +120,25 @@ describe('subscribe and live envelopes across two gateways', () => {
         i += 1;
       }
     })();
-    await waitFor(() => l.seqs('dev').length >= 3, { what: 'live envelopes before the replay starts' });
-    // `late` replays 4.. while the live envelopes are broadcast to `live` (and held for `late`).
+    await waitFor(() => l.seqs('dev').length >= 3, { what: 'live envelopes before the resume' });
+    // `late` resumes from 3 while live envelopes are broadcast to `live`.
     const ack = await request<SubscribeAck>(late, RealtimeEvents.subscribe, { cluster: 'dev', sinceSeq: 3 });
     expect(ack.ok).toBe(true);
     await waitFor(() => r.seqs('dev').length >= 3 && l.seqs('dev').length >= 8, {
-      what: 'writes after the replay',
+      what: 'writes after the resume',
     });
     writing = false;
     await background;
     const last = Number(await redis.client.hget(redis.keyspace.cluster(toClusterName('dev')).meta, 'seq'));
-    await waitFor(() => l.seqs('dev').at(-1) === last && r.seqs('dev').at(-1) === last, {
-      what: `envelope ${last} on both sockets`,
-    });
+    await waitFor(() => l.at('dev') === last && r.at('dev') === last, { what: `seq ${last} on both sockets` });
     expect(l.seqs('dev')).toEqual(range(12, last));
-    expect(r.seqs('dev')).toEqual(range(4, last));
+    expect(l.batches).toEqual([]);
+    // Every relabel of n-1 since 3 folded into one node_update carrying the latest labels.
+    expect(r.batches[0]).toMatchObject({ type: 'batch', cluster: 'dev', fromSeq: 3 });
+    expect(r.batches[0]?.envelopes).toHaveLength(1);
+    expect(r.batches[0]?.envelopes[0]).toMatchObject({ type: 'node_update', node: 'n-1', changes: ['labels'] });
+    expect(r.view('dev').nodes.get('n-1')).toEqual(l.view('dev').nodes.get('n-1'));
+    for (const c of [l, r, o]) expect(c.violations).toEqual([]);
     expect(o.envelopes).toEqual([]);
     expect(l.resyncs()).toEqual([]);
     expect(r.resyncs()).toEqual([]);
@@ -154,17 +158,21 @@ describe('subscribe and live envelopes across two gateways', () => {
     await connected(probe);
     const p = new EnvelopeCollector(probe);
     await request(probe, RealtimeEvents.subscribe, { cluster: 'dev', sinceSeq: 3 });
-    await waitFor(() => p.seqs('dev').length === 3, { what: 'probe replay' });
+    await waitFor(() => p.batches.length === 1, { what: 'the probe\'s resume batch' });
+    expect(p.batches[0]).toMatchObject({ fromSeq: 3, seq: 6 });
     expect(c.seqs('dev')).toEqual([2, 3]);
+    expect(c.batches).toEqual([]);
   });
 });
 
 describe('replay with sinceSeq', () => {
-  it('replays missed envelopes before live ones, with no gap and no duplicate, while writes go on', async () => {
+  it('resumes with one folded batch before the live envelopes, with no gap and no duplicate, while writes go on', async () => {
     await relabel(30);
+    await writer.applyPodDeltas({ 'n-2': 2 });
+    await writer.applyNodeChanges([{ type: 'node_delete', name: 'n-3', uid: 'uid-n-3' }]);
     const s = open(gwA.url);
     await connected(s);
-    const c = new EnvelopeCollector(s);
+    const c = new EnvelopeCollector(s, { dev: 5 });
     let writing = true;
     const background = (async () => {
       let i = 100;
@@ -175,13 +183,23 @@ describe('replay with sinceSeq', () => {
     })();
     const ack = await request<SubscribeAck>(s, RealtimeEvents.subscribe, { cluster: 'dev', sinceSeq: 5 });
     expect(ack.ok).toBe(true);
-    await new Promise((r) => setTimeout(r, 200));
+    // The resume batch is written before the ack (a second one may follow while the
+    // socket catches up with the writes going on, before it goes live).
+    expect(c.batches.length).toBeGreaterThanOrEqual(1);
+    await waitFor(() => c.seqs('dev').length >= 5, { what: 'live envelopes after the batches' });
     writing = false;
     await background;
-    const last = Number(await redis.client.hget(redis.keyspace.cluster(c.envelopes[0]!.cluster).meta, 'seq'));
-    await waitFor(() => c.seqs('dev').at(-1) === last, { what: `envelope ${last}` });
-    expect(c.seqs('dev')).toEqual(range(6, last));
-    expect(last).toBeGreaterThan(31);
+    const last = Number(await redis.client.hget(redis.keyspace.cluster(toClusterName('dev')).meta, 'seq'));
+    await waitFor(() => c.at('dev') === last, { what: `seq ${last}` });
+    const [batch] = c.batches;
+    expect(batch?.fromSeq).toBe(5);
+    expect(ack.ok && ack.seq).toBe(batch?.seq);
+    expect(batch?.envelopes.map((e) => e.type).sort()).toEqual(['node_delete', 'node_update', 'pod_counts']);
+    expect(c.seqs('dev')[0]).toBe((c.batches.at(-1)?.seq ?? 0) + 1);
+    expect(c.view('dev').nodes.has('n-3')).toBe(false);
+    expect(c.view('dev').counts.get('n-2')).toBe(2);
+    expect(c.violations).toEqual([]);
+    expect(last).toBeGreaterThan(33);
   });
 
   it('answers with the seq it starts from when nothing was missed', async () => {
@@ -193,7 +211,7 @@ describe('replay with sinceSeq', () => {
     });
   });
 
-  it('sends resync (replay_unavailable) when the stream no longer has the envelopes', async () => {
+  it('sends the whole state as one batch from 0 when the stream no longer reaches back, then live ones', async () => {
     const small = await seedCluster(redis, 'tiny', [makeNode('t-1')], {}, { eventsMaxLen: 10 });
     for (let i = 0; i < 300; i += 1) {
       await small.writer.applyNodeChanges([
@@ -203,20 +221,19 @@ describe('replay with sinceSeq', () => {
     expect(await redis.client.xlen(redis.keyspace.cluster(small.cluster).events)).toBeLessThan(290);
     const s = open(gwB.url);
     await connected(s);
-    const c = new EnvelopeCollector(s);
+    const c = new EnvelopeCollector(s, { tiny: 1 });
     const ack = await request<SubscribeAck>(s, RealtimeEvents.subscribe, { cluster: 'tiny', sinceSeq: 1 });
     expect(ack).toEqual({ ok: true, seq: 301 });
-    await waitFor(() => c.resyncs().length === 1, { what: 'resync' });
-    expect(c.resyncs()[0]).toMatchObject({
-      type: 'resync',
-      cluster: 'tiny',
-      data: { reason: 'replay_unavailable' },
-    });
+    expect(c.batches).toHaveLength(1);
+    expect(c.batches[0]).toMatchObject({ fromSeq: 0, seq: 301 });
+    expect(c.view('tiny').nodes.get('t-1')?.labels).toMatchObject({ i: '299' });
+    expect(c.resyncs()).toEqual([]);
     await small.writer.applyNodeChanges([
       { type: 'node_update', node: makeNode('t-1', { labels: { i: 'last' } }), changes: ['labels'] },
     ]);
-    await waitFor(() => c.seqs('tiny').length === 1, { what: 'live envelope after the resync' });
+    await waitFor(() => c.seqs('tiny').length === 1, { what: 'live envelope after the batch' });
     expect(c.seqs('tiny')).toEqual([302]);
+    expect(c.violations).toEqual([]);
   });
 
   it('sends resync when sinceSeq is ahead of the cluster (Redis lost its data)', async () => {
@@ -267,20 +284,21 @@ describe('errors keep the connection up', () => {
 });
 
 describe('resilience', () => {
-  it("catches live sockets up from the stream after the gateway's changes connection reconnects", async () => {
+  it("catches live sockets up with one batch after the gateway's changes connection reconnects", async () => {
     const s = open(gwA.url);
     await connected(s);
-    const c = new EnvelopeCollector(s);
+    const c = new EnvelopeCollector(s, { dev: 1 });
     await request(s, RealtimeEvents.subscribe, { cluster: 'dev' });
     await relabel(2);
     await waitFor(() => c.seqs('dev').length === 2, { what: '2 live envelopes' });
     const { connection } = gwA.app.get<{ connection: Redis }>(REDIS_SUBSCRIBER);
     connection.disconnect(true);
     await relabel(5, writer, 2); // published while the subscriber is down or resubscribing
-    await waitFor(() => c.seqs('dev').length === 7, { what: 'the 5 missed envelopes', timeout: 15_000 });
+    await waitFor(() => c.at('dev') === 8, { what: 'the 5 missed envelopes', timeout: 15_000 });
     await relabel(1, writer, 7);
-    await waitFor(() => c.seqs('dev').length === 8, { what: 'live again' });
-    expect(c.seqs('dev')).toEqual(range(2, 9));
+    await waitFor(() => c.at('dev') === 9, { what: 'live again' });
+    expect(c.view('dev').nodes.get('n-1')?.labels).toMatchObject({ step: '7' });
+    expect(c.violations).toEqual([]);
     expect(c.resyncs()).toEqual([]);
   });
 
@@ -321,7 +339,18 @@ describe('ws stats', () => {
 });
 
 describe('slow consumers', () => {
-  it('a client that stops reading gets a slow_consumer resync (or is dropped), never an unbounded backlog', async () => {
+  /** The paused TCP socket under a socket.io-client connection (what a peer that stops reading looks like). */
+  function tcpOf(s: Socket): { pause(): void; resume(): void } {
+    return (s.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void } } }).ws._socket;
+  }
+
+  async function metric(url: string, name: string): Promise<number> {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return Number(line?.split(' ')[1] ?? Number.NaN);
+  }
+
+  it('a client that stops reading is switched to merged delivery: bounded backlog, no resync, no disconnect, exact after it reads again', async () => {
     const strict = await startGateway(
       redis,
       { maxBufferedMessages: 20, maxBufferedBytes: 256 * 1024 },
@@ -330,15 +359,15 @@ describe('slow consumers', () => {
     closers.unshift(() => strict.close());
     const s = open(strict.url);
     await connected(s);
-    const c = new EnvelopeCollector(s);
+    const c = new EnvelopeCollector(s, { dev: 1 });
     let disconnected = false;
     s.on('disconnect', () => (disconnected = true));
     await request(s, RealtimeEvents.subscribe, { cluster: 'dev' });
-    const tcp = (s.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void } } })
-      .ws._socket;
+    const tcp = tcpOf(s);
     tcp.pause();
     const labels = Object.fromEntries(range(1, 200).map((i) => [`big-label-${i}`, 'x'.repeat(60)]));
     const total = 600;
+    let maxBacklog = 0;
     for (let i = 0; i < total; i += 50) {
       await writer.applyNodeChanges(
         range(i, i + 49).map((j) => ({
@@ -347,27 +376,51 @@ describe('slow consumers', () => {
           changes: ['labels' as const],
         })),
       );
+      maxBacklog = Math.max(maxBacklog, await metric(strict.url, 'knm_gateway_socket_backlog_bytes_max'));
     }
-    const stats = async () => {
-      const res = await fetch(`${strict.url}/api/v1/ws/stats`, {
-        headers: { authorization: `Bearer ${viewer}` },
-      });
-      return WsStatsResponseSchema.parse(await res.json()).replicas.find((r) => r.gateway === 'gw-strict');
-    };
-    await waitFor(async () => (await stats())?.subscriptions['dev'] === undefined, {
-      what: 'the slow subscription to end',
-      timeout: 20_000,
+    await waitFor(async () => (await metric(strict.url, 'knm_gateway_merged_subscriptions')) === 1, {
+      what: 'the paused socket in merged delivery',
     });
+    maxBacklog = Math.max(maxBacklog, await metric(strict.url, 'knm_gateway_socket_backlog_bytes_max'));
+    // Merged: nothing more is queued for it while it does not drain (about 20 envelopes of 13 KB at most).
+    expect(maxBacklog).toBeLessThan(512 * 1024);
+    const last = Number(await redis.client.hget(redis.keyspace.cluster(toClusterName('dev')).meta, 'seq'));
     tcp.resume();
-    await waitFor(() => disconnected || c.resyncs().length === 1, {
-      what: 'resync or disconnect',
-      timeout: 20_000,
-    });
-    if (!disconnected) {
-      expect(c.resyncs()[0]).toMatchObject({ data: { reason: 'slow_consumer' } });
-      const seqs = c.seqs('dev');
-      expect(seqs).toEqual(range(2, 1 + seqs.length));
-      expect(seqs.length).toBeLessThan(total);
+    await waitFor(() => c.at('dev') === last, { what: `the client at seq ${last}`, timeout: 30_000 });
+    expect(c.view('dev').nodes.get('n-2')?.labels['j']).toBe(String(total - 1));
+    expect(c.batches.length).toBeGreaterThanOrEqual(1);
+    expect(c.seqs('dev').length).toBeLessThan(total);
+    expect(c.violations).toEqual([]);
+    expect(c.resyncs()).toEqual([]);
+    expect(disconnected).toBe(false);
+    // Live again once caught up.
+    await relabel(1, writer, 1000);
+    await waitFor(() => c.seqs('dev').at(-1) === last + 1, { what: 'a live envelope after catching up' });
+  });
+
+  it('a socket that drains nothing for the slow-socket timeout is disconnected', async () => {
+    const strict = await startGateway(
+      redis,
+      { maxBufferedMessages: 5, maxBufferedBytes: 64 * 1024, slowSocketTimeoutMs: 1_500 },
+      'gw-timeout',
+    );
+    closers.unshift(() => strict.close());
+    const s = open(strict.url);
+    await connected(s);
+    const gone = new Promise<string>((resolve) => s.once('disconnect', resolve));
+    await request(s, RealtimeEvents.subscribe, { cluster: 'dev' });
+    tcpOf(s).pause();
+    const labels = Object.fromEntries(range(1, 200).map((i) => [`big-label-${i}`, 'x'.repeat(60)]));
+    let j = 0;
+    let stopped = false;
+    void gone.then(() => (stopped = true));
+    while (!stopped && j < 2_000) {
+      await writer.applyNodeChanges([
+        { type: 'node_update', node: makeNode('n-2', { labels: { ...labels, j: String(j++) } }), changes: ['labels'] },
+      ]);
     }
+    tcpOf(s).resume();
+    await gone;
+    expect(await metric(strict.url, 'knm_gateway_slow_consumer_disconnects_total')).toBe(1);
   });
 });

@@ -300,7 +300,8 @@ export class ClusterFeed {
       if (page.envelopes.length === 0 || page.lastSeq === cursor) break;
       cursor = page.lastSeq;
     }
-    if (sub.ended) return;
+    // Another batch reached the socket meanwhile (its position moved): the next flush goes on from there.
+    if (sub.ended || sub.lastSeq !== from) return;
     const log = channel.log as ClusterLog;
     if (gap || cursor < log.fold.base) {
       await this.sendWholeState(sub, channel);
@@ -312,11 +313,12 @@ export class ClusterFeed {
 
   /** The whole state as one batch from 0 (the client clears its view first), with the log on top. */
   private async sendWholeState(sub: SocketSubscription, channel: ClusterChannel): Promise<void> {
+    const from = sub.lastSeq;
     const [snapshot, summary] = await Promise.all([
       this.reader.getSnapshot(sub.cluster),
       this.reader.getCluster(sub.cluster),
     ]);
-    if (sub.ended) return;
+    if (sub.ended || sub.lastSeq !== from) return;
     const log = channel.log as ClusterLog;
     const timestamp = new Date().toISOString();
     const envelopes: Envelope[] = snapshot.nodes.map((data) => ({

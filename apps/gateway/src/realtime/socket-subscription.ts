@@ -133,12 +133,16 @@ export class SocketSubscription {
     return true;
   }
 
-  /** Sends one batch (the client is at `seq` after it). */
+  /**
+   * Sends one batch (the client is at `seq` after it). The position moves before the
+   * write: engine.io may emit `drain` synchronously inside it, which asks for the next
+   * batch at once.
+   */
   sendBatch(fromSeq: number, seq: number, envelopes: Envelope[]): void {
     const batch: BatchMessage = { type: 'batch', cluster: this.cluster, fromSeq, seq, envelopes };
-    this.socket.emit(RealtimeEvents.batch, batch);
     this.lastSeq = Math.max(this.lastSeq, seq);
     this.lastBatchAt = this.now();
+    this.socket.emit(RealtimeEvents.batch, batch);
   }
 
   /**
@@ -153,8 +157,8 @@ export class SocketSubscription {
 
   /** Sends a `resync` (from the stream, or made by the gateway): the client must reload. */
   sendResync(envelope: EnvelopeOf<'resync'>): void {
-    this.socket.emit(envelope.type, envelope);
     this.lastSeq = Math.max(this.lastSeq, envelope.seq);
+    this.socket.emit(envelope.type, envelope);
   }
 
   /** How long a merged socket has held an unsent backlog without draining (0 when none). */
