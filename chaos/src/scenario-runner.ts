@@ -86,6 +86,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const d = n - (reloadsBefore[reason] ?? 0);
     if (d > 0) result.reloads[reason] = d;
   }
+  if (!scenario.reloadsExpected) {
+    const reloads = Object.values(result.reloads).reduce((a, b) => a + b, 0);
+    result.checks.push({
+      name: 'no client reloaded (relists, failovers and slow sockets reach clients as envelopes and batches)',
+      ok: reloads === 0,
+      detail: reloads === 0 ? '0 reloads' : JSON.stringify(result.reloads),
+    });
+  }
   result.ok =
     result.error === undefined &&
     result.eventsLost === 0 &&

@@ -40,6 +40,11 @@ export interface ScenarioContext {
 export interface Scenario {
   name: string;
   description: string;
+  /**
+   * Whether clients may reload their views: only where Redis loses its data (their
+   * continuity cannot be proven). Everywhere else a reload fails the scenario.
+   */
+  reloadsExpected?: boolean;
   inject(ctx: ScenarioContext): Promise<FaultOutcome>;
 }
 
@@ -459,6 +464,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'redis-restart',
     description:
       'Redis SIGKILLed and restarted empty; watchers rebuild, gateways re-subscribe, clients resync',
+    reloadsExpected: true,
     inject: restartRedis,
   },
   {
@@ -491,6 +497,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'combined',
     description:
       'overlapping: 500s, leader kill, gateway kill, dropped watches, 410s, Redis restart (+ zombie)',
+    reloadsExpected: true,
     inject: combined,
   },
 ];

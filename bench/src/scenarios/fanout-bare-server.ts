@@ -34,10 +34,10 @@ const http = createServer((req, res) => {
   }
   if (req.method === 'POST' && req.url === '/_bench/broadcast') {
     void body(req).then(async (text) => {
-      const envelopes = JSON.parse(text) as { cluster: string }[];
+      const envelopes = JSON.parse(text) as { cluster: string; type: string }[];
       for (let i = 0; i < envelopes.length; i++) {
-        const envelope = envelopes[i] as { cluster: string };
-        nodes.to(envelope.cluster).emit('envelope', envelope);
+        const envelope = envelopes[i] as { cluster: string; type: string };
+        nodes.to(envelope.cluster).emit(envelope.type, envelope);
         if (i % 10 === 9) await nextTurn();
       }
       res.writeHead(204).end();

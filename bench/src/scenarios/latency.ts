@@ -176,6 +176,7 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           );
       }
       // Correctness at this size: after the churn, every client equals the truth, with no gap or reload.
+      const quietFrom = Date.now();
       const equal = await waitFor(() => allEqualTruth(sys, fleets), {
         timeout: 60_000,
         interval: 500,
@@ -184,10 +185,12 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
         .then(() => true)
         .catch(() => false);
       const stats = (await Promise.all(fleets.map((f) => f.stats()))).flat();
-      const sum = (k: 'gaps' | 'reloads' | 'errors' | 'reconnects' | 'applied') =>
-        stats.reduce((n, s) => n + s[k], 0);
+      const convergedMs = Date.now() - quietFrom;
+      const sum = (
+        k: 'gaps' | 'reloads' | 'errors' | 'reconnects' | 'applied' | 'batches' | 'wholeStateBatches',
+      ) => stats.reduce((n, s) => n + s[k], 0);
       notes.push(
-        `${clients} clients: ${equal ? 'every view equal to /_sim/truth after the runs' : 'NOT every view equal to /_sim/truth within 60 s after the runs'}; ${sum('applied')} envelopes applied, ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects, ${sum('errors')} errors.`,
+        `${clients} clients: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the runs` : 'NOT every view equal to /_sim/truth within 60 s after the runs'}; ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors.`,
       );
     }
   } finally {
