@@ -123,7 +123,9 @@ describe('client SDK', () => {
     const expected = await truth();
     await waitFor(() => watch.seq === expected.seq, { what: `seq ${expected.seq}`, timeout: 15_000 });
     expect(watch.nodes()).toEqual(expected.nodes);
-    expect(seqs).toEqual(Array.from({ length: expected.seq - 1 }, (_, i) => 2 + i));
+    // Live envelopes one by one, and the resume's batch folded (its envelopes keep their own seqs).
+    expect(seqs.every((seq, i) => i === 0 || seq > (seqs[i - 1] as number))).toBe(true);
+    expect(seqs.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => 2 + i));
     expect(watch.stats.gaps).toBe(0);
     expect(watch.stats.reloads).toBe(0);
     expect(watch.stats.resumes).toBeGreaterThanOrEqual(1);

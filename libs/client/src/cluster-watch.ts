@@ -264,9 +264,10 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
     if (reason !== 'initial') this.stats.reloads += 1;
     this.setState('loading');
     try {
-      // A snapshot up to a second old is fine: the subscription resumes from its seq.
+      // A first load may share a snapshot up to a second old (the subscription resumes
+      // from its seq); a reload after a resync or a gap must not: it may predate it.
       const [list, clusters] = await Promise.all([
-        this.host.rest.listNodes(this.cluster, {}, { maxStaleSeconds: 1 }),
+        this.host.rest.listNodes(this.cluster, {}, reason === 'initial' ? { maxStaleSeconds: 1 } : {}),
         this.host.rest.listClusters(),
       ]);
       if (generation !== this.generation) return;

@@ -8,3 +8,4 @@ export * from './watcher-process.js';
 export * from './client-fleet/index.js';
 export * from './gateway-process.js';
 export * from './redis-server.js';
+export * from './throttle-proxy.js';

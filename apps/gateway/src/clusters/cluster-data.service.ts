@@ -59,17 +59,17 @@ export class ClusterDataService {
    * {@link NodeListResponse}: serialized once per snapshot and query (the same list
    * at the same seq is served from the {@link ResponseCache}). With `maxStaleMs`
    * (the caller's `Cache-Control: max-stale`), the newest body of that query is
-   * answered when it is at most that old, even if the cluster moved on: its `seq`
-   * says where the caller must resume from.
+   * answered when it is at most that old and of the cluster's current epoch, even if
+   * the cluster moved on: its `seq` says where the caller must resume from.
    */
   async listNodesBody(cluster: ClusterName, query: NodeListQuery, maxStaleMs = 0): Promise<Buffer> {
     const compiled = compileNodeQuery(query);
     const key = JSON.stringify(query);
+    const summary = await this.getCluster(cluster);
     if (maxStaleMs > 0) {
-      const recent = this.bodies.recent(cluster, key, maxStaleMs);
+      const recent = this.bodies.recent(cluster, summary.epoch, key, maxStaleMs);
       if (recent) return recent.body;
     }
-    const summary = await this.getCluster(cluster);
     const snapshot = await this.cache.get(cluster, summary);
     const cached = this.bodies.get(cluster, snapshot.epoch, snapshot.seq, key);
     if (cached) return cached;

@@ -52,14 +52,15 @@ describe('ResponseCache', () => {
     expect(cache.size).toBe(8);
   });
 
-  it('recent: the newest body of a query while it is at most maxAge old, whatever the current seq', () => {
+  it('recent: the newest body of a query while it is at most maxAge old and of the same epoch, whatever the current seq', () => {
     let now = 1_000;
     const cache = new ResponseCache(1024, () => now);
     cache.set(a, 1, 10, 'q1', body('ten'));
     now += 900;
-    expect(cache.recent(a, 'q1', 1_000)).toEqual({ seq: 10, body: body('ten') });
-    expect(cache.recent(a, 'q2', 1_000)).toBeUndefined();
+    expect(cache.recent(a, 1, 'q1', 1_000)).toEqual({ seq: 10, body: body('ten') });
+    expect(cache.recent(a, 1, 'q2', 1_000)).toBeUndefined();
+    expect(cache.recent(a, 2, 'q1', 1_000)).toBeUndefined();
     now += 200;
-    expect(cache.recent(a, 'q1', 1_000)).toBeUndefined();
+    expect(cache.recent(a, 1, 'q1', 1_000)).toBeUndefined();
   });
 });

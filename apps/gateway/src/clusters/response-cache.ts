@@ -54,11 +54,18 @@ export class ResponseCache {
    * The newest cached body of `query` on `cluster` if it was stored at most
    * `maxAgeMs` ago, whatever seq the cluster is at now, with the seq it reflects: for
    * a client that resumes from that seq (`Cache-Control: max-stale`), so that many
-   * clients opening at once under churn share one serialization.
+   * clients opening at once under churn share one serialization. Only within the
+   * cluster's current `epoch`.
    */
-  recent(cluster: ClusterName, query: string, maxAgeMs: number): { seq: number; body: Buffer } | undefined {
+  recent(
+    cluster: ClusterName,
+    epoch: number,
+    query: string,
+    maxAgeMs: number,
+  ): { seq: number; body: Buffer } | undefined {
     const entry = this.entries.get(keyOf(cluster, query));
-    if (!entry || this.now() - entry.storedAt > maxAgeMs) return undefined;
+    // Another epoch: a new leader, maybe after a rebuild whose resync the body predates.
+    if (!entry || entry.epoch !== epoch || this.now() - entry.storedAt > maxAgeMs) return undefined;
     return { seq: entry.seq, body: entry.body };
   }
 
