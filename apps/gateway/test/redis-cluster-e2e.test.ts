@@ -317,6 +317,7 @@ describe.skipIf(!hasRedisServer())(
           maxBufferedMessages: 256,
           maxBufferedBytes: 1024 * 1024,
           slowSocketTimeoutMs: 60_000,
+          maxUnackedBytes: 32 * 1024,
           logLevel: 'silent',
           gatewayId: 'gw-k',
         },

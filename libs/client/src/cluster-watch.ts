@@ -22,6 +22,9 @@ import { TypedEmitter } from './typed-emitter.js';
  */
 export type WatchState = 'loading' | 'subscribing' | 'live' | 'waiting' | 'failed' | 'closed';
 
+/** Longest delay before live envelopes applied are acked to the gateway. */
+const ACK_EVERY_MS = 100;
+
 /** A change applied to the view, with the node before and after for node envelopes. */
 export interface ChangeEvent {
   envelope: Envelope;
@@ -81,6 +84,8 @@ export interface WatchHost {
   readonly backoff: BackoffPolicy;
   subscribe(cluster: ClusterName, sinceSeq: number): Promise<SubscribeAck>;
   unsubscribe(cluster: ClusterName): void;
+  /** Tells the gateway the view applied everything up to `seq` (flow control). */
+  ack(cluster: ClusterName, seq: number): void;
   forget(watch: ClusterWatch): void;
 }
 
@@ -109,6 +114,7 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
   private generation = 0;
   private retries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly readyPromise: Promise<void>;
   private resolveReady!: () => void;
   private rejectReady!: (err: Error) => void;
@@ -150,6 +156,7 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
     if (this.current === 'closed') return;
     this.generation += 1;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.ackTimer) clearTimeout(this.ackTimer);
     this.setState('closed');
     this.rejectReady(new Error('watch closed'));
     this.host.unsubscribe(this.cluster);
@@ -205,6 +212,7 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
         return;
       case 'applied': {
         this.stats.applied += 1;
+        this.scheduleAck();
         const event: ChangeEvent = { envelope };
         if (envelope.type === 'node_add' || envelope.type === 'node_update') {
           const node = this.view.node(envelope.node);
@@ -241,6 +249,8 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
       case 'applied':
         this.stats.batches += 1;
         this.stats.applied += batch.envelopes.length;
+        // At once: the gateway sends the next batch only after this one is acked.
+        this.host.ack(this.cluster, this.view.seq);
         if (batch.fromSeq === 0) {
           this.stats.wholeStateBatches += 1;
           this.emit('reload', { reason: 'batch', seq: batch.seq });
@@ -257,6 +267,15 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
           this.emit('change', event);
         }
     }
+  }
+
+  /** Acks live envelopes at most every 100 ms (the gateway bounds what is sent but not acked). */
+  private scheduleAck(): void {
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      if (this.current === 'live' || this.current === 'subscribing') this.host.ack(this.cluster, this.view.seq);
+    }, ACK_EVERY_MS);
   }
 
   private async reload(reason: string): Promise<void> {

@@ -137,6 +137,11 @@ export class KnmClient extends TypedEmitter<ClientEvents> implements WatchHost {
   }
 
   /** @internal */
+  ack(cluster: ClusterName, seq: number): void {
+    if (this.socket?.connected) this.socket.emit(RealtimeEvents.ack, { cluster, seq });
+  }
+
+  /** @internal */
   unsubscribe(cluster: ClusterName): void {
     if (this.socket?.connected) this.socket.emit(RealtimeEvents.unsubscribe, { cluster }, () => undefined);
   }

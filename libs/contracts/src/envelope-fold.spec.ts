@@ -197,4 +197,19 @@ describe('EnvelopeFold', () => {
       }
     }
   });
+
+  it('stays exact across compactions of its seq index (many changes to few keys)', () => {
+    const fold = new EnvelopeFold(cluster, 0);
+    fold.add({ type: 'node_add', cluster, node: 'n1', seq: 1, timestamp: at, data: node('n1') });
+    let seq = 1;
+    for (let i = 0; i < 5_000; i++) {
+      fold.add({ type: 'pod_counts', cluster, seq: ++seq, timestamp: at, data: { counts: { n1: i % 7, n2: i % 3 } } });
+    }
+    expect(fold.since(0)).toEqual([
+      { type: 'node_add', cluster, node: 'n1', seq: 1, timestamp: at, data: node('n1') },
+      { type: 'pod_counts', cluster, seq, timestamp: at, data: { counts: { n1: 4_999 % 7, n2: 4_999 % 3 } } },
+    ]);
+    expect(fold.since(seq - 1)).toHaveLength(1);
+    expect(fold.since(seq)).toEqual([]);
+  });
 });

@@ -24,6 +24,13 @@ interface CountEntry {
   count: number;
 }
 
+/** One change in seq order: the key it touched (a node, or a node's pod count). */
+interface Touch {
+  seq: number;
+  node: string;
+  count: boolean;
+}
+
 /**
  * Folds a run of one cluster's envelopes into the latest state per key (node,
  * node's pod count, cluster status), as log compaction does, and answers "what
@@ -40,6 +47,13 @@ interface CountEntry {
 export class EnvelopeFold {
   private readonly nodes = new Map<string, NodeEntry>();
   private readonly counts = new Map<string, CountEntry>();
+  /**
+   * Every key touched, in seq order (a key may stand several times: only its last
+   * touch is current). `since(X)` walks it from the first touch after X, so a reader
+   * a few changes behind costs those changes, not the cluster's size. Compacted when
+   * stale touches outnumber the keys.
+   */
+  private touches: Touch[] = [];
   private status: EnvelopeOf<'cluster_status'> | undefined;
   private baseSeq: number;
   private latest: number;
@@ -89,11 +103,13 @@ export class EnvelopeFold {
           addedSeq: entry?.addedSeq ?? 0,
           aspectSeqs: {},
         });
+        this.touch(envelope.seq, envelope.node, false);
         break;
       }
       case 'pod_counts':
         for (const [node, count] of Object.entries(envelope.data.counts)) {
           this.counts.set(node, { seq: envelope.seq, timestamp: envelope.timestamp, count });
+          this.touch(envelope.seq, node, true);
         }
         break;
       case 'cluster_status':
@@ -117,19 +133,23 @@ export class EnvelopeFold {
       throw new RangeError(`the fold of ${this.cluster} starts after ${this.baseSeq}, not ${afterSeq}`);
     }
     const out: Envelope[] = [];
-    for (const [node, entry] of this.nodes) {
-      if (entry.seq <= afterSeq) continue;
-      out.push(this.nodeEnvelope(node, entry, afterSeq));
-    }
     let countsSeq = 0;
     let countsTime = '';
     const changed: Record<string, number> = {};
-    for (const [node, entry] of this.counts) {
-      if (entry.seq <= afterSeq) continue;
-      changed[node] = entry.count;
-      if (entry.seq > countsSeq) {
-        countsSeq = entry.seq;
-        countsTime = entry.timestamp;
+    for (let i = this.firstTouchAfter(afterSeq); i < this.touches.length; i++) {
+      const t = this.touches[i] as Touch;
+      if (t.count) {
+        const entry = this.counts.get(t.node);
+        if (entry?.seq !== t.seq) continue; // touched again later
+        changed[t.node] = entry.count;
+        if (entry.seq > countsSeq) {
+          countsSeq = entry.seq;
+          countsTime = entry.timestamp;
+        }
+      } else {
+        const entry = this.nodes.get(t.node);
+        if (entry?.seq !== t.seq) continue;
+        out.push(this.nodeEnvelope(t.node, entry, afterSeq));
       }
     }
     if (countsSeq > 0) {
@@ -165,7 +185,34 @@ export class EnvelopeFold {
       d.drop();
       this.baseSeq = Math.max(this.baseSeq, d.seq);
     }
+    this.compact();
     return excess.length;
+  }
+
+  /** Records a touch; call it after the key's entry was stored (a compaction rebuilds from the entries). */
+  private touch(seq: number, node: string, count: boolean): void {
+    this.touches.push({ seq, node, count });
+    if (this.touches.length > 2 * (this.nodes.size + this.counts.size) + 1_024) this.compact();
+  }
+
+  /** Keeps only each key's last touch, in seq order. */
+  private compact(): void {
+    const current: Touch[] = [];
+    for (const [node, entry] of this.nodes) current.push({ seq: entry.seq, node, count: false });
+    for (const [node, entry] of this.counts) current.push({ seq: entry.seq, node, count: true });
+    this.touches = current.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Index of the first touch with seq > afterSeq (binary search: touches are in seq order). */
+  private firstTouchAfter(afterSeq: number): number {
+    let lo = 0;
+    let hi = this.touches.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.touches[mid] as Touch).seq <= afterSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private putNode(envelope: EnvelopeOf<'node_add'> | EnvelopeOf<'node_update'>): void {
@@ -181,6 +228,7 @@ export class EnvelopeFold {
       addedSeq: envelope.type === 'node_add' ? envelope.seq : (entry?.addedSeq ?? 0),
       aspectSeqs,
     });
+    this.touch(envelope.seq, envelope.node, false);
   }
 
   private nodeEnvelope(node: string, entry: NodeEntry, afterSeq: number): Envelope {

@@ -15,7 +15,8 @@ export const PROTOCOL_VERSION = 2;
 
 /**
  * Socket.IO event names of the `/nodes` namespace.
- * - client -> server: `subscribe`, `unsubscribe` (both with an ack callback)
+ * - client -> server: `subscribe`, `unsubscribe` (both with an ack callback), `ack`
+ *   (no callback: the seq the client has applied, for flow control)
  * - server -> client: `welcome` (once after the handshake), `test_message` (an
  *   admin's end-to-end test, to be acked), then per cluster, in seq
  *   order: one event per envelope, named by its type (`node_add`, `node_update`,
@@ -25,6 +26,7 @@ export const PROTOCOL_VERSION = 2;
 export const RealtimeEvents = {
   subscribe: 'subscribe',
   unsubscribe: 'unsubscribe',
+  ack: 'ack',
   welcome: 'welcome',
   batch: 'batch',
   test: 'test_message',
@@ -73,6 +75,22 @@ export const BatchMessageSchema = z.object({
   envelopes: z.array(EnvelopeSchema),
 });
 export type BatchMessage = z.infer<typeof BatchMessageSchema>;
+
+/**
+ * `ack` (client -> server, no callback): the client has applied everything of
+ * `cluster` up to `seq`. A client that acks is held to a bound on what it has been
+ * sent but not applied (bytes in flight, whatever the network buffers in between):
+ * past it, it is switched to merged delivery, and it gets the next batch only once
+ * it acked the previous one. So a slow link never holds more than that bound plus
+ * one batch, and the client is never minutes behind. A client that never acks is
+ * bounded by the gateway's own socket buffers only. The SDK acks each batch at once
+ * and live envelopes at least every 100 ms.
+ */
+export const AckMessageSchema = z.strictObject({
+  cluster: ClusterNameSchema,
+  seq: z.number().int().nonnegative(),
+});
+export type AckMessage = z.infer<typeof AckMessageSchema>;
 
 /** `unsubscribe`: stop receiving a cluster's envelopes. */
 export const UnsubscribeMessageSchema = z.strictObject({ cluster: ClusterNameSchema });

@@ -107,6 +107,7 @@ class GatewayModule {
         maxBufferedMessages: config.maxBufferedMessages,
         maxBufferedBytes: config.maxBufferedBytes,
         slowSocketTimeoutMs: config.slowSocketTimeoutMs,
+        maxUnackedBytes: config.maxUnackedBytes,
       },
       metrics,
       runtime.logger,

@@ -18,6 +18,7 @@ describe('loadGatewayConfig', () => {
       maxBufferedMessages: 256,
       maxBufferedBytes: 1024 * 1024,
       slowSocketTimeoutMs: 60_000,
+      maxUnackedBytes: 32 * 1024,
       logLevel: 'info',
       security: DEFAULT_SECURITY,
     });

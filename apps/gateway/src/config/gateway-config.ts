@@ -35,6 +35,8 @@ export interface GatewayConfig {
   maxBufferedBytes: number;
   /** A merged socket that drains nothing for this long is disconnected. Default 60,000 ms. */
   slowSocketTimeoutMs: number;
+  /** A live socket whose client acks and has more bytes than this unacked switches to merged delivery. Default 32 KiB. */
+  maxUnackedBytes: number;
   /** pino level. Default `info`. */
   logLevel: string;
   /** This replica's identity in stats and logs. Default `<hostname>/<pid>`. */
@@ -83,6 +85,7 @@ const ConfigSchema = z.object({
   maxBufferedMessages: intFrom('KNM_WS_MAX_BUFFERED_MESSAGES', 1).default(256),
   maxBufferedBytes: intFrom('KNM_WS_MAX_BUFFERED_BYTES', 1024).default(1024 * 1024),
   slowSocketTimeoutMs: intFrom('KNM_WS_SLOW_SOCKET_TIMEOUT_MS', 1_000).default(60_000),
+  maxUnackedBytes: intFrom('KNM_WS_MAX_UNACKED_BYTES', 1024).default(32 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   gatewayId: z.string().optional(),
   security: z.strictObject({
@@ -166,6 +169,7 @@ export function loadGatewayConfig(
     maxBufferedMessages: env['KNM_WS_MAX_BUFFERED_MESSAGES'],
     maxBufferedBytes: env['KNM_WS_MAX_BUFFERED_BYTES'],
     slowSocketTimeoutMs: env['KNM_WS_SLOW_SOCKET_TIMEOUT_MS'],
+    maxUnackedBytes: env['KNM_WS_MAX_UNACKED_BYTES'],
     logLevel: flags['log-level'] ?? env['LOG_LEVEL'],
     gatewayId: env['KNM_GATEWAY_ID'] || undefined,
     security: Object.fromEntries(

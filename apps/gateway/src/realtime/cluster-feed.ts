@@ -128,6 +128,11 @@ export class ClusterFeed {
     }
   }
 
+  /** The client of `socket` applied `cluster` up to `seq` (flow control). */
+  ack(socket: Socket, cluster: ClusterName, seq: number): void {
+    this.bySocket.get(socket.id)?.get(cluster)?.ack(seq);
+  }
+
   /** Ends `socket`'s subscription to `cluster`; returns whether there was one. */
   unsubscribe(socket: Socket, cluster: ClusterName): boolean {
     const existing = this.bySocket.get(socket.id)?.get(cluster);
@@ -219,15 +224,14 @@ export class ClusterFeed {
     // room named by its id), not by the cluster room, so exactly the admitted sockets
     // get it. `local`: the Redis adapter neither publishes it nor expects other
     // replicas to (each receives the envelope from Redis itself).
-    const admitted: string[] = [];
-    let nsp: Namespace | undefined;
-    for (const sub of channel.subs) {
-      if (!sub.admit(envelope)) continue;
-      admitted.push(sub.socket.id);
-      nsp = sub.socket.nsp;
-    }
+    const admitted: SocketSubscription[] = [];
+    for (const sub of channel.subs) if (sub.admit(envelope)) admitted.push(sub);
+    const nsp: Namespace | undefined = admitted[0]?.socket.nsp;
     if (!nsp) return;
-    nsp.local.to(admitted).emit(envelope.type, envelope);
+    // Flow control counts the envelope's encoded size (once per envelope, for every socket).
+    const bytes = JSON.stringify(envelope).length;
+    for (const sub of admitted) sub.sent(envelope.seq, bytes);
+    nsp.local.to(admitted.map((s) => s.socket.id)).emit(envelope.type, envelope);
     this.metrics.envelopesSent.inc(admitted.length);
   }
 

@@ -18,6 +18,7 @@ import {
   type TokenVerifier,
 } from '@knm/auth';
 import {
+  AckMessageSchema,
   ContractError,
   PROTOCOL_VERSION,
   REALTIME_NAMESPACE,
@@ -170,6 +171,13 @@ export class NodesGateway
     } catch (err) {
       return this.refusal(err, socket);
     }
+  }
+
+  /** Flow control: no answer (a malformed ack is ignored; it only ever slows the socket down). */
+  @SubscribeMessage(RealtimeEvents.ack)
+  onAck(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): void {
+    const message = AckMessageSchema.safeParse(body);
+    if (message.success) this.feed.ack(socket, message.data.cluster, message.data.seq);
   }
 
   @SubscribeMessage(RealtimeEvents.unsubscribe)

@@ -16,6 +16,12 @@ export interface DeliveryLimits {
   maxBufferedBytes: number;
   /** A merged socket that drains nothing for this long is disconnected. */
   slowSocketTimeoutMs: number;
+  /**
+   * A live socket whose client acks, with more bytes sent than acked, switches to
+   * merged delivery (network buffers in between can hold megabytes the gateway's
+   * own buffers never see). Default 32 KiB.
+   */
+  maxUnackedBytes: number;
 }
 
 /** Why a batch was sent (a metric label). */
@@ -57,6 +63,12 @@ export class SocketSubscription {
   private undrainedSince: number | undefined;
   private rateTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly minIntervalMs: number;
+  /** The seq the client acked last; undefined while it has not acked (then nothing in flight is tracked). */
+  private ackedSeq: number | undefined;
+  /** Sends not acked yet, oldest first: the seq they brought the client to and the bytes sent up to them. */
+  private readonly inFlight: { seq: number; total: number }[] = [];
+  private sentBytes = 0;
+  private ackedBytes = 0;
   private readonly onDrain = (): void => {
     this.undrainedSince = undefined;
     this.host.flush(this);
@@ -117,7 +129,7 @@ export class SocketSubscription {
   readyForBatch(): boolean {
     if (this.modeValue !== 'merged') return false;
     const backlog = socketBacklog(this.socket);
-    if (backlog.messages > 0 || backlog.bytes > 0) {
+    if (backlog.messages > 0 || backlog.bytes > 0 || this.unackedBytes() > 0) {
       this.undrainedSince ??= this.now();
       return false;
     }
@@ -142,7 +154,38 @@ export class SocketSubscription {
     const batch: BatchMessage = { type: 'batch', cluster: this.cluster, fromSeq, seq, envelopes };
     this.lastSeq = Math.max(this.lastSeq, seq);
     this.lastBatchAt = this.now();
+    if (this.ackedSeq !== undefined) this.sent(this.lastSeq, JSON.stringify(batch).length);
     this.socket.emit(RealtimeEvents.batch, batch);
+  }
+
+  /** A live envelope of `bytes` (encoded) was written to the socket (after {@link admit}). */
+  sent(seq: number, bytes: number): void {
+    if (this.ackedSeq === undefined) return;
+    this.sentBytes += bytes;
+    this.inFlight.push({ seq, total: this.sentBytes });
+  }
+
+  /**
+   * The client applied everything up to `seq`. The first ack turns flow control on
+   * for this socket. A merged socket may get its next batch now.
+   */
+  ack(seq: number): void {
+    const acked = Math.min(seq, this.lastSeq);
+    if (this.ackedSeq !== undefined && acked <= this.ackedSeq) return;
+    this.ackedSeq = acked;
+    while (this.inFlight.length > 0 && (this.inFlight[0] as { seq: number }).seq <= acked) {
+      this.ackedBytes = (this.inFlight.shift() as { total: number }).total;
+    }
+    if (this.inFlight.length === 0) this.ackedBytes = this.sentBytes;
+    if (this.modeValue === 'merged') {
+      this.undrainedSince = undefined;
+      this.host.flush(this);
+    }
+  }
+
+  /** Bytes sent that the client has not acked (0 for a client that does not ack). */
+  unackedBytes(): number {
+    return this.ackedSeq === undefined ? 0 : this.sentBytes - this.ackedBytes;
   }
 
   /**
@@ -152,7 +195,7 @@ export class SocketSubscription {
   caughtUp(): void {
     if (this.modeValue !== 'merged' || this.maxRate !== undefined) return;
     const backlog = socketBacklog(this.socket);
-    if (backlog.messages === 0 && backlog.bytes === 0) this.modeValue = 'live';
+    if (backlog.messages === 0 && backlog.bytes === 0 && this.unackedBytes() === 0) this.modeValue = 'live';
   }
 
   /** Sends a `resync` (from the stream, or made by the gateway): the client must reload. */
@@ -180,6 +223,7 @@ export class SocketSubscription {
   }
 
   private withinBounds(): boolean {
+    if (this.unackedBytes() > this.limits.maxUnackedBytes) return false;
     const backlog = socketBacklog(this.socket);
     return backlog.messages <= this.limits.maxBufferedMessages && backlog.bytes <= this.limits.maxBufferedBytes;
   }

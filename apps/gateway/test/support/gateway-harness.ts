@@ -42,6 +42,7 @@ export async function startGateway(
     maxBufferedMessages: 256,
     maxBufferedBytes: 1024 * 1024,
     slowSocketTimeoutMs: 60_000,
+    maxUnackedBytes: 32 * 1024,
     logLevel: 'silent',
     gatewayId: id,
     ...overrides,

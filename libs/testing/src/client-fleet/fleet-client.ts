@@ -130,6 +130,7 @@ export class FleetClient {
   private generation = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly probes = new Map<string, string>();
   private liveResolve: (() => void) | undefined;
   /** Settles the first time the client is live. */
@@ -155,6 +156,7 @@ export class FleetClient {
     this.generation += 1;
     if (this.timer) clearTimeout(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.ackTimer) clearTimeout(this.ackTimer);
     this.dropSocket();
   }
 
@@ -292,6 +294,7 @@ export class FleetClient {
     this.apply(envelope);
     view.seq = envelope.seq;
     this.counters.applied += 1;
+    this.scheduleAck();
   }
 
   /** A folded batch: the SDK's `ClusterView.applyBatch` rules on the compact view. */
@@ -324,6 +327,20 @@ export class FleetClient {
     view.seq = batch.seq;
     this.counters.batches += 1;
     this.counters.applied += batch.envelopes.length;
+    this.ack();
+  }
+
+  /** Tells the gateway what the view applied (flow control: the SDK's rule, live envelopes every 100 ms). */
+  private ack(): void {
+    this.socket?.emit(RealtimeEvents.ack, { cluster: this.host.cluster, seq: this.view.seq });
+  }
+
+  private scheduleAck(): void {
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      if (this.state === 'live' || this.state === 'subscribing') this.ack();
+    }, 100);
   }
 
   private apply(envelope: EnvelopeLike): void {
