@@ -9,7 +9,7 @@ import {
   type ClusterKeys,
   type Envelope,
 } from '@knm/contracts';
-import { NodeStoreWriter, StagingLostError } from '../src/index.js';
+import { FencedError, NodeStoreWriter, StagingLostError } from '../src/index.js';
 import { collectChannel, makeNode, readStream } from './support/fixtures.js';
 
 const cluster = toClusterName('dev');
@@ -349,5 +349,31 @@ describe('NodeStoreWriter', () => {
     const len = await t.client.xlen(keys.events);
     expect(len).toBeLessThan(300);
     expect(len).toBeGreaterThanOrEqual(10);
+  });
+
+  it('markSynced sets meta.syncedAt without an envelope and never moves it back; fenced', async () => {
+    await writer.applyPodDeltas({ a: 1 });
+    const seq = Number(await t.client.hget(keys.meta, 'seq'));
+    await writer.markSynced(new Date('2026-11-22T12:00:05.000Z'));
+    expect((await meta()).syncedAt).toBe('2026-11-22T12:00:05.000Z');
+    await writer.markSynced(new Date('2026-11-22T12:00:01.000Z'));
+    expect((await meta()).syncedAt).toBe('2026-11-22T12:00:05.000Z');
+    expect(Number(await t.client.hget(keys.meta, 'seq'))).toBe(seq);
+    expect(await readStream(t.client, t.keyspace, cluster)).toHaveLength(1);
+    await t.client.incr(keys.epoch);
+    await expect(writer.markSynced(new Date('2026-11-22T12:00:09.000Z'))).rejects.toBeInstanceOf(FencedError);
+    expect((await meta()).syncedAt).toBe('2026-11-22T12:00:05.000Z');
+  });
+
+  it('readState returns the decoded nodes, pod counts, seq and syncedAt together', async () => {
+    expect(await writer.readState()).toEqual({ seq: 0, epoch: 0, nodes: [], podCounts: {} });
+    await writer.rebuild({ nodes: [makeNode('b'), makeNode('a')], podCounts: { a: 2 }, reason: 'rebuild' });
+    await writer.applyPodDeltas({ b: 1 });
+    await t.client.hset(keys.nodes, 'corrupt', 'not json');
+    const state = await writer.readState();
+    expect(state.nodes.map((n) => n.name)).toEqual(['a', 'b']);
+    expect(state.podCounts).toEqual({ a: 2, b: 1 });
+    expect(state.seq).toBe(2);
+    expect(state.syncedAt).toBe(T0.toISOString());
   });
 });
