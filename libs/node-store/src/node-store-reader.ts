@@ -128,13 +128,7 @@ export class NodeStoreReader {
     const keys = this.keyspace.cluster(cluster);
     const [meta, nodes, pods] = await this.atomically<
       [(string | null)[], Record<string, string>, Record<string, string>]
-    >(
-      this.redis
-        .multi()
-        .hmget(keys.meta, 'seq', 'epoch', 'syncedAt')
-        .hgetall(keys.nodes)
-        .hgetall(keys.pods),
-    );
+    >(this.redis.multi().hmget(keys.meta, 'seq', 'epoch', 'syncedAt').hgetall(keys.nodes).hgetall(keys.pods));
     const decoded: NodeSnapshot[] = [];
     for (const [name, raw] of Object.entries(nodes)) {
       const node = this.decodeNode(cluster, name, raw);

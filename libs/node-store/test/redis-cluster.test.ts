@@ -61,9 +61,7 @@ describe.skipIf(!hasRedisServer())('on a Redis Cluster (3 masters, real redis-se
         await writer.register({ server: `https://${name}` });
         await writer.setStatus('syncing');
         const nodes = Array.from({ length: 600 }, (_, i) => makeNode(`${name}-${i}`));
-        expect(
-          await writer.rebuild({ nodes, podCounts: { [`${name}-0`]: 3 }, reason: 'rebuild' }),
-        ).toBe(2);
+        expect(await writer.rebuild({ nodes, podCounts: { [`${name}-0`]: 3 }, reason: 'rebuild' })).toBe(2);
         expect(await writer.applyNodeChanges([{ type: 'node_delete', name: `${name}-1`, uid: 'u' }])).toBe(3);
         expect(await writer.applyPodDeltas({ [`${name}-0`]: -1, [`${name}-2`]: 4 })).toBe(4);
         await writer.setStatus('degraded', 'API unreachable');
