@@ -389,6 +389,42 @@ describe('ClusterSync', () => {
     expect(states).toEqual(['reconciling', 'serving', 'repairing', 'serving']);
   });
 
+  it('a write that fails before both lists are in is repaired once they are (not left repairing)', async () => {
+    const states: string[] = [];
+    const { sync } = setup({ observer: { onState: (s) => states.push(s) } });
+    const writer = new MemoryWriter();
+    writer.failNext = 1;
+    sync.lead(writer);
+    await waitFor(() => states.join() === 'reconciling,repairing,reconciling', {
+      what: 'the repair to wait',
+    });
+    sync.start();
+    await waitFor(() => sync.serving, { what: 'serving' });
+    expect(writer.calls).toEqual(['status syncing', 'read', 'rebuild rebuild']);
+  });
+
+  it('keeps claiming ready (not syncing) for status changes while it repairs a failed write', async () => {
+    const { nodes, sync } = setup({ writeBackoff: { next: () => 500, reset: () => undefined } });
+    const writer = new MemoryWriter();
+    sync.lead(writer);
+    sync.start();
+    await waitFor(() => sync.serving && nodes.openWatches === 1);
+    writer.calls.length = 0;
+    writer.failNext = 1;
+    nodes.upsert(node('a'));
+    await waitFor(() => sync.state === 'repairing');
+    // The API blips while the repair waits: degraded, then ready again.
+    nodes.failNext(new ApiUnreachableError('connect ECONNREFUSED'));
+    nodes.breakWatches();
+    await waitFor(() => writer.calls.includes('status ready'), { what: 'ready again' });
+    expect(sync.state).toBe('repairing');
+    await waitFor(() => sync.serving, { what: 'repaired' });
+    expect(writer.calls.filter((c) => c.startsWith('status'))).toEqual([
+      'status degraded (nodes: connect ECONNREFUSED)',
+      'status ready',
+    ]);
+  });
+
   it('reports degraded with the error while the API is unreachable, ready when it is back', async () => {
     const { nodes, pods, sync } = setup();
     const writer = new MemoryWriter();

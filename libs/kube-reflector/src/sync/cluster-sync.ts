@@ -136,6 +136,8 @@ export class ClusterSync {
   private listedAt: Date | undefined;
   /** The `listedAt` the current term last recorded (a new term records it again). */
   private syncedWritten: Date | undefined;
+  /** The current term has written the whole state once: `ready` stays claimed while it repairs. */
+  private servedThisTerm = false;
   private stopped = false;
 
   constructor(options: ClusterSyncOptions) {
@@ -220,6 +222,7 @@ export class ClusterSync {
     const term = this.gate.begin(writer);
     this.statusTracker.forgetWritten();
     this.syncedWritten = undefined;
+    this.servedThisTerm = false;
     this.writeBackoff.reset();
     void this.queue.run(async () => {
       if (this.synced && this.gate.state === 'reconciling') await this.reconcile('lead', term);
@@ -360,7 +363,13 @@ export class ClusterSync {
    * one case that rebuilds.
    */
   private async reconcile(reason: 'lead' | 'repair', term: number): Promise<void> {
-    if (!this.gate.writerFor(term) || !this.synced) return;
+    if (!this.gate.writerFor(term)) return;
+    if (!this.synced) {
+      // Nothing to diff yet: the list that completes the sync reconciles.
+      this.gate.enter(term, 'reconciling');
+      await this.syncStatus(term);
+      return;
+    }
     const started = this.now();
     const read: { state?: StoredClusterState } = {};
     const ok = await this.write('read', term, 0, undefined, async (w) => {
@@ -428,6 +437,7 @@ export class ClusterSync {
 
   private nowServing(term: number): void {
     this.gate.enter(term, 'serving');
+    this.servedThisTerm = true;
     this.writeBackoff.reset();
     // Deltas that arrived while the state was written go out on top of it.
     this.coalescer.arm();
@@ -459,7 +469,7 @@ export class ClusterSync {
   /** Writes the wanted status if it differs from the last one written (runs on the queue). */
   private async syncStatus(term: number): Promise<void> {
     if (!this.gate.writerFor(term)) return;
-    const due = this.statusTracker.due(this.gate.serving(term));
+    const due = this.statusTracker.due(this.servedThisTerm);
     if (!due) return;
     const ok = await this.write('status', term, 1, undefined, (w) => w.setStatus(due.status, due.error));
     if (ok) this.statusTracker.markWritten(due);

@@ -42,10 +42,10 @@ export class StatusTracker {
     return true;
   }
 
-  /** What to write now (`serving`: the state is in Redis), or undefined when it is written already. */
-  due(serving: boolean): WantedStatus | undefined {
+  /** What to write now (`stateWritten`: the state is in Redis), or undefined when it is written already. */
+  due(stateWritten: boolean): WantedStatus | undefined {
     const { status, error } = this.wantedValue;
-    const effective: WantedStatus = { status: status === 'ready' && !serving ? 'syncing' : status };
+    const effective: WantedStatus = { status: status === 'ready' && !stateWritten ? 'syncing' : status };
     if (error !== undefined) effective.error = error;
     return keyOf(effective) === this.written ? undefined : effective;
   }
