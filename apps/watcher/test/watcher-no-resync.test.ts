@@ -53,20 +53,23 @@ async function relists(port: number): Promise<number> {
 
 /**
  * Waits until a label set on a node now (retried while the API refuses it) is in
- * Redis: the leader's node watch is live again.
+ * Redis: the leader's node watch is live again. Churn may remove the node meanwhile:
+ * then another one is labelled.
  */
 async function probe(s: SimHandle, r: TestRedis, value: string): Promise<void> {
-  const [name] = Object.keys(s.sim.truth().nodes);
+  let labelled: string | undefined;
   await waitFor(
     async () => {
-      await s.patchNode(name as string, { metadata: { labels: { 'knm.test/probe': value } } });
-      return true;
+      const truth = s.sim.truth().nodes;
+      if (labelled !== undefined && truth[labelled] === undefined) labelled = undefined;
+      if (labelled === undefined) {
+        const [name] = Object.keys(truth);
+        await s.patchNode(name as string, { metadata: { labels: { 'knm.test/probe': value } } });
+        labelled = name;
+      }
+      return (await redisState(r, CLUSTER)).nodes[labelled as string]?.labels['knm.test/probe'] === value;
     },
-    { timeout: 30_000, interval: 200, what: `the probe label ${value} to be accepted` },
-  );
-  await waitFor(
-    async () => (await redisState(r, CLUSTER)).nodes[name as string]?.labels['knm.test/probe'] === value,
-    { timeout: 30_000, interval: 50, what: `the probe label ${value} in Redis` },
+    { timeout: 45_000, interval: 100, what: `the probe label ${value} in Redis` },
   );
 }
 
