@@ -51,8 +51,9 @@ export interface NodeStoreWriterOptions {
  * Fencing: construct it with the epoch `LeaderLease.acquire` returned. Once another
  * watcher acquires the lease (the epoch moves on), every method throws
  * {@link FencedError} and changes nothing. Exceptions: `register` (the registry
- * lives outside the cluster's slot; it is checked, not atomically fenced) and the
- * staging half of `rebuild` (invisible to readers, deleted when the swap is fenced).
+ * lives outside the cluster's slot; it is checked, not atomically fenced), the
+ * staging half of `rebuild` (invisible to readers, deleted when the swap is fenced)
+ * and `readState` (a read, so nothing to fence).
  *
  * Calls are not serialised here: the watcher must await each call before the next
  * if it needs their envelopes in call order (it does).
