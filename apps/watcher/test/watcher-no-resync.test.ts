@@ -208,6 +208,64 @@ describe('watcher: no resync for API faults, leader changes and relists', () => 
     expect(syncedAfter! > syncedBefore!).toBe(true);
   }, 90_000);
 
+  it('a failed Redis write is repaired by writing the differences (no rebuild, no resync)', async () => {
+    redis = await createTestRedis();
+    sim = await startSim({ nodes: 10, pods: 100, seed: 14 });
+    const s = sim;
+    const r = redis;
+    const watcher = spawnWatcher(s, r, CLUSTER);
+    procs.push(watcher);
+    const port = await metricsPortOf(watcher);
+    await watcher.waitForOutput(/"msg":"watcher ready"/, 30_000);
+    await expectConverged(s, r, CLUSTER);
+    const start = await currentSeq(r);
+    const k = keysOf(r);
+    const [first, second] = Object.keys(s.sim.truth().nodes);
+
+    // The nodes hash turns into a string: every node write (and the repair's read) fails.
+    const saved = await r.client.hgetall(k.nodes);
+    await r.client.del(k.nodes);
+    await r.client.set(k.nodes, 'not a hash');
+    await s.patchNode(first as string, { metadata: { labels: { 'knm.test/during': 'failure' } } });
+    await waitFor(
+      async () =>
+        (await metricValue(port, 'knm_watcher_redis_writes_total', { kind: 'nodes', result: 'error' })) >= 1,
+      { timeout: 15_000, what: 'a failed node write' },
+    );
+    await waitFor(
+      async () => (await metricValue(port, 'knm_watcher_sync_state', { state: 'repairing' })) === 1,
+      {
+        timeout: 15_000,
+        what: 'the watcher repairing',
+      },
+    );
+    await s.patchNode(second as string, { metadata: { labels: { 'knm.test/during': 'repair' } } });
+    // Redis works again, holding the state from before the failure.
+    await r.client.del(k.nodes);
+    await r.client.hset(k.nodes, saved);
+
+    await waitFor(
+      async () => (await metricValue(port, 'knm_watcher_reconciles_total', { reason: 'repair' })) >= 1,
+      {
+        timeout: 30_000,
+        what: 'the repair',
+      },
+    );
+    const state = await expectConverged(s, r, CLUSTER);
+    expect(state.nodes[first as string]?.labels['knm.test/during']).toBe('failure');
+    expect(state.nodes[second as string]?.labels['knm.test/during']).toBe('repair');
+    const envelopes = await streamAfter(r, start);
+    expectContinuous(envelopes, start);
+    expect(
+      envelopes
+        .filter((e) => e.type === 'node_update')
+        .map((e) => e.node)
+        .sort(),
+    ).toEqual([first, second].sort());
+    // The one rebuild of the empty Redis at start, none since.
+    expect(await metricValue(port, 'knm_watcher_rebuilds_total')).toBe(1);
+  }, 90_000);
+
   it('Redis loses the cluster’s data: exactly one resync (the one case left), then exact again', async () => {
     redis = await createTestRedis();
     sim = await startSim({ nodes: 10, pods: 100, seed: 13 });
