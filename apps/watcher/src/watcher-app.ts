@@ -268,6 +268,7 @@ export class WatcherApp {
 
 /** Log lines for the engine's notable events (not per event: those are metrics). */
 function logObserver(logger: Logger): ClusterSyncObserver {
+  let servedThisTerm = false;
   return {
     onListed: (resource, info) => logger.info({ resource, ...info }, 'listed'),
     onExpired: (resource) => logger.info({ resource }, 'resource version expired (410): relisting'),
@@ -278,10 +279,21 @@ function logObserver(logger: Logger): ClusterSyncObserver {
         ? logger.info({ resource }, 'API reachable')
         : logger.debug({ resource, err: error?.message }, 'API request failed'),
     onStatus: (status, error) => logger.info({ status, error }, 'cluster status'),
-    onRebuilt: (info) =>
-      logger.info(info, info.reason === 'leader_change' ? 'watcher ready' : 'state rebuilt'),
+    onState: (state) => {
+      if (state === 'reconciling') servedThisTerm = false;
+      if (state === 'repairing')
+        logger.warn({ state }, 'redis state unknown after a failed write; repairing');
+      if (state !== 'serving') return;
+      // The first time a term serves, it is ready; later it recovered from a failed write.
+      logger.info({ state }, servedThisTerm ? 'state repaired' : 'watcher ready');
+      servedThisTerm = true;
+    },
+    onReconciled: (info) => logger.info(info, 'reconciled'),
+    onRebuilt: (info) => logger.warn(info, 'state rebuilt: redis held no state of this life (resync)'),
     onWriteError: (kind, error) =>
-      logger.warn({ kind, err: error.message }, 'redis write failed; rebuild scheduled'),
+      kind === 'heartbeat'
+        ? logger.warn({ kind, err: error.message }, 'heartbeat failed')
+        : logger.warn({ kind, err: error.message }, 'redis call failed; repair scheduled'),
     onFenced: (error) => logger.warn({ err: error.message }, 'fenced: another watcher leads; standing by'),
   };
 }

@@ -1,5 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ClusterSync, ClusterSyncObserver, LeadershipObserver } from '@knm/kube-reflector';
+import type { ClusterSync, ClusterSyncObserver, LeadershipObserver, SyncState } from '@knm/kube-reflector';
+
+const SYNC_STATES: readonly SyncState[] = ['standby', 'reconciling', 'serving', 'repairing'];
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -23,8 +25,43 @@ export class WatcherMetrics {
   });
   private readonly writes = new Counter({
     name: 'knm_watcher_redis_writes_total',
-    help: 'Redis writes by kind (rebuild, nodes, pods, status, heartbeat) and result (ok, error, fenced).',
+    help: 'Redis writes by kind (nodes, pods, status, heartbeat, synced, rebuild) and result (ok, error, fenced).',
     labelNames: ['kind', 'result'],
+    registers: [this.registry],
+  });
+  private readonly reads = new Counter({
+    name: 'knm_watcher_redis_reads_total',
+    help: 'Reads of what Redis holds of the cluster (one per reconcile), by result (ok, error).',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private readonly reconciles = new Counter({
+    name: 'knm_watcher_reconciles_total',
+    help: 'Differences between the caches and Redis written as ordinary envelopes, by reason (lead, relist, repair).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly reconcileNodeChanges = new Counter({
+    name: 'knm_watcher_reconcile_node_changes_total',
+    help: 'Node envelopes written by reconciles, by reason (lead, relist, repair).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly reconcilePodDeltas = new Counter({
+    name: 'knm_watcher_reconcile_pod_deltas_total',
+    help: 'Nodes whose pod count a reconcile corrected, by reason (lead, relist, repair).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly rebuilds = new Counter({
+    name: 'knm_watcher_rebuilds_total',
+    help: 'Whole-state swaps with a resync (every client reloads): only when Redis held no state of this life.',
+    registers: [this.registry],
+  });
+  private readonly syncState = new Gauge({
+    name: 'knm_watcher_sync_state',
+    help: '1 for the state the engine is in (standby, reconciling, serving, repairing), 0 for the others.',
+    labelNames: ['state'],
     registers: [this.registry],
   });
   private readonly writeSeconds = new Histogram({
@@ -43,7 +80,7 @@ export class WatcherMetrics {
   });
   private readonly relists = new Counter({
     name: 'knm_watcher_relists_total',
-    help: 'Completed full lists, by resource and reason (initial, expired).',
+    help: 'Completed full lists, by resource and reason (initial, expired, stuck).',
     labelNames: ['resource', 'reason'],
     registers: [this.registry],
   });
@@ -85,6 +122,7 @@ export class WatcherMetrics {
 
   constructor(private readonly sync: () => ClusterSync | undefined) {
     collectDefaultMetrics({ register: this.registry, prefix: 'knm_watcher_' });
+    for (const s of SYNC_STATES) this.syncState.set({ state: s }, s === 'standby' ? 1 : 0);
     const registers = [this.registry];
     // prom-client calls collect() with the gauge as `this`.
     const getSync = this.sync;
@@ -148,11 +186,27 @@ export class WatcherMetrics {
       },
       onError: (resource, error) => this.errors.inc({ resource, error: error.name }),
       onWrite: (kind, info) => {
+        if (kind === 'read') {
+          this.reads.inc({ result: 'ok' });
+          return;
+        }
         this.writes.inc({ kind, result: 'ok' });
         this.writeSeconds.observe({ kind }, info.durationMs / 1000);
         if (info.lagMs !== undefined) this.lagSeconds.observe({ kind }, info.lagMs / 1000);
       },
-      onWriteError: (kind) => this.writes.inc({ kind, result: 'error' }),
+      onWriteError: (kind) => {
+        if (kind === 'read') this.reads.inc({ result: 'error' });
+        else this.writes.inc({ kind, result: 'error' });
+      },
+      onReconciled: ({ reason, nodeChanges, podDeltas }) => {
+        this.reconciles.inc({ reason });
+        this.reconcileNodeChanges.inc({ reason }, nodeChanges);
+        this.reconcilePodDeltas.inc({ reason }, podDeltas);
+      },
+      onRebuilt: () => this.rebuilds.inc(),
+      onState: (state) => {
+        for (const s of SYNC_STATES) this.syncState.set({ state: s }, s === state ? 1 : 0);
+      },
       onWriteFenced: (kind) => this.writes.inc({ kind, result: 'fenced' }),
     };
   }

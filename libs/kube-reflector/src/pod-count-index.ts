@@ -179,6 +179,11 @@ export class PodCountIndex {
     return out;
   }
 
+  /** Forgets the pending deltas without building them (nobody will write them: a standby). */
+  clearDeltas(): void {
+    this.pending.clear();
+  }
+
   /** Approximate bytes held by the index (not counting pending deltas). */
   get byteSize(): number {
     return this.state.byteSize;

@@ -2,8 +2,9 @@ import type { WatchEvent } from './lister-watcher.js';
 
 /**
  * Why a full list was made: the first one; a 410 (compacted history) that forced a
- * relist; or `stuck`: resuming the watch kept failing without delivering a single
- * event (e.g. the server drops us while replaying a backlog too large to buffer).
+ * relist; or `stuck`: the server kept refusing resumes (an error status other than
+ * 410/429/5xx, 5xx for longer than the reflector's bound, or watches it ended at once
+ * without an event, e.g. while replaying a backlog too large to buffer for us).
  */
 export type ListReason = 'initial' | 'expired' | 'stuck';
 

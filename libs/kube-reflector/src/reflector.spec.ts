@@ -220,15 +220,15 @@ describe('Reflector', () => {
     expect(source.requests.filter((r) => r === 'list')).toHaveLength(1);
   });
 
-  it('relists when resuming keeps failing without a single event (stuck), not before', async () => {
-    const { source, store, reflector } = setup();
+  it('relists when the server keeps refusing resumes (answered, then cut before an event), not before', async () => {
+    const { source, store, reflector } = setup({ minWatchDurationMs: 10_000 });
     source.upsert({ name: 'a', v: 1 });
     reflector.start();
     await waitFor(() => source.openWatches === 1);
     source.upsert({ name: 'a', v: 2 });
     await waitFor(() => store.items.get('a') === 2);
-    // Two failed resumes are retried from the same resourceVersion...
-    source.failNext(new ApiUnreachableError('reset'), new ApiUnreachableError('reset'));
+    // Two refused resumes are retried from the same resourceVersion...
+    source.cutNextWatches(2);
     source.breakWatches();
     await waitFor(
       () => source.openWatches === 1 && source.requests.filter((r) => r === 'watch@2').length === 3,
@@ -237,18 +237,71 @@ describe('Reflector', () => {
     source.upsert({ name: 'a', v: 3 });
     await waitFor(() => store.items.get('a') === 3);
     // ...three in a row relist.
-    source.failNext(
-      new ApiUnreachableError('reset'),
-      new ApiUnreachableError('reset'),
-      new ApiUnreachableError('reset'),
-    );
+    source.cutNextWatches(3);
     source.breakWatches();
     await waitFor(() => store.calls.some((c) => c.endsWith(':stuck')), {
-      what: 'a relist after 3 failed resumes',
+      what: 'a relist after 3 refused resumes',
     });
     expect(source.requests.filter((r) => r === 'list')).toHaveLength(2);
-    // Three failed resumes, then the watch that follows the relist (the list is at 3 too).
+    // Three refused resumes, then the watch that follows the relist (the list is at 3 too).
     expect(source.requests.filter((r) => r === 'watch@3')).toHaveLength(4);
+  });
+
+  it('never relists for refused connections, timeouts and 429s, however many in a row', async () => {
+    const { source, store, reflector, obs } = setup({ minWatchDurationMs: 10_000 });
+    source.upsert({ name: 'a', v: 1 });
+    reflector.start();
+    await waitFor(() => source.openWatches === 1);
+    const failures: Error[] = [];
+    for (let i = 0; i < 4; i++) {
+      failures.push(
+        new ApiUnreachableError('connect ECONNREFUSED 127.0.0.1:6443'),
+        new ApiUnreachableError('watch /api/v1/items: timed out'),
+        new ApiError(429, 'too many requests', 'TooManyRequests'),
+      );
+    }
+    source.failNext(...failures);
+    source.breakWatches();
+    await waitFor(
+      () => source.openWatches === 1 && source.requests.filter((r) => r === 'watch@1').length === 14,
+      { what: '12 failed resumes and a good one' },
+    );
+    source.upsert({ name: 'a', v: 2 });
+    await waitFor(() => store.items.get('a') === 2);
+    expect(source.requests.filter((r) => r === 'list')).toHaveLength(1);
+    expect(obs.log).not.toContain('listed stuck 1 items 1 pages');
+  });
+
+  it('retries resumes that fail with 5xx for maxInternalErrorRetryMs before they count', async () => {
+    // Each backoff pause takes 10 s of this clock.
+    let clock = 1_000_000;
+    const { source, store, reflector } = setup({
+      now: () => clock,
+      maxInternalErrorRetryMs: 30_000,
+      sleep: async () => {
+        clock += 10_000;
+        await new Promise((r) => setTimeout(r, 1));
+      },
+    });
+    source.upsert({ name: 'a', v: 1 });
+    reflector.start();
+    await waitFor(() => source.openWatches === 1);
+    const internal = (): ApiError => new ApiError(500, 'etcdserver: leader changed', 'InternalError');
+    // 20 s of 500s: retried, nothing counted.
+    source.failNext(internal(), internal(), internal());
+    source.breakWatches();
+    await waitFor(
+      () => source.openWatches === 1 && source.requests.filter((r) => r === 'watch@1').length === 5,
+      { what: 'three 500s retried, then a good resume' },
+    );
+    expect(source.requests.filter((r) => r === 'list')).toHaveLength(1);
+    // 50 s of 500s: the three after the first 30 s count and relist.
+    source.failNext(internal(), internal(), internal(), internal(), internal(), internal());
+    source.breakWatches();
+    await waitFor(() => store.calls.some((c) => c.endsWith(':stuck')), { what: 'a relist' });
+    expect(source.requests.filter((r) => r === 'list')).toHaveLength(2);
+    // 2 good watches, 9 failed resumes, and the watch after the relist (the list is at 1 too).
+    expect(source.requests.filter((r) => r === 'watch@1')).toHaveLength(12);
   });
 
   it('aborts a silent watch with the watchdog and starts another (bookmarks count as activity)', async () => {
@@ -329,6 +382,38 @@ describe('Reflector', () => {
     expect(store.calls[0]).toBe('replace(1)@1:initial');
     expect(source.requests.slice(0, 3)).toEqual(['watch@', 'watch@', 'list']);
     expect(reflector.usesWatchList).toBe(false);
+  });
+
+  it('watch-list: a WatchList that succeeds resets the failure count (two failures far apart keep it)', async () => {
+    const { source, store, reflector } = setup({ initialSync: 'watch-list' });
+    source.upsert({ name: 'a', v: 1 });
+    source.failNext(new ApiUnreachableError('reset'));
+    reflector.start();
+    await reflector.waitForSync();
+    expect(source.requests).toEqual(['watch@', 'watch@']);
+    // A 410 later: the relist is a WatchList again, and one failure of it is not the second in a row.
+    source.failNext(new ApiUnreachableError('reset'));
+    source.sendError(410, 'too old resource version');
+    await waitFor(() => store.calls.some((c) => c.endsWith(':expired')), { what: 'the relist' });
+    expect(source.requests).toEqual(['watch@', 'watch@', 'watch@', 'watch@']);
+    expect(reflector.usesWatchList).toBe(true);
+  });
+
+  it('waitForSync: an aborted wait rejects and is forgotten', async () => {
+    const { reflector } = setup();
+    const waiters = (): number => (reflector as unknown as { syncWaiters: Set<unknown> }).syncWaiters.size;
+    for (let i = 0; i < 5; i++) {
+      const controller = new AbortController();
+      const waiting = reflector.waitForSync(controller.signal);
+      controller.abort(new Error('gave up'));
+      await expect(waiting).rejects.toThrow('gave up');
+    }
+    expect(waiters()).toBe(0);
+    const kept = reflector.waitForSync();
+    expect(waiters()).toBe(1);
+    reflector.start();
+    await kept;
+    expect(waiters()).toBe(0);
   });
 
   it('stops: no store call after stop() resolves', async () => {

@@ -5,6 +5,7 @@ import { ResourceExpiredError } from './errors/resource-expired-error.js';
 import { WatchStalledError } from './errors/watch-stalled-error.js';
 import type { ListerWatcher, ObjectEvent, WatchEvent } from './lister-watcher.js';
 import type { ListReason, ReflectorObserver, WatchEndReason } from './reflector-observer.js';
+import { classifyWatchFailure, type WatchAttempt } from './watch-failure.js';
 
 /**
  * Where a {@link Reflector} puts what it reads. Calls never overlap: each one is
@@ -59,12 +60,20 @@ export interface ReflectorOptions {
    */
   initialSync?: 'list' | 'watch-list';
   /**
-   * Relist (reason `stuck`) after this many consecutive watches resumed from the same
-   * resourceVersion failed without delivering one event: the backlog since that
-   * version may be more than the server will buffer for us, so resuming can never
-   * succeed, while a paged list can. Default 3.
+   * Relist (reason `stuck`) after this many resumes in a row that the server refused
+   * (see `WatchFailureKind` `refused`: an error status other than 410/429/5xx, or a
+   * watch it ended sooner than `minWatchDurationMs` without one event, e.g. while
+   * replaying a backlog larger than it will buffer for us): resuming may never
+   * succeed, while a paged list can. Refused connections, timeouts and 429s never
+   * count; 5xx count only after `maxInternalErrorRetryMs`. Default 3.
    */
   relistAfterFailedResumes?: number;
+  /**
+   * How long resumes that fail with 5xx are retried from the last resourceVersion
+   * before each further one counts toward `relistAfterFailedResumes` (client-go's
+   * `MaxInternalErrorRetryDuration`). Default 30,000 ms.
+   */
+  maxInternalErrorRetryMs?: number;
 }
 
 /** Statuses with which a server refuses a WatchList request it does not support. */
@@ -85,7 +94,10 @@ export type ReflectorPhase = 'idle' | 'listing' | 'watching' | 'backing-off' | '
  * 3. a watch that ends (timeout, server close) resumes from the last resourceVersion;
  *    410 Expired (HTTP or an ERROR event) relists at once; 429 waits `Retry-After`;
  *    other failures back off with jitter and retry (a failed list lists again, a
- *    failed watch resumes from the last resourceVersion);
+ *    failed watch resumes from the last resourceVersion). A refused connection, a
+ *    timeout or a 429 never leads to a list, 5xx only after `maxInternalErrorRetryMs`,
+ *    and only resumes the server keeps refusing relist (`relistAfterFailedResumes`,
+ *    see `classifyWatchFailure`);
  * 4. a watchdog aborts a watch that stays silent too long and starts another.
  *
  * `start()` runs the loop in the background until `stop()`; nothing escapes it:
@@ -102,15 +114,18 @@ export class Reflector<T> {
   private readonly minWatchDurationMs: number;
   private watchList: boolean;
   private readonly relistAfterFailedResumes: number;
+  private readonly maxInternalErrorRetryMs: number;
   private failedResumes = 0;
   private failedWatchLists = 0;
-  private lastWatchEvents = 0;
+  /** When the current run of 5xx answers to resumes began (undefined: not in one). */
+  private internalErrorsSince: number | undefined;
+  private lastAttempt: WatchAttempt = { established: false, events: 0, durationMs: 0 };
   private needList = true;
   private listReason: ListReason = 'initial';
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
   private syncedOnce = false;
-  private syncWaiters: (() => void)[] = [];
+  private readonly syncWaiters = new Set<() => void>();
   private healthy: boolean | undefined;
   private phaseValue: ReflectorPhase = 'idle';
   private lastRv: string | undefined;
@@ -132,6 +147,7 @@ export class Reflector<T> {
     this.minWatchDurationMs = options.minWatchDurationMs ?? 1_000;
     this.watchList = options.initialSync === 'watch-list';
     this.relistAfterFailedResumes = options.relistAfterFailedResumes ?? 3;
+    this.maxInternalErrorRetryMs = options.maxInternalErrorRetryMs ?? 30_000;
   }
 
   /** True while the reflector gets the state with WatchList (false once a server rejected it). */
@@ -177,13 +193,19 @@ export class Reflector<T> {
   /** Resolves once the first list has been applied (or at once if it has); rejects if `signal` aborts first. */
   waitForSync(signal?: AbortSignal): Promise<void> {
     if (this.syncedOnce) return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(signal?.reason as Error);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.syncWaiters.push(() => {
+      const waiter = (): void => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
-      });
+      };
+      // An aborted wait leaves nothing behind (callers may wait and give up many times).
+      const onAbort = (): void => {
+        this.syncWaiters.delete(waiter);
+        reject(signal?.reason as Error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.syncWaiters.add(waiter);
     });
   }
 
@@ -211,7 +233,11 @@ export class Reflector<T> {
           this.backoff.reset();
         }
         const ended = await this.watchOnce(initial);
-        if (ended === 'too-short') await this.pause(this.backoff.next());
+        if (ended === 'too-short') {
+          // A server that ends resumes at once, without an event, refuses them.
+          if (!initial) this.countRefusedResume();
+          await this.pause(this.backoff.next());
+        }
       } catch (err) {
         if (this.signal.aborted) break;
         const error = err instanceof Error ? err : new Error(String(err));
@@ -222,9 +248,9 @@ export class Reflector<T> {
           continue;
         }
         if (initial && !(error instanceof ResourceExpiredError)) {
-          // A WatchList that keeps breaking before its initial events end (a server
-          // that drops us while streaming a state bigger than it will buffer) is
-          // given up for paged lists, which always make progress.
+          // A WatchList that breaks twice in a row before its initial events end (a
+          // server that drops us while streaming a state bigger than it will buffer)
+          // is given up for paged lists, which always make progress.
           this.failedWatchLists += 1;
           if (this.failedWatchLists >= 2) this.watchList = false;
         }
@@ -238,14 +264,7 @@ export class Reflector<T> {
           if (fromList) await this.pause(this.backoff.next());
           continue;
         }
-        if (!initial && !this.needList) {
-          this.failedResumes = this.lastWatchEvents === 0 ? this.failedResumes + 1 : 0;
-          if (this.failedResumes >= this.relistAfterFailedResumes) {
-            this.failedResumes = 0;
-            this.needList = true;
-            this.listReason = 'stuck';
-          }
-        }
+        if (!initial && !this.needList) this.onResumeFailed(error);
         const retryAfter = error instanceof ApiError ? error.retryAfterSeconds : undefined;
         const delay =
           retryAfter !== undefined ? Math.max(retryAfter * 1000, this.backoff.next()) : this.backoff.next();
@@ -255,6 +274,29 @@ export class Reflector<T> {
       }
     }
     this.phaseValue = 'stopped';
+  }
+
+  /**
+   * Decides whether a failed resume brings a relist closer (see `WatchFailureKind`):
+   * only refusals do, and 5xx once they have lasted `maxInternalErrorRetryMs`.
+   */
+  private onResumeFailed(error: Error): void {
+    const kind = classifyWatchFailure(error, this.lastAttempt, this.minWatchDurationMs);
+    if (kind !== 'internal') this.internalErrorsSince = undefined;
+    if (kind === 'internal') {
+      this.internalErrorsSince ??= this.now();
+      if (this.now() - this.internalErrorsSince >= this.maxInternalErrorRetryMs) this.countRefusedResume();
+    } else if (kind === 'refused') {
+      this.countRefusedResume();
+    }
+  }
+
+  private countRefusedResume(): void {
+    this.failedResumes += 1;
+    if (this.failedResumes < this.relistAfterFailedResumes) return;
+    this.failedResumes = 0;
+    this.needList = true;
+    this.listReason = 'stuck';
   }
 
   private async pause(ms: number): Promise<void> {
@@ -304,8 +346,8 @@ export class Reflector<T> {
       }),
     );
     if (!wasSynced) {
-      const waiters = this.syncWaiters;
-      this.syncWaiters = [];
+      const waiters = [...this.syncWaiters];
+      this.syncWaiters.clear();
       // After the list's frames have unwound, so a waiter never runs while the
       // whole list is still referenced (it would see it in a heap measurement).
       setImmediate(() => {
@@ -348,6 +390,7 @@ export class Reflector<T> {
     const started = this.now();
     let lastActivity = started;
     let applying = false;
+    let established = false;
     let events = 0;
     let endReason: WatchEndReason = 'error';
     const watchdog =
@@ -366,6 +409,9 @@ export class Reflector<T> {
         ? { timeoutSeconds: this.watchTimeoutSeconds(), allowBookmarks: true, sendInitialEvents: true }
         : { resourceVersion: this.lastRv, timeoutSeconds: this.watchTimeoutSeconds(), allowBookmarks: true };
       const stream = await this.request(() => this.lw.watch(options, watchAbort.signal));
+      established = true;
+      // The server answers again: a run of 5xx (if any) is over.
+      this.internalErrorsSince = undefined;
       this.phaseValue = initial ? 'listing' : 'watching';
       lastActivity = this.now();
       this.notify((o) => o.onWatchStarted?.(this.resource, initial ? undefined : this.lastRv));
@@ -413,9 +459,9 @@ export class Reflector<T> {
       if (watchdog) clearInterval(watchdog);
       this.signal.removeEventListener('abort', onStop);
       watchAbort.abort(new Error('watch finished'));
-      this.lastWatchEvents = events;
-      if (events > 0) this.failedResumes = 0;
       const durationMs = this.now() - started;
+      this.lastAttempt = { established, events, durationMs };
+      if (events > 0) this.failedResumes = 0;
       this.notify((o) => o.onWatchEnded?.(this.resource, { reason: endReason, events, durationMs }));
     }
   }
@@ -435,6 +481,8 @@ export class Reflector<T> {
         await this.completeList(items, event.resourceVersion, this.listReason, 0, started);
         this.lastRv = event.resourceVersion;
         this.needList = false;
+        // Only WatchLists that break in a row give WatchList up.
+        this.failedWatchLists = 0;
         return undefined;
       case 'ERROR':
         await this.handle(event, () => undefined);

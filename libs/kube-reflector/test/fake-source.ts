@@ -35,6 +35,7 @@ export class FakeSource<T> implements ListerWatcher<T> {
   private readonly subscribers = new Set<Subscriber<T>>();
   private readonly pages = new Map<string, { items: T[]; rv: number }>();
   private failures: Error[] = [];
+  private watchesToCut = 0;
   /** Every request made: `list` / `watch@<rv>`. */
   readonly requests: string[] = [];
   /** While true, open watches deliver nothing (events are still logged). */
@@ -114,6 +115,14 @@ export class FakeSource<T> implements ListerWatcher<T> {
     this.failures.push(...errors);
   }
 
+  /**
+   * The next `count` watch requests are answered, then their connection breaks before
+   * a single event (a server that drops a resume while replaying its backlog).
+   */
+  cutNextWatches(count: number): void {
+    this.watchesToCut += count;
+  }
+
   list(options: ListOptions, signal: AbortSignal): Promise<ListPage<T>> {
     this.requests.push('list');
     if (signal.aborted) return Promise.reject(signal.reason as Error);
@@ -160,6 +169,10 @@ export class FakeSource<T> implements ListerWatcher<T> {
     const from = Number(options.resourceVersion ?? this.rv);
     const queue: Queued<T>[] = [];
     const waiter: { wake?: () => void } = {};
+    if (this.watchesToCut > 0) {
+      this.watchesToCut -= 1;
+      return this.events([{ type: 'BREAK' }], waiter, { push: () => undefined }, signal);
+    }
     const sub: Subscriber<T> = {
       push: (e) => {
         queue.push(e);

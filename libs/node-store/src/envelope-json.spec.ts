@@ -85,11 +85,11 @@ describe('envelope JSON builders', () => {
       data: { uid: 'u9' },
       timestamp: ts,
     });
-    expect(parse(resyncBody(cluster, 'relist', 4, ts), 9)).toEqual({
+    expect(parse(resyncBody(cluster, 'rebuild', 4, ts), 9)).toEqual({
       seq: 9,
       type: 'resync',
       cluster,
-      data: { reason: 'relist', epoch: 4 },
+      data: { reason: 'rebuild', epoch: 4 },
       timestamp: ts,
     });
   });

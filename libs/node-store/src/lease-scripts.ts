@@ -13,7 +13,9 @@ import { LuaScript } from './lua-script.js';
  * server's clock in milliseconds, so every envelope of the new life has a seq above
  * those of the old one (which began at 0 or at an earlier such jump and would need
  * more than 1,000 envelopes a second on average to catch up): gateways and clients
- * see a gap or a newer resync, never old seqs reused.
+ * see a gap or a newer resync, never old seqs reused. It also deletes meta.syncedAt:
+ * whatever state survived (an older copy) is of another life, and a new leader that
+ * finds no syncedAt rebuilds (one swap + resync) instead of diffing against it.
  */
 export const ACQUIRE_LEASE = new LuaScript(
   'acquire-lease',
@@ -29,6 +31,7 @@ if current < floor then
   if tonumber(redis.call('HGET', KEYS[3], 'seq') or '0') < ms then
     redis.call('HSET', KEYS[3], 'seq', string.format('%d', ms))
   end
+  redis.call('HDEL', KEYS[3], 'syncedAt')
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 local epoch = redis.call('INCR', KEYS[2])

@@ -32,6 +32,18 @@ export interface ClusterSnapshot {
   podCounts: Record<string, number>;
 }
 
+/**
+ * A {@link ClusterSnapshot} with meta.syncedAt (the time of the last completed
+ * (re)list), read in the same MULTI: what a new leader diffs its caches against.
+ */
+export interface StoredClusterState extends ClusterSnapshot {
+  /**
+   * Absent when Redis holds no state of the cluster's current life: never rebuilt,
+   * or deleted by the lease when it found that Redis had lost its data.
+   */
+  syncedAt?: string;
+}
+
 /** Result of {@link NodeStoreReader.readEventsAfter}. */
 export type EventsAfterResult =
   | {
@@ -103,22 +115,34 @@ export class NodeStoreReader {
 
   /** All nodes and pod counts of a cluster with the seq they reflect, read atomically. */
   async getSnapshot(cluster: ClusterName): Promise<ClusterSnapshot> {
+    const { seq, epoch, nodes, podCounts } = await this.getStoredState(cluster);
+    return { seq, epoch, nodes, podCounts };
+  }
+
+  /**
+   * {@link NodeStoreReader.getSnapshot} plus meta.syncedAt, in one MULTI: the watcher
+   * reads it to write only what differs from its caches (and to learn whether Redis
+   * holds any state of this life at all).
+   */
+  async getStoredState(cluster: ClusterName): Promise<StoredClusterState> {
     const keys = this.keyspace.cluster(cluster);
     const [meta, nodes, pods] = await this.atomically<
       [(string | null)[], Record<string, string>, Record<string, string>]
-    >(this.redis.multi().hmget(keys.meta, 'seq', 'epoch').hgetall(keys.nodes).hgetall(keys.pods));
+    >(this.redis.multi().hmget(keys.meta, 'seq', 'epoch', 'syncedAt').hgetall(keys.nodes).hgetall(keys.pods));
     const decoded: NodeSnapshot[] = [];
     for (const [name, raw] of Object.entries(nodes)) {
       const node = this.decodeNode(cluster, name, raw);
       if (node) decoded.push(node);
     }
     decoded.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return {
+    const state: StoredClusterState = {
       seq: toInt(meta[0]),
       epoch: toInt(meta[1]),
       nodes: decoded,
       podCounts: this.decodeCounts(cluster, pods),
     };
+    if (meta[2]) state.syncedAt = meta[2];
+    return state;
   }
 
   /** One node with its pod count and the seq it reflects, or `undefined` when the node is unknown. */

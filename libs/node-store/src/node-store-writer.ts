@@ -21,6 +21,7 @@ import {
 import { FencedError, StagingLostError, UnexpectedReplyError } from './errors.js';
 import { scriptStatus, type LuaScript } from './lua-script.js';
 import type { NodeChange } from './node-change.js';
+import { NodeStoreReader, type StoredClusterState } from './node-store-reader.js';
 import type { RedisClient } from './redis-client.js';
 import { WRITE_SCRIPTS, type PubSubMode, type WriteScripts } from './write-scripts.js';
 
@@ -50,8 +51,9 @@ export interface NodeStoreWriterOptions {
  * Fencing: construct it with the epoch `LeaderLease.acquire` returned. Once another
  * watcher acquires the lease (the epoch moves on), every method throws
  * {@link FencedError} and changes nothing. Exceptions: `register` (the registry
- * lives outside the cluster's slot; it is checked, not atomically fenced) and the
- * staging half of `rebuild` (invisible to readers, deleted when the swap is fenced).
+ * lives outside the cluster's slot; it is checked, not atomically fenced), the
+ * staging half of `rebuild` (invisible to readers, deleted when the swap is fenced)
+ * and `readState` (a read, so nothing to fence).
  *
  * Calls are not serialised here: the watcher must await each call before the next
  * if it needs their envelopes in call order (it does).
@@ -64,6 +66,7 @@ export class NodeStoreWriter {
   private readonly rebuildChunkSize: number;
   private readonly stagingTtlMs: number;
   private readonly scripts: WriteScripts;
+  private readonly reader: NodeStoreReader;
 
   constructor(
     private readonly redis: RedisClient,
@@ -83,6 +86,17 @@ export class NodeStoreWriter {
     this.rebuildChunkSize = options.rebuildChunkSize ?? 250;
     this.stagingTtlMs = options.stagingTtlMs ?? 300_000;
     this.scripts = WRITE_SCRIPTS[options.pubsub ?? 'classic'];
+    this.reader = new NodeStoreReader(redis, keyspace);
+  }
+
+  /**
+   * What Redis holds of the cluster (nodes, pod counts, seq, epoch, syncedAt), read
+   * atomically: a new leader diffs its caches against it and writes only the
+   * differences. A read, so not fenced; values that do not decode are left out (the
+   * diff then writes them anew).
+   */
+  readState(): Promise<StoredClusterState> {
+    return this.reader.getStoredState(this.cluster);
   }
 
   /**
@@ -265,6 +279,21 @@ export class NodeStoreWriter {
       parts.tail,
     ]);
     this.seqOf(this.scripts.setStatus, reply);
+  }
+
+  /**
+   * Records that a (re)list completed at `listedAt`: sets meta.syncedAt, unless it
+   * already holds a later time. No envelope (the list's differences were written as
+   * ordinary ones). Fenced like every write.
+   */
+  async markSynced(listedAt: Date): Promise<void> {
+    const reply = await this.scripts.markSynced.run(this.redis, this.clusterKeys(), [
+      this.epoch,
+      this.eventsMaxLen,
+      this.now(),
+      listedAt.toISOString(),
+    ]);
+    this.seqOf(this.scripts.markSynced, reply);
   }
 
   /** Refreshes meta.heartbeatAt (and leader, epoch); readers derive `stale` from it. Fenced like every write. */

@@ -150,7 +150,6 @@ return {0, seq}
     4,
   );
 
-/** ARGV[4] leader identity. Sets meta.heartbeatAt, leader and epoch; no envelope. */
 /** Only the fence check: `{0, seq}` with the current seq, nothing written. */
 const currentSeqScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
@@ -163,6 +162,7 @@ return {0, currentSeq()}
     4,
   );
 
+/** ARGV[4] leader identity. Sets meta.heartbeatAt, leader and epoch; no envelope. */
 const heartbeatScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
     'heartbeat',
@@ -170,6 +170,24 @@ const heartbeatScript = (publish: PublishCommand): LuaScript =>
 local f = fenced()
 if f then return f end
 redis.call('HSET', KEYS[2], 'heartbeatAt', ARGV[3], 'leader', ARGV[4], 'epoch', ARGV[1])
+return {0, currentSeq()}
+`,
+    4,
+  );
+
+/**
+ * ARGV[4] the time (RFC 3339, UTC) a list completed. Sets meta.syncedAt to it unless
+ * meta already holds a later one (an older list never moves it back); no envelope.
+ * RFC 3339 UTC times of one format order as strings, so Lua compares them as such.
+ */
+const markSyncedScript = (publish: PublishCommand): LuaScript =>
+  new LuaScript(
+    'mark-synced',
+    `${prelude(publish)}
+local f = fenced()
+if f then return f end
+local cur = redis.call('HGET', KEYS[2], 'syncedAt')
+if not cur or ARGV[4] > cur then redis.call('HSET', KEYS[2], 'syncedAt', ARGV[4]) end
 return {0, currentSeq()}
 `,
     4,
@@ -225,6 +243,7 @@ export interface WriteScripts {
   readonly heartbeat: LuaScript;
   readonly rebuildSwap: LuaScript;
   readonly currentSeq: LuaScript;
+  readonly markSynced: LuaScript;
 }
 
 function writeScripts(publish: PublishCommand): WriteScripts {
@@ -235,6 +254,7 @@ function writeScripts(publish: PublishCommand): WriteScripts {
     heartbeat: heartbeatScript(publish),
     rebuildSwap: rebuildSwapScript(publish),
     currentSeq: currentSeqScript(publish),
+    markSynced: markSyncedScript(publish),
   };
 }
 

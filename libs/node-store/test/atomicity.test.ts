@@ -26,7 +26,7 @@ const newReader = () => new NodeStoreReader(t.connect(), t.keyspace);
 
 describe('atomicity under concurrent reads', () => {
   it('a snapshot always equals the state after exactly the envelopes up to its seq', async () => {
-    await writer.rebuild({ nodes: [], podCounts: {}, reason: 'leader_change' }); // seq 1
+    await writer.rebuild({ nodes: [], podCounts: {}, reason: 'rebuild' }); // seq 1
     const WRITES = 600;
     // Write i (0-based) gets seq i + 2: even ones add node n<i>, odd ones add a pod to p.
     const expectedAt = (seq: number) => {
@@ -84,7 +84,7 @@ describe('atomicity under concurrent reads', () => {
   });
 
   it('an envelope on the channel is never ahead of the hashes', async () => {
-    await writer.rebuild({ nodes: [], podCounts: {}, reason: 'leader_change' });
+    await writer.rebuild({ nodes: [], podCounts: {}, reason: 'rebuild' });
     const reader = newReader();
     subscriber = new ChangeSubscriber(t.connect(), t.keyspace);
     const checks: Promise<string | undefined>[] = [];
@@ -136,7 +136,7 @@ describe('atomicity under concurrent reads', () => {
       Object.fromEntries(Array.from({ length: SIZE }, (_, i) => [`${prefix}-${i}`, 1 + (i % 3)]));
     const prefixAtSeq = new Map<number, string>();
     prefixAtSeq.set(
-      await writer.rebuild({ nodes: nodesOf.a, podCounts: podsOf('a'), reason: 'leader_change' }),
+      await writer.rebuild({ nodes: nodesOf.a, podCounts: podsOf('a'), reason: 'rebuild' }),
       'a',
     );
 
@@ -148,7 +148,7 @@ describe('atomicity under concurrent reads', () => {
           const seq = await writer.rebuild({
             nodes: nodesOf[prefix],
             podCounts: podsOf(prefix),
-            reason: 'relist',
+            reason: 'rebuild',
           });
           prefixAtSeq.set(seq, prefix);
         }

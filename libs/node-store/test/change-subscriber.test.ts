@@ -59,7 +59,7 @@ describe.each<PubSubMode>(['classic', 'sharded'])('with %s pub/sub', (pubsub) =>
           seq: 1,
           type: 'resync',
           cluster: 'prod',
-          data: { reason: 'relist', epoch: 1 },
+          data: { reason: 'rebuild', epoch: 1 },
           timestamp: 'x',
         }),
       );

@@ -44,7 +44,7 @@ describe('fencing', () => {
     const oldEpoch = await oldLease.acquire();
     const old = new NodeStoreWriter(t.client, t.keyspace, cluster, oldEpoch, 'old');
     await old.register({ server: 'https://old' });
-    await old.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'leader_change' });
+    await old.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'rebuild' });
     await old.applyNodeChanges([{ type: 'node_add', node: makeNode('b') }]);
 
     // The old leader is "paused": its lease is deleted behind its back and a new one takes over.
@@ -57,7 +57,7 @@ describe('fencing', () => {
 
     const attempts: [string, () => Promise<unknown>][] = [
       ['register', () => old.register({ server: 'https://evil' })],
-      ['rebuild', () => old.rebuild({ nodes: [makeNode('x')], podCounts: { x: 9 }, reason: 'relist' })],
+      ['rebuild', () => old.rebuild({ nodes: [makeNode('x')], podCounts: { x: 9 }, reason: 'rebuild' })],
       ['applyNodeChanges', () => old.applyNodeChanges([{ type: 'node_delete', name: 'a', uid: 'uid-a' }])],
       ['applyNodeChanges([])', () => old.applyNodeChanges([])],
       ['applyPodDeltas', () => old.applyPodDeltas({ a: 5 })],
@@ -85,7 +85,7 @@ describe('fencing', () => {
   it('a rebuild fenced between staging and swap leaves the live state untouched and no staging keys', async () => {
     await t.client.set(keys.epoch, '1');
     const writer = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'w');
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 2 }, reason: 'leader_change' });
+    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 2 }, reason: 'rebuild' });
     const before = await dumpAll();
     // The clock is read after staging; an INCR sent then on the same connection runs before the swap.
     const racing = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'w', {
@@ -95,7 +95,7 @@ describe('fencing', () => {
       },
     });
     await expect(
-      racing.rebuild({ nodes: [makeNode('x'), makeNode('y')], podCounts: { x: 1 }, reason: 'relist' }),
+      racing.rebuild({ nodes: [makeNode('x'), makeNode('y')], podCounts: { x: 1 }, reason: 'rebuild' }),
     ).rejects.toThrow(FencedError);
     const after = await dumpAll();
     expect(after[keys.epoch]).not.toEqual(before[keys.epoch]);

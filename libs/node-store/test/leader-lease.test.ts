@@ -209,6 +209,24 @@ describe('LeaderLease', () => {
     expect(await writer.applyPodDeltas({ n1: 1 })).toBeGreaterThan(seq);
   });
 
+  it('Redis replaced by an older copy: the data-loss path deletes meta.syncedAt (the surviving state is of another life), a normal takeover keeps it', async () => {
+    const a = lease('a', { ttlMs: 1_000, renewEveryMs: 50 });
+    expect(await a.acquire()).toBe(1);
+    await t.client.hset(keys.meta, 'syncedAt', '2026-11-22T12:00:00.000Z');
+    await a.release();
+    const b = lease('b', { ttlMs: 1_000, renewEveryMs: 50 });
+    const lost: string[] = [];
+    b.onLost((r) => lost.push(r));
+    expect(await b.acquire()).toBe(2);
+    expect(await t.client.hget(keys.meta, 'syncedAt')).toBe('2026-11-22T12:00:00.000Z');
+    // An older copy: no lease, epoch 1 and a syncedAt of its own, below what b saw.
+    await t.client.del(keys.lease);
+    await t.client.set(keys.epoch, 1);
+    await waitFor(() => lost.length === 1, { what: 'b to lose the lease' });
+    expect(await b.acquire()).toBe(3);
+    expect(await t.client.hget(keys.meta, 'syncedAt')).toBeNull();
+  });
+
   it('a fresh Redis with no epoch anywhere starts at epoch 1 and leaves seq alone', async () => {
     const a = lease('a');
     expect(await a.acquire()).toBe(1);

@@ -35,7 +35,7 @@ describe('NodeStoreReader snapshots', () => {
     await writer.rebuild({
       nodes: [makeNode('b'), makeNode('a')],
       podCounts: { a: 3 },
-      reason: 'leader_change',
+      reason: 'rebuild',
     });
     await writer.applyNodeChanges([{ type: 'node_add', node: makeNode('c') }]);
     expect(await reader.getSnapshot(dev)).toEqual({
@@ -54,7 +54,7 @@ describe('NodeStoreReader snapshots', () => {
     await writer.rebuild({
       nodes: [makeNode('a'), makeNode('b')],
       podCounts: { a: 3 },
-      reason: 'leader_change',
+      reason: 'rebuild',
     });
     await writer.applyPodDeltas({ b: 2 });
     expect(await reader.getNode(dev, 'a')).toEqual({ seq: 2, node: makeNode('a'), podCount: 3 });
@@ -64,7 +64,7 @@ describe('NodeStoreReader snapshots', () => {
   });
 
   it('skips and reports corrupt node entries and pod counts instead of throwing', async () => {
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'leader_change' });
+    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'rebuild' });
     await t.client.hset(keys.nodes, 'bad', '{"name":"bad"}', 'worse', 'not json');
     await t.client.hset(keys.pods, 'x', 'many');
     const snapshot = await reader.getSnapshot(dev);
@@ -82,7 +82,7 @@ describe('NodeStoreReader snapshots', () => {
 describe('NodeStoreReader clusters', () => {
   it('listClusters joins the registry with meta; getCluster reads one', async () => {
     await writer.register({ server: 'https://dev:6443' });
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 4 }, reason: 'leader_change' });
+    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 4 }, reason: 'rebuild' });
     await t.client.set(t.keyspace.cluster(prod).epoch, '7');
     const prodWriter = new NodeStoreWriter(t.client, t.keyspace, prod, 7, 'w-prod', { clock: () => now });
     await prodWriter.register({});
@@ -122,7 +122,7 @@ describe('NodeStoreReader clusters', () => {
 
   it('reports stale when the heartbeat is older than staleAfterMs, and recovers on the next heartbeat', async () => {
     await writer.register({});
-    await writer.rebuild({ nodes: [], podCounts: {}, reason: 'leader_change' });
+    await writer.rebuild({ nodes: [], podCounts: {}, reason: 'rebuild' });
     now = new Date(T0.getTime() + 10_000);
     expect((await reader.getCluster(dev))?.status).toBe('ready');
     now = new Date(T0.getTime() + 10_001);
@@ -143,7 +143,7 @@ describe('NodeStoreReader clusters', () => {
 
 describe('NodeStoreReader.readEventsAfter', () => {
   beforeEach(async () => {
-    await writer.rebuild({ nodes: [], podCounts: {}, reason: 'leader_change' });
+    await writer.rebuild({ nodes: [], podCounts: {}, reason: 'rebuild' });
     for (let i = 0; i < 9; i += 1) await writer.applyPodDeltas({ a: 1 });
   });
 

@@ -9,7 +9,7 @@ import {
   type ClusterKeys,
   type Envelope,
 } from '@knm/contracts';
-import { NodeStoreWriter, StagingLostError } from '../src/index.js';
+import { FencedError, NodeStoreWriter, StagingLostError } from '../src/index.js';
 import { collectChannel, makeNode, readStream } from './support/fixtures.js';
 
 const cluster = toClusterName('dev');
@@ -57,7 +57,7 @@ describe('NodeStoreWriter', () => {
     const seq = await writer.rebuild({
       nodes: [makeNode('a'), makeNode('b')],
       podCounts: { a: 3, b: 0 },
-      reason: 'leader_change',
+      reason: 'rebuild',
     });
     expect(seq).toBe(1);
     expect(await nodeNames()).toEqual(['a', 'b']);
@@ -80,7 +80,7 @@ describe('NodeStoreWriter', () => {
       seq: 1,
       type: 'resync',
       cluster,
-      data: { reason: 'leader_change', epoch: 1 },
+      data: { reason: 'rebuild', epoch: 1 },
       timestamp: T0.toISOString(),
     };
     expect(await readStream(t.client, t.keyspace, cluster)).toEqual([resync]);
@@ -90,7 +90,7 @@ describe('NodeStoreWriter', () => {
   });
 
   it('rebuild stages under temporary keys with a TTL, invisible to readers until the swap', async () => {
-    await writer.rebuild({ nodes: [makeNode('old')], podCounts: {}, reason: 'leader_change' });
+    await writer.rebuild({ nodes: [makeNode('old')], podCounts: {}, reason: 'rebuild' });
     let seenAtSwap: Promise<unknown> | undefined;
     const probe = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'host/1/abc', {
       stagingTtlMs: 60_000,
@@ -107,7 +107,7 @@ describe('NodeStoreWriter', () => {
         return now;
       },
     });
-    await probe.rebuild({ nodes: [makeNode('x'), makeNode('y')], podCounts: { x: 1 }, reason: 'relist' });
+    await probe.rebuild({ nodes: [makeNode('x'), makeNode('y')], podCounts: { x: 1 }, reason: 'rebuild' });
     const [staged, live] = (await seenAtSwap) as [[string, number, number][], string[]];
     expect(live).toEqual(['old']);
     expect(staged.map(([k, , len]) => [k.replace(/:staging:[0-9a-f]+$/, ':staging'), len]).sort()).toEqual([
@@ -120,19 +120,19 @@ describe('NodeStoreWriter', () => {
 
   it('rebuild with no nodes and no pods empties the hashes', async () => {
     await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'rebuild' });
-    await writer.rebuild({ nodes: [], podCounts: {}, reason: 'relist' });
+    await writer.rebuild({ nodes: [], podCounts: {}, reason: 'rebuild' });
     expect(await t.client.exists(keys.nodes, keys.pods)).toBe(0);
     expect(await meta()).toMatchObject({ seq: 2, nodeCount: 0, podCount: 0, status: 'ready' });
   });
 
   it('rebuild rejects bad input before writing anything', async () => {
     await expect(
-      writer.rebuild({ nodes: [makeNode('a'), makeNode('a')], podCounts: {}, reason: 'relist' }),
+      writer.rebuild({ nodes: [makeNode('a'), makeNode('a')], podCounts: {}, reason: 'rebuild' }),
     ).rejects.toThrow(RangeError);
-    await expect(writer.rebuild({ nodes: [], podCounts: { a: -1 }, reason: 'relist' })).rejects.toThrow(
+    await expect(writer.rebuild({ nodes: [], podCounts: { a: -1 }, reason: 'rebuild' })).rejects.toThrow(
       RangeError,
     );
-    await expect(writer.rebuild({ nodes: [], podCounts: { a: 1.5 }, reason: 'relist' })).rejects.toThrow(
+    await expect(writer.rebuild({ nodes: [], podCounts: { a: 1.5 }, reason: 'rebuild' })).rejects.toThrow(
       RangeError,
     );
     expect(await t.keys()).toEqual([keys.epoch]);
@@ -154,7 +154,7 @@ describe('NodeStoreWriter', () => {
       },
     });
     await expect(
-      vandal.rebuild({ nodes: [makeNode('x'), makeNode('y')], podCounts: { x: 2 }, reason: 'relist' }),
+      vandal.rebuild({ nodes: [makeNode('x'), makeNode('y')], podCounts: { x: 2 }, reason: 'rebuild' }),
     ).rejects.toThrow(StagingLostError);
     expect(await nodeNames()).toEqual(['a']);
     expect(await t.client.hgetall(keys.meta)).toEqual(before);
@@ -162,7 +162,7 @@ describe('NodeStoreWriter', () => {
   });
 
   it('applyNodeChanges writes each change with its own envelope, in order', async () => {
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: {}, reason: 'leader_change' });
+    await writer.rebuild({ nodes: [makeNode('a')], podCounts: {}, reason: 'rebuild' });
     const ts = tick(1000);
     const a2 = makeNode('a', { unschedulable: true, resourceVersion: '2' });
     const last = await writer.applyNodeChanges([
@@ -239,7 +239,7 @@ describe('NodeStoreWriter', () => {
     await writer.rebuild({
       nodes: [makeNode('a'), makeNode('b')],
       podCounts: { a: 2, b: 5 },
-      reason: 'leader_change',
+      reason: 'rebuild',
     });
     const ts = tick(500);
     expect(await writer.applyPodDeltas({ a: -2, b: 3, c: 4, d: 0 })).toBe(2);
@@ -261,7 +261,7 @@ describe('NodeStoreWriter', () => {
   });
 
   it('setStatus emits cluster_status only when status or error changes', async () => {
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 7 }, reason: 'leader_change' });
+    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 7 }, reason: 'rebuild' });
     const ts = tick(1000);
     await writer.setStatus('degraded', 'connect ECONNREFUSED 10.0.0.1:6443');
     await writer.setStatus('degraded', 'connect ECONNREFUSED 10.0.0.1:6443');
@@ -315,14 +315,14 @@ describe('NodeStoreWriter', () => {
   });
 
   it('seq is strictly increasing with no gaps across mixed writes, on the stream and the channel', async () => {
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: {}, reason: 'leader_change' });
+    await writer.rebuild({ nodes: [makeNode('a')], podCounts: {}, reason: 'rebuild' });
     for (let i = 0; i < 20; i += 1) {
       await writer.applyNodeChanges([{ type: 'node_add', node: makeNode(`n${i}`) }]);
       await writer.applyPodDeltas({ [`n${i}`]: i + 1 });
       if (i % 5 === 0)
         await writer.setStatus(i % 10 === 0 ? 'degraded' : 'ready', i % 10 === 0 ? 'x' : undefined);
       if (i % 7 === 0) await writer.heartbeat();
-      if (i === 10) await writer.rebuild({ nodes: [makeNode('z')], podCounts: {}, reason: 'relist' });
+      if (i === 10) await writer.rebuild({ nodes: [makeNode('z')], podCounts: {}, reason: 'rebuild' });
     }
     const stream = await readStream(t.client, t.keyspace, cluster);
     const seqs = stream.map((e) => e.seq);
@@ -349,5 +349,31 @@ describe('NodeStoreWriter', () => {
     const len = await t.client.xlen(keys.events);
     expect(len).toBeLessThan(300);
     expect(len).toBeGreaterThanOrEqual(10);
+  });
+
+  it('markSynced sets meta.syncedAt without an envelope and never moves it back; fenced', async () => {
+    await writer.applyPodDeltas({ a: 1 });
+    const seq = Number(await t.client.hget(keys.meta, 'seq'));
+    await writer.markSynced(new Date('2026-11-22T12:00:05.000Z'));
+    expect((await meta()).syncedAt).toBe('2026-11-22T12:00:05.000Z');
+    await writer.markSynced(new Date('2026-11-22T12:00:01.000Z'));
+    expect((await meta()).syncedAt).toBe('2026-11-22T12:00:05.000Z');
+    expect(Number(await t.client.hget(keys.meta, 'seq'))).toBe(seq);
+    expect(await readStream(t.client, t.keyspace, cluster)).toHaveLength(1);
+    await t.client.incr(keys.epoch);
+    await expect(writer.markSynced(new Date('2026-11-22T12:00:09.000Z'))).rejects.toBeInstanceOf(FencedError);
+    expect((await meta()).syncedAt).toBe('2026-11-22T12:00:05.000Z');
+  });
+
+  it('readState returns the decoded nodes, pod counts, seq and syncedAt together', async () => {
+    expect(await writer.readState()).toEqual({ seq: 0, epoch: 0, nodes: [], podCounts: {} });
+    await writer.rebuild({ nodes: [makeNode('b'), makeNode('a')], podCounts: { a: 2 }, reason: 'rebuild' });
+    await writer.applyPodDeltas({ b: 1 });
+    await t.client.hset(keys.nodes, 'corrupt', 'not json');
+    const state = await writer.readState();
+    expect(state.nodes.map((n) => n.name)).toEqual(['a', 'b']);
+    expect(state.podCounts).toEqual({ a: 2, b: 1 });
+    expect(state.seq).toBe(2);
+    expect(state.syncedAt).toBe(T0.toISOString());
   });
 });

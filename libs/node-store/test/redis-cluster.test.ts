@@ -61,9 +61,7 @@ describe.skipIf(!hasRedisServer())('on a Redis Cluster (3 masters, real redis-se
         await writer.register({ server: `https://${name}` });
         await writer.setStatus('syncing');
         const nodes = Array.from({ length: 600 }, (_, i) => makeNode(`${name}-${i}`));
-        expect(
-          await writer.rebuild({ nodes, podCounts: { [`${name}-0`]: 3 }, reason: 'leader_change' }),
-        ).toBe(2);
+        expect(await writer.rebuild({ nodes, podCounts: { [`${name}-0`]: 3 }, reason: 'rebuild' })).toBe(2);
         expect(await writer.applyNodeChanges([{ type: 'node_delete', name: `${name}-1`, uid: 'u' }])).toBe(3);
         expect(await writer.applyPodDeltas({ [`${name}-0`]: -1, [`${name}-2`]: 4 })).toBe(4);
         await writer.setStatus('degraded', 'API unreachable');
@@ -138,7 +136,7 @@ describe.skipIf(!hasRedisServer())('on a Redis Cluster (3 masters, real redis-se
         const writer = new NodeStoreWriter(commands, keyspace, name, await lease.acquire(), `u-${name}`, {
           pubsub,
         });
-        await writer.rebuild({ nodes: [makeNode(`${name}-0`)], podCounts: {}, reason: 'leader_change' });
+        await writer.rebuild({ nodes: [makeNode(`${name}-0`)], podCounts: {}, reason: 'rebuild' });
         await writer.applyPodDeltas({ [`${name}-0`]: 2 });
         await lease.release();
       }

@@ -29,7 +29,7 @@ describe('scale', () => {
     const podCounts = Object.fromEntries(nodes.map((n, i) => [n.name, i % 40]));
 
     let started = performance.now();
-    expect(await writer.rebuild({ nodes, podCounts, reason: 'leader_change' })).toBe(1);
+    expect(await writer.rebuild({ nodes, podCounts, reason: 'rebuild' })).toBe(1);
     const first = performance.now() - started;
     // The clock is read once, between staging and the swap: it splits the time in two.
     let swapStartedAt = 0;
@@ -40,7 +40,7 @@ describe('scale', () => {
       },
     });
     started = performance.now();
-    expect(await timed.rebuild({ nodes, podCounts, reason: 'relist' })).toBe(2);
+    expect(await timed.rebuild({ nodes, podCounts, reason: 'rebuild' })).toBe(2);
     const second = performance.now() - started;
     const swap = performance.now() - swapStartedAt;
     report(
@@ -63,7 +63,7 @@ describe('scale', () => {
 
   it('write throughput: single node updates, batched updates, coalesced pod deltas', async () => {
     const nodes = Array.from({ length: 1_000 }, (_, i) => makeNode(`n${i}`, {}, 1_600));
-    await writer.rebuild({ nodes, podCounts: {}, reason: 'leader_change' });
+    await writer.rebuild({ nodes, podCounts: {}, reason: 'rebuild' });
     const update = (i: number): NodeChange => ({
       type: 'node_update',
       node: { ...nodes[i % nodes.length]!, resourceVersion: String(i + 2), labels: { x: String(i) } },

@@ -4,14 +4,31 @@ import type { NodeCacheChange } from '../node-cache.js';
 /** The status a watcher reports (`stale` is derived by readers, never written). */
 export type WatcherStatus = 'syncing' | 'ready' | 'degraded';
 
+/** What the store holds of the cluster, read in one atomic step. */
+export interface StoredClusterState {
+  /** The seq of the last envelope applied to this state. */
+  seq: number;
+  nodes: readonly NodeSnapshot[];
+  /** Non-zero pod counts by node name. */
+  podCounts: Readonly<Record<string, number>>;
+  /**
+   * The time of the last completed (re)list. Absent when the store holds no state of
+   * the cluster's current life (never rebuilt, or its data was lost): then continuity
+   * cannot be proven and only a rebuild (with `resync`) is exact.
+   */
+  syncedAt?: string;
+}
+
 /**
  * Where {@link ClusterSync} writes one cluster's state: the seam in front of
- * `@knm/node-store`'s `NodeStoreWriter` (which satisfies it as is). Every call is one
+ * `@knm/node-store`'s `NodeStoreWriter` (which satisfies it as is). Every write is one
  * atomic, fenced step; the engine awaits each before making the next, so envelopes
- * come out in call order. A fenced writer rejects every call (the engine asks its
+ * come out in call order. A fenced writer rejects every write (the engine asks its
  * `isFenced` option which errors mean that).
  */
 export interface ClusterStateWriter {
+  /** What the store holds of the cluster now (not fenced: a read). */
+  readState(): Promise<StoredClusterState>;
   /** Replaces all nodes and pod counts in one swap and emits one `resync` envelope; leaves status `ready`. */
   rebuild(input: {
     nodes: readonly NodeSnapshot[];
@@ -22,6 +39,8 @@ export interface ClusterStateWriter {
   applyNodeChanges(changes: readonly NodeCacheChange[]): Promise<number>;
   /** Adds per-node pod-count deltas and emits one `pod_counts` envelope. */
   applyPodDeltas(deltas: Readonly<Record<string, number>>): Promise<number>;
+  /** Records the time a (re)list completed as `syncedAt` (never moves it back); no envelope. */
+  markSynced(listedAt: Date): Promise<void>;
   /** Sets the cluster status (and error); emits `cluster_status` when it changed. */
   setStatus(status: WatcherStatus, error?: string): Promise<void>;
   /** Refreshes the leader's heartbeat time. */

@@ -6,21 +6,41 @@ import { FakeSource } from '../../test/fake-source.js';
 import { ApiUnreachableError } from '../errors/api-unreachable-error.js';
 import type { NodeCacheChange } from '../node-cache.js';
 import type { PodRecord } from '../pod-record.js';
-import type { ClusterStateWriter, WatcherStatus } from './cluster-state-writer.js';
+import type { ClusterStateWriter, StoredClusterState, WatcherStatus } from './cluster-state-writer.js';
 import { ClusterSync, type ClusterSyncOptions } from './cluster-sync.js';
 
 class Fenced extends Error {
   override name = 'Fenced';
 }
 
-/** A writer that keeps the state in memory, as Redis would, and records every call. */
-class MemoryWriter implements ClusterStateWriter {
+/** What Redis holds: shared by the writers of successive terms, as Redis is. */
+class MemoryStore {
   nodes = new Map<string, NodeSnapshot>();
   pods: Record<string, number> = {};
   status: string | undefined;
+  syncedAt: string | undefined;
+  seq = 0;
+}
+
+/** A writer on a {@link MemoryStore} that records every call (`fenced` is per writer, as per epoch). */
+class MemoryWriter implements ClusterStateWriter {
   readonly calls: string[] = [];
   fenced = false;
   failNext = 0;
+
+  constructor(readonly store = new MemoryStore()) {}
+
+  get nodes(): Map<string, NodeSnapshot> {
+    return this.store.nodes;
+  }
+
+  get pods(): Record<string, number> {
+    return this.store.pods;
+  }
+
+  get status(): string | undefined {
+    return this.store.status;
+  }
 
   private check(call: string): void {
     if (this.fenced) throw new Fenced('fenced');
@@ -31,16 +51,28 @@ class MemoryWriter implements ClusterStateWriter {
     this.calls.push(call);
   }
 
+  async readState(): Promise<StoredClusterState> {
+    this.check('read');
+    const state: StoredClusterState = {
+      seq: this.store.seq,
+      nodes: [...this.store.nodes.values()],
+      podCounts: { ...this.store.pods },
+    };
+    if (this.store.syncedAt !== undefined) state.syncedAt = this.store.syncedAt;
+    return state;
+  }
+
   async rebuild(input: {
     nodes: readonly NodeSnapshot[];
     podCounts: Readonly<Record<string, number>>;
     reason: ResyncReason;
   }): Promise<number> {
     this.check(`rebuild ${input.reason}`);
-    this.nodes = new Map(input.nodes.map((n) => [n.name, n]));
-    this.pods = { ...input.podCounts };
-    this.status = 'ready';
-    return 0;
+    this.store.nodes = new Map(input.nodes.map((n) => [n.name, n]));
+    this.store.pods = { ...input.podCounts };
+    this.store.status = 'ready';
+    this.store.syncedAt = new Date().toISOString();
+    return (this.store.seq += 1);
   }
 
   async applyNodeChanges(changes: readonly NodeCacheChange[]): Promise<number> {
@@ -48,25 +80,31 @@ class MemoryWriter implements ClusterStateWriter {
       `nodes ${changes.map((c) => `${c.type}:${c.type === 'node_delete' ? c.name : c.node.name}`).join(',')}`,
     );
     for (const c of changes) {
-      if (c.type === 'node_delete') this.nodes.delete(c.name);
-      else this.nodes.set(c.node.name, c.node);
+      if (c.type === 'node_delete') this.store.nodes.delete(c.name);
+      else this.store.nodes.set(c.node.name, c.node);
     }
-    return 0;
+    return (this.store.seq += changes.length);
   }
 
   async applyPodDeltas(deltas: Readonly<Record<string, number>>): Promise<number> {
     this.check(`pods ${JSON.stringify(deltas)}`);
     for (const [n, d] of Object.entries(deltas)) {
-      const v = (this.pods[n] ?? 0) + d;
-      if (v === 0) delete this.pods[n];
-      else this.pods[n] = v;
+      const v = (this.store.pods[n] ?? 0) + d;
+      if (v === 0) delete this.store.pods[n];
+      else this.store.pods[n] = v;
     }
-    return 0;
+    return (this.store.seq += 1);
+  }
+
+  async markSynced(listedAt: Date): Promise<void> {
+    this.check('synced');
+    const at = listedAt.toISOString();
+    if (this.store.syncedAt === undefined || at > this.store.syncedAt) this.store.syncedAt = at;
   }
 
   async setStatus(status: WatcherStatus, error?: string): Promise<void> {
     this.check(`status ${status}${error ? ` (${error})` : ''}`);
-    this.status = status;
+    this.store.status = status;
   }
 
   async heartbeat(): Promise<void> {
@@ -127,15 +165,15 @@ const stateOf = (w: MemoryWriter): { nodes: string[]; pods: Record<string, numbe
 });
 
 describe('ClusterSync', () => {
-  it('says syncing, rebuilds once both lists are in, then writes node changes and coalesced pod deltas', async () => {
+  it('says syncing, rebuilds an empty Redis once both lists are in, then writes node changes and coalesced pod deltas', async () => {
     const { nodes, pods, sync, expected } = setup();
     nodes.upsert(node('a'));
     pods.upsert(pod('p1', 'a'));
     const writer = new MemoryWriter();
     sync.lead(writer);
     sync.start();
-    await waitFor(() => writer.calls.includes('rebuild leader_change'), { what: 'the first rebuild' });
-    expect(writer.calls[0]).toBe('status syncing');
+    await waitFor(() => writer.calls.includes('rebuild rebuild'), { what: 'the first rebuild' });
+    expect(writer.calls.slice(0, 3)).toEqual(['status syncing', 'read', 'rebuild rebuild']);
     expect(stateOf(writer)).toEqual(expected());
     await waitFor(() => nodes.openWatches === 1 && pods.openWatches === 1);
     writer.calls.length = 0;
@@ -169,7 +207,7 @@ describe('ClusterSync', () => {
     expect(suppressed.count).toBe(20);
   });
 
-  it('rebuilds after a relist (410) with deletes missed during a disconnect gone', async () => {
+  it('writes a relist (410) as ordinary changes: deletes missed during a disconnect, net pod deltas, syncedAt; no rebuild', async () => {
     const { nodes, pods, sync, expected } = setup();
     nodes.upsert(node('a'));
     nodes.upsert(node('b'));
@@ -179,17 +217,97 @@ describe('ClusterSync', () => {
     sync.lead(writer);
     sync.start();
     await waitFor(() => sync.serving && nodes.openWatches === 1 && pods.openWatches === 1);
-    nodes.silently(() => nodes.delete('b'));
-    pods.silently(() => pods.delete('p2'));
+    const syncedBefore = writer.store.syncedAt;
+    writer.calls.length = 0;
+    nodes.silently(() => {
+      nodes.delete('b');
+      nodes.upsert(node('a', { env: 'prod' }));
+    });
+    pods.silently(() => {
+      pods.delete('p2');
+      pods.upsert(pod('p3', 'a'));
+    });
+    await new Promise((r) => setTimeout(r, 5));
     nodes.compact();
     pods.compact();
     nodes.dropWatches();
     pods.dropWatches();
-    await waitFor(() => writer.calls.filter((c) => c === 'rebuild relist').length === 2, {
-      what: 'two relists',
-    });
-    expect(stateOf(writer)).toEqual(expected());
-    expect(stateOf(writer)).toEqual({ nodes: ['a'], pods: { a: 1 } });
+    await waitFor(
+      () => sync.reflectors.nodes.phase === 'watching' && sync.reflectors.pods.phase === 'watching',
+    );
+    await waitFor(() => isDeepStrictEqual(stateOf(writer), expected()), { what: 'convergence' });
+    expect(stateOf(writer)).toEqual({ nodes: ['a'], pods: { a: 2 } });
+    expect(writer.calls.filter((c) => c.startsWith('rebuild'))).toEqual([]);
+    expect(writer.calls).toContain('nodes node_delete:b,node_update:a');
+    expect(writer.calls).toContain('pods {"a":1,"b":-1}');
+    expect(writer.calls.filter((c) => c === 'synced').length).toBeGreaterThanOrEqual(1);
+    expect(writer.store.syncedAt! > syncedBefore!).toBe(true);
+    expect(sync.serving).toBe(true);
+  });
+
+  it('a new leader with a warm cache writes only what Redis lacks: no rebuild, the seq continues', async () => {
+    const reports: { reason: string; nodeChanges: number; podDeltas: number }[] = [];
+    const { nodes, pods, sync, expected } = setup({ observer: { onReconciled: (i) => reports.push(i) } });
+    nodes.upsert(node('a'));
+    pods.upsert(pod('p1', 'a'));
+    const first = new MemoryWriter();
+    sync.lead(first);
+    sync.start();
+    await waitFor(() => sync.serving && nodes.openWatches === 1 && pods.openWatches === 1);
+    await sync.standBy();
+    // While another replica led (and died before writing them), these happened:
+    nodes.upsert(node('b'));
+    nodes.upsert(node('a', { zone: 'z1' }));
+    pods.upsert(pod('p2', 'b'));
+    pods.upsert(pod('p3', 'b'));
+    pods.delete('p1');
+    await waitFor(() => sync.podIndex.countOf('b') === 2 && sync.nodeCache.get('b') !== undefined);
+    expect(sync.podIndex.hasPendingDeltas).toBe(false);
+    const seqBefore = first.store.seq;
+    const next = new MemoryWriter(first.store);
+    reports.length = 0;
+    sync.lead(next);
+    await waitFor(() => sync.serving, { what: 'serving' });
+    expect(stateOf(next)).toEqual(expected());
+    // The cache's list is older than the rebuild's syncedAt: nothing to record; a new writer states its status.
+    expect(next.calls).toEqual([
+      'read',
+      'nodes node_update:a,node_add:b',
+      'pods {"b":2,"a":-1}',
+      'status ready',
+    ]);
+    expect(next.store.seq).toBe(seqBefore + 3);
+    expect(reports).toEqual([
+      { reason: 'lead', nodeChanges: 2, podDeltas: 2, durationMs: expect.any(Number) },
+    ]);
+  });
+
+  it('rebuilds (the one resync) only when Redis holds no state of this life (no syncedAt)', async () => {
+    const { nodes, sync } = setup();
+    nodes.upsert(node('a'));
+    const first = new MemoryWriter();
+    sync.lead(first);
+    sync.start();
+    await waitFor(() => sync.serving && nodes.openWatches === 1);
+    await sync.standBy();
+    // Redis lost its data: the lease's data-loss path leaves meta without syncedAt.
+    first.store.nodes.clear();
+    first.store.syncedAt = undefined;
+    const next = new MemoryWriter(first.store);
+    sync.lead(next);
+    await waitFor(() => sync.serving);
+    expect(next.calls.slice(0, 2)).toEqual(['read', 'rebuild rebuild']);
+    expect([...next.nodes.keys()]).toEqual(['a']);
+  });
+
+  it('a standby keeps no pending pod deltas (they would grow with every node name it sees)', async () => {
+    const { pods, sync } = setup();
+    sync.start();
+    await waitFor(() => pods.openWatches === 1);
+    for (let i = 0; i < 100; i++) pods.upsert(pod(`p${i}`, `node-${i}`));
+    await waitFor(() => sync.podIndex.size === 100);
+    expect(sync.podIndex.hasPendingDeltas).toBe(false);
+    expect(sync.state).toBe('standby');
   });
 
   it('stops writing at once when fenced, and tells the listeners', async () => {
@@ -210,10 +328,11 @@ describe('ClusterSync', () => {
     await waitFor(() => sync.nodeCache.get('y') !== undefined);
     await new Promise((r) => setTimeout(r, 120));
     expect(writer.calls.length).toBe(before);
-    // A new term rebuilds from the warm caches.
-    const next = new MemoryWriter();
+    // A new term reconciles from the warm caches: only what Redis lacks.
+    const next = new MemoryWriter(writer.store);
     sync.lead(next);
-    await waitFor(() => next.calls.includes('rebuild leader_change'));
+    await waitFor(() => sync.serving);
+    expect(next.calls).toEqual(['read', 'nodes node_add:x,node_add:y', 'status ready']);
     expect([...next.nodes.keys()].sort()).toEqual(['x', 'y']);
   });
 
@@ -240,29 +359,70 @@ describe('ClusterSync', () => {
     nodes.upsert(node('late'));
     await waitFor(() => inFlight, { what: 'the node write in flight' });
     const standingBy = sync.standBy();
-    const next = new MemoryWriter();
+    const next = new MemoryWriter(zombie.store);
     release();
     await standingBy;
     sync.lead(next);
-    await waitFor(() => next.calls.includes('rebuild leader_change'));
+    await waitFor(() => sync.serving && next.calls.includes('read'));
     expect(refused).toEqual(['nodes']);
     // Not the current term's writer: no listener hears of it and the new leader keeps leading.
     expect(fenced).toEqual([]);
     expect(sync.leading).toBe(true);
   });
 
-  it('rebuilds after a failed write instead of writing on top of an unknown state', async () => {
-    const { nodes, pods, sync, expected } = setup();
+  it('repairs a failed write by reconciling (the differences only, no rebuild) instead of writing on top of an unknown state', async () => {
+    const states: string[] = [];
+    const { nodes, pods, sync, expected } = setup({ observer: { onState: (s) => states.push(s) } });
     const writer = new MemoryWriter();
     sync.lead(writer);
     sync.start();
-    await waitFor(() => sync.serving && pods.openWatches === 1);
+    await waitFor(() => sync.serving && pods.openWatches === 1 && nodes.openWatches === 1);
+    writer.calls.length = 0;
     writer.failNext = 1;
-    pods.upsert(pod('p1', 'a'));
     nodes.upsert(node('a'));
-    await waitFor(() => writer.calls.includes('rebuild rebuild'), { what: 'a retry rebuild' });
-    await waitFor(() => isDeepStrictEqual(stateOf(writer), expected()));
+    await waitFor(() => states.includes('repairing'), { what: 'repairing' });
+    pods.upsert(pod('p1', 'a'));
+    await waitFor(() => sync.serving && isDeepStrictEqual(stateOf(writer), expected()), { what: 'repaired' });
     expect(stateOf(writer)).toEqual({ nodes: ['a'], pods: { a: 1 } });
+    expect(writer.calls.filter((c) => c.startsWith('rebuild'))).toEqual([]);
+    expect(writer.calls.slice(0, 2)).toEqual(['read', 'nodes node_add:a']);
+    expect(states).toEqual(['reconciling', 'serving', 'repairing', 'serving']);
+  });
+
+  it('a write that fails before both lists are in is repaired once they are (not left repairing)', async () => {
+    const states: string[] = [];
+    const { sync } = setup({ observer: { onState: (s) => states.push(s) } });
+    const writer = new MemoryWriter();
+    writer.failNext = 1;
+    sync.lead(writer);
+    await waitFor(() => states.join() === 'reconciling,repairing,reconciling', {
+      what: 'the repair to wait',
+    });
+    sync.start();
+    await waitFor(() => sync.serving, { what: 'serving' });
+    expect(writer.calls).toEqual(['status syncing', 'read', 'rebuild rebuild']);
+  });
+
+  it('keeps claiming ready (not syncing) for status changes while it repairs a failed write', async () => {
+    const { nodes, sync } = setup({ writeBackoff: { next: () => 500, reset: () => undefined } });
+    const writer = new MemoryWriter();
+    sync.lead(writer);
+    sync.start();
+    await waitFor(() => sync.serving && nodes.openWatches === 1);
+    writer.calls.length = 0;
+    writer.failNext = 1;
+    nodes.upsert(node('a'));
+    await waitFor(() => sync.state === 'repairing');
+    // The API blips while the repair waits: degraded, then ready again.
+    nodes.failNext(new ApiUnreachableError('connect ECONNREFUSED'));
+    nodes.breakWatches();
+    await waitFor(() => writer.calls.includes('status ready'), { what: 'ready again' });
+    expect(sync.state).toBe('repairing');
+    await waitFor(() => sync.serving, { what: 'repaired' });
+    expect(writer.calls.filter((c) => c.startsWith('status'))).toEqual([
+      'status degraded (nodes: connect ECONNREFUSED)',
+      'status ready',
+    ]);
   });
 
   it('reports degraded with the error while the API is unreachable, ready when it is back', async () => {

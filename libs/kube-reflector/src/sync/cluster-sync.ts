@@ -1,4 +1,4 @@
-import type { NodeSnapshot, ResyncReason } from '@knm/contracts';
+import type { NodeSnapshot } from '@knm/contracts';
 import { ExponentialBackoff, type BackoffPolicy } from '../backoff.js';
 import type { ListerWatcher, ObjectEvent } from '../lister-watcher.js';
 import { NodeCache, type NodeCacheChange } from '../node-cache.js';
@@ -6,24 +6,53 @@ import { PodCountIndex } from '../pod-count-index.js';
 import type { PodRecord } from '../pod-record.js';
 import type { ReflectorObserver } from '../reflector-observer.js';
 import { Reflector, type ReflectorOptions, type ReflectorStore } from '../reflector.js';
-import type { ClusterStateWriter, WatcherStatus } from './cluster-state-writer.js';
+import type { ClusterStateWriter, StoredClusterState, WatcherStatus } from './cluster-state-writer.js';
+import { PodDeltaCoalescer } from './pod-delta-coalescer.js';
 import { SerialQueue } from './serial-queue.js';
+import { diffNodes, diffPodCounts } from './state-diff.js';
+import { StatusTracker } from './status-tracker.js';
+import { TermGate, type SyncState } from './term-gate.js';
 
-/** The kinds of write the engine makes. */
-export type SyncWriteKind = 'rebuild' | 'nodes' | 'pods' | 'status' | 'heartbeat';
+/**
+ * The kinds of Redis call the engine makes: writes, and `read` (a reconcile reading
+ * what Redis holds).
+ */
+export type SyncWriteKind = 'rebuild' | 'nodes' | 'pods' | 'status' | 'heartbeat' | 'synced' | 'read';
+
+/**
+ * Why the differences between the caches and Redis were written: `lead` (a new term
+ * diffed its caches against Redis), `relist` (a relist's changes), `repair` (after a
+ * failed write, the caches were diffed against Redis again).
+ */
+export type ReconcileReason = 'lead' | 'relist' | 'repair';
 
 /** What {@link ClusterSync} reports on top of its reflectors' events. Optional, cheap, never throwing. */
 export interface ClusterSyncObserver extends ReflectorObserver {
-  /** A write succeeded: how long it took and, for nodes/pods, how long since the (oldest) event it carries arrived. */
+  /** A Redis call succeeded: how long it took and, for nodes/pods, how long since the (oldest) event it carries arrived. */
   onWrite?(kind: SyncWriteKind, info: { durationMs: number; lagMs?: number; items: number }): void;
-  /** A write failed (not fenced); a rebuild is scheduled. */
+  /** A Redis call failed (not fenced); a repair (reconcile) is scheduled unless it was a heartbeat. */
   onWriteError?(kind: SyncWriteKind, error: Error): void;
   /** A node update that changed nothing that matters was dropped. */
   onSuppressed?(): void;
   /** The status this engine wants the cluster to show changed. */
   onStatus?(status: WatcherStatus, error?: string): void;
-  /** The state was rebuilt in Redis (one swap). */
-  onRebuilt?(info: { reason: ResyncReason; nodes: number; pods: number; durationMs: number }): void;
+  /** The engine moved from `previous` to `state` (see {@link SyncState}). */
+  onState?(state: SyncState, previous: SyncState): void;
+  /**
+   * The differences between the caches and Redis were written as ordinary envelopes:
+   * `nodeChanges` node envelopes and pod deltas for `podDeltas` nodes (both may be 0).
+   */
+  onReconciled?(info: {
+    reason: ReconcileReason;
+    nodeChanges: number;
+    podDeltas: number;
+    durationMs: number;
+  }): void;
+  /**
+   * Redis held no state of this life (no `syncedAt`), so the state was rebuilt in one
+   * swap with a `resync` envelope: every client reloads. The one case left for it.
+   */
+  onRebuilt?(info: { nodes: number; pods: number; durationMs: number }): void;
   /**
    * A write was refused by the fence, whatever the term: also one that was in flight
    * when the term ended (a zombie's last write). Counts refused writes.
@@ -47,7 +76,7 @@ export interface ClusterSyncOptions {
   heartbeatMs?: number;
   /** Which write errors mean "fenced: another leader took over". Default: none. */
   isFenced?: (error: unknown) => boolean;
-  /** Delay before a rebuild retried after a failed write. Default exponential 200 ms .. 10 s. */
+  /** Delay before a repair (reconcile) after a failed write. Default exponential 200 ms .. 10 s. */
   writeBackoff?: BackoffPolicy;
   /** Metrics and logs. */
   observer?: ClusterSyncObserver;
@@ -59,23 +88,27 @@ export interface ClusterSyncOptions {
  * The watcher's engine for one cluster: two reflectors (Nodes, Pods) feed a
  * {@link NodeCache} and a {@link PodCountIndex}, always (a standby keeps them warm so
  * a takeover needs no list); while leading, their changes go to a
- * {@link ClusterStateWriter}:
+ * {@link ClusterStateWriter}, and clients never have to reload for a relist or a
+ * leader change:
  *
  * - node changes are written as they come, in order, one awaited write per event
  *   (heartbeat-only updates are dropped and counted);
  * - pod events only touch the index; their per-node deltas are flushed at most
  *   `coalesceMs` after the first one as ONE `applyPodDeltas`;
- * - on becoming leader and after every relist of either resource (once both have
- *   listed), the whole state is written with `rebuild` (one swap + resync), which
- *   also absorbs the pending deltas; a failed write schedules such a rebuild (with
- *   backoff) instead of writing on top of an unknown state;
+ * - a relist is written as what it changed: the node cache's adds, updates and
+ *   deletes, and the pod index's net per-node deltas, then `markSynced`;
+ * - a new term (once both resources are listed) and a failed write (with backoff)
+ *   reconcile: read what Redis holds, write only the differences as ordinary
+ *   envelopes (the seq continues);
+ * - only when Redis holds no state of this life (no `syncedAt`: never rebuilt, or
+ *   its data was lost) is the whole state written with `rebuild` (one swap + resync);
  * - the status is `syncing` until both lists are applied, `ready` after, `degraded`
  *   (with the error) while a list or watch request fails, and heartbeats run every
  *   `heartbeatMs`;
  * - a fenced write (`isFenced`) stops all writing at once and tells the
  *   `onFenced` listeners; the engine keeps reflecting, as a standby.
  *
- * All writes go through one serial queue, so rebuilds, node changes, pod flushes
+ * All writes go through one serial queue, so reconciles, node changes, pod flushes
  * and status changes reach Redis in the order they were decided.
  */
 export class ClusterSync {
@@ -84,38 +117,41 @@ export class ClusterSync {
   private readonly nodeReflector: Reflector<NodeSnapshot>;
   private readonly podReflector: Reflector<PodRecord>;
   private readonly queue = new SerialQueue();
-  private readonly coalesceMs: number;
+  private readonly gate: TermGate<ClusterStateWriter>;
+  private readonly coalescer: PodDeltaCoalescer;
+  private readonly statusTracker: StatusTracker;
   private readonly heartbeatMs: number;
   private readonly isFenced: (error: unknown) => boolean;
   private readonly writeBackoff: BackoffPolicy;
   private readonly observer: ClusterSyncObserver;
   private readonly now: () => number;
   private readonly fencedListeners: ((error: Error) => void)[] = [];
-  private readonly unhealthy = new Map<string, Error>();
-  private writer: ClusterStateWriter | undefined;
-  /** Incremented on every lead/standBy, so tasks of an old term write nothing. */
-  private term = 0;
-  private rebuilt = false;
-  private needsRebuild = false;
-  private writtenStatus: string | undefined;
-  private wantedStatus: { status: WatcherStatus; error?: string } = { status: 'syncing' };
-  private flushTimer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private repairTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
-  private firstPendingPodAt: number | undefined;
   private started = false;
   /** Set when a list has been applied to the cache (the reflector's own flag flips only after replace returns). */
   private nodesListed = false;
   private podsListed = false;
+  /** When the last (re)list of either resource completed: what `syncedAt` records. */
+  private listedAt: Date | undefined;
+  /** The `listedAt` the current term last recorded (a new term records it again). */
+  private syncedWritten: Date | undefined;
+  /** The current term has written the whole state once: `ready` stays claimed while it repairs. */
+  private servedThisTerm = false;
   private stopped = false;
 
   constructor(options: ClusterSyncOptions) {
-    this.coalesceMs = options.coalesceMs ?? 100;
     this.heartbeatMs = options.heartbeatMs ?? 2_000;
     this.isFenced = options.isFenced ?? (() => false);
     this.writeBackoff = options.writeBackoff ?? new ExponentialBackoff({ initialMs: 200, maxMs: 10_000 });
     this.observer = options.observer ?? {};
     this.now = options.now ?? Date.now;
+    this.gate = new TermGate((state, previous) => this.notify((o) => o.onState?.(state, previous)));
+    this.coalescer = new PodDeltaCoalescer(this.podIndex, options.coalesceMs ?? 100, this.now, () => {
+      const term = this.gate.term;
+      void this.queue.run(() => this.flushPods(term));
+    });
+    this.statusTracker = new StatusTracker(() => this.synced);
     const reflectorObserver = this.reflectorObserver();
     this.nodeReflector = new Reflector(options.nodes, this.nodeStore(), {
       ...options.reflector,
@@ -134,17 +170,22 @@ export class ClusterSync {
 
   /** True while a writer is set (leading) and not fenced. */
   get leading(): boolean {
-    return this.writer !== undefined;
+    return this.gate.open;
   }
 
-  /** True when leading and the full state has been written since (the cluster is served exactly). */
+  /** Where the engine stands with Redis (see {@link SyncState}). */
+  get state(): SyncState {
+    return this.gate.state;
+  }
+
+  /** True when leading and Redis equals the caches as of the last write (the cluster is served exactly). */
   get serving(): boolean {
-    return this.writer !== undefined && this.rebuilt && !this.needsRebuild;
+    return this.gate.state === 'serving';
   }
 
   /** The status the engine wants the cluster to show now. */
   get status(): { status: WatcherStatus; error?: string } {
-    return { ...this.wantedStatus };
+    return this.statusTracker.wanted;
   }
 
   /** The node and pod reflectors, for inspection (read-only use). */
@@ -172,21 +213,19 @@ export class ClusterSync {
 
   /**
    * Starts writing through `writer` (this replica just became leader): writes the
-   * current status, and the full state as soon as both resources are listed (at
-   * once if they are). Returns without waiting for those writes.
+   * current status, and reconciles as soon as both resources are listed (at once if
+   * they are). Returns without waiting for those writes.
    */
   lead(writer: ClusterStateWriter): void {
     if (this.stopped) return;
-    this.term += 1;
-    this.writer = writer;
-    this.rebuilt = false;
-    this.needsRebuild = false;
-    this.writtenStatus = undefined;
+    this.clearTermTimers();
+    const term = this.gate.begin(writer);
+    this.statusTracker.forgetWritten();
+    this.syncedWritten = undefined;
+    this.servedThisTerm = false;
     this.writeBackoff.reset();
-    const term = this.term;
     void this.queue.run(async () => {
-      if (term !== this.term) return;
-      if (this.synced) await this.rebuild('leader_change', term);
+      if (this.synced && this.gate.state === 'reconciling') await this.reconcile('lead', term);
       else await this.syncStatus(term);
     });
     this.heartbeatTimer = setInterval(() => void this.heartbeat(term), this.heartbeatMs);
@@ -204,18 +243,17 @@ export class ClusterSync {
 
   /**
    * Shuts down: stops both reflectors (an event being applied finishes), writes the
-   * pending pod deltas if leading, and resolves when every write has finished. The
+   * pending pod deltas if serving, and resolves when every write has finished. The
    * writer stays set (release the lease after this resolves).
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     await Promise.all([this.nodeReflector.stop(), this.podReflector.stop()]);
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    const term = this.term;
+    this.coalescer.cancel();
+    if (this.repairTimer) clearTimeout(this.repairTimer);
+    this.repairTimer = undefined;
+    const term = this.gate.term;
     await this.queue.run(() => this.flushPods(term)).catch(() => undefined);
     await this.queue.idle();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
@@ -223,13 +261,15 @@ export class ClusterSync {
   }
 
   private dropWriter(): void {
-    this.term += 1;
-    this.writer = undefined;
-    this.rebuilt = false;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+    this.gate.end();
+    // A standby writes no deltas; the next leader reconciles absolute counts.
+    this.coalescer.discard();
+    this.clearTermTimers();
+  }
+
+  private clearTermTimers(): void {
+    if (this.repairTimer) clearTimeout(this.repairTimer);
+    this.repairTimer = undefined;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
   }
@@ -244,14 +284,17 @@ export class ClusterSync {
             if (event.type === 'MODIFIED') this.notify((o) => o.onSuppressed?.());
             return;
           }
-          await this.writeNodeChanges(changes, receivedAt, this.term);
+          const term = this.gate.term;
+          // Not serving: a reconcile to come diffs the cache, this change included.
+          if (!this.gate.serving(term)) return;
+          await this.write('nodes', term, changes.length, receivedAt, (w) => w.applyNodeChanges(changes));
         });
       },
       replace: (items: NodeSnapshot[]) =>
         this.queue.run(async () => {
-          this.nodeCache.replace(items);
+          const changes = this.nodeCache.replace(items);
           this.nodesListed = true;
-          await this.afterList();
+          await this.afterList(changes);
         }),
     };
   }
@@ -260,136 +303,213 @@ export class ClusterSync {
     return {
       apply: (event: ObjectEvent<PodRecord>) => {
         this.podIndex.apply(event.type, event.object);
-        if (this.podIndex.hasPendingDeltas) this.scheduleFlush();
+        if (this.gate.open) this.coalescer.arm();
+        else this.coalescer.discard();
         return Promise.resolve();
       },
       replace: (items: PodRecord[]) =>
         this.queue.run(async () => {
           this.podIndex.replace(items);
+          if (!this.gate.open) this.coalescer.discard();
           this.podsListed = true;
-          await this.afterList();
+          await this.afterList([]);
         }),
     };
   }
 
-  /** Runs on the queue after a (re)list was applied to a cache. */
-  private async afterList(): Promise<void> {
-    const term = this.term;
-    this.updateWantedStatus();
-    if (!this.writer || !this.synced) {
+  /** Runs on the queue after a (re)list was applied to a cache; `nodeChanges` are what it changed. */
+  private async afterList(nodeChanges: NodeCacheChange[]): Promise<void> {
+    this.listedAt = new Date(this.now());
+    const term = this.gate.term;
+    this.refreshStatus();
+    switch (this.gate.state) {
+      case 'standby':
+      case 'repairing':
+        // Standby: nothing to write. Repairing: the scheduled reconcile covers this list.
+        return;
+      case 'reconciling':
+        if (this.synced) await this.reconcile('lead', term);
+        else await this.syncStatus(term);
+        return;
+      case 'serving':
+        await this.writeRelist(nodeChanges, term);
+    }
+  }
+
+  /** Writes what a relist changed as ordinary envelopes, then records the list's time. */
+  private async writeRelist(nodeChanges: NodeCacheChange[], term: number): Promise<void> {
+    const started = this.now();
+    if (
+      nodeChanges.length > 0 &&
+      !(await this.write('nodes', term, nodeChanges.length, started, (w) => w.applyNodeChanges(nodeChanges)))
+    ) {
+      return;
+    }
+    const podDeltas = await this.flushPods(term);
+    if (podDeltas === undefined || !(await this.recordListed(term, undefined))) return;
+    this.notify((o) =>
+      o.onReconciled?.({
+        reason: 'relist',
+        nodeChanges: nodeChanges.length,
+        podDeltas,
+        durationMs: this.now() - started,
+      }),
+    );
+  }
+
+  /**
+   * Diffs the caches against what Redis holds and writes only the differences
+   * (runs on the queue). Redis without `syncedAt` holds no state of this life: the
+   * one case that rebuilds.
+   */
+  private async reconcile(reason: 'lead' | 'repair', term: number): Promise<void> {
+    if (!this.gate.writerFor(term)) return;
+    if (!this.synced) {
+      // Nothing to diff yet: the list that completes the sync reconciles.
+      this.gate.enter(term, 'reconciling');
       await this.syncStatus(term);
       return;
     }
-    // The first rebuild of a term is the leader's; later ones follow a relist.
-    await this.rebuild(this.rebuilt ? 'relist' : 'leader_change', term);
-  }
-
-  private scheduleFlush(): void {
-    this.firstPendingPodAt ??= this.now();
-    if (this.flushTimer || !this.writer) return;
-    const term = this.term;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      void this.queue.run(() => this.flushPods(term));
-    }, this.coalesceMs);
-  }
-
-  private async flushPods(term: number): Promise<void> {
-    const writer = this.writer;
-    if (term !== this.term || !writer || !this.rebuilt || this.needsRebuild) return;
-    const since = this.firstPendingPodAt;
-    const deltas = this.podIndex.takeDeltas();
-    this.firstPendingPodAt = undefined;
-    const nodes = Object.keys(deltas).length;
-    if (nodes === 0) return;
-    await this.write('pods', term, nodes, since, () => writer.applyPodDeltas(deltas));
-  }
-
-  private async writeNodeChanges(
-    changes: NodeCacheChange[],
-    receivedAt: number,
-    term: number,
-  ): Promise<void> {
-    const writer = this.writer;
-    if (term !== this.term || !writer || !this.rebuilt || this.needsRebuild) return;
-    await this.write('nodes', term, changes.length, receivedAt, () => writer.applyNodeChanges(changes));
-  }
-
-  /** Writes the whole state in one swap (runs on the queue). */
-  private async rebuild(reason: ResyncReason, term: number): Promise<void> {
-    const writer = this.writer;
-    if (term !== this.term || !writer || !this.synced) return;
-    const nodes = this.nodeCache.list();
-    const podCounts = this.podIndex.counts();
-    this.podIndex.takeDeltas();
-    this.firstPendingPodAt = undefined;
     const started = this.now();
-    const ok = await this.write('rebuild', term, nodes.length, undefined, () =>
-      writer.rebuild({ nodes, podCounts, reason }),
-    );
-    if (!ok || term !== this.term) return;
-    this.rebuilt = true;
-    this.needsRebuild = false;
-    this.writeBackoff.reset();
-    this.writtenStatus = 'ready\u0000';
+    const read: { state?: StoredClusterState } = {};
+    const ok = await this.write('read', term, 0, undefined, async (w) => {
+      read.state = await w.readState();
+    });
+    const stored = read.state;
+    if (!ok || !stored || !this.gate.writerFor(term)) return;
+    if (stored.syncedAt === undefined) {
+      await this.rebuild(term);
+      return;
+    }
+    const nodeChanges = diffNodes(stored.nodes, this.nodeCache.list());
+    // Absolute counts and the pending deltas they include, taken together: deltas
+    // arriving from here on are flushed on top of what this writes.
+    const counts = this.podIndex.counts();
+    this.coalescer.take();
+    const podDeltas = diffPodCounts(stored.podCounts, counts);
+    const podNodes = Object.keys(podDeltas).length;
+    if (
+      nodeChanges.length > 0 &&
+      !(await this.write('nodes', term, nodeChanges.length, undefined, (w) =>
+        w.applyNodeChanges(nodeChanges),
+      ))
+    ) {
+      return;
+    }
+    if (
+      podNodes > 0 &&
+      !(await this.write('pods', term, podNodes, undefined, (w) => w.applyPodDeltas(podDeltas)))
+    ) {
+      return;
+    }
+    if (!(await this.recordListed(term, stored.syncedAt))) return;
+    this.nowServing(term);
     this.notify((o) =>
-      o.onRebuilt?.({
+      o.onReconciled?.({
         reason,
-        nodes: nodes.length,
-        pods: this.podIndex.size,
+        nodeChanges: nodeChanges.length,
+        podDeltas: podNodes,
         durationMs: this.now() - started,
       }),
     );
     await this.syncStatus(term);
   }
 
-  /** Writes the wanted status if it differs from the last one written (runs on the queue). */
-  private async syncStatus(term: number): Promise<void> {
-    const writer = this.writer;
-    if (term !== this.term || !writer) return;
-    const { status, error } = this.wantedStatus;
-    // Never claim `ready` before the state has been written.
-    const effective: WatcherStatus = status === 'ready' && !this.rebuilt ? 'syncing' : status;
-    const key = `${effective}\u0000${error ?? ''}`;
-    if (key === this.writtenStatus) return;
-    const ok = await this.write('status', term, 1, undefined, () => writer.setStatus(effective, error));
-    if (ok) this.writtenStatus = key;
+  /** Writes the whole state in one swap with a `resync` (runs on the queue). */
+  private async rebuild(term: number): Promise<void> {
+    const nodes = this.nodeCache.list();
+    const podCounts = this.podIndex.counts();
+    this.coalescer.take();
+    const started = this.now();
+    const ok = await this.write('rebuild', term, nodes.length, undefined, (w) =>
+      w.rebuild({ nodes, podCounts, reason: 'rebuild' }),
+    );
+    if (!ok || !this.gate.writerFor(term)) return;
+    // The swap set status ready and syncedAt (to now, later than any list we hold).
+    this.statusTracker.markWritten({ status: 'ready' });
+    this.syncedWritten = this.listedAt;
+    this.nowServing(term);
+    this.notify((o) =>
+      o.onRebuilt?.({ nodes: nodes.length, pods: this.podIndex.size, durationMs: this.now() - started }),
+    );
+    await this.syncStatus(term);
   }
 
-  private updateWantedStatus(): void {
-    let wanted: { status: WatcherStatus; error?: string };
-    const failure = [...this.unhealthy.entries()][0];
-    if (failure) wanted = { status: 'degraded', error: `${failure[0]}: ${failure[1].message}` };
-    else if (!this.synced) wanted = { status: 'syncing' };
-    else wanted = { status: 'ready' };
-    if (wanted.status === this.wantedStatus.status && wanted.error === this.wantedStatus.error) return;
-    this.wantedStatus = wanted;
-    this.notify((o) => o.onStatus?.(wanted.status, wanted.error));
-    const term = this.term;
-    if (this.writer) void this.queue.run(() => this.syncStatus(term));
-  }
-
-  private async heartbeat(term: number): Promise<void> {
-    const writer = this.writer;
-    if (term !== this.term || !writer) return;
-    await this.write('heartbeat', term, 1, undefined, () => writer.heartbeat(), false);
+  private nowServing(term: number): void {
+    this.gate.enter(term, 'serving');
+    this.servedThisTerm = true;
+    this.writeBackoff.reset();
+    // Deltas that arrived while the state was written go out on top of it.
+    this.coalescer.arm();
   }
 
   /**
-   * Runs one write. Fenced -> stop writing now and tell the listeners. Other failure
-   * -> schedule a rebuild (unless `rebuildOnFailure` is false). Never throws.
+   * Records the last list's time as `syncedAt` unless this term already did (or
+   * `stored` is as recent). False when the write failed.
+   */
+  private async recordListed(term: number, stored: string | undefined): Promise<boolean> {
+    const listedAt = this.listedAt;
+    if (!listedAt || listedAt === this.syncedWritten) return true;
+    if (stored !== undefined && stored >= listedAt.toISOString()) return true;
+    const ok = await this.write('synced', term, 1, undefined, (w) => w.markSynced(listedAt));
+    if (ok) this.syncedWritten = listedAt;
+    return ok;
+  }
+
+  /** Writes the pending pod deltas when serving: the number of nodes written, undefined when not written. */
+  private async flushPods(term: number): Promise<number | undefined> {
+    if (!this.gate.serving(term)) return undefined;
+    const { deltas, since } = this.coalescer.take();
+    const nodes = Object.keys(deltas).length;
+    if (nodes === 0) return 0;
+    const ok = await this.write('pods', term, nodes, since, (w) => w.applyPodDeltas(deltas));
+    return ok ? nodes : undefined;
+  }
+
+  /** Writes the wanted status if it differs from the last one written (runs on the queue). */
+  private async syncStatus(term: number): Promise<void> {
+    if (!this.gate.writerFor(term)) return;
+    const due = this.statusTracker.due(this.servedThisTerm);
+    if (!due) return;
+    const ok = await this.write('status', term, 1, undefined, (w) => w.setStatus(due.status, due.error));
+    if (ok) this.statusTracker.markWritten(due);
+  }
+
+  private refreshStatus(): void {
+    if (!this.statusTracker.refresh()) return;
+    this.statusChanged();
+  }
+
+  private statusChanged(): void {
+    const { status, error } = this.statusTracker.wanted;
+    this.notify((o) => o.onStatus?.(status, error));
+    const term = this.gate.term;
+    if (this.gate.open) void this.queue.run(() => this.syncStatus(term));
+  }
+
+  private async heartbeat(term: number): Promise<void> {
+    await this.write('heartbeat', term, 1, undefined, (w) => w.heartbeat(), false);
+  }
+
+  /**
+   * Runs one Redis call with the writer of `term` (nothing when the term ended).
+   * Fenced -> stop writing now and tell the listeners. Other failure -> repair: the
+   * state is `repairing` and a reconcile is scheduled with backoff (unless
+   * `repairOnFailure` is false). Never throws.
    */
   private async write(
     kind: SyncWriteKind,
     term: number,
     items: number,
     since: number | undefined,
-    fn: () => Promise<unknown>,
-    rebuildOnFailure = true,
+    fn: (writer: ClusterStateWriter) => Promise<unknown>,
+    repairOnFailure = true,
   ): Promise<boolean> {
+    const writer = this.gate.writerFor(term);
+    if (!writer) return false;
     const started = this.now();
     try {
-      await fn();
+      await fn(writer);
       const done = this.now();
       const info: { durationMs: number; lagMs?: number; items: number } = {
         durationMs: done - started,
@@ -402,7 +522,7 @@ export class ClusterSync {
       const error = err instanceof Error ? err : new Error(String(err));
       if (this.isFenced(err)) {
         this.notify((o) => o.onWriteFenced?.(kind, error));
-        if (term === this.term && this.writer) {
+        if (this.gate.writerFor(term)) {
           this.dropWriter();
           this.notify((o) => o.onFenced?.(error));
           for (const l of this.fencedListeners) {
@@ -416,17 +536,19 @@ export class ClusterSync {
         return false;
       }
       this.notify((o) => o.onWriteError?.(kind, error));
-      if (rebuildOnFailure && term === this.term) this.scheduleRebuild(term);
+      if (repairOnFailure) this.scheduleRepair(term);
       return false;
     }
   }
 
-  private scheduleRebuild(term: number): void {
-    this.needsRebuild = true;
-    if (this.retryTimer || this.stopped) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.queue.run(() => this.rebuild('rebuild', term));
+  /** After a failed write Redis' state is unknown: reconcile (with backoff) instead of writing on top of it. */
+  private scheduleRepair(term: number): void {
+    if (!this.gate.writerFor(term)) return;
+    this.gate.enter(term, 'repairing');
+    if (this.repairTimer || this.stopped) return;
+    this.repairTimer = setTimeout(() => {
+      this.repairTimer = undefined;
+      void this.queue.run(() => this.reconcile('repair', term));
     }, this.writeBackoff.next());
   }
 
@@ -440,10 +562,8 @@ export class ClusterSync {
       onWatchEnded: (r, info) => forward.onWatchEnded?.(r, info),
       onError: (r, e, ms) => forward.onError?.(r, e, ms),
       onHealth: (resource, healthy, error) => {
-        if (healthy) this.unhealthy.delete(resource);
-        else this.unhealthy.set(resource, error ?? new Error('unreachable'));
         forward.onHealth?.(resource, healthy, error);
-        this.updateWantedStatus();
+        if (this.statusTracker.setHealth(resource, healthy, error)) this.statusChanged();
       },
     };
   }

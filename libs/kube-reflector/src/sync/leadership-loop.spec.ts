@@ -61,13 +61,22 @@ class FakeLease implements Lease {
   }
 }
 
-/** Writes succeed only while the writer's epoch is the lease's current one. */
+/**
+ * Writes succeed only while the writer's epoch is the lease's current one. The store
+ * behind it has state of this life once the first term rebuilt it (`syncedAt`).
+ */
 function writerFor(lease: FakeLease, epoch: number, log: string[]): ClusterStateWriter {
   const check = (what: string): void => {
     if (lease.epoch !== epoch) throw new Fenced(`epoch ${epoch} fenced`);
     log.push(`${epoch}:${what}`);
   };
+  const syncedAt = log.some((l) => l.includes(':rebuild')) ? '2026-12-01T00:00:00.000Z' : undefined;
   return {
+    readState: async () => (
+      check('read'),
+      { seq: 1, nodes: [], podCounts: {}, ...(syncedAt ? { syncedAt } : {}) }
+    ),
+    markSynced: async () => check('synced'),
     rebuild: async (i) => (check(`rebuild ${i.reason}`), 0),
     applyNodeChanges: async () => (check('nodes'), 0),
     applyPodDeltas: async () => (check('pods'), 0),
@@ -105,12 +114,13 @@ describe('LeadershipLoop', () => {
     });
     sync.start();
     loop.start();
-    await waitFor(() => log.includes('1:rebuild leader_change'), { what: 'the first term' });
+    await waitFor(() => log.includes('1:rebuild rebuild'), { what: 'the first term (Redis empty)' });
     lease.takenOver();
     await waitFor(() => roles.includes('standby (lease lost: taken over)'));
     expect(sync.leading).toBe(false);
     lease.freed();
-    await waitFor(() => log.includes('3:rebuild leader_change'), { what: 'the second term' });
+    await waitFor(() => sync.serving && log.includes('3:read'), { what: 'the second term' });
+    expect(log.filter((l) => l.includes(':rebuild'))).toEqual(['1:rebuild rebuild']);
     expect(roles).toEqual([
       'standby (starting)',
       'leading 1',
@@ -156,6 +166,6 @@ describe('LeadershipLoop', () => {
     lease.takenOver();
     lease.freed();
     await waitFor(() => roles.filter((r) => r.startsWith('leading')).length === 2);
-    await waitFor(() => log.some((l) => l.endsWith('rebuild leader_change') && !l.startsWith('1:')));
+    await waitFor(() => sync.serving && log.some((l) => l.endsWith(':read') && !l.startsWith('1:')));
   });
 });
