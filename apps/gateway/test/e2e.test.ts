@@ -6,7 +6,6 @@ import {
   NodeListResponseSchema,
   NodeResponseSchema,
   RealtimeEvents,
-  type Envelope,
   type NodeListQueryInput,
   type NodeSnapshot,
 } from '@knm/contracts';

@@ -23,7 +23,7 @@ import {
   type ManagedProcess,
 } from '@knm/testing';
 import { createGatewayApp } from '../src/app/gateway-app.js';
-import { EnvelopeCollector, range } from './support/envelope-collector.js';
+import { EnvelopeCollector } from './support/envelope-collector.js';
 import { makeNode } from './support/fixtures.js';
 import { connectSocket, connected, request, SECRET, token } from './support/gateway-harness.js';
 import { finished, postOperation, ProgressCollector } from './support/operations-harness.js';

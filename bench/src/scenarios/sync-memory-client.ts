@@ -77,14 +77,18 @@ if (client === 'knm-reflector-watch-list') {
     path: '/api/v1/nodes',
     project: (raw) => projectNode(raw as KubeNodeLike),
   });
-  let rebuilt!: () => void;
-  const ready = new Promise<void>((r) => (rebuilt = r));
-  const sync = new ClusterSync({ nodes: nodesLw, pods: podsLw, observer: { onRebuilt: () => rebuilt() } });
+  let serving!: () => void;
+  const ready = new Promise<void>((r) => (serving = r));
+  const sync = new ClusterSync({
+    nodes: nodesLw,
+    pods: podsLw,
+    observer: { onState: (state) => state === 'serving' && serving() },
+  });
   const lease = new LeaderLease(redis, keyspace, cluster, 'bench');
   const epoch = await lease.acquire();
   sync.lead(new NodeStoreWriter(redis, keyspace, cluster, epoch, 'bench'));
   sync.start();
-  await ready; // listed AND written to Redis in one swap: what "ready" means for a gateway
+  await ready; // listed AND written to Redis: what "ready" means for a gateway
   pods = sync.podIndex.size;
   indexBytes = sync.podIndex.byteSize;
   held = { sync, lease };

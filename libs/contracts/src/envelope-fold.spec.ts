@@ -106,7 +106,14 @@ describe('EnvelopeFold', () => {
     expect(fold.since(10)).toEqual([
       { type: 'node_delete', cluster, node: 'n1', seq: 12, timestamp: at, data: { uid: 'uid-n1' } },
     ]);
-    fold.add({ type: 'node_add', cluster, node: 'n1', seq: 13, timestamp: at, data: node('n1', 'y', 'uid-2') });
+    fold.add({
+      type: 'node_add',
+      cluster,
+      node: 'n1',
+      seq: 13,
+      timestamp: at,
+      data: node('n1', 'y', 'uid-2'),
+    });
     expect(fold.since(10)).toMatchObject([{ type: 'node_add', seq: 13, data: { uid: 'uid-2' } }]);
   });
 
@@ -140,9 +147,16 @@ describe('EnvelopeFold', () => {
       fold.add({ type: 'node_add', cluster, node: name, seq: ++seq, timestamp: at, data: node(name) });
     }
     for (const name of ['a', 'b']) {
-      fold.add({ type: 'node_delete', cluster, node: name, seq: ++seq, timestamp: at, data: { uid: `uid-${name}` } });
+      fold.add({
+        type: 'node_delete',
+        cluster,
+        node: name,
+        seq: ++seq,
+        timestamp: at,
+        data: { uid: `uid-${name}` },
+      });
     }
-    fold.add({ type: 'pod_counts', cluster, seq: ++seq, timestamp: at, data: { counts: { c: 0 } } });
+    fold.add({ type: 'pod_counts', cluster, seq: seq + 1, timestamp: at, data: { counts: { c: 0 } } });
     expect(fold.pruneTombstones(1)).toBe(2);
     expect(fold.base).toBe(5);
     expect(fold.since(5).map((e) => e.type)).toEqual(['pod_counts']);
@@ -167,7 +181,13 @@ describe('EnvelopeFold', () => {
         if (pick < 2) {
           e = { type: 'pod_counts', cluster, seq, timestamp: at, data: { counts: { [name]: random(3) } } };
         } else if (pick < 3) {
-          e = { type: 'cluster_status', cluster, seq, timestamp: at, data: { status: random(2) ? 'ready' : 'degraded' } };
+          e = {
+            type: 'cluster_status',
+            cluster,
+            seq,
+            timestamp: at,
+            data: { status: random(2) ? 'ready' : 'degraded' },
+          };
         } else if (!live.has(name)) {
           e = { type: 'node_add', cluster, node: name, seq, timestamp: at, data: node(name, String(seq)) };
           live.add(name);
@@ -203,7 +223,13 @@ describe('EnvelopeFold', () => {
     fold.add({ type: 'node_add', cluster, node: 'n1', seq: 1, timestamp: at, data: node('n1') });
     let seq = 1;
     for (let i = 0; i < 5_000; i++) {
-      fold.add({ type: 'pod_counts', cluster, seq: ++seq, timestamp: at, data: { counts: { n1: i % 7, n2: i % 3 } } });
+      fold.add({
+        type: 'pod_counts',
+        cluster,
+        seq: ++seq,
+        timestamp: at,
+        data: { counts: { n1: i % 7, n2: i % 3 } },
+      });
     }
     expect(fold.since(0)).toEqual([
       { type: 'node_add', cluster, node: 'n1', seq: 1, timestamp: at, data: node('n1') },
