@@ -14,6 +14,7 @@
  * Secrets in logs and Redis with a password over TLS: `redis-tls.test.ts` (spawned
  * processes). Malformed input of every route and event: `fuzz.test.ts`.
  */
+import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
@@ -78,6 +79,17 @@ async function refused(socket: Socket): Promise<string> {
     return (err as Error).message;
   }
   throw new Error('the handshake was accepted');
+}
+
+/** Sends raw bytes to `port` and resolves with everything the server wrote before it closed. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    socket.on('close', () => resolve(answer));
+  });
 }
 
 async function gateway(overrides: Partial<GatewayConfig> = {}, id?: string): Promise<RunningGateway> {
@@ -235,9 +247,10 @@ describe('rate limits', () => {
   const authLimit = { authFailureLimit: 4, authFailureWindowMs: 60_000 };
 
   it('auth failures per client address are shared by two replicas: then 429 with Retry-After, REST and handshake', async () => {
-    const a = await gateway({ security: authLimit }, 'gw-a');
-    const b = await gateway({ security: authLimit }, 'gw-b');
-    // The test talks from 127.0.0.1, a trusted proxy by default: X-Forwarded-For names the client.
+    const behindProxy = { security: { ...authLimit, trustProxy: 'loopback' } };
+    const a = await gateway(behindProxy, 'gw-a');
+    const b = await gateway(behindProxy, 'gw-b');
+    // The test talks from 127.0.0.1, configured as a trusted proxy: X-Forwarded-For names the client.
     const from = (ip: string) => ({ 'x-forwarded-for': ip });
     expect(
       (await call(a.url, '/api/v1/clusters', { auth: 'bad', headers: from('203.0.113.1') })).status,
@@ -281,6 +294,26 @@ describe('rate limits', () => {
     });
     expectError(limited, 429, /from 127\.0\.0\.1/);
     expect(await redis.client.exists(redis.keyspace.rateLimit('auth', '198.51.100.0'))).toBe(0);
+  });
+
+  it('trusts no proxy by default, not even loopback: a local client cannot forge its address or lock another out', async () => {
+    const gw = await gateway({ security: authLimit });
+    for (let i = 0; i < 4; i += 1) {
+      const answer = await call(gw.url, '/api/v1/clusters', {
+        auth: 'bad',
+        headers: { 'x-forwarded-for': '203.0.113.9' },
+      });
+      expect(answer.status).toBe(401);
+    }
+    // Counted against the real peer, not the forged address: the victim is not locked out...
+    expect(await redis.client.exists(redis.keyspace.rateLimit('auth', '203.0.113.9'))).toBe(0);
+    expect(await redis.client.get(redis.keyspace.rateLimit('auth', '127.0.0.1'))).toBe('4');
+    // ...and a new forged address does not escape the lockout, on REST nor on the handshake.
+    const fresh = { 'x-forwarded-for': '203.0.113.10' };
+    expectError(await call(gw.url, '/api/v1/clusters', { headers: fresh }), 429, /from 127\.0\.0\.1/);
+    expect(await refused(open(gw.url, { token: viewer }, { extraHeaders: fresh }))).toMatch(
+      /too many failed authentications from 127\.0\.0\.1/,
+    );
   });
 
   it('operations per token subject are shared by two replicas: then 429 with Retry-After; others go on', async () => {
@@ -385,6 +418,29 @@ describe('size limits', () => {
     expect(await request<SubscribeAck>(next, RealtimeEvents.subscribe, { cluster: 'dev' })).toMatchObject({
       ok: true,
     });
+  });
+});
+
+describe('malformed HTTP', () => {
+  it('handles a malformed chunked request straight to a gateway (no socket address left): no TypeError, a 400', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    // Behind a trusted proxy, X-Forwarded-For makes Fastify ask whether the (gone) peer is trusted.
+    const gw = await startGateway(redis, { security: { trustProxy: 'loopback' } }, undefined, logger);
+    closers.unshift(() => gw.close());
+    const { port } = new URL(gw.url);
+    for (let i = 0; i < 5; i += 1) {
+      const answer = await rawExchange(
+        Number(port),
+        `POST /api/v1/clusters/dev/operations HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n` +
+          'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+      );
+      // Node's parser refuses the chunk while the request's hooks are still queued.
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    }
+    // A request after them is served, so the malformed ones have gone through every hook.
+    expect((await call(gw.url, '/api/v1/clusters')).status).toBe(200);
+    expect(lines.filter((l) => /TypeError|"level":50/.test(l))).toEqual([]);
   });
 });
 
