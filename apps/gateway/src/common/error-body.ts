@@ -1,6 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { AuthenticationError, ForbiddenError } from '@knm/auth';
-import { ContractError, type ErrorBody } from '@knm/contracts';
+import { ContractError, listedIssues, type ErrorBody } from '@knm/contracts';
 import { InvalidQueryError, StaleContinueError } from '@knm/node-query';
 import { RateLimitedError } from '../security/rate-limiter.js';
 
@@ -28,7 +28,7 @@ function body(
   details?: readonly { path: string; message: string }[],
 ): ErrorBody {
   const out: ErrorBody = { statusCode, error: REASONS[statusCode] ?? 'Error', message };
-  if (details && details.length > 0) out.details = [...details];
+  if (details && details.length > 0) out.details = listedIssues(details);
   return out;
 }
 
