@@ -26,6 +26,10 @@ beforeEach(async () => {
       makeNode('n-1', { labels: { env: 'staging' } }),
       makeNode('n-2', { labels: { env: 'prod' }, unschedulable: true }),
       makeNode('n-3', { labels: { env: 'prod' }, taints: [{ key: 'gpu', effect: 'NoSchedule' }] }),
+      makeNode('cp-1', {
+        labels: { env: 'system', 'node-role.kubernetes.io/control-plane': '' },
+        roles: ['control-plane'],
+      }),
     ],
     { 'n-1': 3 },
   );
@@ -103,6 +107,69 @@ describe('operations REST API', { timeout: 30_000 }, () => {
     expect(none.details).toEqual([
       { path: 'selector', message: 'selector "env=nowhere" matches no node of cluster "dev"' },
     ]);
+  });
+
+  it('an empty selector is refused (400) unless the request says all: true; drain needs includeControlPlane for control-plane nodes', async () => {
+    for (const selector of ['', ' ']) {
+      const empty = await refused(400, 'POST', '/api/v1/clusters/dev/operations', operator, {
+        action: 'drain',
+        selector,
+        dryRun: true,
+      });
+      expect(empty.details).toContainEqual({
+        path: 'selector',
+        message: expect.stringMatching(/empty selector selects every node.*all: true/),
+      });
+    }
+    const all = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      all: true,
+      dryRun: true,
+    });
+    expect(all.status, JSON.stringify(all.body)).toBe(200);
+    expect(DryRunResponseSchema.parse(all.body).changes.map((c) => c.node)).toEqual(['cp-1', 'n-1', 'n-2', 'n-3']);
+    // A drain reaching a control-plane node, by selector, by name or by all: refused, naming it.
+    for (const target of [{ selector: 'env in (prod,system)' }, { nodes: ['n-1', 'cp-1'] }, { all: true }]) {
+      for (const dryRun of [true, false]) {
+        const cp = await refused(400, 'POST', '/api/v1/clusters/dev/operations', operator, {
+          action: 'drain',
+          ...target,
+          dryRun,
+        });
+        expect(cp.details).toContainEqual({
+          path: 'params.includeControlPlane',
+          message: expect.stringMatching(/1 control-plane node\(s\) of cluster "dev" \(cp-1\)/),
+        });
+      }
+    }
+    const meant = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'drain',
+      selector: 'env in (prod,system)',
+      params: { includeControlPlane: true },
+      dryRun: true,
+    });
+    expect(meant.status, JSON.stringify(meant.body)).toBe(200);
+    expect(DryRunResponseSchema.parse(meant.body).changes.map((c) => c.node)).toEqual(['cp-1', 'n-2', 'n-3']);
+    // Other actions on control-plane nodes need no flag (only drain evicts their pods).
+    const cordon = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      nodes: ['cp-1'],
+      dryRun: true,
+    });
+    expect(cordon.status).toBe(200);
+  });
+
+  it('an error body lists at most 20 issues and says how many more (2,000 duplicate names: a few KB, not 255)', async () => {
+    const res = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      nodes: Array.from({ length: 2_000 }, () => 'n-1'),
+    });
+    expect(res.status).toBe(400);
+    const body = ErrorBodySchema.parse(res.body);
+    expect(JSON.stringify(body).length).toBeLessThan(8 * 1024);
+    expect(body.details).toHaveLength(21);
+    expect(body.details?.at(-1)?.message).toBe('... and 1979 more issue(s) (1999 in all)');
+    expect(body.message).toMatch(/and 1979 more issue\(s\)/);
   });
 
   it('dry run answers 200 with what would change and changes nothing', async () => {

@@ -154,6 +154,11 @@ export const DrainParamsSchema = z.strictObject({
     .min(1, 'timeoutSeconds must be at least 1')
     .max(86_400, 'timeoutSeconds must be at most 86400')
     .default(DEFAULT_DRAIN_TIMEOUT_SECONDS),
+  /**
+   * Must be `true` for a drain that reaches a control-plane node (role `control-plane`
+   * or `master`): evicting the API server's own node's pods is never done by accident.
+   */
+  includeControlPlane: z.boolean({ error: 'includeControlPlane must be true or false' }).optional(),
 });
 export type DrainParams = z.infer<typeof DrainParamsSchema>;
 export type DrainParamsInput = z.input<typeof DrainParamsSchema>;
@@ -202,8 +207,16 @@ const targetShape = {
     .min(1, 'nodes must name at least one node')
     .max(MAX_OPERATION_NODES, `nodes may name at most ${MAX_OPERATION_NODES} nodes`)
     .optional(),
-  /** A label selector choosing the nodes (either this or `nodes`), evaluated when the request arrives. */
+  /**
+   * A label selector choosing the nodes (instead of `nodes`), evaluated when the
+   * request arrives. Never empty: an empty selector selects every node, which a
+   * request must say with `all: true`.
+   */
   selector: LabelSelectorStringSchema.optional(),
+  /** `true`: every node of the cluster (instead of `nodes` or `selector`), control plane included. */
+  all: z
+    .literal(true, { error: 'all must be true (it targets every node of the cluster); leave it out otherwise' })
+    .optional(),
   /** Why (kept in the audit trail; for cordon and drain also on the node). */
   reason: z
     .string({ error: 'reason must be a string' })
@@ -217,7 +230,9 @@ const requestMember = <A extends OperationAction, P extends z.ZodType>(action: A
   z.strictObject({ action: z.literal(action), params, ...targetShape });
 
 /**
- * `POST /api/v1/clusters/:cluster/operations`. Exactly one of `nodes` and `selector`.
+ * `POST /api/v1/clusters/:cluster/operations`. Exactly one of `nodes`, a non-empty
+ * `selector` and `all: true`; a drain that reaches control-plane nodes also needs
+ * `params.includeControlPlane: true` (checked against the cluster when it arrives).
  * Answers 202 {@link CreateOperationResponse}, or 200 {@link DryRunResponse} with `dryRun: true`.
  */
 export const CreateOperationRequestSchema = z
@@ -235,18 +250,26 @@ export const CreateOperationRequestSchema = z
     { error: `action must be one of ${OPERATION_ACTIONS.join(', ')}` },
   )
   .superRefine((request, ctx) => {
-    if (request.nodes === undefined && request.selector === undefined) {
+    const given = [request.nodes, request.selector, request.all].filter((t) => t !== undefined).length;
+    if (given === 0) {
       ctx.addIssue({
         code: 'custom',
         path: ['nodes'],
-        message: 'give either nodes (a list of names) or selector',
+        message: 'give one of nodes (a list of names), selector, or all: true',
       });
     }
-    if (request.nodes !== undefined && request.selector !== undefined) {
+    if (given > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [request.all !== undefined ? 'all' : 'selector'],
+        message: 'give only one of nodes, selector and all',
+      });
+    }
+    if (request.selector !== undefined && request.selector.trim() === '') {
       ctx.addIssue({
         code: 'custom',
         path: ['selector'],
-        message: 'give either nodes or selector, not both',
+        message: 'an empty selector selects every node of the cluster: send all: true if that is what you mean',
       });
     }
     if (request.nodes !== undefined) {

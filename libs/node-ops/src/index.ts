@@ -1,3 +1,4 @@
+export * from './errors/control-plane-nodes-error.js';
 export * from './errors/drain-timeout-error.js';
 export * from './errors/empty-selection-error.js';
 export * from './errors/operation-busy-error.js';

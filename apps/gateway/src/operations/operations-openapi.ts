@@ -18,7 +18,7 @@ import {
 } from '../openapi/openapi-builders.js';
 
 const ERRORS: Readonly<Record<number, string>> = {
-  400: 'bad input: `details[].path` names each bad field',
+  400: 'bad input: `details[].path` names each bad field (at most 20 listed, then how many more)',
   401: 'no token, or an expired or forged one',
   403: 'the token does not cover this cluster, or its role is below operator',
   404: 'no such cluster, node (the message names them) or operation',
@@ -40,7 +40,7 @@ export function operationsOpenApi(): { schemas: JsonObject; paths: JsonObject } 
       '/api/v1/clusters/{cluster}/operations': {
         post: {
           summary:
-            'Start a node operation (label, unlabel, taint, untaint, cordon, uncordon, drain) on listed nodes or a selector; role operator or admin',
+            'Start a node operation (label, unlabel, taint, untaint, cordon, uncordon, drain) on listed nodes, a non-empty selector or `all: true`; a drain of control-plane nodes needs `params.includeControlPlane: true`; role operator or admin',
           parameters: [cluster],
           requestBody: {
             required: true,

@@ -19,6 +19,7 @@ import {
 } from '@knm/contracts';
 import type { NodeStoreReader } from '@knm/node-store';
 import {
+  ControlPlaneNodesError,
   EmptySelectionError,
   planDryRun,
   resolveTargets,
@@ -38,7 +39,8 @@ import { AUDIT_LOG, OPERATION_EVENTS, OPERATION_QUEUES, OPERATION_STORE } from '
  * job (the gateway never runs jobs), and read operations and the audit trail.
  * Order of checks on create: token covers the cluster (the guard), role operator or
  * admin (403), body (400 naming each bad field), cluster registered (404), nodes
- * known (404 naming them) or selector matching (400).
+ * known (404 naming them) or selector matching (400), no control-plane node in a
+ * drain without `params.includeControlPlane` (400 naming them).
  */
 @Injectable()
 export class OperationsService {
@@ -72,6 +74,11 @@ export class OperationsService {
       if (err instanceof UnknownNodesError) throw new NotFoundError(`nodes: ${err.message}`);
       if (err instanceof EmptySelectionError) {
         throw new ContractError('operation request', [{ path: 'selector', message: err.message }]);
+      }
+      if (err instanceof ControlPlaneNodesError) {
+        throw new ContractError('operation request', [
+          { path: 'params.includeControlPlane', message: err.message },
+        ]);
       }
       throw err;
     }
