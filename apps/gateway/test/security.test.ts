@@ -152,6 +152,45 @@ describe('authentication', () => {
     await connected(open(gw.url, { token: viewer }));
   });
 
+  it("bounds a token's lifetime (KNM_MAX_TOKEN_TTL, default 24 h) and its subject (printable, <= 256) before writing it anywhere", async () => {
+    const gw = await gateway();
+    const in100Years = Math.floor(Date.now() / 1000) + 100 * 365 * 86_400;
+    const cases: [string, RegExp][] = [
+      [
+        await sign({ role: 'admin', clusters: '*' }, 'HS256', SECRET, in100Years),
+        /longer than this gateway accepts \(86400 s, KNM_MAX_TOKEN_TTL\)/,
+      ],
+      [
+        await sign({ sub: 'm'.repeat(5_000), role: 'admin', clusters: '*' }, 'HS256', SECRET),
+        /at most 256 characters/,
+      ],
+      [
+        await sign({ sub: 'mal\u0000lory', role: 'admin', clusters: '*' }, 'HS256', SECRET),
+        /must be printable/,
+      ],
+      [await sign({ sub: 'mal\nlory', role: 'admin', clusters: '*' }, 'HS256', SECRET), /must be printable/],
+    ];
+    const cordon = JSON.stringify({ action: 'cordon', nodes: ['n-1'] });
+    for (const [bad, message] of cases) {
+      expectError(await call(gw.url, '/api/v1/clusters', { auth: bad }), 401, message);
+      expectError(
+        await call(gw.url, '/api/v1/clusters/dev/operations', { method: 'POST', auth: bad, body: cordon }),
+        401,
+        message,
+      );
+      expect(await refused(open(gw.url, { token: bad }))).toMatch(message);
+    }
+    // Nothing of theirs reached Redis: no operation, no per-user key.
+    expect((await redis.keys()).filter((k) => /:op:|ratelimit:ops|mmmm|mal/.test(k))).toEqual([]);
+    // A gateway configured for longer accepts a 7-day token; 24 h is fine by default.
+    const week = await sign({ role: 'viewer', clusters: '*' }, 'HS256', SECRET, '7d');
+    expectError(await call(gw.url, '/api/v1/clusters', { auth: week }), 401, /KNM_MAX_TOKEN_TTL/);
+    const lenient = await gateway({ maxTokenTtlSeconds: 30 * 86_400 });
+    expect((await call(lenient.url, '/api/v1/clusters', { auth: week })).status).toBe(200);
+    const day = await sign({ role: 'viewer', clusters: '*' }, 'HS256', SECRET, '24h');
+    expect((await call(gw.url, '/api/v1/clusters', { auth: day })).status).toBe(200);
+  });
+
   it('refuses a token in the URL, even a valid one, on REST and on the handshake', async () => {
     const gw = await gateway();
     for (const param of ['access_token', 'token']) {

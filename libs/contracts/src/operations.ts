@@ -7,6 +7,7 @@
  * 400 answer's `details[].path` points at the bad input.
  */
 import { z } from 'zod';
+import { MAX_SUBJECT_LENGTH } from './auth-claims.js';
 import { ClusterNameSchema } from './cluster-name.js';
 import {
   dns1123SubdomainErrors,
@@ -36,8 +37,6 @@ export type OperationAction = z.infer<typeof OperationActionSchema>;
 export const MAX_OPERATION_NODES = 5_000;
 /** The longest `reason` accepted (it is stored in a node annotation by cordon and drain). */
 export const MAX_REASON_LENGTH = 1_024;
-/** The longest `user` (token subject) an audit query may filter on. */
-export const MAX_SUBJECT_LENGTH = 1_024;
 
 function addErrors(ctx: z.RefinementCtx, problems: string[], path: PropertyKey[], subject: string): void {
   for (const problem of problems) ctx.addIssue({ code: 'custom', path, message: `${subject} ${problem}` });

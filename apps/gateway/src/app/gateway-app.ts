@@ -131,6 +131,7 @@ class GatewayModule {
     const verifier = new TokenVerifier({
       ...(config.jwtSecret ? { secret: config.jwtSecret } : {}),
       ...(config.jwksUrl ? { jwksUrl: config.jwksUrl } : {}),
+      ...(config.maxTokenTtlSeconds !== undefined ? { maxTtlSeconds: config.maxTokenTtlSeconds } : {}),
     });
     return {
       module: GatewayModule,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_NAMESPACE } from '@knm/contracts';
+import { DurationParseError, parseDurationSeconds } from '@knm/auth';
 import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
 import { SECURITY_ENV, DEFAULT_SECURITY, type SecurityConfig } from '../security/security-config.js';
 import { TrustProxy, TrustProxyError } from '../security/trust-proxy.js';
@@ -23,6 +24,11 @@ export interface GatewayConfig {
   jwtSecret?: string;
   /** JWKS URL of an external identity provider (`KNM_JWKS_URL`). Default none. */
   jwksUrl?: string;
+  /**
+   * The longest lifetime left a token may have (`KNM_MAX_TOKEN_TTL`, a duration such as
+   * `8h` or `7d`, or seconds); longer-lived tokens are refused. Default 24 h.
+   */
+  maxTokenTtlSeconds?: number;
   /** Allowed browser origins for CORS and Socket.IO (`KNM_CORS_ORIGINS`, comma-separated). Default none. */
   corsOrigins: string[];
   /** A cluster whose watcher heartbeat is older than this is `stale`. Default 15,000 ms. */
@@ -72,6 +78,18 @@ const ConfigSchema = z.object({
   redisNamespace: z.string().default(DEFAULT_NAMESPACE),
   jwtSecret: z.string().optional(),
   jwksUrl: z.string().url('KNM_JWKS_URL must be a URL').optional(),
+  maxTokenTtlSeconds: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return parseDurationSeconds(text);
+      } catch (err) {
+        if (!(err instanceof DurationParseError)) throw err;
+        ctx.addIssue({ code: 'custom', message: `KNM_MAX_TOKEN_TTL: ${err.message}` });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   corsOrigins: z.array(z.string()).default([]),
   staleAfterMs: intFrom('KNM_STALE_AFTER_MS', 1).default(15_000),
   transports: z
@@ -119,7 +137,7 @@ const list = (value: string | undefined): string[] | undefined =>
 /**
  * Reads the configuration from command-line flags (`--port`, `--host`, `--redis`,
  * `--namespace`, `--log-level`) over the environment (`PORT`, `HOST`, `REDIS_URL`,
- * `KNM_REDIS_NAMESPACE`, `KNM_JWT_SECRET`, `KNM_JWKS_URL`, `KNM_CORS_ORIGINS`,
+ * `KNM_REDIS_NAMESPACE`, `KNM_JWT_SECRET`, `KNM_JWKS_URL`, `KNM_MAX_TOKEN_TTL`, `KNM_CORS_ORIGINS`,
  * `KNM_STALE_AFTER_MS`, `KNM_WS_TRANSPORTS`, `KNM_WS_MAX_BUFFERED_MESSAGES`,
  * `KNM_WS_MAX_BUFFERED_BYTES`, `LOG_LEVEL`, `KNM_GATEWAY_ID`, and the limits of
  * `SECURITY_ENV`: `KNM_TRUST_PROXY`, `KNM_HTTP_BODY_LIMIT`, `KNM_WS_MAX_MESSAGE_BYTES`,
@@ -157,6 +175,7 @@ export function loadGatewayConfig(
     redisNamespace: flags['namespace'] ?? env['KNM_REDIS_NAMESPACE'],
     jwtSecret: env['KNM_JWT_SECRET'] || undefined,
     jwksUrl: env['KNM_JWKS_URL'] || undefined,
+    maxTokenTtlSeconds: env['KNM_MAX_TOKEN_TTL'] || undefined,
     corsOrigins: list(env['KNM_CORS_ORIGINS']),
     staleAfterMs: env['KNM_STALE_AFTER_MS'],
     transports: list(env['KNM_WS_TRANSPORTS']),
