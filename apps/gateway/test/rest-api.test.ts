@@ -159,6 +159,23 @@ describe('nodes', () => {
     expect(seen).toEqual(['worker-2', 'cp-1', 'worker-3', 'worker-1']);
   });
 
+  it('answers 400 for a continue token of another cluster, even one at the same epoch and seq', async () => {
+    await seedCluster(redis, 'stage', devNodes, devPods);
+    const stage = NodeListResponseSchema.parse((await get('/api/v1/clusters/stage/nodes?limit=1')).body);
+    const dev = NodeListResponseSchema.parse((await get('/api/v1/clusters/dev/nodes?limit=1')).body);
+    expect([stage.epoch, stage.seq]).toEqual([dev.epoch, dev.seq]);
+    const body = await expectError(
+      `/api/v1/clusters/dev/nodes?limit=1&continue=${stage.continue}`,
+      400,
+      /continue token belongs to another cluster's listing/,
+    );
+    expect(body.details).toEqual([
+      { path: 'continue', message: "this continue token belongs to another cluster's listing" },
+    ]);
+    expect(JSON.stringify(body)).not.toContain('stage');
+    expect((await get(`/api/v1/clusters/stage/nodes?limit=1&continue=${stage.continue}`)).status).toBe(200);
+  });
+
   it('answers 410 for a continue token made before a rebuild (new epoch)', async () => {
     const first = NodeListResponseSchema.parse((await get('/api/v1/clusters/dev/nodes?limit=1')).body);
     await seedCluster(redis, 'dev', devNodes, devPods);

@@ -60,7 +60,7 @@ export class ClusterDataService {
    * at the same seq is served from the {@link ResponseCache}).
    */
   async listNodesBody(cluster: ClusterName, query: NodeListQuery): Promise<Buffer> {
-    const compiled = compileNodeQuery(query);
+    const compiled = compileNodeQuery(query, cluster);
     const summary = await this.getCluster(cluster);
     const snapshot = await this.cache.get(cluster, summary);
     const key = JSON.stringify(query);
