@@ -18,15 +18,17 @@ import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
-import type { Socket } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import {
   ClusterListResponseSchema,
   ErrorBodySchema,
   RealtimeEvents,
+  WsStatsResponseSchema,
   type SubscribeAck,
 } from '@knm/contracts';
 import { createRedisConnection } from '@knm/node-store';
 import { createTestRedis, freePort, waitFor, type TestRedis } from '@knm/testing';
+import { NodesGateway } from '../src/realtime/nodes.gateway.js';
 import { RateLimiter } from '../src/security/rate-limiter.js';
 import { makeNode } from './support/fixtures.js';
 import {
@@ -251,6 +253,65 @@ describe('authorization', () => {
     expect(await request<SubscribeAck>(socket, RealtimeEvents.subscribe, { cluster: 'dev' })).toMatchObject({
       ok: true,
     });
+  });
+});
+
+describe('what a token may see of the realtime side', () => {
+  it('ws/stats shows only the clusters the token covers, summed over replicas', async () => {
+    const a = await gateway({}, 'gw-a');
+    const b = await gateway({}, 'gw-b');
+    for (const [gw, cluster] of [
+      [a, 'dev'],
+      [a, 'prod'],
+      [b, 'prod'],
+    ] as const) {
+      const socket = open(gw.url, { token: viewer });
+      await connected(socket);
+      expect(await request<SubscribeAck>(socket, RealtimeEvents.subscribe, { cluster })).toMatchObject({
+        ok: true,
+      });
+    }
+    const devOnly = await token({ clusters: ['dev' as never] });
+    const scoped = WsStatsResponseSchema.parse(
+      (await call(a.url, '/api/v1/ws/stats', { auth: devOnly })).body,
+    );
+    expect(scoped.subscriptions).toEqual({ dev: 1 });
+    expect(scoped.replicas.map((r) => r.subscriptions)).toEqual([{ dev: 1 }, {}]);
+    expect(JSON.stringify(scoped)).not.toContain('prod');
+    const all = WsStatsResponseSchema.parse((await call(b.url, '/api/v1/ws/stats')).body);
+    expect(all.subscriptions).toEqual({ dev: 1, prod: 2 });
+  });
+
+  it('refuses the default namespace, and closes every connection that has not authenticated', async () => {
+    const gw = await gateway({ wsConnectTimeoutMs: 300 });
+    const engine = gw.app.get(NodesGateway).namespace.server.engine;
+    const root = io(gw.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(root);
+    expect(await refused(root)).toMatch(/default namespace is closed: connect to \/nodes/);
+    expect(await refused(open(gw.url, null))).toMatch(/no token/);
+    const member = open(gw.url, { token: viewer });
+    await connected(member);
+    // The two refused ones are cut by the server (the client would have kept them open).
+    await waitFor(() => engine.clientsCount === 1, {
+      timeout: 10_000,
+      what: 'unauthenticated connections closed',
+    });
+    expect(member.connected).toBe(true);
+    const stats = WsStatsResponseSchema.parse((await call(gw.url, '/api/v1/ws/stats')).body);
+    expect(stats.clients).toBe(1);
+  });
+
+  it('serves /metrics open by default, or only with Bearer KNM_METRICS_TOKEN when set', async () => {
+    const open = await gateway();
+    expect((await call(open.url, '/metrics', { auth: null })).status).toBe(200);
+    const scrapeToken = 'scrape-0123456789-abcdef';
+    const closed = await gateway({ metricsToken: scrapeToken });
+    expectError(await call(closed.url, '/metrics', { auth: null }), 401, /KNM_METRICS_TOKEN/);
+    expectError(await call(closed.url, '/metrics', { auth: viewer }), 401, /KNM_METRICS_TOKEN/);
+    const scraped = await call(closed.url, '/metrics', { auth: scrapeToken });
+    expect(scraped.status).toBe(200);
+    expect(String(scraped.body)).toContain('knm_gateway_sockets');
+    expect((await call(closed.url, '/healthz', { auth: null })).status).toBe(200);
   });
 });
 

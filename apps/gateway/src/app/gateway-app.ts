@@ -255,6 +255,7 @@ export async function createGatewayApp(
     corsOrigins: config.corsOrigins,
     transports: config.transports,
     maxMessageBytes: security.wsMaxMessageBytes,
+    ...(config.wsConnectTimeoutMs !== undefined ? { connectTimeoutMs: config.wsConnectTimeoutMs } : {}),
   });
   await io.connect();
   app.useWebSocketAdapter(io);

@@ -39,6 +39,16 @@ export interface GatewayConfig {
   maxBufferedMessages: number;
   /** A socket with more than this many unsent bytes is told to resync. Default 8 MiB. */
   maxBufferedBytes: number;
+  /**
+   * A Socket.IO connection that has joined no namespace (never authenticated) this long
+   * after its handshake is closed (`KNM_WS_CONNECT_TIMEOUT_MS`). Default 10,000 ms.
+   */
+  wsConnectTimeoutMs?: number;
+  /**
+   * When set, `GET /metrics` requires `Authorization: Bearer <this>` (`KNM_METRICS_TOKEN`,
+   * a static scrape credential, at least 16 characters); unset, `/metrics` is open.
+   */
+  metricsToken?: string;
   /** pino level. Default `info`. */
   logLevel: string;
   /** This replica's identity in stats and logs. Default `<hostname>/<pid>`. */
@@ -98,6 +108,8 @@ const ConfigSchema = z.object({
     .default(['websocket']),
   maxBufferedMessages: intFrom('KNM_WS_MAX_BUFFERED_MESSAGES', 1).default(1_000),
   maxBufferedBytes: intFrom('KNM_WS_MAX_BUFFERED_BYTES', 1024).default(8 * 1024 * 1024),
+  wsConnectTimeoutMs: intFrom('KNM_WS_CONNECT_TIMEOUT_MS', 100).optional(),
+  metricsToken: z.string().min(16, 'KNM_METRICS_TOKEN must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   gatewayId: z.string().optional(),
   security: z.strictObject({
@@ -139,7 +151,7 @@ const list = (value: string | undefined): string[] | undefined =>
  * `--namespace`, `--log-level`) over the environment (`PORT`, `HOST`, `REDIS_URL`,
  * `KNM_REDIS_NAMESPACE`, `KNM_JWT_SECRET`, `KNM_JWKS_URL`, `KNM_MAX_TOKEN_TTL`, `KNM_CORS_ORIGINS`,
  * `KNM_STALE_AFTER_MS`, `KNM_WS_TRANSPORTS`, `KNM_WS_MAX_BUFFERED_MESSAGES`,
- * `KNM_WS_MAX_BUFFERED_BYTES`, `LOG_LEVEL`, `KNM_GATEWAY_ID`, and the limits of
+ * `KNM_WS_MAX_BUFFERED_BYTES`, `KNM_WS_CONNECT_TIMEOUT_MS`, `KNM_METRICS_TOKEN`, `LOG_LEVEL`, `KNM_GATEWAY_ID`, and the limits of
  * `SECURITY_ENV`: `KNM_TRUST_PROXY`, `KNM_HTTP_BODY_LIMIT`, `KNM_WS_MAX_MESSAGE_BYTES`,
  * `KNM_JSON_MAX_DEPTH`, `KNM_AUTH_FAILURE_LIMIT`, `KNM_AUTH_FAILURE_WINDOW_MS`,
  * `KNM_OPS_RATE_LIMIT`, `KNM_OPS_RATE_WINDOW_MS`). Throws
@@ -181,6 +193,8 @@ export function loadGatewayConfig(
     transports: list(env['KNM_WS_TRANSPORTS']),
     maxBufferedMessages: env['KNM_WS_MAX_BUFFERED_MESSAGES'],
     maxBufferedBytes: env['KNM_WS_MAX_BUFFERED_BYTES'],
+    wsConnectTimeoutMs: env['KNM_WS_CONNECT_TIMEOUT_MS'],
+    metricsToken: env['KNM_METRICS_TOKEN'] || undefined,
     logLevel: flags['log-level'] ?? env['LOG_LEVEL'],
     gatewayId: env['KNM_GATEWAY_ID'] || undefined,
     security: Object.fromEntries(
