@@ -7,7 +7,7 @@ import {
   toClusterName,
   type ErrorBody,
 } from '@knm/contracts';
-import { AuditLog, auditRecordOf } from '@knm/node-ops';
+import { AuditLog, auditRecordOf, OperationStore } from '@knm/node-ops';
 import { createTestRedis, type TestRedis } from '@knm/testing';
 import { makeNode } from './support/fixtures.js';
 import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
@@ -127,7 +127,12 @@ describe('operations REST API', { timeout: 30_000 }, () => {
       dryRun: true,
     });
     expect(all.status, JSON.stringify(all.body)).toBe(200);
-    expect(DryRunResponseSchema.parse(all.body).changes.map((c) => c.node)).toEqual(['cp-1', 'n-1', 'n-2', 'n-3']);
+    expect(DryRunResponseSchema.parse(all.body).changes.map((c) => c.node)).toEqual([
+      'cp-1',
+      'n-1',
+      'n-2',
+      'n-3',
+    ]);
     // A drain reaching a control-plane node, by selector, by name or by all: refused, naming it.
     for (const target of [{ selector: 'env in (prod,system)' }, { nodes: ['n-1', 'cp-1'] }, { all: true }]) {
       for (const dryRun of [true, false]) {
@@ -170,6 +175,45 @@ describe('operations REST API', { timeout: 30_000 }, () => {
     expect(body.details).toHaveLength(21);
     expect(body.details?.at(-1)?.message).toBe('... and 1979 more issue(s) (1999 in all)');
     expect(body.message).toMatch(/and 1979 more issue\(s\)/);
+  });
+
+  it('one operation per node at a time: a second one on a held node is 409 naming the holder; dry runs and other nodes go on', async () => {
+    const first = CreateOperationResponseSchema.parse(
+      (await call('POST', '/api/v1/clusters/dev/operations', operator, { action: 'drain', nodes: ['n-1'] }))
+        .body,
+    ).operation;
+    const conflict = await refused(409, 'POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'uncordon',
+      nodes: ['n-2', 'n-1'],
+    });
+    expect(conflict.error).toBe('Conflict');
+    expect(conflict.message).toBe(
+      `node(s) n-1 of cluster "dev" are held by operation "${first.id}", which has not finished: ` +
+        'wait for it, or cancel it (POST /api/v1/operations/<id>/cancel)',
+    );
+    // Nothing of the refused one was written: n-2 is still free, and no second operation exists.
+    const other = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      nodes: ['n-2'],
+    });
+    expect(other.status).toBe(202);
+    const dry = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'uncordon',
+      nodes: ['n-1'],
+      dryRun: true,
+    });
+    expect(dry.status).toBe(200);
+    const list = await call('GET', '/api/v1/clusters/dev/operations', operator);
+    expect((list.body as { items: unknown[] }).items).toHaveLength(2);
+    // Once the holder has finished, its lock no longer counts (even if its release was missed).
+    await new OperationStore(redis.client, redis.keyspace).setState(first.id, 'completed', {
+      finishedAt: new Date().toISOString(),
+    });
+    const after = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'uncordon',
+      nodes: ['n-1'],
+    });
+    expect(after.status, JSON.stringify(after.body)).toBe(202);
   });
 
   it('dry run answers 200 with what would change and changes nothing', async () => {

@@ -546,9 +546,14 @@ export interface OperationKeys {
   operation(id: string): string;
   /** Hash of one operation's node results: node -> NodeResult JSON. */
   results(id: string): string;
+  /** String: the id of the unfinished operation holding `node` (one operation per node at a time). */
+  nodeLock(node: string): string;
 }
 
-/** The keys of `cluster`'s operations: `knm:{c}:opx` (index), `knm:{c}:op:<id>`, `knm:{c}:op:<id>:results`. */
+/**
+ * The keys of `cluster`'s operations: `knm:{c}:opx` (index), `knm:{c}:op:<id>`,
+ * `knm:{c}:op:<id>:results`, `knm:{c}:oplock:<node>`.
+ */
 export function operationKeys(keyspace: Keyspace, cluster: ClusterName): OperationKeys {
   const prefix = keyspace.cluster(cluster).queuePrefix;
   return {
@@ -557,5 +562,6 @@ export function operationKeys(keyspace: Keyspace, cluster: ClusterName): Operati
     index: `${prefix}:opx`,
     operation: (id) => `${prefix}:op:${id}`,
     results: (id) => `${prefix}:op:${id}:results`,
+    nodeLock: (node) => `${prefix}:oplock:${node}`,
   };
 }

@@ -1,6 +1,7 @@
 export * from './errors/control-plane-nodes-error.js';
 export * from './errors/drain-timeout-error.js';
 export * from './errors/empty-selection-error.js';
+export * from './errors/nodes-busy-error.js';
 export * from './errors/operation-busy-error.js';
 export * from './errors/operation-not-found-error.js';
 export * from './errors/unknown-nodes-error.js';

@@ -35,7 +35,8 @@ export interface RunProgress {
  * result is stored as soon as it is known and reported to `onProgress`. A node
  * that fails does not stop the others. The final state is `completed` (every node
  * succeeded or was skipped), `failed` (every node failed) or `partial`; the audit
- * record is written once per operation (a re-run finds it written).
+ * record is written once per operation (a re-run finds it written). The nodes'
+ * locks (taken when the operation was created) are released once it is final.
  */
 export class OperationRunner {
   private readonly nodeConcurrency: number;
@@ -98,6 +99,7 @@ export class OperationRunner {
       await this.store.setState(id, finalState(current.results), { finishedAt: this.now() });
     }
     const finished = await this.store.require(id);
+    await this.store.unlockNodes(finished);
     const now = this.clock();
     if (await this.store.claimAudit(id, now.getTime())) {
       const auditId = await this.audit.append(auditRecordOf(finished, now.toISOString()));
@@ -116,6 +118,7 @@ export class OperationRunner {
     const op = await this.store.get(id);
     if (!op || isFinalOperationState(op.state)) return;
     await this.store.setState(id, 'failed', { finishedAt: this.now(), error });
+    await this.store.unlockNodes(op);
     const now = this.clock();
     if (await this.store.claimAudit(id, now.getTime())) {
       const auditId = await this.audit.append(auditRecordOf(await this.store.require(id), now.toISOString()));

@@ -22,6 +22,7 @@ const ERRORS: Readonly<Record<number, string>> = {
   401: 'no token, or an expired or forged one',
   403: 'the token does not cover this cluster, or its role is below operator',
   404: 'no such cluster, node (the message names them) or operation',
+  409: 'a node is held by another unfinished operation (the message names it): one operation per node at a time',
 };
 const errors = (...codes: number[]): JsonObject => errorResponses(ERRORS, ...codes);
 
@@ -52,7 +53,7 @@ export function operationsOpenApi(): { schemas: JsonObject; paths: JsonObject } 
               'queued; follow it with GET /api/v1/operations/{id} or `operation_progress`',
             ),
             200: json('DryRunResponse', '`dryRun: true`: what would change; nothing changed'),
-            ...errors(400, 401, 403, 404),
+            ...errors(400, 401, 403, 404, 409),
           },
         },
         get: {

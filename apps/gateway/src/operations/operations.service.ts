@@ -21,6 +21,7 @@ import type { NodeStoreReader } from '@knm/node-store';
 import {
   ControlPlaneNodesError,
   EmptySelectionError,
+  NodesBusyError,
   planDryRun,
   resolveTargets,
   UnknownNodesError,
@@ -40,7 +41,8 @@ import { AUDIT_LOG, OPERATION_EVENTS, OPERATION_QUEUES, OPERATION_STORE } from '
  * Order of checks on create: token covers the cluster (the guard), role operator or
  * admin (403), body (400 naming each bad field), cluster registered (404), nodes
  * known (404 naming them) or selector matching (400), no control-plane node in a
- * drain without `params.includeControlPlane` (400 naming them).
+ * drain without `params.includeControlPlane` (400 naming them), no node held by an
+ * unfinished operation (409 naming it: one operation per node at a time).
  */
 @Injectable()
 export class OperationsService {
@@ -107,8 +109,15 @@ export class OperationsService {
     // Hear this cluster's progress before its job can start (a cluster registered
     // since the relay's last refresh would otherwise miss the first events).
     await this.events.listen(cluster);
-    await this.store.create(op);
-    await this.queues.enqueue(op);
+    const busy = await this.store.lockNodes(op);
+    if (busy) throw new NodesBusyError(cluster, busy.holder, busy.nodes);
+    try {
+      await this.store.create(op);
+      await this.queues.enqueue(op);
+    } catch (err) {
+      await this.store.unlockNodes(op).catch(() => undefined);
+      throw err;
+    }
     return { dryRun: false, response: { operationId: op.id, operation: op } };
   }
 

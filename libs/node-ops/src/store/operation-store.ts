@@ -81,6 +81,36 @@ export class OperationStore {
       .exec();
   }
 
+  /**
+   * Takes every node of `op` for it (one operation per node at a time), all or none:
+   * resolves undefined when taken, or the holder and the nodes it holds when another
+   * operation that has not finished holds some. A lock whose holder finished or
+   * expired is free (its release was missed: a crash between the end and the release).
+   */
+  async lockNodes(
+    op: Pick<Operation, 'id' | 'cluster' | 'nodes'>,
+  ): Promise<{ holder: string; nodes: string[] } | undefined> {
+    const keys = operationKeys(this.keyspace, op.cluster);
+    const reply = (await this.redis.eval(
+      LOCK_NODES,
+      op.nodes.length,
+      ...op.nodes.map((n) => keys.nodeLock(n)),
+      op.id,
+      keys.operation(''),
+      String(this.retentionSeconds),
+    )) as string[];
+    if (reply.length === 0) return undefined;
+    const [holder = '', ...indexes] = reply;
+    return { holder, nodes: indexes.map((i) => op.nodes[Number(i)] as string) };
+  }
+
+  /** Releases the node locks `op` still holds (those another operation took since are left alone). */
+  async unlockNodes(op: Pick<Operation, 'id' | 'cluster' | 'nodes'>): Promise<void> {
+    if (op.nodes.length === 0) return;
+    const keys = operationKeys(this.keyspace, op.cluster);
+    await this.redis.eval(UNLOCK_NODES, op.nodes.length, ...op.nodes.map((n) => keys.nodeLock(n)), op.id);
+  }
+
   /** The operation, or undefined when it does not exist (or expired). */
   async get(id: string): Promise<Operation | undefined> {
     const cluster = clusterOfOperationId(id);
@@ -186,6 +216,38 @@ export class OperationStore {
 
 const FINAL_STATES =
   "local s = redis.call('HGET', KEYS[1], 'state'); local final = s == 'completed' or s == 'failed' or s == 'partial';";
+
+/**
+ * KEYS node locks; ARGV id, op hash key prefix (`knm:{c}:op:`), ttl. Replies [] when
+ * every lock was taken, else [holder, index, ...] (1-based KEYS indexes minus one) of
+ * the nodes an unfinished operation holds. The holder's hash shares the cluster's hash
+ * tag, so reading it from the script stays in one slot on a Redis Cluster.
+ */
+const LOCK_NODES = `local busy = {}
+local holder = nil
+for i, key in ipairs(KEYS) do
+  local h = redis.call('GET', key)
+  if h and h ~= ARGV[1] then
+    local s = redis.call('HGET', ARGV[2] .. h, 'state')
+    if s and s ~= 'completed' and s ~= 'failed' and s ~= 'partial' then
+      if holder == nil then holder = h end
+      if h == holder then table.insert(busy, tostring(i - 1)) end
+    end
+  end
+end
+if holder ~= nil then
+  local reply = { holder }
+  for _, i in ipairs(busy) do table.insert(reply, i) end
+  return reply
+end
+for _, key in ipairs(KEYS) do redis.call('SET', key, ARGV[1], 'EX', tonumber(ARGV[3])) end
+return {}`;
+
+/** KEYS node locks; ARGV id. */
+const UNLOCK_NODES = `for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
+end
+return 1`;
 
 /** KEYS[1] op hash; ARGV state, startedAt, finishedAt, error, ttl. */
 const SET_STATE = `${FINAL_STATES}
