@@ -16,7 +16,13 @@ export default defineConfig({
   base: '/',
   plugins: [vue()],
   resolve: { conditions: ['@knm/source', ...defaultClientConditions] },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: process.env['KNM_WEB_SOURCE_MAPS'] === 'true', target: 'es2022', chunkSizeWarningLimit: 800 },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: process.env['KNM_WEB_SOURCE_MAPS'] === 'true',
+    target: 'es2022',
+    chunkSizeWarningLimit: 800,
+  },
   server: {
     proxy: {
       '/api': gateway,

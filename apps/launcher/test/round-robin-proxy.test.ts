@@ -182,5 +182,5 @@ function upgradeAndEcho(base: string, payload: string): Promise<{ head: string; 
       socket.destroy();
       reject(new Error(`no echo; got ${JSON.stringify(data)}`));
     }, 10_000);
-});
+  });
 }
