@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  AuditResponseSchema,
   CreateOperationResponseSchema,
   DryRunResponseSchema,
   ErrorBodySchema,
@@ -8,9 +9,17 @@ import {
   type ErrorBody,
 } from '@knm/contracts';
 import { AuditLog, auditRecordOf, OperationStore } from '@knm/node-ops';
-import { createTestRedis, type TestRedis } from '@knm/testing';
+import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
 import { makeNode } from './support/fixtures.js';
-import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
+import {
+  connectSocket,
+  connected,
+  seedCluster,
+  startGateway,
+  token,
+  type RunningGateway,
+} from './support/gateway-harness.js';
+import { ProgressCollector } from './support/operations-harness.js';
 
 // The gateway only validates, enqueues and reads: no worker runs here, so operations stay queued.
 let redis: TestRedis;
@@ -214,6 +223,69 @@ describe('operations REST API', { timeout: 30_000 }, () => {
       nodes: ['n-1'],
     });
     expect(after.status, JSON.stringify(after.body)).toBe(202);
+  });
+
+  it('cancel: a queued operation is cancelled at once (200), pushed live, audited, its nodes free again; 403/404/409 otherwise', async () => {
+    const socket = connectSocket(gw.url, { token: operator });
+    const progress = new ProgressCollector(socket);
+    try {
+      await connected(socket);
+      const op = CreateOperationResponseSchema.parse(
+        (
+          await call('POST', '/api/v1/clusters/dev/operations', operator, {
+            action: 'drain',
+            nodes: ['n-1', 'n-3'],
+          })
+        ).body,
+      ).operation;
+      await refused(403, 'POST', `/api/v1/operations/${op.id}/cancel`, await token({ role: 'viewer' }));
+      await refused(
+        403,
+        'POST',
+        `/api/v1/operations/${op.id}/cancel`,
+        await token({ role: 'operator', clusters: [toClusterName('prod')] }),
+      );
+      await refused(
+        404,
+        'POST',
+        `/api/v1/operations/dev.00000000-0000-4000-8000-000000000000/cancel`,
+        operator,
+      );
+      await refused(404, 'POST', `/api/v1/operations/nonsense/cancel`, operator);
+      const res = await call('POST', `/api/v1/operations/${op.id}/cancel`, operator);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const cancelled = OperationSchema.parse(res.body);
+      expect(cancelled).toMatchObject({
+        state: 'cancelled',
+        cancelledBy: 'olga',
+        progress: { done: 2, total: 2 },
+      });
+      expect(cancelled.results.map((r) => [r.node, r.status])).toEqual([
+        ['n-1', 'cancelled'],
+        ['n-3', 'cancelled'],
+      ]);
+      await waitFor(() => progress.of(op.id).some((e) => e.state === 'cancelled'), {
+        timeout: 10_000,
+        what: 'operation_progress cancelled',
+      });
+      const again = await refused(409, 'POST', `/api/v1/operations/${op.id}/cancel`, operator);
+      expect(again.message).toBe(
+        `operation "${op.id}" has already finished (cancelled): there is nothing to cancel`,
+      );
+      const audit = AuditResponseSchema.parse(
+        (await call('GET', '/api/v1/audit?action=drain', operator)).body,
+      );
+      expect(audit.items.map((r) => [r.operationId, r.state, r.cancelledBy])).toEqual([
+        [op.id, 'cancelled', 'olga'],
+      ]);
+      const next = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+        action: 'uncordon',
+        nodes: ['n-1'],
+      });
+      expect(next.status, JSON.stringify(next.body)).toBe(202);
+    } finally {
+      socket.disconnect();
+    }
   });
 
   it('dry run answers 200 with what would change and changes nothing', async () => {

@@ -214,7 +214,9 @@ const targetShape = {
   selector: LabelSelectorStringSchema.optional(),
   /** `true`: every node of the cluster (instead of `nodes` or `selector`), control plane included. */
   all: z
-    .literal(true, { error: 'all must be true (it targets every node of the cluster); leave it out otherwise' })
+    .literal(true, {
+      error: 'all must be true (it targets every node of the cluster); leave it out otherwise',
+    })
     .optional(),
   /** Why (kept in the audit trail; for cordon and drain also on the node). */
   reason: z
@@ -268,7 +270,8 @@ export const CreateOperationRequestSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['selector'],
-        message: 'an empty selector selects every node of the cluster: send all: true if that is what you mean',
+        message:
+          'an empty selector selects every node of the cluster: send all: true if that is what you mean',
       });
     }
     if (request.nodes !== undefined) {
@@ -284,27 +287,40 @@ export type CreateOperationRequest = z.infer<typeof CreateOperationRequestSchema
 /** The request as a caller writes it (defaults not yet applied). */
 export type CreateOperationRequestInput = z.input<typeof CreateOperationRequestSchema>;
 
-/** Where an operation is: queued -> running -> completed | failed | partial (some nodes failed). */
-export const OPERATION_STATES = ['queued', 'running', 'completed', 'failed', 'partial'] as const;
+/**
+ * Where an operation is: queued -> running -> completed | failed | partial (some nodes
+ * failed) | cancelled (`POST /api/v1/operations/:id/cancel`: stopped between nodes, a
+ * drain's eviction loop aborted; each node's result says where it was left).
+ */
+export const OPERATION_STATES = ['queued', 'running', 'completed', 'failed', 'partial', 'cancelled'] as const;
 export const OperationStateSchema = z.enum(OPERATION_STATES);
 export type OperationState = z.infer<typeof OperationStateSchema>;
 
 /** True for the states an operation never leaves. */
 export function isFinalOperationState(state: OperationState): boolean {
-  return state === 'completed' || state === 'failed' || state === 'partial';
+  return state === 'completed' || state === 'failed' || state === 'partial' || state === 'cancelled';
 }
 
 /**
- * Where one node is: pending -> running -> succeeded | failed | skipped.
+ * Where one node is: pending -> running -> succeeded | failed | skipped | cancelled.
  * `skipped`: the node vanished before its turn (deleted from the cluster).
+ * `cancelled`: the operation was cancelled before the node started, or while its drain
+ * was evicting (the message says what was left: cordoned, with the pods not yet evicted).
  */
-export const NODE_RESULT_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped'] as const;
+export const NODE_RESULT_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
 export const NodeResultStatusSchema = z.enum(NODE_RESULT_STATUSES);
 export type NodeResultStatus = z.infer<typeof NodeResultStatusSchema>;
 
 /** True for the node statuses a node never leaves within an operation. */
 export function isFinalNodeStatus(status: NodeResultStatus): boolean {
-  return status === 'succeeded' || status === 'failed' || status === 'skipped';
+  return status === 'succeeded' || status === 'failed' || status === 'skipped' || status === 'cancelled';
 }
 
 /** One node's outcome. */
@@ -361,6 +377,10 @@ const operationShape = {
   finishedAt: z.string().optional(),
   /** Why the whole operation failed (rare: per-node errors are in `results`). */
   error: z.string().optional(),
+  /** When a cancel was asked for (the operation stops at its next node or drain round). */
+  cancelRequestedAt: z.string().optional(),
+  /** The token `sub` that asked for the cancel. */
+  cancelledBy: z.string().optional(),
 };
 
 const operationMember = <A extends OperationAction, P extends z.ZodType>(action: A, params: P) =>
@@ -465,6 +485,8 @@ export const ResultCountsSchema = z.object({
   succeeded: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
   skipped: z.number().int().nonnegative(),
+  /** Nodes left by a cancel (absent in records written before cancel existed). */
+  cancelled: z.number().int().nonnegative().optional(),
 });
 export type ResultCounts = z.infer<typeof ResultCountsSchema>;
 
@@ -490,6 +512,8 @@ export const AuditRecordSchema = z.object({
   counts: ResultCountsSchema,
   /** Nodes that failed, with their error. */
   failures: z.array(z.object({ node: z.string(), error: z.string() })),
+  /** Who cancelled it (state `cancelled`). */
+  cancelledBy: z.string().optional(),
 });
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 

@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { AuthenticationError, ForbiddenError } from '@knm/auth';
 import { ContractError, listedIssues, type ErrorBody } from '@knm/contracts';
-import { NodesBusyError } from '@knm/node-ops';
+import { NodesBusyError, OperationFinishedError } from '@knm/node-ops';
 import { InvalidQueryError, StaleContinueError } from '@knm/node-query';
 import { RateLimitedError } from '../security/rate-limiter.js';
 
@@ -37,7 +37,7 @@ function body(
 /**
  * The REST error body for any error the gateway may throw: each typed error maps to
  * its status (ContractError/InvalidQueryError 400, AuthenticationError 401,
- * ForbiddenError 403, NotFoundError 404, NodesBusyError 409, StaleContinueError 410, RateLimitedError 429, Nest's
+ * ForbiddenError 403, NotFoundError 404, NodesBusyError and OperationFinishedError 409, StaleContinueError 410, RateLimitedError 429, Nest's
  * HttpExceptions as they say); anything else is a 500 whose message says nothing
  * internal.
  */
@@ -47,7 +47,7 @@ export function errorBodyOf(err: unknown): ErrorBody {
   if (err instanceof AuthenticationError) return body(401, err.message);
   if (err instanceof ForbiddenError) return body(403, err.message);
   if (err instanceof NotFoundError) return body(404, err.message);
-  if (err instanceof NodesBusyError) return body(409, err.message);
+  if (err instanceof NodesBusyError || err instanceof OperationFinishedError) return body(409, err.message);
   if (err instanceof StaleContinueError) return body(410, err.message);
   if (err instanceof RateLimitedError) return body(429, err.message);
   if (err instanceof HttpException) {

@@ -22,7 +22,7 @@ const ERRORS: Readonly<Record<number, string>> = {
   401: 'no token, or an expired or forged one',
   403: 'the token does not cover this cluster, or its role is below operator',
   404: 'no such cluster, node (the message names them) or operation',
-  409: 'a node is held by another unfinished operation (the message names it): one operation per node at a time',
+  409: 'a node is held by another unfinished operation (the message names it: one operation per node at a time), or a cancelled operation had already finished',
 };
 const errors = (...codes: number[]): JsonObject => errorResponses(ERRORS, ...codes);
 
@@ -70,6 +70,20 @@ export function operationsOpenApi(): { schemas: JsonObject; paths: JsonObject } 
           summary: 'One operation: state, progress, per-node results',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: { 200: json('Operation', 'the operation'), ...errors(401, 403, 404) },
+        },
+      },
+      '/api/v1/operations/{id}/cancel': {
+        post: {
+          summary:
+            'Cancel an operation; role operator or admin on its cluster. Queued: cancelled at once. Running: its runner stops before the next node and aborts a drain between eviction rounds (nodes not started and an aborted drain end `cancelled`, the message says where each was left). Audited with `cancelledBy`',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: json(
+              'Operation',
+              'the operation as it now stands: `cancelled`, or `running` with `cancelRequestedAt`',
+            ),
+            ...errors(401, 403, 404, 409),
+          },
         },
       },
       '/api/v1/audit': {

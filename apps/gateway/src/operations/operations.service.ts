@@ -22,6 +22,8 @@ import {
   ControlPlaneNodesError,
   EmptySelectionError,
   NodesBusyError,
+  OperationCanceller,
+  OperationNotFoundError,
   planDryRun,
   resolveTargets,
   UnknownNodesError,
@@ -32,6 +34,7 @@ import {
 } from '@knm/node-ops';
 import { NODE_STORE_READER } from '../app/tokens.js';
 import { NotFoundError } from '../common/error-body.js';
+import { OperationProgressRelay } from './operation-progress-relay.js';
 import { AUDIT_LOG, OPERATION_EVENTS, OPERATION_QUEUES, OPERATION_STORE } from './operations.tokens.js';
 
 /**
@@ -46,13 +49,18 @@ import { AUDIT_LOG, OPERATION_EVENTS, OPERATION_QUEUES, OPERATION_STORE } from '
  */
 @Injectable()
 export class OperationsService {
+  private readonly canceller: OperationCanceller;
+
   constructor(
     @Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader,
     @Inject(OPERATION_STORE) private readonly store: OperationStore,
     @Inject(OPERATION_QUEUES) private readonly queues: OperationQueues,
     @Inject(OPERATION_EVENTS) private readonly events: OperationEvents,
     @Inject(AUDIT_LOG) private readonly audit: AuditLog,
-  ) {}
+    @Inject(OperationProgressRelay) private readonly relay: OperationProgressRelay,
+  ) {
+    this.canceller = new OperationCanceller(store, audit);
+  }
 
   /** `POST /api/v1/clusters/:cluster/operations`. */
   async create(
@@ -129,6 +137,29 @@ export class OperationsService {
     assertClusterAccess(principal, cluster);
     const op = await this.store.get(id);
     if (!op) throw new NotFoundError(`operation "${id}" does not exist (or has expired)`);
+    return op;
+  }
+
+  /**
+   * `POST /api/v1/operations/:id/cancel`: an operator of the operation's cluster stops
+   * it (404 unknown, 403 outside the token or below operator, 409 already finished).
+   * Resolves with the operation as it now stands (`cancelled`, or `running` with
+   * `cancelRequestedAt` until its runner stops); `operation_progress` says it at once.
+   */
+  async cancel(principal: Principal, id: string): Promise<Operation> {
+    const cluster = clusterOfOperationId(id);
+    if (!cluster)
+      throw new NotFoundError(`operation "${id}" does not exist (ids look like <cluster>.<uuid>)`);
+    assertClusterAccess(principal, cluster);
+    assertRole(principal, 'operator');
+    let op: Operation;
+    try {
+      op = await this.canceller.cancel(id, principal.sub);
+    } catch (err) {
+      if (err instanceof OperationNotFoundError) throw new NotFoundError(err.message);
+      throw err;
+    }
+    await this.relay.push(id);
     return op;
   }
 

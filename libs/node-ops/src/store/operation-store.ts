@@ -15,6 +15,13 @@ import {
 import { z } from 'zod';
 import { OperationNotFoundError } from '../errors/operation-not-found-error.js';
 
+/**
+ * What {@link OperationStore.requestCancel} did: `cancelled` (it was queued: now final),
+ * `requested` (it is running: its runner stops it), `final` (it had finished: nothing),
+ * `missing` (no such operation, or it expired).
+ */
+export type CancelOutcome = 'cancelled' | 'requested' | 'final' | 'missing';
+
 /** Options of {@link OperationStore}. */
 export interface OperationStoreOptions {
   /** How long an operation's keys live after its last write. Default 7 days. */
@@ -198,6 +205,32 @@ export class OperationStore {
     return claimed === 1;
   }
 
+  /**
+   * Asks for the operation to be cancelled, by `by` at `at`, in one step: a queued one
+   * is `cancelled` at once (no runner has it; one that picks it up later finds it final);
+   * a running one is marked (`cancelRequestedAt`, `cancelledBy`) for its runner, which
+   * stops at the next node or drain round; a finished one is left as it is.
+   */
+  async requestCancel(id: string, by: string, at: string): Promise<CancelOutcome> {
+    const outcome = await this.redis.eval(
+      REQUEST_CANCEL,
+      1,
+      this.operationKey(id),
+      by,
+      at,
+      String(this.retentionSeconds),
+    );
+    if (outcome !== 'cancelled' && outcome !== 'requested' && outcome !== 'final' && outcome !== 'missing') {
+      throw new Error(`unexpected cancel outcome ${String(outcome)}`);
+    }
+    return outcome;
+  }
+
+  /** True once a cancel was asked for (what a runner polls). */
+  async cancelRequested(id: string): Promise<boolean> {
+    return (await this.redis.hexists(this.operationKey(id), 'cancelRequestedAt')) === 1;
+  }
+
   /** Notes the audit entry written for the operation. */
   async markAudited(id: string, auditId: string): Promise<void> {
     await this.redis.hset(this.operationKey(id), 'audited', auditId);
@@ -215,7 +248,7 @@ export class OperationStore {
 }
 
 const FINAL_STATES =
-  "local s = redis.call('HGET', KEYS[1], 'state'); local final = s == 'completed' or s == 'failed' or s == 'partial';";
+  "local s = redis.call('HGET', KEYS[1], 'state'); local final = s == 'completed' or s == 'failed' or s == 'partial' or s == 'cancelled';";
 
 /**
  * KEYS node locks; ARGV id, op hash key prefix (`knm:{c}:op:`), ttl. Replies [] when
@@ -229,7 +262,7 @@ for i, key in ipairs(KEYS) do
   local h = redis.call('GET', key)
   if h and h ~= ARGV[1] then
     local s = redis.call('HGET', ARGV[2] .. h, 'state')
-    if s and s ~= 'completed' and s ~= 'failed' and s ~= 'partial' then
+    if s and s ~= 'completed' and s ~= 'failed' and s ~= 'partial' and s ~= 'cancelled' then
       if holder == nil then holder = h end
       if h == holder then table.insert(busy, tostring(i - 1)) end
     end
@@ -249,6 +282,19 @@ const UNLOCK_NODES = `for _, key in ipairs(KEYS) do
 end
 return 1`;
 
+/** KEYS[1] op hash; ARGV by, at, ttl. Replies cancelled | requested | final | missing. */
+const REQUEST_CANCEL = `${FINAL_STATES}
+if not s then return 'missing' end
+if final then return 'final' end
+redis.call('HSETNX', KEYS[1], 'cancelRequestedAt', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'cancelledBy', ARGV[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+if s == 'queued' then
+  redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finishedAt', ARGV[2])
+  return 'cancelled'
+end
+return 'requested'`;
+
 /** KEYS[1] op hash; ARGV state, startedAt, finishedAt, error, ttl. */
 const SET_STATE = `${FINAL_STATES}
 if final then return 0 end
@@ -262,7 +308,7 @@ return 1`;
 /** KEYS[1] results hash; ARGV node, result JSON, '1' when final, ttl. */
 const SET_RESULT = `if ARGV[3] == '0' then
   local current = redis.call('HGET', KEYS[1], ARGV[1])
-  if current and (string.find(current, '"status":"succeeded"', 1, true) or string.find(current, '"status":"failed"', 1, true) or string.find(current, '"status":"skipped"', 1, true)) then
+  if current and (string.find(current, '"status":"succeeded"', 1, true) or string.find(current, '"status":"failed"', 1, true) or string.find(current, '"status":"skipped"', 1, true) or string.find(current, '"status":"cancelled"', 1, true)) then
     return 0
   end
 end
@@ -293,7 +339,7 @@ function assemble(id: string, hash: Record<string, string>, rawResults: Record<s
     progress: { done: results.filter((r) => isFinalNodeStatus(r.status)).length, total: stored.nodes.length },
     results,
   };
-  for (const field of ['startedAt', 'finishedAt', 'error'] as const) {
+  for (const field of ['startedAt', 'finishedAt', 'error', 'cancelRequestedAt', 'cancelledBy'] as const) {
     if (hash[field] !== undefined) candidate[field] = hash[field];
   }
   return decodeJson(OperationSchema, JSON.stringify(candidate), `operation ${id}`);
