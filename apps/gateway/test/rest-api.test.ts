@@ -79,6 +79,7 @@ describe('health', () => {
     expect(doc.status).toBe(200);
     expect(doc.body).toMatchObject({ openapi: '3.1.0' });
     expect(Object.keys((doc.body as { paths: object }).paths)).toContain('/api/v1/clusters/{cluster}/nodes');
+    expect(Object.keys((doc.body as { paths: object }).paths)).toContain('/api/v1/operations/{id}/cancel');
     const ui = await fetch(`${gw.url}/api/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');
