@@ -26,7 +26,7 @@ export interface SecurityConfig {
   authFailureLimit: number;
   /** Window of the auth-failure limit in ms (`KNM_AUTH_FAILURE_WINDOW_MS`). Default 60,000. */
   authFailureWindowMs: number;
-  /** Operation requests (`POST .../operations`, dry runs included) per token subject per window (`KNM_OPS_RATE_LIMIT`). Default 30. */
+  /** Operation requests (`POST .../operations`, dry runs included, and cancels) per token subject per window (`KNM_OPS_RATE_LIMIT`). Default 30. */
   opsRateLimit: number;
   /** Window of the operations limit in ms (`KNM_OPS_RATE_WINDOW_MS`). Default 60,000. */
   opsRateWindowMs: number;
