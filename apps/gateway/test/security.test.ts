@@ -432,6 +432,15 @@ describe('rate limits', () => {
       expectError(limited, 429, /too many operation requests by "olga"; retry in \d+ s/);
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     }
+    // Cancels count too: over the limit, one is refused before the operation is even looked up.
+    expectError(
+      await call(a.url, '/api/v1/operations/dev.00000000-0000-4000-8000-000000000000/cancel', {
+        method: 'POST',
+        auth: olga,
+      }),
+      429,
+      /too many operation requests by "olga"/,
+    );
     expect((await post(b, await token({ sub: 'pete', role: 'operator' }))).status).toBe(200);
     // Reads are not limited.
     expect((await call(a.url, '/api/v1/clusters/dev/operations', { auth: olga })).status).toBe(200);
