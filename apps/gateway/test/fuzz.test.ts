@@ -7,15 +7,22 @@
  * the run the gateway still serves, and every Redis key of the test's namespace lies
  * under a known prefix; no key anywhere on the server contains the run's marker.
  *
+ * The outside probe's findings (issue 15) are replayed as fixed cases first: long-lived
+ * and malformed-subject tokens, ws/stats scoping, the default namespace, a foreign
+ * continue token, an empty selector, 2,000 duplicate names, a malformed chunked request.
+ *
  * `KNM_FUZZ_SEED=<n>` replays a run (the seed is in every failure message);
  * `KNM_FUZZ_CASES=<n>` changes the number of cases per surface (default 300).
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Socket } from 'socket.io-client';
+import { SignJWT } from 'jose';
+import { io, type Socket } from 'socket.io-client';
 import { ErrorBodySchema, RealtimeEvents } from '@knm/contracts';
 import { createTestRedis, type TestRedis } from '@knm/testing';
 import { makeNode } from './support/fixtures.js';
 import {
+  SECRET,
   connectSocket,
   connected,
   request,
@@ -226,7 +233,9 @@ function restCase(g: Gen): RestCase {
         auth,
       };
     case 5:
-      return { method: 'GET', path: `/api/v1/operations/${enc(g.badName())}`, auth };
+      return g.chance(0.5)
+        ? { method: 'GET', path: `/api/v1/operations/${enc(g.badName())}`, auth }
+        : { method: 'POST', path: `/api/v1/operations/${enc(g.badName())}/cancel`, auth };
     case 6:
       return {
         method: 'GET',
@@ -255,6 +264,12 @@ function restCase(g: Gen): RestCase {
           }),
         () => JSON.stringify({ action: 'cordon', selector: `${g.badName()} in (` }),
         () => JSON.stringify({ action: 'cordon', nodes: ['n-1'], [MARKER]: true }),
+        // The outside probe's operation bodies: an empty selector (every node), a false
+        // `all`, thousands of duplicate names, a control-plane flag of the wrong type.
+        () => JSON.stringify({ action: 'drain', selector: g.pick(['', ' ', '\t']), dryRun: g.chance(0.5) }),
+        () => JSON.stringify({ action: 'cordon', all: g.pick([false, 'true', 1, null]) }),
+        () => JSON.stringify({ action: 'cordon', nodes: Array.from({ length: 2_000 }, () => 'n-1') }),
+        () => JSON.stringify({ action: 'drain', all: true, params: { includeControlPlane: g.badName() } }),
         () => JSON.stringify({ action: g.badName(), nodes: ['n-1'] }),
         () => JSON.stringify(g.deep(40 + g.int(1_000))),
         () => `{"action": "cordon", "nodes": ["n-1"]`,
@@ -335,6 +350,104 @@ async function keysWithMarker(): Promise<string[]> {
   } while (cursor !== '0');
   return found;
 }
+
+/** Sends raw bytes to the gateway and resolves with everything it wrote before closing. */
+function rawExchange(bytes: string): Promise<string> {
+  const { port } = new URL(gw.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    socket.on('close', () => resolve(answer));
+  });
+}
+
+/** Signs a token as the gateway's issuer would, with any claims and expiry (the probe's forged-looking ones). */
+function signRaw(claims: Record<string, unknown>, sub: string, exp: number | string): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setExpirationTime(exp)
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+// The outside probe's findings (issue 15), replayed as fixed cases: each must stay a
+// clear 4xx (or a refused socket), and leak nothing about clusters outside the token.
+describe('the outside probe’s cases', { timeout: 60_000 }, () => {
+  it('tokens: 100-year lifetime, a 5,000-character subject, NUL and newline in sub -> 401 everywhere', async () => {
+    const forever = Math.floor(Date.now() / 1000) + 100 * 365 * 86_400;
+    const bad = [
+      await signRaw({ role: 'admin', clusters: '*' }, 'fuzzer', forever),
+      await signRaw({ role: 'admin', clusters: '*' }, `${MARKER}${'s'.repeat(5_000)}`, '1h'),
+      await signRaw({ role: 'admin', clusters: '*' }, `${MARKER}\u0000x`, '1h'),
+      await signRaw({ role: 'admin', clusters: '*' }, `${MARKER}\nx`, '1h'),
+    ];
+    for (const auth of bad) {
+      for (const c of [
+        { method: 'GET' as const, path: '/api/v1/clusters', auth },
+        {
+          method: 'POST' as const,
+          path: '/api/v1/clusters/dev/operations',
+          auth,
+          body: JSON.stringify({ action: 'cordon', nodes: ['n-1'] }),
+          headers: { 'content-type': 'application/json' },
+        },
+      ]) {
+        const { status, body } = await send(c);
+        expect(status, describeCase(c)).toBe(401);
+        expect(ErrorBodySchema.safeParse(body).success).toBe(true);
+      }
+    }
+  });
+
+  it('ws/stats of a dev-only token never names prod; the default namespace refuses a socket', async () => {
+    const watcher = connectSocket(gw.url, { token: admin });
+    sockets.push(watcher);
+    await connected(watcher);
+    expect(await request(watcher, RealtimeEvents.subscribe, { cluster: 'prod' })).toMatchObject({ ok: true });
+    const stats = await send({ method: 'GET', path: '/api/v1/ws/stats', auth: devOnly });
+    expect(stats.status).toBe(200);
+    expect(JSON.stringify(stats.body)).not.toContain('prod');
+    const root = io(gw.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(root);
+    await expect(connected(root)).rejects.toThrow(/default namespace is closed/);
+  });
+
+  it('a continue token of dev on prod, an empty selector, 2,000 duplicate names: 400s of a few KB', async () => {
+    const page = await send({ method: 'GET', path: '/api/v1/clusters/dev/nodes?limit=1', auth: admin });
+    const token = (page.body as { continue?: string }).continue ?? '';
+    expect(token).not.toBe('');
+    const foreign = await send({
+      method: 'GET',
+      path: `/api/v1/clusters/prod/nodes?limit=1&continue=${token}`,
+      auth: admin,
+    });
+    expect(foreign.status).toBe(400);
+    const post = (body: unknown) =>
+      send({
+        method: 'POST',
+        path: '/api/v1/clusters/prod/operations',
+        auth: admin,
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+    const empty = await post({ action: 'drain', selector: '', dryRun: true });
+    expect(empty.status).toBe(400);
+    const duplicates = await post({ action: 'cordon', nodes: Array.from({ length: 2_000 }, () => 'p-1') });
+    expect(duplicates.status).toBe(400);
+    expect(JSON.stringify(duplicates.body).length).toBeLessThan(8 * 1024);
+  });
+
+  it('a malformed chunked request behind a forged X-Forwarded-For: a 400, and the gateway still ready', async () => {
+    const answer = await rawExchange(
+      'POST /api/v1/clusters/dev/operations HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n' +
+        'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+    );
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
+  });
+});
 
 describe(`fuzz (seed ${SEED}, KNM_FUZZ_SEED to replay)`, { timeout: 240_000 }, () => {
   it(`${CASES} bad REST requests over every route: each a 4xx with a JSON error, never a 5xx`, async () => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  AuditResponseSchema,
   CreateOperationResponseSchema,
   DryRunResponseSchema,
   ErrorBodySchema,
@@ -7,10 +8,18 @@ import {
   toClusterName,
   type ErrorBody,
 } from '@knm/contracts';
-import { AuditLog, auditRecordOf } from '@knm/node-ops';
-import { createTestRedis, type TestRedis } from '@knm/testing';
+import { AuditLog, auditRecordOf, OperationStore } from '@knm/node-ops';
+import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
 import { makeNode } from './support/fixtures.js';
-import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
+import {
+  connectSocket,
+  connected,
+  seedCluster,
+  startGateway,
+  token,
+  type RunningGateway,
+} from './support/gateway-harness.js';
+import { ProgressCollector } from './support/operations-harness.js';
 
 // The gateway only validates, enqueues and reads: no worker runs here, so operations stay queued.
 let redis: TestRedis;
@@ -26,6 +35,10 @@ beforeEach(async () => {
       makeNode('n-1', { labels: { env: 'staging' } }),
       makeNode('n-2', { labels: { env: 'prod' }, unschedulable: true }),
       makeNode('n-3', { labels: { env: 'prod' }, taints: [{ key: 'gpu', effect: 'NoSchedule' }] }),
+      makeNode('cp-1', {
+        labels: { env: 'system', 'node-role.kubernetes.io/control-plane': '' },
+        roles: ['control-plane'],
+      }),
     ],
     { 'n-1': 3 },
   );
@@ -103,6 +116,176 @@ describe('operations REST API', { timeout: 30_000 }, () => {
     expect(none.details).toEqual([
       { path: 'selector', message: 'selector "env=nowhere" matches no node of cluster "dev"' },
     ]);
+  });
+
+  it('an empty selector is refused (400) unless the request says all: true; drain needs includeControlPlane for control-plane nodes', async () => {
+    for (const selector of ['', ' ']) {
+      const empty = await refused(400, 'POST', '/api/v1/clusters/dev/operations', operator, {
+        action: 'drain',
+        selector,
+        dryRun: true,
+      });
+      expect(empty.details).toContainEqual({
+        path: 'selector',
+        message: expect.stringMatching(/empty selector selects every node.*all: true/),
+      });
+    }
+    const all = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      all: true,
+      dryRun: true,
+    });
+    expect(all.status, JSON.stringify(all.body)).toBe(200);
+    expect(DryRunResponseSchema.parse(all.body).changes.map((c) => c.node)).toEqual([
+      'cp-1',
+      'n-1',
+      'n-2',
+      'n-3',
+    ]);
+    // A drain reaching a control-plane node, by selector, by name or by all: refused, naming it.
+    for (const target of [{ selector: 'env in (prod,system)' }, { nodes: ['n-1', 'cp-1'] }, { all: true }]) {
+      for (const dryRun of [true, false]) {
+        const cp = await refused(400, 'POST', '/api/v1/clusters/dev/operations', operator, {
+          action: 'drain',
+          ...target,
+          dryRun,
+        });
+        expect(cp.details).toContainEqual({
+          path: 'params.includeControlPlane',
+          message: expect.stringMatching(/1 control-plane node\(s\) of cluster "dev" \(cp-1\)/),
+        });
+      }
+    }
+    const meant = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'drain',
+      selector: 'env in (prod,system)',
+      params: { includeControlPlane: true },
+      dryRun: true,
+    });
+    expect(meant.status, JSON.stringify(meant.body)).toBe(200);
+    expect(DryRunResponseSchema.parse(meant.body).changes.map((c) => c.node)).toEqual(['cp-1', 'n-2', 'n-3']);
+    // Other actions on control-plane nodes need no flag (only drain evicts their pods).
+    const cordon = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      nodes: ['cp-1'],
+      dryRun: true,
+    });
+    expect(cordon.status).toBe(200);
+  });
+
+  it('an error body lists at most 20 issues and says how many more (2,000 duplicate names: a few KB, not 255)', async () => {
+    const res = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      nodes: Array.from({ length: 2_000 }, () => 'n-1'),
+    });
+    expect(res.status).toBe(400);
+    const body = ErrorBodySchema.parse(res.body);
+    expect(JSON.stringify(body).length).toBeLessThan(8 * 1024);
+    expect(body.details).toHaveLength(21);
+    expect(body.details?.at(-1)?.message).toBe('... and 1979 more issue(s) (1999 in all)');
+    expect(body.message).toMatch(/and 1979 more issue\(s\)/);
+  });
+
+  it('one operation per node at a time: a second one on a held node is 409 naming the holder; dry runs and other nodes go on', async () => {
+    const first = CreateOperationResponseSchema.parse(
+      (await call('POST', '/api/v1/clusters/dev/operations', operator, { action: 'drain', nodes: ['n-1'] }))
+        .body,
+    ).operation;
+    const conflict = await refused(409, 'POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'uncordon',
+      nodes: ['n-2', 'n-1'],
+    });
+    expect(conflict.error).toBe('Conflict');
+    expect(conflict.message).toBe(
+      `node(s) n-1 of cluster "dev" are held by operation "${first.id}", which has not finished: ` +
+        'wait for it, or cancel it (POST /api/v1/operations/<id>/cancel)',
+    );
+    // Nothing of the refused one was written: n-2 is still free, and no second operation exists.
+    const other = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'cordon',
+      nodes: ['n-2'],
+    });
+    expect(other.status).toBe(202);
+    const dry = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'uncordon',
+      nodes: ['n-1'],
+      dryRun: true,
+    });
+    expect(dry.status).toBe(200);
+    const list = await call('GET', '/api/v1/clusters/dev/operations', operator);
+    expect((list.body as { items: unknown[] }).items).toHaveLength(2);
+    // Once the holder has finished, its lock no longer counts (even if its release was missed).
+    await new OperationStore(redis.client, redis.keyspace).setState(first.id, 'completed', {
+      finishedAt: new Date().toISOString(),
+    });
+    const after = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+      action: 'uncordon',
+      nodes: ['n-1'],
+    });
+    expect(after.status, JSON.stringify(after.body)).toBe(202);
+  });
+
+  it('cancel: a queued operation is cancelled at once (200), pushed live, audited, its nodes free again; 403/404/409 otherwise', async () => {
+    const socket = connectSocket(gw.url, { token: operator });
+    const progress = new ProgressCollector(socket);
+    try {
+      await connected(socket);
+      const op = CreateOperationResponseSchema.parse(
+        (
+          await call('POST', '/api/v1/clusters/dev/operations', operator, {
+            action: 'drain',
+            nodes: ['n-1', 'n-3'],
+          })
+        ).body,
+      ).operation;
+      await refused(403, 'POST', `/api/v1/operations/${op.id}/cancel`, await token({ role: 'viewer' }));
+      await refused(
+        403,
+        'POST',
+        `/api/v1/operations/${op.id}/cancel`,
+        await token({ role: 'operator', clusters: [toClusterName('prod')] }),
+      );
+      await refused(
+        404,
+        'POST',
+        `/api/v1/operations/dev.00000000-0000-4000-8000-000000000000/cancel`,
+        operator,
+      );
+      await refused(404, 'POST', `/api/v1/operations/nonsense/cancel`, operator);
+      const res = await call('POST', `/api/v1/operations/${op.id}/cancel`, operator);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const cancelled = OperationSchema.parse(res.body);
+      expect(cancelled).toMatchObject({
+        state: 'cancelled',
+        cancelledBy: 'olga',
+        progress: { done: 2, total: 2 },
+      });
+      expect(cancelled.results.map((r) => [r.node, r.status])).toEqual([
+        ['n-1', 'cancelled'],
+        ['n-3', 'cancelled'],
+      ]);
+      await waitFor(() => progress.of(op.id).some((e) => e.state === 'cancelled'), {
+        timeout: 10_000,
+        what: 'operation_progress cancelled',
+      });
+      const again = await refused(409, 'POST', `/api/v1/operations/${op.id}/cancel`, operator);
+      expect(again.message).toBe(
+        `operation "${op.id}" has already finished (cancelled): there is nothing to cancel`,
+      );
+      const audit = AuditResponseSchema.parse(
+        (await call('GET', '/api/v1/audit?action=drain', operator)).body,
+      );
+      expect(audit.items.map((r) => [r.operationId, r.state, r.cancelledBy])).toEqual([
+        [op.id, 'cancelled', 'olga'],
+      ]);
+      const next = await call('POST', '/api/v1/clusters/dev/operations', operator, {
+        action: 'uncordon',
+        nodes: ['n-1'],
+      });
+      expect(next.status, JSON.stringify(next.body)).toBe(202);
+    } finally {
+      socket.disconnect();
+    }
   });
 
   it('dry run answers 200 with what would change and changes nothing', async () => {

@@ -347,6 +347,27 @@ describe('ws stats', () => {
   });
 });
 
+describe('replay floods', () => {
+  it('one socket replaying from 1 over and over gets folded batches and, past 20 subscribes in 10 s, too_many_requests', async () => {
+    await relabel(300);
+    const s = open(gwA.url);
+    await connected(s);
+    const c = new EnvelopeCollector(s);
+    const acks: SubscribeAck[] = [];
+    for (let i = 0; i < 40; i++) {
+      acks.push(await request<SubscribeAck>(s, RealtimeEvents.subscribe, { cluster: 'dev', sinceSeq: 1 }));
+      await request(s, RealtimeEvents.unsubscribe, { cluster: 'dev' });
+    }
+    expect(acks.filter((a) => a.ok)).toHaveLength(20);
+    expect(acks.slice(20).every((a) => !a.ok && a.error.code === 'too_many_requests')).toBe(true);
+    // 300 envelopes of history, each replay folded to the one node that changed.
+    expect(c.batches).toHaveLength(20);
+    expect(c.batches.every((b) => b.envelopes.length === 1)).toBe(true);
+    expect(c.envelopes).toEqual([]);
+    expect(s.connected).toBe(true);
+  });
+});
+
 describe('realtime endpoints', () => {
   it("ws/ping reports this replica's realtime layer; welcome states the protocol", async () => {
     const s = open(gwA.url);

@@ -79,6 +79,7 @@ describe('health', () => {
     expect(doc.status).toBe(200);
     expect(doc.body).toMatchObject({ openapi: '3.1.0' });
     expect(Object.keys((doc.body as { paths: object }).paths)).toContain('/api/v1/clusters/{cluster}/nodes');
+    expect(Object.keys((doc.body as { paths: object }).paths)).toContain('/api/v1/operations/{id}/cancel');
     const ui = await fetch(`${gw.url}/api/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');
@@ -157,6 +158,23 @@ describe('nodes', () => {
     } while (next);
     expect(pages).toBe(2);
     expect(seen).toEqual(['worker-2', 'cp-1', 'worker-3', 'worker-1']);
+  });
+
+  it('answers 400 for a continue token of another cluster, even one at the same epoch and seq', async () => {
+    await seedCluster(redis, 'stage', devNodes, devPods);
+    const stage = NodeListResponseSchema.parse((await get('/api/v1/clusters/stage/nodes?limit=1')).body);
+    const dev = NodeListResponseSchema.parse((await get('/api/v1/clusters/dev/nodes?limit=1')).body);
+    expect([stage.epoch, stage.seq]).toEqual([dev.epoch, dev.seq]);
+    const body = await expectError(
+      `/api/v1/clusters/dev/nodes?limit=1&continue=${stage.continue}`,
+      400,
+      /continue token belongs to another cluster's listing/,
+    );
+    expect(body.details).toEqual([
+      { path: 'continue', message: "this continue token belongs to another cluster's listing" },
+    ]);
+    expect(JSON.stringify(body)).not.toContain('stage');
+    expect((await get(`/api/v1/clusters/stage/nodes?limit=1&continue=${stage.continue}`)).status).toBe(200);
   });
 
   it('answers 410 for a continue token made before a rebuild (new epoch)', async () => {

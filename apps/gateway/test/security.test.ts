@@ -14,18 +14,21 @@
  * Secrets in logs and Redis with a password over TLS: `redis-tls.test.ts` (spawned
  * processes). Malformed input of every route and event: `fuzz.test.ts`.
  */
+import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
-import type { Socket } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import {
   ClusterListResponseSchema,
   ErrorBodySchema,
   RealtimeEvents,
+  WsStatsResponseSchema,
   type SubscribeAck,
 } from '@knm/contracts';
 import { createRedisConnection } from '@knm/node-store';
 import { createTestRedis, freePort, waitFor, type TestRedis } from '@knm/testing';
+import { NodesGateway } from '../src/realtime/nodes.gateway.js';
 import { RateLimiter } from '../src/security/rate-limiter.js';
 import { makeNode } from './support/fixtures.js';
 import {
@@ -78,6 +81,17 @@ async function refused(socket: Socket): Promise<string> {
     return (err as Error).message;
   }
   throw new Error('the handshake was accepted');
+}
+
+/** Sends raw bytes to `port` and resolves with everything the server wrote before it closed. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    socket.on('close', () => resolve(answer));
+  });
 }
 
 async function gateway(overrides: Partial<GatewayConfig> = {}, id?: string): Promise<RunningGateway> {
@@ -138,6 +152,45 @@ describe('authentication', () => {
     // The valid token works on both.
     expect((await call(gw.url, '/api/v1/clusters')).status).toBe(200);
     await connected(open(gw.url, { token: viewer }));
+  });
+
+  it("bounds a token's lifetime (KNM_MAX_TOKEN_TTL, default 24 h) and its subject (printable, <= 256) before writing it anywhere", async () => {
+    const gw = await gateway();
+    const in100Years = Math.floor(Date.now() / 1000) + 100 * 365 * 86_400;
+    const cases: [string, RegExp][] = [
+      [
+        await sign({ role: 'admin', clusters: '*' }, 'HS256', SECRET, in100Years),
+        /longer than this gateway accepts \(86400 s, KNM_MAX_TOKEN_TTL\)/,
+      ],
+      [
+        await sign({ sub: 'm'.repeat(5_000), role: 'admin', clusters: '*' }, 'HS256', SECRET),
+        /at most 256 characters/,
+      ],
+      [
+        await sign({ sub: 'mal\u0000lory', role: 'admin', clusters: '*' }, 'HS256', SECRET),
+        /must be printable/,
+      ],
+      [await sign({ sub: 'mal\nlory', role: 'admin', clusters: '*' }, 'HS256', SECRET), /must be printable/],
+    ];
+    const cordon = JSON.stringify({ action: 'cordon', nodes: ['n-1'] });
+    for (const [bad, message] of cases) {
+      expectError(await call(gw.url, '/api/v1/clusters', { auth: bad }), 401, message);
+      expectError(
+        await call(gw.url, '/api/v1/clusters/dev/operations', { method: 'POST', auth: bad, body: cordon }),
+        401,
+        message,
+      );
+      expect(await refused(open(gw.url, { token: bad }))).toMatch(message);
+    }
+    // Nothing of theirs reached Redis: no operation, no per-user key.
+    expect((await redis.keys()).filter((k) => /:op:|ratelimit:ops|mmmm|mal/.test(k))).toEqual([]);
+    // A gateway configured for longer accepts a 7-day token; 24 h is fine by default.
+    const week = await sign({ role: 'viewer', clusters: '*' }, 'HS256', SECRET, '7d');
+    expectError(await call(gw.url, '/api/v1/clusters', { auth: week }), 401, /KNM_MAX_TOKEN_TTL/);
+    const lenient = await gateway({ maxTokenTtlSeconds: 30 * 86_400 });
+    expect((await call(lenient.url, '/api/v1/clusters', { auth: week })).status).toBe(200);
+    const day = await sign({ role: 'viewer', clusters: '*' }, 'HS256', SECRET, '24h');
+    expect((await call(gw.url, '/api/v1/clusters', { auth: day })).status).toBe(200);
   });
 
   it('refuses a token in the URL, even a valid one, on REST and on the handshake', async () => {
@@ -203,6 +256,65 @@ describe('authorization', () => {
   });
 });
 
+describe('what a token may see of the realtime side', () => {
+  it('ws/stats shows only the clusters the token covers, summed over replicas', async () => {
+    const a = await gateway({}, 'gw-a');
+    const b = await gateway({}, 'gw-b');
+    for (const [gw, cluster] of [
+      [a, 'dev'],
+      [a, 'prod'],
+      [b, 'prod'],
+    ] as const) {
+      const socket = open(gw.url, { token: viewer });
+      await connected(socket);
+      expect(await request<SubscribeAck>(socket, RealtimeEvents.subscribe, { cluster })).toMatchObject({
+        ok: true,
+      });
+    }
+    const devOnly = await token({ clusters: ['dev' as never] });
+    const scoped = WsStatsResponseSchema.parse(
+      (await call(a.url, '/api/v1/ws/stats', { auth: devOnly })).body,
+    );
+    expect(scoped.subscriptions).toEqual({ dev: 1 });
+    expect(scoped.replicas.map((r) => r.subscriptions)).toEqual([{ dev: 1 }, {}]);
+    expect(JSON.stringify(scoped)).not.toContain('prod');
+    const all = WsStatsResponseSchema.parse((await call(b.url, '/api/v1/ws/stats')).body);
+    expect(all.subscriptions).toEqual({ dev: 1, prod: 2 });
+  });
+
+  it('refuses the default namespace, and closes every connection that has not authenticated', async () => {
+    const gw = await gateway({ wsConnectTimeoutMs: 300 });
+    const engine = gw.app.get(NodesGateway).namespace.server.engine;
+    const root = io(gw.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(root);
+    expect(await refused(root)).toMatch(/default namespace is closed: connect to \/nodes/);
+    expect(await refused(open(gw.url, null))).toMatch(/no token/);
+    const member = open(gw.url, { token: viewer });
+    await connected(member);
+    // The two refused ones are cut by the server (the client would have kept them open).
+    await waitFor(() => engine.clientsCount === 1, {
+      timeout: 10_000,
+      what: 'unauthenticated connections closed',
+    });
+    expect(member.connected).toBe(true);
+    const stats = WsStatsResponseSchema.parse((await call(gw.url, '/api/v1/ws/stats')).body);
+    expect(stats.clients).toBe(1);
+  });
+
+  it('serves /metrics open by default, or only with Bearer KNM_METRICS_TOKEN when set', async () => {
+    const open = await gateway();
+    expect((await call(open.url, '/metrics', { auth: null })).status).toBe(200);
+    const scrapeToken = 'scrape-0123456789-abcdef';
+    const closed = await gateway({ metricsToken: scrapeToken });
+    expectError(await call(closed.url, '/metrics', { auth: null }), 401, /KNM_METRICS_TOKEN/);
+    expectError(await call(closed.url, '/metrics', { auth: viewer }), 401, /KNM_METRICS_TOKEN/);
+    const scraped = await call(closed.url, '/metrics', { auth: scrapeToken });
+    expect(scraped.status).toBe(200);
+    expect(String(scraped.body)).toContain('knm_gateway_sockets');
+    expect((await call(closed.url, '/healthz', { auth: null })).status).toBe(200);
+  });
+});
+
 describe('origins', () => {
   it('REST CORS and the Socket.IO handshake allow listed origins (and the page’s own) only', async () => {
     const gw = await gateway();
@@ -235,9 +347,10 @@ describe('rate limits', () => {
   const authLimit = { authFailureLimit: 4, authFailureWindowMs: 60_000 };
 
   it('auth failures per client address are shared by two replicas: then 429 with Retry-After, REST and handshake', async () => {
-    const a = await gateway({ security: authLimit }, 'gw-a');
-    const b = await gateway({ security: authLimit }, 'gw-b');
-    // The test talks from 127.0.0.1, a trusted proxy by default: X-Forwarded-For names the client.
+    const behindProxy = { security: { ...authLimit, trustProxy: 'loopback' } };
+    const a = await gateway(behindProxy, 'gw-a');
+    const b = await gateway(behindProxy, 'gw-b');
+    // The test talks from 127.0.0.1, configured as a trusted proxy: X-Forwarded-For names the client.
     const from = (ip: string) => ({ 'x-forwarded-for': ip });
     expect(
       (await call(a.url, '/api/v1/clusters', { auth: 'bad', headers: from('203.0.113.1') })).status,
@@ -283,6 +396,26 @@ describe('rate limits', () => {
     expect(await redis.client.exists(redis.keyspace.rateLimit('auth', '198.51.100.0'))).toBe(0);
   });
 
+  it('trusts no proxy by default, not even loopback: a local client cannot forge its address or lock another out', async () => {
+    const gw = await gateway({ security: authLimit });
+    for (let i = 0; i < 4; i += 1) {
+      const answer = await call(gw.url, '/api/v1/clusters', {
+        auth: 'bad',
+        headers: { 'x-forwarded-for': '203.0.113.9' },
+      });
+      expect(answer.status).toBe(401);
+    }
+    // Counted against the real peer, not the forged address: the victim is not locked out...
+    expect(await redis.client.exists(redis.keyspace.rateLimit('auth', '203.0.113.9'))).toBe(0);
+    expect(await redis.client.get(redis.keyspace.rateLimit('auth', '127.0.0.1'))).toBe('4');
+    // ...and a new forged address does not escape the lockout, on REST nor on the handshake.
+    const fresh = { 'x-forwarded-for': '203.0.113.10' };
+    expectError(await call(gw.url, '/api/v1/clusters', { headers: fresh }), 429, /from 127\.0\.0\.1/);
+    expect(await refused(open(gw.url, { token: viewer }, { extraHeaders: fresh }))).toMatch(
+      /too many failed authentications from 127\.0\.0\.1/,
+    );
+  });
+
   it('operations per token subject are shared by two replicas: then 429 with Retry-After; others go on', async () => {
     const limits = { security: { opsRateLimit: 3, opsRateWindowMs: 60_000 } };
     const a = await gateway(limits, 'gw-a');
@@ -299,6 +432,15 @@ describe('rate limits', () => {
       expectError(limited, 429, /too many operation requests by "olga"; retry in \d+ s/);
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     }
+    // Cancels count too: over the limit, one is refused before the operation is even looked up.
+    expectError(
+      await call(a.url, '/api/v1/operations/dev.00000000-0000-4000-8000-000000000000/cancel', {
+        method: 'POST',
+        auth: olga,
+      }),
+      429,
+      /too many operation requests by "olga"/,
+    );
     expect((await post(b, await token({ sub: 'pete', role: 'operator' }))).status).toBe(200);
     // Reads are not limited.
     expect((await call(a.url, '/api/v1/clusters/dev/operations', { auth: olga })).status).toBe(200);
@@ -385,6 +527,29 @@ describe('size limits', () => {
     expect(await request<SubscribeAck>(next, RealtimeEvents.subscribe, { cluster: 'dev' })).toMatchObject({
       ok: true,
     });
+  });
+});
+
+describe('malformed HTTP', () => {
+  it('handles a malformed chunked request straight to a gateway (no socket address left): no TypeError, a 400', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    // Behind a trusted proxy, X-Forwarded-For makes Fastify ask whether the (gone) peer is trusted.
+    const gw = await startGateway(redis, { security: { trustProxy: 'loopback' } }, undefined, logger);
+    closers.unshift(() => gw.close());
+    const { port } = new URL(gw.url);
+    for (let i = 0; i < 5; i += 1) {
+      const answer = await rawExchange(
+        Number(port),
+        `POST /api/v1/clusters/dev/operations HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n` +
+          'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+      );
+      // Node's parser refuses the chunk while the request's hooks are still queued.
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    }
+    // A request after them is served, so the malformed ones have gone through every hook.
+    expect((await call(gw.url, '/api/v1/clusters')).status).toBe(200);
+    expect(lines.filter((l) => /TypeError|"level":50/.test(l))).toEqual([]);
   });
 });
 

@@ -85,7 +85,8 @@ then prints the dashboard URL with an admin token. Ctrl-C stops everything.
   --prod-churn <n>        prod churn events per second, default 20
   --no-web-build          do not build the dashboard when apps/web/dist is missing
   --ready-timeout <s>     wait this long for every cluster to be ready, default 180
-  --token-ttl <d>         admin token lifetime, default 12h
+  --token-ttl <d>         admin token lifetime, default 12h (the gateways refuse tokens
+                          valid longer than KNM_MAX_TOKEN_TTL, 24h unless set)
   --log-level <level>     fatal|error|warn|info|debug|trace, default info
   --help
 `;

@@ -308,6 +308,8 @@ export class Launcher {
         KNM_JWT_SECRET: secret,
         KNM_CORS_ORIGINS: origins.join(','),
         KNM_GATEWAY_ID: `gateway-${index}`,
+        // The gateways trust no proxy by default; this run's proxy is on loopback.
+        KNM_TRUST_PROXY: 'loopback',
       },
     });
     this.started(child, `gateway ${index} (REST + Socket.IO)`);

@@ -78,7 +78,7 @@ export class RoundRobinProxy {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       proxy.tunnel(req, socket, head, proxy.order()),
     );
-    server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => refuseMalformed(err, socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -243,6 +243,32 @@ function requestHead(req: IncomingMessage): string {
   for (let i = 0; i + 1 < raw.length; i += 2) lines.push(`${raw[i] ?? ''}: ${raw[i + 1] ?? ''}`);
   lines.push(`X-Forwarded-For: ${req.socket.remoteAddress ?? ''}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/**
+ * Answers a request the proxy's own HTTP parser refused (over-long URL or headers, a
+ * control byte in a header, a bad chunk) the way the gateway would have: 431 for
+ * headers too large (the URL counts), else 400, with a JSON error body, then closes.
+ * Destroying the socket instead gave the client an empty reply and no reason.
+ */
+function refuseMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify({
+    statusCode: status,
+    error: status === 431 ? 'Request Header Fields Too Large' : 'Bad Request',
+    message:
+      status === 431
+        ? 'the request line and headers are too large (at most 16 KiB)'
+        : `malformed HTTP request (${err.code ?? 'unreadable'})`,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 function sendError(res: ServerResponse, status: number, message: string): void {

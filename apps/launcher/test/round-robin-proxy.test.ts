@@ -31,6 +31,18 @@ async function startBackend(id: string): Promise<{ server: Server; backend: Prox
   return { server, backend: { host: '127.0.0.1', port: address.port } };
 }
 
+/** Sends raw bytes to `port` and resolves with everything the server wrote before it closed. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    // The server may close while the request is still being written: what it answered is what counts.
+    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    socket.on('close', () => resolve(answer));
+  });
+}
+
 type Echo = { id: string; method: string; url: string; headers: Record<string, string>; body: string };
 
 describe('RoundRobinProxy', () => {
@@ -110,6 +122,32 @@ describe('RoundRobinProxy', () => {
     const res = await fetch(`http://127.0.0.1:${proxy.port}/api/v1/clusters`);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+  });
+
+  it('answers malformed requests like the gateway (JSON 400 / 431), never with an empty reply', async () => {
+    const { proxy } = await setup(['a']);
+    const cases: [string, string, number][] = [
+      ['an over-long URL', `GET /api/${'x'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431],
+      ['a control byte in a header', 'GET / HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n', 400],
+      [
+        '4,000 headers',
+        `GET / HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 4_000 }, (_, i) => `X-H${i}: v`).join('\r\n')}\r\n\r\n`,
+        431,
+      ],
+      [
+        'a bad chunk',
+        'POST /api/v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n',
+        400,
+      ],
+    ];
+    for (const [what, bytes, status] of cases) {
+      const answer = await rawExchange(proxy.port, bytes);
+      expect(answer.split('\r\n')[0], what).toBe(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}`,
+      );
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { statusCode: number };
+      expect(body.statusCode, what).toBe(status);
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { waitFor } from '@knm/testing';
 import { launchBrowser, type Browser } from './support/browser.js';
+import { blockEvictions } from './support/disruption-budget.js';
 import { seedCluster, snapshot } from './support/seed-cluster.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -255,6 +256,46 @@ describe('dashboard end to end (kube-sim -> watcher -> Redis -> gateway -> Chrom
     const statusCell = page.locator(`.row[data-node="${node}"] [data-col=status]`);
     expect(await statusCell.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
     await browser.screenshot(page, 'operation-done');
+  });
+
+  it('a running drain can be cancelled from the UI: the state shows live, the node is left cordoned', async () => {
+    const page = await open(admin);
+    const node = sortedNodeNames()[9] as string;
+    const guarded = blockEvictions(stack.sim, node);
+    await waitFor(
+      () => guarded.every((k) => stack.sim.cluster.store.get('Pod', k)?.status?.['phase'] === 'Running'),
+      {
+        timeout: 20_000,
+        what: 'guarded pods running',
+      },
+    );
+    await page.locator('#selector-input').fill(`kubernetes.io/hostname=${node}`);
+    await expect.poll(() => page.locator('[data-testid=node-count]').textContent()).toBe('1 of 40 nodes');
+    await page.locator(`.row[data-node="${node}"] input[type=checkbox]`).check();
+    await page.locator('[data-op=drain]').click();
+    const dialog = page.locator('[data-testid=operation-dialog]');
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Preview changes' }).click();
+    await dialog.locator('[data-testid=dry-run]').waitFor({ timeout: 10_000 });
+    await dialog.getByRole('button', { name: /^Confirm/ }).click();
+    await page.locator('[data-testid=operation][data-state=running]').waitFor({ timeout: 30_000 });
+    await waitFor(() => stack.sim.server.stats().evictionsRejected > 0, {
+      timeout: 30_000,
+      what: 'the budget refusing an eviction',
+    });
+    await page.locator('[data-testid=cancel-operation]').click();
+    await page.locator('[data-testid=operation][data-state=cancelled]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid=operation] .op-state').textContent()).toBe('cancelled');
+    expect(await page.locator('[data-testid=cancel-operation]').count()).toBe(0);
+    expect(await page.locator('[data-testid=operation] .error').textContent()).toMatch(
+      new RegExp(`${node}: drain cancelled: node left cordoned, \\d+ pod\\(s\\) evicted, 1 not evicted`),
+    );
+    expect(await stack.kubectl('get', 'node', node, '--no-headers')).toMatch(/SchedulingDisabled/);
+    expect(
+      stack.sim.cluster.store.get('Pod', 'default/guarded-2') ??
+        stack.sim.cluster.store.get('Pod', 'default/guarded-1'),
+    ).toBeDefined();
+    await browser.screenshot(page, 'operation-cancelled');
   });
 
   it('the taint form refuses an invalid key before sending, then adds the taint (kubectl sees it, the row shows it)', async () => {

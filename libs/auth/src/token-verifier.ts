@@ -20,6 +20,12 @@ export interface TokenVerifierOptions {
   issuer?: string;
   /** Required `aud`. Default: not checked. */
   audience?: string;
+  /**
+   * The longest lifetime left a token may have, in seconds (`exp` minus now): a token
+   * valid for longer is refused, however it was signed, so a leaked token cannot
+   * outlive this bound. Default {@link DEFAULT_MAX_TOKEN_TTL_SECONDS} (24 h).
+   */
+  maxTtlSeconds?: number;
   /** Tolerated clock skew in seconds. Default 5. */
   clockToleranceSeconds?: number;
   /** Time source. Default `() => new Date()`. */
@@ -32,13 +38,17 @@ export interface Principal extends AuthClaims {
   exp: number;
 }
 
+/** Default of {@link TokenVerifierOptions.maxTtlSeconds}: 24 hours (`KNM_MAX_TOKEN_TTL`). */
+export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 86_400;
+
 /** The algorithms accepted with a JWKS (asymmetric only: an HMAC key in a JWKS would be a confusion risk). */
 const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 
 /**
  * Verifies knm tokens. HS256 tokens are checked with the secret, tokens with any
  * other `alg` against the JWKS (when configured); `alg: none`, HS384/HS512 and
- * anything else are refused. `exp` is required. Every failure is an
+ * anything else are refused. `exp` is required and at most `maxTtlSeconds` away; the
+ * claims are checked (`sub` printable and bounded). Every failure is an
  * {@link AuthenticationError} whose `reason` says `expired` or `invalid`; messages
  * never contain the token.
  */
@@ -86,7 +96,16 @@ export class TokenVerifier {
       const problems = claims.error.issues.map((i) => `${i.path.join('.') || 'claims'}: ${i.message}`);
       throw new AuthenticationError('invalid', `token lacks valid knm claims (${problems.join('; ')})`);
     }
-    return { ...claims.data, exp: payload.exp ?? 0 };
+    const exp = payload.exp ?? 0;
+    const maxTtl = this.options.maxTtlSeconds ?? DEFAULT_MAX_TOKEN_TTL_SECONDS;
+    const nowSeconds = Math.floor((this.options.clock?.() ?? new Date()).getTime() / 1000);
+    if (exp - nowSeconds > maxTtl + (this.options.clockToleranceSeconds ?? 5)) {
+      throw new AuthenticationError(
+        'invalid',
+        `token is valid for longer than this gateway accepts (${maxTtl} s, KNM_MAX_TOKEN_TTL): get a shorter-lived one`,
+      );
+    }
+    return { ...claims.data, exp };
   }
 }
 

@@ -1,6 +1,28 @@
 import type { z } from 'zod';
 
 /**
+ * The most issues a {@link ContractError}'s message spells out, and the most an error
+ * answer lists in `details` ({@link listedIssues}): a request with thousands of bad
+ * items (2,000 duplicate node names) must not earn a quarter-megabyte error body.
+ */
+export const MAX_LISTED_ISSUES = 20;
+
+/**
+ * `issues` as an error answer lists them: the first {@link MAX_LISTED_ISSUES}, then
+ * one entry saying how many more there were.
+ */
+export function listedIssues(
+  issues: readonly { path: string; message: string }[],
+): { path: string; message: string }[] {
+  if (issues.length <= MAX_LISTED_ISSUES) return [...issues];
+  const more = issues.length - MAX_LISTED_ISSUES;
+  return [
+    ...issues.slice(0, MAX_LISTED_ISSUES),
+    { path: '', message: `... and ${more} more issue(s) (${issues.length} in all)` },
+  ];
+}
+
+/**
  * A message that crossed a process boundary (Redis, pub/sub, Socket.IO, HTTP) and
  * does not match its contract. `issues` lists every problem with its path, so the
  * message can be shown to whoever sent the bad input.
@@ -14,7 +36,9 @@ export class ContractError extends Error {
     readonly issues: readonly { path: string; message: string }[],
   ) {
     super(
-      `invalid ${subject}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`,
+      `invalid ${subject}: ${listedIssues(issues)
+        .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
+        .join('; ')}`,
     );
   }
 }

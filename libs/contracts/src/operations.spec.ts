@@ -35,6 +35,8 @@ describe('CreateOperationRequestSchema', () => {
     { action: 'cordon', nodes: ['n1'], reason: 'kernel upgrade' },
     { action: 'uncordon', nodes: ['n1'], params: {} },
     { action: 'drain', nodes: ['n1'], params: { gracePeriodSeconds: 5, timeoutSeconds: 60 }, dryRun: true },
+    { action: 'cordon', all: true, dryRun: true },
+    { action: 'drain', all: true, params: { includeControlPlane: true } },
   ])('accepts %j', (input) => {
     expect(issuesOf(input)).toEqual([]);
   });
@@ -85,8 +87,12 @@ describe('CreateOperationRequestSchema', () => {
     ],
     [{ action: 'cordon', nodes: ['Node_1'] }, 'nodes.0', /node name "Node_1"/],
     [{ action: 'cordon', nodes: ['n1', 'n1'] }, 'nodes.1', /listed twice/],
-    [{ action: 'cordon' }, 'nodes', /either nodes/],
-    [{ action: 'cordon', nodes: ['n1'], selector: 'a=b' }, 'selector', /not both/],
+    [{ action: 'cordon' }, 'nodes', /one of nodes .* selector, or all: true/],
+    [{ action: 'cordon', nodes: ['n1'], selector: 'a=b' }, 'selector', /only one of/],
+    [{ action: 'cordon', selector: '', dryRun: true }, 'selector', /empty selector .* all: true/],
+    [{ action: 'drain', selector: '  ' }, 'selector', /empty selector/],
+    [{ action: 'cordon', selector: 'a=b', all: true }, 'all', /only one of/],
+    [{ action: 'cordon', all: false }, 'all', /all must be true/],
     [{ action: 'cordon', selector: 'a in (b' }, 'selector', /selector:/],
     [{ action: 'explode', nodes: ['n1'] }, 'action', /action must be one of/],
     [

@@ -7,6 +7,7 @@
  * 400 answer's `details[].path` points at the bad input.
  */
 import { z } from 'zod';
+import { MAX_SUBJECT_LENGTH } from './auth-claims.js';
 import { ClusterNameSchema } from './cluster-name.js';
 import {
   dns1123SubdomainErrors,
@@ -36,8 +37,6 @@ export type OperationAction = z.infer<typeof OperationActionSchema>;
 export const MAX_OPERATION_NODES = 5_000;
 /** The longest `reason` accepted (it is stored in a node annotation by cordon and drain). */
 export const MAX_REASON_LENGTH = 1_024;
-/** The longest `user` (token subject) an audit query may filter on. */
-export const MAX_SUBJECT_LENGTH = 1_024;
 
 function addErrors(ctx: z.RefinementCtx, problems: string[], path: PropertyKey[], subject: string): void {
   for (const problem of problems) ctx.addIssue({ code: 'custom', path, message: `${subject} ${problem}` });
@@ -154,6 +153,11 @@ export const DrainParamsSchema = z.strictObject({
     .min(1, 'timeoutSeconds must be at least 1')
     .max(86_400, 'timeoutSeconds must be at most 86400')
     .default(DEFAULT_DRAIN_TIMEOUT_SECONDS),
+  /**
+   * Must be `true` for a drain that reaches a control-plane node (role `control-plane`
+   * or `master`): evicting the API server's own node's pods is never done by accident.
+   */
+  includeControlPlane: z.boolean({ error: 'includeControlPlane must be true or false' }).optional(),
 });
 export type DrainParams = z.infer<typeof DrainParamsSchema>;
 export type DrainParamsInput = z.input<typeof DrainParamsSchema>;
@@ -202,8 +206,18 @@ const targetShape = {
     .min(1, 'nodes must name at least one node')
     .max(MAX_OPERATION_NODES, `nodes may name at most ${MAX_OPERATION_NODES} nodes`)
     .optional(),
-  /** A label selector choosing the nodes (either this or `nodes`), evaluated when the request arrives. */
+  /**
+   * A label selector choosing the nodes (instead of `nodes`), evaluated when the
+   * request arrives. Never empty: an empty selector selects every node, which a
+   * request must say with `all: true`.
+   */
   selector: LabelSelectorStringSchema.optional(),
+  /** `true`: every node of the cluster (instead of `nodes` or `selector`), control plane included. */
+  all: z
+    .literal(true, {
+      error: 'all must be true (it targets every node of the cluster); leave it out otherwise',
+    })
+    .optional(),
   /** Why (kept in the audit trail; for cordon and drain also on the node). */
   reason: z
     .string({ error: 'reason must be a string' })
@@ -217,7 +231,9 @@ const requestMember = <A extends OperationAction, P extends z.ZodType>(action: A
   z.strictObject({ action: z.literal(action), params, ...targetShape });
 
 /**
- * `POST /api/v1/clusters/:cluster/operations`. Exactly one of `nodes` and `selector`.
+ * `POST /api/v1/clusters/:cluster/operations`. Exactly one of `nodes`, a non-empty
+ * `selector` and `all: true`; a drain that reaches control-plane nodes also needs
+ * `params.includeControlPlane: true` (checked against the cluster when it arrives).
  * Answers 202 {@link CreateOperationResponse}, or 200 {@link DryRunResponse} with `dryRun: true`.
  */
 export const CreateOperationRequestSchema = z
@@ -235,18 +251,27 @@ export const CreateOperationRequestSchema = z
     { error: `action must be one of ${OPERATION_ACTIONS.join(', ')}` },
   )
   .superRefine((request, ctx) => {
-    if (request.nodes === undefined && request.selector === undefined) {
+    const given = [request.nodes, request.selector, request.all].filter((t) => t !== undefined).length;
+    if (given === 0) {
       ctx.addIssue({
         code: 'custom',
         path: ['nodes'],
-        message: 'give either nodes (a list of names) or selector',
+        message: 'give one of nodes (a list of names), selector, or all: true',
       });
     }
-    if (request.nodes !== undefined && request.selector !== undefined) {
+    if (given > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [request.all !== undefined ? 'all' : 'selector'],
+        message: 'give only one of nodes, selector and all',
+      });
+    }
+    if (request.selector !== undefined && request.selector.trim() === '') {
       ctx.addIssue({
         code: 'custom',
         path: ['selector'],
-        message: 'give either nodes or selector, not both',
+        message:
+          'an empty selector selects every node of the cluster: send all: true if that is what you mean',
       });
     }
     if (request.nodes !== undefined) {
@@ -262,27 +287,40 @@ export type CreateOperationRequest = z.infer<typeof CreateOperationRequestSchema
 /** The request as a caller writes it (defaults not yet applied). */
 export type CreateOperationRequestInput = z.input<typeof CreateOperationRequestSchema>;
 
-/** Where an operation is: queued -> running -> completed | failed | partial (some nodes failed). */
-export const OPERATION_STATES = ['queued', 'running', 'completed', 'failed', 'partial'] as const;
+/**
+ * Where an operation is: queued -> running -> completed | failed | partial (some nodes
+ * failed) | cancelled (`POST /api/v1/operations/:id/cancel`: stopped between nodes, a
+ * drain's eviction loop aborted; each node's result says where it was left).
+ */
+export const OPERATION_STATES = ['queued', 'running', 'completed', 'failed', 'partial', 'cancelled'] as const;
 export const OperationStateSchema = z.enum(OPERATION_STATES);
 export type OperationState = z.infer<typeof OperationStateSchema>;
 
 /** True for the states an operation never leaves. */
 export function isFinalOperationState(state: OperationState): boolean {
-  return state === 'completed' || state === 'failed' || state === 'partial';
+  return state === 'completed' || state === 'failed' || state === 'partial' || state === 'cancelled';
 }
 
 /**
- * Where one node is: pending -> running -> succeeded | failed | skipped.
+ * Where one node is: pending -> running -> succeeded | failed | skipped | cancelled.
  * `skipped`: the node vanished before its turn (deleted from the cluster).
+ * `cancelled`: the operation was cancelled before the node started, or while its drain
+ * was evicting (the message says what was left: cordoned, with the pods not yet evicted).
  */
-export const NODE_RESULT_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped'] as const;
+export const NODE_RESULT_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
 export const NodeResultStatusSchema = z.enum(NODE_RESULT_STATUSES);
 export type NodeResultStatus = z.infer<typeof NodeResultStatusSchema>;
 
 /** True for the node statuses a node never leaves within an operation. */
 export function isFinalNodeStatus(status: NodeResultStatus): boolean {
-  return status === 'succeeded' || status === 'failed' || status === 'skipped';
+  return status === 'succeeded' || status === 'failed' || status === 'skipped' || status === 'cancelled';
 }
 
 /** One node's outcome. */
@@ -339,6 +377,10 @@ const operationShape = {
   finishedAt: z.string().optional(),
   /** Why the whole operation failed (rare: per-node errors are in `results`). */
   error: z.string().optional(),
+  /** When a cancel was asked for (the operation stops at its next node or drain round). */
+  cancelRequestedAt: z.string().optional(),
+  /** The token `sub` that asked for the cancel. */
+  cancelledBy: z.string().optional(),
 };
 
 const operationMember = <A extends OperationAction, P extends z.ZodType>(action: A, params: P) =>
@@ -443,6 +485,8 @@ export const ResultCountsSchema = z.object({
   succeeded: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
   skipped: z.number().int().nonnegative(),
+  /** Nodes left by a cancel (absent in records written before cancel existed). */
+  cancelled: z.number().int().nonnegative().optional(),
 });
 export type ResultCounts = z.infer<typeof ResultCountsSchema>;
 
@@ -468,6 +512,8 @@ export const AuditRecordSchema = z.object({
   counts: ResultCountsSchema,
   /** Nodes that failed, with their error. */
   failures: z.array(z.object({ node: z.string(), error: z.string() })),
+  /** Who cancelled it (state `cancelled`). */
+  cancelledBy: z.string().optional(),
 });
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 
@@ -524,9 +570,14 @@ export interface OperationKeys {
   operation(id: string): string;
   /** Hash of one operation's node results: node -> NodeResult JSON. */
   results(id: string): string;
+  /** String: the id of the unfinished operation holding `node` (one operation per node at a time). */
+  nodeLock(node: string): string;
 }
 
-/** The keys of `cluster`'s operations: `knm:{c}:opx` (index), `knm:{c}:op:<id>`, `knm:{c}:op:<id>:results`. */
+/**
+ * The keys of `cluster`'s operations: `knm:{c}:opx` (index), `knm:{c}:op:<id>`,
+ * `knm:{c}:op:<id>:results`, `knm:{c}:oplock:<node>`.
+ */
 export function operationKeys(keyspace: Keyspace, cluster: ClusterName): OperationKeys {
   const prefix = keyspace.cluster(cluster).queuePrefix;
   return {
@@ -535,5 +586,6 @@ export function operationKeys(keyspace: Keyspace, cluster: ClusterName): Operati
     index: `${prefix}:opx`,
     operation: (id) => `${prefix}:op:${id}`,
     results: (id) => `${prefix}:op:${id}:results`,
+    nodeLock: (node) => `${prefix}:oplock:${node}`,
   };
 }

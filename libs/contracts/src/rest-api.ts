@@ -168,7 +168,7 @@ export type PodCountsResponse = z.infer<typeof PodCountsResponseSchema>;
 export const GatewayStatsSchema = z.object({
   gateway: z.string(),
   clients: z.number().int().nonnegative(),
-  /** Cluster -> sockets of this replica subscribed to it. */
+  /** Cluster -> sockets of this replica subscribed to it (only the clusters the caller's token covers). */
   subscriptions: z.record(z.string(), z.number().int().nonnegative()),
 });
 export type GatewayStats = z.infer<typeof GatewayStatsSchema>;
@@ -177,7 +177,7 @@ export type GatewayStats = z.infer<typeof GatewayStatsSchema>;
 export const WsStatsResponseSchema = z.object({
   gateways: z.number().int().nonnegative(),
   clients: z.number().int().nonnegative(),
-  /** Cluster -> sockets subscribed to it, summed over replicas. */
+  /** Cluster -> sockets subscribed to it, summed over replicas (only the clusters the caller's token covers). */
   subscriptions: z.record(z.string(), z.number().int().nonnegative()),
   replicas: z.array(GatewayStatsSchema),
 });

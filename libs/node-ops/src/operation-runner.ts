@@ -6,9 +6,11 @@ import {
   type AuditRecord,
   type NodeResult,
   type Operation,
+  type OperationSpec,
   type OperationState,
 } from '@knm/contracts';
 import { OperationBusyError } from './errors/operation-busy-error.js';
+import { OperationCancelledError } from './errors/operation-cancelled-error.js';
 import type { NodeStepRunner } from './steps/node-step-runner.js';
 import type { AuditLog } from './store/audit-log.js';
 import type { OperationStore } from './store/operation-store.js';
@@ -19,6 +21,8 @@ export interface OperationRunnerOptions {
   nodeConcurrency?: number;
   /** Time source. Default `() => new Date()`. */
   clock?: () => Date;
+  /** How often a running operation checks whether it was cancelled. Default 500 ms. */
+  cancelPollMs?: number;
 }
 
 /** Where an operation is after a node finished: what a BullMQ job reports as its progress. */
@@ -34,12 +38,16 @@ export interface RunProgress {
  * through the {@link NodeStepRunner} at most `nodeConcurrency` at a time; each
  * result is stored as soon as it is known and reported to `onProgress`. A node
  * that fails does not stop the others. The final state is `completed` (every node
- * succeeded or was skipped), `failed` (every node failed) or `partial`; the audit
- * record is written once per operation (a re-run finds it written).
+ * succeeded or was skipped), `failed` (every node failed) or `partial`, or
+ * `cancelled` when a cancel was asked for meanwhile (nodes not started are `cancelled`,
+ * a drain in progress stops at its next round); the audit
+ * record is written once per operation (a re-run finds it written). The nodes'
+ * locks (taken when the operation was created) are released once it is final.
  */
 export class OperationRunner {
   private readonly nodeConcurrency: number;
   private readonly clock: () => Date;
+  private readonly cancelPollMs: number;
 
   constructor(
     private readonly store: OperationStore,
@@ -49,6 +57,7 @@ export class OperationRunner {
   ) {
     this.nodeConcurrency = Math.max(1, options.nodeConcurrency ?? 5);
     this.clock = options.clock ?? (() => new Date());
+    this.cancelPollMs = options.cancelPollMs ?? 500;
   }
 
   /**
@@ -65,39 +74,50 @@ export class OperationRunner {
   ): Promise<Operation | undefined> {
     const op = await this.store.get(id);
     if (!op) return undefined;
-    if (!isFinalOperationState(op.state)) {
-      await this.store.setState(id, 'running', { startedAt: this.now() });
+    // A cancel of a queued operation makes it final without a runner: nothing to run then.
+    if (
+      !isFinalOperationState(op.state) &&
+      (await this.store.setState(id, 'running', { startedAt: this.now() }))
+    ) {
       const spec = decode(OperationSpecSchema, { action: op.action, params: op.params }, `operation ${id}`);
       const pending = op.results.filter((r) => !isFinalNodeStatus(r.status)).map((r) => r.node);
       let done = op.results.length - pending.length;
       const total = op.nodes.length;
       await onProgress({ done, total, state: 'running' });
       const ctx = { user: op.createdBy, ...(op.reason !== undefined ? { reason: op.reason } : {}) };
-      await pool(pending, this.nodeConcurrency, async (node) => {
-        const claimed = await this.store.setResult(id, { node, status: 'running', updatedAt: this.now() });
-        if (!claimed) return; // another runner finished it
-        let result: NodeResult;
-        try {
-          const outcome = await this.steps.run(spec, node, ctx);
-          result = { node, status: outcome.status, message: outcome.message, updatedAt: this.now() };
-        } catch (err) {
-          result = {
-            node,
-            status: 'failed',
-            error: (err as Error).message ?? String(err),
-            updatedAt: this.now(),
-          };
-        }
-        await this.store.setResult(id, result);
-        done++;
-        await onProgress({ done, total, state: 'running' });
-      });
+      const cancel = this.watchCancel(id);
+      try {
+        await pool(pending, this.nodeConcurrency, async (node) => {
+          if (cancel.signal.aborted) {
+            await this.store.setResult(id, {
+              node,
+              status: 'cancelled',
+              message: 'not started: the operation was cancelled',
+              updatedAt: this.now(),
+            });
+          } else {
+            const claimed = await this.store.setResult(id, {
+              node,
+              status: 'running',
+              updatedAt: this.now(),
+            });
+            if (!claimed) return; // another runner finished it
+            await this.store.setResult(id, await this.runNode(spec, node, ctx, cancel.signal));
+          }
+          done++;
+          await onProgress({ done, total, state: 'running' });
+        });
+      } finally {
+        cancel.stop();
+      }
       const current = await this.store.require(id);
       const open = current.results.filter((r) => !isFinalNodeStatus(r.status)).map((r) => r.node);
       if (open.length > 0 && !isFinalOperationState(current.state)) throw new OperationBusyError(id, open);
-      await this.store.setState(id, finalState(current.results), { finishedAt: this.now() });
+      const state = current.cancelRequestedAt !== undefined ? 'cancelled' : finalState(current.results);
+      await this.store.setState(id, state, { finishedAt: this.now() });
     }
     const finished = await this.store.require(id);
+    await this.store.unlockNodes(finished);
     const now = this.clock();
     if (await this.store.claimAudit(id, now.getTime())) {
       const auditId = await this.audit.append(auditRecordOf(finished, now.toISOString()));
@@ -116,6 +136,7 @@ export class OperationRunner {
     const op = await this.store.get(id);
     if (!op || isFinalOperationState(op.state)) return;
     await this.store.setState(id, 'failed', { finishedAt: this.now(), error });
+    await this.store.unlockNodes(op);
     const now = this.clock();
     if (await this.store.claimAudit(id, now.getTime())) {
       const auditId = await this.audit.append(auditRecordOf(await this.store.require(id), now.toISOString()));
@@ -125,6 +146,45 @@ export class OperationRunner {
 
   private now(): string {
     return this.clock().toISOString();
+  }
+
+  /** One node's step, as its result: a cancelled drain is `cancelled`, any other error `failed`. */
+  private async runNode(
+    spec: OperationSpec,
+    node: string,
+    ctx: { user: string; reason?: string },
+    signal: AbortSignal,
+  ): Promise<NodeResult> {
+    try {
+      const outcome = await this.steps.run(spec, node, ctx, signal);
+      return { node, status: outcome.status, message: outcome.message, updatedAt: this.now() };
+    } catch (err) {
+      if (err instanceof OperationCancelledError) {
+        return { node, status: 'cancelled', message: err.message, updatedAt: this.now() };
+      }
+      return { node, status: 'failed', error: (err as Error).message ?? String(err), updatedAt: this.now() };
+    }
+  }
+
+  /**
+   * Polls the operation's cancel mark every `cancelPollMs` and aborts the returned
+   * signal once it is set (a poll rather than pub/sub: one HEXISTS per half second
+   * per running operation, and nothing to resubscribe after a Redis reconnect).
+   */
+  private watchCancel(id: string): { signal: AbortSignal; stop(): void } {
+    const controller = new AbortController();
+    const check = (): void => {
+      this.store.cancelRequested(id).then(
+        (requested) => {
+          if (requested) controller.abort();
+        },
+        () => undefined, // Redis unreachable: the next poll asks again
+      );
+    };
+    check();
+    const timer = setInterval(check, this.cancelPollMs);
+    timer.unref();
+    return { signal: controller.signal, stop: () => clearInterval(timer) };
   }
 }
 
@@ -150,6 +210,7 @@ export function auditRecordOf(op: Operation, at: string): AuditRecord {
       succeeded: op.results.filter((r) => r.status === 'succeeded').length,
       failed: op.results.filter((r) => r.status === 'failed').length,
       skipped: op.results.filter((r) => r.status === 'skipped').length,
+      cancelled: op.results.filter((r) => r.status === 'cancelled').length,
     },
     failures: op.results
       .filter((r) => r.status === 'failed')
@@ -157,6 +218,7 @@ export function auditRecordOf(op: Operation, at: string): AuditRecord {
   };
   if (op.selector !== undefined) record.selector = op.selector;
   if (op.reason !== undefined) record.reason = op.reason;
+  if (op.cancelledBy !== undefined) record.cancelledBy = op.cancelledBy;
   return record;
 }
 

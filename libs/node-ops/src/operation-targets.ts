@@ -6,19 +6,42 @@ import {
   type NodeSnapshot,
   type OperationSpec,
 } from '@knm/contracts';
+import { ControlPlaneNodesError } from './errors/control-plane-nodes-error.js';
 import { EmptySelectionError } from './errors/empty-selection-error.js';
 import { UnknownNodesError } from './errors/unknown-nodes-error.js';
 import { planNodeChange } from './steps/node-change-plan.js';
 
+/** The roles that make a node part of the control plane. */
+const CONTROL_PLANE_ROLES: ReadonlySet<string> = new Set(['control-plane', 'master']);
+
 /**
  * The nodes a request targets, checked against knm's view of the cluster: the
  * listed names in request order ({@link UnknownNodesError} naming every unknown
- * one), or the nodes the selector matches, by name ({@link EmptySelectionError}
- * when none does).
+ * one), the nodes the selector matches, by name ({@link EmptySelectionError} when
+ * none does), or with `all: true` every node, by name. A drain that reaches
+ * control-plane nodes without `params.includeControlPlane` throws
+ * {@link ControlPlaneNodesError} naming them.
  */
 export function resolveTargets(
   cluster: string,
-  request: Pick<CreateOperationRequest, 'nodes' | 'selector'>,
+  request: Pick<CreateOperationRequest, 'nodes' | 'selector' | 'all' | 'action' | 'params'>,
+  nodes: ReadonlyMap<string, NodeSnapshot>,
+): string[] {
+  const targets = selectTargets(cluster, request, nodes);
+  const params: object = request.params;
+  const allowed = 'includeControlPlane' in params && params.includeControlPlane === true;
+  if (request.action === 'drain' && !allowed) {
+    const controlPlane = targets.filter((name) =>
+      nodes.get(name)?.roles.some((role) => CONTROL_PLANE_ROLES.has(role)),
+    );
+    if (controlPlane.length > 0) throw new ControlPlaneNodesError(cluster, controlPlane);
+  }
+  return targets;
+}
+
+function selectTargets(
+  cluster: string,
+  request: Pick<CreateOperationRequest, 'nodes' | 'selector' | 'all'>,
   nodes: ReadonlyMap<string, NodeSnapshot>,
 ): string[] {
   if (request.nodes !== undefined) {
@@ -26,6 +49,7 @@ export function resolveTargets(
     if (unknown.length > 0) throw new UnknownNodesError(cluster, unknown);
     return [...request.nodes];
   }
+  if (request.all === true) return [...nodes.keys()].sort();
   const selector = parseLabelSelector(request.selector ?? '');
   const matched = [...nodes.values()]
     .filter((n) => matchesLabelSelector(selector, n.labels))

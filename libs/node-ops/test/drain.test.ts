@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '@knm/fake-cluster';
 import { waitFor } from '@knm/testing';
-import { drainSkipReason, type KubePod } from '../src/index.js';
+import {
+  drainSkipReason,
+  NodeStepRunner,
+  OperationCanceller,
+  OperationFinishedError,
+  OperationRunner,
+  type KubePod,
+} from '../src/index.js';
 import { startOpsHarness, type OpsHarness } from './support/ops-harness.js';
 
 let h: OpsHarness;
@@ -140,6 +147,74 @@ describe('drain against kube-sim', { timeout: 90_000 }, () => {
     expect(r1?.status).toBe('succeeded');
     const records = await h.audit.query({ limit: 10 }, () => true);
     expect(records[0]?.failures).toEqual([{ node: blocked!, error: r0?.error }]);
-    expect(records[0]?.counts).toEqual({ succeeded: 1, failed: 1, skipped: 0 });
+    expect(records[0]?.counts).toEqual({ succeeded: 1, failed: 1, skipped: 0, cancelled: 0 });
+  });
+
+  it("a cancel aborts a drain's eviction loop and stops before the next node: each node in a stated state, audited", async () => {
+    const [blocked, next] = h.workers();
+    guard(blocked!);
+    await waitFor(
+      () =>
+        ['default/guarded-1', 'default/guarded-2'].every(
+          (k) => h.sim.cluster.store.get('Pod', k)?.status?.['phase'] === 'Running',
+        ),
+      { timeout: 20_000, what: 'guarded pods running' },
+    );
+    const runner = new OperationRunner(
+      h.store,
+      h.audit,
+      new NodeStepRunner(h.api, { drainPollMs: 100, evictionRetryMs: 300 }),
+      { nodeConcurrency: 1, cancelPollMs: 50 },
+    );
+    const op = await h.create({ action: 'drain', nodes: [blocked!, next!], params: { timeoutSeconds: 300 } });
+    const running = runner.run(op.id);
+    await waitFor(() => h.sim.server.stats().evictionsRejected > 0, {
+      timeout: 30_000,
+      what: 'an eviction refused with 429',
+    });
+    const canceller = new OperationCanceller(h.store, h.audit);
+    const marked = await canceller.cancel(op.id, 'carol');
+    expect(marked).toMatchObject({ state: 'running', cancelledBy: 'carol' });
+    expect(marked.cancelRequestedAt).toBeDefined();
+    const done = await running;
+    expect(done?.state).toBe('cancelled');
+    expect(done?.results.map((r) => [r.node, r.status, r.message])).toEqual([
+      [
+        blocked,
+        'cancelled',
+        expect.stringMatching(/^drain cancelled: node left cordoned, \d+ pod\(s\) evicted, 1 not evicted$/),
+      ],
+      [next, 'cancelled', 'not started: the operation was cancelled'],
+    ]);
+    expect(h.sim.truth().nodes[blocked!]?.unschedulable).toBe(true);
+    expect(h.sim.truth().nodes[next!]?.unschedulable).toBe(false);
+    const records = await h.audit.query({ limit: 10 }, () => true);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      operationId: op.id,
+      state: 'cancelled',
+      cancelledBy: 'carol',
+      counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 2 },
+    });
+    await expect(canceller.cancel(op.id, 'carol')).rejects.toThrow(OperationFinishedError);
+  });
+
+  it('a queued operation is cancelled at once (audited, nodes released); a runner that picks it up later touches nothing', async () => {
+    const [node] = h.workers();
+    const op = await h.create({ action: 'cordon', nodes: [node!] });
+    expect(await h.store.lockNodes(op)).toBeUndefined();
+    const cancelled = await new OperationCanceller(h.store, h.audit).cancel(op.id, 'carol');
+    expect(cancelled.state).toBe('cancelled');
+    expect(cancelled.results).toMatchObject([{ node, status: 'cancelled' }]);
+    expect(
+      await h.redis.client.exists(h.redis.keyspace.cluster(h.cluster).queuePrefix + `:oplock:${node}`),
+    ).toBe(0);
+    const again = await h.runner.run(op.id);
+    expect(again?.state).toBe('cancelled');
+    expect(h.sim.truth().nodes[node!]?.unschedulable).toBe(false);
+    const records = await h.audit.query({ limit: 10 }, () => true);
+    expect(records.map((r) => [r.operationId, r.state, r.cancelledBy])).toEqual([
+      [op.id, 'cancelled', 'carol'],
+    ]);
   });
 });

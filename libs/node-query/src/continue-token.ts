@@ -2,11 +2,13 @@ import { InvalidQueryError } from './query-errors.js';
 import type { SortKey } from './node-sort.js';
 
 /**
- * What a continue token carries: the epoch and seq of the state the page was read
- * from, the fingerprint of the query (filters and sort), and the sort key of the
- * page's last node (keyset paging, so concurrent changes never shift pages).
+ * What a continue token carries: the cluster it lists, the epoch and seq of the state
+ * the page was read from, the fingerprint of the query (filters and sort), and the
+ * sort key of the page's last node (keyset paging, so concurrent changes never shift
+ * pages).
  */
 export interface ContinuePosition {
+  cluster: string;
   epoch: number;
   seq: number;
   query: string;
@@ -16,7 +18,8 @@ export interface ContinuePosition {
 /** Encodes a position as an opaque URL-safe token. */
 export function encodeContinueToken(position: ContinuePosition): string {
   const json = JSON.stringify({
-    v: 1,
+    v: 2,
+    c: position.cluster,
     e: position.epoch,
     s: position.seq,
     q: position.query,
@@ -39,7 +42,8 @@ export function decodeContinueToken(token: string): ContinuePosition {
   const v = value as Record<string, unknown>;
   const after = v['a'];
   if (
-    v['v'] !== 1 ||
+    v['v'] !== 2 ||
+    typeof v['c'] !== 'string' ||
     !Number.isInteger(v['e']) ||
     !Number.isInteger(v['s']) ||
     typeof v['q'] !== 'string' ||
@@ -51,6 +55,7 @@ export function decodeContinueToken(token: string): ContinuePosition {
     throw bad();
   }
   return {
+    cluster: v['c'],
     epoch: v['e'] as number,
     seq: v['s'] as number,
     query: v['q'],

@@ -3,7 +3,7 @@ import { NodeListQuerySchema, type NodeListQueryInput, type NodeSnapshot } from 
 import { decodeContinueToken, encodeContinueToken } from './continue-token.js';
 import { podCapacityOf } from './node-view.js';
 import { InvalidQueryError, StaleContinueError } from './query-errors.js';
-import { queryNodes, type NodeQueryInput } from './query-nodes.js';
+import { compileNodeQuery, queryNodes, type NodeQueryInput } from './query-nodes.js';
 import { parseTaintFilters } from './taint-filter.js';
 
 function node(name: string, over: Partial<NodeSnapshot> = {}): NodeSnapshot {
@@ -71,8 +71,8 @@ const nodes: NodeSnapshot[] = [
 const podCounts = { 'cp-1': 12, 'worker-1': 40, 'worker-2': 3, 'worker-3': 40 };
 const state: NodeQueryInput = { nodes, podCounts, seq: 50, epoch: 2 };
 
-const run = (q: NodeListQueryInput, input: NodeQueryInput = state) =>
-  queryNodes(input, NodeListQuerySchema.parse(q));
+const run = (q: NodeListQueryInput, input: NodeQueryInput = state, cluster = 'dev') =>
+  queryNodes(input, compileNodeQuery(NodeListQuerySchema.parse(q), cluster));
 const names = (q: NodeListQueryInput) => run(q).items.map((n) => n.name);
 
 describe('queryNodes filters', () => {
@@ -189,12 +189,35 @@ describe('queryNodes paging', () => {
     expect(() => run({ limit: 1, sort: 'pods', continue: token as string })).toThrow(/other filters or sort/);
     expect(() => run({ continue: 'garbage!' })).toThrow(InvalidQueryError);
     expect(() =>
-      run({ continue: encodeContinueToken({ epoch: 2, seq: 1, query: 'x', after: ['a', 'b'] }).slice(3) }),
+      run({
+        continue: encodeContinueToken({
+          cluster: 'dev',
+          epoch: 2,
+          seq: 1,
+          query: 'x',
+          after: ['a', 'b'],
+        }).slice(3),
+      }),
     ).toThrow(InvalidQueryError);
   });
 
+  it('answers 400 for a token of the same query on another cluster, without naming that cluster', () => {
+    const { continue: token } = run({ limit: 1 }, state, 'prod');
+    expect(() => run({ limit: 1, continue: token as string }, state, 'dev')).toThrow(
+      /belongs to another cluster's listing/,
+    );
+    expect(() => run({ limit: 1, continue: token as string }, state, 'dev')).not.toThrow(/prod/);
+    expect(run({ limit: 1, continue: token as string }, state, 'prod').items).toHaveLength(1);
+  });
+
   it('round-trips a continue token', () => {
-    const position = { epoch: 4, seq: 99, query: 'abcd1234', after: [12, 'nöde-ü'] as [number, string] };
+    const position = {
+      cluster: 'dev',
+      epoch: 4,
+      seq: 99,
+      query: 'abcd1234',
+      after: [12, 'nöde-ü'] as [number, string],
+    };
     expect(decodeContinueToken(encodeContinueToken(position))).toEqual(position);
   });
 });

@@ -35,16 +35,18 @@ export interface NodeQueryResult {
 /** A query with its filters compiled once (reuse it for many snapshots). */
 export interface CompiledNodeQuery {
   readonly query: NodeListQuery;
+  /** The cluster it lists: continue tokens are tied to it too. */
+  readonly cluster: string;
   matches(node: NodeSnapshot): boolean;
   /** Fingerprint of filters + sort, which continue tokens are tied to. */
   readonly fingerprint: string;
 }
 
 /**
- * Compiles the filters of `query`, throwing {@link InvalidQueryError} (400) for a
- * label selector or taint filter that does not parse.
+ * Compiles the filters of `query` on `cluster`, throwing {@link InvalidQueryError}
+ * (400) for a label selector or taint filter that does not parse.
  */
-export function compileNodeQuery(query: NodeListQuery): CompiledNodeQuery {
+export function compileNodeQuery(query: NodeListQuery, cluster: string): CompiledNodeQuery {
   let selector: LabelSelector | undefined;
   if (query.labelSelector !== undefined && query.labelSelector.trim() !== '') {
     try {
@@ -78,7 +80,7 @@ export function compileNodeQuery(query: NodeListQuery): CompiledNodeQuery {
       query.order,
     ]),
   );
-  return { query, matches, fingerprint: print };
+  return { query, cluster, matches, fingerprint: print };
 }
 
 const READY = { true: 'True', false: 'False', unknown: 'Unknown' } as const;
@@ -87,18 +89,23 @@ const READY = { true: 'True', false: 'False', unknown: 'Unknown' } as const;
  * Filters, sorts and pages `input` with `query`. Pure. Paging is keyset-based: the
  * continue token holds the last node's sort key, so nodes added or removed between
  * pages never make a page repeat or skip a node that stayed. A token from another
- * query is a 400 ({@link InvalidQueryError}); a token from an older epoch (the
+ * cluster or another query is a 400 ({@link InvalidQueryError}); a token from an older epoch (the
  * cluster was rebuilt) or from a seq ahead of the state (Redis lost data) is a 410
  * ({@link StaleContinueError}).
  */
-export function queryNodes(input: NodeQueryInput, query: NodeListQuery | CompiledNodeQuery): NodeQueryResult {
-  const compiled = 'matches' in query ? query : compileNodeQuery(query);
+export function queryNodes(input: NodeQueryInput, compiled: CompiledNodeQuery): NodeQueryResult {
   const { sort, order, limit } = compiled.query;
   const direction = order === 'desc' ? -1 : 1;
 
   let after: [SortKey, string] | undefined;
   if (compiled.query.continue !== undefined) {
     const position = decodeContinueToken(compiled.query.continue);
+    if (position.cluster !== compiled.cluster) {
+      // Said without naming the token's cluster: the caller may not be allowed to know it.
+      throw new InvalidQueryError([
+        { path: 'continue', message: "this continue token belongs to another cluster's listing" },
+      ]);
+    }
     if (position.query !== compiled.fingerprint) {
       throw new InvalidQueryError([
         {
@@ -135,6 +142,7 @@ export function queryNodes(input: NodeQueryInput, query: NodeListQuery | Compile
   const lastOfPage = page.at(-1);
   if (end < keyed.length && lastOfPage) {
     result.continue = encodeContinueToken({
+      cluster: compiled.cluster,
       epoch: input.epoch,
       seq: input.seq,
       query: compiled.fingerprint,

@@ -133,6 +133,7 @@ class GatewayModule {
     const verifier = new TokenVerifier({
       ...(config.jwtSecret ? { secret: config.jwtSecret } : {}),
       ...(config.jwksUrl ? { jwksUrl: config.jwksUrl } : {}),
+      ...(config.maxTokenTtlSeconds !== undefined ? { maxTtlSeconds: config.maxTokenTtlSeconds } : {}),
     });
     return {
       module: GatewayModule,
@@ -256,6 +257,7 @@ export async function createGatewayApp(
     corsOrigins: config.corsOrigins,
     transports: config.transports,
     maxMessageBytes: security.wsMaxMessageBytes,
+    ...(config.wsConnectTimeoutMs !== undefined ? { connectTimeoutMs: config.wsConnectTimeoutMs } : {}),
   });
   await io.connect();
   app.useWebSocketAdapter(io);

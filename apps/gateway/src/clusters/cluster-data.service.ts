@@ -63,7 +63,7 @@ export class ClusterDataService {
    * the cluster moved on: its `seq` says where the caller must resume from.
    */
   async listNodesBody(cluster: ClusterName, query: NodeListQuery, maxStaleMs = 0): Promise<Buffer> {
-    const compiled = compileNodeQuery(query);
+    const compiled = compileNodeQuery(query, cluster);
     const key = JSON.stringify(query);
     const summary = await this.getCluster(cluster);
     if (maxStaleMs > 0) {

@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { AuthenticationError, ForbiddenError } from '@knm/auth';
-import { ContractError, type ErrorBody } from '@knm/contracts';
+import { ContractError, listedIssues, type ErrorBody } from '@knm/contracts';
+import { NodesBusyError, OperationFinishedError } from '@knm/node-ops';
 import { InvalidQueryError, StaleContinueError } from '@knm/node-query';
 import { RateLimitedError } from '../security/rate-limiter.js';
 
@@ -14,6 +15,7 @@ const REASONS: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  409: 'Conflict',
   410: 'Gone',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
@@ -28,14 +30,14 @@ function body(
   details?: readonly { path: string; message: string }[],
 ): ErrorBody {
   const out: ErrorBody = { statusCode, error: REASONS[statusCode] ?? 'Error', message };
-  if (details && details.length > 0) out.details = [...details];
+  if (details && details.length > 0) out.details = listedIssues(details);
   return out;
 }
 
 /**
  * The REST error body for any error the gateway may throw: each typed error maps to
  * its status (ContractError/InvalidQueryError 400, AuthenticationError 401,
- * ForbiddenError 403, NotFoundError 404, StaleContinueError 410, RateLimitedError 429, Nest's
+ * ForbiddenError 403, NotFoundError 404, NodesBusyError and OperationFinishedError 409, StaleContinueError 410, RateLimitedError 429, Nest's
  * HttpExceptions as they say); anything else is a 500 whose message says nothing
  * internal.
  */
@@ -45,6 +47,7 @@ export function errorBodyOf(err: unknown): ErrorBody {
   if (err instanceof AuthenticationError) return body(401, err.message);
   if (err instanceof ForbiddenError) return body(403, err.message);
   if (err instanceof NotFoundError) return body(404, err.message);
+  if (err instanceof NodesBusyError || err instanceof OperationFinishedError) return body(409, err.message);
   if (err instanceof StaleContinueError) return body(410, err.message);
   if (err instanceof RateLimitedError) return body(429, err.message);
   if (err instanceof HttpException) {

@@ -24,6 +24,13 @@ describe('loadGatewayConfig', () => {
     });
   });
 
+  it('reads KNM_MAX_TOKEN_TTL as a duration and refuses a bad one', () => {
+    expect(loadGatewayConfig([], { ...secret, KNM_MAX_TOKEN_TTL: '7d' }).maxTokenTtlSeconds).toBe(7 * 86_400);
+    expect(() => loadGatewayConfig([], { ...secret, KNM_MAX_TOKEN_TTL: 'forever' })).toThrow(
+      /KNM_MAX_TOKEN_TTL: duration "forever"/,
+    );
+  });
+
   it('reads the limits and the trusted proxies', () => {
     const config = loadGatewayConfig([], {
       ...secret,

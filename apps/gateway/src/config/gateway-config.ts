@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_NAMESPACE } from '@knm/contracts';
+import { DurationParseError, parseDurationSeconds } from '@knm/auth';
 import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
 import { SECURITY_ENV, DEFAULT_SECURITY, type SecurityConfig } from '../security/security-config.js';
 import { TrustProxy, TrustProxyError } from '../security/trust-proxy.js';
@@ -23,6 +24,11 @@ export interface GatewayConfig {
   jwtSecret?: string;
   /** JWKS URL of an external identity provider (`KNM_JWKS_URL`). Default none. */
   jwksUrl?: string;
+  /**
+   * The longest lifetime left a token may have (`KNM_MAX_TOKEN_TTL`, a duration such as
+   * `8h` or `7d`, or seconds); longer-lived tokens are refused. Default 24 h.
+   */
+  maxTokenTtlSeconds?: number;
   /** Allowed browser origins for CORS and Socket.IO (`KNM_CORS_ORIGINS`, comma-separated). Default none. */
   corsOrigins: string[];
   /** A cluster whose watcher heartbeat is older than this is `stale`. Default 15,000 ms. */
@@ -37,6 +43,16 @@ export interface GatewayConfig {
   slowSocketTimeoutMs: number;
   /** A live socket whose client acks and has more bytes than this unacked switches to merged delivery. Default 32 KiB. */
   maxUnackedBytes: number;
+  /**
+   * A Socket.IO connection that has joined no namespace (never authenticated) this long
+   * after its handshake is closed (`KNM_WS_CONNECT_TIMEOUT_MS`). Default 10,000 ms.
+   */
+  wsConnectTimeoutMs?: number;
+  /**
+   * When set, `GET /metrics` requires `Authorization: Bearer <this>` (`KNM_METRICS_TOKEN`,
+   * a static scrape credential, at least 16 characters); unset, `/metrics` is open.
+   */
+  metricsToken?: string;
   /** pino level. Default `info`. */
   logLevel: string;
   /** This replica's identity in stats and logs. Default `<hostname>/<pid>`. */
@@ -76,6 +92,18 @@ const ConfigSchema = z.object({
   redisNamespace: z.string().default(DEFAULT_NAMESPACE),
   jwtSecret: z.string().optional(),
   jwksUrl: z.string().url('KNM_JWKS_URL must be a URL').optional(),
+  maxTokenTtlSeconds: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return parseDurationSeconds(text);
+      } catch (err) {
+        if (!(err instanceof DurationParseError)) throw err;
+        ctx.addIssue({ code: 'custom', message: `KNM_MAX_TOKEN_TTL: ${err.message}` });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   corsOrigins: z.array(z.string()).default([]),
   staleAfterMs: intFrom('KNM_STALE_AFTER_MS', 1).default(15_000),
   transports: z
@@ -86,6 +114,8 @@ const ConfigSchema = z.object({
   maxBufferedBytes: intFrom('KNM_WS_MAX_BUFFERED_BYTES', 1024).default(1024 * 1024),
   slowSocketTimeoutMs: intFrom('KNM_WS_SLOW_SOCKET_TIMEOUT_MS', 1_000).default(60_000),
   maxUnackedBytes: intFrom('KNM_WS_MAX_UNACKED_BYTES', 1024).default(32 * 1024),
+  wsConnectTimeoutMs: intFrom('KNM_WS_CONNECT_TIMEOUT_MS', 100).optional(),
+  metricsToken: z.string().min(16, 'KNM_METRICS_TOKEN must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   gatewayId: z.string().optional(),
   security: z.strictObject({
@@ -125,9 +155,9 @@ const list = (value: string | undefined): string[] | undefined =>
 /**
  * Reads the configuration from command-line flags (`--port`, `--host`, `--redis`,
  * `--namespace`, `--log-level`) over the environment (`PORT`, `HOST`, `REDIS_URL`,
- * `KNM_REDIS_NAMESPACE`, `KNM_JWT_SECRET`, `KNM_JWKS_URL`, `KNM_CORS_ORIGINS`,
+ * `KNM_REDIS_NAMESPACE`, `KNM_JWT_SECRET`, `KNM_JWKS_URL`, `KNM_MAX_TOKEN_TTL`, `KNM_CORS_ORIGINS`,
  * `KNM_STALE_AFTER_MS`, `KNM_WS_TRANSPORTS`, `KNM_WS_MAX_BUFFERED_MESSAGES`,
- * `KNM_WS_MAX_BUFFERED_BYTES`, `LOG_LEVEL`, `KNM_GATEWAY_ID`, and the limits of
+ * `KNM_WS_MAX_BUFFERED_BYTES`, `KNM_WS_CONNECT_TIMEOUT_MS`, `KNM_METRICS_TOKEN`, `LOG_LEVEL`, `KNM_GATEWAY_ID`, and the limits of
  * `SECURITY_ENV`: `KNM_TRUST_PROXY`, `KNM_HTTP_BODY_LIMIT`, `KNM_WS_MAX_MESSAGE_BYTES`,
  * `KNM_JSON_MAX_DEPTH`, `KNM_AUTH_FAILURE_LIMIT`, `KNM_AUTH_FAILURE_WINDOW_MS`,
  * `KNM_OPS_RATE_LIMIT`, `KNM_OPS_RATE_WINDOW_MS`). Throws
@@ -163,6 +193,7 @@ export function loadGatewayConfig(
     redisNamespace: flags['namespace'] ?? env['KNM_REDIS_NAMESPACE'],
     jwtSecret: env['KNM_JWT_SECRET'] || undefined,
     jwksUrl: env['KNM_JWKS_URL'] || undefined,
+    maxTokenTtlSeconds: env['KNM_MAX_TOKEN_TTL'] || undefined,
     corsOrigins: list(env['KNM_CORS_ORIGINS']),
     staleAfterMs: env['KNM_STALE_AFTER_MS'],
     transports: list(env['KNM_WS_TRANSPORTS']),
@@ -170,6 +201,8 @@ export function loadGatewayConfig(
     maxBufferedBytes: env['KNM_WS_MAX_BUFFERED_BYTES'],
     slowSocketTimeoutMs: env['KNM_WS_SLOW_SOCKET_TIMEOUT_MS'],
     maxUnackedBytes: env['KNM_WS_MAX_UNACKED_BYTES'],
+    wsConnectTimeoutMs: env['KNM_WS_CONNECT_TIMEOUT_MS'],
+    metricsToken: env['KNM_METRICS_TOKEN'] || undefined,
     logLevel: flags['log-level'] ?? env['LOG_LEVEL'],
     gatewayId: env['KNM_GATEWAY_ID'] || undefined,
     security: Object.fromEntries(

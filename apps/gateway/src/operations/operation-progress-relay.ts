@@ -22,7 +22,7 @@ const REMEMBERED = 10_000;
  * Pushes `operation_progress` (the whole Operation, read from Redis) to this
  * replica's sockets of the user who started it and of the sockets subscribed to its
  * cluster, each socket once (`to([userRoom, clusterRoom])` unites the rooms), and
- * each change once (the same state and `progress.done` is not pushed again).
+ * each change once (the same state, `progress.done` and cancel mark is not pushed again).
  *
  * Why local emits: every gateway reads every cluster's BullMQ events stream
  * (QueueEvents reads, it does not consume), so every replica learns of every
@@ -38,7 +38,10 @@ export class OperationProgressRelay implements OnApplicationBootstrap, OnApplica
    * Operation id -> what was last pushed: BullMQ reports the end twice (progress,
    * completed), and two reads of one operation may finish out of order.
    */
-  private readonly lastSent = new Map<string, { state: string; done: number; final: boolean }>();
+  private readonly lastSent = new Map<
+    string,
+    { state: string; done: number; final: boolean; cancelling: boolean }
+  >();
 
   constructor(
     @Inject(OPERATION_EVENTS) private readonly events: OperationEvents,
@@ -78,22 +81,28 @@ export class OperationProgressRelay implements OnApplicationBootstrap, OnApplica
     }
   }
 
+  /** Pushes the operation's current form now (a change made by this gateway, such as a cancel). */
+  push(id: string): Promise<void> {
+    return this.relay(id);
+  }
+
   private async relay(id: string): Promise<void> {
     try {
       const op = await this.store.get(id);
       if (!op) return;
       const last = this.lastSent.get(op.id);
       const final = isFinalOperationState(op.state);
+      const cancelling = op.cancelRequestedAt !== undefined;
       if (
         last &&
         (last.final ||
           op.progress.done < last.done ||
-          (last.state === op.state && last.done === op.progress.done))
+          (last.state === op.state && last.done === op.progress.done && last.cancelling === cancelling))
       ) {
         return;
       }
       this.lastSent.delete(op.id);
-      this.lastSent.set(op.id, { state: op.state, done: op.progress.done, final });
+      this.lastSent.set(op.id, { state: op.state, done: op.progress.done, final, cancelling });
       if (this.lastSent.size > REMEMBERED) {
         const oldest = this.lastSent.keys().next().value;
         if (oldest !== undefined) this.lastSent.delete(oldest);

@@ -18,10 +18,11 @@ import {
 } from '../openapi/openapi-builders.js';
 
 const ERRORS: Readonly<Record<number, string>> = {
-  400: 'bad input: `details[].path` names each bad field',
+  400: 'bad input: `details[].path` names each bad field (at most 20 listed, then how many more)',
   401: 'no token, or an expired or forged one',
   403: 'the token does not cover this cluster, or its role is below operator',
   404: 'no such cluster, node (the message names them) or operation',
+  409: 'a node is held by another unfinished operation (the message names it: one operation per node at a time), or a cancelled operation had already finished',
 };
 const errors = (...codes: number[]): JsonObject => errorResponses(ERRORS, ...codes);
 
@@ -40,7 +41,7 @@ export function operationsOpenApi(): { schemas: JsonObject; paths: JsonObject } 
       '/api/v1/clusters/{cluster}/operations': {
         post: {
           summary:
-            'Start a node operation (label, unlabel, taint, untaint, cordon, uncordon, drain) on listed nodes or a selector; role operator or admin',
+            'Start a node operation (label, unlabel, taint, untaint, cordon, uncordon, drain) on listed nodes, a non-empty selector or `all: true`; a drain of control-plane nodes needs `params.includeControlPlane: true`; role operator or admin',
           parameters: [cluster],
           requestBody: {
             required: true,
@@ -52,7 +53,7 @@ export function operationsOpenApi(): { schemas: JsonObject; paths: JsonObject } 
               'queued; follow it with GET /api/v1/operations/{id} or `operation_progress`',
             ),
             200: json('DryRunResponse', '`dryRun: true`: what would change; nothing changed'),
-            ...errors(400, 401, 403, 404),
+            ...errors(400, 401, 403, 404, 409),
           },
         },
         get: {
@@ -69,6 +70,20 @@ export function operationsOpenApi(): { schemas: JsonObject; paths: JsonObject } 
           summary: 'One operation: state, progress, per-node results',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: { 200: json('Operation', 'the operation'), ...errors(401, 403, 404) },
+        },
+      },
+      '/api/v1/operations/{id}/cancel': {
+        post: {
+          summary:
+            'Cancel an operation; role operator or admin on its cluster. Queued: cancelled at once. Running: its runner stops before the next node and aborts a drain between eviction rounds (nodes not started and an aborted drain end `cancelled`, the message says where each was left). Audited with `cancelledBy`',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: json(
+              'Operation',
+              'the operation as it now stands: `cancelled`, or `running` with `cancelRequestedAt`',
+            ),
+            ...errors(401, 403, 404, 409),
+          },
         },
       },
       '/api/v1/audit': {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Principal } from '@knm/auth';
 import {
@@ -28,6 +28,8 @@ const listQuery = new ZodPipe(OperationListQuerySchema, 'operation list query');
  *   (429 over `KNM_OPS_RATE_LIMIT` per token subject)
  * - `GET /api/v1/clusters/:cluster/operations?limit=` -> recent, newest first
  * - `GET /api/v1/operations/:id`
+ * - `POST /api/v1/operations/:id/cancel` -> 200 the operation (`cancelled`, or `running` with
+ *   `cancelRequestedAt` until its runner stops); 409 when it had already finished
  * - `GET /api/v1/audit?cluster=&user=&action=&since=&until=&limit=`
  */
 @Controller('api/v1')
@@ -58,6 +60,13 @@ export class OperationsController {
   @Get('operations/:id')
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<Operation> {
     return this.operations.get(principal, id);
+  }
+
+  @Post('operations/:id/cancel')
+  @HttpCode(200)
+  @UseGuards(OperationsRateGuard)
+  cancel(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<Operation> {
+    return this.operations.cancel(principal, id);
   }
 
   @Get('audit')

@@ -19,7 +19,11 @@ import {
 } from '@knm/contracts';
 import type { NodeStoreReader } from '@knm/node-store';
 import {
+  ControlPlaneNodesError,
   EmptySelectionError,
+  NodesBusyError,
+  OperationCanceller,
+  OperationNotFoundError,
   planDryRun,
   resolveTargets,
   UnknownNodesError,
@@ -30,6 +34,7 @@ import {
 } from '@knm/node-ops';
 import { NODE_STORE_READER } from '../app/tokens.js';
 import { NotFoundError } from '../common/error-body.js';
+import { OperationProgressRelay } from './operation-progress-relay.js';
 import { AUDIT_LOG, OPERATION_EVENTS, OPERATION_QUEUES, OPERATION_STORE } from './operations.tokens.js';
 
 /**
@@ -38,17 +43,24 @@ import { AUDIT_LOG, OPERATION_EVENTS, OPERATION_QUEUES, OPERATION_STORE } from '
  * job (the gateway never runs jobs), and read operations and the audit trail.
  * Order of checks on create: token covers the cluster (the guard), role operator or
  * admin (403), body (400 naming each bad field), cluster registered (404), nodes
- * known (404 naming them) or selector matching (400).
+ * known (404 naming them) or selector matching (400), no control-plane node in a
+ * drain without `params.includeControlPlane` (400 naming them), no node held by an
+ * unfinished operation (409 naming it: one operation per node at a time).
  */
 @Injectable()
 export class OperationsService {
+  private readonly canceller: OperationCanceller;
+
   constructor(
     @Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader,
     @Inject(OPERATION_STORE) private readonly store: OperationStore,
     @Inject(OPERATION_QUEUES) private readonly queues: OperationQueues,
     @Inject(OPERATION_EVENTS) private readonly events: OperationEvents,
     @Inject(AUDIT_LOG) private readonly audit: AuditLog,
-  ) {}
+    @Inject(OperationProgressRelay) private readonly relay: OperationProgressRelay,
+  ) {
+    this.canceller = new OperationCanceller(store, audit);
+  }
 
   /** `POST /api/v1/clusters/:cluster/operations`. */
   async create(
@@ -72,6 +84,11 @@ export class OperationsService {
       if (err instanceof UnknownNodesError) throw new NotFoundError(`nodes: ${err.message}`);
       if (err instanceof EmptySelectionError) {
         throw new ContractError('operation request', [{ path: 'selector', message: err.message }]);
+      }
+      if (err instanceof ControlPlaneNodesError) {
+        throw new ContractError('operation request', [
+          { path: 'params.includeControlPlane', message: err.message },
+        ]);
       }
       throw err;
     }
@@ -100,8 +117,15 @@ export class OperationsService {
     // Hear this cluster's progress before its job can start (a cluster registered
     // since the relay's last refresh would otherwise miss the first events).
     await this.events.listen(cluster);
-    await this.store.create(op);
-    await this.queues.enqueue(op);
+    const busy = await this.store.lockNodes(op);
+    if (busy) throw new NodesBusyError(cluster, busy.holder, busy.nodes);
+    try {
+      await this.store.create(op);
+      await this.queues.enqueue(op);
+    } catch (err) {
+      await this.store.unlockNodes(op).catch(() => undefined);
+      throw err;
+    }
     return { dryRun: false, response: { operationId: op.id, operation: op } };
   }
 
@@ -113,6 +137,29 @@ export class OperationsService {
     assertClusterAccess(principal, cluster);
     const op = await this.store.get(id);
     if (!op) throw new NotFoundError(`operation "${id}" does not exist (or has expired)`);
+    return op;
+  }
+
+  /**
+   * `POST /api/v1/operations/:id/cancel`: an operator of the operation's cluster stops
+   * it (404 unknown, 403 outside the token or below operator, 409 already finished).
+   * Resolves with the operation as it now stands (`cancelled`, or `running` with
+   * `cancelRequestedAt` until its runner stops); `operation_progress` says it at once.
+   */
+  async cancel(principal: Principal, id: string): Promise<Operation> {
+    const cluster = clusterOfOperationId(id);
+    if (!cluster)
+      throw new NotFoundError(`operation "${id}" does not exist (ids look like <cluster>.<uuid>)`);
+    assertClusterAccess(principal, cluster);
+    assertRole(principal, 'operator');
+    let op: Operation;
+    try {
+      op = await this.canceller.cancel(id, principal.sub);
+    } catch (err) {
+      if (err instanceof OperationNotFoundError) throw new NotFoundError(err.message);
+      throw err;
+    }
+    await this.relay.push(id);
     return op;
   }
 

@@ -34,7 +34,16 @@ export interface RedisIoAdapterOptions {
   transports?: ('websocket' | 'polling')[];
   /** Force the classic adapter even on Redis >= 7 (e.g. a proxy without sharded pub/sub). Default false. */
   classic?: boolean;
+  /**
+   * A connection that has joined no namespace this long after its handshake (it never
+   * authenticated: a refused `/nodes` handshake, or the refused default namespace) is
+   * closed (Socket.IO `connectTimeout`). Default 10,000 ms.
+   */
+  connectTimeoutMs?: number;
 }
+
+/** Why the default namespace `/` refuses every connection. */
+const DEFAULT_NAMESPACE_REFUSAL = 'the default namespace is closed: connect to /nodes with auth: { token }';
 
 /**
  * Socket.IO on Nest with `@socket.io/redis-adapter`, so that replicas see each
@@ -86,6 +95,7 @@ export class RedisIoAdapter extends IoAdapter {
       serveClient: false,
       transports: this.options.transports ?? ['websocket'],
       maxHttpBufferSize: this.options.maxMessageBytes ?? 64 * 1024,
+      connectTimeout: this.options.connectTimeoutMs ?? 10_000,
       cors: { origin: [...origins], credentials: true },
       allowRequest: (
         req: IncomingMessage,
@@ -98,6 +108,12 @@ export class RedisIoAdapter extends IoAdapter {
     if (!this.adapterFactory)
       throw new Error('RedisIoAdapter.connect() must be awaited before the app starts');
     server.adapter(this.adapterFactory);
+    // Socket.IO always has `/`; nothing authenticates there, so nothing may connect there.
+    server
+      .of('/')
+      .use((_socket, next) =>
+        next(Object.assign(new Error(DEFAULT_NAMESPACE_REFUSAL), { data: { statusCode: 401 } })),
+      );
     return server;
   }
 

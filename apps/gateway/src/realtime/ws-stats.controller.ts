@@ -6,6 +6,7 @@ import {
   PROTOCOL_VERSION,
   RealtimeEvents,
   WsTestRequestSchema,
+  clustersAllow,
   type GatewayStats,
   type TestMessage,
   type WsPingResponse,
@@ -24,7 +25,9 @@ import { NodesGateway, STATS_EVENT } from './nodes.gateway.js';
  * The realtime layer's REST side, `/api/v1/ws/...`:
  * - `GET stats`: Socket.IO clients and subscriptions of EVERY replica, collected
  *   through the Redis adapter (`serverSideEmitWithAck`), summed per cluster. A replica
- *   that does not answer within the adapter's timeout is left out (logged).
+ *   that does not answer within the adapter's timeout is left out (logged). Only the
+ *   clusters the caller's token covers appear, so the answer never tells which other
+ *   clusters exist.
  * - `GET ping`: this replica's realtime health (its changes connection, a Redis round trip).
  * - `POST test` (admin): sends a `test_message` to every socket subscribed to a
  *   cluster, on every replica (through the Redis adapter), and counts the sockets
@@ -41,8 +44,13 @@ export class WsStatsController {
   ) {}
 
   @Get('stats')
-  async stats(): Promise<WsStatsResponse> {
-    const replicas = await this.replicas();
+  async stats(@CurrentPrincipal() principal: Principal): Promise<WsStatsResponse> {
+    const replicas = (await this.replicas()).map((r) => ({
+      ...r,
+      subscriptions: Object.fromEntries(
+        Object.entries(r.subscriptions).filter(([cluster]) => clustersAllow(principal.clusters, cluster)),
+      ),
+    }));
     const subscriptions: Record<string, number> = {};
     for (const r of replicas) {
       for (const [cluster, n] of Object.entries(r.subscriptions))

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody } from '@knm/contracts';
 import type { RateLimitDecision, RateLimiter } from './rate-limiter.js';
 import { RateLimitedError } from './rate-limiter.js';
@@ -6,6 +6,16 @@ import { RateLimitedError } from './rate-limiter.js';
 /** Paths the auth-failure limit guards: the API, minus its open documentation. */
 function guarded(url: string): boolean {
   return url.startsWith('/api/') && !url.startsWith('/api/docs');
+}
+
+/**
+ * The client address of `request` for the limits: Fastify's `request.ip` is undefined
+ * when the socket closed before the hooks ran (a malformed request Node's parser
+ * already refused); those all count as one address, `unknown`.
+ */
+function clientOf(request: FastifyRequest): string {
+  const ip: string | undefined = request.ip;
+  return ip ?? 'unknown';
 }
 
 /** Sends a 429 JSON error with `Retry-After`. */
@@ -32,12 +42,13 @@ export function installAuthFailureLimit(fastify: FastifyInstance, limiter: RateL
   if (!limiter.enabled) return;
   fastify.addHook('onRequest', async (request, reply) => {
     if (!guarded(request.url)) return;
-    const decision = await limiter.peek(request.ip);
-    if (!decision.allowed) return sendTooManyRequests(reply, authFailureRefusal(decision, request.ip));
+    const client = clientOf(request);
+    const decision = await limiter.peek(client);
+    if (!decision.allowed) return sendTooManyRequests(reply, authFailureRefusal(decision, client));
     return undefined;
   });
   fastify.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode === 401 && guarded(request.url)) await limiter.hit(request.ip);
+    if (reply.statusCode === 401 && guarded(request.url)) await limiter.hit(clientOf(request));
   });
 }
 

@@ -6,8 +6,10 @@ export interface SecurityConfig {
   /**
    * Which peers may set the client address through `X-Forwarded-For`
    * (`KNM_TRUST_PROXY`, see `TrustProxy`): `none`, a hop count, or a comma list of
-   * addresses, CIDR ranges, `loopback`, `linklocal`, `uniquelocal`. Default `loopback`
-   * (the launcher's proxy or a sidecar on the same host).
+   * addresses, CIDR ranges, `loopback`, `linklocal`, `uniquelocal`. Default `none`:
+   * trusting even loopback would let any local process forge its address (escape the
+   * failed-auth lockout or lock another address out); a deployment behind a proxy says
+   * so (`npm start` sets `loopback` for its own proxy).
    */
   trustProxy: string;
   /** Largest HTTP request body in bytes (`KNM_HTTP_BODY_LIMIT`); larger is 413. Default 256 KiB. */
@@ -24,7 +26,7 @@ export interface SecurityConfig {
   authFailureLimit: number;
   /** Window of the auth-failure limit in ms (`KNM_AUTH_FAILURE_WINDOW_MS`). Default 60,000. */
   authFailureWindowMs: number;
-  /** Operation requests (`POST .../operations`, dry runs included) per token subject per window (`KNM_OPS_RATE_LIMIT`). Default 30. */
+  /** Operation requests (`POST .../operations`, dry runs included, and cancels) per token subject per window (`KNM_OPS_RATE_LIMIT`). Default 30. */
   opsRateLimit: number;
   /** Window of the operations limit in ms (`KNM_OPS_RATE_WINDOW_MS`). Default 60,000. */
   opsRateWindowMs: number;
@@ -32,7 +34,7 @@ export interface SecurityConfig {
 
 /** The defaults of {@link SecurityConfig}. */
 export const DEFAULT_SECURITY: Readonly<SecurityConfig> = {
-  trustProxy: 'loopback',
+  trustProxy: 'none',
   httpBodyLimit: 256 * 1024,
   wsMaxMessageBytes: 64 * 1024,
   jsonMaxDepth: 32,

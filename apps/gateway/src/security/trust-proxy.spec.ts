@@ -25,6 +25,12 @@ describe('TrustProxy', () => {
     expect(cidr.clientAddress(undefined, undefined)).toBe('unknown');
   });
 
+  it('never trusts a peer without an address (its socket closed), and does not throw', () => {
+    for (const spec of ['loopback', '10.0.0.0/8', 'none', '2']) {
+      expect(TrustProxy.parse(spec).trusts(undefined, 0), spec).toBe(false);
+    }
+  });
+
   it.each(['everyone', '10.0.0.0/40', '10.0.0.0/x', '1.2.3'])('refuses %j', (spec) => {
     expect(() => TrustProxy.parse(spec)).toThrow(TrustProxyError);
   });

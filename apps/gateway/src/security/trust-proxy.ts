@@ -53,8 +53,13 @@ export class TrustProxy {
     return new TrustProxy(text, undefined, list);
   }
 
-  /** Whether the proxy at `address`, `hop` hops from the gateway (0 = the TCP peer), is trusted. */
-  trusts(address: string, hop: number): boolean {
+  /**
+   * Whether the proxy at `address`, `hop` hops from the gateway (0 = the TCP peer), is
+   * trusted. `address` is undefined when the socket closed before the request was read
+   * (a malformed request): such a peer is never trusted.
+   */
+  trusts(address: string | undefined, hop: number): boolean {
+    if (typeof address !== 'string') return false;
     if (this.hops !== undefined) return hop < this.hops;
     const ip = unmapIpv4(address);
     const family = isIP(ip);

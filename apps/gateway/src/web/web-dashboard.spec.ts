@@ -22,16 +22,21 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function start(build: boolean): Promise<NestFastifyApplication> {
+async function start(build: boolean, sourceMaps?: boolean): Promise<NestFastifyApplication> {
   dir = await mkdtemp(join(tmpdir(), 'knm-web-dist-'));
   if (build) {
     await mkdir(join(dir, 'assets'));
     await writeFile(join(dir, 'index.html'), '<!doctype html><title>knm</title>');
     await writeFile(join(dir, 'assets', 'index-abc123.js'), 'console.log(1)');
+    await writeFile(join(dir, 'assets', 'index-abc123.js.map'), '{"version":3,"sourcesContent":["secret"]}');
     await writeFile(join(dir, 'favicon.svg'), '<svg/>');
   }
   app = await NestFactory.create<NestFastifyApplication>(TestModule, new FastifyAdapter(), { logger: false });
-  await serveWebDashboard(app, { distDir: dir, logger: pino({ level: 'silent' }) });
+  await serveWebDashboard(app, {
+    distDir: dir,
+    logger: pino({ level: 'silent' }),
+    ...(sourceMaps !== undefined ? { sourceMaps } : {}),
+  });
   app
     .getHttpAdapter()
     .getInstance()
@@ -77,6 +82,20 @@ describe('serveWebDashboard', () => {
     expect((await a.inject({ method: 'GET', url: '/assets/index-old.js' })).statusCode).toBe(404);
     const traversal = await a.inject({ method: 'GET', url: '/..%2f..%2fetc%2fpasswd' });
     expect(traversal.statusCode).toBe(404);
+  });
+
+  it('serves no source map unless opted in (KNM_WEB_SOURCE_MAPS): a map holds the full sources', async () => {
+    const closed = await start(true);
+    const refused = await closed.inject({ method: 'GET', url: '/assets/index-abc123.js.map' });
+    expect(refused.statusCode).toBe(404);
+    expect(refused.body).not.toContain('secret');
+    await closed.close();
+    app = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
+    const open = await start(true, true);
+    const served = await open.inject({ method: 'GET', url: '/assets/index-abc123.js.map' });
+    expect(served.statusCode).toBe(200);
+    expect(served.body).toContain('sourcesContent');
   });
 
   it('answers 503 with how to build when the dashboard is not built', async () => {

@@ -20,8 +20,17 @@ export const REVALIDATE_CACHE = 'no-cache';
 export interface WebDashboardOptions {
   /** The built dashboard (`npm run web:build`). Default `KNM_WEB_DIST`, else {@link DEFAULT_WEB_DIST}. */
   distDir?: string;
+  /**
+   * Serve source maps (`*.map`) when the build has them (`KNM_WEB_SOURCE_MAPS=true`).
+   * Default false: a map holds the dashboard's full sources, which production has no
+   * reason to hand out; a `.map` request is then a 404.
+   */
+  sourceMaps?: boolean;
   logger: Logger;
 }
+
+/** A source map's path. */
+const SOURCE_MAP = /\.map$/i;
 
 /**
  * Serves the dashboard (apps/web/dist) at `/` from the gateway:
@@ -30,7 +39,8 @@ export interface WebDashboardOptions {
  * - any other path without a file extension (a client-side route) gets index.html;
  * - API paths (`/api`, `/socket.io`, `/healthz`, `/readyz`, `/metrics`) are never
  *   answered here: unknown ones reach the API's JSON 404;
- * - a missing file with an extension is a 404 (never index.html in place of a script).
+ * - a missing file with an extension is a 404 (never index.html in place of a script);
+ * - source maps are a 404 unless `sourceMaps` (opt-in) is set.
  * When the dashboard is not built, `/` answers 503 saying how to build it; the
  * check happens per request, so building later needs no restart.
  * Call before `app.listen`.
@@ -40,6 +50,7 @@ export async function serveWebDashboard(
   options: WebDashboardOptions,
 ): Promise<void> {
   const root = resolve(options.distDir ?? process.env['KNM_WEB_DIST'] ?? DEFAULT_WEB_DIST);
+  const sourceMaps = options.sourceMaps ?? process.env['KNM_WEB_SOURCE_MAPS'] === 'true';
   await app.register(fastifyStatic, { root, serve: false });
   const fastify = app.getHttpAdapter().getInstance();
   let warned = false;
@@ -60,6 +71,7 @@ export async function serveWebDashboard(
       return reply.code(400).type('text/plain').send('malformed URL');
     }
     if (API_PATHS.test(path)) return reply.callNotFound();
+    if (!sourceMaps && SOURCE_MAP.test(path)) return reply.callNotFound();
     const file = resolve(root, `.${path}`);
     const inside = file === root || file.startsWith(root + sep);
     if (inside && file !== root && (await isFile(file))) {

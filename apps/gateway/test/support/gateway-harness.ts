@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { signToken } from '@knm/auth';
 import {
@@ -24,11 +24,12 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Starts a gateway on an OS-assigned port against the test's Redis namespace. */
+/** Starts a gateway on an OS-assigned port against the test's Redis namespace (its log to `logger` when given). */
 export async function startGateway(
   redis: TestRedis,
   overrides: Partial<GatewayConfig> = {},
   id = `gw-${Math.random().toString(36).slice(2, 7)}`,
+  logger?: Logger,
 ): Promise<RunningGateway> {
   const config: GatewayConfig = {
     port: 0,
@@ -48,7 +49,7 @@ export async function startGateway(
     ...overrides,
   };
   const app = await createGatewayApp(config, {
-    logger: pino({ level: process.env['KNM_TEST_LOG'] ?? 'silent' }),
+    logger: logger ?? pino({ level: process.env['KNM_TEST_LOG'] ?? 'silent' }),
   });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();

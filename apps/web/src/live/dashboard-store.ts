@@ -13,7 +13,7 @@ import { roleAtLeast, type ClusterSummaryBody, type Operation } from '@knm/contr
 import { SessionToken, type SessionClaims } from '../auth/session-token.js';
 import { selectRows, type NodeCriteria, type NodeSort } from '../nodes/node-filter.js';
 import { toNodeRow, type NodeRow } from '../nodes/node-row.js';
-import { OperationsApi } from '../operations/operations-api.js';
+import { OperationsApi, OperationsApiError } from '../operations/operations-api.js';
 import { OperationTracker } from '../operations/operation-tracker.js';
 import { describeChange, type ChangeNote } from './change-description.js';
 import { badgeState, type BadgeState } from './connection-badge.js';
@@ -213,6 +213,20 @@ export class DashboardStore {
   /** Follows a started operation's progress. */
   trackOperation(operation: Operation): void {
     this.tracker?.track(operation);
+  }
+
+  /**
+   * Cancels an operation this tab follows; the answer (`cancelled`, or `running` with
+   * its cancel mark) replaces the one shown, and `operation_progress` brings the rest.
+   * A refusal (it had just finished: 409) changes nothing: the next event or poll shows
+   * the state it reached.
+   */
+  async cancelOperation(id: string): Promise<void> {
+    try {
+      this.tracker?.track(await this.api.cancel(id));
+    } catch (err) {
+      if (!(err instanceof OperationsApiError)) throw err;
+    }
   }
 
   dismissOperation(id: string): void {

@@ -78,6 +78,11 @@ export class OperationsApi {
     return this.call('GET', `/api/v1/operations/${encodeURIComponent(id)}`, OperationSchema);
   }
 
+  /** Cancels an operation (`POST /api/v1/operations/:id/cancel`); resolves with it as it now stands. */
+  cancel(id: string): Promise<Operation> {
+    return this.call('POST', `/api/v1/operations/${encodeURIComponent(id)}/cancel`, OperationSchema);
+  }
+
   recent(cluster: string, limit = 20): Promise<OperationListResponse> {
     return this.call(
       'GET',

@@ -1,6 +1,7 @@
 import { ApiError, ApiUnreachableError } from '@knm/kube-reflector';
 import type { DrainParams, OperationSpec } from '@knm/contracts';
 import { DrainTimeoutError } from '../errors/drain-timeout-error.js';
+import { OperationCancelledError } from '../errors/operation-cancelled-error.js';
 import type { KubeNode, KubePod, NodeApi } from '../kube/node-api.js';
 import { isConflict, isNotFound, withRetry, type RetryOptions } from '../kube/retry.js';
 import { planNodeChange, type NodeState } from './node-change-plan.js';
@@ -63,7 +64,10 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * changes only what differs (a step re-run after a crash finds the work done and
  * reports so); transient API errors are retried; a 409 on the taint list re-reads.
  * Resolves with `succeeded` or `skipped` (node gone); throws for a failure, whose
- * message is the node's error.
+ * message is the node's error. When `signal` aborts (the operation was cancelled), a
+ * drain stops before its next round of evictions (or during its pause) and throws
+ * {@link OperationCancelledError} saying where the node was left; a single patch in
+ * flight is finished (it is one request).
  */
 export class NodeStepRunner {
   private readonly maxConflicts: number;
@@ -83,11 +87,11 @@ export class NodeStepRunner {
     this.sleep = options.sleep ?? defaultSleep;
   }
 
-  /** Runs `spec` on `node`. */
-  async run(spec: OperationSpec, node: string, ctx: StepContext): Promise<StepOutcome> {
+  /** Runs `spec` on `node`; `signal` aborts a drain (see the class comment). */
+  async run(spec: OperationSpec, node: string, ctx: StepContext, signal?: AbortSignal): Promise<StepOutcome> {
     const changed = await this.applyPlan(spec, node, ctx);
     if (changed.status === 'skipped' || spec.action !== 'drain') return changed;
-    const drained = await this.drainPods(node, spec.params);
+    const drained = await this.drainPods(node, spec.params, signal);
     return { status: 'succeeded', message: `${changed.message}; ${drained}` };
   }
 
@@ -124,7 +128,11 @@ export class NodeStepRunner {
   }
 
   /** Evicts every evictable pod and waits until the node has none; returns what it did. */
-  private async drainPods(node: string, params: DrainParams): Promise<string> {
+  private async drainPods(
+    node: string,
+    params: DrainParams,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
     const deadline = this.clock().getTime() + params.timeoutSeconds * 1000;
     const evicted = new Set<string>();
     const skipped = { mirror: 0, daemonset: 0, terminal: 0 };
@@ -136,6 +144,12 @@ export class NodeStepRunner {
         const reason = drainSkipReason(pod);
         if (reason) skipped[reason]++;
         else remaining.push(pod);
+      }
+      if (remaining.length > 0 && signal?.aborted) {
+        throw cancelledDrain(
+          evicted.size,
+          remaining.filter((p) => p.metadata.deletionTimestamp === undefined).length,
+        );
       }
       if (remaining.length === 0) {
         const kept = Object.entries(skipped)
@@ -174,7 +188,31 @@ export class NodeStepRunner {
           blocked,
         );
       }
-      await this.sleep(Math.min(left, blocked > 0 ? this.evictionRetryMs : this.drainPollMs));
+      await abortable(
+        this.sleep(Math.min(left, blocked > 0 ? this.evictionRetryMs : this.drainPollMs)),
+        signal,
+      );
     }
   }
+}
+
+/** `notEvicted`: pods still bound to the node and not terminating. */
+function cancelledDrain(evicted: number, notEvicted: number): OperationCancelledError {
+  return new OperationCancelledError(
+    `drain cancelled: node left cordoned, ${evicted} pod(s) evicted, ${notEvicted} not evicted`,
+  );
+}
+
+/** Resolves when `pause` does or, sooner, when `signal` aborts (the next round then stops the drain). */
+function abortable(pause: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return pause;
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void pause.then(done);
+  });
 }

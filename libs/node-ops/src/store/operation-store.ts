@@ -15,6 +15,13 @@ import {
 import { z } from 'zod';
 import { OperationNotFoundError } from '../errors/operation-not-found-error.js';
 
+/**
+ * What {@link OperationStore.requestCancel} did: `cancelled` (it was queued: now final),
+ * `requested` (it is running: its runner stops it), `final` (it had finished: nothing),
+ * `missing` (no such operation, or it expired).
+ */
+export type CancelOutcome = 'cancelled' | 'requested' | 'final' | 'missing';
+
 /** Options of {@link OperationStore}. */
 export interface OperationStoreOptions {
   /** How long an operation's keys live after its last write. Default 7 days. */
@@ -79,6 +86,36 @@ export class OperationStore {
       .zadd(keys.index, Date.parse(op.createdAt), op.id)
       .zremrangebyrank(keys.index, 0, -this.maxPerCluster - 1)
       .exec();
+  }
+
+  /**
+   * Takes every node of `op` for it (one operation per node at a time), all or none:
+   * resolves undefined when taken, or the holder and the nodes it holds when another
+   * operation that has not finished holds some. A lock whose holder finished or
+   * expired is free (its release was missed: a crash between the end and the release).
+   */
+  async lockNodes(
+    op: Pick<Operation, 'id' | 'cluster' | 'nodes'>,
+  ): Promise<{ holder: string; nodes: string[] } | undefined> {
+    const keys = operationKeys(this.keyspace, op.cluster);
+    const reply = (await this.redis.eval(
+      LOCK_NODES,
+      op.nodes.length,
+      ...op.nodes.map((n) => keys.nodeLock(n)),
+      op.id,
+      keys.operation(''),
+      String(this.retentionSeconds),
+    )) as string[];
+    if (reply.length === 0) return undefined;
+    const [holder = '', ...indexes] = reply;
+    return { holder, nodes: indexes.map((i) => op.nodes[Number(i)] as string) };
+  }
+
+  /** Releases the node locks `op` still holds (those another operation took since are left alone). */
+  async unlockNodes(op: Pick<Operation, 'id' | 'cluster' | 'nodes'>): Promise<void> {
+    if (op.nodes.length === 0) return;
+    const keys = operationKeys(this.keyspace, op.cluster);
+    await this.redis.eval(UNLOCK_NODES, op.nodes.length, ...op.nodes.map((n) => keys.nodeLock(n)), op.id);
   }
 
   /** The operation, or undefined when it does not exist (or expired). */
@@ -168,6 +205,32 @@ export class OperationStore {
     return claimed === 1;
   }
 
+  /**
+   * Asks for the operation to be cancelled, by `by` at `at`, in one step: a queued one
+   * is `cancelled` at once (no runner has it; one that picks it up later finds it final);
+   * a running one is marked (`cancelRequestedAt`, `cancelledBy`) for its runner, which
+   * stops at the next node or drain round; a finished one is left as it is.
+   */
+  async requestCancel(id: string, by: string, at: string): Promise<CancelOutcome> {
+    const outcome = await this.redis.eval(
+      REQUEST_CANCEL,
+      1,
+      this.operationKey(id),
+      by,
+      at,
+      String(this.retentionSeconds),
+    );
+    if (outcome !== 'cancelled' && outcome !== 'requested' && outcome !== 'final' && outcome !== 'missing') {
+      throw new Error(`unexpected cancel outcome ${String(outcome)}`);
+    }
+    return outcome;
+  }
+
+  /** True once a cancel was asked for (what a runner polls). */
+  async cancelRequested(id: string): Promise<boolean> {
+    return (await this.redis.hexists(this.operationKey(id), 'cancelRequestedAt')) === 1;
+  }
+
   /** Notes the audit entry written for the operation. */
   async markAudited(id: string, auditId: string): Promise<void> {
     await this.redis.hset(this.operationKey(id), 'audited', auditId);
@@ -185,7 +248,52 @@ export class OperationStore {
 }
 
 const FINAL_STATES =
-  "local s = redis.call('HGET', KEYS[1], 'state'); local final = s == 'completed' or s == 'failed' or s == 'partial';";
+  "local s = redis.call('HGET', KEYS[1], 'state'); local final = s == 'completed' or s == 'failed' or s == 'partial' or s == 'cancelled';";
+
+/**
+ * KEYS node locks; ARGV id, op hash key prefix (`knm:{c}:op:`), ttl. Replies [] when
+ * every lock was taken, else [holder, index, ...] (1-based KEYS indexes minus one) of
+ * the nodes an unfinished operation holds. The holder's hash shares the cluster's hash
+ * tag, so reading it from the script stays in one slot on a Redis Cluster.
+ */
+const LOCK_NODES = `local busy = {}
+local holder = nil
+for i, key in ipairs(KEYS) do
+  local h = redis.call('GET', key)
+  if h and h ~= ARGV[1] then
+    local s = redis.call('HGET', ARGV[2] .. h, 'state')
+    if s and s ~= 'completed' and s ~= 'failed' and s ~= 'partial' and s ~= 'cancelled' then
+      if holder == nil then holder = h end
+      if h == holder then table.insert(busy, tostring(i - 1)) end
+    end
+  end
+end
+if holder ~= nil then
+  local reply = { holder }
+  for _, i in ipairs(busy) do table.insert(reply, i) end
+  return reply
+end
+for _, key in ipairs(KEYS) do redis.call('SET', key, ARGV[1], 'EX', tonumber(ARGV[3])) end
+return {}`;
+
+/** KEYS node locks; ARGV id. */
+const UNLOCK_NODES = `for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
+end
+return 1`;
+
+/** KEYS[1] op hash; ARGV by, at, ttl. Replies cancelled | requested | final | missing. */
+const REQUEST_CANCEL = `${FINAL_STATES}
+if not s then return 'missing' end
+if final then return 'final' end
+redis.call('HSETNX', KEYS[1], 'cancelRequestedAt', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'cancelledBy', ARGV[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+if s == 'queued' then
+  redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finishedAt', ARGV[2])
+  return 'cancelled'
+end
+return 'requested'`;
 
 /** KEYS[1] op hash; ARGV state, startedAt, finishedAt, error, ttl. */
 const SET_STATE = `${FINAL_STATES}
@@ -200,7 +308,7 @@ return 1`;
 /** KEYS[1] results hash; ARGV node, result JSON, '1' when final, ttl. */
 const SET_RESULT = `if ARGV[3] == '0' then
   local current = redis.call('HGET', KEYS[1], ARGV[1])
-  if current and (string.find(current, '"status":"succeeded"', 1, true) or string.find(current, '"status":"failed"', 1, true) or string.find(current, '"status":"skipped"', 1, true)) then
+  if current and (string.find(current, '"status":"succeeded"', 1, true) or string.find(current, '"status":"failed"', 1, true) or string.find(current, '"status":"skipped"', 1, true) or string.find(current, '"status":"cancelled"', 1, true)) then
     return 0
   end
 end
@@ -231,7 +339,7 @@ function assemble(id: string, hash: Record<string, string>, rawResults: Record<s
     progress: { done: results.filter((r) => isFinalNodeStatus(r.status)).length, total: stored.nodes.length },
     results,
   };
-  for (const field of ['startedAt', 'finishedAt', 'error'] as const) {
+  for (const field of ['startedAt', 'finishedAt', 'error', 'cancelRequestedAt', 'cancelledBy'] as const) {
     if (hash[field] !== undefined) candidate[field] = hash[field];
   }
   return decodeJson(OperationSchema, JSON.stringify(candidate), `operation ${id}`);
