@@ -4,6 +4,7 @@ import { heartbeatScenario } from './heartbeat.js';
 import { latencyScenario } from './latency.js';
 import { queriesScenario } from './queries.js';
 import { restScenario } from './rest.js';
+import { slowClientsScenario } from './slow-clients.js';
 import { syncMemoryScenario } from './sync-memory.js';
 import { throughputScenario } from './throughput.js';
 
@@ -13,6 +14,7 @@ export const SCENARIOS: readonly Scenario[] = [
   queriesScenario,
   throughputScenario,
   latencyScenario,
+  slowClientsScenario,
   fanoutScenario,
   restScenario,
   heartbeatScenario,

@@ -15,10 +15,10 @@ import {
   type RealtimeSystem,
 } from './realtime-system.js';
 
-const PROBE_LABEL = 'knm.bench/probe';
+export const PROBE_LABEL = 'knm.bench/probe';
 
 /** One measured window: probes at `probesPerSecond` for `seconds`, every client's samples. */
-async function probeWindow(
+export async function probeWindow(
   sys: RealtimeSystem,
   fleets: readonly ClientFleet[],
   probeNodes: string[],
@@ -68,7 +68,7 @@ async function received(fleets: readonly ClientFleet[]): Promise<number> {
 }
 
 /** Every client of every fleet has the truth's view (node versions and pod counts). */
-async function allEqualTruth(sys: RealtimeSystem, fleets: readonly ClientFleet[]): Promise<boolean> {
+export async function allEqualTruth(sys: RealtimeSystem, fleets: readonly ClientFleet[]): Promise<boolean> {
   const truth = await sys.truth();
   const want = viewDigest(0, truth.nodes, truth.podCounts);
   const views = (await Promise.all(fleets.map((f) => f.views()))).flat();

@@ -14,6 +14,11 @@ import { TYPESCRIPT_ENV, typeScriptNodeArgs, WORKSPACE_ROOT } from '../processes
 export interface ClientFleetOptions {
   /** Gateway base URLs; client i starts on `gatewayUrls[i % n]` and moves to the next one on a reconnect. */
   gatewayUrls: readonly string[];
+  /**
+   * REST base URL for each gateway URL (same index): where a client reads its snapshot
+   * when its socket goes elsewhere (e.g. through a throttling proxy). Default `gatewayUrls`.
+   */
+  restUrls?: readonly string[];
   /** Bearer token of every client (a viewer token for `cluster` is enough). */
   token: string;
   /** The cluster every client watches. */
@@ -148,6 +153,7 @@ export function startClientFleet(options: ClientFleetOptions): ClientFleet {
     const clients = Math.floor(options.clients / count) + (p < options.clients % count ? 1 : 0);
     const config: FleetProcessConfig = {
       urls: options.gatewayUrls.map((u) => u.replace(/\/+$/, '')),
+      ...(options.restUrls ? { restUrls: options.restUrls.map((u) => u.replace(/\/+$/, '')) } : {}),
       token: options.token,
       cluster: options.cluster,
       clients,

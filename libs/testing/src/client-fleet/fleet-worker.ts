@@ -26,7 +26,8 @@ let dropped = 0;
 let lastError: string | undefined;
 
 /** Snapshot reads are shared: a client joins the read in flight to the same gateway, if any. */
-function snapshot(url: string): Promise<CompactSnapshot> {
+function snapshot(socketUrl: string): Promise<CompactSnapshot> {
+  const url = config.restUrls?.[config.urls.indexOf(socketUrl)] ?? socketUrl;
   let pending = inFlight.get(url);
   if (!pending) {
     let client = rest.get(url);

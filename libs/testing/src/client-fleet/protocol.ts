@@ -4,6 +4,8 @@ import type { FullView, ViewDigest } from './compact-view.js';
 /** What a fleet process is started with (JSON in the `KNM_FLEET_CONFIG` environment variable). */
 export interface FleetProcessConfig {
   urls: string[];
+  /** REST base URL per entry of `urls` (same index); default `urls` itself. */
+  restUrls?: string[];
   token: string;
   cluster: string;
   /** Clients of this process. */

@@ -1,0 +1,203 @@
+/**
+ * Slow clients beside fast ones: 10% of the clients read through a proxy at 16 KB/s
+ * (merged delivery must keep them exact without slowing the others down). The same
+ * fast clients are measured under the same churn without and then with the slow
+ * ones, in one run: their p99 with slow clients present is compared with their p99
+ * without. Also: every view (slow ones included) equal to the truth after the churn,
+ * how long that took, reloads and disconnects, and the gateways' peak RSS.
+ */
+import { round, percentile, summarize } from '../harness/stats.js';
+import type { BenchContext, Comparison, Figure, Scenario, ScenarioResult } from '../harness/types.js';
+import {
+  startClientFleet,
+  startThrottleProxy,
+  sleep,
+  waitFor,
+  type ClientFleet,
+  type ThrottleProxy,
+} from '@knm/testing';
+import { PROBE_LABEL, allEqualTruth, probeWindow } from './latency.js';
+import { CLUSTER, startRealtimeSystem, type RealtimeSystem } from './realtime-system.js';
+
+const SLOW_BYTES_PER_SECOND = 16 * 1024;
+
+/** The largest resident set of the gateways, sampled every second while `during` runs. */
+async function peakGatewayRss<T>(
+  sys: RealtimeSystem,
+  during: () => Promise<T>,
+): Promise<{ result: T; peak: number }> {
+  let peak = 0;
+  const sample = async (): Promise<void> => {
+    for (const url of sys.gateways.urls) {
+      const text = await (await fetch(`${url}/metrics`)).text().catch(() => '');
+      const line = text.split('\n').find((l) => l.startsWith('knm_gateway_process_resident_memory_bytes '));
+      peak = Math.max(peak, Number(line?.split(' ')[1] ?? 0));
+    }
+  };
+  const timer = setInterval(() => void sample(), 1_000);
+  try {
+    const result = await during();
+    await sample();
+    return { result, peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Probe windows under churn for `seconds`; the p99 of each window of the fleets measured. */
+async function p99sUnderChurn(
+  sys: RealtimeSystem,
+  measured: readonly ClientFleet[],
+  rate: number,
+  seconds: number,
+  windowSeconds: number,
+): Promise<number[]> {
+  const truth = await sys.truth();
+  const probeNodes = Object.keys(truth.nodes).sort().slice(0, 8);
+  await sys.churn(rate);
+  const p99s: number[] = [];
+  try {
+    const started = performance.now();
+    while (performance.now() - started < seconds * 1_000) {
+      const window = await probeWindow(sys, measured, probeNodes, 5, windowSeconds);
+      if (window.samples.length > 0) p99s.push(percentile(window.samples, 99));
+    }
+  } finally {
+    await sys.churn(0);
+  }
+  return p99s;
+}
+
+async function run(ctx: BenchContext): Promise<ScenarioResult> {
+  const fast = ctx.quick ? 45 : 900;
+  const slow = ctx.quick ? 5 : 100;
+  const rate = ctx.quick ? 200 : 1_000;
+  const seconds = ctx.quick ? 6 : 60;
+  const windowSeconds = ctx.quick ? 2 : 5;
+  const sys = await startRealtimeSystem(ctx, 2);
+  const fleets: ClientFleet[] = [];
+  const proxies: ThrottleProxy[] = [];
+  const figures: Figure[] = [];
+  const comparisons: Comparison[] = [];
+  const notes: string[] = [];
+  try {
+    const fastFleet = startClientFleet({
+      gatewayUrls: sys.gateways.urls,
+      token: sys.token,
+      cluster: CLUSTER,
+      clients: fast,
+      probeLabel: PROBE_LABEL,
+    });
+    fleets.push(fastFleet);
+    await fastFleet.ready(600_000);
+    const without = await peakGatewayRss(sys, () =>
+      p99sUnderChurn(sys, [fastFleet], rate, seconds, windowSeconds),
+    );
+
+    for (const url of sys.gateways.urls) {
+      proxies.push(
+        await startThrottleProxy({
+          targetPort: Number(new URL(url).port),
+          bytesPerSecond: SLOW_BYTES_PER_SECOND,
+        }),
+      );
+    }
+    const slowFleet = startClientFleet({
+      gatewayUrls: proxies.map((p) => p.url),
+      restUrls: sys.gateways.urls,
+      token: sys.token,
+      cluster: CLUSTER,
+      clients: slow,
+      probeLabel: PROBE_LABEL,
+    });
+    fleets.push(slowFleet);
+    await slowFleet.ready(600_000);
+    const withSlow = await peakGatewayRss(sys, () =>
+      p99sUnderChurn(sys, [fastFleet], rate, seconds, windowSeconds),
+    );
+
+    const quietFrom = performance.now();
+    const equal = await waitFor(() => allEqualTruth(sys, fleets), {
+      timeout: 120_000,
+      interval: 500,
+      what: 'every view equal to the truth',
+    })
+      .then(() => true)
+      .catch(() => false);
+    const convergedS = (performance.now() - quietFrom) / 1000;
+    if (without.result.length > 0 && withSlow.result.length > 0) {
+      const ours = summarize('ms', withSlow.result);
+      const baseline = summarize('ms', without.result);
+      comparisons.push({
+        metric: `p99 kube-sim PATCH -> ${fast} fast clients, churn ${rate}/s, with ${slow} clients at 16 KB/s beside them`,
+        better: 'lower',
+        ours,
+        baselineName: 'the same clients without the slow ones (same run)',
+        baseline,
+        ratio: round(baseline.median / ours.median, 3),
+      });
+    }
+    figures.push(
+      {
+        metric: 'gateway peak RSS',
+        labels: { 'slow clients': 0 },
+        value: summarize('MiB', [without.peak / 2 ** 20]),
+      },
+      {
+        metric: 'gateway peak RSS',
+        labels: { 'slow clients': slow },
+        value: summarize('MiB', [withSlow.peak / 2 ** 20]),
+      },
+      {
+        metric: 'every view equal to /_sim/truth after the churn',
+        labels: { clients: fast + slow },
+        value: summarize('s', [convergedS]),
+      },
+    );
+    const [fastStats, slowStats] = await Promise.all(fleets.map(async (f) => (await f.stats()).flat()));
+    const sum = (
+      stats: Awaited<ReturnType<ClientFleet['stats']>>,
+      k: 'reloads' | 'gaps' | 'reconnects' | 'batches' | 'wholeStateBatches' | 'errors',
+    ) => stats.reduce((n, s) => n + s[k], 0);
+    for (const [name, stats] of [
+      ['fast', fastStats ?? []],
+      ['slow (16 KB/s)', slowStats ?? []],
+    ] as const) {
+      notes.push(
+        `${name} clients: ${sum(stats, 'batches')} batches (${sum(stats, 'wholeStateBatches')} of the whole state), ${sum(stats, 'reloads')} reloads, ${sum(stats, 'gaps')} gaps, ${sum(stats, 'reconnects')} reconnects (disconnects), ${sum(stats, 'errors')} errors.`,
+      );
+    }
+    notes.unshift(
+      `${fast} fast clients and ${slow} slow ones (10%) on 2 gateways, kube-sim churn ${rate}/s for ${seconds} s, twice: without the slow clients, then with them. The slow ones' sockets go through a TCP proxy per gateway that reads ${SLOW_BYTES_PER_SECOND / 1024} KB/s per connection (their REST snapshot goes direct). p99 per ${windowSeconds} s probe window (5 probes/s), fast clients only; the figure is the median of the windows.`,
+      equal
+        ? `Every view, the slow ones' included, equalled /_sim/truth ${round(convergedS, 1)} s after the churn stopped.`
+        : 'NOT every view equalled /_sim/truth within 120 s after the churn.',
+    );
+  } finally {
+    await Promise.all(fleets.map((f) => f.close()));
+    await Promise.all(proxies.map((p) => p.close()));
+    await sys.stop();
+  }
+  return {
+    scenario: 'slow-clients',
+    title: 'Slow clients (16 KB/s) beside fast ones: merged delivery keeps both',
+    params: {
+      nodes: ctx.scale.nodes,
+      pods: ctx.scale.pods,
+      fast: ctx.quick ? 45 : 900,
+      slow: ctx.quick ? 5 : 100,
+      churn: ctx.quick ? 200 : 1_000,
+    },
+    comparisons,
+    figures,
+    charts: [],
+    notes,
+  };
+}
+
+/** Quick: 45 + 5 clients, churn 200/s for 6 s; full: 900 + 100 clients, churn 1,000/s for 60 s. */
+export const slowClientsScenario: Scenario = {
+  name: 'slow-clients',
+  title: 'Slow clients (16 KB/s) beside fast ones: merged delivery keeps both',
+  run,
+};
