@@ -101,7 +101,13 @@ function track(client: number, cluster: string, watch: ClusterWatch): TrackedWat
     const status = watch.view.status?.status;
     if (status) tracked.statusesSeen.add(status);
   });
+  watch.on('batch', ({ fromSeq, seq }) => {
+    if (last !== undefined && fromSeq > last) tracked.unhandledGaps += 1;
+    last = seq;
+  });
   watch.on('change', ({ envelope }) => {
+    // A batch's envelopes carry their keys' own seqs, at most the batch's.
+    if (last !== undefined && envelope.seq <= last) return;
     if (last !== undefined && envelope.seq !== last + 1) tracked.unhandledGaps += 1;
     last = envelope.seq;
     if (envelope.type === 'cluster_status') tracked.statusesSeen.add(envelope.data.status);

@@ -152,14 +152,21 @@ async function restartRedis(ctx: ScenarioContext): Promise<FaultOutcome> {
         );
       }
       const reloads = countReloads(pool) - reloadsBefore;
-      out.push(check('clients resynced (reloaded)', reloads >= pool.watches.length, `${reloads} reloads`));
+      out.push(
+        check(
+          'clients reloaded (over REST after a resync, or a whole-state batch)',
+          reloads >= pool.watches.length,
+          `${reloads} reloads`,
+        ),
+      );
       return out;
     },
   };
 }
 
+/** Views replaced whole: REST reloads and whole-state batches. */
 function countReloads(pool: ClientPool): number {
-  return pool.watches.reduce((s, w) => s + w.watch.stats.reloads, 0);
+  return pool.watches.reduce((s, w) => s + w.watch.stats.reloads + w.watch.stats.wholeStateBatches, 0);
 }
 
 async function forEachSim(ctx: ScenarioContext, path: string, body: unknown): Promise<void> {

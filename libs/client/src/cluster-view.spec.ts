@@ -124,11 +124,11 @@ describe('ClusterView.applyBatch', () => {
     envelopes,
   });
 
-  it('applies a batch from the view\'s seq whole, ignoring the folded envelopes\' own seqs', () => {
+  it("applies a batch from the view's seq whole, ignoring the folded envelopes' own seqs", () => {
     const view = loaded();
-    expect(view.applyBatch(batch(10, 30, [add(25, 'b'), pods(30, { b: 4, a: 0 }), update(18, 'a', { z: '1' })]))).toBe(
-      'applied',
-    );
+    expect(
+      view.applyBatch(batch(10, 30, [add(25, 'b'), pods(30, { b: 4, a: 0 }), update(18, 'a', { z: '1' })])),
+    ).toBe('applied');
     expect(view.seq).toBe(30);
     expect(view.nodes().map((n) => [n.name, n.podCount, n.labels])).toEqual([
       ['a', 0, { z: '1' }],

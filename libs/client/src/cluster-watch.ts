@@ -55,6 +55,13 @@ export interface WatchEvents extends Record<string, unknown> {
    * resync), or a whole-state batch from the gateway (reason `batch`).
    */
   reload: { reason: string; seq: number };
+  /**
+   * A folded batch was applied (the view went from a seq in `[fromSeq, seq]` to
+   * `seq`); its envelopes follow as `change` events, each with the seq of its key's
+   * last change (so those seqs are not contiguous). Not emitted for a whole-state
+   * batch, which is a `reload`.
+   */
+  batch: { fromSeq: number; seq: number; envelopes: number };
   state: WatchState;
   error: Error;
 }
@@ -256,6 +263,7 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
           this.emit('reload', { reason: 'batch', seq: batch.seq });
           return;
         }
+        this.emit('batch', { fromSeq: batch.fromSeq, seq: batch.seq, envelopes: batch.envelopes.length });
         for (const envelope of batch.envelopes) {
           const event: ChangeEvent = { envelope };
           if (envelope.type === 'node_add' || envelope.type === 'node_update') {
@@ -274,7 +282,8 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
     if (this.ackTimer) return;
     this.ackTimer = setTimeout(() => {
       this.ackTimer = undefined;
-      if (this.current === 'live' || this.current === 'subscribing') this.host.ack(this.cluster, this.view.seq);
+      if (this.current === 'live' || this.current === 'subscribing')
+        this.host.ack(this.cluster, this.view.seq);
     }, ACK_EVERY_MS);
   }
 

@@ -86,8 +86,14 @@ export class RestClient {
     for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
     const qs = params.size > 0 ? `?${params}` : '';
     const headers: Record<string, string> =
-      options.maxStaleSeconds === undefined ? {} : { 'cache-control': `max-stale=${options.maxStaleSeconds}` };
-    return this.get(`/api/v1/clusters/${encodeURIComponent(cluster)}/nodes${qs}`, NodeListResponseSchema, headers);
+      options.maxStaleSeconds === undefined
+        ? {}
+        : { 'cache-control': `max-stale=${options.maxStaleSeconds}` };
+    return this.get(
+      `/api/v1/clusters/${encodeURIComponent(cluster)}/nodes${qs}`,
+      NodeListResponseSchema,
+      headers,
+    );
   }
 
   getNode(cluster: string, node: string): Promise<NodeResponse> {
