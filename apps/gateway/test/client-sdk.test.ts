@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connect, exponentialBackoff, type KnmClient } from '@knm/client';
-import type { ClusterName, NodeSnapshot, NodeView } from '@knm/contracts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { IncompatibleGatewayError, connect, exponentialBackoff, type KnmClient } from '@knm/client';
+import { REALTIME_NAMESPACE, type ClusterName, type NodeSnapshot, type NodeView } from '@knm/contracts';
 import { NodeStoreReader, type NodeStoreWriter } from '@knm/node-store';
 import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
 import { makeNode } from './support/fixtures.js';
@@ -157,5 +160,26 @@ describe('client SDK', () => {
     const watch = c.watchCluster('dev');
     await expect(watch.ready()).rejects.toThrow(/does not cover cluster "dev"/);
     expect(watch.state).toBe('failed');
+  });
+
+  it('stops with IncompatibleGatewayError when the gateway speaks another protocol version', async () => {
+    // A stand-in gateway of protocol 1: the real socket.io server, welcome as version 1 sent it.
+    const http = createServer();
+    const io = new Server(http, { transports: ['websocket'] });
+    io.of(REALTIME_NAMESPACE).on('connection', (socket) =>
+      socket.emit('welcome', { protocol: 1, gateway: 'old', sub: 'x' }),
+    );
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    closers.unshift(() => new Promise<void>((resolve) => void io.close(() => resolve())));
+    const port = (http.address() as AddressInfo).port;
+    const c = connect({ url: `http://127.0.0.1:${port}`, token: await token() });
+    clients.push(c);
+    const errors: Error[] = [];
+    c.on('error', (err) => errors.push(err));
+    const watch = c.watchCluster('dev');
+    await expect(watch.ready()).rejects.toThrow(IncompatibleGatewayError);
+    await expect(watch.ready()).rejects.toThrow(/speaks realtime protocol 1; this client speaks 2/);
+    expect(c.state).toBe('closed');
+    expect(errors.some((e) => e instanceof IncompatibleGatewayError)).toBe(true);
   });
 });
