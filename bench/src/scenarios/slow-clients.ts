@@ -11,7 +11,6 @@ import type { BenchContext, Comparison, Figure, Scenario, ScenarioResult } from 
 import {
   startClientFleet,
   startThrottleProxy,
-  sleep,
   waitFor,
   type ClientFleet,
   type ThrottleProxy,

@@ -95,7 +95,9 @@ function stats(): FleetProcessStats {
   const sum = zeroCounters();
   let live = 0;
   let connected = 0;
+  let minSeq = Number.POSITIVE_INFINITY;
   for (const c of clients) {
+    minSeq = Math.min(minSeq, c.view.seq);
     for (const k of Object.keys(sum) as (keyof FleetClientCounters)[]) sum[k] += c.counters[k];
     if (c.state === 'live') live += 1;
     if (c.state === 'live' || c.state === 'subscribing' || c.state === 'loading') connected += 1;
@@ -106,6 +108,7 @@ function stats(): FleetProcessStats {
     clients: config.clients,
     live,
     connected,
+    minSeq: Number.isFinite(minSeq) ? minSeq : 0,
     ...sum,
     latencyMs: Array.from(samples.subarray(0, sampleCount), (v) => Math.round(v * 100) / 100),
     latencyDropped: dropped,

@@ -26,6 +26,8 @@ export interface FleetProcessStats extends FleetClientCounters {
   live: number;
   /** Clients with an open connection. */
   connected: number;
+  /** The lowest seq any client's view is at (0 before every client loaded). */
+  minSeq: number;
   /** Probe latencies (ms, now − the probe label's value) since the last reset. */
   latencyMs: number[];
   /** Probe latencies dropped because the per-process sample buffer was full (since the last reset). */
