@@ -319,7 +319,8 @@ export class ChaosSystem {
       port,
       name: id,
       maxOutput: 200_000,
-      env: { KNM_GATEWAY_ID: id },
+      // The soak's thousands of simulated users share one token: no per-user subscribe limit.
+      env: { KNM_GATEWAY_ID: id, KNM_SUBSCRIBE_RATE_LIMIT: '0' },
     });
   }
 }

@@ -366,6 +366,29 @@ describe('replay floods', () => {
     expect(c.envelopes).toEqual([]);
     expect(s.connected).toBe(true);
   });
+
+  it('one user spreading a flood over many sockets is bounded per user (the count is shared through Redis)', async () => {
+    const strict = await startGateway(
+      redis,
+      { security: { subscribeRateLimit: 12, subscribeRateWindowMs: 60_000 } },
+      'gw-sub',
+    );
+    closers.unshift(() => strict.close());
+    const flooder = await token({ sub: 'flooder' });
+    const sockets = Array.from({ length: 6 }, () => open(strict.url, { token: flooder }));
+    await Promise.all(sockets.map(connected));
+    const acks: SubscribeAck[] = [];
+    for (const s of sockets) {
+      for (let i = 0; i < 3; i++)
+        acks.push(await request<SubscribeAck>(s, RealtimeEvents.subscribe, { cluster: 'dev', sinceSeq: 1 }));
+    }
+    expect(acks.filter((a) => a.ok)).toHaveLength(12);
+    expect(acks.filter((a) => !a.ok && a.error.code === 'too_many_requests')).toHaveLength(6);
+    // Another user is not affected.
+    const other = open(strict.url);
+    await connected(other);
+    expect(await request(other, RealtimeEvents.subscribe, { cluster: 'dev' })).toMatchObject({ ok: true });
+  });
 });
 
 describe('realtime endpoints', () => {

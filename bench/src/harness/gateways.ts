@@ -27,6 +27,8 @@ export async function startGateways(count: number, redisUrl: string, namespace: 
       jwtSecret: secret,
       args: ['--log-level', 'info'],
       name: `gateway-${i + 1}`,
+      // Thousands of simulated users share the bench's one token: no per-user subscribe limit.
+      env: { KNM_SUBSCRIBE_RATE_LIMIT: '0' },
     }),
   );
   try {

@@ -35,7 +35,12 @@ import { installAuthFailureLimit, installBodyChecks } from '../security/http-gua
 import { OperationsRateGuard } from '../security/operations-rate.guard.js';
 import { RateLimiter } from '../security/rate-limiter.js';
 import { DEFAULT_SECURITY, type SecurityConfig } from '../security/security-config.js';
-import { AUTH_FAILURE_LIMITER, OPS_RATE_LIMITER, TRUST_PROXY } from '../security/security.tokens.js';
+import {
+  AUTH_FAILURE_LIMITER,
+  OPS_RATE_LIMITER,
+  SUBSCRIBE_RATE_LIMITER,
+  TRUST_PROXY,
+} from '../security/security.tokens.js';
 import { TrustProxy } from '../security/trust-proxy.js';
 import { PinoNestLogger } from './pino-nest-logger.js';
 import {
@@ -174,6 +179,16 @@ class GatewayModule {
             keyspace,
             'ops',
             { limit: security.opsRateLimit, windowMs: security.opsRateWindowMs },
+            runtime.logger,
+          ),
+        },
+        {
+          provide: SUBSCRIBE_RATE_LIMITER,
+          useValue: new RateLimiter(
+            redis,
+            keyspace,
+            'subscribe',
+            { limit: security.subscribeRateLimit, windowMs: security.subscribeRateWindowMs },
             runtime.logger,
           ),
         },

@@ -141,6 +141,12 @@ const ConfigSchema = z.object({
     ),
     opsRateLimit: intFrom(SECURITY_ENV.opsRateLimit, 0).default(DEFAULT_SECURITY.opsRateLimit),
     opsRateWindowMs: intFrom(SECURITY_ENV.opsRateWindowMs, 1).default(DEFAULT_SECURITY.opsRateWindowMs),
+    subscribeRateLimit: intFrom(SECURITY_ENV.subscribeRateLimit, 0).default(
+      DEFAULT_SECURITY.subscribeRateLimit,
+    ),
+    subscribeRateWindowMs: intFrom(SECURITY_ENV.subscribeRateWindowMs, 1).default(
+      DEFAULT_SECURITY.subscribeRateWindowMs,
+    ),
   }),
 });
 

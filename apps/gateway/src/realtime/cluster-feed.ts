@@ -196,7 +196,10 @@ export class ClusterFeed {
         if (cursor >= page.currentSeq || page.envelopes.length === 0) break;
       }
     } catch (err) {
-      this.logger.warn({ err, cluster }, 'catch-up after a changes reconnect failed; merged sockets read Redis');
+      this.logger.warn(
+        { err, cluster },
+        'catch-up after a changes reconnect failed; merged sockets read Redis',
+      );
     } finally {
       const held = channel.held;
       channel.held = undefined;
@@ -241,7 +244,10 @@ export class ClusterFeed {
     const channel = this.channels.get(sub.cluster);
     if (!channel?.log || channel.held) return;
     void this.sendBatch(sub, channel, sub.maxRate === undefined ? 'merged' : 'rate').catch((err: unknown) =>
-      this.logger.warn({ err, cluster: sub.cluster, socket: sub.socket.id }, 'could not build a batch; retrying'),
+      this.logger.warn(
+        { err, cluster: sub.cluster, socket: sub.socket.id },
+        'could not build a batch; retrying',
+      ),
     );
   }
 
@@ -250,7 +256,11 @@ export class ClusterFeed {
    * folded from the log; from Redis when the log does not reach back. Resolves once
    * it was written to the socket.
    */
-  private async sendBatch(sub: SocketSubscription, channel: ClusterChannel, reason: BatchReason): Promise<void> {
+  private async sendBatch(
+    sub: SocketSubscription,
+    channel: ClusterChannel,
+    reason: BatchReason,
+  ): Promise<void> {
     const log = channel.log as ClusterLog;
     const resync = log.lastResync;
     if (resync && sub.lastSeq < resync.seq) {
@@ -334,7 +344,13 @@ export class ClusterFeed {
       data,
     }));
     const seq = Math.max(1, snapshot.seq);
-    envelopes.push({ type: 'pod_counts', cluster: sub.cluster, seq, timestamp, data: { counts: snapshot.podCounts } });
+    envelopes.push({
+      type: 'pod_counts',
+      cluster: sub.cluster,
+      seq,
+      timestamp,
+      data: { counts: snapshot.podCounts },
+    });
     if (summary) {
       const status: EnvelopeOf<'cluster_status'> = {
         type: 'cluster_status',
@@ -400,7 +416,8 @@ export class ClusterFeed {
 
   private channel(cluster: ClusterName): ClusterChannel {
     let channel = this.channels.get(cluster);
-    if (!channel) this.channels.set(cluster, (channel = { log: undefined, held: undefined, subs: new Set() }));
+    if (!channel)
+      this.channels.set(cluster, (channel = { log: undefined, held: undefined, subs: new Set() }));
     return channel;
   }
 

@@ -38,7 +38,7 @@ import { GATEWAY_ID, LOGGER, NODE_STORE_READER, TOKEN_VERIFIER } from '../app/to
 import { GatewayMetrics } from '../health/gateway-metrics.js';
 import { authFailureRefusal } from '../security/http-guards.js';
 import type { RateLimiter } from '../security/rate-limiter.js';
-import { AUTH_FAILURE_LIMITER, TRUST_PROXY } from '../security/security.tokens.js';
+import { AUTH_FAILURE_LIMITER, SUBSCRIBE_RATE_LIMITER, TRUST_PROXY } from '../security/security.tokens.js';
 import type { TrustProxy } from '../security/trust-proxy.js';
 import { ClusterFeed } from './cluster-feed.js';
 
@@ -84,6 +84,7 @@ export class NodesGateway
     @Inject(GATEWAY_ID) private readonly gatewayId: string,
     @Inject(AUTH_FAILURE_LIMITER) private readonly authFailures: RateLimiter,
     @Inject(TRUST_PROXY) private readonly trustProxy: TrustProxy,
+    @Inject(SUBSCRIBE_RATE_LIMITER) private readonly subscribes: RateLimiter,
   ) {}
 
   afterInit(nsp: Namespace): void {
@@ -159,11 +160,21 @@ export class NodesGateway
           `more than ${MAX_SUBSCRIBES_PER_WINDOW} subscribes in ${SUBSCRIBE_WINDOW_MS / 1000} s on this socket; wait`,
         );
       }
+      const perUser = await this.subscribes.hit(data.principal.sub);
+      if (!perUser.allowed) {
+        return errorAck(
+          'too_many_requests',
+          `too many subscribes by "${data.principal.sub}" over all its sockets; retry in ${Math.ceil(perUser.retryAfterMs / 1000)} s`,
+        );
+      }
       const summary = await this.reader.getCluster(message.cluster);
       if (!summary) {
         return errorAck('unknown_cluster', `cluster "${message.cluster}" is not registered`);
       }
-      const options: Parameters<ClusterFeed['subscribe']>[2] = { currentSeq: summary.seq, epoch: summary.epoch };
+      const options: Parameters<ClusterFeed['subscribe']>[2] = {
+        currentSeq: summary.seq,
+        epoch: summary.epoch,
+      };
       if (message.sinceSeq !== undefined) options.sinceSeq = message.sinceSeq;
       if (message.maxRate !== undefined) options.maxRate = message.maxRate;
       const seq = await this.feed.subscribe(socket, message.cluster, options);

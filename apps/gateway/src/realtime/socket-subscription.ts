@@ -225,6 +225,8 @@ export class SocketSubscription {
   private withinBounds(): boolean {
     if (this.unackedBytes() > this.limits.maxUnackedBytes) return false;
     const backlog = socketBacklog(this.socket);
-    return backlog.messages <= this.limits.maxBufferedMessages && backlog.bytes <= this.limits.maxBufferedBytes;
+    return (
+      backlog.messages <= this.limits.maxBufferedMessages && backlog.bytes <= this.limits.maxBufferedBytes
+    );
   }
 }

@@ -54,8 +54,11 @@ export class RateLimiter {
   constructor(
     private readonly redis: RedisClient,
     private readonly keyspace: Keyspace,
-    /** Which counter family: `auth` (failed authentications per address) or `ops` (operations per subject). */
-    readonly scope: 'auth' | 'ops',
+    /**
+     * Which counter family: `auth` (failed authentications per address), `ops`
+     * (operations per subject) or `subscribe` (realtime subscribes per subject).
+     */
+    readonly scope: 'auth' | 'ops' | 'subscribe',
     private readonly options: RateLimiterOptions,
     private readonly logger: Logger,
   ) {}

@@ -30,6 +30,13 @@ export interface SecurityConfig {
   opsRateLimit: number;
   /** Window of the operations limit in ms (`KNM_OPS_RATE_WINDOW_MS`). Default 60,000. */
   opsRateWindowMs: number;
+  /**
+   * Realtime `subscribe`s per token subject per window, over all its sockets and every
+   * replica (`KNM_SUBSCRIBE_RATE_LIMIT`; each costs a folded batch). Default 200.
+   */
+  subscribeRateLimit: number;
+  /** Window of the subscribe limit in ms (`KNM_SUBSCRIBE_RATE_WINDOW_MS`). Default 10,000. */
+  subscribeRateWindowMs: number;
 }
 
 /** The defaults of {@link SecurityConfig}. */
@@ -42,6 +49,8 @@ export const DEFAULT_SECURITY: Readonly<SecurityConfig> = {
   authFailureWindowMs: 60_000,
   opsRateLimit: 30,
   opsRateWindowMs: 60_000,
+  subscribeRateLimit: 200,
+  subscribeRateWindowMs: 10_000,
 };
 
 /** The environment variable of each {@link SecurityConfig} field. */
@@ -54,4 +63,6 @@ export const SECURITY_ENV: Readonly<Record<keyof SecurityConfig, string>> = {
   authFailureWindowMs: 'KNM_AUTH_FAILURE_WINDOW_MS',
   opsRateLimit: 'KNM_OPS_RATE_LIMIT',
   opsRateWindowMs: 'KNM_OPS_RATE_WINDOW_MS',
+  subscribeRateLimit: 'KNM_SUBSCRIBE_RATE_LIMIT',
+  subscribeRateWindowMs: 'KNM_SUBSCRIBE_RATE_WINDOW_MS',
 };
