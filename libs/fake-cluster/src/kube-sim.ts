@@ -62,6 +62,11 @@ export interface KubeSimOptions {
   watchBufferBytes?: number;
   /** Lifetime of a paged list's snapshot after its last page, ms. Default 60,000. */
   continueTtlMs?: number;
+  /**
+   * How long a GET or list at a resourceVersion not reached yet waits for it before
+   * answering 504, ms. Default 3,000 (the API server's watch cache).
+   */
+  resourceVersionWaitMs?: number;
   /** Server-side timeout of watches that ask for none, seconds. Default 1,800 (the API server's minimum). */
   watchTimeoutSeconds?: number;
   /** Kubelet and scheduler timings. */
@@ -150,6 +155,7 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     defaultWatchTimeoutMs: (options.watchTimeoutSeconds ?? 1_800) * 1000,
     watchBufferBytes: options.watchBufferBytes ?? 64 * 1024 * 1024,
+    resourceVersionWaitMs: options.resourceVersionWaitMs ?? 3_000,
   };
   const truth = () => computeTruth(cluster.store.resourceVersion, cluster.nodeSnapshots, cluster.podCounts);
   const server = new KubeApiServer({

@@ -8,6 +8,8 @@ import type { DeleteOptions } from '../sim/cluster.js';
 import { ObjectNotFoundError } from '../store/store-errors.js';
 import type { ApiContext } from './api-context.js';
 import { parseJsonBody, sendJson } from './http-io.js';
+import { parseResourceVersion } from './list-options.js';
+import { waitForResourceVersion } from './resource-version-wait.js';
 
 /** A request addressed at one object (or its subresource). */
 export interface ObjectRequest {
@@ -87,9 +89,21 @@ function asObjectBody(value: JsonValue, req: ObjectRequest | { resource: Resourc
   } as KubeObject;
 }
 
-/** GET one object (or its `status` subresource, which is the whole object). */
-export function handleGet(ctx: ApiContext, req: ObjectRequest, res: ServerResponse): void {
+/**
+ * GET one object (or its `status` subresource, which is the whole object). With a
+ * `resourceVersion` (other than "0") the object must be at least that fresh: a
+ * version the store has not reached is waited for, then answered 504 as upstream.
+ */
+export async function handleGet(ctx: ApiContext, req: ObjectRequest, res: ServerResponse): Promise<void> {
   if (req.subresource !== undefined && req.subresource !== 'status') throw notFound(req.resource, req.name);
+  const rvParam = req.query.get('resourceVersion');
+  if (rvParam !== null && rvParam !== '' && rvParam !== '0') {
+    const rv = parseResourceVersion(rvParam);
+    const store = ctx.cluster.store;
+    if (!(await waitForResourceVersion(store, rv, ctx.resourceVersionWaitMs))) {
+      throw statusErrors.resourceVersionTooLarge(rv, store.resourceVersion);
+    }
+  }
   sendObject(ctx, req, res, 200, requireObject(ctx, req));
 }
 
