@@ -199,6 +199,24 @@ describe('list paging', () => {
     expect(StatusSchema.parse(tooNew.body).message).toMatch(/^Too large resource version/);
   });
 
+  it('sends list items without kind and apiVersion (the list says what they are), single objects with them', async () => {
+    const s = await sim(3, 6);
+    for (const path of ['/api/v1/nodes', '/api/v1/pods?limit=2', '/api/v1/nodes?resourceVersion=0']) {
+      const res = await api<{ kind: string; apiVersion: string; items: Record<string, unknown>[] }>(s, path);
+      expect(res.body.kind).toMatch(/List$/);
+      expect(res.body.apiVersion).toBe('v1');
+      expect(res.body.items.length).toBeGreaterThan(0);
+      for (const item of res.body.items) {
+        expect(item).not.toHaveProperty('kind');
+        expect(item).not.toHaveProperty('apiVersion');
+        expect(item).toHaveProperty('metadata.name');
+      }
+    }
+    const name = s.cluster.store.kind('Node').sorted()[0]?.metadata.name as string;
+    const one = await api<Record<string, unknown>>(s, `/api/v1/nodes/${name}`);
+    expect(one.body).toMatchObject({ kind: 'Node', apiVersion: 'v1' });
+  });
+
   it("lists one namespace's pods and pages them", async () => {
     const s = await sim(6, 200);
     const all = await list(s, '/api/v1/pods');

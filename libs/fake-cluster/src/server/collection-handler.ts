@@ -68,7 +68,8 @@ async function serveList(
 
 /**
  * Streams a list body in batches, honouring backpressure, so a list of 150,000 pods
- * never becomes one giant string.
+ * never becomes one giant string. Items go out without `kind` and `apiVersion`, as
+ * the API server's lists of built-in types do (the list's own say what they are).
  */
 async function writeList(
   res: ServerResponse,
@@ -80,7 +81,7 @@ async function writeList(
   let buffer = head;
   for (let i = 0; i < items.length; i++) {
     if (i > 0) buffer += ',';
-    buffer += JSON.stringify(items[i]);
+    buffer += JSON.stringify({ ...items[i], kind: undefined, apiVersion: undefined });
     if (buffer.length > 256 * 1024) {
       const ok = res.write(buffer);
       buffer = '';
