@@ -1,0 +1,98 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startKubeSim, type KubeSim } from '../src/index.js';
+import {
+  ClientWorkspace,
+  clientSuiteRuns,
+  requireClient,
+  rubyKubeclient as ruby,
+} from './support/third-party-client.js';
+
+// Debian's ruby-kubeclient, unmodified, against kube-sim over HTTPS with the kubeconfig.
+const open: { sim: KubeSim; workspace: ClientWorkspace }[] = [];
+afterEach(async () => {
+  for (const { sim, workspace } of open.splice(0)) {
+    workspace.dispose();
+    await sim.close();
+  }
+});
+
+async function setUp(extra: Partial<Parameters<typeof startKubeSim>[0]> = {}) {
+  const sim = await startKubeSim({ nodes: 6, pods: 20, seed: 6, clusterName: 'rb', ...extra });
+  const workspace = new ClientWorkspace(sim);
+  open.push({ sim, workspace });
+  const nodes = sim.cluster.store
+    .kind('Node')
+    .sorted()
+    .map((n) => n.metadata.name);
+  return { sim, workspace, nodes };
+}
+
+interface Outcome {
+  status: number;
+  reason?: string;
+  message?: string;
+  continue?: string | null;
+}
+
+describe.skipIf(!clientSuiteRuns(ruby))('ruby-kubeclient against kube-sim', { timeout: 120_000 }, () => {
+  beforeAll(() => requireClient(ruby));
+
+  it('watch_nodes from a list version gets the change; lists decode without item kind/apiVersion', async () => {
+    const { workspace, nodes } = await setUp();
+    const name = nodes[3] as string;
+    const out = await workspace.run<{
+      listKind: string;
+      names: string[];
+      itemKeys: string[];
+      seen: { type: string; name: string; labels: Record<string, string> };
+    }>(ruby, 'watch.rb', [name]);
+    expect(out.listKind).toBe('Node'); // kubeclient names a list by its items' kind
+    expect(out.names).toEqual(nodes);
+    expect(out.itemKeys).toEqual(['metadata', 'spec', 'status']);
+    expect(out.seen).toMatchObject({ type: 'MODIFIED', name, labels: { 'knm-watch': 'seen' } });
+  });
+
+  it('continue tokens: reused with another selector, and after compaction the 410 continuation is followed', async () => {
+    const { sim, workspace, nodes } = await setUp({ continueTtlMs: 0 });
+    const changed = nodes[4] as string;
+    const out = await workspace.run<{
+      first: string[];
+      firstRv: string;
+      rest: string[];
+      restRv: string;
+      expired: Outcome;
+      after: { name: string; labels: Record<string, string> }[];
+      afterRv: string;
+    }>(ruby, 'paging.rb', [changed]);
+    expect(out.first).toEqual(nodes.slice(0, 2));
+    expect(out.rest).toEqual(nodes.slice(2).filter((n) => n.includes('-worker-')));
+    expect(out.restRv).toBe(out.firstRv);
+    expect(out.expired).toMatchObject({ status: 410, reason: 'Expired', continue: expect.any(String) });
+    expect(out.after.map((n) => n.name)).toEqual(nodes.slice(2));
+    expect(out.after.find((n) => n.name === changed)?.labels['knm-paging']).toBe('changed');
+    expect(out.afterRv).toBe(String(sim.cluster.store.resourceVersion));
+  });
+
+  it('update_node with the keys re-ordered is a no-op: same version, nothing stored', async () => {
+    const { sim, workspace, nodes } = await setUp({ autoRun: false });
+    const rvBefore = sim.cluster.store.resourceVersion;
+    const out = await workspace.run<{ before: string; same: string }>(ruby, 'noop_replace.rb', [
+      nodes[1] as string,
+    ]);
+    expect(out.same).toBe(out.before);
+    expect(sim.cluster.store.resourceVersion).toBe(rvBefore);
+  });
+
+  it('ListOptions: 422 for bad combinations, 400 for resourceVersion with continue, 504 for a future version', async () => {
+    const { workspace, nodes } = await setUp({ resourceVersionWaitMs: 200 });
+    const out = await workspace.run<Record<string, Outcome>>(ruby, 'list_options.rb', [nodes[0] as string]);
+    for (const key of ['matchWithoutVersion', 'exactZero']) {
+      expect(out[key], key).toMatchObject({ status: 422, reason: 'Invalid' });
+    }
+    expect(out['continueWithVersion']).toMatchObject({
+      status: 400,
+      message: 'specifying resource version is not allowed when using continue',
+    });
+    expect(out['futureGet']).toMatchObject({ status: 504, reason: 'Timeout' });
+  });
+});
