@@ -13,6 +13,7 @@ export * from './sim/churn.js';
 export * from './sim/heartbeats.js';
 export * from './sim/pod-controllers.js';
 export * from './sim/disruption-budget.js';
+export * from './sim/disruption-controller.js';
 export * from './store/cluster-store.js';
 export * from './store/change-log.js';
 export * from './store/kind-store.js';

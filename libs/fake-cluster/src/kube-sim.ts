@@ -10,6 +10,7 @@ import { WatchHub } from './server/watch-hub.js';
 import { Churn } from './sim/churn.js';
 import { systemClock, type Clock } from './sim/clock.js';
 import { Cluster, type KubeletTimings } from './sim/cluster.js';
+import { DisruptionController } from './sim/disruption-controller.js';
 import { Heartbeats } from './sim/heartbeats.js';
 import { PodControllers } from './sim/pod-controllers.js';
 import { computeTruth, type Truth } from './sim/truth.js';
@@ -98,6 +99,8 @@ export interface KubeSim {
   /** The simulated cluster (store, API semantics, simulated time). */
   readonly cluster: Cluster;
   readonly controllers: PodControllers;
+  /** Keeps PodDisruptionBudget status current. */
+  readonly disruption: DisruptionController;
   readonly churn: Churn;
   readonly heartbeats: Heartbeats;
   readonly server: KubeApiServer;
@@ -144,6 +147,7 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
   cluster.load('Pod', world.pods);
 
   const controllers = new PodControllers(cluster, { jobRunMs: options.jobRunMs });
+  const disruption = new DisruptionController(cluster);
   const churn = new Churn(cluster, controllers, { clusterName, kubernetesMinor });
   const heartbeats = new Heartbeats(cluster);
   const hub = new WatchHub(cluster.store);
@@ -215,6 +219,7 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
     truth,
     cluster,
     controllers,
+    disruption,
     churn,
     heartbeats,
     server,

@@ -1,5 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@knm/testing';
 import { startKubeSim, type KubeSim } from '../src/index.js';
+import { guardedApp } from './support/guarded-app.js';
 import {
   ClientWorkspace,
   clientSuiteRuns,
@@ -129,5 +131,22 @@ describe.skipIf(!clientSuiteRuns(python))('python3-kubernetes against kube-sim',
     });
     expect(out['futureGet']).toMatchObject({ status: 504, reason: 'Timeout' });
     expect(out['futureGet']?.message).toMatch(/^Too large resource version: \d+, current: \d+$/);
+  });
+
+  it('reads a PodDisruptionBudget status filled in by the disruption controller', async () => {
+    const { sim, workspace, nodes } = await setUp({ kubelet: { startupMs: 20 } });
+    await guardedApp(sim, 'guarded', nodes[4] as string);
+    await waitFor(
+      () => sim.cluster.store.get('PodDisruptionBudget', 'default/guarded')?.status?.['currentHealthy'] === 3,
+      { what: 'budget status counted' },
+    );
+    const out = await workspace.run<Record<string, unknown>>(python, 'pdb_status.py', ['default', 'guarded']);
+    expect(out).toEqual({
+      disruptionsAllowed: 1,
+      currentHealthy: 3,
+      desiredHealthy: 2,
+      expectedPods: 3,
+      conditions: [{ type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods' }],
+    });
   });
 });

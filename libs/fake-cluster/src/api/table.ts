@@ -1,7 +1,7 @@
 /**
  * Server-side printing (`meta.k8s.io/v1` Table), which is what `kubectl get` asks
  * for and prints: the same columns, cells and row objects as the API server's
- * printers for nodes, pods and namespaces (pkg/printers/internalversion), and
+ * printers for nodes, pods, namespaces and disruption budgets (pkg/printers/internalversion), and
  * NAME/AGE for other kinds. All columns are always filled (the server prints
  * "wide"); kubectl shows `priority: 1` columns only with `-o wide`.
  */
@@ -136,6 +136,33 @@ const NAMESPACE_COLUMNS: Column[] = [
   { name: 'Status', type: 'string', description: 'The status of the namespace' },
   AGE,
 ];
+
+const PDB_COLUMNS: Column[] = [
+  NAME,
+  {
+    name: 'Min Available',
+    type: 'string',
+    description:
+      'An eviction is allowed if at least "minAvailable" pods selected by "selector" will still be available after the eviction, i.e. even in the absence of the evicted pod.',
+  },
+  {
+    name: 'Max Unavailable',
+    type: 'string',
+    description:
+      'An eviction is allowed if at most "maxUnavailable" pods selected by "selector" are unavailable after the eviction, i.e. even in absence of the evicted pod.',
+  },
+  {
+    name: 'Allowed Disruptions',
+    type: 'integer',
+    description: 'Number of pod disruptions that are currently allowed.',
+  },
+  AGE,
+];
+
+/** An int-or-string budget field as the printer shows it (`N/A` when unset). */
+function intOrString(value: JsonValue | undefined): string {
+  return typeof value === 'number' || typeof value === 'string' ? String(value) : 'N/A';
+}
 
 function obj(value: JsonValue | undefined): JsonObject | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
@@ -309,8 +336,8 @@ function rowObject(o: KubeObject, include: IncludeObject): JsonObject | undefine
 }
 
 /**
- * Renders `objects` of one kind as a Table. Node, Pod and Namespace get the API
- * server's columns; any other kind gets NAME and AGE. Rows keep the input order.
+ * Renders `objects` of one kind as a Table. Node, Pod, Namespace and
+ * PodDisruptionBudget get the API server's columns; any other kind gets NAME and AGE. Rows keep the input order.
  */
 export function toTable(
   kind: 'Node' | 'Pod' | 'Namespace' | (string & {}),
@@ -333,6 +360,16 @@ export function toTable(
       cells = (o) => [
         o.metadata.name,
         str(o.status?.['phase']) ?? '',
+        ageSince(o.metadata.creationTimestamp, options.now),
+      ];
+      break;
+    case 'PodDisruptionBudget':
+      columns = PDB_COLUMNS;
+      cells = (o) => [
+        o.metadata.name,
+        intOrString(o.spec?.['minAvailable']),
+        intOrString(o.spec?.['maxUnavailable']),
+        Number(o.status?.['disruptionsAllowed'] ?? 0),
         ageSince(o.metadata.creationTimestamp, options.now),
       ];
       break;
