@@ -11,7 +11,10 @@ import { Churn } from './sim/churn.js';
 import { systemClock, type Clock } from './sim/clock.js';
 import { Cluster, type KubeletTimings } from './sim/cluster.js';
 import { DisruptionController } from './sim/disruption-controller.js';
+import { EventRecorder } from './sim/event-recorder.js';
 import { Heartbeats } from './sim/heartbeats.js';
+import { NodeLeases } from './sim/node-leases.js';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './sim/node-lifecycle-controller.js';
 import { PodControllers } from './sim/pod-controllers.js';
 import { computeTruth, type Truth } from './sim/truth.js';
 import { ListSnapshots } from './store/list-snapshots.js';
@@ -70,6 +73,14 @@ export interface KubeSimOptions {
   resourceVersionWaitMs?: number;
   /** Server-side timeout of watches that ask for none, seconds. Default 1,800 (the API server's minimum). */
   watchTimeoutSeconds?: number;
+  /**
+   * Node heartbeat leases and the node lifecycle controller: `leaseRenewSeconds`
+   * (default 10; 0 = no leases renewed, no node ever turns Unknown), `monitorPeriodMs`
+   * (default 5,000), `gracePeriodMs` (a lease that old makes its node Unknown; default 40,000).
+   */
+  nodeLifecycle?: NodeLifecycleOptions & { leaseRenewSeconds?: number };
+  /** How long Events are kept, ms of simulated time. Default 3,600,000 (the API server's `--event-ttl`). */
+  eventTtlMs?: number;
   /** Kubelet and scheduler timings. */
   kubelet?: KubeletTimings;
   /** How long Job pods run, ms [min, max). Default [5,000, 60,000). */
@@ -103,6 +114,8 @@ export interface KubeSim {
   readonly disruption: DisruptionController;
   readonly churn: Churn;
   readonly heartbeats: Heartbeats;
+  /** The kubelets' node leases; `leases.setReachable(node, false)` cuts a kubelet off. */
+  readonly leases: NodeLeases;
   readonly server: KubeApiServer;
   readonly hub: WatchHub;
   /** Runs simulated tasks due by the clock (what the timer does; call it with `autoRun: false`). */
@@ -145,6 +158,13 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
   cluster.load('ReplicaSet', world.replicaSets);
   cluster.load('Job', world.jobs);
   cluster.load('Pod', world.pods);
+  const leases = new NodeLeases(cluster, { renewSeconds: options.nodeLifecycle?.leaseRenewSeconds });
+  cluster.load('Lease', leases.initialLeases(cluster.store.kind('Node').values()));
+  const events = new EventRecorder(cluster, { ttlMs: options.eventTtlMs });
+  const nodeLifecycle = new NodeLifecycleController(cluster, leases, events, {
+    monitorPeriodMs: options.nodeLifecycle?.monitorPeriodMs,
+    gracePeriodMs: options.nodeLifecycle?.gracePeriodMs,
+  });
 
   const controllers = new PodControllers(cluster, { jobRunMs: options.jobRunMs });
   const disruption = new DisruptionController(cluster);
@@ -184,6 +204,7 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
       },
       setChurnRate: (rate) => churn.setRate(rate),
       setHeartbeatSeconds: (seconds) => heartbeats.setInterval(seconds),
+      setKubeletReachable: (node, reachable) => leases.setReachable(node, reachable),
       step: (events) => churn.step(events),
       pause: () => cluster.pause(),
       resume: () => cluster.resume(),
@@ -196,6 +217,8 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
   if (options.autoRun ?? true) cluster.start(options.tickMs ?? 10);
   if (options.churn) churn.setRate(options.churn);
   if (options.heartbeatSeconds) heartbeats.setInterval(options.heartbeatSeconds);
+  leases.start();
+  nodeLifecycle.startMonitor();
 
   const tlsCert =
     options.tls === undefined ? DEV_TLS_CERT : options.tls === false ? undefined : options.tls.cert;
@@ -222,6 +245,7 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
     disruption,
     churn,
     heartbeats,
+    leases,
     server,
     hub,
     advance: () => cluster.runDue(),

@@ -60,7 +60,7 @@ describe.skipIf(!clientSuiteRuns(python))('python3-kubernetes against kube-sim',
   });
 
   it('continue tokens: reused with another selector, and after compaction the 410 continuation is followed', async () => {
-    const { sim, workspace, nodes } = await setUp({ continueTtlMs: 0 });
+    const { sim, workspace, nodes } = await setUp({ continueTtlMs: 0, autoRun: false }); // no lease renewals after the last list
     const changed = nodes[5] as string;
     const out = await workspace.run<{
       first: string[];
@@ -148,5 +148,18 @@ describe.skipIf(!clientSuiteRuns(python))('python3-kubernetes against kube-sim',
       expectedPods: 3,
       conditions: [{ type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods' }],
     });
+  });
+
+  it('node lifecycle: cordon brings the unschedulable taint; the Lease and the Events read back', async () => {
+    const { workspace, nodes } = await setUp();
+    const name = nodes[3] as string;
+    const out = await workspace.run<{
+      taints: string[];
+      lease: { holder: string; duration: number; renewed: boolean };
+      events: { reason: string; source: string }[];
+    }>(python, 'node_lifecycle.py', [name]);
+    expect(out.taints).toEqual(['node.kubernetes.io/unschedulable:NoSchedule']);
+    expect(out.lease).toEqual({ holder: name, duration: 40, renewed: true });
+    expect(out.events).toEqual([{ reason: 'NodeNotSchedulable', source: 'kubelet' }]);
   });
 });

@@ -55,7 +55,7 @@ describe.skipIf(!clientSuiteRuns(ruby))('ruby-kubeclient against kube-sim', { ti
   });
 
   it('continue tokens: reused with another selector, and after compaction the 410 continuation is followed', async () => {
-    const { sim, workspace, nodes } = await setUp({ continueTtlMs: 0 });
+    const { sim, workspace, nodes } = await setUp({ continueTtlMs: 0, autoRun: false }); // no lease renewals after the last list
     const changed = nodes[4] as string;
     const out = await workspace.run<{
       first: string[];
@@ -113,5 +113,18 @@ describe.skipIf(!clientSuiteRuns(ruby))('ruby-kubeclient against kube-sim', { ti
       expectedPods: 3,
       conditions: [{ type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods' }],
     });
+  });
+
+  it('node lifecycle: cordon brings the unschedulable taint; the Lease and the Events read back', async () => {
+    const { workspace, nodes } = await setUp();
+    const name = nodes[3] as string;
+    const out = await workspace.run<{
+      taints: string[];
+      lease: { holder: string; duration: number; renewed: boolean };
+      events: { reason: string; source: string }[];
+    }>(ruby, 'node_lifecycle.rb', [name]);
+    expect(out.taints).toEqual(['node.kubernetes.io/unschedulable:NoSchedule']);
+    expect(out.lease).toEqual({ holder: name, duration: 40, renewed: true });
+    expect(out.events).toEqual([{ reason: 'NodeNotSchedulable', source: 'kubelet' }]);
   });
 });

@@ -69,9 +69,16 @@ function group(name: string): JsonObject {
   return { name, versions: [version], preferredVersion: version };
 }
 
-/** `/apis` (APIGroupList): apps/v1 and policy/v1. No metrics.k8s.io, so `kubectl top` says the Metrics API is not available. */
+/**
+ * `/apis` (APIGroupList): apps/v1, policy/v1, coordination.k8s.io/v1. No
+ * metrics.k8s.io, so `kubectl top` says the Metrics API is not available.
+ */
 export function apiGroupList(): JsonObject {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [group('apps'), group('policy')] };
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: [group('apps'), group('policy'), group('coordination.k8s.io')],
+  };
 }
 
 interface Resource {
@@ -108,7 +115,7 @@ function resourceList(groupVersion: string, resources: Resource[]): JsonObject {
 }
 
 /**
- * `/api/v1` (APIResourceList): namespaces (ns), nodes (no), pods (po, category all)
+ * `/api/v1` (APIResourceList): events (ev), namespaces (ns), nodes (no), pods (po, category all)
  * with their status subresources, and `pods/eviction` as a policy/v1 Eviction
  * (without it, drain falls back to DELETE).
  */
@@ -123,6 +130,14 @@ export function coreV1Resources(): JsonObject {
       shortNames: ['ns'],
     },
     { name: 'namespaces/status', singularName: '', namespaced: false, kind: 'Namespace', verbs: STATUS },
+    {
+      name: 'events',
+      singularName: 'event',
+      namespaced: true,
+      kind: 'Event',
+      verbs: READ_WRITE,
+      shortNames: ['ev'],
+    },
     {
       name: 'nodes',
       singularName: 'node',
@@ -198,5 +213,12 @@ export function policyV1Resources(): JsonObject {
       kind: 'PodDisruptionBudget',
       verbs: STATUS,
     },
+  ]);
+}
+
+/** `/apis/coordination.k8s.io/v1`: leases (the node heartbeats kubelets renew). */
+export function coordinationV1Resources(): JsonObject {
+  return resourceList('coordination.k8s.io/v1', [
+    { name: 'leases', singularName: 'lease', namespaced: true, kind: 'Lease', verbs: READ_WRITE },
   ]);
 }

@@ -4,6 +4,7 @@ import {
   apiGroupList,
   apiVersions,
   appsV1Resources,
+  coordinationV1Resources,
   coreV1Resources,
   policyV1Resources,
 } from '../api/discovery.js';
@@ -44,6 +45,7 @@ const DISCOVERY: Record<string, () => object> = {
   '/v1': coreV1Resources,
   'apps/v1': appsV1Resources,
   'policy/v1': policyV1Resources,
+  'coordination.k8s.io/v1': coordinationV1Resources,
 };
 
 /**

@@ -60,6 +60,8 @@ const NAMESPACED: ReadonlySet<StoredKind> = new Set([
   'ReplicaSet',
   'Job',
   'PodDisruptionBudget',
+  'Lease',
+  'Event',
 ]);
 
 /**
