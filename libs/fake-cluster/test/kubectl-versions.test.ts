@@ -82,10 +82,13 @@ describe
   .skipIf(versions.length === 0)
   .concurrent('kubectl versions against kube-sim', { timeout: 150_000 }, () => {
     it.each(versions)(
-      'kubectl 1.$minor: get, label, taint, cordon, describe, get pdb, drain with a blocking budget',
+      'kubectl 1.$minor: auth can-i, auth whoami, get, label, taint, cordon, describe, get pdb, drain with a blocking budget',
       async (binary) => {
         const { sim, kubectl, workers } = await setUp(binary);
         const [labelled, tainted, drained, target] = workers as [string, string, string, string];
+
+        expect(await kubectl.ok(['auth', 'can-i', 'patch', 'nodes'])).toBe('yes\n');
+        expect(await kubectl.ok(['auth', 'whoami'])).toMatch(/Username\s+kube-sim-admin\n/);
 
         const nodes = await kubectl.ok(['get', 'nodes']);
         expect(nodes).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\n/);

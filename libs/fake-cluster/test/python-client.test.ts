@@ -162,4 +162,15 @@ describe.skipIf(!clientSuiteRuns(python))('python3-kubernetes against kube-sim',
     expect(out.lease).toEqual({ holder: name, duration: 40, renewed: true });
     expect(out.events).toEqual([{ reason: 'NodeNotSchedulable', source: 'kubelet' }]);
   });
+
+  it('access reviews: can-i is allowed, the rules list everything, the user is kube-sim-admin', async () => {
+    const { workspace } = await setUp({ autoRun: false });
+    const out = await workspace.run<Record<string, unknown>>(python, 'auth_reviews.py');
+    expect(out).toEqual({
+      allowed: true,
+      resource: 'nodes',
+      rules: [{ verbs: ['*'], resources: ['*'] }],
+      user: { username: 'kube-sim-admin', groups: ['system:masters', 'system:authenticated'] },
+    });
+  });
 });

@@ -127,4 +127,14 @@ describe.skipIf(!clientSuiteRuns(ruby))('ruby-kubeclient against kube-sim', { ti
     expect(out.lease).toEqual({ holder: name, duration: 40, renewed: true });
     expect(out.events).toEqual([{ reason: 'NodeNotSchedulable', source: 'kubelet' }]);
   });
+
+  it('access reviews through the discovered review entities: allowed, and the user is kube-sim-admin', async () => {
+    const { workspace } = await setUp({ autoRun: false });
+    const out = await workspace.run<Record<string, unknown>>(ruby, 'auth_reviews.rb');
+    expect(out).toEqual({
+      allowed: true,
+      resource: 'nodes',
+      user: { username: 'kube-sim-admin', groups: ['system:masters', 'system:authenticated'] },
+    });
+  });
 });

@@ -4,6 +4,8 @@ import {
   apiGroupList,
   apiVersions,
   appsV1Resources,
+  authenticationResources,
+  authorizationV1Resources,
   coordinationV1Resources,
   coreV1Resources,
   policyV1Resources,
@@ -13,6 +15,8 @@ import type { ApiContext } from './api-context.js';
 import { handleCollectionGet } from './collection-handler.js';
 import { readBodyBytes, sendJson } from './http-io.js';
 import { decodeProtobufNamespace } from './protobuf-namespace.js';
+import { decodeProtobufSelfReview } from './protobuf-self-review.js';
+import { handleSelfReview, selfReviewKind } from './self-reviews.js';
 import {
   handleCreate,
   handleDelete,
@@ -46,6 +50,9 @@ const DISCOVERY: Record<string, () => object> = {
   'apps/v1': appsV1Resources,
   'policy/v1': policyV1Resources,
   'coordination.k8s.io/v1': coordinationV1Resources,
+  'authorization.k8s.io/v1': authorizationV1Resources,
+  'authentication.k8s.io/v1': () => authenticationResources('v1'),
+  'authentication.k8s.io/v1beta1': () => authenticationResources('v1beta1'),
 };
 
 /**
@@ -72,6 +79,17 @@ export async function routeApiRequest(
     const discovery = DISCOVERY[`${path.group}/${path.version}`];
     if (discovery === undefined || method !== 'GET') throw pathNotFound(url.pathname);
     return sendJson(res, 200, discovery());
+  }
+  const reviewKind =
+    path.rest.length === 1 ? selfReviewKind(path.group, path.version, path.rest[0] as string) : undefined;
+  if (reviewKind !== undefined) {
+    const raw = method === 'GET' ? Buffer.alloc(0) : await readBodyBytes(req);
+    const contentType = req.headers['content-type'];
+    const body =
+      raw.length > 0 && isProtobuf(contentType)
+        ? JSON.stringify(decodeProtobufSelfReview(raw, contentType ?? '', reviewKind))
+        : raw.toString('utf8');
+    return handleSelfReview(path.group, path.version, path.rest[0] as string, method, body, res);
   }
   let rest = path.rest;
   let legacyWatch = false;
