@@ -180,6 +180,7 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
     defaultWatchTimeoutMs: (options.watchTimeoutSeconds ?? 1_800) * 1000,
     watchBufferBytes: options.watchBufferBytes ?? 64 * 1024 * 1024,
     resourceVersionWaitMs: options.resourceVersionWaitMs ?? 3_000,
+    kubernetesMinor,
   };
   const truth = () => computeTruth(cluster.store.resourceVersion, cluster.nodeSnapshots, cluster.podCounts);
   const server = new KubeApiServer({

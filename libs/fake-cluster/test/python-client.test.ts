@@ -173,4 +173,21 @@ describe.skipIf(!clientSuiteRuns(python))('python3-kubernetes against kube-sim',
       user: { username: 'kube-sim-admin', groups: ['system:masters', 'system:authenticated'] },
     });
   });
+
+  it('OpenAPI v3: the index, the Node schema, and fieldValidation=Strict refusing an unknown field', async () => {
+    const { workspace } = await setUp({ autoRun: false });
+    const out = await workspace.run<Record<string, unknown>>(python, 'openapi.py');
+    expect(out).toEqual({
+      groupVersions: [
+        'api/v1',
+        'apis/apps/v1',
+        'apis/batch/v1',
+        'apis/coordination.k8s.io/v1',
+        'apis/policy/v1',
+      ],
+      nodeKind: [{ group: '', version: 'v1', kind: 'Node' }],
+      nodeFields: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
+      refused: { status: 400, message: 'strict decoding error: unknown field "metadata.labelz"' },
+    });
+  });
 });

@@ -137,4 +137,20 @@ describe.skipIf(!clientSuiteRuns(ruby))('ruby-kubeclient against kube-sim', { ti
       user: { username: 'kube-sim-admin', groups: ['system:masters', 'system:authenticated'] },
     });
   });
+
+  it('OpenAPI v3: the index, the Node schema, and fieldValidation=Strict refusing an unknown field', async () => {
+    const { workspace } = await setUp({ autoRun: false });
+    const out = await workspace.run<Record<string, unknown>>(ruby, 'openapi.rb');
+    expect(out).toEqual({
+      groupVersions: [
+        'api/v1',
+        'apis/apps/v1',
+        'apis/batch/v1',
+        'apis/coordination.k8s.io/v1',
+        'apis/policy/v1',
+      ],
+      nodeKind: [{ group: '', version: 'v1', kind: 'Node' }],
+      refused: { status: 400, message: 'strict decoding error: unknown field "metadata.labelz"' },
+    });
+  });
 });

@@ -9,7 +9,9 @@ import {
   coordinationV1Resources,
   coreV1Resources,
   policyV1Resources,
+  versionInfo,
 } from '../api/discovery.js';
+import { groupVersionDocument, openApiIndex } from '../api/openapi/openapi-v3.js';
 import { findResource, type ResourceDef } from '../resource-registry.js';
 import type { ApiContext } from './api-context.js';
 import { handleCollectionGet } from './collection-handler.js';
@@ -73,6 +75,7 @@ export async function routeApiRequest(
   const method = req.method ?? 'GET';
   if (segments.length === 1 && segments[0] === 'api') return sendJson(res, 200, apiVersions(serverAddress));
   if (segments.length === 1 && segments[0] === 'apis') return sendJson(res, 200, apiGroupList());
+  if (segments[0] === 'openapi') return serveOpenApi(ctx, segments, method, url.pathname, res);
   const path = parseApiPath(segments);
   if (path === undefined) throw pathNotFound(url.pathname);
   if (path.rest.length === 0) {
@@ -177,6 +180,22 @@ export async function routeApiRequest(
         resource.group || undefined,
       );
   }
+}
+
+/** `/openapi/v3` (the index) and `/openapi/v3/<group-version>`; no OpenAPI v2 (kubectl asks for it as protobuf). */
+function serveOpenApi(
+  ctx: ApiContext,
+  segments: string[],
+  method: string,
+  path: string,
+  res: ServerResponse,
+): void {
+  if (method !== 'GET' || segments[1] !== 'v3') throw pathNotFound(path);
+  const gitVersion = String(versionInfo({ kubernetesMinor: ctx.kubernetesMinor })['gitVersion']);
+  if (segments.length === 2) return sendJson(res, 200, openApiIndex(gitVersion));
+  const document = groupVersionDocument(segments.slice(2).join('/'), gitVersion);
+  if (document === undefined) throw pathNotFound(path);
+  sendJson(res, 200, document);
 }
 
 /** 404 for a path kube-sim does not serve, worded as the API server's. */

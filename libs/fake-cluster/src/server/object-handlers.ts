@@ -7,6 +7,7 @@ import type { ResourceDef } from '../resource-registry.js';
 import type { DeleteOptions } from '../sim/cluster.js';
 import { ObjectNotFoundError } from '../store/store-errors.js';
 import type { ApiContext } from './api-context.js';
+import { checkFieldValidation } from './field-validation.js';
 import { parseJsonBody, sendJson } from './http-io.js';
 import { parseResourceVersion } from './list-options.js';
 import { waitForResourceVersion } from './resource-version-wait.js';
@@ -119,7 +120,9 @@ export function handleCreate(
   },
   res: ServerResponse,
 ): void {
-  const body = asObjectBody(parseJsonBody(req.body), req);
+  const parsed = parseJsonBody(req.body);
+  checkFieldValidation(req.resource, req.query, parsed, res);
+  const body = asObjectBody(parsed, req);
   if (req.resource.namespaced) {
     const given = body.metadata.namespace;
     if (given !== undefined && req.namespace !== undefined && given !== req.namespace) {
@@ -136,7 +139,9 @@ export function handleCreate(
 /** PUT an object or its `status`: 200, 409 on a stale resourceVersion. */
 export function handleReplace(ctx: ApiContext, req: ObjectRequest, res: ServerResponse): void {
   const subresource = subresourceForWrite(req);
-  const body = asObjectBody(parseJsonBody(req.body), req);
+  const parsed = parseJsonBody(req.body);
+  checkFieldValidation(req.resource, req.query, parsed, res);
+  const body = asObjectBody(parsed, req);
   try {
     const stored = ctx.cluster.replaceObject(req.resource.kind, keyOf(req), body, subresource);
     sendObject(ctx, req, res, 200, stored);
@@ -162,6 +167,7 @@ export function handlePatch(ctx: ApiContext, req: ObjectRequest, res: ServerResp
     throw statusErrors.unsupportedMediaType(req.contentType ?? '');
   }
   const patch = parseJsonBody(req.body, 'patch');
+  if (mediaType !== 'application/json-patch+json') checkFieldValidation(req.resource, req.query, patch, res);
   let patched: JsonValue;
   try {
     const target = current as unknown as JsonObject;
