@@ -84,7 +84,7 @@ describe
   .skipIf(versions.length === 0)
   .concurrent('kubectl versions against kube-sim', { timeout: 150_000 }, () => {
     it.each(versions)(
-      'kubectl 1.$minor: auth can-i, auth whoami, get, label, taint, cordon, describe, explain, apply with validation, get pdb, drain with a blocking budget',
+      'kubectl 1.$minor: auth can-i, auth whoami, get, label, apply --server-side, taint, cordon, describe, explain, apply with validation, get pdb, drain with a blocking budget',
       async (binary) => {
         const { sim, kubectl, workers } = await setUp(binary);
         const [labelled, tainted, drained, target] = workers as [string, string, string, string];
@@ -100,6 +100,19 @@ describe
 
         await kubectl.ok(['label', 'node', labelled, 'env=prod']);
         expect(sim.cluster.store.get('Node', labelled)?.metadata.labels?.['env']).toBe('prod');
+        const applied = join(kubectl.dir, 'node.yaml');
+        writeFileSync(
+          applied,
+          `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${labelled}\n  labels: {env: staging}\n`,
+        );
+        // kubectl 1.27 and 1.28 validate against OpenAPI v2, which kube-sim does not serve.
+        const validate = binary.minor >= 29 ? [] : ['--validate=false'];
+        const conflict = await kubectl.run(['apply', '--server-side', ...validate, '-f', applied]);
+        expect(conflict.stderr).toContain('conflict with "kubectl-label" using v1: .metadata.labels.env');
+        expect(
+          await kubectl.ok(['apply', '--server-side', '--force-conflicts', ...validate, '-f', applied]),
+        ).toContain('serverside-applied');
+        expect(sim.cluster.store.get('Node', labelled)?.metadata.labels?.['env']).toBe('staging');
         await kubectl.ok(['taint', 'node', tainted, 'dedicated=gpu:NoSchedule']);
         expect(sim.cluster.store.get('Node', tainted)?.spec?.['taints']).toEqual([
           { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },

@@ -190,4 +190,25 @@ describe.skipIf(!clientSuiteRuns(python))('python3-kubernetes against kube-sim',
       refused: { status: 400, message: 'strict decoding error: unknown field "metadata.labelz"' },
     });
   });
+
+  it('server-side apply of a node: a conflict with the label manager names the field; force takes it over', async () => {
+    const { workspace, nodes } = await setUp({ autoRun: false });
+    const out = await workspace.run<Record<string, unknown>>(python, 'server_side_apply.py', [
+      nodes[2] as string,
+    ]);
+    expect(out).toEqual({
+      conflict: {
+        status: 409,
+        causes: [
+          {
+            reason: 'FieldManagerConflict',
+            message: 'conflict with "py-label" using v1',
+            field: '.metadata.labels.env',
+          },
+        ],
+      },
+      env: 'staging',
+      managers: [['py-apply', 'Apply']],
+    });
+  });
 });

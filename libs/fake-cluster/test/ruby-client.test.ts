@@ -153,4 +153,19 @@ describe.skipIf(!clientSuiteRuns(ruby))('ruby-kubeclient against kube-sim', { ti
       refused: { status: 400, message: 'strict decoding error: unknown field "metadata.labelz"' },
     });
   });
+
+  it('server-side apply of a node with apply_node: a conflict with the label manager, then force', async () => {
+    const { workspace, nodes } = await setUp({ autoRun: false });
+    const out = await workspace.run<Record<string, unknown>>(ruby, 'server_side_apply.rb', [
+      nodes[2] as string,
+    ]);
+    expect(out).toEqual({
+      conflict: {
+        status: 409,
+        message: 'Apply failed with 1 conflict: conflict with "rb-label" using v1: .metadata.labels.env',
+      },
+      env: 'staging',
+      managers: [['rb-apply', 'Apply']],
+    });
+  });
 });

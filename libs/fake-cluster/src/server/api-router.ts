@@ -157,6 +157,7 @@ export async function routeApiRequest(
     query,
     accept,
     contentType: req.headers['content-type'],
+    userAgent: req.headers['user-agent'],
     body,
   };
   if (subresource === 'eviction') {
