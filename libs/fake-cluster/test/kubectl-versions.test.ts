@@ -84,7 +84,7 @@ describe
   .skipIf(versions.length === 0)
   .concurrent('kubectl versions against kube-sim', { timeout: 150_000 }, () => {
     it.each(versions)(
-      'kubectl 1.$minor: auth can-i, auth whoami, get, label, apply --server-side, taint, cordon, describe, explain, apply with validation, get pdb, drain with a blocking budget',
+      'kubectl 1.$minor: auth can-i, auth whoami, get, label, apply --server-side, taint, cordon, describe, get events, explain, apply with validation, get pdb, drain with a blocking budget',
       async (binary) => {
         const { sim, kubectl, workers } = await setUp(binary);
         const [labelled, tainted, drained, target] = workers as [string, string, string, string];
@@ -152,6 +152,11 @@ describe
           expect(refused.stderr).toContain('strict decoding error: unknown field "metadata.labelz"');
         }
 
+        expect(await kubectl.ok(['get', 'events', '-n', 'default'])).toMatch(
+          new RegExp(
+            `^LAST SEEN\\s+TYPE\\s+REASON\\s+OBJECT\\s+MESSAGE\\n[\\s\\S]*Normal\\s+NodeNotSchedulable\\s+node/${labelled}\\s+Node ${labelled} status is now: NodeNotSchedulable`,
+          ),
+        );
         guardedPair(sim, drained);
         await waitFor(
           () =>

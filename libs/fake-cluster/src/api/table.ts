@@ -159,6 +159,38 @@ const PDB_COLUMNS: Column[] = [
   AGE,
 ];
 
+const EVENT_COLUMNS: Column[] = [
+  { name: 'Last Seen', type: 'string', description: 'When the event was last seen.' },
+  { name: 'Type', type: 'string', description: 'Normal or Warning.' },
+  { name: 'Reason', type: 'string', description: 'Why the event happened, in one CamelCase word.' },
+  { name: 'Object', type: 'string', description: 'The object the event is about, as kind/name.' },
+  { name: 'Subobject', type: 'string', priority: 1, description: 'The part of the object, if any.' },
+  { name: 'Source', type: 'string', priority: 1, description: 'The component (and host) that reported it.' },
+  { name: 'Message', type: 'string', description: 'A human-readable description.' },
+  { name: 'First Seen', type: 'string', priority: 1, description: 'When the event was first seen.' },
+  { name: 'Count', type: 'string', priority: 1, description: 'How many times it happened.' },
+  { name: 'Name', type: 'string', priority: 1, description: 'The name of the event object.' },
+];
+
+function eventCells(o: KubeObject, now: Date): JsonValue[] {
+  const about = obj(o['involvedObject'] as JsonValue | undefined) ?? {};
+  const source = obj(o['source'] as JsonValue | undefined) ?? {};
+  const component = str(source['component']) ?? '';
+  const host = str(source['host']);
+  return [
+    ageSince(str(o['lastTimestamp'] as JsonValue | undefined), now),
+    str(o['type'] as JsonValue | undefined) ?? '',
+    str(o['reason'] as JsonValue | undefined) ?? '',
+    `${(str(about['kind']) ?? '').toLowerCase()}/${str(about['name']) ?? ''}`,
+    str(about['fieldPath']) ?? '',
+    host !== undefined ? `${component}, ${host}` : component,
+    str(o['message'] as JsonValue | undefined) ?? '',
+    ageSince(str(o['firstTimestamp'] as JsonValue | undefined), now),
+    Number(o['count'] ?? 1),
+    o.metadata.name,
+  ];
+}
+
 /** An int-or-string budget field as the printer shows it (`N/A` when unset). */
 function intOrString(value: JsonValue | undefined): string {
   return typeof value === 'number' || typeof value === 'string' ? String(value) : 'N/A';
@@ -336,7 +368,7 @@ function rowObject(o: KubeObject, include: IncludeObject): JsonObject | undefine
 }
 
 /**
- * Renders `objects` of one kind as a Table. Node, Pod, Namespace and
+ * Renders `objects` of one kind as a Table. Node, Pod, Namespace, Event and
  * PodDisruptionBudget get the API server's columns; any other kind gets NAME and AGE. Rows keep the input order.
  */
 export function toTable(
@@ -362,6 +394,10 @@ export function toTable(
         str(o.status?.['phase']) ?? '',
         ageSince(o.metadata.creationTimestamp, options.now),
       ];
+      break;
+    case 'Event':
+      columns = EVENT_COLUMNS;
+      cells = (o) => eventCells(o, options.now);
       break;
     case 'PodDisruptionBudget':
       columns = PDB_COLUMNS;
