@@ -53,7 +53,7 @@ export function clientSuiteRuns(client: ThirdPartyClient): boolean {
   return false;
 }
 
-/** Throws (failing the suite) when the library is missing: called in CI, where `.ci/run` installs it. */
+/** Throws (failing the test that calls it) when the library is missing; CI installs it with `.ci/run`. */
 export function requireClient(client: ThirdPartyClient): void {
   if (!client.available) {
     throw new Error(`${client.debianPackage} is not installed: .ci/run installs it with apt-get`);
