@@ -16,6 +16,7 @@ export const USAGE = `usage: npm run sim -- [options]
   --pods N             pods in the world (default 1500)
   --churn N            churn events per second (default 0; adjustable via POST /_sim/churn)
   --heartbeat S        seconds between kubelet heartbeats of each node (default 0 = off)
+  --lease-seconds S    seconds between renewals of each node's Lease (default 10; 0 = no renewals)
   --seed N             world and simulation seed (default 1)
   --kubeconfig-out F   write a kubeconfig for kubectl and client-node to F
   --cluster-name NAME  cluster name (DNS label; default dev)
@@ -32,6 +33,7 @@ export interface CliOptions {
   pods: number;
   churn: number;
   heartbeat: number;
+  leaseSeconds: number;
   seed: number;
   kubeconfigOut: string | undefined;
   clusterName: string;
@@ -50,6 +52,7 @@ const Schema = z.object({
   pods: int(0, 2_000_000).default(1500),
   churn: z.coerce.number().min(0).max(100_000).default(0),
   heartbeat: z.coerce.number().min(0).max(86_400).default(0),
+  'lease-seconds': z.coerce.number().min(0).max(86_400).default(10),
   seed: int(-2_147_483_648, 4_294_967_295).default(1),
   'kubeconfig-out': z.string().min(1).optional(),
   'cluster-name': z.string().default('dev'),
@@ -89,6 +92,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     pods: v.pods,
     churn: v.churn,
     heartbeat: v.heartbeat,
+    leaseSeconds: v['lease-seconds'],
     seed: v.seed,
     kubeconfigOut: v['kubeconfig-out'],
     clusterName: v['cluster-name'],

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     seed: options.seed,
     churn: options.churn,
     heartbeatSeconds: options.heartbeat,
+    nodeLifecycle: { leaseRenewSeconds: options.leaseSeconds },
     clusterName: options.clusterName,
     kubeconfigOut: options.kubeconfigOut,
     kubernetesMinor: options.kubernetesMinor,

@@ -10,7 +10,11 @@ import { WatchHub } from './server/watch-hub.js';
 import { Churn } from './sim/churn.js';
 import { systemClock, type Clock } from './sim/clock.js';
 import { Cluster, type KubeletTimings } from './sim/cluster.js';
+import { DisruptionController } from './sim/disruption-controller.js';
+import { EventRecorder } from './sim/event-recorder.js';
 import { Heartbeats } from './sim/heartbeats.js';
+import { NodeLeases } from './sim/node-leases.js';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './sim/node-lifecycle-controller.js';
 import { PodControllers } from './sim/pod-controllers.js';
 import { computeTruth, type Truth } from './sim/truth.js';
 import { ListSnapshots } from './store/list-snapshots.js';
@@ -62,8 +66,21 @@ export interface KubeSimOptions {
   watchBufferBytes?: number;
   /** Lifetime of a paged list's snapshot after its last page, ms. Default 60,000. */
   continueTtlMs?: number;
+  /**
+   * How long a GET or list at a resourceVersion not reached yet waits for it before
+   * answering 504, ms. Default 3,000 (the API server's watch cache).
+   */
+  resourceVersionWaitMs?: number;
   /** Server-side timeout of watches that ask for none, seconds. Default 1,800 (the API server's minimum). */
   watchTimeoutSeconds?: number;
+  /**
+   * Node heartbeat leases and the node lifecycle controller: `leaseRenewSeconds`
+   * (default 10; 0 = no leases renewed, no node ever turns Unknown), `monitorPeriodMs`
+   * (default 5,000), `gracePeriodMs` (a lease that old makes its node Unknown; default 40,000).
+   */
+  nodeLifecycle?: NodeLifecycleOptions & { leaseRenewSeconds?: number };
+  /** How long Events are kept, ms of simulated time. Default 3,600,000 (the API server's `--event-ttl`). */
+  eventTtlMs?: number;
   /** Kubelet and scheduler timings. */
   kubelet?: KubeletTimings;
   /** How long Job pods run, ms [min, max). Default [5,000, 60,000). */
@@ -93,8 +110,12 @@ export interface KubeSim {
   /** The simulated cluster (store, API semantics, simulated time). */
   readonly cluster: Cluster;
   readonly controllers: PodControllers;
+  /** Keeps PodDisruptionBudget status current. */
+  readonly disruption: DisruptionController;
   readonly churn: Churn;
   readonly heartbeats: Heartbeats;
+  /** The kubelets' node leases; `leases.setReachable(node, false)` cuts a kubelet off. */
+  readonly leases: NodeLeases;
   readonly server: KubeApiServer;
   readonly hub: WatchHub;
   /** Runs simulated tasks due by the clock (what the timer does; call it with `autoRun: false`). */
@@ -137,8 +158,16 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
   cluster.load('ReplicaSet', world.replicaSets);
   cluster.load('Job', world.jobs);
   cluster.load('Pod', world.pods);
+  const leases = new NodeLeases(cluster, { renewSeconds: options.nodeLifecycle?.leaseRenewSeconds });
+  cluster.load('Lease', leases.initialLeases(cluster.store.kind('Node').values()));
+  const events = new EventRecorder(cluster, { ttlMs: options.eventTtlMs });
+  const nodeLifecycle = new NodeLifecycleController(cluster, leases, events, {
+    monitorPeriodMs: options.nodeLifecycle?.monitorPeriodMs,
+    gracePeriodMs: options.nodeLifecycle?.gracePeriodMs,
+  });
 
   const controllers = new PodControllers(cluster, { jobRunMs: options.jobRunMs });
+  const disruption = new DisruptionController(cluster);
   const churn = new Churn(cluster, controllers, { clusterName, kubernetesMinor });
   const heartbeats = new Heartbeats(cluster);
   const hub = new WatchHub(cluster.store);
@@ -150,6 +179,8 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     defaultWatchTimeoutMs: (options.watchTimeoutSeconds ?? 1_800) * 1000,
     watchBufferBytes: options.watchBufferBytes ?? 64 * 1024 * 1024,
+    resourceVersionWaitMs: options.resourceVersionWaitMs ?? 3_000,
+    kubernetesMinor,
   };
   const truth = () => computeTruth(cluster.store.resourceVersion, cluster.nodeSnapshots, cluster.podCounts);
   const server = new KubeApiServer({
@@ -174,6 +205,7 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
       },
       setChurnRate: (rate) => churn.setRate(rate),
       setHeartbeatSeconds: (seconds) => heartbeats.setInterval(seconds),
+      setKubeletReachable: (node, reachable) => leases.setReachable(node, reachable),
       step: (events) => churn.step(events),
       pause: () => cluster.pause(),
       resume: () => cluster.resume(),
@@ -186,6 +218,8 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
   if (options.autoRun ?? true) cluster.start(options.tickMs ?? 10);
   if (options.churn) churn.setRate(options.churn);
   if (options.heartbeatSeconds) heartbeats.setInterval(options.heartbeatSeconds);
+  leases.start();
+  nodeLifecycle.startMonitor();
 
   const tlsCert =
     options.tls === undefined ? DEV_TLS_CERT : options.tls === false ? undefined : options.tls.cert;
@@ -209,8 +243,10 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
     truth,
     cluster,
     controllers,
+    disruption,
     churn,
     heartbeats,
+    leases,
     server,
     hub,
     advance: () => cluster.runDue(),

@@ -1,5 +1,12 @@
 import type { KubeObject, StoredKind } from './api/kube-object.js';
-import { NODE_FIELDS, POD_FIELDS, nodeFieldSet, podFieldSet } from './api/field-selector.js';
+import {
+  EVENT_FIELDS,
+  NODE_FIELDS,
+  POD_FIELDS,
+  eventFieldSet,
+  nodeFieldSet,
+  podFieldSet,
+} from './api/field-selector.js';
 
 /**
  * What the HTTP layer knows about one served resource: where it lives in the URL
@@ -101,6 +108,26 @@ export const RESOURCES: readonly ResourceDef[] = [
     namespaced: true,
     fields: metaFields,
     fieldSet: metaFieldSet,
+  },
+  {
+    kind: 'Lease',
+    plural: 'leases',
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    apiVersion: 'coordination.k8s.io/v1',
+    namespaced: true,
+    fields: metaFields,
+    fieldSet: metaFieldSet,
+  },
+  {
+    kind: 'Event',
+    plural: 'events',
+    group: '',
+    version: 'v1',
+    apiVersion: 'v1',
+    namespaced: true,
+    fields: EVENT_FIELDS,
+    fieldSet: eventFieldSet,
   },
 ];
 

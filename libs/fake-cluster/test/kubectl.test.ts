@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '@knm/testing';
 import { startKubeSim, TruthSchema, type KubeSim, type KubeObject } from '../src/index.js';
@@ -313,6 +314,26 @@ describe('kubectl against kube-sim', { timeout: 120_000 }, () => {
     expect(await kubectl.ok(['delete', 'namespace', 'demo'])).toContain('namespace "demo" deleted');
     expect(sim.cluster.store.get('Namespace', 'demo')).toBeUndefined();
     expect(sim.cluster.store.get('Pod', 'demo/web')).toBeUndefined();
+  });
+
+  it('explain reads the OpenAPI v3 schema; apply validates on the server; replace of a YAML round trip is a no-op', async () => {
+    expect(await kubectl.ok(['explain', 'node.spec'])).toMatch(/unschedulable\s+<boolean>/);
+    const good = join(kubectl.dir, 'ns.yaml');
+    writeFileSync(good, 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: applied\n');
+    expect(await kubectl.ok(['apply', '-f', good])).toContain('namespace/applied created');
+    const bad = join(kubectl.dir, 'bad.yaml');
+    writeFileSync(
+      bad,
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: applied\nspec:\n  finalisers: []\n',
+    );
+    const refused = await kubectl.run(['apply', '-f', bad]);
+    expect(refused.stderr).toContain('strict decoding error: unknown field "spec.finalisers"');
+    const name = workers()[11] as string;
+    const yaml = join(kubectl.dir, 'node.yaml');
+    writeFileSync(yaml, await kubectl.ok(['get', 'node', name, '-o', 'yaml']));
+    const before = sim.cluster.store.get('Node', name)?.metadata.resourceVersion;
+    expect(await kubectl.ok(['replace', '-f', yaml])).toContain(`node/${name} replaced`);
+    expect(sim.cluster.store.get('Node', name)?.metadata.resourceVersion).toBe(before);
   });
 
   it('delete node removes it (and its pods are collected); truth follows', async () => {

@@ -85,21 +85,67 @@ describe('list paging', () => {
     expect(Number(after.metadata.resourceVersion)).toBeGreaterThan(Number(rv));
   });
 
-  it("answers 410 Expired once the continue token's snapshot is gone (compaction)", async () => {
-    const s = await sim(5, 100);
+  it('keeps a continue token good until the change log is compacted past it, then answers 410 with an inconsistent continuation', async () => {
+    // continueTtlMs 0: the snapshot cache forgets at once, so later pages are rebuilt from the change log.
+    const s = await sim(5, 100, { continueTtlMs: 0 });
     const first = await list(s, '/api/v1/pods?limit=10');
     expect(first.metadata.continue).toBeDefined();
+    const later = (await list(s, '/api/v1/pods')).items[50] as KubeList['items'][number];
+    await api(s, `/api/v1/namespaces/${later.metadata.namespace}/pods/${later.metadata.name}`, {
+      method: 'PATCH',
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { touched: 'yes' } } },
+    });
+    const second = await list(
+      s,
+      `/api/v1/pods?limit=30&continue=${encodeURIComponent(first.metadata.continue as string)}`,
+    );
+    expect(second.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+    expect(second.items).toHaveLength(30);
+
     const faults = await api(s, '/_sim/faults', { method: 'POST', body: { compact: true } });
     expect(faults.status).toBe(200);
-    const res = await api(
+    const res = await api<{ metadata: { continue?: string } }>(
       s,
-      `/api/v1/pods?limit=10&continue=${encodeURIComponent(first.metadata.continue as string)}`,
+      `/api/v1/pods?limit=30&continue=${encodeURIComponent(second.metadata.continue as string)}`,
     );
     expect(res.status).toBe(410);
     const status = StatusSchema.parse(res.body);
     expect(status).toMatchObject({ status: 'Failure', reason: 'Expired', code: 410 });
     expect(status.message).toMatch(
       /^The provided continue parameter is too old to display a consistent list result/,
+    );
+    // The offered continuation goes on after the same key, at the latest version (so it sees the change).
+    const inconsistent = res.body.metadata.continue as string;
+    const rest = await list(s, `/api/v1/pods?limit=500&continue=${encodeURIComponent(inconsistent)}`);
+    expect(rest.metadata.resourceVersion).toBe(String(s.cluster.store.resourceVersion));
+    expect(rest.metadata.continue).toBeUndefined();
+    expect(rest.items).toHaveLength(100 - 40);
+    const touched = rest.items.find((p) => p.metadata.name === later.metadata.name);
+    expect(touched?.metadata.labels?.['touched']).toBe('yes');
+  });
+
+  it("accepts a continue token with other selectors (each page applies the request's), and refuses one with a resourceVersion", async () => {
+    const s = await sim(6, 0);
+    const first = await list(s, '/api/v1/nodes?limit=2');
+    const token = encodeURIComponent(first.metadata.continue as string);
+    const all = await list(s, '/api/v1/nodes');
+    const workers = all.items.slice(2).filter((n) => n.metadata.name.includes('-worker-'));
+    expect(workers.length).toBeGreaterThan(0);
+    const rest = await list(
+      s,
+      `/api/v1/nodes?limit=10&continue=${token}&labelSelector=!node-role.kubernetes.io/control-plane`,
+    );
+    expect(rest.items.map((n) => n.metadata.name)).toEqual(workers.map((n) => n.metadata.name));
+    // "0" is tolerated with a token (kept for compatibility upstream); any other version is a 400.
+    expect((await api(s, `/api/v1/nodes?limit=10&continue=${token}&resourceVersion=0`)).status).toBe(200);
+    const refused = await api(
+      s,
+      `/api/v1/nodes?limit=10&continue=${token}&resourceVersion=${first.metadata.resourceVersion}`,
+    );
+    expect(refused.status).toBe(400);
+    expect(StatusSchema.parse(refused.body).message).toBe(
+      'specifying resource version is not allowed when using continue',
     );
   });
 
@@ -111,7 +157,7 @@ describe('list paging', () => {
   });
 
   it('follows the resourceVersion semantics: unset = latest, "0" = any (limit ignored), exact, too old, too new', async () => {
-    const s = await sim(8, 20);
+    const s = await sim(8, 20, { resourceVersionWaitMs: 100 });
     const start = await list(s, '/api/v1/nodes');
     const rv0 = start.metadata.resourceVersion;
     const node = start.items[3]?.metadata.name as string;
@@ -151,6 +197,24 @@ describe('list paging', () => {
     );
     expect(tooNew.status).toBe(504);
     expect(StatusSchema.parse(tooNew.body).message).toMatch(/^Too large resource version/);
+  });
+
+  it('sends list items without kind and apiVersion (the list says what they are), single objects with them', async () => {
+    const s = await sim(3, 6);
+    for (const path of ['/api/v1/nodes', '/api/v1/pods?limit=2', '/api/v1/nodes?resourceVersion=0']) {
+      const res = await api<{ kind: string; apiVersion: string; items: Record<string, unknown>[] }>(s, path);
+      expect(res.body.kind).toMatch(/List$/);
+      expect(res.body.apiVersion).toBe('v1');
+      expect(res.body.items.length).toBeGreaterThan(0);
+      for (const item of res.body.items) {
+        expect(item).not.toHaveProperty('kind');
+        expect(item).not.toHaveProperty('apiVersion');
+        expect(item).toHaveProperty('metadata.name');
+      }
+    }
+    const name = s.cluster.store.kind('Node').sorted()[0]?.metadata.name as string;
+    const one = await api<Record<string, unknown>>(s, `/api/v1/nodes/${name}`);
+    expect(one.body).toMatchObject({ kind: 'Node', apiVersion: 'v1' });
   });
 
   it("lists one namespace's pods and pages them", async () => {

@@ -44,14 +44,21 @@ export class ApiStatusError extends Error {
   /** The whole metav1.Status body, ready to serialize. */
   readonly status: JsonObject;
 
-  constructor(code: number, reason: StatusReason, message: string, details?: JsonObject) {
+  /** `listMeta`: the Status's own ListMeta (a 410 on a compacted list carries a `continue` there). */
+  constructor(
+    code: number,
+    reason: StatusReason,
+    message: string,
+    details?: JsonObject,
+    listMeta?: JsonObject,
+  ) {
     super(message);
     this.code = code;
     this.reason = reason;
     this.status = {
       kind: 'Status',
       apiVersion: 'v1',
-      metadata: {},
+      metadata: listMeta ?? {},
       status: 'Failure',
       message,
       reason,
@@ -157,9 +164,19 @@ export const statusErrors = {
   badRequest(message: string): ApiStatusError {
     return new ApiStatusError(400, 'BadRequest', message);
   },
-  /** 410 Expired (too old resourceVersion, expired continue token). */
-  expired(message: string): ApiStatusError {
-    return new ApiStatusError(410, 'Expired', message);
+  /**
+   * 410 Expired (too old resourceVersion, compacted continue token); `continueToken`
+   * goes into the Status's `metadata.continue` (the inconsistent continuation offered
+   * for a compacted paged list).
+   */
+  expired(message: string, continueToken?: string): ApiStatusError {
+    return new ApiStatusError(
+      410,
+      'Expired',
+      message,
+      undefined,
+      continueToken !== undefined ? { continue: continueToken } : undefined,
+    );
   },
   /** 429 TooManyRequests; `details.retryAfterSeconds` when given (the HTTP layer also sets Retry-After). */
   tooManyRequests(message: string, retryAfterSeconds?: number): ApiStatusError {

@@ -34,7 +34,13 @@ describe('discovery', () => {
       serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }],
     });
     const groups = apiGroupList()['groups'] as JsonObject[];
-    expect(groups.map((g) => g['name'])).toEqual(['apps', 'policy']);
+    expect(groups.map((g) => g['name'])).toEqual([
+      'apps',
+      'policy',
+      'coordination.k8s.io',
+      'authorization.k8s.io',
+      'authentication.k8s.io',
+    ]);
     expect(groups[0]).toEqual({
       name: 'apps',
       versions: [{ groupVersion: 'apps/v1', version: 'v1' }],

@@ -64,14 +64,28 @@ export function apiVersions(serverAddress: string): JsonObject {
   };
 }
 
-function group(name: string): JsonObject {
-  const version = { groupVersion: `${name}/v1`, version: 'v1' };
-  return { name, versions: [version], preferredVersion: version };
+function group(name: string, versions: readonly string[] = ['v1']): JsonObject {
+  const all = versions.map((version) => ({ groupVersion: `${name}/${version}`, version }));
+  return { name, versions: all, preferredVersion: all[0] ?? null };
 }
 
-/** `/apis` (APIGroupList): apps/v1 and policy/v1. No metrics.k8s.io, so `kubectl top` says the Metrics API is not available. */
+/**
+ * `/apis` (APIGroupList): apps/v1, policy/v1, coordination.k8s.io/v1, the review
+ * groups authorization.k8s.io/v1 and authentication.k8s.io (v1, v1beta1). No
+ * metrics.k8s.io, so `kubectl top` says the Metrics API is not available.
+ */
 export function apiGroupList(): JsonObject {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [group('apps'), group('policy')] };
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: [
+      group('apps'),
+      group('policy'),
+      group('coordination.k8s.io'),
+      group('authorization.k8s.io'),
+      group('authentication.k8s.io', ['v1', 'v1beta1']),
+    ],
+  };
 }
 
 interface Resource {
@@ -108,7 +122,7 @@ function resourceList(groupVersion: string, resources: Resource[]): JsonObject {
 }
 
 /**
- * `/api/v1` (APIResourceList): namespaces (ns), nodes (no), pods (po, category all)
+ * `/api/v1` (APIResourceList): events (ev), namespaces (ns), nodes (no), pods (po, category all)
  * with their status subresources, and `pods/eviction` as a policy/v1 Eviction
  * (without it, drain falls back to DELETE).
  */
@@ -123,6 +137,14 @@ export function coreV1Resources(): JsonObject {
       shortNames: ['ns'],
     },
     { name: 'namespaces/status', singularName: '', namespaced: false, kind: 'Namespace', verbs: STATUS },
+    {
+      name: 'events',
+      singularName: 'event',
+      namespaced: true,
+      kind: 'Event',
+      verbs: READ_WRITE,
+      shortNames: ['ev'],
+    },
     {
       name: 'nodes',
       singularName: 'node',
@@ -197,6 +219,46 @@ export function policyV1Resources(): JsonObject {
       namespaced: true,
       kind: 'PodDisruptionBudget',
       verbs: STATUS,
+    },
+  ]);
+}
+
+/** `/apis/coordination.k8s.io/v1`: leases (the node heartbeats kubelets renew). */
+export function coordinationV1Resources(): JsonObject {
+  return resourceList('coordination.k8s.io/v1', [
+    { name: 'leases', singularName: 'lease', namespaced: true, kind: 'Lease', verbs: READ_WRITE },
+  ]);
+}
+
+/** `/apis/authorization.k8s.io/v1`: the reviews a client makes about itself (`kubectl auth can-i`). */
+export function authorizationV1Resources(): JsonObject {
+  return resourceList('authorization.k8s.io/v1', [
+    {
+      name: 'selfsubjectaccessreviews',
+      singularName: 'selfsubjectaccessreview',
+      namespaced: false,
+      kind: 'SelfSubjectAccessReview',
+      verbs: ['create'],
+    },
+    {
+      name: 'selfsubjectrulesreviews',
+      singularName: 'selfsubjectrulesreview',
+      namespaced: false,
+      kind: 'SelfSubjectRulesReview',
+      verbs: ['create'],
+    },
+  ]);
+}
+
+/** `/apis/authentication.k8s.io/<version>`: SelfSubjectReview (`kubectl auth whoami`). */
+export function authenticationResources(version: 'v1' | 'v1beta1'): JsonObject {
+  return resourceList(`authentication.k8s.io/${version}`, [
+    {
+      name: 'selfsubjectreviews',
+      singularName: 'selfsubjectreview',
+      namespaced: false,
+      kind: 'SelfSubjectReview',
+      verbs: ['create'],
     },
   ]);
 }

@@ -30,6 +30,23 @@ export const POD_FIELDS: readonly string[] = [
   'status.phase',
 ];
 
+/** The field labels the API server supports for core/v1 events (what `kubectl describe` selects on). */
+export const EVENT_FIELDS: readonly string[] = [
+  'metadata.name',
+  'metadata.namespace',
+  'involvedObject.kind',
+  'involvedObject.namespace',
+  'involvedObject.name',
+  'involvedObject.uid',
+  'involvedObject.apiVersion',
+  'involvedObject.resourceVersion',
+  'involvedObject.fieldPath',
+  'reason',
+  'reportingComponent',
+  'source',
+  'type',
+];
+
 /** Splits on commas that are not escaped, keeping escapes for the value decoder. */
 function splitTerms(text: string): string[] {
   const terms: string[] = [];
@@ -134,5 +151,30 @@ export function podFieldSet(pod: KubeObject): Record<string, string> {
     'metadata.namespace': pod.metadata.namespace ?? '',
     'spec.nodeName': typeof nodeName === 'string' ? nodeName : '',
     'status.phase': typeof phase === 'string' ? phase : '',
+  };
+}
+
+/** The field set of a core/v1 event: its involved object, reason, source component and type. */
+export function eventFieldSet(event: KubeObject): Record<string, string> {
+  const involved = event['involvedObject'];
+  const about = typeof involved === 'object' && involved !== null && !Array.isArray(involved) ? involved : {};
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  const source = event['source'];
+  const component =
+    typeof source === 'object' && source !== null && !Array.isArray(source) ? text(source['component']) : '';
+  return {
+    'metadata.name': event.metadata.name,
+    'metadata.namespace': event.metadata.namespace ?? '',
+    'involvedObject.kind': text(about['kind']),
+    'involvedObject.namespace': text(about['namespace']),
+    'involvedObject.name': text(about['name']),
+    'involvedObject.uid': text(about['uid']),
+    'involvedObject.apiVersion': text(about['apiVersion']),
+    'involvedObject.resourceVersion': text(about['resourceVersion']),
+    'involvedObject.fieldPath': text(about['fieldPath']),
+    reason: text(event['reason']),
+    reportingComponent: text(event['reportingComponent']),
+    source: component,
+    type: text(event['type']),
   };
 }

@@ -51,4 +51,12 @@ export interface KubeObject {
 
 /** The kinds kube-sim stores. */
 export type StoredKind =
-  'Node' | 'Pod' | 'Namespace' | 'DaemonSet' | 'ReplicaSet' | 'Job' | 'PodDisruptionBudget';
+  | 'Node'
+  | 'Pod'
+  | 'Namespace'
+  | 'DaemonSet'
+  | 'ReplicaSet'
+  | 'Job'
+  | 'PodDisruptionBudget'
+  | 'Lease'
+  | 'Event';

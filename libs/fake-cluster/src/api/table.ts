@@ -1,7 +1,7 @@
 /**
  * Server-side printing (`meta.k8s.io/v1` Table), which is what `kubectl get` asks
  * for and prints: the same columns, cells and row objects as the API server's
- * printers for nodes, pods and namespaces (pkg/printers/internalversion), and
+ * printers for nodes, pods, namespaces and disruption budgets (pkg/printers/internalversion), and
  * NAME/AGE for other kinds. All columns are always filled (the server prints
  * "wide"); kubectl shows `priority: 1` columns only with `-o wide`.
  */
@@ -136,6 +136,65 @@ const NAMESPACE_COLUMNS: Column[] = [
   { name: 'Status', type: 'string', description: 'The status of the namespace' },
   AGE,
 ];
+
+const PDB_COLUMNS: Column[] = [
+  NAME,
+  {
+    name: 'Min Available',
+    type: 'string',
+    description:
+      'An eviction is allowed if at least "minAvailable" pods selected by "selector" will still be available after the eviction, i.e. even in the absence of the evicted pod.',
+  },
+  {
+    name: 'Max Unavailable',
+    type: 'string',
+    description:
+      'An eviction is allowed if at most "maxUnavailable" pods selected by "selector" are unavailable after the eviction, i.e. even in absence of the evicted pod.',
+  },
+  {
+    name: 'Allowed Disruptions',
+    type: 'integer',
+    description: 'Number of pod disruptions that are currently allowed.',
+  },
+  AGE,
+];
+
+const EVENT_COLUMNS: Column[] = [
+  { name: 'Last Seen', type: 'string', description: 'When the event was last seen.' },
+  { name: 'Type', type: 'string', description: 'Normal or Warning.' },
+  { name: 'Reason', type: 'string', description: 'Why the event happened, in one CamelCase word.' },
+  { name: 'Object', type: 'string', description: 'The object the event is about, as kind/name.' },
+  { name: 'Subobject', type: 'string', priority: 1, description: 'The part of the object, if any.' },
+  { name: 'Source', type: 'string', priority: 1, description: 'The component (and host) that reported it.' },
+  { name: 'Message', type: 'string', description: 'A human-readable description.' },
+  { name: 'First Seen', type: 'string', priority: 1, description: 'When the event was first seen.' },
+  { name: 'Count', type: 'string', priority: 1, description: 'How many times it happened.' },
+  { name: 'Name', type: 'string', priority: 1, description: 'The name of the event object.' },
+];
+
+function eventCells(o: KubeObject, now: Date): JsonValue[] {
+  const about = obj(o['involvedObject'] as JsonValue | undefined) ?? {};
+  const source = obj(o['source'] as JsonValue | undefined) ?? {};
+  const component = str(source['component']) ?? '';
+  const host = str(source['host']);
+  return [
+    ageSince(str(o['lastTimestamp'] as JsonValue | undefined), now),
+    str(o['type'] as JsonValue | undefined) ?? '',
+    str(o['reason'] as JsonValue | undefined) ?? '',
+    `${(str(about['kind']) ?? '').toLowerCase()}/${str(about['name']) ?? ''}`,
+    str(about['fieldPath']) ?? '',
+    host !== undefined ? `${component}, ${host}` : component,
+    str(o['message'] as JsonValue | undefined) ?? '',
+    ageSince(str(o['firstTimestamp'] as JsonValue | undefined), now),
+    Number(o['count'] ?? 1),
+    o.metadata.name,
+  ];
+}
+
+/** An int-or-string budget field as the printer shows it (`N/A` when unset). */
+function intOrString(value: JsonValue | undefined): string {
+  return typeof value === 'number' || typeof value === 'string' ? String(value) : 'N/A';
+}
 
 function obj(value: JsonValue | undefined): JsonObject | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
@@ -309,8 +368,8 @@ function rowObject(o: KubeObject, include: IncludeObject): JsonObject | undefine
 }
 
 /**
- * Renders `objects` of one kind as a Table. Node, Pod and Namespace get the API
- * server's columns; any other kind gets NAME and AGE. Rows keep the input order.
+ * Renders `objects` of one kind as a Table. Node, Pod, Namespace, Event and
+ * PodDisruptionBudget get the API server's columns; any other kind gets NAME and AGE. Rows keep the input order.
  */
 export function toTable(
   kind: 'Node' | 'Pod' | 'Namespace' | (string & {}),
@@ -333,6 +392,20 @@ export function toTable(
       cells = (o) => [
         o.metadata.name,
         str(o.status?.['phase']) ?? '',
+        ageSince(o.metadata.creationTimestamp, options.now),
+      ];
+      break;
+    case 'Event':
+      columns = EVENT_COLUMNS;
+      cells = (o) => eventCells(o, options.now);
+      break;
+    case 'PodDisruptionBudget':
+      columns = PDB_COLUMNS;
+      cells = (o) => [
+        o.metadata.name,
+        intOrString(o.spec?.['minAvailable']),
+        intOrString(o.spec?.['maxUnavailable']),
+        Number(o.status?.['disruptionsAllowed'] ?? 0),
         ageSince(o.metadata.creationTimestamp, options.now),
       ];
       break;

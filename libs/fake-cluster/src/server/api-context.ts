@@ -11,6 +11,10 @@ export interface ApiContext {
   readonly bookmarkIntervalMs: number;
   /** Server-side watch timeout when the client asks for none, in ms. */
   readonly defaultWatchTimeoutMs: number;
+  /** The Kubernetes minor version the server claims (the OpenAPI documents name it). */
+  readonly kubernetesMinor: number;
+  /** How long a read at a resourceVersion the store has not reached waits for it before a 504, in ms. */
+  readonly resourceVersionWaitMs: number;
   /** A watch's bound on unread live bytes and on live bytes queued behind a backlog (WatchStream). */
   readonly watchBufferBytes: number;
 }

@@ -4,14 +4,21 @@ import {
   apiGroupList,
   apiVersions,
   appsV1Resources,
+  authenticationResources,
+  authorizationV1Resources,
+  coordinationV1Resources,
   coreV1Resources,
   policyV1Resources,
+  versionInfo,
 } from '../api/discovery.js';
+import { groupVersionDocument, openApiIndex } from '../api/openapi/openapi-v3.js';
 import { findResource, type ResourceDef } from '../resource-registry.js';
 import type { ApiContext } from './api-context.js';
 import { handleCollectionGet } from './collection-handler.js';
 import { readBodyBytes, sendJson } from './http-io.js';
 import { decodeProtobufNamespace } from './protobuf-namespace.js';
+import { decodeProtobufSelfReview } from './protobuf-self-review.js';
+import { handleSelfReview, selfReviewKind } from './self-reviews.js';
 import {
   handleCreate,
   handleDelete,
@@ -44,6 +51,10 @@ const DISCOVERY: Record<string, () => object> = {
   '/v1': coreV1Resources,
   'apps/v1': appsV1Resources,
   'policy/v1': policyV1Resources,
+  'coordination.k8s.io/v1': coordinationV1Resources,
+  'authorization.k8s.io/v1': authorizationV1Resources,
+  'authentication.k8s.io/v1': () => authenticationResources('v1'),
+  'authentication.k8s.io/v1beta1': () => authenticationResources('v1beta1'),
 };
 
 /**
@@ -64,12 +75,24 @@ export async function routeApiRequest(
   const method = req.method ?? 'GET';
   if (segments.length === 1 && segments[0] === 'api') return sendJson(res, 200, apiVersions(serverAddress));
   if (segments.length === 1 && segments[0] === 'apis') return sendJson(res, 200, apiGroupList());
+  if (segments[0] === 'openapi') return serveOpenApi(ctx, segments, method, url.pathname, res);
   const path = parseApiPath(segments);
   if (path === undefined) throw pathNotFound(url.pathname);
   if (path.rest.length === 0) {
     const discovery = DISCOVERY[`${path.group}/${path.version}`];
     if (discovery === undefined || method !== 'GET') throw pathNotFound(url.pathname);
     return sendJson(res, 200, discovery());
+  }
+  const reviewKind =
+    path.rest.length === 1 ? selfReviewKind(path.group, path.version, path.rest[0] as string) : undefined;
+  if (reviewKind !== undefined) {
+    const raw = method === 'GET' ? Buffer.alloc(0) : await readBodyBytes(req);
+    const contentType = req.headers['content-type'];
+    const body =
+      raw.length > 0 && isProtobuf(contentType)
+        ? JSON.stringify(decodeProtobufSelfReview(raw, contentType ?? '', reviewKind))
+        : raw.toString('utf8');
+    return handleSelfReview(path.group, path.version, path.rest[0] as string, method, body, res);
   }
   let rest = path.rest;
   let legacyWatch = false;
@@ -134,6 +157,7 @@ export async function routeApiRequest(
     query,
     accept,
     contentType: req.headers['content-type'],
+    userAgent: req.headers['user-agent'],
     body,
   };
   if (subresource === 'eviction') {
@@ -157,6 +181,22 @@ export async function routeApiRequest(
         resource.group || undefined,
       );
   }
+}
+
+/** `/openapi/v3` (the index) and `/openapi/v3/<group-version>`; no OpenAPI v2 (kubectl asks for it as protobuf). */
+function serveOpenApi(
+  ctx: ApiContext,
+  segments: string[],
+  method: string,
+  path: string,
+  res: ServerResponse,
+): void {
+  if (method !== 'GET' || segments[1] !== 'v3') throw pathNotFound(path);
+  const gitVersion = String(versionInfo({ kubernetesMinor: ctx.kubernetesMinor })['gitVersion']);
+  if (segments.length === 2) return sendJson(res, 200, openApiIndex(gitVersion));
+  const document = groupVersionDocument(segments.slice(2).join('/'), gitVersion);
+  if (document === undefined) throw pathNotFound(path);
+  sendJson(res, 200, document);
 }
 
 /** 404 for a path kube-sim does not serve, worded as the API server's. */

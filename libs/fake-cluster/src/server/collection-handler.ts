@@ -1,35 +1,14 @@
 import type { ServerResponse } from 'node:http';
-import { statusErrors, type ApiStatusError } from '../api/api-status.js';
-import { decodeContinue, encodeContinue } from '../api/continue-token.js';
+import { statusErrors } from '../api/api-status.js';
 import type { JsonObject, KubeObject } from '../api/kube-object.js';
 import { negotiateTable, parseIncludeObject, toTable } from '../api/table.js';
-import { objectKey } from '../store/kind-store.js';
-import { listIdentity } from '../store/list-snapshots.js';
 import type { ApiContext } from './api-context.js';
-import {
-  hasSelectors,
-  objectMatcher,
-  parseListOptions,
-  parseResourceVersion,
-  type ListOptions,
-} from './list-options.js';
-import type { ResourceDef } from '../resource-registry.js';
+import type { CollectionRequest } from './collection-request.js';
+import { objectMatcher, parseListOptions, parseResourceVersion, type ListOptions } from './list-options.js';
+import { validateListOptions } from './list-options-validation.js';
+import { listPage } from './list-page.js';
+import { waitForResourceVersion } from './resource-version-wait.js';
 import { JSON_FORMAT, WatchStream, type WatchFormat } from './watch-stream.js';
-
-/** The message of a 410 on an expired continue token, word for word as the API server's. */
-export const CONTINUE_EXPIRED_MESSAGE =
-  'The provided continue parameter is too old to display a consistent list result. You can start a new list ' +
-  'without the continue parameter, or use the continue token in this response to retrieve the remainder of the ' +
-  'results. Continuing with the provided token results in an inconsistent list - objects that were created, ' +
-  'modified, or deleted between the time the first chunk was returned and now may show up in the list.';
-
-/** A request for a collection: its resource, namespace (undefined = all) and query. */
-export interface CollectionRequest {
-  resource: ResourceDef;
-  namespace: string | undefined;
-  query: URLSearchParams;
-  accept: string | undefined;
-}
 
 /** Answers GET on a collection: a list, or a watch when `watch=true`. */
 export async function handleCollectionGet(
@@ -38,99 +17,16 @@ export async function handleCollectionGet(
   res: ServerResponse,
 ): Promise<void> {
   const options = parseListOptions(req.query, req.resource);
+  validateListOptions(options);
   if (options.watch) {
     startWatch(ctx, req, options, res);
     return;
   }
+  const rv = options.resourceVersion;
+  if (options.continueToken === undefined && rv !== undefined && rv !== '' && rv !== '0') {
+    await waitForResourceVersion(ctx.cluster.store, parseResourceVersion(rv), ctx.resourceVersionWaitMs);
+  }
   await serveList(ctx, req, options, res);
-}
-
-interface Page {
-  resourceVersion: string;
-  items: readonly KubeObject[];
-  continueToken: string | undefined;
-  remainingItemCount: number | undefined;
-}
-
-/** Works out the page a list request asks for (resourceVersion semantics of the API concepts). */
-export function listPage(ctx: ApiContext, req: CollectionRequest, options: ListOptions): Page {
-  const { cluster, snapshots } = ctx;
-  const store = cluster.store;
-  const { resource, namespace } = req;
-  const prefix = resource.namespaced && namespace !== undefined ? `${namespace}/` : undefined;
-  const identity = (rv: string) =>
-    listIdentity({
-      resource: `${resource.group}/${resource.plural}`,
-      namespace,
-      labelSelector: options.labelSelectorText,
-      fieldSelector: options.fieldSelectorText,
-      resourceVersion: rv,
-    });
-
-  let resourceVersion: string;
-  let items: readonly KubeObject[];
-  let offset = 0;
-  let limit = options.limit;
-
-  if (options.continueToken !== undefined) {
-    const position = decodeContinue(options.continueToken);
-    const snapshot = snapshots.get(identity(position.resourceVersion));
-    if (snapshot === undefined) throw statusErrors.expired(CONTINUE_EXPIRED_MESSAGE);
-    resourceVersion = snapshot.resourceVersion;
-    items = snapshot.items;
-    offset = upperBoundByKey(items, position.startAfter);
-  } else {
-    const rvParam = options.resourceVersion;
-    const current = store.resourceVersion;
-    const matcher = objectMatcher(resource, namespace, options);
-    let state: readonly KubeObject[];
-    if (rvParam === undefined || rvParam === '') {
-      if (options.resourceVersionMatch !== undefined) {
-        throw statusErrors.badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
-      }
-      resourceVersion = String(current);
-      state = store.kind(resource.kind).sorted(prefix);
-    } else if (rvParam === '0' && options.resourceVersionMatch !== 'Exact') {
-      // "Any": served from the (always current) cache; like the watch cache, limit is ignored.
-      resourceVersion = String(current);
-      state = store.kind(resource.kind).sorted(prefix);
-      limit = undefined;
-    } else {
-      const rv = parseResourceVersion(rvParam);
-      const exact =
-        options.resourceVersionMatch === 'Exact' ||
-        (options.resourceVersionMatch === undefined && options.limit !== undefined);
-      if (rv > current) throw statusErrors.resourceVersionTooLarge(rv, current);
-      if (exact) {
-        const past = store.stateAt(resource.kind, rv, prefix);
-        if (past === undefined) {
-          throw statusErrors.expired(`too old resource version: ${rv} (${store.oldestWatchableRv + 1})`);
-        }
-        resourceVersion = String(rv);
-        state = past;
-      } else {
-        resourceVersion = String(current);
-        state = store.kind(resource.kind).sorted(prefix);
-      }
-    }
-    items = hasSelectors(options) ? state.filter(matcher) : state;
-    if (limit !== undefined && items.length > limit) {
-      snapshots.create(identity(resourceVersion), resourceVersion, items);
-    }
-  }
-
-  const end = limit === undefined ? items.length : Math.min(items.length, offset + limit);
-  const page = offset === 0 && end === items.length ? items : items.slice(offset, end);
-  let continueToken: string | undefined;
-  let remainingItemCount: number | undefined;
-  if (end < items.length) {
-    const last = items[end - 1] as KubeObject;
-    continueToken = encodeContinue({ resourceVersion, startAfter: objectKey(last) });
-    if (!hasSelectors(options)) remainingItemCount = items.length - end;
-  } else if (options.continueToken !== undefined) {
-    snapshots.release(identity(resourceVersion));
-  }
-  return { resourceVersion, items: page, continueToken, remainingItemCount };
 }
 
 async function serveList(
@@ -172,7 +68,8 @@ async function serveList(
 
 /**
  * Streams a list body in batches, honouring backpressure, so a list of 150,000 pods
- * never becomes one giant string.
+ * never becomes one giant string. Items go out without `kind` and `apiVersion`, as
+ * the API server's lists of built-in types do (the list's own say what they are).
  */
 async function writeList(
   res: ServerResponse,
@@ -184,7 +81,7 @@ async function writeList(
   let buffer = head;
   for (let i = 0; i < items.length; i++) {
     if (i > 0) buffer += ',';
-    buffer += JSON.stringify(items[i]);
+    buffer += JSON.stringify({ ...items[i], kind: undefined, apiVersion: undefined });
     if (buffer.length > 256 * 1024) {
       const ok = res.write(buffer);
       buffer = '';
@@ -206,17 +103,6 @@ async function writeList(
     }
   }
   res.end(buffer + tail);
-}
-
-function upperBoundByKey(items: readonly KubeObject[], key: string): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (objectKey(items[mid] as KubeObject) <= key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function watchFormat(ctx: ApiContext, req: CollectionRequest): WatchFormat {
@@ -256,25 +142,6 @@ function startWatch(
   const { cluster, hub } = ctx;
   const store = cluster.store;
   const { resource, namespace } = req;
-  if (options.sendInitialEvents === true) {
-    if (options.resourceVersionMatch !== 'NotOlderThan') {
-      throw listOptionsInvalid(
-        'resourceVersionMatch',
-        'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
-      );
-    }
-    if (!options.allowWatchBookmarks) {
-      throw listOptionsInvalid(
-        'allowWatchBookmarks',
-        'sendInitialEvents requires setting allowWatchBookmarks to true',
-      );
-    }
-  } else if (options.resourceVersionMatch !== undefined) {
-    throw listOptionsInvalid(
-      'resourceVersionMatch',
-      'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
-    );
-  }
   const fromRv =
     options.resourceVersion === undefined || options.resourceVersion === '' || options.resourceVersion === '0'
       ? undefined
@@ -313,13 +180,4 @@ function startWatch(
     void stream.replay({ changes });
   }
   if (!stream.isClosed) hub.add(stream);
-}
-
-function listOptionsInvalid(field: string, message: string): ApiStatusError {
-  return statusErrors.invalid(
-    'ListOptions',
-    '',
-    [{ field, reason: 'FieldValueForbidden', message: `Forbidden: ${message}` }],
-    'meta.k8s.io',
-  );
 }

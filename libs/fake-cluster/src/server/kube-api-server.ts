@@ -21,6 +21,7 @@ import {
   ChurnRequestSchema,
   FaultsRequestSchema,
   HeartbeatRequestSchema,
+  KubeletRequestSchema,
   StepRequestSchema,
   type FaultsResponse,
   type SimStats,
@@ -35,6 +36,8 @@ export interface SimControl {
   readonly churnDropped: number;
   setChurnRate(rate: number): void;
   setHeartbeatSeconds(seconds: number): void;
+  /** Cuts a node's kubelet off from the API server (false) or reconnects it (true). */
+  setKubeletReachable(node: string, reachable: boolean): void;
   /** Runs `events` churn events at once. */
   step(events: number): void;
   pause(): void;
@@ -332,6 +335,11 @@ export class KubeApiServer {
         const { seconds } = decode(HeartbeatRequestSchema);
         control.setHeartbeatSeconds(seconds);
         return sendJson(res, 200, { seconds });
+      }
+      case 'POST /_sim/kubelet': {
+        const { node, reachable } = decode(KubeletRequestSchema);
+        control.setKubeletReachable(node, reachable);
+        return sendJson(res, 200, { node, reachable });
       }
       case 'POST /_sim/step': {
         const { events } = decode(StepRequestSchema);

@@ -5,6 +5,7 @@ import {
   type LabelSelector,
 } from '@knm/contracts';
 import { statusErrors } from '../api/api-status.js';
+import { parseQueryBool } from '../api/query-bool.js';
 import { matchesFieldSelector, parseFieldSelector, type FieldSelector } from '../api/field-selector.js';
 import type { KubeObject } from '../api/kube-object.js';
 import type { ResourceDef } from '../resource-registry.js';
@@ -18,16 +19,12 @@ export interface ListOptions {
   limit: number | undefined;
   continueToken: string | undefined;
   resourceVersion: string | undefined;
-  resourceVersionMatch: 'Exact' | 'NotOlderThan' | undefined;
+  /** As sent (unknown values included: {@link validateListOptions} refuses them with a 422). */
+  resourceVersionMatch: string | undefined;
   watch: boolean;
   allowWatchBookmarks: boolean;
   sendInitialEvents: boolean | undefined;
   timeoutSeconds: number | undefined;
-}
-
-function boolParam(value: string | null): boolean | undefined {
-  if (value === null) return undefined;
-  return value === 'true' || value === '1';
 }
 
 function intParam(query: URLSearchParams, name: string): number | undefined {
@@ -39,7 +36,10 @@ function intParam(query: URLSearchParams, name: string): number | undefined {
   return Number(value);
 }
 
-/** Parses list/watch parameters; bad selectors or numbers answer 400 BadRequest, as upstream. */
+/**
+ * Parses list/watch parameters; bad selectors or numbers answer 400 BadRequest, as
+ * upstream. Combinations are checked afterwards by {@link validateListOptions}.
+ */
 export function parseListOptions(query: URLSearchParams, resource: ResourceDef): ListOptions {
   const labelSelectorText = query.get('labelSelector') ?? undefined;
   const fieldSelectorText = query.get('fieldSelector') ?? undefined;
@@ -57,11 +57,6 @@ export function parseListOptions(query: URLSearchParams, resource: ResourceDef):
       ? parseFieldSelector(fieldSelectorText, resource.fields, resource.plural)
       : undefined;
   const match = query.get('resourceVersionMatch');
-  if (match !== null && match !== '' && match !== 'Exact' && match !== 'NotOlderThan') {
-    throw statusErrors.badRequest(
-      `invalid resourceVersionMatch ${JSON.stringify(match)}: supported values are "Exact" and "NotOlderThan"`,
-    );
-  }
   const limit = intParam(query, 'limit');
   const timeoutSeconds = intParam(query, 'timeoutSeconds');
   return {
@@ -72,10 +67,10 @@ export function parseListOptions(query: URLSearchParams, resource: ResourceDef):
     limit: limit !== undefined && limit > 0 ? limit : undefined,
     continueToken: query.get('continue') || undefined,
     resourceVersion: query.get('resourceVersion') ?? undefined,
-    resourceVersionMatch: match === 'Exact' || match === 'NotOlderThan' ? match : undefined,
-    watch: boolParam(query.get('watch')) ?? false,
-    allowWatchBookmarks: boolParam(query.get('allowWatchBookmarks')) ?? false,
-    sendInitialEvents: boolParam(query.get('sendInitialEvents')),
+    resourceVersionMatch: match || undefined,
+    watch: parseQueryBool(query.get('watch')) ?? false,
+    allowWatchBookmarks: parseQueryBool(query.get('allowWatchBookmarks')) ?? false,
+    sendInitialEvents: parseQueryBool(query.get('sendInitialEvents')),
     timeoutSeconds: timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds : undefined,
   };
 }

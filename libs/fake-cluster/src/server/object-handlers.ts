@@ -7,7 +7,11 @@ import type { ResourceDef } from '../resource-registry.js';
 import type { DeleteOptions } from '../sim/cluster.js';
 import { ObjectNotFoundError } from '../store/store-errors.js';
 import type { ApiContext } from './api-context.js';
+import { checkFieldValidation } from './field-validation.js';
+import { handleApply, managerOf, withUpdateOwnership } from './server-side-apply.js';
 import { parseJsonBody, sendJson } from './http-io.js';
+import { parseResourceVersion } from './list-options.js';
+import { waitForResourceVersion } from './resource-version-wait.js';
 
 /** A request addressed at one object (or its subresource). */
 export interface ObjectRequest {
@@ -18,6 +22,8 @@ export interface ObjectRequest {
   query: URLSearchParams;
   accept: string | undefined;
   contentType: string | undefined;
+  /** The User-Agent: names the field manager of a write without `fieldManager`. */
+  userAgent: string | undefined;
   body: string;
 }
 
@@ -87,9 +93,21 @@ function asObjectBody(value: JsonValue, req: ObjectRequest | { resource: Resourc
   } as KubeObject;
 }
 
-/** GET one object (or its `status` subresource, which is the whole object). */
-export function handleGet(ctx: ApiContext, req: ObjectRequest, res: ServerResponse): void {
+/**
+ * GET one object (or its `status` subresource, which is the whole object). With a
+ * `resourceVersion` (other than "0") the object must be at least that fresh: a
+ * version the store has not reached is waited for, then answered 504 as upstream.
+ */
+export async function handleGet(ctx: ApiContext, req: ObjectRequest, res: ServerResponse): Promise<void> {
   if (req.subresource !== undefined && req.subresource !== 'status') throw notFound(req.resource, req.name);
+  const rvParam = req.query.get('resourceVersion');
+  if (rvParam !== null && rvParam !== '' && rvParam !== '0') {
+    const rv = parseResourceVersion(rvParam);
+    const store = ctx.cluster.store;
+    if (!(await waitForResourceVersion(store, rv, ctx.resourceVersionWaitMs))) {
+      throw statusErrors.resourceVersionTooLarge(rv, store.resourceVersion);
+    }
+  }
   sendObject(ctx, req, res, 200, requireObject(ctx, req));
 }
 
@@ -105,7 +123,9 @@ export function handleCreate(
   },
   res: ServerResponse,
 ): void {
-  const body = asObjectBody(parseJsonBody(req.body), req);
+  const parsed = parseJsonBody(req.body);
+  checkFieldValidation(req.resource, req.query, parsed, res);
+  const body = asObjectBody(parsed, req);
   if (req.resource.namespaced) {
     const given = body.metadata.namespace;
     if (given !== undefined && req.namespace !== undefined && given !== req.namespace) {
@@ -122,7 +142,18 @@ export function handleCreate(
 /** PUT an object or its `status`: 200, 409 on a stale resourceVersion. */
 export function handleReplace(ctx: ApiContext, req: ObjectRequest, res: ServerResponse): void {
   const subresource = subresourceForWrite(req);
-  const body = asObjectBody(parseJsonBody(req.body), req);
+  const parsed = parseJsonBody(req.body);
+  checkFieldValidation(req.resource, req.query, parsed, res);
+  let body = asObjectBody(parsed, req);
+  const current = ctx.cluster.store.get(req.resource.kind, keyOf(req));
+  if (current !== undefined && subresource === undefined) {
+    // The managedFields a client sends back are the server's bookkeeping: keep the stored ones.
+    const stored = current.metadata['managedFields'];
+    body.metadata = { ...body.metadata };
+    if (stored !== undefined) body.metadata['managedFields'] = stored;
+    else delete body.metadata['managedFields'];
+    body = withUpdateOwnership(ctx, current, body, managerOf(req.query, req.userAgent));
+  }
   try {
     const stored = ctx.cluster.replaceObject(req.resource.kind, keyOf(req), body, subresource);
     sendObject(ctx, req, res, 200, stored);
@@ -139,15 +170,13 @@ export function handleReplace(ctx: ApiContext, req: ObjectRequest, res: ServerRe
  */
 export function handlePatch(ctx: ApiContext, req: ObjectRequest, res: ServerResponse): void {
   const subresource = subresourceForWrite(req);
-  const current = requireObject(ctx, req);
   const mediaType = (req.contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (!PATCH_MEDIA_TYPES.includes(mediaType) && mediaType !== 'application/apply-patch+yaml') {
-    throw statusErrors.unsupportedMediaType(req.contentType ?? '');
-  }
-  if (mediaType === 'application/apply-patch+yaml') {
-    throw statusErrors.unsupportedMediaType(req.contentType ?? '');
-  }
+  // Apply may create: it runs before the object is required.
+  if (mediaType === 'application/apply-patch+yaml') return handleApply(ctx, req, res);
+  const current = requireObject(ctx, req);
+  if (!PATCH_MEDIA_TYPES.includes(mediaType)) throw statusErrors.unsupportedMediaType(req.contentType ?? '');
   const patch = parseJsonBody(req.body, 'patch');
+  if (mediaType !== 'application/json-patch+json') checkFieldValidation(req.resource, req.query, patch, res);
   let patched: JsonValue;
   try {
     const target = current as unknown as JsonObject;
@@ -171,8 +200,13 @@ export function handlePatch(ctx: ApiContext, req: ObjectRequest, res: ServerResp
     }
     throw err;
   }
-  const body = asObjectBody(patched, req);
   // A patch that does not mention resourceVersion is unconditional; one that sets it is a precondition.
+  const body = withUpdateOwnership(
+    ctx,
+    current,
+    asObjectBody(patched, req),
+    managerOf(req.query, req.userAgent),
+  );
   const patchRv = patchedResourceVersion(patch);
   body.metadata.resourceVersion = patchRv ?? '';
   try {

@@ -1,5 +1,6 @@
 import { statusErrors } from '../api/api-status.js';
 import type { KubeObject } from '../api/kube-object.js';
+import { fields, PROTOBUF_MAGIC, text, type Field } from './protobuf-wire.js';
 
 /**
  * Just enough of the Kubernetes protobuf encoding to read a Namespace that typed
@@ -8,52 +9,6 @@ import type { KubeObject } from '../api/kube-object.js';
  * Namespace's ObjectMeta name, generateName, labels and annotations. kube-sim has
  * no general protobuf codec; every other protobuf body is answered 415.
  */
-const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
-
-interface Field {
-  number: number;
-  wireType: number;
-  /** For length-delimited fields. */
-  bytes?: Buffer;
-}
-
-function fields(buf: Buffer): Field[] {
-  const out: Field[] = [];
-  let pos = 0;
-  const varint = (): number => {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      if (pos >= buf.length) throw new RangeError('truncated varint');
-      const b = buf[pos++] as number;
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7;
-      if (shift > 63) throw new RangeError('varint too long');
-    }
-  };
-  while (pos < buf.length) {
-    const key = varint();
-    const number = Math.floor(key / 8);
-    const wireType = key % 8;
-    if (wireType === 0) varint();
-    else if (wireType === 1) pos += 8;
-    else if (wireType === 5) pos += 4;
-    else if (wireType === 2) {
-      const length = varint();
-      if (pos + length > buf.length) throw new RangeError('truncated field');
-      out.push({ number, wireType, bytes: buf.subarray(pos, pos + length) });
-      pos += length;
-      continue;
-    } else throw new RangeError(`unsupported wire type ${wireType}`);
-    out.push({ number, wireType });
-  }
-  return out;
-}
-
-function text(field: Field | undefined): string | undefined {
-  return field?.bytes?.toString('utf8');
-}
 
 function stringMap(entries: Field[]): Record<string, string> {
   const map: Record<string, string> = {};
@@ -72,7 +27,7 @@ function stringMap(entries: Field[]): Record<string, string> {
 export function decodeProtobufNamespace(body: Buffer, contentType: string): KubeObject {
   const unsupported = () =>
     statusErrors.unsupportedMediaType(contentType, ['application/json', 'application/yaml']);
-  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw unsupported();
+  if (body.length < 4 || !body.subarray(0, 4).equals(PROTOBUF_MAGIC)) throw unsupported();
   try {
     const unknown = fields(body.subarray(4));
     const typeMeta = fields(unknown.find((f) => f.number === 1)?.bytes ?? Buffer.alloc(0));

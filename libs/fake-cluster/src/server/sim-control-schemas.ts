@@ -8,6 +8,13 @@ export type ChurnRequest = z.infer<typeof ChurnRequestSchema>;
 export const HeartbeatRequestSchema = z.object({ seconds: z.number().min(0).max(86_400) }).strict();
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
 
+/**
+ * `POST /_sim/kubelet`: cut a node's kubelet off from the API server (`reachable: false`:
+ * its lease goes stale and the node turns Unknown after the grace period) or reconnect it.
+ */
+export const KubeletRequestSchema = z.object({ node: z.string().min(1), reachable: z.boolean() }).strict();
+export type KubeletRequest = z.infer<typeof KubeletRequestSchema>;
+
 /** `POST /_sim/step`: run this many churn events at once (deterministic; for tests). */
 export const StepRequestSchema = z.object({ events: z.number().int().min(1).max(1_000_000) }).strict();
 export type StepRequest = z.infer<typeof StepRequestSchema>;

@@ -285,12 +285,9 @@ function isControlPlane(node: KubeObject): boolean {
   return 'node-role.kubernetes.io/control-plane' in labels || 'node-role.kubernetes.io/master' in labels;
 }
 
-const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
-
 /**
- * The node with its Ready condition set (transition time now) and, as the node
- * lifecycle controller does, the `node.kubernetes.io/not-ready:NoSchedule` taint
- * added while NotReady.
+ * The node with its Ready condition set as its kubelet posts it (transition time
+ * now); the node lifecycle controller then adds or removes the not-ready taints.
  */
 export function withReady(node: KubeObject, ready: boolean, now: number): KubeObject {
   const at = rfc3339(now);
@@ -311,13 +308,5 @@ export function withReady(node: KubeObject, ready: boolean, now: number): KubeOb
         }
       : c,
   );
-  const taints = Array.isArray(node.spec?.['taints']) ? (node.spec['taints'] as JsonObject[]) : [];
-  const otherTaints = taints.filter((t) => t['key'] !== NOT_READY_TAINT);
-  const nextTaints = ready
-    ? otherTaints
-    : [...otherTaints, { key: NOT_READY_TAINT, effect: 'NoSchedule', timeAdded: at }];
-  const spec: JsonObject = { ...(node.spec ?? {}) };
-  if (nextTaints.length > 0) spec['taints'] = nextTaints;
-  else delete spec['taints'];
-  return { ...node, spec, status: { ...(node.status ?? {}), conditions: nextConditions } };
+  return { ...node, status: { ...(node.status ?? {}), conditions: nextConditions } };
 }

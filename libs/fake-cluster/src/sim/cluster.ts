@@ -1,5 +1,6 @@
 import { ApiStatusError, OPTIMISTIC_LOCK_MESSAGE, statusErrors } from '../api/api-status.js';
 import type { JsonObject, KubeObject, StoredKind } from '../api/kube-object.js';
+import { semanticallyEqual } from '../api/semantic-equal.js';
 import { resourceOfKind } from '../resource-registry.js';
 import { ClusterStore } from '../store/cluster-store.js';
 import { objectKey } from '../store/kind-store.js';
@@ -59,6 +60,8 @@ const NAMESPACED: ReadonlySet<StoredKind> = new Set([
   'ReplicaSet',
   'Job',
   'PodDisruptionBudget',
+  'Lease',
+  'Event',
 ]);
 
 /**
@@ -268,7 +271,8 @@ export class Cluster {
    * `status` subresource keeps everything but the status. Identity fields (uid,
    * creationTimestamp, deletion fields) always come from the stored object. A
    * non-empty `metadata.resourceVersion` must match (409 Conflict otherwise). An
-   * update that changes nothing is not written (no new version, no event), as upstream.
+   * update that changes nothing once decoded (same fields and values, in any key
+   * order, see semanticallyEqual) is not written (no new version, no event), as upstream.
    */
   replaceObject(kind: StoredKind, key: string, body: KubeObject, subresource?: 'status'): KubeObject {
     const current = this.store.get(kind, key);
@@ -314,7 +318,7 @@ export class Cluster {
     if (expectedRv !== undefined && expectedRv !== '' && expectedRv !== current.metadata.resourceVersion) {
       throw statusErrors.conflict(def.plural, name, OPTIMISTIC_LOCK_MESSAGE, def.group || undefined);
     }
-    if (JSON.stringify(next) === JSON.stringify(current)) return current;
+    if (semanticallyEqual(next as unknown as JsonObject, current as unknown as JsonObject)) return current;
     return this.store.update(kind, next);
   }
 

@@ -43,15 +43,55 @@ export function labelSelectorFromObject(selector: JsonValue | undefined): LabelS
   return { requirements };
 }
 
+/** What a budget's status counts (the disruption controller's numbers). */
+export interface BudgetCounts {
+  /** Matching pods not finished. */
+  expectedPods: number;
+  /** Matching pods that are healthy ({@link isHealthyPod}). */
+  currentHealthy: number;
+  /** minAvailable (int or % of expected, rounded up) or expected - maxUnavailable. */
+  desiredHealthy: number;
+  /** currentHealthy - desiredHealthy, never below 0. */
+  disruptionsAllowed: number;
+}
+
+/** The selector of a budget, or undefined when it selects nothing (no selector or an empty one). */
+export function budgetSelector(pdb: KubeObject): LabelSelector | undefined {
+  const selector = labelSelectorFromObject(pdb.spec?.['selector']);
+  return selector === undefined || selector.requirements.length === 0 ? undefined : selector;
+}
+
+/**
+ * Counts a budget against `pods` (its namespace's), as the disruption controller
+ * would: expected = matching pods not finished, desired = minAvailable (int or %)
+ * or expected - maxUnavailable, allowed = healthy - desired.
+ */
+export function budgetCounts(pdb: KubeObject, pods: readonly KubeObject[]): BudgetCounts {
+  const selector = budgetSelector(pdb);
+  const matching =
+    selector === undefined ? [] : pods.filter((p) => matchesLabelSelector(selector, p.metadata.labels));
+  const expectedPods = matching.filter((p) => {
+    const phase = p.status?.['phase'];
+    return phase !== 'Succeeded' && phase !== 'Failed';
+  }).length;
+  const currentHealthy = matching.filter(isHealthyPod).length;
+  const desired = desiredHealthy(pdb, expectedPods);
+  return {
+    expectedPods,
+    currentHealthy,
+    desiredHealthy: desired,
+    disruptionsAllowed: Math.max(0, currentHealthy - desired),
+  };
+}
+
 /**
  * Whether evicting `pod` would violate a PodDisruptionBudget of its namespace.
  * Returns undefined when the eviction may proceed, else the cause message the API
  * server puts in its 429 (`The disruption budget <name> needs N healthy pods and
- * has M currently`). Budgets are evaluated on the spot (status computed from the
- * pods, as the disruption controller would): expected = matching pods not
- * finished, desired = minAvailable (int or %) or expected - maxUnavailable,
- * allowed = healthy - desired. An unhealthy pod may always be evicted while the
- * budget is met (upstream's default `IfHealthyBudget` policy).
+ * has M currently`). Budgets are evaluated on the spot ({@link budgetCounts}), so
+ * an eviction never waits for the status the disruption controller writes. An
+ * unhealthy pod may always be evicted while the budget is met (upstream's default
+ * `IfHealthyBudget` policy).
  */
 export function disruptionVerdict(store: ClusterStore, pod: KubeObject): string | undefined {
   const namespace = pod.metadata.namespace ?? '';
@@ -59,18 +99,10 @@ export function disruptionVerdict(store: ClusterStore, pod: KubeObject): string 
   if (budgets.length === 0) return undefined;
   const pods = store.kind('Pod').sorted(`${namespace}/`);
   for (const pdb of budgets) {
-    const selector = labelSelectorFromObject(pdb.spec?.['selector']);
-    if (selector === undefined || selector.requirements.length === 0) continue;
-    if (!matchesLabelSelector(selector, pod.metadata.labels)) continue;
-    const matching = pods.filter((p) => matchesLabelSelector(selector, p.metadata.labels));
-    const expected = matching.filter((p) => {
-      const phase = p.status?.['phase'];
-      return phase !== 'Succeeded' && phase !== 'Failed';
-    }).length;
-    const healthy = matching.filter(isHealthyPod).length;
-    const desired = desiredHealthy(pdb, expected);
-    const podHealthy = isHealthyPod(pod);
-    const allowed = podHealthy ? healthy - desired > 0 : healthy >= desired;
+    const selector = budgetSelector(pdb);
+    if (selector === undefined || !matchesLabelSelector(selector, pod.metadata.labels)) continue;
+    const { currentHealthy: healthy, desiredHealthy: desired } = budgetCounts(pdb, pods);
+    const allowed = isHealthyPod(pod) ? healthy - desired > 0 : healthy >= desired;
     if (!allowed) {
       return `The disruption budget ${pdb.metadata.name} needs ${desired} healthy pods and has ${healthy} currently`;
     }

@@ -22,6 +22,8 @@ const KINDS: readonly StoredKind[] = [
   'ReplicaSet',
   'Job',
   'PodDisruptionBudget',
+  'Lease',
+  'Event',
 ];
 
 /**

@@ -10,7 +10,7 @@ export interface ListSnapshotsOptions {
   now?: () => number;
 }
 
-/** A paged list in progress: the filtered, sorted objects as of `resourceVersion`. */
+/** A paged list in progress: the objects (sorted by key, unfiltered) as of `resourceVersion`. */
 export interface ListSnapshot {
   /** The list's identity: see {@link listIdentity}. */
   readonly id: string;
@@ -20,13 +20,13 @@ export interface ListSnapshot {
 }
 
 /**
- * Keeps the result of the first page of a limited list so that every later page is
- * served from the same version, as the API server does (it reads etcd at the first
- * page's revision). A snapshot is just an array of references to immutable stored
+ * A cache of the states paged lists are read at, so that every later page is served
+ * from the first page's version without rebuilding it (the API server reads etcd at
+ * that revision). A snapshot is just an array of references to immutable stored
  * objects, so keeping one is cheap (8 bytes an object). Snapshots expire after
  * {@link ListSnapshotsOptions.ttlMs} without use and are dropped on compaction; a
- * continue token that points at a missing snapshot answers 410 Expired, exactly what
- * a real server answers once the revision is compacted.
+ * page whose snapshot is gone is rebuilt from the change log (the token's validity
+ * is the log's reach, as a real token's is etcd's compaction), see `listPage`.
  */
 export class ListSnapshots {
   private readonly snapshots = new Map<string, ListSnapshot>();
@@ -41,7 +41,7 @@ export class ListSnapshots {
   }
 
   /**
-   * Keeps `items` (already filtered and sorted) under `id`, the list's identity
+   * Keeps `items` (sorted by key) under `id`, the list's identity
    * (which includes its resourceVersion), replacing any snapshot with that id.
    */
   create(id: string, resourceVersion: string, items: readonly KubeObject[]): ListSnapshot {
@@ -98,24 +98,15 @@ export class ListSnapshots {
 }
 
 /**
- * The identity of a paged list: what it lists and at which version. A continue
- * request repeats the list's selectors (clients must, as with a real server), so
- * the continue token itself needs to carry only the version and the last key
- * (`encodeContinue` from the API layer); two clients paging the same list at the
- * same version share one snapshot, which is correct since its content is the same.
+ * The identity of a paged list's snapshot: which objects (resource, namespace) at
+ * which version. Selectors are not part of it: a snapshot holds the whole sorted
+ * state and each page applies the request's selectors, so two lists of the same
+ * objects at the same version share one snapshot whatever they select.
  */
 export function listIdentity(parts: {
   resource: string;
   namespace?: string | undefined;
-  labelSelector?: string | undefined;
-  fieldSelector?: string | undefined;
   resourceVersion: string;
 }): string {
-  return JSON.stringify([
-    parts.resource,
-    parts.namespace ?? '',
-    parts.labelSelector ?? '',
-    parts.fieldSelector ?? '',
-    parts.resourceVersion,
-  ]);
+  return JSON.stringify([parts.resource, parts.namespace ?? '', parts.resourceVersion]);
 }

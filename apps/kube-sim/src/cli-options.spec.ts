@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { CliUsageError, parseCli } from './cli-options.js';
+
+describe('parseCli --lease-seconds', () => {
+  it("defaults to the kubelet's 10 s and takes 0 (no renewals) or any other interval", () => {
+    expect(parseCli([]).leaseSeconds).toBe(10);
+    expect(parseCli(['--lease-seconds', '0']).leaseSeconds).toBe(0);
+    expect(parseCli(['--lease-seconds', '2.5']).leaseSeconds).toBe(2.5);
+  });
+
+  it('refuses a negative interval', () => {
+    expect(() => parseCli(['--lease-seconds', '-1'])).toThrow(CliUsageError);
+  });
+});
