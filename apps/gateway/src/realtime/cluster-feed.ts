@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import {
   EnvelopeFold,
+  RealtimeEvents,
+  type BatchMessage,
   type ClusterName,
   type Envelope,
   type EnvelopeOf,
@@ -19,6 +21,11 @@ export interface ClusterFeedOptions extends DeliveryLimits {
   streamBatch?: number;
   /** Period of the check of merged sockets (missed drains, slow-socket timeout, backlog gauge). Default 250 ms. */
   tickMs?: number;
+  /**
+   * Merged sockets that ask for a batch within this window are answered together:
+   * those at the same seq share one fold and one encoding. Default 25 ms.
+   */
+  flushWindowMs?: number;
 }
 
 /** The Socket.IO room of a cluster's subscribers (joined for adapter-wide emits, not for envelope fan-out). */
@@ -32,6 +39,10 @@ interface ClusterChannel {
   /** Live envelopes that arrived while the log was being set up or caught up, in order. */
   held: Envelope[] | undefined;
   subs: Set<SocketSubscription>;
+  /** Merged subscriptions that asked for a batch since the last flush round. */
+  flushing: Set<SocketSubscription>;
+  /** The pending flush round, if one is scheduled. */
+  flushTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -238,17 +249,72 @@ export class ClusterFeed {
     this.metrics.envelopesSent.inc(admitted.length);
   }
 
-  /** A merged subscription may want a batch: send it when its buffer has drained and its rate allows. */
+  /**
+   * A merged subscription may want a batch. Requests are gathered for a short window
+   * and answered in one round ({@link flushRound}), so that the many sockets a burst
+   * pushed behind together, which sit at the same seq, share one batch.
+   */
   private flush(sub: SocketSubscription): void {
-    if (this.reading.has(sub) || !sub.readyForBatch()) return;
     const channel = this.channels.get(sub.cluster);
-    if (!channel?.log || channel.held) return;
-    void this.sendBatch(sub, channel, sub.maxRate === undefined ? 'merged' : 'rate').catch((err: unknown) =>
-      this.logger.warn(
-        { err, cluster: sub.cluster, socket: sub.socket.id },
-        'could not build a batch; retrying',
-      ),
-    );
+    if (!channel || sub.ended) return;
+    channel.flushing.add(sub);
+    channel.flushTimer ??= setTimeout(() => {
+      channel.flushTimer = undefined;
+      this.flushRound(channel);
+    }, this.options.flushWindowMs ?? 25);
+  }
+
+  /**
+   * Sends each waiting subscription that is ready (drained, acked, within its rate) a
+   * batch with everything after its seq. Those the log covers are grouped by seq: one
+   * fold, one encoding and one local broadcast per group. The others (behind the log,
+   * or behind a resync) go one by one ({@link sendBatch}).
+   */
+  private flushRound(channel: ClusterChannel): void {
+    const waiting = [...channel.flushing];
+    channel.flushing.clear();
+    const log = channel.log;
+    if (!log || channel.held) {
+      for (const sub of waiting) if (!sub.ended) this.flush(sub);
+      return;
+    }
+    const groups = new Map<string, SocketSubscription[]>();
+    for (const sub of waiting) {
+      if (sub.ended || this.reading.has(sub) || !sub.readyForBatch()) continue;
+      const reason: BatchReason = sub.maxRate === undefined ? 'merged' : 'rate';
+      const resync = log.lastResync;
+      if ((resync && sub.lastSeq < resync.seq) || sub.lastSeq < log.fold.base) {
+        void this.sendBatch(sub, channel, reason).catch((err: unknown) =>
+          this.logger.warn(
+            { err, cluster: sub.cluster, socket: sub.socket.id },
+            'could not build a batch; retrying',
+          ),
+        );
+        continue;
+      }
+      const key = `${sub.lastSeq}:${reason}`;
+      const group = groups.get(key);
+      if (group) group.push(sub);
+      else groups.set(key, [sub]);
+    }
+    for (const [key, subs] of groups) {
+      const reason = key.slice(key.indexOf(':') + 1) as BatchReason;
+      const first = subs[0] as SocketSubscription;
+      const fromSeq = first.lastSeq;
+      const seq = log.latestSeq;
+      const envelopes = log.fold.since(fromSeq);
+      if (envelopes.length > 0) {
+        const batch: BatchMessage = { type: 'batch', cluster: first.cluster, fromSeq, seq, envelopes };
+        const bytes = JSON.stringify(batch).length;
+        for (const sub of subs) sub.batchSent(seq, bytes);
+        first.socket.nsp.local.to(subs.map((s) => s.socket.id)).emit(RealtimeEvents.batch, batch);
+        this.metrics.batchesSent.inc({ reason }, subs.length);
+        this.metrics.batchEnvelopes.inc(envelopes.length * subs.length);
+      } else {
+        for (const sub of subs) sub.lastSeq = Math.max(sub.lastSeq, seq);
+      }
+      if (reason === 'merged') for (const sub of subs) sub.caughtUp();
+    }
   }
 
   /**
@@ -416,8 +482,16 @@ export class ClusterFeed {
 
   private channel(cluster: ClusterName): ClusterChannel {
     let channel = this.channels.get(cluster);
-    if (!channel)
-      this.channels.set(cluster, (channel = { log: undefined, held: undefined, subs: new Set() }));
+    if (!channel) {
+      channel = {
+        log: undefined,
+        held: undefined,
+        subs: new Set(),
+        flushing: new Set(),
+        flushTimer: undefined,
+      };
+      this.channels.set(cluster, channel);
+    }
     return channel;
   }
 
@@ -440,7 +514,9 @@ export class ClusterFeed {
     channel.subs.delete(sub);
     this.metrics.subscriptions.set({ cluster: sub.cluster }, channel.subs.size);
     void sub.socket.leave(clusterRoom(sub.cluster));
+    channel.flushing.delete(sub);
     if (channel.subs.size === 0) {
+      if (channel.flushTimer) clearTimeout(channel.flushTimer);
       this.channels.delete(sub.cluster);
       void this.enqueue(sub.cluster, () => this.changes.unsubscribe(sub.cluster)).catch((err: unknown) =>
         this.logger.warn({ err, cluster: sub.cluster }, 'could not unsubscribe from the changes channel'),

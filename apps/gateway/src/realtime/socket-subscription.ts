@@ -152,10 +152,19 @@ export class SocketSubscription {
    */
   sendBatch(fromSeq: number, seq: number, envelopes: Envelope[]): void {
     const batch: BatchMessage = { type: 'batch', cluster: this.cluster, fromSeq, seq, envelopes };
+    this.batchSent(seq, this.ackedSeq === undefined ? 0 : JSON.stringify(batch).length);
+    this.socket.emit(RealtimeEvents.batch, batch);
+  }
+
+  /**
+   * A batch up to `seq` of `bytes` (encoded) is being written to this socket (by
+   * {@link sendBatch}, or by the feed in one broadcast to several sockets at the same
+   * seq). Call it before the write: see {@link sendBatch}.
+   */
+  batchSent(seq: number, bytes: number): void {
     this.lastSeq = Math.max(this.lastSeq, seq);
     this.lastBatchAt = this.now();
-    if (this.ackedSeq !== undefined) this.sent(this.lastSeq, JSON.stringify(batch).length);
-    this.socket.emit(RealtimeEvents.batch, batch);
+    this.sent(this.lastSeq, bytes);
   }
 
   /** A live envelope of `bytes` (encoded) was written to the socket (after {@link admit}). */
