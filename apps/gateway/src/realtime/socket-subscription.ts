@@ -17,9 +17,10 @@ export interface DeliveryLimits {
   /** A merged socket that drains nothing for this long is disconnected. */
   slowSocketTimeoutMs: number;
   /**
-   * A live socket whose client acks, with more bytes sent than acked, switches to
-   * merged delivery (network buffers in between can hold megabytes the gateway's
-   * own buffers never see). Default 32 KiB.
+   * The least a live socket whose client acks may have sent but not acked before it
+   * switches to merged delivery (network buffers in between can hold megabytes the
+   * gateway's own buffers never see). The bound grows with the rate the client acks
+   * at: about one second of its own throughput, at most `maxBufferedBytes`. Default 32 KiB.
    */
   maxUnackedBytes: number;
 }
@@ -69,6 +70,9 @@ export class SocketSubscription {
   private readonly inFlight: { seq: number; total: number }[] = [];
   private sentBytes = 0;
   private ackedBytes = 0;
+  /** Bytes per second the client acks at (moving average), once measured. */
+  private ackRate: number | undefined;
+  private lastAckAt = 0;
   private readonly onDrain = (): void => {
     this.undrainedSince = undefined;
     this.host.flush(this);
@@ -181,15 +185,36 @@ export class SocketSubscription {
   ack(seq: number): void {
     const acked = Math.min(seq, this.lastSeq);
     if (this.ackedSeq !== undefined && acked <= this.ackedSeq) return;
+    const first = this.ackedSeq === undefined;
     this.ackedSeq = acked;
+    const before = this.ackedBytes;
     while (this.inFlight.length > 0 && (this.inFlight[0] as { seq: number }).seq <= acked) {
       this.ackedBytes = (this.inFlight.shift() as { total: number }).total;
     }
     if (this.inFlight.length === 0) this.ackedBytes = this.sentBytes;
+    const now = this.now();
+    if (!first && now > this.lastAckAt) {
+      const rate = ((this.ackedBytes - before) * 1000) / (now - this.lastAckAt);
+      this.ackRate = this.ackRate === undefined ? rate : 0.8 * this.ackRate + 0.2 * rate;
+    }
+    this.lastAckAt = now;
     if (this.modeValue === 'merged') {
       this.undrainedSince = undefined;
       this.host.flush(this);
     }
+  }
+
+  /**
+   * How much may be in flight to this client: about one second of the rate it acks
+   * at, between `maxUnackedBytes` and `maxBufferedBytes` (the upper bound until the
+   * rate is known). A fast client with a busy event loop stays live; a slow link
+   * holds about a second of its own throughput, not minutes.
+   */
+  unackedWindow(): number {
+    const { maxUnackedBytes, maxBufferedBytes } = this.limits;
+    const ceiling = Math.max(maxUnackedBytes, maxBufferedBytes);
+    if (this.ackRate === undefined) return ceiling;
+    return Math.min(ceiling, Math.max(maxUnackedBytes, this.ackRate));
   }
 
   /** Bytes sent that the client has not acked (0 for a client that does not ack). */
@@ -232,7 +257,7 @@ export class SocketSubscription {
   }
 
   private withinBounds(): boolean {
-    if (this.unackedBytes() > this.limits.maxUnackedBytes) return false;
+    if (this.unackedBytes() > this.unackedWindow()) return false;
     const backlog = socketBacklog(this.socket);
     return (
       backlog.messages <= this.limits.maxBufferedMessages && backlog.bytes <= this.limits.maxBufferedBytes
