@@ -23,7 +23,7 @@ import { TypedEmitter } from './typed-emitter.js';
 export type WatchState = 'loading' | 'subscribing' | 'live' | 'waiting' | 'failed' | 'closed';
 
 /** Longest delay before live envelopes applied are acked to the gateway. */
-const ACK_EVERY_MS = 100;
+const ACK_EVERY_MS = 250;
 
 /** A change applied to the view, with the node before and after for node envelopes. */
 export interface ChangeEvent {
@@ -277,7 +277,7 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
     }
   }
 
-  /** Acks live envelopes at most every 100 ms (the gateway bounds what is sent but not acked). */
+  /** Acks live envelopes at most every 250 ms (the gateway bounds what is sent but not acked). */
   private scheduleAck(): void {
     if (this.ackTimer) return;
     this.ackTimer = setTimeout(() => {

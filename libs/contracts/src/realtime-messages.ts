@@ -84,7 +84,7 @@ export type BatchMessage = z.infer<typeof BatchMessageSchema>;
  * it acked the previous one. So a slow link never holds more than that bound plus
  * one batch, and the client is never minutes behind. A client that never acks is
  * bounded by the gateway's own socket buffers only. The SDK acks each batch at once
- * and live envelopes at least every 100 ms.
+ * and live envelopes at least every 250 ms.
  */
 export const AckMessageSchema = z.strictObject({
   cluster: ClusterNameSchema,

@@ -124,6 +124,13 @@ export class NodesGateway
 
   handleConnection(socket: Socket): void {
     this.metrics.sockets.inc();
+    // Flow control: every client acks a few times a second, so this is a plain listener
+    // rather than a Nest message handler (no guards, pipes or answer). A malformed ack
+    // is ignored: it can only slow its own socket down.
+    socket.on(RealtimeEvents.ack, (body: unknown) => {
+      const message = AckMessageSchema.safeParse(body);
+      if (message.success) this.feed.ack(socket, message.data.cluster, message.data.seq);
+    });
     const data = socket.data as SocketData;
     const welcome: WelcomeMessage = {
       protocol: PROTOCOL_VERSION,
@@ -182,13 +189,6 @@ export class NodesGateway
     } catch (err) {
       return this.refusal(err, socket);
     }
-  }
-
-  /** Flow control: no answer (a malformed ack is ignored; it only ever slows the socket down). */
-  @SubscribeMessage(RealtimeEvents.ack)
-  onAck(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): void {
-    const message = AckMessageSchema.safeParse(body);
-    if (message.success) this.feed.ack(socket, message.data.cluster, message.data.seq);
   }
 
   @SubscribeMessage(RealtimeEvents.unsubscribe)

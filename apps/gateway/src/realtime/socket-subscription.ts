@@ -20,7 +20,7 @@ export interface DeliveryLimits {
    * The least a live socket whose client acks may have sent but not acked before it
    * switches to merged delivery (network buffers in between can hold megabytes the
    * gateway's own buffers never see). The bound grows with the rate the client acks
-   * at: about one second of its own throughput, at most `maxBufferedBytes`. Default 32 KiB.
+   * at: about two seconds of its own throughput, at most `maxBufferedBytes`. Default 32 KiB.
    */
   maxUnackedBytes: number;
 }
@@ -205,16 +205,17 @@ export class SocketSubscription {
   }
 
   /**
-   * How much may be in flight to this client: about one second of the rate it acks
-   * at, between `maxUnackedBytes` and `maxBufferedBytes` (the upper bound until the
-   * rate is known). A fast client with a busy event loop stays live; a slow link
-   * holds about a second of its own throughput, not minutes.
+   * How much may be in flight to this client: about two seconds of the rate it acks
+   * at (it acks every 250 ms, later when its event loop is busy), between
+   * `maxUnackedBytes` and `maxBufferedBytes` (the upper bound until the rate is
+   * known). A fast client with a busy event loop stays live; a slow link holds a
+   * couple of seconds of its own throughput, not minutes.
    */
   unackedWindow(): number {
     const { maxUnackedBytes, maxBufferedBytes } = this.limits;
     const ceiling = Math.max(maxUnackedBytes, maxBufferedBytes);
     if (this.ackRate === undefined) return ceiling;
-    return Math.min(ceiling, Math.max(maxUnackedBytes, this.ackRate));
+    return Math.min(ceiling, Math.max(maxUnackedBytes, 2 * this.ackRate));
   }
 
   /** Bytes sent that the client has not acked (0 for a client that does not ack). */

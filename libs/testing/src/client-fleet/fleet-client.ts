@@ -330,7 +330,7 @@ export class FleetClient {
     this.ack();
   }
 
-  /** Tells the gateway what the view applied (flow control: the SDK's rule, live envelopes every 100 ms). */
+  /** Tells the gateway what the view applied (flow control: the SDK's rule, live envelopes every 250 ms). */
   private ack(): void {
     this.socket?.emit(RealtimeEvents.ack, { cluster: this.host.cluster, seq: this.view.seq });
   }
@@ -340,7 +340,7 @@ export class FleetClient {
     this.ackTimer = setTimeout(() => {
       this.ackTimer = undefined;
       if (this.state === 'live' || this.state === 'subscribing') this.ack();
-    }, 100);
+    }, 250);
   }
 
   private apply(envelope: EnvelopeLike): void {
