@@ -205,29 +205,16 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
     const outcome = this.view.apply(envelope);
     switch (outcome) {
       case 'duplicate':
-        this.stats.duplicates += 1;
-        return;
       case 'gap':
-        // While subscribing, the replay that follows fills it; only a live gap means loss.
-        if (this.current === 'live') {
-          this.stats.gaps += 1;
-          void this.reload('gap');
-        }
+        this.notApplied(outcome);
         return;
       case 'resync':
         void this.reload(envelope.type === 'resync' ? envelope.data.reason : 'resync');
         return;
-      case 'applied': {
+      case 'applied':
         this.stats.applied += 1;
         this.scheduleAck();
-        const event: ChangeEvent = { envelope };
-        if (envelope.type === 'node_add' || envelope.type === 'node_update') {
-          const node = this.view.node(envelope.node);
-          if (node) event.node = node;
-        }
-        if (previous) event.previous = previous;
-        this.emit('change', event);
-      }
+        this.emitChange(envelope, previous);
     }
   }
 
@@ -243,13 +230,8 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
     const outcome = this.view.applyBatch(batch);
     switch (outcome) {
       case 'duplicate':
-        this.stats.duplicates += 1;
-        return;
       case 'gap':
-        if (this.current === 'live') {
-          this.stats.gaps += 1;
-          void this.reload('gap');
-        }
+        this.notApplied(outcome);
         return;
       case 'resync':
         return;
@@ -265,16 +247,32 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
         }
         this.emit('batch', { fromSeq: batch.fromSeq, seq: batch.seq, envelopes: batch.envelopes.length });
         for (const envelope of batch.envelopes) {
-          const event: ChangeEvent = { envelope };
-          if (envelope.type === 'node_add' || envelope.type === 'node_update') {
-            const node = this.view.node(envelope.node);
-            if (node) event.node = node;
-          }
-          const before = 'node' in envelope ? previous.get(envelope.node) : undefined;
-          if (before) event.previous = before;
-          this.emit('change', event);
+          this.emitChange(envelope, 'node' in envelope ? previous.get(envelope.node) : undefined);
         }
     }
+  }
+
+  /** A duplicate is counted; a gap while live is a loss: reload (while subscribing, the resume fills it). */
+  private notApplied(outcome: 'duplicate' | 'gap'): void {
+    if (outcome === 'duplicate') {
+      this.stats.duplicates += 1;
+      return;
+    }
+    if (this.current === 'live') {
+      this.stats.gaps += 1;
+      void this.reload('gap');
+    }
+  }
+
+  /** Tells listeners of an applied envelope, with the node after (add, update) and before it. */
+  private emitChange(envelope: Envelope, previous: NodeView | undefined): void {
+    const event: ChangeEvent = { envelope };
+    if (envelope.type === 'node_add' || envelope.type === 'node_update') {
+      const node = this.view.node(envelope.node);
+      if (node) event.node = node;
+    }
+    if (previous) event.previous = previous;
+    this.emit('change', event);
   }
 
   /** Acks live envelopes at most every 250 ms (the gateway bounds what is sent but not acked). */
