@@ -131,6 +131,7 @@ export class ClusterFeed {
       } else {
         await this.sendBatch(sub, channel, 'resume');
       }
+      sub.place();
       if (!sub.ended && options.maxRate === undefined) sub.caughtUp();
       return sub.lastSeq;
     } catch (err) {

@@ -56,6 +56,8 @@ export interface SubscriptionHost {
  */
 export class SocketSubscription {
   private modeValue: DeliveryMode = 'merged';
+  /** False until the feed has placed the client (its resume batch or its start seq): no batch before that. */
+  private positioned = false;
   /** Seq of the last envelope sent (or the position the client already had). */
   lastSeq: number;
   /** When the last batch was sent (for `maxRate`). */
@@ -131,7 +133,7 @@ export class SocketSubscription {
    * flush is scheduled for then).
    */
   readyForBatch(): boolean {
-    if (this.modeValue !== 'merged') return false;
+    if (this.modeValue !== 'merged' || !this.positioned) return false;
     const backlog = socketBacklog(this.socket);
     if (backlog.messages > 0 || backlog.bytes > 0 || this.unackedBytes() > 0) {
       this.undrainedSince ??= this.now();
@@ -147,6 +149,15 @@ export class SocketSubscription {
       return false;
     }
     return true;
+  }
+
+  /**
+   * The feed knows where the client is (`lastSeq`): from now on it may be sent
+   * batches. Until then a flush asked for by a drain or the feed's tick is ignored,
+   * so nothing reaches the client before its subscription is answered, in order.
+   */
+  place(): void {
+    this.positioned = true;
   }
 
   /**
