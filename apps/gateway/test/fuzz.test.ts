@@ -336,6 +336,7 @@ function unknownKeys(keys: readonly string[]): string[] {
     `${ns}:{prod}:`,
     `${ns}:ratelimit:auth:`,
     `${ns}:ratelimit:ops:`,
+    `${ns}:ratelimit:subscribe:`,
   ];
   return keys.filter((k) => !known.some((p) => k === p || k.startsWith(p)));
 }
