@@ -1,12 +1,16 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startKubeSim, type KubeSim } from '@knm/fake-cluster';
 import { ClusterListResponseSchema } from '@knm/contracts';
 import { createTestRedis, spawnProcess, waitFor, type ManagedProcess, type TestRedis } from '@knm/testing';
+
+const execFileAsync = promisify(execFile);
 
 /** `npm start` for real: every process, the proxy, the shutdown. Slow on a loaded 2-core machine, hence the budgets. */
 describe('npm start', () => {
@@ -89,8 +93,19 @@ describe('npm start', () => {
     try {
       const tab = await browser.newPage();
       await tab.goto(`${base}/#token=${token}`);
-      await tab.getByText('dev-worker-0001').first().waitFor({ timeout: 60_000 });
       await tab.getByText('Live', { exact: true }).first().waitFor({ timeout: 60_000 });
+      // The table shows the dev cluster's nodes as they are now (its churn adds and removes some).
+      await waitFor(
+        async () => {
+          const res = await fetch(`${base}/api/v1/clusters/dev/nodes`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          const names = ((await res.json()) as { items: { name: string }[] }).items.map((n) => n.name);
+          const shown = await tab.locator('body').innerText();
+          return names.length > 0 && names.every((n) => shown.includes(n));
+        },
+        { timeout: 60_000, interval: 250, what: "the dev cluster's nodes in the table" },
+      );
       expect(tab.url()).toBe(`${base}/`);
     } finally {
       await browser.close();
@@ -103,7 +118,30 @@ describe('npm start', () => {
     expect(res.status).toBe(200);
     const { items } = ClusterListResponseSchema.parse(await res.json());
     const byName = Object.fromEntries(items.map((c) => [c.name, c]));
-    expect(byName['dev']).toMatchObject({ status: 'ready', nodeCount: 8 });
+    expect(byName['dev']).toMatchObject({ status: 'ready' });
+    // dev starts with 8 nodes and its churn adds and removes some: compare with the
+    // simulated cluster itself, through the real kubectl and the kubeconfig npm start wrote.
+    const devKubeconfig = /kubeconfig=(\S+dev\.kubeconfig)/.exec(run.output())?.[1];
+    expect(devKubeconfig, 'kube-sim-dev prints its kubeconfig').toBeDefined();
+    await waitFor(
+      async () => {
+        const { stdout } = await execFileAsync('kubectl', [
+          '--kubeconfig',
+          String(devKubeconfig),
+          'get',
+          'nodes',
+          '-o',
+          'name',
+        ]);
+        const listed = await fetch(`${base}/api/v1/clusters`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const dev = ClusterListResponseSchema.parse(await listed.json()).items.find((c) => c.name === 'dev');
+        const kubectlCount = stdout.trim().split('\n').filter(Boolean).length;
+        return kubectlCount > 0 && dev?.nodeCount === kubectlCount;
+      },
+      { timeout: 30_000, interval: 500, what: "dev's node count equal to kubectl's" },
+    );
     expect(byName['prod']).toMatchObject({ status: 'ready' });
     expect(byName['prod']?.nodeCount).toBeGreaterThan(100);
 
