@@ -58,7 +58,8 @@ export function openApiDocument(): JsonObject {
       version: '0.1.0',
       description:
         'Nodes of many Kubernetes clusters, served from Redis. Realtime changes: Socket.IO namespace `/nodes` ' +
-        '(`subscribe { cluster, sinceSeq? }`, events `envelope`). Every endpoint but health needs a bearer token.',
+        '(protocol 2: `subscribe { cluster, sinceSeq?, maxRate? }`, `ack { cluster, seq }`; events named by ' +
+        'envelope type, and `batch`). Every endpoint but health needs a bearer token.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
