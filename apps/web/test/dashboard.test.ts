@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { blockEvictions } from '@knm/fake-cluster';
 import { waitFor } from '@knm/testing';
 import { launchBrowser, type Browser } from './support/browser.js';
-import { blockEvictions } from './support/disruption-budget.js';
 import { seedCluster, snapshot } from './support/seed-cluster.js';
 import { startStack, type Stack } from './support/stack.js';
 

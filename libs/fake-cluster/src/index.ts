@@ -17,6 +17,7 @@ export * from './sim/event-recorder.js';
 export * from './sim/pod-controllers.js';
 export * from './sim/disruption-budget.js';
 export * from './sim/disruption-controller.js';
+export * from './sim/blocked-evictions.js';
 export * from './store/cluster-store.js';
 export * from './store/change-log.js';
 export * from './store/kind-store.js';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@knm/testing';
-import { startKubeSim, type KubeObject, type KubeSim } from '../src/index.js';
+import { blockEvictions, startKubeSim, type KubeObject, type KubeSim } from '../src/index.js';
 import { installedKubectls, Kubectl, type KubectlBinary } from './support/kubectl.js';
 
 // A compact command set against every kubectl version installed (kubectl.test.ts runs the
@@ -35,49 +35,6 @@ async function setUp(binary: KubectlBinary) {
     .map((n) => n.metadata.name)
     .filter((n) => n.includes('-worker-'));
   return { sim, kubectl, workers };
-}
-
-/** Two ReplicaSet pods on `node` that may only be replaced on nodes labelled guarded=yes, and a budget of minAvailable 1. */
-function guardedPair(sim: KubeSim, node: string): void {
-  const meta = { namespace: 'default', uid: '', resourceVersion: '', creationTimestamp: '' };
-  const rs = sim.cluster.createObject('ReplicaSet', {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name: 'guarded', ...meta },
-    spec: { replicas: 2, selector: { matchLabels: { app: 'guarded' } } },
-  });
-  for (const i of [1, 2]) {
-    sim.cluster.createObject('Pod', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: `guarded-${i}`,
-        ...meta,
-        labels: { app: 'guarded' },
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'ReplicaSet',
-            name: 'guarded',
-            uid: rs.metadata.uid,
-            controller: true,
-          },
-        ],
-      },
-      spec: {
-        nodeName: node,
-        nodeSelector: { guarded: 'yes' },
-        containers: [{ name: 'app', image: 'nginx' }],
-        terminationGracePeriodSeconds: 1,
-      },
-    });
-  }
-  sim.cluster.createObject('PodDisruptionBudget', {
-    apiVersion: 'policy/v1',
-    kind: 'PodDisruptionBudget',
-    metadata: { name: 'guarded', ...meta },
-    spec: { minAvailable: 1, selector: { matchLabels: { app: 'guarded' } } },
-  });
 }
 
 describe
@@ -157,7 +114,7 @@ describe
             `^LAST SEEN\\s+TYPE\\s+REASON\\s+OBJECT\\s+MESSAGE\\n[\\s\\S]*Normal\\s+NodeNotSchedulable\\s+node/${labelled}\\s+Node ${labelled} status is now: NodeNotSchedulable`,
           ),
         );
-        guardedPair(sim, drained);
+        blockEvictions(sim, drained);
         await waitFor(
           () =>
             (sim.cluster.store.get('PodDisruptionBudget', 'default/guarded') as KubeObject | undefined)

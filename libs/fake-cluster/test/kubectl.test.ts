@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '@knm/testing';
-import { startKubeSim, TruthSchema, type KubeSim, type KubeObject } from '../src/index.js';
+import { blockEvictions, startKubeSim, TruthSchema, type KubeSim, type KubeObject } from '../src/index.js';
 import { Kubectl } from './support/kubectl.js';
 import { api } from './support/sim-client.js';
 
@@ -169,64 +169,9 @@ describe('kubectl against kube-sim', { timeout: 120_000 }, () => {
     const name = workers()[7] as string;
     // A two-replica app entirely on this node with minAvailable 1: the first eviction passes, the second
     // answers 429 until the first one's replacement runs elsewhere; kubectl retries it every 5 s.
-    const rs = sim.cluster.createObject('ReplicaSet', {
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      metadata: {
-        name: 'guarded',
-        namespace: 'default',
-        uid: '',
-        resourceVersion: '',
-        creationTimestamp: '',
-      },
-      spec: { replicas: 2, selector: { matchLabels: { app: 'guarded' } } },
-    });
-    for (const i of [1, 2]) {
-      sim.cluster.createObject('Pod', {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: `guarded-${i}`,
-          namespace: 'default',
-          uid: '',
-          resourceVersion: '',
-          creationTimestamp: '',
-          labels: { app: 'guarded' },
-          ownerReferences: [
-            {
-              apiVersion: 'apps/v1',
-              kind: 'ReplicaSet',
-              name: 'guarded',
-              uid: rs.metadata.uid,
-              controller: true,
-            },
-          ],
-        },
-        spec: {
-          nodeName: name,
-          nodeSelector: { guarded: 'yes' },
-          containers: [{ name: 'app', image: 'nginx' }],
-          terminationGracePeriodSeconds: 1,
-        },
-      });
-    }
-    sim.cluster.createObject('PodDisruptionBudget', {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata: {
-        name: 'guarded',
-        namespace: 'default',
-        uid: '',
-        resourceVersion: '',
-        creationTimestamp: '',
-      },
-      spec: { minAvailable: 1, selector: { matchLabels: { app: 'guarded' } } },
-    });
+    const guarded = blockEvictions(sim, name);
     await waitFor(
-      () =>
-        ['default/guarded-1', 'default/guarded-2'].every(
-          (k) => sim.cluster.store.get('Pod', k)?.status?.['phase'] === 'Running',
-        ),
+      () => guarded.every((k) => sim.cluster.store.get('Pod', k)?.status?.['phase'] === 'Running'),
       {
         timeout: 20_000,
         what: 'guarded pods running',

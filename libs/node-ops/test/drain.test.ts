@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { KubeObject } from '@knm/fake-cluster';
+import { blockEvictions, type KubeObject } from '@knm/fake-cluster';
 import { waitFor } from '@knm/testing';
 import {
   drainSkipReason,
@@ -23,49 +23,6 @@ afterEach(async () => {
 
 function podsOn(node: string): KubeObject[] {
   return [...h.sim.cluster.store.kind('Pod').values()].filter((p) => p.spec?.['nodeName'] === node);
-}
-
-/** Two pods of a ReplicaSet on `node` guarded by a PDB with minAvailable 1; replacements need `guarded=yes`. */
-function guard(node: string): void {
-  const meta = { namespace: 'default', uid: '', resourceVersion: '', creationTimestamp: '' };
-  const rs = h.sim.cluster.createObject('ReplicaSet', {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name: 'guarded', ...meta },
-    spec: { replicas: 2, selector: { matchLabels: { app: 'guarded' } } },
-  });
-  for (const i of [1, 2]) {
-    h.sim.cluster.createObject('Pod', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: `guarded-${i}`,
-        ...meta,
-        labels: { app: 'guarded' },
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'ReplicaSet',
-            name: 'guarded',
-            uid: rs.metadata.uid,
-            controller: true,
-          },
-        ],
-      },
-      spec: {
-        nodeName: node,
-        nodeSelector: { guarded: 'yes' },
-        containers: [{ name: 'app', image: 'nginx' }],
-        terminationGracePeriodSeconds: 1,
-      },
-    });
-  }
-  h.sim.cluster.createObject('PodDisruptionBudget', {
-    apiVersion: 'policy/v1',
-    kind: 'PodDisruptionBudget',
-    metadata: { name: 'guarded', ...meta },
-    spec: { minAvailable: 1, selector: { matchLabels: { app: 'guarded' } } },
-  });
 }
 
 describe('drain against kube-sim', { timeout: 90_000 }, () => {
@@ -94,7 +51,7 @@ describe('drain against kube-sim', { timeout: 90_000 }, () => {
 
   it('retries evictions a disruption budget refuses (429) until they pass', async () => {
     const [node, target] = h.workers();
-    guard(node!);
+    blockEvictions(h.sim, node!);
     await waitFor(
       () =>
         ['default/guarded-1', 'default/guarded-2'].every(
@@ -126,7 +83,7 @@ describe('drain against kube-sim', { timeout: 90_000 }, () => {
 
   it('reports a per-node timeout and still drains the other nodes (partial)', async () => {
     const [blocked, free] = h.workers();
-    guard(blocked!);
+    blockEvictions(h.sim, blocked!);
     await waitFor(
       () =>
         ['default/guarded-1', 'default/guarded-2'].every(
@@ -152,7 +109,7 @@ describe('drain against kube-sim', { timeout: 90_000 }, () => {
 
   it("a cancel aborts a drain's eviction loop and stops before the next node: each node in a stated state, audited", async () => {
     const [blocked, next] = h.workers();
-    guard(blocked!);
+    blockEvictions(h.sim, blocked!);
     await waitFor(
       () =>
         ['default/guarded-1', 'default/guarded-2'].every(

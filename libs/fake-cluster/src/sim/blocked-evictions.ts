@@ -1,10 +1,12 @@
-import type { KubeSim } from '@knm/fake-cluster';
+import type { KubeSim } from '../kube-sim.js';
 
 /**
- * Two pods of a ReplicaSet bound to `node`, guarded by a PodDisruptionBudget with
- * `minAvailable: 1`, their replacements unschedulable (a node selector no node has):
- * a drain of `node` evicts one and is then refused (429) until it times out, so it
- * stays running for as long as a test needs. Names: `default/guarded-1`, `-2`.
+ * A workload a drain cannot finish, for tests of drains: two pods of a ReplicaSet
+ * bound to `node`, guarded by a PodDisruptionBudget with `minAvailable: 1`, whose
+ * replacements may only run on a node labelled `guarded=yes` (none is, until a test
+ * labels one). A drain of `node` evicts one pod and is then refused (429) until a
+ * replacement runs, so it stays running for as long as the test needs. Returns the
+ * pods' keys: `default/guarded-1`, `default/guarded-2`.
  */
 export function blockEvictions(sim: KubeSim, node: string): string[] {
   const meta = { namespace: 'default', uid: '', resourceVersion: '', creationTimestamp: '' };
