@@ -165,11 +165,6 @@ export class ClusterFeed {
     return { gateway: this.options.gatewayId, clients, subscriptions };
   }
 
-  /** The sockets of this replica subscribed to `cluster` (for the end-to-end test message). */
-  subscribers(cluster: ClusterName): Socket[] {
-    return [...(this.channels.get(cluster)?.subs ?? [])].map((s) => s.socket);
-  }
-
   /**
    * Catches every cluster's log up after the changes connection reconnected: Redis
    * pub/sub is at-most-once, so envelopes published while it was down are read from

@@ -48,22 +48,20 @@ export class ClusterLog {
   }
 
   /**
-   * Adds the next envelope. Returns false when it is not the next seq (envelopes were
-   * lost in between, or Redis restarted with seq moved on): the log then restarts
-   * just before it, so it stays exact for readers from there on.
+   * Adds the next envelope. When it is not the next seq (envelopes were lost in
+   * between, or Redis restarted with seq moved on), the log restarts just before it,
+   * so it stays exact for readers from there on.
    */
-  add(envelope: Envelope): boolean {
-    if (envelope.seq <= this.current.latestSeq) return true;
+  add(envelope: Envelope): void {
+    if (envelope.seq <= this.current.latestSeq) return;
     if (envelope.type === 'resync') {
       this.resyncEnvelope = envelope;
       this.current = new EnvelopeFold(this.cluster, envelope.seq);
-      return true;
+      return;
     }
-    const contiguous = envelope.seq === this.current.latestSeq + 1;
-    if (!contiguous) this.restart(envelope.seq - 1);
+    if (envelope.seq !== this.current.latestSeq + 1) this.restart(envelope.seq - 1);
     this.current.add(envelope);
     if (++this.added % PRUNE_EVERY === 0) this.current.pruneTombstones(MAX_TOMBSTONES);
-    return contiguous;
   }
 
   /** Forgets everything: the log is complete only after `base` from now on. */
