@@ -193,9 +193,10 @@ function restCase(g: Gen): RestCase {
       MARKER,
     ]);
     const freeForm = ['labelSelector', 'continue', 'taint', 'role'].includes(key);
+    // Each suffix breaks the selector whatever name precedes it (`name==` alone is valid: it equals the empty value).
     const value = freeForm
       ? g.pick([
-          `${g.badName()}${g.pick(['*', '{', '🧨', '\u0000', ' !', '(', '=='])}`,
+          `${g.badName()}${g.pick(['*', '{', '🧨', '\u0000', ' !', '(', '==='])}`,
           'x'.repeat(5_000 + g.int(20_000)),
         ])
       : g.pick([g.badName(), '-1', '1e9', 'TRUE', '%zz', '!!', '']);
