@@ -15,3 +15,5 @@ export * from './rest-api.js';
 export * from './operations.js';
 export * from './quantity.js';
 export * from './pod-resources.js';
+export * from './node-resources.js';
+export * from './node-pods.js';
