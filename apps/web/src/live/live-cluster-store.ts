@@ -210,6 +210,5 @@ export class LiveClusterStore {
       notes.add(note);
       table.flash(note.node);
     }
-    table.refreshSoon();
   }
 }

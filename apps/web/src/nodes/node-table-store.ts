@@ -109,7 +109,7 @@ export class NodeTableStore {
   }
 
   /** Recomputes the shown rows (and flashes) within `refreshMs`, once for every change until then. */
-  refreshSoon(): void {
+  private refreshSoon(): void {
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
