@@ -8,6 +8,7 @@ import {
   type NodeListQuery,
   type NodeSnapshot,
   type NodeView,
+  type ResourceFigures,
   type UsageSnapshot,
 } from '@knm/contracts';
 import { decodeContinueToken, encodeContinueToken, fingerprint } from './continue-token.js';
@@ -20,6 +21,7 @@ import {
   type SortSubject,
 } from './node-sort.js';
 import { toNodeView } from './node-view.js';
+import { ownEntry } from './own-entry.js';
 import { InvalidQueryError, StaleContinueError } from './query-errors.js';
 import { matchesResourceFilter, parseResourceFilters, type ResourceFilter } from './resource-filter.js';
 import { matchesTaintFilter, parseTaintFilters, type TaintFilter } from './taint-filter.js';
@@ -158,9 +160,9 @@ export function queryNodes(input: NodeQueryInput, compiled: CompiledNodeQuery): 
     if (!compiled.matches(node)) continue;
     const subject: SortSubject = {
       node,
-      podCount: own(input.podCounts, node.name) ?? 0,
-      allocation: own(input.allocation, node.name),
-      usage: own(usage, node.name),
+      podCount: ownEntry(input.podCounts, node.name) ?? 0,
+      allocation: ownEntry(input.allocation, node.name),
+      usage: ownEntry(usage, node.name),
     };
     if (!resourceFilters.every((f) => matchesResourceFilter(figuresOf(subject, f.resource), f))) continue;
     keyed.push({ subject, key: [sortKeyOf(subject, order), node.name] });
@@ -192,11 +194,7 @@ export function queryNodes(input: NodeQueryInput, compiled: CompiledNodeQuery): 
   return result;
 }
 
-function figuresOf(subject: SortSubject, resource: string) {
+/** The subject's figures of one resource (what a `resource` filter item reads). */
+function figuresOf(subject: SortSubject, resource: string): ResourceFigures | undefined {
   return nodeResourceFigures(subject.node, subject.podCount, subject.allocation, subject.usage, resource);
-}
-
-/** `record[key]` when it is the record's own entry: a node may be called `constructor`. */
-function own<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
-  return record && Object.hasOwn(record, key) ? record[key] : undefined;
 }
