@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { podResourceTotals, projectNode, type KubeNodeLike } from '@knm/contracts';
+import { podResourceTotals, projectNode, quantityToBaseUnits, type KubeNodeLike } from '@knm/contracts';
 import { ManualClock, startKubeSim, TruthSchema, type KubeSim } from '../src/index.js';
 import { api, list } from './support/sim-client.js';
 
@@ -113,8 +113,18 @@ describe('/_sim/truth allocation', () => {
     );
     expect(truth.allocation).toEqual(nonEmpty);
     expect(truth.allocation).not.toEqual(initial);
-    // Every kind of resource the pods ask for shows up somewhere.
-    const requested = new Set(Object.values(truth.allocation).flatMap((a) => Object.keys(a.requests)));
+    // The simulated scheduler, like the real one, binds a pod only where its requests fit.
+    for (const node of (await list(sim, '/api/v1/nodes')).items) {
+      const allocatable = (node.status?.['allocatable'] ?? {}) as Record<string, string>;
+      for (const [resource, requested] of Object.entries(
+        truth.allocation[node.metadata.name]?.requests ?? {},
+      ))
+        expect(requested, `${node.metadata.name} ${resource}`).toBeLessThanOrEqual(
+          quantityToBaseUnits(resource, allocatable[resource] ?? '0') ?? 0,
+        );
+    }
+    // The world's pods ask for every kind of resource (churn may remove the GPU nodes).
+    const requested = new Set(Object.values(initial).flatMap((a) => Object.keys(a.requests)));
     expect([...requested]).toEqual(expect.arrayContaining(['cpu', 'memory', 'nvidia.com/gpu']));
   });
 });
