@@ -1,4 +1,3 @@
-import { podResourceTotals } from '@knm/contracts';
 import type { JsonObject, KubeObject } from '../api/kube-object.js';
 import { makeNode } from '../world/node-factory.js';
 import { objectKey } from '../store/kind-store.js';
@@ -6,6 +5,7 @@ import { rfc3339 } from './clock.js';
 import type { Cluster } from './cluster.js';
 import { fits, isSchedulableNode, replacementPod, type PodControllers } from './pod-controllers.js';
 import { hasRoomFor } from './resource-fit.js';
+import { podTotals } from '../store/pod-totals.js';
 import { controllerOf, finishedPod } from './pod-status.js';
 import { randomBetween, randomChance, randomIndex, randomNameSuffix } from './sim-random.js';
 
@@ -197,7 +197,7 @@ export class Churn {
     );
     if (!pod) return;
     const from = String(pod.spec?.['nodeName'] ?? '');
-    const requests = podResourceTotals(pod).requests;
+    const requests = podTotals(pod).requests;
     const nodes = this.controllers
       .schedulableNodes()
       .filter(

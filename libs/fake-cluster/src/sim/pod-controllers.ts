@@ -1,10 +1,10 @@
-import { podResourceTotals } from '@knm/contracts';
 import type { JsonObject, JsonValue, KubeObject } from '../api/kube-object.js';
 import type { ChangeEvent } from '../store/change-log.js';
 import { lowerBound, objectKey } from '../store/kind-store.js';
 import type { Cluster } from './cluster.js';
 import { boundPod, controllerOf, finishedPod, runningPod } from './pod-status.js';
 import { hasRoomFor } from './resource-fit.js';
+import { podTotals } from '../store/pod-totals.js';
 import { randomBetween, randomChance, randomIndex } from './sim-random.js';
 
 /** Options of {@link PodControllers}. */
@@ -216,7 +216,7 @@ export class PodControllers {
         continue;
       }
       if (candidates.length === 0) break;
-      const requests = podResourceTotals(pod).requests;
+      const requests = podTotals(pod).requests;
       const start = randomIndex(random, candidates.length);
       for (let i = 0; i < candidates.length; i++) {
         const node = candidates[(start + i) % candidates.length] as KubeObject;

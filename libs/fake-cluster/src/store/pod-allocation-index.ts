@@ -1,7 +1,7 @@
-import { podResourceTotals } from '@knm/contracts';
 import type { KubeObject } from '../api/kube-object.js';
 import type { ChangeEvent } from './change-log.js';
 import { countedNode } from './pod-count-index.js';
+import { podTotals } from './pod-totals.js';
 
 /** A node's summed requests and limits per resource, in base units (see `podResourceTotals`). */
 export interface NodeAllocation {
@@ -75,7 +75,7 @@ export class PodAllocationIndex {
 
   private add(node: string | undefined, pod: KubeObject | undefined, sign: 1 | -1): void {
     if (node === undefined || pod === undefined) return;
-    const totals = podResourceTotals(pod);
+    const totals = podTotals(pod);
     let sums = this.nodes.get(node);
     if (sums === undefined) {
       sums = { requests: new Map(), limits: new Map() };
