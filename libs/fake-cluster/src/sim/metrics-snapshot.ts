@@ -3,7 +3,7 @@ import { formatGoDuration } from '../api/metrics-format.js';
 import { objectKey } from '../store/kind-store.js';
 import { rfc3339 } from './clock.js';
 import type { Cluster } from './cluster.js';
-import { containerUsage, systemUsage, type Usage } from './usage-model.js';
+import { containerUsage, systemUsage, usageKey, type Usage } from './usage-model.js';
 
 /** Options of {@link MetricsSnapshot}. */
 export interface MetricsSnapshotOptions {
@@ -24,12 +24,13 @@ export interface ContainerUsage extends Usage {
  * the Running pods bound to a node and every node; a node's usage is its pods'
  * usage plus its system share (usage-model.ts). Pods are kept by reference as they
  * were at the snapshot (stored objects are immutable) and their usage is recomputed
- * from the model on demand, so a snapshot costs one map entry per pod.
+ * from the model on demand, so a snapshot costs one array slot per pod.
  */
 export class MetricsSnapshot {
   private tickCount = 0;
   private takenAt = 0;
-  private pods = new Map<string, KubeObject>();
+  /** The pods with metrics, in key order (binary-searched by key: no per-pod map entry or key string). */
+  private pods: KubeObject[] = [];
   private nodes = new Map<string, { node: KubeObject; usage: Usage }>();
   private readonly seed: number;
   private readonly resolutionMs: number;
@@ -74,32 +75,43 @@ export class MetricsSnapshot {
   }
 
   /** The pods with metrics (as of the snapshot), in `namespace/name` order. */
-  podList(): IterableIterator<KubeObject> {
-    return this.pods.values();
+  podList(): readonly KubeObject[] {
+    return this.pods;
   }
 
   /** The pod with metrics under `namespace/name`, as of the snapshot. */
   pod(key: string): KubeObject | undefined {
-    return this.pods.get(key);
+    let lo = 0;
+    let hi = this.pods.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (objectKey(this.pods[mid] as KubeObject) < key) lo = mid + 1;
+      else hi = mid;
+    }
+    const found = this.pods[lo];
+    return found !== undefined && objectKey(found) === key ? found : undefined;
   }
 
   /** The usage of each container of `pod` (app containers, then running sidecars). */
   containers(pod: KubeObject): ContainerUsage[] {
     const out: ContainerUsage[] = [];
-    const uid = pod.metadata.uid;
-    const containers = (pod.spec?.['containers'] ?? []) as JsonObject[];
-    containers.forEach((c, i) =>
-      out.push({ name: String(c['name']), ...containerUsage(this.seed, uid, i, c, this.tickCount) }),
-    );
-    const init = (pod.spec?.['initContainers'] ?? []) as JsonObject[];
-    init.forEach((c, i) => {
-      if (c['restartPolicy'] === 'Always')
-        out.push({
-          name: String(c['name']),
-          ...containerUsage(this.seed, uid, containers.length + i, c, this.tickCount),
-        });
-    });
+    this.eachContainer(pod, (container, usage) => out.push({ name: String(container['name']), ...usage }));
     return out;
+  }
+
+  private eachContainer(pod: KubeObject, visit: (container: JsonObject, usage: Usage) => void): void {
+    const key = usageKey(this.seed, pod.metadata.uid);
+    const containers = (pod.spec?.['containers'] ?? []) as JsonObject[];
+    for (let i = 0; i < containers.length; i++) {
+      const c = containers[i] as JsonObject;
+      visit(c, containerUsage(key, i, c, this.tickCount));
+    }
+    const init = (pod.spec?.['initContainers'] ?? []) as JsonObject[];
+    for (let i = 0; i < init.length; i++) {
+      const c = init[i] as JsonObject;
+      if (c['restartPolicy'] === 'Always')
+        visit(c, containerUsage(key, containers.length + i, c, this.tickCount));
+    }
   }
 
   /** Node usage for the truth: millicores and bytes, by node name. */
@@ -113,18 +125,22 @@ export class MetricsSnapshot {
   private take(): void {
     this.tickCount++;
     this.takenAt = this.cluster.now();
-    const pods = new Map<string, KubeObject>();
+    const pods: KubeObject[] = [];
     const sums = new Map<string, Usage>();
     for (const pod of this.cluster.store.kind('Pod').sorted()) {
       const nodeName = pod.spec?.['nodeName'];
       if (typeof nodeName !== 'string' || nodeName === '' || pod.status?.['phase'] !== 'Running') continue;
-      pods.set(objectKey(pod), pod);
-      const sum = sums.get(nodeName) ?? { nanocores: 0, bytes: 0 };
-      for (const c of this.containers(pod)) {
-        sum.nanocores += c.nanocores;
-        sum.bytes += c.bytes;
+      pods.push(pod);
+      let sum = sums.get(nodeName);
+      if (sum === undefined) {
+        sum = { nanocores: 0, bytes: 0 };
+        sums.set(nodeName, sum);
       }
-      sums.set(nodeName, sum);
+      const into = sum;
+      this.eachContainer(pod, (_, usage) => {
+        into.nanocores += usage.nanocores;
+        into.bytes += usage.bytes;
+      });
     }
     const nodes = new Map<string, { node: KubeObject; usage: Usage }>();
     for (const node of this.cluster.store.kind('Node').sorted()) {

@@ -18,10 +18,19 @@ export interface Usage {
 const PAGE = 4096;
 const MI = 2 ** 20;
 
-/** A number in [0, 1) from the inputs (FNV-1a, then a 32-bit finalizer). */
-function unit(seed: number, text: string, salt: number): number {
-  let h = (2166136261 ^ seed ^ Math.imul(salt, 0x9e3779b1)) >>> 0;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+/**
+ * A 32-bit hash of the seed and an object's uid (FNV-1a): the key every draw for
+ * that pod or node mixes from. Computed once per pod, not per container.
+ */
+export function usageKey(seed: number, uid: string): number {
+  let h = (2166136261 ^ seed) >>> 0;
+  for (let i = 0; i < uid.length; i++) h = Math.imul(h ^ uid.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** A number in [0, 1) from a key and a salt (a 32-bit finalizer). */
+function unit(key: number, salt: number): number {
+  let h = (key ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -55,48 +64,40 @@ function requestedOf(container: JsonObject): Requested {
   return cached;
 }
 
-function wave(seed: number, key: string, tick: number, depth: number): number {
-  const period = 20 + 60 * unit(seed, key, 11);
-  const phase = 2 * Math.PI * unit(seed, key, 12);
+/** A slow drift, in ticks: each key has its own period (20-80 ticks) and phase. */
+function wave(key: number, salt: number, tick: number, depth: number): number {
+  const period = 20 + 60 * unit(key, salt);
+  const phase = 2 * Math.PI * unit(key, salt + 1);
   return 1 + depth * Math.sin((2 * Math.PI * tick) / period + phase);
 }
 
-function noise(seed: number, key: string, tick: number, depth: number): number {
-  return 1 + depth * (2 * unit(seed, key, 1000 + tick) - 1);
+function noise(key: number, salt: number, tick: number, depth: number): number {
+  return 1 + depth * (2 * unit(key, salt + 1000 * (tick + 1)) - 1);
 }
 
 function pages(bytes: number): number {
   return Math.max(1, Math.round(bytes / PAGE)) * PAGE;
 }
 
-/** The usage of container number `index` of the pod `podUid` at `tick`. */
-export function containerUsage(
-  seed: number,
-  podUid: string,
-  index: number,
-  container: JsonObject,
-  tick: number,
-): Usage {
-  const key = `${podUid}/${index}`;
+/** The usage of container number `index` of the pod whose {@link usageKey} is `podKey`, at `tick`. */
+export function containerUsage(podKey: number, index: number, container: JsonObject, tick: number): Usage {
+  const key = (podKey ^ Math.imul(index + 1, 0x27d4eb2f)) >>> 0;
   const requested = requestedOf(container);
-  const cpuBase = requested.cpuMilli > 0 ? requested.cpuMilli : 5 + 45 * unit(seed, key, 1);
-  const memoryBase = requested.memoryBytes > 0 ? requested.memoryBytes : (16 + 112 * unit(seed, key, 2)) * MI;
-  const cpuLevel = 0.15 + 0.95 * unit(seed, key, 3);
-  const memoryLevel = 0.3 + 0.6 * unit(seed, key, 4);
+  const cpuBase = requested.cpuMilli > 0 ? requested.cpuMilli : 5 + 45 * unit(key, 1);
+  const memoryBase = requested.memoryBytes > 0 ? requested.memoryBytes : (16 + 112 * unit(key, 2)) * MI;
+  const cpuLevel = 0.15 + 0.95 * unit(key, 3);
+  const memoryLevel = 0.3 + 0.6 * unit(key, 4);
   return {
-    nanocores: Math.round(
-      cpuBase * 1e6 * cpuLevel * wave(seed, key, tick, 0.3) * noise(seed, key, tick, 0.1),
-    ),
-    bytes: pages(
-      memoryBase * memoryLevel * wave(seed, `${key}m`, tick, 0.08) * noise(seed, `${key}m`, tick, 0.02),
-    ),
+    nanocores: Math.round(cpuBase * 1e6 * cpuLevel * wave(key, 10, tick, 0.3) * noise(key, 7, tick, 0.1)),
+    bytes: pages(memoryBase * memoryLevel * wave(key, 20, tick, 0.08) * noise(key, 8, tick, 0.02)),
   };
 }
 
 /** What a node uses besides its pods (kubelet, container runtime, the OS) at `tick`. */
 export function systemUsage(seed: number, nodeUid: string, tick: number): Usage {
+  const key = usageKey(seed, nodeUid);
   return {
-    nanocores: Math.round((80 + 200 * unit(seed, nodeUid, 5)) * 1e6 * noise(seed, nodeUid, tick, 0.15)),
-    bytes: pages((600 + 900 * unit(seed, nodeUid, 6)) * MI * wave(seed, nodeUid, tick, 0.05)),
+    nanocores: Math.round((80 + 200 * unit(key, 5)) * 1e6 * noise(key, 9, tick, 0.15)),
+    bytes: pages((600 + 900 * unit(key, 6)) * MI * wave(key, 30, tick, 0.05)),
   };
 }
