@@ -23,7 +23,7 @@ export const USAGE = `usage: npm run sim -- [options]
   --kubernetes-minor N minor version served by /version, 27..33 (default 32)
   --token T            bearer token (default: random)
   --bookmark-ms N      interval between watch bookmarks in ms (default 60000)
-  --metrics-resolution S  seconds between two metrics.k8s.io snapshots (default 15)
+  --metrics-resolution S seconds between two metrics.k8s.io snapshots (default 15)
   --no-metrics         serve no metrics.k8s.io API (as a cluster without metrics-server)`;
 
 /** The parsed command line. */
