@@ -1,7 +1,7 @@
 /**
  * Realistic but lean Pod objects: the containers of their workload's shape (shared,
  * see pod-shapes.ts), the status a kubelet reports for the phase (conditions,
- * container states, IPs), owner references and the scheduler's fields. About 2 KB
+ * container states, IPs), owner references and the scheduler's fields. 2 to 3 KB
  * of JSON each, so 150,000 fit in one process.
  */
 import type { JsonObject, KubeObject, OwnerReference } from '../api/kube-object.js';
