@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   ClusterRegistryEntrySchema,
+  NODE_PODS_CACHE_MS,
   UsageSnapshotSchema,
   decode,
   decodeJson,
@@ -10,6 +11,8 @@ import {
   type ClusterStatus,
   type Keyspace,
   type NodeAllocation,
+  type NodePodsReady,
+  type NodePodsResponse,
   type NodeSnapshot,
   type ResyncReason,
   type UsageSnapshot,
@@ -319,6 +322,24 @@ export class NodeStoreWriter {
       parts.tail,
     ]);
     return this.seqOf(this.scripts.setUsage, reply);
+  }
+
+  /**
+   * Stores the answer to a gateway's request for a node's pods under
+   * `nodePodsPrefix + node` for `ttlMs` (default NODE_PODS_CACHE_MS) and publishes
+   * NodePodsReady on the pods-replies channel, in one fenced step (a standby's late
+   * answer is refused like any write). No envelope.
+   */
+  async storeNodePods(response: NodePodsResponse, ttlMs: number = NODE_PODS_CACHE_MS): Promise<void> {
+    if (!Number.isSafeInteger(ttlMs) || ttlMs < 1)
+      throw new RangeError(`ttlMs must be a positive integer, got ${ttlMs}`);
+    const ready: NodePodsReady = { node: response.node };
+    const reply = await this.scripts.storeNodePods.run(
+      this.redis,
+      this.clusterKeys(this.keys.nodePodsPrefix + response.node, this.keys.podsReplies),
+      [this.epoch, this.eventsMaxLen, this.now(), JSON.stringify(response), ttlMs, JSON.stringify(ready)],
+    );
+    this.seqOf(this.scripts.storeNodePods, reply);
   }
 
   /**

@@ -199,6 +199,25 @@ return {0, seq}
     4,
   );
 
+/**
+ * KEYS[5] the node's pods key (`nodePodsPrefix + node`), KEYS[6] the pods-replies
+ * channel. ARGV[4] NodePodsResponse JSON, ARGV[5] its TTL in ms, ARGV[6] the
+ * NodePodsReady message. Stores the answer with its TTL and tells the gateways it is
+ * there; no envelope (an answer to one request is not a change of the cluster).
+ */
+const storeNodePodsScript = (publish: PublishCommand): LuaScript =>
+  new LuaScript(
+    'store-node-pods',
+    `${prelude(publish)}
+local f = fenced()
+if f then return f end
+redis.call('SET', KEYS[5], ARGV[4], 'PX', ARGV[5])
+redis.call('${publish}', KEYS[6], ARGV[6])
+return {0, currentSeq()}
+`,
+    6,
+  );
+
 /** Only the fence check: `{0, seq}` with the current seq, nothing written. */
 const currentSeqScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
@@ -290,6 +309,7 @@ export interface WriteScripts {
   readonly applyNodes: LuaScript;
   readonly applyPodDeltas: LuaScript;
   readonly setUsage: LuaScript;
+  readonly storeNodePods: LuaScript;
   readonly setStatus: LuaScript;
   readonly heartbeat: LuaScript;
   readonly rebuildSwap: LuaScript;
@@ -302,6 +322,7 @@ function writeScripts(publish: PublishCommand): WriteScripts {
     applyNodes: applyNodesScript(publish),
     applyPodDeltas: applyPodDeltasScript(publish),
     setUsage: setUsageScript(publish),
+    storeNodePods: storeNodePodsScript(publish),
     setStatus: setStatusScript(publish),
     heartbeat: heartbeatScript(publish),
     rebuildSwap: rebuildSwapScript(publish),
