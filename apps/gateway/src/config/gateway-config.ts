@@ -49,6 +49,11 @@ export interface GatewayConfig {
    */
   wsConnectTimeoutMs?: number;
   /**
+   * How long `GET .../nodes/:node/pods` waits for the cluster's watcher to answer
+   * before a 504 (`KNM_NODE_PODS_TIMEOUT_MS`). Default 10,000 ms.
+   */
+  nodePodsTimeoutMs?: number;
+  /**
    * When set, `GET /metrics` requires `Authorization: Bearer <this>` (`KNM_METRICS_TOKEN`,
    * a static scrape credential, at least 16 characters); unset, `/metrics` is open.
    */
@@ -115,6 +120,7 @@ const ConfigSchema = z.object({
   slowSocketTimeoutMs: intFrom('KNM_WS_SLOW_SOCKET_TIMEOUT_MS', 1_000).default(60_000),
   maxUnackedBytes: intFrom('KNM_WS_MAX_UNACKED_BYTES', 1024).default(32 * 1024),
   wsConnectTimeoutMs: intFrom('KNM_WS_CONNECT_TIMEOUT_MS', 100).optional(),
+  nodePodsTimeoutMs: intFrom('KNM_NODE_PODS_TIMEOUT_MS', 100).optional(),
   metricsToken: z.string().min(16, 'KNM_METRICS_TOKEN must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   gatewayId: z.string().optional(),
@@ -208,6 +214,7 @@ export function loadGatewayConfig(
     slowSocketTimeoutMs: env['KNM_WS_SLOW_SOCKET_TIMEOUT_MS'],
     maxUnackedBytes: env['KNM_WS_MAX_UNACKED_BYTES'],
     wsConnectTimeoutMs: env['KNM_WS_CONNECT_TIMEOUT_MS'],
+    nodePodsTimeoutMs: env['KNM_NODE_PODS_TIMEOUT_MS'],
     metricsToken: env['KNM_METRICS_TOKEN'] || undefined,
     logLevel: flags['log-level'] ?? env['LOG_LEVEL'],
     gatewayId: env['KNM_GATEWAY_ID'] || undefined,
