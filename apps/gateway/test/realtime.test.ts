@@ -222,6 +222,15 @@ describe('replay with sinceSeq', () => {
 
   it('sends the whole state as one batch from 0 when the stream no longer reaches back, then live ones', async () => {
     const small = await seedCluster(redis, 'tiny', [makeNode('t-1')], {}, { eventsMaxLen: 10 });
+    // Allocation and usage written long before: only the hashes still have them.
+    const allocation = { requests: { cpu: 500 }, limits: { cpu: 1_000 } };
+    await small.writer.applyPodDeltas({ 't-1': 2 }, { 't-1': allocation });
+    const usage = {
+      available: true as const,
+      polledAt: '2026-12-02T00:00:00Z',
+      nodes: { 't-1': { cpu: 7, memory: 9 } },
+    };
+    await small.writer.setUsage(usage);
     for (let i = 0; i < 300; i += 1) {
       await small.writer.applyNodeChanges([
         { type: 'node_update', node: makeNode('t-1', { labels: { i: String(i) } }), changes: ['labels'] },
@@ -232,16 +241,19 @@ describe('replay with sinceSeq', () => {
     await connected(s);
     const c = new EnvelopeCollector(s, { tiny: 1 });
     const ack = await request<SubscribeAck>(s, RealtimeEvents.subscribe, { cluster: 'tiny', sinceSeq: 1 });
-    expect(ack).toEqual({ ok: true, seq: 301 });
+    expect(ack).toEqual({ ok: true, seq: 304 });
     expect(c.batches).toHaveLength(1);
-    expect(c.batches[0]).toMatchObject({ fromSeq: 0, seq: 301 });
+    expect(c.batches[0]).toMatchObject({ fromSeq: 0, seq: 304 });
+    const carried = c.batches[0]?.envelopes ?? [];
+    expect(carried.find((e) => e.type === 'allocation')?.data).toEqual({ nodes: { 't-1': allocation } });
+    expect(carried.find((e) => e.type === 'usage')?.data).toEqual(usage);
     expect(c.view('tiny').nodes.get('t-1')?.labels).toMatchObject({ i: '299' });
     expect(c.resyncs()).toEqual([]);
     await small.writer.applyNodeChanges([
       { type: 'node_update', node: makeNode('t-1', { labels: { i: 'last' } }), changes: ['labels'] },
     ]);
     await waitFor(() => c.seqs('tiny').length === 1, { what: 'live envelope after the batch' });
-    expect(c.seqs('tiny')).toEqual([302]);
+    expect(c.seqs('tiny')).toEqual([305]);
     expect(c.violations).toEqual([]);
   });
 
