@@ -190,9 +190,10 @@ function restCase(g: Gen): RestCase {
       'continue',
       'taint',
       'role',
+      'resource',
       MARKER,
     ]);
-    const freeForm = ['labelSelector', 'continue', 'taint', 'role'].includes(key);
+    const freeForm = ['labelSelector', 'continue', 'taint', 'role', 'resource'].includes(key);
     // Each suffix breaks the selector whatever name precedes it (`name==` alone is valid: it equals the empty value).
     const value = freeForm
       ? g.pick([
@@ -213,14 +214,13 @@ function restCase(g: Gen): RestCase {
       return { method: 'GET', path: mustBreak(`/api/v1/clusters/${enc(cluster)}/nodes`, badQuery), auth };
     case 1: {
       const node = g.badName();
-      return { method: 'GET', path: `/api/v1/clusters/${enc(cluster)}/nodes/${enc(node)}`, auth };
+      const what = g.pick(['', '/pods']);
+      return { method: 'GET', path: `/api/v1/clusters/${enc(cluster)}/nodes/${enc(node)}${what}`, auth };
     }
     case 2:
       return {
         method: 'GET',
-        path: clusterBad
-          ? `/api/v1/clusters/${enc(cluster)}/pod-counts`
-          : `/api/v1/clusters/${enc(g.badName())}/pod-counts`,
+        path: `/api/v1/clusters/${enc(clusterBad ? cluster : g.badName())}/${g.pick(['pod-counts', 'resources'])}`,
         auth,
       };
     case 3:
