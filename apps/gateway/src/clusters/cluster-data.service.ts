@@ -42,6 +42,8 @@ const RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
 export class ClusterDataService {
   private readonly cache: SnapshotCache;
   private readonly bodies = new ResponseCache(RESPONSE_CACHE_BYTES);
+  /** The rollup of each snapshot still cached: summing every node's resources once per seq, not per request. */
+  private readonly rollups = new WeakMap<ClusterSnapshot, ClusterResourcesResponse>();
 
   constructor(
     @Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader,
@@ -111,7 +113,12 @@ export class ClusterDataService {
   async resources(cluster: ClusterName): Promise<ClusterResourcesResponse> {
     const summary = await this.getCluster(cluster);
     const snapshot = await this.cache.get(cluster, summary);
-    return { cluster, ...resourceRollup(snapshot) };
+    let rollup = this.rollups.get(snapshot);
+    if (!rollup) {
+      rollup = { cluster, ...resourceRollup(snapshot) };
+      this.rollups.set(snapshot, rollup);
+    }
+    return rollup;
   }
 
   /**
