@@ -204,6 +204,11 @@ export class ClusterView {
     };
   }
 
+  /** The names of the nodes in the view, unordered (cheap: no node is built). */
+  nodeNames(): string[] {
+    return [...this.nodeMap.keys()];
+  }
+
   /** Every node with its pod count, capacity and resources, by name. */
   nodes(): NodeView[] {
     return [...this.nodeMap.keys()].sort().map((name) => this.node(name) as NodeView);
