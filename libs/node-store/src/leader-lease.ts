@@ -2,6 +2,7 @@ import type { ClusterKeys, ClusterName, Keyspace } from '@knm/contracts';
 import { LeaseAbortedError, UnexpectedReplyError } from './errors.js';
 import { ACQUIRE_LEASE, RELEASE_LEASE, RENEW_LEASE } from './lease-scripts.js';
 import { scriptStatus } from './lua-script.js';
+import { ReplyCode } from './reply-code.js';
 import type { RedisClient } from './redis-client.js';
 
 /** Options of {@link LeaderLease}. */
@@ -142,8 +143,8 @@ export class LeaderLease {
           [this.identity, this.ttlMs, this.highestEpochSeen],
         );
         const status = scriptStatus(reply);
-        this.noteEpoch(status?.code === 0 && Array.isArray(reply) ? reply[2] : undefined);
-        if (status?.code === 1 && typeof status.value === 'number') {
+        this.noteEpoch(status?.code === ReplyCode.notHolder && Array.isArray(reply) ? reply[2] : undefined);
+        if (status?.code === ReplyCode.ok && typeof status.value === 'number') {
           if (this.released || signal?.aborted) {
             await RELEASE_LEASE.run(this.redis, [this.keys.lease], [this.identity]).catch(() => undefined);
             this.throwIfStopped(signal);
@@ -151,7 +152,7 @@ export class LeaderLease {
           this.becomeLeader(status.value, startedAt);
           return status.value;
         }
-        if (status?.code !== 0) throw new UnexpectedReplyError(ACQUIRE_LEASE.name, reply);
+        if (status?.code !== ReplyCode.notHolder) throw new UnexpectedReplyError(ACQUIRE_LEASE.name, reply);
       } catch (err) {
         if (err instanceof LeaseAbortedError) throw err;
         this.onError(err instanceof Error ? err : new Error(String(err)));
@@ -217,10 +218,10 @@ export class LeaderLease {
       const reply = await RENEW_LEASE.run(this.redis, [this.keys.lease], [this.identity, this.ttlMs]);
       if (!this.leading) return;
       const status = scriptStatus(reply);
-      if (status?.code === 1) {
+      if (status?.code === ReplyCode.ok) {
         this.lastRenewedAt = Math.max(this.lastRenewedAt, startedAt);
         this.armDeadline();
-      } else if (status?.code === 0) {
+      } else if (status?.code === ReplyCode.notHolder) {
         this.lose(
           status.value === ''
             ? 'lease expired before renewal'

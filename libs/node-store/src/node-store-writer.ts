@@ -23,6 +23,7 @@ import { scriptStatus, type LuaScript } from './lua-script.js';
 import type { NodeChange } from './node-change.js';
 import { NodeStoreReader, type StoredClusterState } from './node-store-reader.js';
 import type { RedisClient } from './redis-client.js';
+import { ReplyCode } from './reply-code.js';
 import { WRITE_SCRIPTS, type PubSubMode, type WriteScripts } from './write-scripts.js';
 
 /** Options of {@link NodeStoreWriter}. */
@@ -342,12 +343,12 @@ export class NodeStoreWriter {
 
   private seqOf(script: LuaScript, reply: unknown): number {
     const status = scriptStatus(reply);
-    if (status?.code === 0 && typeof status.value === 'number') return status.value;
-    if (status?.code === 1) {
+    if (status?.code === ReplyCode.ok && typeof status.value === 'number') return status.value;
+    if (status?.code === ReplyCode.fenced) {
       const current = status.value === '' ? undefined : Number(status.value);
       throw new FencedError(this.cluster, this.epoch, current);
     }
-    if (status?.code === 2) throw new StagingLostError(this.cluster, String(status.value));
+    if (status?.code === ReplyCode.stagingLost) throw new StagingLostError(this.cluster, String(status.value));
     throw new UnexpectedReplyError(script.name, reply);
   }
 

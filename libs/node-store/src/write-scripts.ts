@@ -1,4 +1,5 @@
 import { LuaScript } from './lua-script.js';
+import { ReplyCode } from './reply-code.js';
 
 /**
  * How envelopes are published on `knm:{c}:changes`:
@@ -18,15 +19,15 @@ type PublishCommand = 'PUBLISH' | 'SPUBLISH';
  * script-specific keys. ARGV[1] the writer's epoch, ARGV[2] events MAXLEN,
  * ARGV[3] now (RFC 3339), then script-specific arguments.
  *
- * Every script first checks the fence and returns `{1, currentEpoch}` without
- * touching anything when it fails; success is `{0, seq}`. Scripts validate all their
- * inputs before the first write, because Redis does not roll back a script that
- * errors half-way.
+ * Every script first checks the fence and returns `{ReplyCode.fenced, currentEpoch}`
+ * without touching anything when it fails; success is `{ReplyCode.ok, seq}`. Scripts
+ * validate all their inputs before the first write, because Redis does not roll back
+ * a script that errors half-way.
  */
 const prelude = (publish: PublishCommand): string => `
 local function fenced()
   local current = redis.call('GET', KEYS[1])
-  if current ~= ARGV[1] then return {1, current or ''} end
+  if current ~= ARGV[1] then return {${ReplyCode.fenced}, current or ''} end
   return nil
 end
 
@@ -76,7 +77,7 @@ for i = 4, #ARGV, 5 do
   seq = emit(ARGV[i + 3] .. ARGV[i + 2] .. ARGV[i + 4])
 end
 redis.call('HSET', KEYS[2], 'nodeCount', redis.call('HLEN', KEYS[5]))
-return {0, seq}
+return {${ReplyCode.ok}, seq}
 `,
     5,
   );
@@ -114,10 +115,10 @@ for i = 6, #ARGV, 3 do
   total = total + (new - (raw - delta))
   parts[#parts + 1] = ARGV[i + 1] .. ':' .. new
 end
-if #parts == 0 then return {0, currentSeq()} end
+if #parts == 0 then return {${ReplyCode.ok}, currentSeq()} end
 if total ~= 0 then redis.call('HINCRBY', KEYS[2], 'podCount', total) end
 local seq = emit(ARGV[4] .. table.concat(parts, ',') .. ARGV[5])
-return {0, seq}
+return {${ReplyCode.ok}, seq}
 `,
     5,
   );
@@ -135,7 +136,7 @@ local f = fenced()
 if f then return f end
 local cur = redis.call('HMGET', KEYS[2], 'status', 'error')
 redis.call('HSET', KEYS[2], 'leader', ARGV[6])
-if cur[1] == ARGV[4] and (cur[2] or '') == ARGV[5] then return {0, currentSeq()} end
+if cur[1] == ARGV[4] and (cur[2] or '') == ARGV[5] then return {${ReplyCode.ok}, currentSeq()} end
 alignSeq()
 redis.call('HSET', KEYS[2], 'status', ARGV[4])
 if ARGV[5] == '' then redis.call('HDEL', KEYS[2], 'error') else redis.call('HSET', KEYS[2], 'error', ARGV[5]) end
@@ -145,19 +146,19 @@ if m[1] and string.match(m[1], '^%d+$') then extra = extra .. ',"nodeCount":' ..
 if m[2] and string.match(m[2], '^%d+$') then extra = extra .. ',"podCount":' .. m[2] end
 if m[3] and string.match(m[3], '^[0-9TZ:.+-]+$') then extra = extra .. ',"syncedAt":"' .. m[3] .. '"' end
 local seq = emit(ARGV[7] .. extra .. ARGV[8])
-return {0, seq}
+return {${ReplyCode.ok}, seq}
 `,
     4,
   );
 
-/** Only the fence check: `{0, seq}` with the current seq, nothing written. */
+/** Only the fence check: `{ReplyCode.ok, seq}` with the current seq, nothing written. */
 const currentSeqScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
     'current-seq',
     `${prelude(publish)}
 local f = fenced()
 if f then return f end
-return {0, currentSeq()}
+return {${ReplyCode.ok}, currentSeq()}
 `,
     4,
   );
@@ -170,7 +171,7 @@ const heartbeatScript = (publish: PublishCommand): LuaScript =>
 local f = fenced()
 if f then return f end
 redis.call('HSET', KEYS[2], 'heartbeatAt', ARGV[3], 'leader', ARGV[4], 'epoch', ARGV[1])
-return {0, currentSeq()}
+return {${ReplyCode.ok}, currentSeq()}
 `,
     4,
   );
@@ -188,7 +189,7 @@ local f = fenced()
 if f then return f end
 local cur = redis.call('HGET', KEYS[2], 'syncedAt')
 if not cur or ARGV[4] > cur then redis.call('HSET', KEYS[2], 'syncedAt', ARGV[4]) end
-return {0, currentSeq()}
+return {${ReplyCode.ok}, currentSeq()}
 `,
     4,
   );
@@ -199,7 +200,7 @@ return {0, currentSeq()}
  * pod total, ARGV[7] leader identity, ARGV[8] resync body. Swaps the staged hashes
  * over the live ones (readers see all-old or all-new), sets meta (status ready,
  * syncedAt, heartbeatAt, totals) and emits one resync envelope. Staging keys are
- * deleted when fenced or incomplete (`{2, detail}`).
+ * deleted when fenced or incomplete (`{ReplyCode.stagingLost, detail}`).
  */
 const rebuildSwapScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
@@ -214,7 +215,7 @@ local stagedNodes = redis.call('HLEN', KEYS[7])
 local stagedPods = redis.call('HLEN', KEYS[8])
 if stagedNodes ~= tonumber(ARGV[4]) or stagedPods ~= tonumber(ARGV[5]) then
   redis.call('DEL', KEYS[7], KEYS[8])
-  return {2, 'staged ' .. stagedNodes .. '/' .. ARGV[4] .. ' nodes, ' .. stagedPods .. '/' .. ARGV[5] .. ' pod counts'}
+  return {${ReplyCode.stagingLost}, 'staged ' .. stagedNodes .. '/' .. ARGV[4] .. ' nodes, ' .. stagedPods .. '/' .. ARGV[5] .. ' pod counts'}
 end
 alignSeq()
 redis.call('UNLINK', KEYS[5], KEYS[6])
@@ -230,7 +231,7 @@ redis.call('HSET', KEYS[2], 'status', 'ready', 'syncedAt', ARGV[3], 'heartbeatAt
   'nodeCount', ARGV[4], 'podCount', ARGV[6], 'leader', ARGV[7], 'epoch', ARGV[1])
 redis.call('HDEL', KEYS[2], 'error')
 local seq = emit(ARGV[8])
-return {0, seq}
+return {${ReplyCode.ok}, seq}
 `,
     8,
   );
