@@ -180,6 +180,42 @@ describe('watcher: stays exact through faults', () => {
     expect((await metaOf(r)).error).toBeUndefined();
   }, 90_000);
 
+  it('a pod count Redis lost: the next delete would take it below 0; counted, logged, and the counts are rewritten', async () => {
+    redis = await createTestRedis();
+    sim = await startSim({ nodes: 5, pods: 60, seed: 9 });
+    const s = sim;
+    const r = redis;
+    const watcher = spawnWatcher(s, r, CLUSTER);
+    procs.push(watcher);
+    const port = await metricsPortOf(watcher);
+    await watcher.waitForOutput(/"msg":"watcher ready"/, 30_000);
+    await quiesce(s);
+    await expectConverged(s, r, CLUSTER);
+    const [node] = Object.entries(s.sim.truth().podCounts).find(([, count]) => count >= 2) ?? [];
+    expect(node).toBeDefined();
+    // Redis forgets the node's count behind the watcher's back.
+    await r.client.hdel(r.keyspace.cluster(CLUSTER as ClusterName).pods, node as string);
+
+    const headers = { authorization: `Bearer ${s.sim.token}` };
+    const list = (await (
+      await fetch(`${s.sim.url}/api/v1/pods?fieldSelector=spec.nodeName%3D${node as string}`, { headers })
+    ).json()) as { items: { metadata: { name: string; namespace: string } }[] };
+    const [pod] = list.items;
+    const deleted = await fetch(
+      `${s.sim.url}/api/v1/namespaces/${pod?.metadata.namespace}/pods/${pod?.metadata.name}?gracePeriodSeconds=0`,
+      { method: 'DELETE', headers },
+    );
+    expect(deleted.ok).toBe(true);
+
+    await watcher.waitForOutput(/"msg":"pod counts in redis disagreed with the pod index/, 15_000);
+    expect(await metricValue(port, 'knm_watcher_pod_count_underflows_total')).toBe(1);
+    const state = await expectConverged(s, r, CLUSTER);
+    expect(state.podCounts[node as string]).toBeGreaterThanOrEqual(1);
+    expect(
+      await metricValue(port, 'knm_watcher_reconciles_total', { reason: 'repair' }),
+    ).toBeGreaterThanOrEqual(1);
+  }, 90_000);
+
   it('a stalled watch: the watchdog restarts it', async () => {
     const { s, r, port } = await setup(['--watchdog-seconds', '2']);
     await s.control('faults', { stallWatches: true });

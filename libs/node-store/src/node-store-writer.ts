@@ -18,7 +18,7 @@ import {
   podCountsParts,
   resyncBody,
 } from './envelope-json.js';
-import { FencedError, StagingLostError, UnexpectedReplyError } from './errors.js';
+import { FencedError, PodCountUnderflowError, StagingLostError, UnexpectedReplyError } from './errors.js';
 import { scriptStatus, type LuaScript } from './lua-script.js';
 import type { NodeChange } from './node-change.js';
 import { NodeStoreReader, type StoredClusterState } from './node-store-reader.js';
@@ -236,11 +236,17 @@ export class NodeStoreWriter {
   }
 
   /**
-   * Adds per-node pod-count deltas (HINCRBY; a count that reaches 0 is HDEL'd, and
-   * one that would go below 0 is clamped to 0) and emits ONE `pod_counts` envelope
-   * with the new absolute counts of the nodes whose delta is non-zero. meta.podCount
-   * stays the sum of the pods hash. Returns the envelope's seq, or the current seq
-   * when every delta is 0 (nothing is written then, but the fence is still checked).
+   * Adds per-node pod-count deltas (HINCRBY; a count that reaches 0 is HDEL'd) and
+   * emits ONE `pod_counts` envelope with the new absolute counts of the nodes whose
+   * delta is non-zero. meta.podCount stays the sum of the pods hash. Returns the
+   * envelope's seq, or the current seq when every delta is 0 (nothing is written
+   * then, but the fence is still checked).
+   *
+   * A count that would go below 0 means Redis and the caller's pod index disagree: it
+   * is stored as 0 (a negative count means nothing to a client), the envelope is
+   * emitted as usual, and then this throws {@link PodCountUnderflowError} naming those
+   * nodes, so the caller rewrites the counts from its index instead of building on
+   * the wrong ones.
    */
   async applyPodDeltas(deltas: Readonly<Record<string, number>>): Promise<number> {
     const now = this.now();
@@ -252,7 +258,10 @@ export class NodeStoreWriter {
       if (delta !== 0) args.push(name, podCountKey(name), delta);
     }
     const reply = await this.scripts.applyPodDeltas.run(this.redis, this.clusterKeys(this.keys.pods), args);
-    return this.seqOf(this.scripts.applyPodDeltas, reply);
+    const seq = this.seqOf(this.scripts.applyPodDeltas, reply);
+    const clamped = (reply as unknown[]).slice(2).map(String);
+    if (clamped.length > 0) throw new PodCountUnderflowError(this.cluster, seq, clamped);
+    return seq;
   }
 
   /**
@@ -348,7 +357,8 @@ export class NodeStoreWriter {
       const current = status.value === '' ? undefined : Number(status.value);
       throw new FencedError(this.cluster, this.epoch, current);
     }
-    if (status?.code === ReplyCode.stagingLost) throw new StagingLostError(this.cluster, String(status.value));
+    if (status?.code === ReplyCode.stagingLost)
+      throw new StagingLostError(this.cluster, String(status.value));
     throw new UnexpectedReplyError(script.name, reply);
   }
 

@@ -86,7 +86,9 @@ return {${ReplyCode.ok}, seq}
  * KEYS[5] pods. ARGV[4] body head, ARGV[5] body tail, then triples: node name, its
  * JSON-quoted form, integer delta (non-zero). A count that reaches 0 or below is
  * HDEL'd and reported as 0; meta.podCount moves by the real change, so it stays the
- * sum of the pods hash.
+ * sum of the pods hash. The reply `{ReplyCode.ok, seq}` is followed by the names of
+ * the nodes whose count would have gone below 0 (the caller's deltas disagree with
+ * the stored counts).
  */
 const applyPodDeltasScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
@@ -104,6 +106,7 @@ end
 alignSeq()
 local parts = {}
 local total = 0
+local reply = {${ReplyCode.ok}, 0}
 for i = 6, #ARGV, 3 do
   local delta = tonumber(ARGV[i + 2])
   local raw = redis.call('HINCRBY', KEYS[5], ARGV[i], delta)
@@ -112,13 +115,14 @@ for i = 6, #ARGV, 3 do
     redis.call('HDEL', KEYS[5], ARGV[i])
     new = 0
   end
+  if raw < 0 then reply[#reply + 1] = ARGV[i] end
   total = total + (new - (raw - delta))
   parts[#parts + 1] = ARGV[i + 1] .. ':' .. new
 end
 if #parts == 0 then return {${ReplyCode.ok}, currentSeq()} end
 if total ~= 0 then redis.call('HINCRBY', KEYS[2], 'podCount', total) end
-local seq = emit(ARGV[4] .. table.concat(parts, ',') .. ARGV[5])
-return {${ReplyCode.ok}, seq}
+reply[2] = emit(ARGV[4] .. table.concat(parts, ',') .. ARGV[5])
+return reply
 `,
     5,
   );

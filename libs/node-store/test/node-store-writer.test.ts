@@ -235,7 +235,7 @@ describe('NodeStoreWriter', () => {
     expect(await t.client.hgetall(keys.pods)).toEqual({ a: '1', b: 'lots' });
     expect((await meta()).seq).toBe(1);
   });
-  it('applyPodDeltas: HINCRBY, HDEL at 0, clamps below 0, absolute counts in one envelope, podCount total', async () => {
+  it('applyPodDeltas: HINCRBY, HDEL at 0, absolute counts in one envelope, podCount total; below 0 is stored as 0 and reported', async () => {
     await writer.rebuild({
       nodes: [makeNode('a'), makeNode('b')],
       podCounts: { a: 2, b: 5 },
@@ -245,15 +245,25 @@ describe('NodeStoreWriter', () => {
     expect(await writer.applyPodDeltas({ a: -2, b: 3, c: 4, d: 0 })).toBe(2);
     expect(await t.client.hgetall(keys.pods)).toEqual({ b: '8', c: '4' });
     expect(await meta()).toMatchObject({ seq: 2, podCount: 12, lastEventAt: ts });
-    expect(await writer.applyPodDeltas({ c: -10 })).toBe(3);
+    // c holds 4: the deltas disagree with Redis. Applied (as 0), then reported, so the caller rewrites the counts.
+    await expect(writer.applyPodDeltas({ c: -10, b: -1, e: -1 })).rejects.toMatchObject({
+      name: 'PodCountUnderflowError',
+      cluster,
+      seq: 3,
+      nodes: ['c', 'e'],
+    });
+    expect(await t.client.hgetall(keys.pods)).toEqual({ b: '7' });
+    expect((await meta()).podCount).toBe(7);
+    expect(await writer.applyPodDeltas({ b: 1 })).toBe(4);
     expect(await t.client.hgetall(keys.pods)).toEqual({ b: '8' });
     expect((await meta()).podCount).toBe(8);
-    expect(await writer.applyPodDeltas({ a: 0 })).toBe(3);
-    expect(await writer.applyPodDeltas({})).toBe(3);
+    expect(await writer.applyPodDeltas({ a: 0 })).toBe(4);
+    expect(await writer.applyPodDeltas({})).toBe(4);
     const stream = await readStream(t.client, t.keyspace, cluster);
     expect(stream.slice(1)).toEqual([
       { seq: 2, type: 'pod_counts', cluster, data: { counts: { a: 0, b: 8, c: 4 } }, timestamp: ts },
-      { seq: 3, type: 'pod_counts', cluster, data: { counts: { c: 0 } }, timestamp: ts },
+      { seq: 3, type: 'pod_counts', cluster, data: { counts: { c: 0, b: 7, e: 0 } }, timestamp: ts },
+      { seq: 4, type: 'pod_counts', cluster, data: { counts: { b: 8 } }, timestamp: ts },
     ]);
     const sum = Object.values(await t.client.hgetall(keys.pods)).reduce((s, v) => s + Number(v), 0);
     expect((await meta()).podCount).toBe(sum);

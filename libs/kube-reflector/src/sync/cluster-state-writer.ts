@@ -37,7 +37,11 @@ export interface ClusterStateWriter {
   }): Promise<number>;
   /** Applies node changes in order, one envelope each. */
   applyNodeChanges(changes: readonly NodeCacheChange[]): Promise<number>;
-  /** Adds per-node pod-count deltas and emits one `pod_counts` envelope. */
+  /**
+   * Adds per-node pod-count deltas and emits one `pod_counts` envelope. Rejects when
+   * a count would have gone below 0 (the store disagrees with the index), also after
+   * writing: the engine then repairs, rewriting the counts from the index.
+   */
   applyPodDeltas(deltas: Readonly<Record<string, number>>): Promise<number>;
   /** Records the time a (re)list completed as `syncedAt` (never moves it back); no envelope. */
   markSynced(listedAt: Date): Promise<void>;
