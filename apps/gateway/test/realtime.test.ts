@@ -245,6 +245,27 @@ describe('replay with sinceSeq', () => {
     expect(c.violations).toEqual([]);
   });
 
+  it('sends the whole state as one batch from 0 when an envelope to replay is corrupt, never skipping it', async () => {
+    const before = await relabel(2);
+    const keys = redis.keyspace.cluster(toClusterName('dev'));
+    await redis.client.xadd(keys.events, `${before + 1}-0`, 'e', `{"seq":${before + 1},"type":"bogus"}`);
+    await redis.client.hset(keys.meta, 'seq', String(before + 1));
+    const last = await relabel(1, writer, 2);
+    expect(last).toBe(before + 2);
+    const s = open(gwB.url);
+    await connected(s);
+    const c = new EnvelopeCollector(s, { dev: before });
+    const ack = await request<SubscribeAck>(s, RealtimeEvents.subscribe, {
+      cluster: 'dev',
+      sinceSeq: before,
+    });
+    expect(ack).toEqual({ ok: true, seq: last });
+    expect(c.batches).toHaveLength(1);
+    expect(c.batches[0]).toMatchObject({ fromSeq: 0, seq: last });
+    expect(c.view('dev').nodes.get('n-1')?.labels).toMatchObject({ step: '2' });
+    expect(c.violations).toEqual([]);
+  });
+
   it('sends resync when sinceSeq is ahead of the cluster (Redis lost its data)', async () => {
     const s = open(gwA.url);
     await connected(s);

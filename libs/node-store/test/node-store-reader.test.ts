@@ -201,14 +201,15 @@ describe('NodeStoreReader.readEventsAfter', () => {
     expect(await reader.readEventsAfter(dev, 10)).toEqual({ status: 'gap', lastSeq: 1 });
   });
 
-  it('skips and reports a corrupt stream entry, keeping the rest in order', async () => {
+  it('a corrupt stream entry is a gap (reported): the caller must not move past a change it never saw', async () => {
     await t.client.xadd(keys.events, '11-0', 'e', '{"seq":11,"type":"bogus"}');
     await t.client.hset(keys.meta, 'seq', '11');
     await writer.applyPodDeltas({ a: 1 });
-    const result = await reader.readEventsAfter(dev, 9);
-    expect(result.status === 'ok' && result.envelopes.map((e) => e.seq)).toEqual([10, 12]);
-    expect(result).toMatchObject({ lastSeq: 12, currentSeq: 12 });
+    expect(await reader.readEventsAfter(dev, 9)).toEqual({ status: 'gap', lastSeq: 12 });
     expect(invalid).toEqual([{ subject: `${keys.events} entry 11-0`, raw: '{"seq":11,"type":"bogus"}' }]);
+    // After it, reading goes on as usual.
+    const after = await reader.readEventsAfter(dev, 11);
+    expect(after.status === 'ok' && after.envelopes.map((e) => e.seq)).toEqual([12]);
   });
 
   it('rejects a negative afterSeq or a bad limit', async () => {
