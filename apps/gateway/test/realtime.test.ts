@@ -13,7 +13,7 @@ import {
 import type { NodeStoreWriter } from '@knm/node-store';
 import type { Redis } from 'ioredis';
 import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
-import { REDIS_SUBSCRIBER } from '../src/app/tokens.js';
+import { REDIS_SUBSCRIBER } from '../src/common/injection-tokens.js';
 import { EnvelopeCollector, range } from './support/envelope-collector.js';
 import { makeNode } from './support/fixtures.js';
 import {
