@@ -6,7 +6,7 @@ import {
   SubscribeAckSchema,
   type SubscribeAck,
 } from '@knm/contracts';
-import type { BackoffPolicy } from '@knm/client';
+import type { ReconnectBackoff } from '@knm/client';
 import { CompactView, type CompactSnapshot, type NodeSlots } from './compact-view.js';
 
 /** Counters of one fleet client (summed per process in {@link FleetProcessStats}). */
@@ -52,7 +52,7 @@ export function zeroCounters(): FleetClientCounters {
 /** What a fleet client needs from its process. */
 export interface FleetClientHost {
   readonly slots: NodeSlots;
-  readonly backoff: BackoffPolicy;
+  readonly backoff: ReconnectBackoff;
   readonly token: string;
   readonly cluster: string;
   readonly probeLabel: string;
