@@ -5,7 +5,7 @@ import { resourceOfKind } from '../resource-registry.js';
 import { ClusterStore } from '../store/cluster-store.js';
 import { objectKey } from '../store/kind-store.js';
 import { NodeSnapshotIndex } from '../store/node-snapshot-index.js';
-import { PodCountIndex } from '../store/pod-count-index.js';
+import { PodsPerNodeCount } from '../store/pods-per-node-count.js';
 import { PodsByNodeIndex } from '../store/pods-by-node-index.js';
 import { ObjectNotFoundError } from '../store/store-errors.js';
 import { rfc3339, systemClock, type Clock } from './clock.js';
@@ -79,7 +79,7 @@ const NAMESPACED: ReadonlySet<StoredKind> = new Set([
  */
 export class Cluster {
   readonly store: ClusterStore;
-  readonly podCounts = new PodCountIndex();
+  readonly podCounts = new PodsPerNodeCount();
   /** The pods bound to each node (pod garbage collection of a removed node). */
   readonly podsByNode = new PodsByNodeIndex();
   /** Each node's snapshot as of its last change that mattered (what `/_sim/truth` reports). */

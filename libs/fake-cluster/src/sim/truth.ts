@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NodeSnapshotSchema } from '@knm/contracts';
 import type { NodeSnapshotIndex } from '../store/node-snapshot-index.js';
-import type { PodCountIndex } from '../store/pod-count-index.js';
+import type { PodsPerNodeCount } from '../store/pods-per-node-count.js';
 
 /**
  * The ground truth of a simulated cluster (`GET /_sim/truth`): what every consumer
@@ -39,7 +39,7 @@ export type Truth = z.infer<typeof TruthSchema>;
 export function computeTruth(
   resourceVersion: number,
   nodes: NodeSnapshotIndex,
-  podCounts: PodCountIndex,
+  podCounts: PodsPerNodeCount,
 ): Truth {
   return {
     resourceVersion: String(resourceVersion),

@@ -21,7 +21,7 @@ export function countedNode(pod: KubeObject | undefined): string | undefined {
  * changes (each change moves at most one unit from the previous object's node to
  * the new one's). Nodes with a count of zero are not kept.
  */
-export class PodCountIndex {
+export class PodsPerNodeCount {
   private readonly counts = new Map<string, number>();
 
   /** Recounts from scratch. */
