@@ -56,8 +56,7 @@ export class LeaderLease {
   private readonly lostListeners: ((reason: string) => void)[] = [];
   private readonly stopController = new AbortController();
   private currentEpoch: number | undefined;
-  /** The highest epoch held or seen in Redis: the floor of the next acquire. */
-  private highestEpochSeen = 0;
+  private highestEpoch = 0;
   private leading = false;
   private released = false;
   private pending: Promise<number> | undefined;
@@ -88,6 +87,14 @@ export class LeaderLease {
   /** The epoch of the last successful acquire (`undefined` before the first). */
   get epoch(): number | undefined {
     return this.currentEpoch;
+  }
+
+  /**
+   * The highest epoch this lease has held or seen in Redis (a standby learns it from
+   * each poll): the floor its next acquire continues from if Redis lost its data.
+   */
+  get highestEpochSeen(): number {
+    return this.highestEpoch;
   }
 
   /** True from a successful acquire until the lease is lost or released. */
@@ -140,7 +147,7 @@ export class LeaderLease {
         const reply = await ACQUIRE_LEASE.run(
           this.redis,
           [this.keys.lease, this.keys.epoch, this.keys.meta],
-          [this.identity, this.ttlMs, this.highestEpochSeen],
+          [this.identity, this.ttlMs, this.highestEpoch],
         );
         const status = scriptStatus(reply);
         this.noteEpoch(status?.code === ReplyCode.notHolder && Array.isArray(reply) ? reply[2] : undefined);
@@ -162,7 +169,7 @@ export class LeaderLease {
   }
 
   private noteEpoch(epoch: unknown): void {
-    if (typeof epoch === 'number' && epoch > this.highestEpochSeen) this.highestEpochSeen = epoch;
+    if (typeof epoch === 'number' && epoch > this.highestEpoch) this.highestEpoch = epoch;
   }
 
   private becomeLeader(epoch: number, renewedAt: number): void {
