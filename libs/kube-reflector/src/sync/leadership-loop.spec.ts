@@ -15,16 +15,21 @@ class Fenced extends Error {
 class FakeLease implements Lease {
   holder: string | undefined;
   epoch = 0;
+  /** Calls of `acquire` and reads of `isLeader`, so tests can see what the loop did. */
+  acquires = 0;
+  leaderChecks = 0;
   private readonly lost: ((reason: string) => void)[] = [];
   private waiting: (() => void)[] = [];
 
   constructor(readonly me: string) {}
 
   get isLeader(): boolean {
+    this.leaderChecks += 1;
     return this.holder === this.me;
   }
 
   async acquire(signal?: AbortSignal): Promise<number> {
+    this.acquires += 1;
     while (this.holder !== undefined && this.holder !== this.me) {
       if (signal?.aborted) throw signal.reason;
       await new Promise<void>((r) => {
@@ -160,8 +165,11 @@ describe('LeadershipLoop', () => {
       what: 'standby after fencing',
     });
     expect(sync.leading).toBe(false);
-    // Still "leader" by its own lease: the loop must not re-lead with a stale epoch.
-    await new Promise((r) => setTimeout(r, 50));
+    // Still "leader" by its own lease: the loop must not re-lead with a stale epoch. It
+    // polls the lease (three more checks) instead of acquiring.
+    const { acquires, leaderChecks } = lease;
+    await waitFor(() => lease.leaderChecks >= leaderChecks + 3, { what: 'the loop polling the lease' });
+    expect(lease.acquires).toBe(acquires);
     expect(roles.filter((r) => r.startsWith('leading'))).toEqual(['leading 1']);
     lease.takenOver();
     lease.freed();
