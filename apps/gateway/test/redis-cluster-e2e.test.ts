@@ -13,9 +13,10 @@ import {
 } from '@knm/contracts';
 import { createRedisConnection, NodeStoreWriter, type RedisClient } from '@knm/node-store';
 import {
+  gatewayUrl,
+  makeNodeSnapshot,
   redisServerSuiteRuns,
   requireRedisServer,
-  gatewayUrl,
   spawnApp,
   spawnTestGateway,
   startRedisCluster,
@@ -25,7 +26,6 @@ import {
 } from '@knm/testing';
 import { createGatewayApp } from '../src/app/gateway-app.js';
 import { EnvelopeCollector } from './support/envelope-collector.js';
-import { makeNode } from './support/fixtures.js';
 import { connectSocket, connected, request, SECRET, token } from './support/gateway-harness.js';
 import { finished, postOperation, ProgressCollector } from './support/operations-harness.js';
 import { startSim, type SimHandle } from './support/sim-harness.js';
@@ -305,7 +305,7 @@ describe.skipIf(!redisServerSuiteRuns())(
         pubsub: 'sharded',
       });
       await writer.register({ server: 'https://kube.example' });
-      const nodes = ['n-0', 'n-1', 'n-2', 'n-3', 'n-4'].map((n) => makeNode(n));
+      const nodes = ['n-0', 'n-1', 'n-2', 'n-3', 'n-4'].map((n) => makeNodeSnapshot(n));
       expect(await writer.rebuild({ nodes, podCounts: {}, reason: 'rebuild' })).toBe(1);
       await writer.heartbeat();
       const app = await createGatewayApp(

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestRedis, type TestRedis } from '@knm/testing';
+import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
 import { EnvelopeSchema, toClusterName, type ClusterKeys } from '@knm/contracts';
 import { NodeStoreReader, NodeStoreWriter } from '../src/index.js';
-import { makeNode } from './support/fixtures.js';
 
 const dev = toClusterName('dev');
 const prod = toClusterName('prod');
@@ -33,15 +32,15 @@ afterEach(async () => t.close());
 describe('NodeStoreReader snapshots', () => {
   it('getSnapshot returns nodes sorted by name, pod counts, seq and epoch', async () => {
     await writer.rebuild({
-      nodes: [makeNode('b'), makeNode('a')],
+      nodes: [makeNodeSnapshot('b'), makeNodeSnapshot('a')],
       podCounts: { a: 3 },
       reason: 'rebuild',
     });
-    await writer.applyNodeChanges([{ type: 'node_add', node: makeNode('c') }]);
+    await writer.applyNodeChanges([{ type: 'node_add', node: makeNodeSnapshot('c') }]);
     expect(await reader.getSnapshot(dev)).toEqual({
       seq: 2,
       epoch: 1,
-      nodes: [makeNode('a'), makeNode('b'), makeNode('c')],
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b'), makeNodeSnapshot('c')],
       podCounts: { a: 3 },
     });
   });
@@ -52,19 +51,19 @@ describe('NodeStoreReader snapshots', () => {
 
   it('getNode and getPodCounts carry the seq they reflect', async () => {
     await writer.rebuild({
-      nodes: [makeNode('a'), makeNode('b')],
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b')],
       podCounts: { a: 3 },
       reason: 'rebuild',
     });
     await writer.applyPodDeltas({ b: 2 });
-    expect(await reader.getNode(dev, 'a')).toEqual({ seq: 2, node: makeNode('a'), podCount: 3 });
-    expect(await reader.getNode(dev, 'b')).toEqual({ seq: 2, node: makeNode('b'), podCount: 2 });
+    expect(await reader.getNode(dev, 'a')).toEqual({ seq: 2, node: makeNodeSnapshot('a'), podCount: 3 });
+    expect(await reader.getNode(dev, 'b')).toEqual({ seq: 2, node: makeNodeSnapshot('b'), podCount: 2 });
     expect(await reader.getNode(dev, 'zzz')).toBeUndefined();
     expect(await reader.getPodCounts(dev)).toEqual({ seq: 2, counts: { a: 3, b: 2 } });
   });
 
   it('skips and reports corrupt node entries and pod counts instead of throwing', async () => {
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: { a: 1 }, reason: 'rebuild' });
     await t.client.hset(keys.nodes, 'bad', '{"name":"bad"}', 'worse', 'not json');
     await t.client.hset(keys.pods, 'x', 'many');
     const snapshot = await reader.getSnapshot(dev);
@@ -82,7 +81,7 @@ describe('NodeStoreReader snapshots', () => {
 describe('NodeStoreReader clusters', () => {
   it('listClusters joins the registry with meta; getCluster reads one', async () => {
     await writer.register({ server: 'https://dev:6443' });
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 4 }, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: { a: 4 }, reason: 'rebuild' });
     await t.client.set(t.keyspace.cluster(prod).epoch, '7');
     const prodWriter = new NodeStoreWriter(t.client, t.keyspace, prod, 7, 'w-prod', { clock: () => now });
     await prodWriter.register({});

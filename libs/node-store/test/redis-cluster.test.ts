@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  makeNodeSnapshot,
   redisServerSuiteRuns,
   requireRedisServer,
   startRedisCluster,
@@ -18,7 +19,6 @@ import {
   type PubSubMode,
   type RedisClient,
 } from '../src/index.js';
-import { makeNode } from './support/fixtures.js';
 
 // Clusters whose hash tags land on different shards of a 3-master cluster (slots 0-5460, 5461-10922, 10923-16383).
 const names = ['dev', 'prod', 'staging', 'edge', 'lab'].map(toClusterName);
@@ -71,7 +71,7 @@ describe.skipIf(!redisServerSuiteRuns())(
           const writer = new NodeStoreWriter(client, keyspace, name, epoch, `w-${name}`, { pubsub });
           await writer.register({ server: `https://${name}` });
           await writer.setStatus('syncing');
-          const nodes = Array.from({ length: 600 }, (_, i) => makeNode(`${name}-${i}`));
+          const nodes = Array.from({ length: 600 }, (_, i) => makeNodeSnapshot(`${name}-${i}`));
           expect(await writer.rebuild({ nodes, podCounts: { [`${name}-0`]: 3 }, reason: 'rebuild' })).toBe(2);
           expect(await writer.applyNodeChanges([{ type: 'node_delete', name: `${name}-1`, uid: 'u' }])).toBe(
             3,
@@ -89,7 +89,7 @@ describe.skipIf(!redisServerSuiteRuns())(
           expect(snapshot.nodes).toHaveLength(599);
           expect(await reader.getNode(name, `${name}-2`)).toEqual({
             seq: 5,
-            node: makeNode(`${name}-2`),
+            node: makeNodeSnapshot(`${name}-2`),
             podCount: 4,
           });
           expect((await reader.getPodCounts(name)).seq).toBe(5);
@@ -149,7 +149,7 @@ describe.skipIf(!redisServerSuiteRuns())(
           const writer = new NodeStoreWriter(commands, keyspace, name, await lease.acquire(), `u-${name}`, {
             pubsub,
           });
-          await writer.rebuild({ nodes: [makeNode(`${name}-0`)], podCounts: {}, reason: 'rebuild' });
+          await writer.rebuild({ nodes: [makeNodeSnapshot(`${name}-0`)], podCounts: {}, reason: 'rebuild' });
           await writer.applyPodDeltas({ [`${name}-0`]: 2 });
           await lease.release();
         }
