@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { CommandLineError, readFlags } from '@knm/cli';
 import { clusterNameErrors } from '@knm/contracts';
 
 /** A command line kube-sim cannot run with; main prints the message and exits 2. */
@@ -65,14 +65,13 @@ const Schema = z.object({
 export function parseCli(argv: readonly string[]): CliOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: Object.fromEntries(Object.keys(Schema.shape).map((k) => [k, { type: 'string' as const }])),
-    }));
+    values = readFlags(
+      argv,
+      Object.fromEntries(Object.keys(Schema.shape).map((k) => [k, 'string' as const])),
+    );
   } catch (err) {
-    throw new CliUsageError(err instanceof Error ? err.message : String(err));
+    if (!(err instanceof CommandLineError)) throw err;
+    throw new CliUsageError(err.message);
   }
   const parsed = Schema.safeParse(values);
   if (!parsed.success) {
