@@ -120,132 +120,129 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!redisServerSuiteRuns())(
-  'Redis with a password over TLS (rediss://)',
-  { timeout: 120_000 },
-  () => {
-    // A test, not a hook: in CI a missing redis-server counts as a failure in the summary, not as skips.
-    it('redis-server is installed (.ci/run installs it)', () => requireRedisServer());
+// In CI (CI=true) the suite runs even without redis-server, and fails: CI installs it.
+const withRedisServer = redisServerSuiteRuns();
 
-    it('watcher -> Redis (TLS, password) -> gateway -> client sees a kubectl change; no secret in any log', async () => {
-      const watcher = spawnTestWatcher({
-        cluster: CLUSTER,
-        kubeconfigPath: sim.kubeconfigPath,
-        redis: { url: url(), namespace: NAMESPACE },
-        args: ['--log-level', 'trace'],
-        env: caEnv(),
-      });
-      procs.push(watcher);
-      await watcher.waitForOutput(/"msg":"watcher ready"/, 60_000);
-      const gateway = spawnTestGateway({
-        redis: { url: url(), namespace: NAMESPACE },
-        jwtSecret: SECRET,
-        args: ['--log-level', 'trace'],
-        env: caEnv(),
-      });
-      procs.push(gateway);
-      const [, gwPort] = await gateway.waitForOutput(/gateway listening on port (\d+)/, 60_000);
-      const gwUrl = `http://127.0.0.1:${gwPort}`;
+describe.skipIf(!withRedisServer)('Redis with a password over TLS (rediss://)', { timeout: 120_000 }, () => {
+  // A test, not a hook: in CI a missing redis-server counts as a failure in the summary, not as skips.
+  it('redis-server is installed (.ci/run installs it)', () => requireRedisServer());
 
-      // Auth successes and failures of every kind, so that they are logged at trace level.
-      const viewer = await token({ sub: 'tls-viewer' });
-      expect(
-        (await fetch(`${gwUrl}/api/v1/clusters`, { headers: { authorization: `Bearer ${viewer}` } })).status,
-      ).toBe(200);
-      expect(
-        (await fetch(`${gwUrl}/api/v1/clusters`, { headers: { authorization: `Bearer ${viewer}x` } })).status,
-      ).toBe(401);
-      expect((await fetch(`${gwUrl}/api/v1/clusters?access_token=${viewer}`)).status).toBe(401);
-      const refused = connectSocket(gwUrl, { token: `${viewer}x` });
-      await expect(connected(refused)).rejects.toThrow(/signature/);
-      refused.disconnect();
-      const inUrl = connectSocket(gwUrl, { token: viewer }, { query: { token: viewer } });
-      await expect(connected(inUrl)).rejects.toThrow(/in the URL is refused/);
-      inUrl.disconnect();
-
-      const socket = connectSocket(gwUrl, { token: viewer });
-      try {
-        await connected(socket);
-        const envelopes = new EnvelopeCollector(socket).envelopes;
-        expect(await request(socket, RealtimeEvents.subscribe, { cluster: CLUSTER })).toMatchObject({
-          ok: true,
-        });
-        const [node] = (await sim.kubectl('get', 'nodes', '-o', 'name')).trim().split('\n');
-        await sim.kubectl('label', '--overwrite', String(node), 'knm-tls=yes');
-        const change = await waitFor(
-          () =>
-            envelopes.find(
-              (e) =>
-                e.type === 'node_update' &&
-                e.changes.includes('labels') &&
-                e.data.labels['knm-tls'] === 'yes',
-            ),
-          { timeout: 30_000, what: 'the label change over the TLS Redis' },
-        );
-        expect(change.type === 'node_update' && `node/${change.node}`).toBe(node);
-      } finally {
-        socket.disconnect();
-      }
-
-      // The gateway really went through TLS with the password: a plain connection is refused.
-      const plain = new Redis({
-        host: '127.0.0.1',
-        port,
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      plain.on('error', () => undefined);
-      await expect(plain.connect().then(() => plain.ping())).rejects.toThrow();
-      plain.disconnect();
-
-      const logs = `${watcher.output()}\n${gateway.output()}`;
-      expect(logs).toMatch(/"level":20,.*"msg":"request refused"/); // debug lines were written
-      const kubeconfig = await readFile(sim.kubeconfigPath, 'utf8');
-      expect(kubeconfig).toContain(sim.sim.token);
-      for (const [what, secret] of [
-        ['the JWT secret', SECRET],
-        ['the Redis password', PASSWORD],
-        ['the kubeconfig token', sim.sim.token],
-        ['a bearer token', viewer],
-        ['a token signature', String(viewer.split('.')[2])],
-      ] as const) {
-        expect(logs.includes(secret), `${what} appears in the logs`).toBe(false);
-      }
+  it('watcher -> Redis (TLS, password) -> gateway -> client sees a kubectl change; no secret in any log', async () => {
+    const watcher = spawnTestWatcher({
+      cluster: CLUSTER,
+      kubeconfigPath: sim.kubeconfigPath,
+      redis: { url: url(), namespace: NAMESPACE },
+      args: ['--log-level', 'trace'],
+      env: caEnv(),
     });
-
-    it('a wrong Redis password is a clear startup error for the gateway and the watcher, not a hang', async () => {
-      const gateway = spawnTestGateway({
-        redis: { url: url('not-the-password'), namespace: NAMESPACE },
-        jwtSecret: SECRET,
-        env: caEnv(),
-      });
-      procs.push(gateway);
-      const exit = await Promise.race([
-        gateway.exited,
-        new Promise<'hang'>((resolve) => setTimeout(() => resolve('hang'), 45_000)),
-      ]);
-      expect(exit, gateway.tail()).not.toBe('hang');
-      expect(exit).toMatchObject({ code: 1 });
-      expect(gateway.output()).toMatch(/WRONGPASS|invalid username-password|NOAUTH/);
-      expect(gateway.output()).not.toContain('not-the-password');
-
-      const watcher = spawnTestWatcher({
-        cluster: CLUSTER,
-        kubeconfigPath: sim.kubeconfigPath,
-        redis: { url: url('not-the-password'), namespace: NAMESPACE },
-        env: caEnv(),
-        name: 'watcher-wrong-password',
-      });
-      procs.push(watcher);
-      const watcherExit = await Promise.race([
-        watcher.exited,
-        new Promise<'hang'>((resolve) => setTimeout(() => resolve('hang'), 45_000)),
-      ]);
-      expect(watcherExit, watcher.tail()).not.toBe('hang');
-      expect(watcherExit).toMatchObject({ code: 2 });
-      expect(watcher.output()).toMatch(/Redis refused the credentials of the Redis URL \(WRONGPASS/);
-      expect(watcher.output()).not.toContain('not-the-password');
+    procs.push(watcher);
+    await watcher.waitForOutput(/"msg":"watcher ready"/, 60_000);
+    const gateway = spawnTestGateway({
+      redis: { url: url(), namespace: NAMESPACE },
+      jwtSecret: SECRET,
+      args: ['--log-level', 'trace'],
+      env: caEnv(),
     });
-  },
-);
+    procs.push(gateway);
+    const [, gwPort] = await gateway.waitForOutput(/gateway listening on port (\d+)/, 60_000);
+    const gwUrl = `http://127.0.0.1:${gwPort}`;
+
+    // Auth successes and failures of every kind, so that they are logged at trace level.
+    const viewer = await token({ sub: 'tls-viewer' });
+    expect(
+      (await fetch(`${gwUrl}/api/v1/clusters`, { headers: { authorization: `Bearer ${viewer}` } })).status,
+    ).toBe(200);
+    expect(
+      (await fetch(`${gwUrl}/api/v1/clusters`, { headers: { authorization: `Bearer ${viewer}x` } })).status,
+    ).toBe(401);
+    expect((await fetch(`${gwUrl}/api/v1/clusters?access_token=${viewer}`)).status).toBe(401);
+    const refused = connectSocket(gwUrl, { token: `${viewer}x` });
+    await expect(connected(refused)).rejects.toThrow(/signature/);
+    refused.disconnect();
+    const inUrl = connectSocket(gwUrl, { token: viewer }, { query: { token: viewer } });
+    await expect(connected(inUrl)).rejects.toThrow(/in the URL is refused/);
+    inUrl.disconnect();
+
+    const socket = connectSocket(gwUrl, { token: viewer });
+    try {
+      await connected(socket);
+      const envelopes = new EnvelopeCollector(socket).envelopes;
+      expect(await request(socket, RealtimeEvents.subscribe, { cluster: CLUSTER })).toMatchObject({
+        ok: true,
+      });
+      const [node] = (await sim.kubectl('get', 'nodes', '-o', 'name')).trim().split('\n');
+      await sim.kubectl('label', '--overwrite', String(node), 'knm-tls=yes');
+      const change = await waitFor(
+        () =>
+          envelopes.find(
+            (e) =>
+              e.type === 'node_update' && e.changes.includes('labels') && e.data.labels['knm-tls'] === 'yes',
+          ),
+        { timeout: 30_000, what: 'the label change over the TLS Redis' },
+      );
+      expect(change.type === 'node_update' && `node/${change.node}`).toBe(node);
+    } finally {
+      socket.disconnect();
+    }
+
+    // The gateway really went through TLS with the password: a plain connection is refused.
+    const plain = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    plain.on('error', () => undefined);
+    await expect(plain.connect().then(() => plain.ping())).rejects.toThrow();
+    plain.disconnect();
+
+    const logs = `${watcher.output()}\n${gateway.output()}`;
+    expect(logs).toMatch(/"level":20,.*"msg":"request refused"/); // debug lines were written
+    const kubeconfig = await readFile(sim.kubeconfigPath, 'utf8');
+    expect(kubeconfig).toContain(sim.sim.token);
+    for (const [what, secret] of [
+      ['the JWT secret', SECRET],
+      ['the Redis password', PASSWORD],
+      ['the kubeconfig token', sim.sim.token],
+      ['a bearer token', viewer],
+      ['a token signature', String(viewer.split('.')[2])],
+    ] as const) {
+      expect(logs.includes(secret), `${what} appears in the logs`).toBe(false);
+    }
+  });
+
+  it('a wrong Redis password is a clear startup error for the gateway and the watcher, not a hang', async () => {
+    const gateway = spawnTestGateway({
+      redis: { url: url('not-the-password'), namespace: NAMESPACE },
+      jwtSecret: SECRET,
+      env: caEnv(),
+    });
+    procs.push(gateway);
+    const exit = await Promise.race([
+      gateway.exited,
+      new Promise<'hang'>((resolve) => setTimeout(() => resolve('hang'), 45_000)),
+    ]);
+    expect(exit, gateway.tail()).not.toBe('hang');
+    expect(exit).toMatchObject({ code: 1 });
+    expect(gateway.output()).toMatch(/WRONGPASS|invalid username-password|NOAUTH/);
+    expect(gateway.output()).not.toContain('not-the-password');
+
+    const watcher = spawnTestWatcher({
+      cluster: CLUSTER,
+      kubeconfigPath: sim.kubeconfigPath,
+      redis: { url: url('not-the-password'), namespace: NAMESPACE },
+      env: caEnv(),
+      name: 'watcher-wrong-password',
+    });
+    procs.push(watcher);
+    const watcherExit = await Promise.race([
+      watcher.exited,
+      new Promise<'hang'>((resolve) => setTimeout(() => resolve('hang'), 45_000)),
+    ]);
+    expect(watcherExit, watcher.tail()).not.toBe('hang');
+    expect(watcherExit).toMatchObject({ code: 2 });
+    expect(watcher.output()).toMatch(/Redis refused the credentials of the Redis URL \(WRONGPASS/);
+    expect(watcher.output()).not.toContain('not-the-password');
+  });
+});
