@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { CommandLineError, parseInteger, readFlags } from '@knm/cli';
+import { parseInteger, readFlags } from '@knm/cli';
 import { WORKSPACE_ROOT } from '@knm/testing';
 import { loadAverage, machineFacts } from './harness/machine.js';
 import type { BenchContext, Scenario } from './harness/types.js';
@@ -40,19 +40,17 @@ class UsageError extends Error {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  let flags;
-  try {
-    flags = readFlags(argv, {
+  const flags = readFlags(
+    argv,
+    {
       quick: 'boolean',
       only: 'string',
       runs: 'string',
       parallel: 'string',
       out: 'string',
-    });
-  } catch (err) {
-    if (!(err instanceof CommandLineError)) throw err;
-    throw new UsageError(err.message);
-  }
+    },
+    (message) => new UsageError(message),
+  );
   const positive = (flag: 'runs' | 'parallel'): number | undefined => {
     const raw = flags[flag];
     if (raw === undefined) return undefined;

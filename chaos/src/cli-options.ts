@@ -1,4 +1,4 @@
-import { CommandLineError, readFlags } from '@knm/cli';
+import { readFlags } from '@knm/cli';
 import { SCENARIOS } from './scenarios.js';
 
 /** A command line the harness cannot run with; main prints it with the usage and exits 2. */
@@ -41,20 +41,18 @@ function positive(flag: string, raw: string, integer: boolean): number {
 
 /** Parses the command line (without node and script). */
 export function parseChaosOptions(argv: readonly string[], defaultOutDir: string): ChaosOptions | 'help' {
-  let values;
-  try {
-    values = readFlags(argv, {
+  const values = readFlags(
+    argv,
+    {
       quick: 'boolean',
       only: 'string',
       'soak-minutes': 'string',
       clients: 'string',
       out: 'string',
       help: 'boolean',
-    });
-  } catch (err) {
-    if (!(err instanceof CommandLineError)) throw err;
-    throw new ChaosUsageError(err.message);
-  }
+    },
+    (m) => new ChaosUsageError(m),
+  );
   if (values['help']) return 'help';
   const quick = values['quick'] === true;
   const known = new Set([...SCENARIOS.map((s) => s.name), 'soak']);

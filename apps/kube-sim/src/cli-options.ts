@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CommandLineError, readFlags } from '@knm/cli';
+import { readFlags } from '@knm/cli';
 import { clusterNameErrors } from '@knm/contracts';
 
 /** A command line kube-sim cannot run with; main prints the message and exits 2. */
@@ -63,16 +63,8 @@ const Schema = z.object({
 
 /** Parses argv (without node and script); throws {@link CliUsageError} on anything wrong. */
 export function parseCli(argv: readonly string[]): CliOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = readFlags(
-      argv,
-      Object.fromEntries(Object.keys(Schema.shape).map((k) => [k, 'string' as const])),
-    );
-  } catch (err) {
-    if (!(err instanceof CommandLineError)) throw err;
-    throw new CliUsageError(err.message);
-  }
+  const flags = Object.fromEntries(Object.keys(Schema.shape).map((k) => [k, 'string' as const]));
+  const values = readFlags(argv, flags, (m) => new CliUsageError(m));
   const parsed = Schema.safeParse(values);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');

@@ -1,4 +1,4 @@
-import { CommandLineError, parseInteger, readFlags, type Flags } from '@knm/cli';
+import { parseInteger, readFlags } from '@knm/cli';
 import { DEFAULT_NAMESPACE, Keyspace } from '@knm/contracts';
 import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
 
@@ -142,13 +142,7 @@ export function loadLauncherConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): LauncherConfig {
-  let values: Flags<typeof LAUNCHER_FLAGS>;
-  try {
-    values = readFlags(argv, LAUNCHER_FLAGS);
-  } catch (err) {
-    if (!(err instanceof CommandLineError)) throw err;
-    throw new LauncherConfigError(`${err.message}\n\n${LAUNCHER_USAGE}`);
-  }
+  const values = readFlags(argv, LAUNCHER_FLAGS, (m) => new LauncherConfigError(`${m}\n\n${LAUNCHER_USAGE}`));
   if (values['help']) throw new LauncherHelpRequested(LAUNCHER_USAGE);
   const str = (flag: keyof typeof LAUNCHER_FLAGS): string | undefined => {
     const v = values[flag];

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { CommandLineError, parseInteger, readFlags, type Flags } from '@knm/cli';
+import { parseInteger, readFlags } from '@knm/cli';
 import { clusterNameErrors, DEFAULT_NAMESPACE, type ClusterName, Keyspace } from '@knm/contracts';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from '@knm/node-store';
 
@@ -117,13 +117,7 @@ export function loadWatcherConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): WatcherConfig {
-  let values: Flags<typeof WATCHER_FLAGS>;
-  try {
-    values = readFlags(argv, WATCHER_FLAGS);
-  } catch (err) {
-    if (!(err instanceof CommandLineError)) throw err;
-    throw new WatcherConfigError(`${err.message}\n\n${WATCHER_USAGE}`);
-  }
+  const values = readFlags(argv, WATCHER_FLAGS, (m) => new WatcherConfigError(`${m}\n\n${WATCHER_USAGE}`));
   if (values['help']) throw new HelpRequested(WATCHER_USAGE);
   const str = (flag: keyof typeof WATCHER_FLAGS, envName?: string): string | undefined => {
     const v = values[flag];

@@ -36,6 +36,13 @@ describe('readFlags', () => {
     expect(error).toBeInstanceOf(CommandLineError);
     expect((error as Error).message).toMatch(message);
   });
+
+  it("throws the command's own error when it gives one", () => {
+    class UsageError extends Error {}
+    const fail = (message: string) => new UsageError(`${message} (see --help)`);
+    expect(() => readFlags(['--port'], spec, fail)).toThrow(UsageError);
+    expect(() => readFlags(['--port'], spec, fail)).toThrow('--port needs a value (see --help)');
+  });
 });
 
 describe('parseInteger', () => {

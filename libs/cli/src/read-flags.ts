@@ -20,11 +20,16 @@ export type Flags<S extends FlagSpec> = {
 /**
  * Reads `argv` (without node and the script) against `spec`, the way every knm
  * command does: unknown flags and positional arguments are refused, a flag given
- * twice keeps its last value. Throws {@link CommandLineError}: node's own wording
- * (`Unknown option '--x'`), except a value-taking flag given none, which reads
- * `--x needs a value`.
+ * twice keeps its last value. A command line that does not fit throws `fail(message)`
+ * (default a {@link CommandLineError}), so each command throws its own usage error:
+ * the message is node's own wording (`Unknown option '--x'`), except for a
+ * value-taking flag given none, which reads `--x needs a value`.
  */
-export function readFlags<const S extends FlagSpec>(argv: readonly string[], spec: S): Flags<S> {
+export function readFlags<const S extends FlagSpec>(
+  argv: readonly string[],
+  spec: S,
+  fail: (message: string) => Error = (message) => new CommandLineError(message),
+): Flags<S> {
   const options = Object.fromEntries(
     Object.entries(spec).map(([name, def]) => [name, typeof def === 'string' ? { type: def } : def]),
   );
@@ -33,6 +38,6 @@ export function readFlags<const S extends FlagSpec>(argv: readonly string[], spe
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const missing = /^Option '(?:-\w, )?--([\w-]+) <value>' argument missing/.exec(message);
-    throw new CommandLineError(missing ? `--${missing[1]} needs a value` : message);
+    throw fail(missing ? `--${missing[1]} needs a value` : message);
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CommandLineError, readFlags, type Flags } from '@knm/cli';
+import { readFlags } from '@knm/cli';
 import { DEFAULT_NAMESPACE } from '@knm/contracts';
 import { DurationParseError, parseDurationSeconds } from '@knm/auth';
 import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
@@ -181,13 +181,11 @@ export function loadGatewayConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): GatewayConfig {
-  let flags: Flags<typeof GATEWAY_FLAGS>;
-  try {
-    flags = readFlags(argv, GATEWAY_FLAGS);
-  } catch (err) {
-    if (!(err instanceof CommandLineError)) throw err;
-    throw new ConfigError(`${err.message} (flags: --port, --host, --redis, --namespace, --log-level)`);
-  }
+  const flags = readFlags(
+    argv,
+    GATEWAY_FLAGS,
+    (m) => new ConfigError(`${m} (flags: --port, --host, --redis, --namespace, --log-level)`),
+  );
   const raw = {
     port: flags['port'] ?? env['PORT'],
     host: flags['host'] ?? env['HOST'],
