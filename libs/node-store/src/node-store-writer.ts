@@ -48,6 +48,8 @@ export interface NodeStoreWriterOptions {
  * (one seq per envelope), XADDs each envelope to the capped events stream (entry ID
  * `<seq>-0`, field `e`) and PUBLISHes it on the changes channel. So a reader never
  * sees an envelope whose state is not in the hashes yet, and seq has no gaps.
+ * `heartbeat` and `markSynced` are fenced steps too, but only set meta fields: no
+ * envelope, no seq.
  *
  * Fencing: construct it with the epoch `LeaderLease.acquire` returned. Once another
  * watcher acquires the lease (the epoch moves on), every method throws
