@@ -5,6 +5,7 @@ import type { Envelope } from './envelope.js';
 import { EnvelopeFold } from './envelope-fold.js';
 import type { NodeAspect } from './node-changes.js';
 import type { NodeSnapshot } from './node-snapshot.js';
+import type { NodeAllocation, UsageSnapshot } from './node-resources.js';
 import { projectNode, type KubeNodeLike } from './project-node.js';
 
 const cluster = 'dev' as ClusterName;
@@ -17,17 +18,34 @@ function node(name: string, label = 'a', uid = `uid-${name}`): NodeSnapshot {
   return { ...base, name, uid, labels: { ...base.labels, v: label } };
 }
 
-/** A view as a client keeps it: nodes, counts, status, seq. */
+/** A view as a client keeps it: nodes, counts, allocations, usage, status, seq. */
 interface View {
   seq: number;
   nodes: Map<string, NodeSnapshot>;
   counts: Map<string, number>;
+  allocations: Map<string, NodeAllocation>;
+  usage: UsageSnapshot | undefined;
   status: string | undefined;
 }
 
 function emptyView(): View {
-  return { seq: 0, nodes: new Map(), counts: new Map(), status: undefined };
+  return {
+    seq: 0,
+    nodes: new Map(),
+    counts: new Map(),
+    allocations: new Map(),
+    usage: undefined,
+    status: undefined,
+  };
 }
+
+const allocation = (cpu: number): NodeAllocation =>
+  cpu === 0 ? { requests: {}, limits: {} } : { requests: { cpu }, limits: { cpu: 2 * cpu } };
+const usage = (cpu: number): UsageSnapshot => ({
+  available: true,
+  polledAt: at,
+  nodes: { n0: { cpu, memory: 1 } },
+});
 
 function applyTo(view: View, e: Envelope): void {
   switch (e.type) {
@@ -44,6 +62,15 @@ function applyTo(view: View, e: Envelope): void {
         else view.counts.delete(n);
       }
       break;
+    case 'allocation':
+      for (const [n, a] of Object.entries(e.data.nodes)) {
+        if (Object.keys(a.requests).length + Object.keys(a.limits).length > 0) view.allocations.set(n, a);
+        else view.allocations.delete(n);
+      }
+      break;
+    case 'usage':
+      view.usage = e.data;
+      break;
     case 'cluster_status':
       view.status = e.data.status;
       break;
@@ -53,7 +80,12 @@ function applyTo(view: View, e: Envelope): void {
 }
 
 function copy(view: View): View {
-  return { ...view, nodes: new Map(view.nodes), counts: new Map(view.counts) };
+  return {
+    ...view,
+    nodes: new Map(view.nodes),
+    counts: new Map(view.counts),
+    allocations: new Map(view.allocations),
+  };
 }
 
 describe('EnvelopeFold', () => {
@@ -130,6 +162,34 @@ describe('EnvelopeFold', () => {
     expect(fold.since(1)).toMatchObject([{ data: { counts: { b: 0, c: 5 } } }, { seq: 4 }]);
   });
 
+  it('merges allocations into one envelope with the latest per node, and keeps only the latest usage', () => {
+    const fold = new EnvelopeFold(cluster, 0);
+    fold.add({
+      type: 'allocation',
+      cluster,
+      seq: 1,
+      timestamp: at,
+      data: { nodes: { a: allocation(100), b: allocation(5) } },
+    });
+    fold.add({ type: 'usage', cluster, seq: 2, timestamp: at, data: usage(10) });
+    fold.add({ type: 'allocation', cluster, seq: 3, timestamp: at, data: { nodes: { b: allocation(0) } } });
+    fold.add({ type: 'usage', cluster, seq: 4, timestamp: at, data: usage(20) });
+    expect(fold.since(0)).toEqual([
+      {
+        type: 'allocation',
+        cluster,
+        seq: 3,
+        timestamp: at,
+        data: { nodes: { a: allocation(100), b: allocation(0) } },
+      },
+      { type: 'usage', cluster, seq: 4, timestamp: at, data: usage(20) },
+    ]);
+    expect(fold.since(2)).toMatchObject([{ data: { nodes: { b: allocation(0) } } }, { seq: 4 }]);
+    expect(fold.since(4)).toEqual([]);
+    expect(fold.pruneTombstones(0)).toBe(1);
+    expect(fold.since(3).map((e) => e.type)).toEqual(['usage']);
+  });
+
   it('ignores what it already has, refuses a resync, and refuses readers before its base', () => {
     const fold = new EnvelopeFold(cluster, 5);
     fold.add({ type: 'pod_counts', cluster, seq: 5, timestamp: at, data: { counts: { a: 1 } } });
@@ -180,6 +240,16 @@ describe('EnvelopeFold', () => {
         const pick = random(10);
         if (pick < 2) {
           e = { type: 'pod_counts', cluster, seq, timestamp: at, data: { counts: { [name]: random(3) } } };
+        } else if (pick < 3 && random(2) === 0) {
+          e = {
+            type: 'allocation',
+            cluster,
+            seq,
+            timestamp: at,
+            data: { nodes: { [name]: allocation(random(3)) } },
+          };
+        } else if (pick < 3 && random(2) === 0) {
+          e = { type: 'usage', cluster, seq, timestamp: at, data: usage(random(100)) };
         } else if (pick < 3) {
           e = {
             type: 'cluster_status',

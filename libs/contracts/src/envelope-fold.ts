@@ -2,6 +2,7 @@ import type { ClusterName } from './cluster-name.js';
 import type { Envelope, EnvelopeOf } from './envelope.js';
 import { NODE_ASPECTS, type NodeAspect } from './node-changes.js';
 import type { NodeSnapshot } from './node-snapshot.js';
+import { isEmptyAllocation, type NodeAllocation } from './node-resources.js';
 
 /** The latest state of one node as folded, with the seq at which each part of it last changed. */
 interface NodeEntry {
@@ -18,24 +19,28 @@ interface NodeEntry {
   aspectSeqs: Partial<Record<NodeAspect, number>>;
 }
 
-interface CountEntry {
+/** The latest value of a per-node figure (pod count, allocation) and the envelope that set it. */
+interface FigureEntry<T> {
   seq: number;
   timestamp: string;
-  count: number;
+  value: T;
 }
 
-/** One change in seq order: the key it touched (a node, or a node's pod count). */
+/** What a {@link Touch} touched: a node, its pod count or its allocation. */
+type TouchKind = 'node' | 'count' | 'allocation';
+
+/** One change in seq order: the key it touched. */
 interface Touch {
   seq: number;
   node: string;
-  count: boolean;
+  kind: TouchKind;
 }
 
 /**
  * Folds a run of one cluster's envelopes into the latest state per key (node,
- * node's pod count, cluster status), as log compaction does, and answers "what
- * changed after seq X" with at most one envelope per node, one `pod_counts` and one
- * `cluster_status`. Applying that answer in order to a view at any seq in
+ * node's pod count, node's allocation, usage, cluster status), as log compaction
+ * does, and answers "what changed after seq X" with at most one envelope per node,
+ * one `pod_counts`, one `allocation`, one `usage` and one `cluster_status`. Applying that answer in order to a view at any seq in
  * `[X, latestSeq]` leaves it equal to a view that applied every envelope one by one
  * up to `latestSeq`: each folded envelope carries the key's latest state, and the
  * aspects a `node_update` lists are exactly those changed after X.
@@ -46,7 +51,8 @@ interface Touch {
  */
 export class EnvelopeFold {
   private readonly nodes = new Map<string, NodeEntry>();
-  private readonly counts = new Map<string, CountEntry>();
+  private readonly counts = new Map<string, FigureEntry<number>>();
+  private readonly allocations = new Map<string, FigureEntry<NodeAllocation>>();
   /**
    * Every key touched, in seq order (a key may stand several times: only its last
    * touch is current). `since(X)` walks it from the first touch after X, so a reader
@@ -55,6 +61,7 @@ export class EnvelopeFold {
    */
   private touches: Touch[] = [];
   private status: EnvelopeOf<'cluster_status'> | undefined;
+  private usage: EnvelopeOf<'usage'> | undefined;
   private baseSeq: number;
   private latest: number;
 
@@ -77,9 +84,15 @@ export class EnvelopeFold {
     return this.latest;
   }
 
-  /** Keys held (nodes, deleted nodes, pod counts): what the fold's memory grows with. */
+  /** Keys held (nodes, deleted nodes, pod counts, allocations): what the fold's memory grows with. */
   get size(): number {
-    return this.nodes.size + this.counts.size + (this.status ? 1 : 0);
+    return (
+      this.nodes.size +
+      this.counts.size +
+      this.allocations.size +
+      (this.status ? 1 : 0) +
+      (this.usage ? 1 : 0)
+    );
   }
 
   /**
@@ -103,14 +116,23 @@ export class EnvelopeFold {
           addedSeq: entry?.addedSeq ?? 0,
           aspectSeqs: {},
         });
-        this.touch(envelope.seq, envelope.node, false);
+        this.touch(envelope.seq, envelope.node, 'node');
         break;
       }
       case 'pod_counts':
         for (const [node, count] of Object.entries(envelope.data.counts)) {
-          this.counts.set(node, { seq: envelope.seq, timestamp: envelope.timestamp, count });
-          this.touch(envelope.seq, node, true);
+          this.counts.set(node, { seq: envelope.seq, timestamp: envelope.timestamp, value: count });
+          this.touch(envelope.seq, node, 'count');
         }
+        break;
+      case 'allocation':
+        for (const [node, allocation] of Object.entries(envelope.data.nodes)) {
+          this.allocations.set(node, { seq: envelope.seq, timestamp: envelope.timestamp, value: allocation });
+          this.touch(envelope.seq, node, 'allocation');
+        }
+        break;
+      case 'usage':
+        this.usage = envelope;
         break;
       case 'cluster_status':
         this.status = envelope;
@@ -124,7 +146,8 @@ export class EnvelopeFold {
   /**
    * What changed after `afterSeq`, folded, in the order of each key's last change:
    * `node_add` (added after it), `node_update` (with the aspects changed after it),
-   * `node_delete`, one `pod_counts` and the latest `cluster_status`. Each envelope
+   * `node_delete`, one `pod_counts`, one `allocation`, the latest `usage` and the
+   * latest `cluster_status`. Each envelope
    * keeps the seq and timestamp of its key's last change. RangeError when
    * `afterSeq` is before {@link EnvelopeFold.base} (the answer would miss changes).
    */
@@ -133,40 +156,44 @@ export class EnvelopeFold {
       throw new RangeError(`the fold of ${this.cluster} starts after ${this.baseSeq}, not ${afterSeq}`);
     }
     const out: Envelope[] = [];
-    let countsSeq = 0;
-    let countsTime = '';
-    const changed: Record<string, number> = {};
+    const counts = new FigureRun<number>();
+    const allocations = new FigureRun<NodeAllocation>();
     for (let i = this.firstTouchAfter(afterSeq); i < this.touches.length; i++) {
       const t = this.touches[i] as Touch;
-      if (t.count) {
-        const entry = this.counts.get(t.node);
-        if (entry?.seq !== t.seq) continue; // touched again later
-        changed[t.node] = entry.count;
-        if (entry.seq > countsSeq) {
-          countsSeq = entry.seq;
-          countsTime = entry.timestamp;
-        }
-      } else {
+      if (t.kind === 'count') counts.take(t, this.counts.get(t.node));
+      else if (t.kind === 'allocation') allocations.take(t, this.allocations.get(t.node));
+      else {
         const entry = this.nodes.get(t.node);
-        if (entry?.seq !== t.seq) continue;
+        if (entry?.seq !== t.seq) continue; // touched again later
         out.push(this.nodeEnvelope(t.node, entry, afterSeq));
       }
     }
-    if (countsSeq > 0) {
+    const base = { cluster: this.cluster };
+    if (counts.seq > 0) {
       out.push({
+        ...base,
         type: 'pod_counts',
-        cluster: this.cluster,
-        seq: countsSeq,
-        timestamp: countsTime,
-        data: { counts: changed },
+        seq: counts.seq,
+        timestamp: counts.time,
+        data: { counts: counts.values },
       });
     }
+    if (allocations.seq > 0) {
+      out.push({
+        ...base,
+        type: 'allocation',
+        seq: allocations.seq,
+        timestamp: allocations.time,
+        data: { nodes: allocations.values },
+      });
+    }
+    if (this.usage && this.usage.seq > afterSeq) out.push(this.usage);
     if (this.status && this.status.seq > afterSeq) out.push(this.status);
     return out.sort((a, b) => a.seq - b.seq);
   }
 
   /**
-   * Forgets deleted nodes and zero pod counts (tombstones) beyond `max`, oldest
+   * Forgets deleted nodes, zero pod counts and empty allocations (tombstones) beyond `max`, oldest
    * first, and moves the base past the last one forgotten: a reader behind it would
    * miss that delete. Returns how many were forgotten.
    */
@@ -176,7 +203,11 @@ export class EnvelopeFold {
       if (!entry.data) dead.push({ seq: entry.seq, drop: () => this.nodes.delete(node) });
     }
     for (const [node, entry] of this.counts) {
-      if (entry.count === 0) dead.push({ seq: entry.seq, drop: () => this.counts.delete(node) });
+      if (entry.value === 0) dead.push({ seq: entry.seq, drop: () => this.counts.delete(node) });
+    }
+    for (const [node, entry] of this.allocations) {
+      if (isEmptyAllocation(entry.value))
+        dead.push({ seq: entry.seq, drop: () => this.allocations.delete(node) });
     }
     if (dead.length <= max) return 0;
     dead.sort((a, b) => a.seq - b.seq);
@@ -190,16 +221,18 @@ export class EnvelopeFold {
   }
 
   /** Records a touch; call it after the key's entry was stored (a compaction rebuilds from the entries). */
-  private touch(seq: number, node: string, count: boolean): void {
-    this.touches.push({ seq, node, count });
-    if (this.touches.length > 2 * (this.nodes.size + this.counts.size) + 1_024) this.compact();
+  private touch(seq: number, node: string, kind: TouchKind): void {
+    this.touches.push({ seq, node, kind });
+    if (this.touches.length > 2 * (this.nodes.size + this.counts.size + this.allocations.size) + 1_024)
+      this.compact();
   }
 
   /** Keeps only each key's last touch, in seq order. */
   private compact(): void {
     const current: Touch[] = [];
-    for (const [node, entry] of this.nodes) current.push({ seq: entry.seq, node, count: false });
-    for (const [node, entry] of this.counts) current.push({ seq: entry.seq, node, count: true });
+    for (const [node, entry] of this.nodes) current.push({ seq: entry.seq, node, kind: 'node' });
+    for (const [node, entry] of this.counts) current.push({ seq: entry.seq, node, kind: 'count' });
+    for (const [node, entry] of this.allocations) current.push({ seq: entry.seq, node, kind: 'allocation' });
     this.touches = current.sort((a, b) => a.seq - b.seq);
   }
 
@@ -218,7 +251,8 @@ export class EnvelopeFold {
   private putNode(envelope: EnvelopeOf<'node_add'> | EnvelopeOf<'node_update'>): void {
     const entry = this.nodes.get(envelope.node);
     const aspectSeqs = envelope.type === 'node_add' ? {} : { ...(entry?.aspectSeqs ?? {}) };
-    if (envelope.type === 'node_update') for (const aspect of envelope.changes) aspectSeqs[aspect] = envelope.seq;
+    if (envelope.type === 'node_update')
+      for (const aspect of envelope.changes) aspectSeqs[aspect] = envelope.seq;
     this.nodes.set(envelope.node, {
       seq: envelope.seq,
       timestamp: envelope.timestamp,
@@ -228,7 +262,7 @@ export class EnvelopeFold {
       addedSeq: envelope.type === 'node_add' ? envelope.seq : (entry?.addedSeq ?? 0),
       aspectSeqs,
     });
-    this.touch(envelope.seq, envelope.node, false);
+    this.touch(envelope.seq, envelope.node, 'node');
   }
 
   private nodeEnvelope(node: string, entry: NodeEntry, afterSeq: number): Envelope {
@@ -236,6 +270,28 @@ export class EnvelopeFold {
     if (!entry.data) return { ...base, type: 'node_delete', data: { uid: entry.uid } };
     if (entry.addedSeq > afterSeq) return { ...base, type: 'node_add', data: entry.data };
     const changes = NODE_ASPECTS.filter((a) => (entry.aspectSeqs[a] ?? 0) > afterSeq);
-    return { ...base, type: 'node_update', changes: changes as [NodeAspect, ...NodeAspect[]], data: entry.data };
+    return {
+      ...base,
+      type: 'node_update',
+      changes: changes as [NodeAspect, ...NodeAspect[]],
+      data: entry.data,
+    };
+  }
+}
+
+/** The per-node figures of one kind gathered by `since`: each node's latest value, at the newest seq among them. */
+class FigureRun<T> {
+  readonly values: Record<string, T> = {};
+  seq = 0;
+  time = '';
+
+  /** Takes the entry a touch points at, unless the key was touched again later. */
+  take(touch: Touch, entry: FigureEntry<T> | undefined): void {
+    if (entry?.seq !== touch.seq) return;
+    this.values[touch.node] = entry.value;
+    if (entry.seq > this.seq) {
+      this.seq = entry.seq;
+      this.time = entry.timestamp;
+    }
   }
 }

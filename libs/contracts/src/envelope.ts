@@ -3,6 +3,7 @@ import { ClusterNameSchema } from './cluster-name.js';
 import { ClusterStatusSchema } from './cluster-status.js';
 import { NodeAspectSchema } from './node-changes.js';
 import { NodeSnapshotSchema } from './node-snapshot.js';
+import { NodeAllocationSchema, UsageSnapshotSchema } from './node-resources.js';
 
 /** The kinds of change pushed to clients. */
 export const ENVELOPE_TYPES = [
@@ -10,6 +11,8 @@ export const ENVELOPE_TYPES = [
   'node_update',
   'node_delete',
   'pod_counts',
+  'allocation',
+  'usage',
   'cluster_status',
   'resync',
 ] as const;
@@ -29,6 +32,13 @@ export const PodCountsDataSchema = z.object({
   /** Absolute counts of the nodes whose count changed; 0 means none left. */
   counts: z.record(z.string(), z.number().int().nonnegative()),
 });
+
+/**
+ * What the pods on nodes take of them: the absolute allocation of every node whose
+ * allocation changed (written with the pod counts of the same pods, in the same
+ * step); empty requests and limits mean nothing is left on the node.
+ */
+export const AllocationDataSchema = z.object({ nodes: z.record(z.string(), NodeAllocationSchema) });
 
 export const ClusterStatusDataSchema = z.object({
   status: ClusterStatusSchema,
@@ -74,6 +84,9 @@ export const EnvelopeSchema = z.discriminatedUnion('type', [
     data: z.object({ uid: z.string() }),
   }),
   z.object({ ...base, type: z.literal('pod_counts'), data: PodCountsDataSchema }),
+  z.object({ ...base, type: z.literal('allocation'), data: AllocationDataSchema }),
+  /** One poll of the metrics API: the usage of every node at once (it replaces the previous one). */
+  z.object({ ...base, type: z.literal('usage'), data: UsageSnapshotSchema }),
   z.object({ ...base, type: z.literal('cluster_status'), data: ClusterStatusDataSchema }),
   z.object({
     ...base,

@@ -13,3 +13,7 @@ export * from './auth-claims.js';
 export * from './realtime-messages.js';
 export * from './rest-api.js';
 export * from './operations.js';
+export * from './quantity.js';
+export * from './pod-resources.js';
+export * from './node-resources.js';
+export * from './node-pods.js';

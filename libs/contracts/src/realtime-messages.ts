@@ -8,10 +8,11 @@ export const REALTIME_NAMESPACE = '/nodes';
 /**
  * The realtime protocol's version, stated in `welcome`. 2: server events named by
  * type (`node_update`, `batch`, ...) instead of one `envelope` event, folded batches
- * for resumes and slow sockets, no `slow_consumer` resync. A client that does not
+ * for resumes and slow sockets, no `slow_consumer` resync. 3: `allocation` and
+ * `usage` envelopes (node resources). A client that does not
  * know the gateway's version must stop with a clear error, not guess.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * Socket.IO event names of the `/nodes` namespace.

@@ -26,6 +26,11 @@ describe('Keyspace', () => {
     expect(ks.cluster(toClusterName('dev'))).toEqual({
       nodes: 'knm:{dev}:nodes',
       pods: 'knm:{dev}:pods',
+      allocation: 'knm:{dev}:allocation',
+      usage: 'knm:{dev}:usage',
+      podsRequests: 'knm:{dev}:pods-requests',
+      podsReplies: 'knm:{dev}:pods-replies',
+      nodePodsPrefix: 'knm:{dev}:node-pods:',
       meta: 'knm:{dev}:meta',
       events: 'knm:{dev}:events',
       changes: 'knm:{dev}:changes',

@@ -10,6 +10,19 @@ export interface ClusterKeys {
   readonly nodes: string;
   /** Hash: node name -> count of non-terminated pods bound to it (an integer). */
   readonly pods: string;
+  /** Hash: node name -> NodeAllocation JSON (nodes with pods that take something only). */
+  readonly allocation: string;
+  /** String: the latest UsageSnapshot JSON (one poll of the metrics API). */
+  readonly usage: string;
+  /**
+   * Pub/sub channel of NodePodsRequest JSON: the gateway asks the cluster's leading
+   * watcher (which holds the credentials) for the pods of a node.
+   */
+  readonly podsRequests: string;
+  /** Pub/sub channel of NodePodsReady JSON: the watcher says a node's pods are in {@link ClusterKeys.nodePods}. */
+  readonly podsReplies: string;
+  /** Prefix of the string keys `<prefix><node>`: one node's NodePodsResponse JSON, with a short TTL (the cache). */
+  readonly nodePodsPrefix: string;
   /** Hash: seq, epoch, status, error, syncedAt, lastEventAt, heartbeatAt, nodeCount, podCount, leader. */
   readonly meta: string;
   /** Stream of envelopes (capped) for replay after a reconnect; field `e` holds the JSON. */
@@ -73,6 +86,11 @@ export class Keyspace {
     return {
       nodes: `${p}:nodes`,
       pods: `${p}:pods`,
+      allocation: `${p}:allocation`,
+      usage: `${p}:usage`,
+      podsRequests: `${p}:pods-requests`,
+      podsReplies: `${p}:pods-replies`,
+      nodePodsPrefix: `${p}:node-pods:`,
       meta: `${p}:meta`,
       events: `${p}:events`,
       changes: `${p}:changes`,

@@ -3,6 +3,7 @@ import { ClusterNameSchema } from './cluster-name.js';
 import { qualifiedNameErrors } from './kube-validation.js';
 import { ClusterStatusSchema } from './cluster-status.js';
 import { NodeSnapshotSchema } from './node-snapshot.js';
+import { NodeResourcesSchema } from './node-resources.js';
 
 /**
  * Every 4xx/5xx body of the REST API: the HTTP status, its name, what was wrong
@@ -38,13 +39,15 @@ export type ClusterSummaryBody = z.infer<typeof ClusterSummarySchema>;
 export const ClusterListResponseSchema = z.object({ items: z.array(ClusterSummarySchema) });
 export type ClusterListResponse = z.infer<typeof ClusterListResponseSchema>;
 
-/** A node as the REST API returns it: its snapshot, its pod count and its pod capacity. */
+/** A node as the REST API returns it: its snapshot, its pod count, its pod capacity and its resources. */
 export const NodeViewSchema = z.object({
   ...NodeSnapshotSchema.shape,
   /** Non-terminated pods bound to the node. */
   podCount: z.number().int().nonnegative(),
   /** `status.capacity.pods` as a number; null when the node does not report it. */
   podCapacity: z.number().int().nonnegative().nullable(),
+  /** Per resource: allocatable, what the node's pods request and limit, usage when measured (`nodeResources`). */
+  resources: NodeResourcesSchema,
 });
 export type NodeView = z.infer<typeof NodeViewSchema>;
 

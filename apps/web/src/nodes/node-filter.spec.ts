@@ -1,38 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeView } from '@knm/contracts';
 import { parseSelectorInput, selectRows, type NodeCriteria } from './node-filter.js';
 import { formatAge, toNodeRow } from './node-row.js';
-
-function node(name: string, over: Partial<NodeView> = {}): NodeView {
-  return {
-    name,
-    uid: `uid-${name}`,
-    resourceVersion: '1',
-    creationTimestamp: '2026-01-01T00:00:00Z',
-    labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': 'zone-a' },
-    annotations: {},
-    taints: [],
-    unschedulable: false,
-    roles: [],
-    ready: 'True',
-    conditions: [{ type: 'Ready', status: 'True' }],
-    addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
-    capacity: { cpu: '8', memory: '32Gi', pods: '110' },
-    allocatable: { cpu: '7800m', memory: '30Gi', pods: '110' },
-    nodeInfo: {
-      kubeletVersion: 'v1.31.0',
-      osImage: 'Ubuntu',
-      kernelVersion: '6.8',
-      containerRuntimeVersion: 'containerd://1.7',
-      architecture: 'amd64',
-      operatingSystem: 'linux',
-    },
-    podCIDRs: [],
-    podCount: 10,
-    podCapacity: 110,
-    ...over,
-  };
-}
+import { testNode as node } from './test-node.js';
 
 const rows = [
   toNodeRow(node('node-b', { podCount: 50 })),
