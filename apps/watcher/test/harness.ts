@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { NodeSnapshot } from '@knm/contracts';
+import { podResourceTotals, type NodeAllocation, type NodeSnapshot } from '@knm/contracts';
 import { startKubeSim, type KubeSim, type KubeSimOptions } from '@knm/fake-cluster';
 import { NodeStoreReader } from '@knm/node-store';
 import { spawnTestWatcher, waitFor, type ManagedProcess, type TestRedis } from '@knm/testing';
@@ -112,18 +112,54 @@ export async function metricValue(
 export interface ComparableState {
   nodes: Record<string, NodeSnapshot>;
   podCounts: Record<string, number>;
+  allocation: Record<string, NodeAllocation>;
 }
 
 /** The cluster's state in Redis (one atomic snapshot read). */
 export async function redisState(redis: TestRedis, cluster: string): Promise<ComparableState> {
   const reader = new NodeStoreReader(redis.client, redis.keyspace);
   const snap = await reader.getSnapshot(cluster as ClusterName);
-  return { nodes: Object.fromEntries(snap.nodes.map((n) => [n.name, n])), podCounts: snap.podCounts };
+  return {
+    nodes: Object.fromEntries(snap.nodes.map((n) => [n.name, n])),
+    podCounts: snap.podCounts,
+    allocation: snap.allocation,
+  };
+}
+
+/**
+ * Every node's allocation recounted from the simulator's pods: the sums of
+ * `podResourceTotals` of the pods that count (bound, not Succeeded/Failed), zero
+ * entries and empty nodes left out, names sorted (as Redis stores them).
+ */
+export function allocationTruth(sim: SimHandle): Record<string, NodeAllocation> {
+  const sums = new Map<string, { requests: Map<string, number>; limits: Map<string, number> }>();
+  for (const raw of sim.sim.cluster.store.kind('Pod').values()) {
+    const pod = raw as { spec?: { nodeName?: string }; status?: { phase?: string } };
+    const node = pod.spec?.nodeName;
+    if (!node || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+    const totals = podResourceTotals(raw);
+    let entry = sums.get(node);
+    if (!entry) sums.set(node, (entry = { requests: new Map(), limits: new Map() }));
+    for (const [name, v] of Object.entries(totals.requests))
+      entry.requests.set(name, (entry.requests.get(name) ?? 0) + v);
+    for (const [name, v] of Object.entries(totals.limits))
+      entry.limits.set(name, (entry.limits.get(name) ?? 0) + v);
+  }
+  const sorted = (m: Map<string, number>) =>
+    Object.fromEntries([...m].filter(([, v]) => v !== 0).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const out: Record<string, NodeAllocation> = {};
+  for (const [node, entry] of sums) {
+    const allocation = { requests: sorted(entry.requests), limits: sorted(entry.limits) };
+    if (Object.keys(allocation.requests).length + Object.keys(allocation.limits).length > 0)
+      out[node] = allocation;
+  }
+  return out;
 }
 
 /**
  * Waits until Redis equals the simulator's truth exactly: every node snapshot
- * (resourceVersion included) and every pod count. The truth's node version is the
+ * (resourceVersion included), every pod count and every node's allocation
+ * (recounted from the simulator's pods). The truth's node version is the
  * one of the node's last change that mattered, which is what a watcher that drops
  * heartbeat-only updates holds, also after a relist. A watcher whose first list
  * (or a 410 relist after missing a node's change) comes after heartbeats holds that
@@ -142,7 +178,10 @@ export async function expectConverged(
       async () => {
         const truth = sim.sim.truth();
         const state = await redisState(redis, cluster);
-        last = { redis: state, truth: { nodes: truth.nodes, podCounts: truth.podCounts } };
+        last = {
+          redis: state,
+          truth: { nodes: truth.nodes, podCounts: truth.podCounts, allocation: allocationTruth(sim) },
+        };
         return isDeepStrictEqual(last.redis, last.truth) ? state : false;
       },
       { timeout: options.timeout ?? 30_000, interval: 100, what: 'Redis to equal /_sim/truth' },
@@ -166,6 +205,13 @@ function describeDiff(redis: ComparableState, truth: ComparableState): string {
   for (const name of new Set([...Object.keys(redis.podCounts), ...Object.keys(truth.podCounts)])) {
     if (redis.podCounts[name] !== truth.podCounts[name]) {
       lines.push(`pods ${name}: redis=${redis.podCounts[name]} truth=${truth.podCounts[name]}`);
+    }
+  }
+  for (const name of new Set([...Object.keys(redis.allocation), ...Object.keys(truth.allocation)])) {
+    if (!isDeepStrictEqual(redis.allocation[name], truth.allocation[name])) {
+      lines.push(
+        `allocation ${name}: redis=${JSON.stringify(redis.allocation[name])} truth=${JSON.stringify(truth.allocation[name])}`,
+      );
     }
   }
   return lines.slice(0, 20).join('\n');

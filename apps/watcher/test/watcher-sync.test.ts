@@ -80,6 +80,10 @@ describe('watcher: Redis equals the cluster', () => {
       expect(meta.nodeCount).toBe(Object.keys(state.nodes).length);
       expect(meta.podCount).toBe(Object.values(state.podCounts).reduce((x, y) => x + y, 0));
       expect(meta.leader).toMatch(/\//);
+      // Only nodes with pods take something, and most do (kube-sim's pods mostly request cpu and memory).
+      const allocated = Object.keys(state.allocation);
+      expect(allocated.every((name) => (state.podCounts[name] ?? 0) > 0)).toBe(true);
+      expect(allocated.length).toBeGreaterThan(Object.keys(state.podCounts).length / 2);
     },
     120_000,
   );

@@ -40,5 +40,9 @@ describe('UidTable', () => {
     const table = new UidTable();
     expect(() => table.set(randomUUID(), -1)).toThrow(RangeError);
     expect(() => table.set(randomUUID(), 1.5)).toThrow(RangeError);
+    expect(() => table.set(randomUUID(), 2 ** 53 - 1)).toThrow(RangeError);
+    const big = randomUUID();
+    table.set(big, 2 ** 53 - 2);
+    expect(table.get(big)).toBe(2 ** 53 - 2);
   });
 });

@@ -7,19 +7,19 @@ const WORDS = 4;
 const scratch = new Uint32Array(WORDS);
 
 /**
- * A map from object uid to a small non-negative integer, built for hundreds of
- * thousands of entries at ~30 bytes each instead of the ~105 a `Map<string, number>`
- * costs. Kubernetes uids are RFC 4122 UUIDs (36 characters); such a uid is stored as
+ * A map from object uid to a non-negative integer, built for hundreds of thousands
+ * of entries at ~35 bytes each instead of the ~105 a `Map<string, number>` costs. Kubernetes uids are RFC 4122 UUIDs (36 characters); such a uid is stored as
  * its 128 bits in a typed array (open addressing, linear probing, backward-shift
  * deletion: no tombstones). Anything else (upper-case hex, another format) goes to a
  * plain `Map`, so every uid works and only the common case is compact.
  *
- * Values must be integers in [0, 2^31 - 2].
+ * Values must be integers in [0, 2^53 - 2] (a float64 slot holds them exactly, so a
+ * caller may pack two ids into one value).
  */
 export class UidTable {
   private keys: Uint32Array;
   /** Stored value + 1; 0 marks an empty slot. */
-  private values: Int32Array;
+  private values: Float64Array;
   private mask: number;
   private used = 0;
   private readonly others = new Map<string, number>();
@@ -29,7 +29,7 @@ export class UidTable {
     let capacity = MIN_CAPACITY;
     while (capacity * MAX_LOAD < expected) capacity *= 2;
     this.keys = new Uint32Array(capacity * WORDS);
-    this.values = new Int32Array(capacity);
+    this.values = new Float64Array(capacity);
     this.mask = capacity - 1;
   }
 
@@ -51,8 +51,8 @@ export class UidTable {
 
   /** Sets `uid` to `value`; returns the previous value, if any. */
   set(uid: string, value: number): number | undefined {
-    if (!Number.isInteger(value) || value < 0 || value > 0x7ffffffe) {
-      throw new RangeError(`UidTable values must be integers in [0, 2^31-2], got ${value}`);
+    if (!Number.isSafeInteger(value + 1) || value < 0) {
+      throw new RangeError(`UidTable values must be integers in [0, 2^53-2], got ${value}`);
     }
     if (!parseUuid(uid)) {
       const previous = this.others.get(uid);
@@ -156,7 +156,7 @@ export class UidTable {
     const oldValues = this.values;
     const capacity = (this.mask + 1) * 2;
     this.keys = new Uint32Array(capacity * WORDS);
-    this.values = new Int32Array(capacity);
+    this.values = new Float64Array(capacity);
     this.mask = capacity - 1;
     for (let i = 0; i < oldValues.length; i++) {
       const v = oldValues[i] as number;

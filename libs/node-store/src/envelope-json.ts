@@ -74,7 +74,26 @@ export function podCountsParts(cluster: ClusterName, timestamp: string): BodyPar
   };
 }
 
-/** The JSON-quoted node name the pod-counts script puts before `:<count>`. */
+/**
+ * `allocation` body parts: the script appends `<JSON-quoted node>:<NodeAllocation JSON>`
+ * items joined by `,` between `head` and `tail` (only the nodes whose allocation changed).
+ */
+export function allocationParts(cluster: ClusterName, timestamp: string): BodyParts {
+  return {
+    head: `"type":"allocation","cluster":${JSON.stringify(cluster)},"timestamp":${JSON.stringify(timestamp)},"data":{"nodes":{`,
+    tail: '}}}',
+  };
+}
+
+/** `usage` body parts: `head + UsageSnapshot JSON + tail` is the body (the snapshot crosses the wire once). */
+export function usageParts(cluster: ClusterName, timestamp: string): BodyParts {
+  return {
+    head: `"type":"usage","cluster":${JSON.stringify(cluster)},"timestamp":${JSON.stringify(timestamp)},"data":`,
+    tail: '}',
+  };
+}
+
+/** The JSON-quoted node name the pod-counts and allocation scripts put before `:<value>`. */
 export function podCountKey(node: string): string {
   return JSON.stringify(node);
 }

@@ -9,3 +9,5 @@ export * from './node-store-reader.js';
 export * from './change-subscriber.js';
 export type { PubSubMode } from './write-scripts.js';
 export * from './redis-connection.js';
+export * from './node-pods-client.js';
+export * from './node-pods-responder.js';

@@ -1,8 +1,11 @@
 import {
   ClusterMetaSchema,
   ClusterRegistryEntrySchema,
+  EMPTY_ALLOCATION,
   EnvelopeSchema,
+  NodeAllocationSchema,
   NodeSnapshotSchema,
+  UsageSnapshotSchema,
   decode,
   decodeJson,
   type ClusterMeta,
@@ -10,7 +13,9 @@ import {
   type ClusterStatus,
   type Envelope,
   type Keyspace,
+  type NodeAllocation,
   type NodeSnapshot,
+  type UsageSnapshot,
 } from '@knm/contracts';
 import type { RedisClient } from './redis-client.js';
 
@@ -23,13 +28,35 @@ export interface ClusterSummary extends ClusterMeta {
   status: ClusterStatus;
 }
 
-/** A cluster's nodes and pod counts as of `seq` (the seq of the last envelope applied to them). */
+/**
+ * A cluster's nodes, pod counts, allocation and usage as of `seq` (the seq of the
+ * last envelope applied to them).
+ */
 export interface ClusterSnapshot {
   seq: number;
   /** The fencing epoch recorded in meta (of the leader that acquired last). */
   epoch: number;
   nodes: NodeSnapshot[];
   podCounts: Record<string, number>;
+  /** Node name -> what its counted pods request and limit (nodes with none left out). */
+  allocation: Record<string, NodeAllocation>;
+  /** The last poll of the metrics API; undefined before the first (or when it does not decode). */
+  usage: UsageSnapshot | undefined;
+}
+
+/** One node as {@link NodeStoreReader.getNode} reads it. */
+export interface StoredNode {
+  /** The seq the rest reflects. */
+  seq: number;
+  node: NodeSnapshot;
+  podCount: number;
+  /** What its counted pods request and limit ({@link EMPTY_ALLOCATION} when none). */
+  allocation: NodeAllocation;
+  /**
+   * The cluster's last usage poll, its `nodes` narrowed to this node (empty when the
+   * poll did not measure it); undefined before the first poll.
+   */
+  usage: UsageSnapshot | undefined;
 }
 
 /**
@@ -69,14 +96,16 @@ export interface NodeStoreReaderOptions {
   /** Clock for staleness. Default `() => new Date()`. */
   clock?: () => Date;
   /**
-   * Called with every stored value that does not decode (a node, a registry entry,
-   * a stream entry); the value is skipped, never thrown. Default: ignored.
+   * Called with every stored value that does not decode (a node, a node's allocation,
+   * the usage snapshot, a registry entry, a stream entry); the value is skipped, never
+   * thrown. Default: ignored.
    */
   onInvalid?: (subject: string, raw: string, err: Error) => void;
 }
 
 /**
- * Reads for the gateways. Snapshot reads (`getSnapshot`, `getNode`, `getPodCounts`)
+ * Reads for the gateways. Snapshot reads (`getSnapshot`, `getNode`, `getPodCounts`,
+ * `getAllocation`, `getUsage`)
  * are one MULTI with meta.seq, so the returned seq always matches the returned
  * state: apply envelopes with a greater seq on top and the view is exact. Values are
  * decoded with the contracts' schemas; corrupt ones are reported via `onInvalid` and
@@ -114,10 +143,10 @@ export class NodeStoreReader {
     return raw === null ? undefined : this.summarise(cluster, raw);
   }
 
-  /** All nodes and pod counts of a cluster with the seq they reflect, read atomically. */
+  /** All nodes, pod counts, allocation and usage of a cluster with the seq they reflect, read atomically. */
   async getSnapshot(cluster: ClusterName): Promise<ClusterSnapshot> {
-    const { seq, epoch, nodes, podCounts } = await this.getStoredState(cluster);
-    return { seq, epoch, nodes, podCounts };
+    const { seq, epoch, nodes, podCounts, allocation, usage } = await this.getStoredState(cluster);
+    return { seq, epoch, nodes, podCounts, allocation, usage };
   }
 
   /**
@@ -127,9 +156,23 @@ export class NodeStoreReader {
    */
   async getStoredState(cluster: ClusterName): Promise<StoredClusterState> {
     const keys = this.keyspace.cluster(cluster);
-    const [meta, nodes, pods] = await this.atomically<
-      [(string | null)[], Record<string, string>, Record<string, string>]
-    >(this.redis.multi().hmget(keys.meta, 'seq', 'epoch', 'syncedAt').hgetall(keys.nodes).hgetall(keys.pods));
+    const [meta, nodes, pods, allocation, usage] = await this.atomically<
+      [
+        (string | null)[],
+        Record<string, string>,
+        Record<string, string>,
+        Record<string, string>,
+        string | null,
+      ]
+    >(
+      this.redis
+        .multi()
+        .hmget(keys.meta, 'seq', 'epoch', 'syncedAt')
+        .hgetall(keys.nodes)
+        .hgetall(keys.pods)
+        .hgetall(keys.allocation)
+        .get(keys.usage),
+    );
     const decoded: NodeSnapshot[] = [];
     for (const [name, raw] of Object.entries(nodes)) {
       const node = this.decodeNode(cluster, name, raw);
@@ -141,24 +184,42 @@ export class NodeStoreReader {
       epoch: toInt(meta[1]),
       nodes: decoded,
       podCounts: this.decodeCounts(cluster, pods),
+      allocation: this.decodeAllocations(cluster, allocation),
+      usage: this.decodeUsage(cluster, usage),
     };
     if (meta[2]) state.syncedAt = meta[2];
     return state;
   }
 
-  /** One node with its pod count and the seq it reflects, or `undefined` when the node is unknown. */
-  async getNode(
-    cluster: ClusterName,
-    name: string,
-  ): Promise<{ seq: number; node: NodeSnapshot; podCount: number } | undefined> {
+  /**
+   * One node with its pod count, allocation and usage and the seq they reflect, or
+   * `undefined` when the node is unknown.
+   */
+  async getNode(cluster: ClusterName, name: string): Promise<StoredNode | undefined> {
     const keys = this.keyspace.cluster(cluster);
-    const [seq, raw, pods] = await this.atomically<[string | null, string | null, string | null]>(
-      this.redis.multi().hget(keys.meta, 'seq').hget(keys.nodes, name).hget(keys.pods, name),
+    const [seq, raw, pods, allocation, usage] = await this.atomically<
+      [string | null, string | null, string | null, string | null, string | null]
+    >(
+      this.redis
+        .multi()
+        .hget(keys.meta, 'seq')
+        .hget(keys.nodes, name)
+        .hget(keys.pods, name)
+        .hget(keys.allocation, name)
+        .get(keys.usage),
     );
     if (raw === null) return undefined;
     const node = this.decodeNode(cluster, name, raw);
     if (!node) return undefined;
-    return { seq: toInt(seq), node, podCount: toInt(pods) };
+    return {
+      seq: toInt(seq),
+      node,
+      podCount: toInt(pods),
+      allocation:
+        (allocation === null ? undefined : this.decodeAllocation(cluster, name, allocation)) ??
+        EMPTY_ALLOCATION,
+      usage: this.decodeUsage(cluster, usage, name),
+    };
   }
 
   /** The pod counts of every node that has pods (absent = 0), with the seq they reflect. */
@@ -168,6 +229,26 @@ export class NodeStoreReader {
       this.redis.multi().hget(keys.meta, 'seq').hgetall(keys.pods),
     );
     return { seq: toInt(seq), counts: this.decodeCounts(cluster, pods) };
+  }
+
+  /** The allocation of every node whose pods take something (absent = none), with the seq it reflects. */
+  async getAllocation(
+    cluster: ClusterName,
+  ): Promise<{ seq: number; allocation: Record<string, NodeAllocation> }> {
+    const keys = this.keyspace.cluster(cluster);
+    const [seq, allocation] = await this.atomically<[string | null, Record<string, string>]>(
+      this.redis.multi().hget(keys.meta, 'seq').hgetall(keys.allocation),
+    );
+    return { seq: toInt(seq), allocation: this.decodeAllocations(cluster, allocation) };
+  }
+
+  /** The cluster's last usage poll with the seq it reflects (undefined before the first poll). */
+  async getUsage(cluster: ClusterName): Promise<{ seq: number; usage: UsageSnapshot | undefined }> {
+    const keys = this.keyspace.cluster(cluster);
+    const [seq, usage] = await this.atomically<[string | null, string | null]>(
+      this.redis.multi().hget(keys.meta, 'seq').get(keys.usage),
+    );
+    return { seq: toInt(seq), usage: this.decodeUsage(cluster, usage) };
   }
 
   /**
@@ -258,6 +339,50 @@ export class NodeStoreReader {
     }
   }
 
+  private decodeAllocation(cluster: ClusterName, name: string, raw: string): NodeAllocation | undefined {
+    const subject = `${this.keyspace.cluster(cluster).allocation} field ${name}`;
+    try {
+      return decodeJson(NodeAllocationSchema, raw, subject);
+    } catch (err) {
+      this.onInvalid(subject, raw, err as Error);
+      return undefined;
+    }
+  }
+
+  private decodeAllocations(
+    cluster: ClusterName,
+    fields: Record<string, string>,
+  ): Record<string, NodeAllocation> {
+    const out: Record<string, NodeAllocation> = {};
+    for (const [name, raw] of Object.entries(fields)) {
+      const allocation = this.decodeAllocation(cluster, name, raw);
+      if (allocation) out[name] = allocation;
+    }
+    return out;
+  }
+
+  /**
+   * The usage snapshot, or undefined when there is none or it does not decode. With
+   * `node`, only that node's entry is kept, and only it is validated (a snapshot of
+   * thousands of nodes is parsed, not checked, for one node's answer).
+   */
+  private decodeUsage(cluster: ClusterName, raw: string | null, node?: string): UsageSnapshot | undefined {
+    if (raw === null) return undefined;
+    const subject = this.keyspace.cluster(cluster).usage;
+    try {
+      if (node === undefined) return decodeJson(UsageSnapshotSchema, raw, subject);
+      const parsed: unknown = JSON.parse(raw);
+      if (isRecord(parsed) && isRecord(parsed['nodes'])) {
+        const nodes = parsed['nodes'];
+        parsed['nodes'] = Object.hasOwn(nodes, node) ? { [node]: nodes[node] } : {};
+      }
+      return decode(UsageSnapshotSchema, parsed, subject);
+    } catch (err) {
+      this.onInvalid(subject, raw, err as Error);
+      return undefined;
+    }
+  }
+
   private decodeCounts(cluster: ClusterName, pods: Record<string, string>): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const [name, raw] of Object.entries(pods)) {
@@ -283,6 +408,10 @@ export class NodeStoreReader {
       return value;
     }) as T;
   }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function toInt(raw: string | null | undefined): number {

@@ -1,22 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import {
   ClusterRegistryEntrySchema,
+  NODE_PODS_CACHE_MS,
+  UsageSnapshotSchema,
+  decode,
   decodeJson,
   type ClusterKeys,
   type ClusterName,
   type ClusterRegistryEntry,
   type ClusterStatus,
   type Keyspace,
+  type NodeAllocation,
+  type NodePodsReady,
+  type NodePodsResponse,
   type NodeSnapshot,
   type ResyncReason,
+  type UsageSnapshot,
 } from '@knm/contracts';
+import { allocationJson } from './allocation-json.js';
 import {
+  allocationParts,
   clusterStatusParts,
   nodeDeleteBody,
   nodeEnvelopeParts,
   podCountKey,
   podCountsParts,
   resyncBody,
+  usageParts,
 } from './envelope-json.js';
 import { FencedError, PodCountUnderflowError, StagingLostError, UnexpectedReplyError } from './errors.js';
 import { scriptStatus, type LuaScript } from './lua-script.js';
@@ -48,8 +58,8 @@ export interface NodeStoreWriterOptions {
  * (one seq per envelope), XADDs each envelope to the capped events stream (entry ID
  * `<seq>-0`, field `e`) and PUBLISHes it on the changes channel. So a reader never
  * sees an envelope whose state is not in the hashes yet, and seq has no gaps.
- * `heartbeat` and `markSynced` are fenced steps too, but only set meta fields: no
- * envelope, no seq.
+ * `heartbeat`, `markSynced` and `storeNodePods` are fenced steps too, but emit no
+ * envelope and take no seq.
  *
  * Fencing: construct it with the epoch `LeaderLease.acquire` returned. Once another
  * watcher acquires the lease (the epoch moves on), every method throws
@@ -93,7 +103,8 @@ export class NodeStoreWriter {
   }
 
   /**
-   * What Redis holds of the cluster (nodes, pod counts, seq, epoch, syncedAt), read
+   * What Redis holds of the cluster (nodes, pod counts, allocation, usage, seq,
+   * epoch, syncedAt), read
    * atomically: a new leader diffs its caches against it and writes only the
    * differences. A read, so not fenced; values that do not decode are left out (the
    * diff then writes them anew).
@@ -125,16 +136,19 @@ export class NodeStoreWriter {
   }
 
   /**
-   * Replaces the cluster's nodes and pod counts in one swap: the new hashes are
-   * staged under temporary keys of the same slot (pipelined, in chunks, invisible to
-   * readers), then one fenced script renames them over the live keys, sets meta
-   * (status `ready`, no error, syncedAt/heartbeatAt = now, nodeCount, podCount,
-   * leader, epoch) and emits one `resync` envelope. Readers see all-old or all-new.
-   * Returns the resync envelope's seq. Pod counts of 0 are not stored.
+   * Replaces the cluster's nodes, pod counts and allocation in one swap: the new
+   * hashes are staged under temporary keys of the same slot (pipelined, in chunks,
+   * invisible to readers), then one fenced script renames them over the live keys,
+   * sets meta (status `ready`, no error, syncedAt/heartbeatAt = now, nodeCount,
+   * podCount, leader, epoch) and emits one `resync` envelope. Readers see all-old or
+   * all-new. Returns the resync envelope's seq. Pod counts of 0 and empty
+   * allocations are not stored; `allocation` defaults to none. The usage snapshot
+   * is left as it is (the next poll replaces it).
    */
   async rebuild(input: {
     nodes: readonly NodeSnapshot[];
     podCounts: Readonly<Record<string, number>>;
+    allocation?: Readonly<Record<string, NodeAllocation>>;
     reason: ResyncReason;
   }): Promise<number> {
     const nodeFields: string[] = [];
@@ -154,14 +168,21 @@ export class NodeStoreWriter {
       podFields.push(name, String(count));
       podTotal += count;
     }
+    const allocationFields: string[] = [];
+    for (const [name, allocation] of Object.entries(input.allocation ?? {})) {
+      const json = allocationJson(name, allocation);
+      if (json !== undefined) allocationFields.push(name, json);
+    }
 
     await this.assertEpoch();
     const suffix = `:staging:${randomBytes(6).toString('hex')}`;
     const stagedNodes = `${this.keys.nodes}${suffix}`;
     const stagedPods = `${this.keys.pods}${suffix}`;
+    const stagedAllocation = `${this.keys.allocation}${suffix}`;
     try {
       await this.stage(stagedNodes, nodeFields);
       await this.stage(stagedPods, podFields);
+      await this.stage(stagedAllocation, allocationFields);
       const now = this.now();
       const reply = await this.scripts.rebuildSwap.run(
         this.redis,
@@ -172,8 +193,10 @@ export class NodeStoreWriter {
           this.keys.changes,
           this.keys.nodes,
           this.keys.pods,
+          this.keys.allocation,
           stagedNodes,
           stagedPods,
+          stagedAllocation,
         ],
         [
           this.epoch,
@@ -184,11 +207,12 @@ export class NodeStoreWriter {
           podTotal,
           this.identity,
           resyncBody(this.cluster, input.reason, this.epoch, now),
+          allocationFields.length / 2,
         ],
       );
       return this.seqOf(this.scripts.rebuildSwap, reply);
     } catch (err) {
-      await this.redis.del(stagedNodes, stagedPods).catch(() => undefined);
+      await this.redis.del(stagedNodes, stagedPods, stagedAllocation).catch(() => undefined);
       throw err;
     }
   }
@@ -238,32 +262,95 @@ export class NodeStoreWriter {
   }
 
   /**
-   * Adds per-node pod-count deltas (HINCRBY; a count that reaches 0 is HDEL'd) and
-   * emits ONE `pod_counts` envelope with the new absolute counts of the nodes whose
-   * delta is non-zero. meta.podCount stays the sum of the pods hash. Returns the
-   * envelope's seq, or the current seq when every delta is 0 (nothing is written
-   * then, but the fence is still checked).
+   * Writes what the pods changed, in ONE atomic step: per-node pod-count deltas
+   * (HINCRBY; a count that reaches 0 is HDEL'd) and the new absolute allocation of the nodes in `allocation` (HSET
+   * in canonical JSON, HDEL when empty; a node whose stored allocation is the same is
+   * left alone). Emits one `pod_counts` envelope with the new absolute counts of the
+   * nodes whose delta is non-zero, then one `allocation` envelope with the nodes whose
+   * allocation changed, each with its own seq. meta.podCount stays the sum of the
+   * pods hash. Returns the last envelope's seq, or the current seq when nothing
+   * changed (nothing is written then, but the fence is still checked).
    *
    * A count that would go below 0 means Redis and the caller's pod index disagree: it
-   * is stored as 0 (a negative count means nothing to a client), the envelope is
-   * emitted as usual, and then this throws {@link PodCountUnderflowError} naming those
+   * is stored as 0 (a negative count means nothing to a client), the step completes
+   * as usual, and then this throws {@link PodCountUnderflowError} naming those
    * nodes, so the caller rewrites the counts from its index instead of building on
    * the wrong ones.
    */
-  async applyPodDeltas(deltas: Readonly<Record<string, number>>): Promise<number> {
+  async applyPodDeltas(
+    deltas: Readonly<Record<string, number>>,
+    allocation: Readonly<Record<string, NodeAllocation>> = {},
+  ): Promise<number> {
     const now = this.now();
-    const parts = podCountsParts(this.cluster, now);
-    const args: (string | number)[] = [this.epoch, this.eventsMaxLen, now, parts.head, parts.tail];
+    const counts = podCountsParts(this.cluster, now);
+    const sums = allocationParts(this.cluster, now);
+    const countArgs: (string | number)[] = [];
     for (const [name, delta] of Object.entries(deltas)) {
       if (!Number.isSafeInteger(delta))
         throw new RangeError(`pod delta of "${name}" must be an integer, got ${delta}`);
-      if (delta !== 0) args.push(name, podCountKey(name), delta);
+      if (delta !== 0) countArgs.push(name, podCountKey(name), delta);
     }
-    const reply = await this.scripts.applyPodDeltas.run(this.redis, this.clusterKeys(this.keys.pods), args);
+    const args: (string | number)[] = [
+      this.epoch,
+      this.eventsMaxLen,
+      now,
+      counts.head,
+      counts.tail,
+      sums.head,
+      sums.tail,
+      countArgs.length / 3,
+      ...countArgs,
+    ];
+    for (const [name, value] of Object.entries(allocation)) {
+      args.push(name, podCountKey(name), allocationJson(name, value) ?? '');
+    }
+    const reply = await this.scripts.applyPodDeltas.run(
+      this.redis,
+      this.clusterKeys(this.keys.pods, this.keys.allocation),
+      args,
+    );
     const seq = this.seqOf(this.scripts.applyPodDeltas, reply);
     const clamped = (reply as unknown[]).slice(2).map(String);
     if (clamped.length > 0) throw new PodCountUnderflowError(this.cluster, seq, clamped);
     return seq;
+  }
+
+  /**
+   * Replaces the cluster's usage snapshot (one poll of the metrics API) and emits one
+   * `usage` envelope carrying it, in one fenced step. Returns the envelope's seq.
+   * A snapshot that does not match its schema is refused (ContractError) unwritten.
+   */
+  async setUsage(snapshot: UsageSnapshot): Promise<number> {
+    decode(UsageSnapshotSchema, snapshot, 'usage snapshot');
+    const now = this.now();
+    const parts = usageParts(this.cluster, now);
+    const reply = await this.scripts.setUsage.run(this.redis, this.clusterKeys(this.keys.usage), [
+      this.epoch,
+      this.eventsMaxLen,
+      now,
+      JSON.stringify(snapshot),
+      parts.head,
+      parts.tail,
+    ]);
+    return this.seqOf(this.scripts.setUsage, reply);
+  }
+
+  /**
+   * Stores the answer to a gateway's request for a node's pods under
+   * `nodePodsPrefix + node` for `ttlMs` (default NODE_PODS_CACHE_MS) and publishes
+   * NodePodsReady on the pods-replies channel, in one fenced step (a standby's late
+   * answer is refused like any write). No envelope.
+   */
+  async storeNodePods(response: NodePodsResponse, ttlMs: number = NODE_PODS_CACHE_MS): Promise<void> {
+    if (!Number.isSafeInteger(ttlMs) || ttlMs < 1)
+      throw new RangeError(`ttlMs must be a positive integer, got ${ttlMs}`);
+    const ready: NodePodsReady = { node: response.node };
+    const reply = await this.scripts.storeNodePods.run(
+      this.redis,
+      this.clusterKeys(this.keys.nodePodsPrefix + response.node, this.keys.podsReplies),
+      [this.epoch, this.eventsMaxLen, this.now(), JSON.stringify(response), ttlMs, JSON.stringify(ready)],
+    );
+    this.seqOf(this.scripts.storeNodePods, reply);
   }
 
   /**

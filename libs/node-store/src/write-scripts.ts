@@ -1,3 +1,4 @@
+import { EMPTY_ALLOCATION_JSON } from './allocation-json.js';
 import { LuaScript } from './lua-script.js';
 import { ReplyCode } from './reply-code.js';
 
@@ -83,12 +84,20 @@ return {${ReplyCode.ok}, seq}
   );
 
 /**
- * KEYS[5] pods. ARGV[4] body head, ARGV[5] body tail, then triples: node name, its
- * JSON-quoted form, integer delta (non-zero). A count that reaches 0 or below is
- * HDEL'd and reported as 0; meta.podCount moves by the real change, so it stays the
- * sum of the pods hash. The reply `{ReplyCode.ok, seq}` is followed by the names of
- * the nodes whose count would have gone below 0 (the caller's deltas disagree with
- * the stored counts).
+ * KEYS[5] pods, KEYS[6] allocation. ARGV[4] pod_counts body head, ARGV[5] its tail,
+ * ARGV[6] allocation body head, ARGV[7] its tail, ARGV[8] the number N of count
+ * triples, then N triples: node name, its JSON-quoted form, integer delta (non-zero);
+ * then allocation triples: node name, its JSON-quoted form, the node's new
+ * NodeAllocation JSON in its canonical form ('' = nothing left).
+ *
+ * Counts: a count that reaches 0 or below is HDEL'd and reported as 0; meta.podCount
+ * moves by the real change, so it stays the sum of the pods hash. The reply
+ * `{ReplyCode.ok, seq}` is followed by the names of the nodes whose count would have
+ * gone below 0 (the caller's deltas disagree with the stored counts). Allocation: a node
+ * whose stored JSON equals the new one is left alone; the others are HSET (HDEL'd
+ * when empty). One `pod_counts` envelope when any count moved, then one `allocation`
+ * envelope with the absolute allocation of the nodes that changed, each with its
+ * own seq: the pods' counts and sums move in one step.
  */
 const applyPodDeltasScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
@@ -96,7 +105,12 @@ const applyPodDeltasScript = (publish: PublishCommand): LuaScript =>
     `${prelude(publish)}
 local f = fenced()
 if f then return f end
-for i = 6, #ARGV, 3 do
+local n = tonumber(ARGV[8])
+if not n or n < 0 or 8 + 3 * n > #ARGV or (#ARGV - 8 - 3 * n) % 3 ~= 0 then
+  return redis.error_reply('malformed pod delta arguments')
+end
+local allocStart = 9 + 3 * n
+for i = 9, allocStart - 1, 3 do
   if not string.match(ARGV[i + 2], '^-?%d+$') then return redis.error_reply('delta of ' .. ARGV[i] .. ' is not an integer') end
   local stored = redis.call('HGET', KEYS[5], ARGV[i])
   if stored and not string.match(stored, '^-?%d+$') then
@@ -104,10 +118,11 @@ for i = 6, #ARGV, 3 do
   end
 end
 alignSeq()
+local seq = currentSeq()
 local parts = {}
 local total = 0
-local reply = {${ReplyCode.ok}, 0}
-for i = 6, #ARGV, 3 do
+local underflows = {}
+for i = 9, allocStart - 1, 3 do
   local delta = tonumber(ARGV[i + 2])
   local raw = redis.call('HINCRBY', KEYS[5], ARGV[i], delta)
   local new = raw
@@ -115,14 +130,50 @@ for i = 6, #ARGV, 3 do
     redis.call('HDEL', KEYS[5], ARGV[i])
     new = 0
   end
-  if raw < 0 then reply[#reply + 1] = ARGV[i] end
+  if raw < 0 then underflows[#underflows + 1] = ARGV[i] end
   total = total + (new - (raw - delta))
   parts[#parts + 1] = ARGV[i + 1] .. ':' .. new
 end
-if #parts == 0 then return {${ReplyCode.ok}, currentSeq()} end
-if total ~= 0 then redis.call('HINCRBY', KEYS[2], 'podCount', total) end
-reply[2] = emit(ARGV[4] .. table.concat(parts, ',') .. ARGV[5])
+if #parts > 0 then
+  if total ~= 0 then redis.call('HINCRBY', KEYS[2], 'podCount', total) end
+  seq = emit(ARGV[4] .. table.concat(parts, ',') .. ARGV[5])
+end
+local changed = {}
+for i = allocStart, #ARGV, 3 do
+  local json = ARGV[i + 2]
+  local stored = redis.call('HGET', KEYS[6], ARGV[i])
+  if json == '' then
+    if stored then
+      redis.call('HDEL', KEYS[6], ARGV[i])
+      changed[#changed + 1] = ARGV[i + 1] .. ':${EMPTY_ALLOCATION_JSON}'
+    end
+  elseif stored ~= json then
+    redis.call('HSET', KEYS[6], ARGV[i], json)
+    changed[#changed + 1] = ARGV[i + 1] .. ':' .. json
+  end
+end
+if #changed > 0 then seq = emit(ARGV[6] .. table.concat(changed, ',') .. ARGV[7]) end
+local reply = {${ReplyCode.ok}, seq}
+for _, name in ipairs(underflows) do reply[#reply + 1] = name end
 return reply
+`,
+    6,
+  );
+
+/**
+ * KEYS[5] usage. ARGV[4] UsageSnapshot JSON, ARGV[5] body head, ARGV[6] body tail.
+ * Replaces the usage snapshot and emits one `usage` envelope carrying it.
+ */
+const setUsageScript = (publish: PublishCommand): LuaScript =>
+  new LuaScript(
+    'set-usage',
+    `${prelude(publish)}
+local f = fenced()
+if f then return f end
+alignSeq()
+redis.call('SET', KEYS[5], ARGV[4])
+local seq = emit(ARGV[5] .. ARGV[4] .. ARGV[6])
+return {${ReplyCode.ok}, seq}
 `,
     5,
   );
@@ -153,6 +204,25 @@ local seq = emit(ARGV[7] .. extra .. ARGV[8])
 return {${ReplyCode.ok}, seq}
 `,
     4,
+  );
+
+/**
+ * KEYS[5] the node's pods key (`nodePodsPrefix + node`), KEYS[6] the pods-replies
+ * channel. ARGV[4] NodePodsResponse JSON, ARGV[5] its TTL in ms, ARGV[6] the
+ * NodePodsReady message. Stores the answer with its TTL and tells the gateways it is
+ * there; no envelope (an answer to one request is not a change of the cluster).
+ */
+const storeNodePodsScript = (publish: PublishCommand): LuaScript =>
+  new LuaScript(
+    'store-node-pods',
+    `${prelude(publish)}
+local f = fenced()
+if f then return f end
+redis.call('SET', KEYS[5], ARGV[4], 'PX', ARGV[5])
+redis.call('${publish}', KEYS[6], ARGV[6])
+return {${ReplyCode.ok}, currentSeq()}
+`,
+    6,
   );
 
 /** Only the fence check: `{ReplyCode.ok, seq}` with the current seq, nothing written. */
@@ -199,12 +269,13 @@ return {${ReplyCode.ok}, currentSeq()}
   );
 
 /**
- * KEYS[5] nodes, KEYS[6] pods, KEYS[7] staged nodes, KEYS[8] staged pods (same slot).
- * ARGV[4] expected staged node count, ARGV[5] expected staged pod entries, ARGV[6]
- * pod total, ARGV[7] leader identity, ARGV[8] resync body. Swaps the staged hashes
- * over the live ones (readers see all-old or all-new), sets meta (status ready,
- * syncedAt, heartbeatAt, totals) and emits one resync envelope. Staging keys are
- * deleted when fenced or incomplete (`{ReplyCode.stagingLost, detail}`).
+ * KEYS[5] nodes, KEYS[6] pods, KEYS[7] allocation, KEYS[8] staged nodes, KEYS[9]
+ * staged pods, KEYS[10] staged allocation (same slot). ARGV[4] expected staged node
+ * count, ARGV[5] expected staged pod entries, ARGV[6] pod total, ARGV[7] leader
+ * identity, ARGV[8] resync body, ARGV[9] expected staged allocation entries. Swaps
+ * the staged hashes over the live ones (readers see all-old or all-new), sets meta
+ * (status ready, syncedAt, heartbeatAt, totals) and emits one resync envelope.
+ * Staging keys are deleted when fenced or incomplete (`{ReplyCode.stagingLost, detail}`).
  */
 const rebuildSwapScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
@@ -212,24 +283,24 @@ const rebuildSwapScript = (publish: PublishCommand): LuaScript =>
     `${prelude(publish)}
 local f = fenced()
 if f then
-  redis.call('DEL', KEYS[7], KEYS[8])
+  redis.call('DEL', KEYS[8], KEYS[9], KEYS[10])
   return f
 end
-local stagedNodes = redis.call('HLEN', KEYS[7])
-local stagedPods = redis.call('HLEN', KEYS[8])
-if stagedNodes ~= tonumber(ARGV[4]) or stagedPods ~= tonumber(ARGV[5]) then
-  redis.call('DEL', KEYS[7], KEYS[8])
-  return {${ReplyCode.stagingLost}, 'staged ' .. stagedNodes .. '/' .. ARGV[4] .. ' nodes, ' .. stagedPods .. '/' .. ARGV[5] .. ' pod counts'}
+local stagedNodes = redis.call('HLEN', KEYS[8])
+local stagedPods = redis.call('HLEN', KEYS[9])
+local stagedAllocation = redis.call('HLEN', KEYS[10])
+if stagedNodes ~= tonumber(ARGV[4]) or stagedPods ~= tonumber(ARGV[5]) or stagedAllocation ~= tonumber(ARGV[9]) then
+  redis.call('DEL', KEYS[8], KEYS[9], KEYS[10])
+  return {${ReplyCode.stagingLost}, 'staged ' .. stagedNodes .. '/' .. ARGV[4] .. ' nodes, ' .. stagedPods .. '/' .. ARGV[5] ..
+    ' pod counts, ' .. stagedAllocation .. '/' .. ARGV[9] .. ' allocations'}
 end
 alignSeq()
-redis.call('UNLINK', KEYS[5], KEYS[6])
-if stagedNodes > 0 then
-  redis.call('RENAME', KEYS[7], KEYS[5])
-  redis.call('PERSIST', KEYS[5])
-end
-if stagedPods > 0 then
-  redis.call('RENAME', KEYS[8], KEYS[6])
-  redis.call('PERSIST', KEYS[6])
+redis.call('UNLINK', KEYS[5], KEYS[6], KEYS[7])
+for i = 0, 2 do
+  if redis.call('HLEN', KEYS[8 + i]) > 0 then
+    redis.call('RENAME', KEYS[8 + i], KEYS[5 + i])
+    redis.call('PERSIST', KEYS[5 + i])
+  end
 end
 redis.call('HSET', KEYS[2], 'status', 'ready', 'syncedAt', ARGV[3], 'heartbeatAt', ARGV[3],
   'nodeCount', ARGV[4], 'podCount', ARGV[6], 'leader', ARGV[7], 'epoch', ARGV[1])
@@ -237,13 +308,15 @@ redis.call('HDEL', KEYS[2], 'error')
 local seq = emit(ARGV[8])
 return {${ReplyCode.ok}, seq}
 `,
-    8,
+    10,
   );
 
 /** The writer's scripts for one publish mode. */
 export interface WriteScripts {
   readonly applyNodes: LuaScript;
   readonly applyPodDeltas: LuaScript;
+  readonly setUsage: LuaScript;
+  readonly storeNodePods: LuaScript;
   readonly setStatus: LuaScript;
   readonly heartbeat: LuaScript;
   readonly rebuildSwap: LuaScript;
@@ -255,6 +328,8 @@ function writeScripts(publish: PublishCommand): WriteScripts {
   return {
     applyNodes: applyNodesScript(publish),
     applyPodDeltas: applyPodDeltasScript(publish),
+    setUsage: setUsageScript(publish),
+    storeNodePods: storeNodePodsScript(publish),
     setStatus: setStatusScript(publish),
     heartbeat: heartbeatScript(publish),
     rebuildSwap: rebuildSwapScript(publish),

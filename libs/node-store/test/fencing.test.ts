@@ -44,7 +44,12 @@ describe('fencing', () => {
     const oldEpoch = await oldLease.acquire();
     const old = new NodeStoreWriter(t.client, t.keyspace, cluster, oldEpoch, 'old');
     await old.register({ server: 'https://old' });
-    await old.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: { a: 1 }, reason: 'rebuild' });
+    await old.rebuild({
+      nodes: [makeNodeSnapshot('a')],
+      podCounts: { a: 1 },
+      allocation: { a: { requests: { cpu: 50 }, limits: {} } },
+      reason: 'rebuild',
+    });
     await old.applyNodeChanges([{ type: 'node_add', node: makeNodeSnapshot('b') }]);
 
     // The old leader is "paused": its lease is deleted behind its back and a new one takes over.
@@ -65,6 +70,14 @@ describe('fencing', () => {
       ['applyNodeChanges([])', () => old.applyNodeChanges([])],
       ['applyPodDeltas', () => old.applyPodDeltas({ a: 5 })],
       ['applyPodDeltas({})', () => old.applyPodDeltas({})],
+      [
+        'applyPodDeltas with allocation',
+        () => old.applyPodDeltas({}, { a: { requests: { cpu: 100 }, limits: {} } }),
+      ],
+      [
+        'setUsage',
+        () => old.setUsage({ available: false, polledAt: new Date().toISOString(), reason: 'old' }),
+      ],
       ['setStatus', () => old.setStatus('degraded', 'old leader says so')],
       ['heartbeat', () => old.heartbeat()],
     ];

@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
-import { EnvelopeSchema, toClusterName, type ClusterKeys } from '@knm/contracts';
+import {
+  EMPTY_ALLOCATION,
+  EnvelopeSchema,
+  toClusterName,
+  type ClusterKeys,
+  type NodeAllocation,
+  type UsageSnapshot,
+} from '@knm/contracts';
 import { NodeStoreReader, NodeStoreWriter } from '../src/index.js';
 
 const dev = toClusterName('dev');
@@ -42,11 +49,20 @@ describe('NodeStoreReader snapshots', () => {
       epoch: 1,
       nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b'), makeNodeSnapshot('c')],
       podCounts: { a: 3 },
+      allocation: {},
+      usage: undefined,
     });
   });
 
   it('getSnapshot of an unknown cluster is empty at seq 0', async () => {
-    expect(await reader.getSnapshot(prod)).toEqual({ seq: 0, epoch: 0, nodes: [], podCounts: {} });
+    expect(await reader.getSnapshot(prod)).toEqual({
+      seq: 0,
+      epoch: 0,
+      nodes: [],
+      podCounts: {},
+      allocation: {},
+      usage: undefined,
+    });
   });
 
   it('getNode and getPodCounts carry the seq they reflect', async () => {
@@ -56,8 +72,19 @@ describe('NodeStoreReader snapshots', () => {
       reason: 'rebuild',
     });
     await writer.applyPodDeltas({ b: 2 });
-    expect(await reader.getNode(dev, 'a')).toEqual({ seq: 2, node: makeNodeSnapshot('a'), podCount: 3 });
-    expect(await reader.getNode(dev, 'b')).toEqual({ seq: 2, node: makeNodeSnapshot('b'), podCount: 2 });
+    const none = { allocation: EMPTY_ALLOCATION, usage: undefined };
+    expect(await reader.getNode(dev, 'a')).toEqual({
+      seq: 2,
+      node: makeNodeSnapshot('a'),
+      podCount: 3,
+      ...none,
+    });
+    expect(await reader.getNode(dev, 'b')).toEqual({
+      seq: 2,
+      node: makeNodeSnapshot('b'),
+      podCount: 2,
+      ...none,
+    });
     expect(await reader.getNode(dev, 'zzz')).toBeUndefined();
     expect(await reader.getPodCounts(dev)).toEqual({ seq: 2, counts: { a: 3, b: 2 } });
   });
@@ -75,6 +102,70 @@ describe('NodeStoreReader snapshots', () => {
       `${keys.pods} field x`,
     ]);
     expect(await reader.getNode(dev, 'bad')).toBeUndefined();
+  });
+});
+
+describe('NodeStoreReader allocation and usage', () => {
+  const webPods: NodeAllocation = { requests: { cpu: 500, memory: 2 ** 30 }, limits: { memory: 2 ** 31 } };
+  const gpuPods: NodeAllocation = {
+    requests: { cpu: 100, 'nvidia.com/gpu': 1 },
+    limits: { 'nvidia.com/gpu': 1 },
+  };
+  const usage: UsageSnapshot = {
+    available: true,
+    polledAt: T0.toISOString(),
+    timestamp: '2026-11-22T11:59:55Z',
+    window: '15s',
+    nodes: { a: { cpu: 250, memory: 2 ** 29 }, b: { cpu: 40, memory: 2 ** 28 } },
+  };
+
+  it('getSnapshot, getAllocation, getUsage and getNode read what the writer stored, with the seq it reflects', async () => {
+    await writer.rebuild({
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b'), makeNodeSnapshot('c')],
+      podCounts: { a: 3, b: 1 },
+      allocation: { a: webPods },
+      reason: 'rebuild',
+    });
+    await writer.applyPodDeltas({ b: 1 }, { b: gpuPods });
+    await writer.setUsage(usage);
+    const snapshot = await reader.getSnapshot(dev);
+    expect(snapshot).toMatchObject({ seq: 4, allocation: { a: webPods, b: gpuPods }, usage });
+    expect(await reader.getAllocation(dev)).toEqual({ seq: 4, allocation: { a: webPods, b: gpuPods } });
+    expect(await reader.getUsage(dev)).toEqual({ seq: 4, usage });
+    expect(await reader.getNode(dev, 'a')).toEqual({
+      seq: 4,
+      node: makeNodeSnapshot('a'),
+      podCount: 3,
+      allocation: webPods,
+      usage: { ...usage, nodes: { a: usage.nodes['a'] } },
+    });
+    expect(await reader.getNode(dev, 'c')).toEqual({
+      seq: 4,
+      node: makeNodeSnapshot('c'),
+      podCount: 0,
+      allocation: EMPTY_ALLOCATION,
+      usage: { ...usage, nodes: {} },
+    });
+    expect(invalid).toEqual([]);
+  });
+
+  it('reports a corrupt allocation field or usage snapshot and leaves it out instead of throwing', async () => {
+    await writer.rebuild({
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b')],
+      podCounts: { a: 1, b: 1 },
+      allocation: { a: webPods },
+      reason: 'rebuild',
+    });
+    await t.client.hset(keys.allocation, 'b', '{"requests":{"cpu":-1},"limits":{}}', 'x', 'not json');
+    await t.client.set(keys.usage, '{"available":"maybe"}');
+    const snapshot = await reader.getSnapshot(dev);
+    expect(snapshot.allocation).toEqual({ a: webPods });
+    expect(snapshot.usage).toBeUndefined();
+    expect((await reader.getNode(dev, 'b'))?.allocation).toEqual(EMPTY_ALLOCATION);
+    expect((await reader.getAllocation(dev)).allocation).toEqual({ a: webPods });
+    expect(invalid.map((i) => i.subject)).toContain(`${keys.allocation} field b`);
+    expect(invalid.map((i) => i.subject)).toContain(`${keys.allocation} field x`);
+    expect(invalid.map((i) => i.subject)).toContain(keys.usage);
   });
 });
 

@@ -6,8 +6,11 @@ import {
   decode,
   decodeJson,
   toClusterName,
+  EMPTY_ALLOCATION,
   type ClusterKeys,
   type Envelope,
+  type NodeAllocation,
+  type UsageSnapshot,
 } from '@knm/contracts';
 import { FencedError, NodeStoreWriter, StagingLostError } from '../src/index.js';
 import { collectChannel, readStream } from './support/fixtures.js';
@@ -118,6 +121,7 @@ describe('NodeStoreWriter', () => {
       [`${keys.nodes}:staging`, 2],
       [`${keys.pods}:staging`, 1],
     ]);
+    expect(await t.client.exists(keys.allocation)).toBe(0);
     for (const [, ttl] of staged) expect(ttl).toBeGreaterThan(50_000);
     expect(await nodeNames()).toEqual(['x', 'y']);
   });
@@ -282,6 +286,108 @@ describe('NodeStoreWriter', () => {
     await expect(writer.applyPodDeltas({ a: 0.5 })).rejects.toThrow(RangeError);
   });
 
+  it('applyPodDeltas writes counts and allocation in one step: pod_counts, then allocation with only the nodes that changed', async () => {
+    const web: NodeAllocation = { requests: { memory: 2 ** 30, cpu: 500 }, limits: { memory: 2 ** 31 } };
+    await writer.rebuild({
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b')],
+      podCounts: { a: 1 },
+      allocation: { a: web },
+      reason: 'rebuild',
+    });
+    const ts = tick(500);
+    const gpu: NodeAllocation = {
+      requests: { 'nvidia.com/gpu': 1, cpu: 0 },
+      limits: { 'nvidia.com/gpu': 1 },
+    };
+    // a: resized in place (allocation only), b: a new pod, c: its pods are gone (was never stored), a's
+    // second entry equal to the stored one is left alone.
+    expect(
+      await writer.applyPodDeltas(
+        { b: 1 },
+        {
+          a: { requests: { cpu: 750, memory: 2 ** 30 }, limits: { memory: 2 ** 31 } },
+          b: gpu,
+          c: EMPTY_ALLOCATION,
+        },
+      ),
+    ).toBe(3);
+    expect(await t.client.hgetall(keys.allocation)).toEqual({
+      a: '{"requests":{"cpu":750,"memory":1073741824},"limits":{"memory":2147483648}}',
+      b: '{"requests":{"nvidia.com/gpu":1},"limits":{"nvidia.com/gpu":1}}',
+    });
+    // Unchanged: no write, no envelope. Emptied: HDEL and an empty entry.
+    expect(await writer.applyPodDeltas({}, { b: gpu })).toBe(3);
+    expect(await writer.applyPodDeltas({ a: -1 }, { a: EMPTY_ALLOCATION })).toBe(5);
+    expect(await t.client.hkeys(keys.allocation)).toEqual(['b']);
+    const stream = await readStream(t.client, t.keyspace, cluster);
+    expect(stream.slice(1)).toEqual([
+      { seq: 2, type: 'pod_counts', cluster, timestamp: ts, data: { counts: { b: 1 } } },
+      {
+        seq: 3,
+        type: 'allocation',
+        cluster,
+        timestamp: ts,
+        data: {
+          nodes: {
+            a: { requests: { cpu: 750, memory: 2 ** 30 }, limits: { memory: 2 ** 31 } },
+            b: { requests: { 'nvidia.com/gpu': 1 }, limits: { 'nvidia.com/gpu': 1 } },
+          },
+        },
+      },
+      { seq: 4, type: 'pod_counts', cluster, timestamp: ts, data: { counts: { a: 0 } } },
+      { seq: 5, type: 'allocation', cluster, timestamp: ts, data: { nodes: { a: EMPTY_ALLOCATION } } },
+    ]);
+    await waitFor(() => channel.received.length === 5, { what: 'the envelopes on the channel' });
+    expect(channel.received.slice(1)).toEqual(stream.slice(1));
+    await expect(writer.applyPodDeltas({}, { a: { requests: { cpu: -1 }, limits: {} } })).rejects.toThrow(
+      RangeError,
+    );
+    expect((await meta()).seq).toBe(5);
+  });
+
+  it('rebuild stores the allocation whole (empty ones left out), replacing what was there', async () => {
+    await t.client.hset(keys.allocation, 'old', '{"requests":{"cpu":1},"limits":{}}');
+    await writer.rebuild({
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b')],
+      podCounts: { a: 2 },
+      allocation: { a: { requests: { cpu: 200 }, limits: { cpu: 400 } }, b: EMPTY_ALLOCATION },
+      reason: 'rebuild',
+    });
+    expect(await t.client.hgetall(keys.allocation)).toEqual({
+      a: '{"requests":{"cpu":200},"limits":{"cpu":400}}',
+    });
+    expect(await t.client.pttl(keys.allocation)).toBe(-1);
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: {}, reason: 'rebuild' });
+    expect(await t.client.exists(keys.allocation)).toBe(0);
+  });
+
+  it('setUsage replaces the usage snapshot and emits one usage envelope per call', async () => {
+    const ts = tick(100);
+    const available: UsageSnapshot = {
+      available: true,
+      polledAt: ts,
+      timestamp: '2026-11-22T12:00:00Z',
+      window: '15s',
+      nodes: { a: { cpu: 120, memory: 3 * 2 ** 30 } },
+    };
+    expect(await writer.setUsage(available)).toBe(1);
+    const gone: UsageSnapshot = {
+      available: false,
+      polledAt: ts,
+      reason: 'the cluster serves no metrics.k8s.io API',
+    };
+    expect(await writer.setUsage(gone)).toBe(2);
+    expect(JSON.parse((await t.client.get(keys.usage)) ?? '')).toEqual(gone);
+    expect(await readStream(t.client, t.keyspace, cluster)).toEqual([
+      { seq: 1, type: 'usage', cluster, timestamp: ts, data: available },
+      { seq: 2, type: 'usage', cluster, timestamp: ts, data: gone },
+    ]);
+    await expect(
+      writer.setUsage({ available: true, polledAt: ts, nodes: { a: { cpu: -5, memory: 0 } } }),
+    ).rejects.toThrow(/usage snapshot/);
+    expect((await meta()).seq).toBe(2);
+  });
+
   it('setStatus emits cluster_status only when status or error changes', async () => {
     await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: { a: 7 }, reason: 'rebuild' });
     const ts = tick(1000);
@@ -388,19 +494,27 @@ describe('NodeStoreWriter', () => {
     expect((await meta()).syncedAt).toBe('2026-11-22T12:00:05.000Z');
   });
 
-  it('readState returns the decoded nodes, pod counts, seq and syncedAt together', async () => {
-    expect(await writer.readState()).toEqual({ seq: 0, epoch: 0, nodes: [], podCounts: {} });
+  it('readState returns the decoded nodes, pod counts, allocation, usage, seq and syncedAt together', async () => {
+    expect(await writer.readState()).toEqual({
+      seq: 0,
+      epoch: 0,
+      nodes: [],
+      podCounts: {},
+      allocation: {},
+      usage: undefined,
+    });
     await writer.rebuild({
       nodes: [makeNodeSnapshot('b'), makeNodeSnapshot('a')],
       podCounts: { a: 2 },
       reason: 'rebuild',
     });
-    await writer.applyPodDeltas({ b: 1 });
+    await writer.applyPodDeltas({ b: 1 }, { b: { requests: { cpu: 10 }, limits: {} } });
     await t.client.hset(keys.nodes, 'corrupt', 'not json');
     const state = await writer.readState();
     expect(state.nodes.map((n) => n.name)).toEqual(['a', 'b']);
     expect(state.podCounts).toEqual({ a: 2, b: 1 });
-    expect(state.seq).toBe(2);
+    expect(state.allocation).toEqual({ b: { requests: { cpu: 10 }, limits: {} } });
+    expect(state.seq).toBe(3);
     expect(state.syncedAt).toBe(T0.toISOString());
   });
 });

@@ -9,7 +9,7 @@ import {
   type KnmClient,
   type WatchState,
 } from '@knm/client';
-import type { ClusterSummaryBody } from '@knm/contracts';
+import { usageStatus, type ClusterSummaryBody, type NodePodsList, type UsageStatus } from '@knm/contracts';
 import type { ClusterPreference } from '../clusters/cluster-preference.js';
 import type { NodeTableStore } from '../nodes/node-table-store.js';
 import { describeChange } from './change-description.js';
@@ -52,6 +52,8 @@ export class LiveClusterStore {
   readonly watchError: Ref<string | undefined> = ref();
   readonly lastUpdate: Ref<number | undefined> = ref();
   readonly online: Ref<boolean> = ref(typeof navigator === 'undefined' ? true : navigator.onLine);
+  /** The watched cluster's last metrics poll: whether usage is measured, when, or why not (undefined before one). */
+  readonly usage: ShallowRef<UsageStatus | undefined> = shallowRef();
   readonly badge: ComputedRef<BadgeState> = computed(() =>
     badgeState({
       client: this.connection.value,
@@ -109,6 +111,17 @@ export class LiveClusterStore {
     this.wasLive.value = false;
   }
 
+  /**
+   * The pods behind a node's numbers (the gateway asks the cluster's watcher; a few
+   * seconds old at most). Rejects with the gateway's message (`KnmApiError`) when it
+   * cannot answer: no watcher leads the cluster, a timeout, an unknown node.
+   */
+  nodePods(node: string): Promise<NodePodsList> {
+    const cluster = this.cluster.value;
+    if (!this.client || !cluster) return Promise.reject(new Error('not connected to a cluster'));
+    return this.client.rest.nodePods(cluster, node);
+  }
+
   /** Switches the table to `name`, and remembers the choice. */
   selectCluster(name: string): void {
     if (this.cluster.value === name && this.watch) return;
@@ -152,6 +165,7 @@ export class LiveClusterStore {
     table.clear();
     table.setSelected([]);
     notes.clear();
+    this.usage.value = undefined;
     this.watchError.value = undefined;
     this.wasLive.value = false;
     const client = this.client;
@@ -169,6 +183,7 @@ export class LiveClusterStore {
       }),
       watch.on('reload', () => {
         table.replaceAll(watch.nodes());
+        this.usage.value = watch.view.usage && usageStatus(watch.view.usage);
         this.lastUpdate.value = Date.now();
       }),
       watch.on('change', (event) => this.onChange(watch, event)),
@@ -196,6 +211,17 @@ export class LiveClusterStore {
           const node = watch.view.node(name);
           if (node) table.upsert(node);
         }
+        break;
+      case 'allocation':
+        for (const name of Object.keys(envelope.data.nodes)) {
+          const node = watch.view.node(name);
+          if (node) table.upsert(node);
+        }
+        break;
+      case 'usage':
+        // One poll for every node: each row's usage mark moves.
+        this.usage.value = usageStatus(envelope.data);
+        for (const node of watch.nodes()) table.upsert(node);
         break;
       case 'cluster_status':
         this.clusters.value = this.clusters.value.map((c) =>

@@ -34,6 +34,11 @@ export class NodeTableStore {
   readonly sort: ShallowRef<NodeSort> = shallowRef({ key: 'name', descending: false });
   readonly selected: ShallowRef<ReadonlySet<string>> = shallowRef(new Set());
   readonly flashing: ShallowRef<ReadonlySet<string>> = shallowRef(new Set());
+  /** Every row, whatever the criteria (the cluster overview sums them). */
+  readonly allRows: ComputedRef<NodeRow[]> = computed(() => {
+    void this.rowsVersion.value;
+    return [...this.rows.values()];
+  });
   /** The rows the criteria keep, in the sort's order. */
   readonly visibleRows: ComputedRef<NodeRow[]> = computed(() => {
     void this.rowsVersion.value;

@@ -1,8 +1,13 @@
-import type { NodeView } from '@knm/contracts';
+import { nodeResources, type NodeView } from '@knm/contracts';
 
-/** A ready worker node for specs: 8 cores, 32 GiB, 10 of 110 pods, zone-a; `over` replaces fields. */
+/**
+ * A ready worker node for specs: 8 cores, 32 GiB, 10 of 110 pods, zone-a; `over`
+ * replaces fields. Its `resources` follow its allocatable and pod count (no
+ * allocation, no usage) unless `over` gives them.
+ */
 export function testNode(name: string, over: Partial<NodeView> = {}): NodeView {
-  return {
+  const { resources, ...rest } = over;
+  const node: Omit<NodeView, 'resources'> = {
     name,
     uid: `uid-${name}`,
     resourceVersion: '1',
@@ -28,6 +33,7 @@ export function testNode(name: string, over: Partial<NodeView> = {}): NodeView {
     podCIDRs: [],
     podCount: 10,
     podCapacity: 110,
-    ...over,
+    ...rest,
   };
+  return { ...node, resources: resources ?? nodeResources(node, node.podCount, undefined, undefined) };
 }

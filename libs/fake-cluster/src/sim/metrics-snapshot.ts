@@ -19,8 +19,11 @@ export interface ContainerUsage extends Usage {
 }
 
 /**
- * What metrics-server holds: one snapshot of usage, taken every resolution of
- * simulated time (and once at start), not recomputed in between. A snapshot covers
+ * What metrics-server holds: one snapshot of usage per resolution of simulated time
+ * (and one at start), not recomputed in between. Its tick and timestamp advance on
+ * time; its content is computed at the first read after the tick (a kube-sim that
+ * nobody asks for metrics spends nothing on them: at 150,000 pods a snapshot costs
+ * most of a second of the event loop). A snapshot covers
  * the Running pods bound to a node and every node; a node's usage is its pods'
  * usage plus its system share (usage-model.ts). Pods are kept by reference as they
  * were at the snapshot (stored objects are immutable) and their usage is recomputed
@@ -32,6 +35,8 @@ export class MetricsSnapshot {
   /** The pods with metrics, in key order (binary-searched by key: no per-pod map entry or key string). */
   private pods: KubeObject[] = [];
   private nodes = new Map<string, { node: KubeObject; usage: Usage }>();
+  /** The tick `pods` and `nodes` were computed for (behind `tickCount`: compute at the next read). */
+  private computedTick = 0;
   private readonly seed: number;
   private readonly resolutionMs: number;
 
@@ -66,21 +71,25 @@ export class MetricsSnapshot {
 
   /** The nodes with metrics, by name, in name order. */
   nodeNames(): string[] {
+    this.compute();
     return [...this.nodes.keys()];
   }
 
   /** A node's usage and its object as of the snapshot, if it has metrics. */
   node(name: string): { node: KubeObject; usage: Usage } | undefined {
+    this.compute();
     return this.nodes.get(name);
   }
 
   /** The pods with metrics (as of the snapshot), in `namespace/name` order. */
   podList(): readonly KubeObject[] {
+    this.compute();
     return this.pods;
   }
 
   /** The pod with metrics under `namespace/name`, as of the snapshot. */
   pod(key: string): KubeObject | undefined {
+    this.compute();
     let lo = 0;
     let hi = this.pods.length;
     while (lo < hi) {
@@ -116,6 +125,7 @@ export class MetricsSnapshot {
 
   /** Node usage for the truth: millicores and bytes, by node name. */
   nodeUsage(): Record<string, { cpu: number; memory: number }> {
+    this.compute();
     const out: Record<string, { cpu: number; memory: number }> = {};
     for (const [name, { usage }] of this.nodes)
       out[name] = { cpu: usage.nanocores / 1e6, memory: usage.bytes };
@@ -125,6 +135,12 @@ export class MetricsSnapshot {
   private take(): void {
     this.tickCount++;
     this.takenAt = this.cluster.now();
+  }
+
+  /** Computes the current tick's usage unless it already was. */
+  private compute(): void {
+    if (this.computedTick === this.tickCount) return;
+    this.computedTick = this.tickCount;
     const pods: KubeObject[] = [];
     const sums = new Map<string, Usage>();
     for (const pod of this.cluster.store.kind('Pod').sorted()) {

@@ -1,4 +1,4 @@
-import type { NodeSnapshot, ResyncReason } from '@knm/contracts';
+import type { NodeAllocation, NodeSnapshot, ResyncReason } from '@knm/contracts';
 import type { NodeCacheChange } from '../node-cache.js';
 
 /** The status a watcher reports (`stale` is derived by readers, never written). */
@@ -11,6 +11,8 @@ export interface StoredClusterState {
   nodes: readonly NodeSnapshot[];
   /** Non-zero pod counts by node name. */
   podCounts: Readonly<Record<string, number>>;
+  /** Non-empty allocations (the sums of the counted pods' requests and limits) by node name. */
+  allocation: Readonly<Record<string, NodeAllocation>>;
   /**
    * The time of the last completed (re)list. Absent when the store holds no state of
    * the cluster's current life (never rebuilt, or its data was lost): then continuity
@@ -29,20 +31,26 @@ export interface StoredClusterState {
 export interface ClusterStateWriter {
   /** What the store holds of the cluster now (not fenced: a read). */
   readState(): Promise<StoredClusterState>;
-  /** Replaces all nodes and pod counts in one swap and emits one `resync` envelope; leaves status `ready`. */
+  /** Replaces all nodes, pod counts and allocation in one swap and emits one `resync` envelope; leaves status `ready`. */
   rebuild(input: {
     nodes: readonly NodeSnapshot[];
     podCounts: Readonly<Record<string, number>>;
+    allocation: Readonly<Record<string, NodeAllocation>>;
     reason: ResyncReason;
   }): Promise<number>;
   /** Applies node changes in order, one envelope each. */
   applyNodeChanges(changes: readonly NodeCacheChange[]): Promise<number>;
   /**
-   * Adds per-node pod-count deltas and emits one `pod_counts` envelope. Rejects when
-   * a count would have gone below 0 (the store disagrees with the index), also after
-   * writing: the engine then repairs, rewriting the counts from the index.
+   * In one step: adds per-node pod-count deltas and sets the absolute allocation of
+   * the nodes in `allocation` (empty = none left); emits a `pod_counts` envelope for
+   * the counts and an `allocation` envelope for the allocations that changed. Rejects
+   * when a count would have gone below 0 (the store disagrees with the index), also
+   * after writing: the engine then repairs, rewriting the counts from the index.
    */
-  applyPodDeltas(deltas: Readonly<Record<string, number>>): Promise<number>;
+  applyPodDeltas(
+    deltas: Readonly<Record<string, number>>,
+    allocation: Readonly<Record<string, NodeAllocation>>,
+  ): Promise<number>;
   /** Records the time a (re)list completed as `syncedAt` (never moves it back); no envelope. */
   markSynced(listedAt: Date): Promise<void>;
   /** Sets the cluster status (and error); emits `cluster_status` when it changed. */

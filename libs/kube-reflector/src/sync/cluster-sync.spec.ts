@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { projectNode, type NodeSnapshot, type ResyncReason } from '@knm/contracts';
+import { projectNode, type NodeAllocation, type NodeSnapshot, type ResyncReason } from '@knm/contracts';
 import { waitFor } from '@knm/testing';
 import { FakeSource } from '../../test/fake-source.js';
 import { ApiUnreachableError } from '../errors/api-unreachable-error.js';
@@ -21,6 +21,7 @@ const tick = (): number => (lastTick = Math.max(lastTick + 1, Date.now()));
 class MemoryStore {
   nodes = new Map<string, NodeSnapshot>();
   pods: Record<string, number> = {};
+  allocation: Record<string, NodeAllocation> = {};
   status: string | undefined;
   syncedAt: string | undefined;
   seq = 0;
@@ -61,6 +62,7 @@ class MemoryWriter implements ClusterStateWriter {
       seq: this.store.seq,
       nodes: [...this.store.nodes.values()],
       podCounts: { ...this.store.pods },
+      allocation: { ...this.store.allocation },
     };
     if (this.store.syncedAt !== undefined) state.syncedAt = this.store.syncedAt;
     return state;
@@ -69,11 +71,13 @@ class MemoryWriter implements ClusterStateWriter {
   async rebuild(input: {
     nodes: readonly NodeSnapshot[];
     podCounts: Readonly<Record<string, number>>;
+    allocation: Readonly<Record<string, NodeAllocation>>;
     reason: ResyncReason;
   }): Promise<number> {
     this.check(`rebuild ${input.reason}`);
     this.store.nodes = new Map(input.nodes.map((n) => [n.name, n]));
     this.store.pods = { ...input.podCounts };
+    this.store.allocation = { ...input.allocation };
     this.store.status = 'ready';
     this.store.syncedAt = new Date(tick()).toISOString();
     return (this.store.seq += 1);
@@ -90,12 +94,21 @@ class MemoryWriter implements ClusterStateWriter {
     return (this.store.seq += changes.length);
   }
 
-  async applyPodDeltas(deltas: Readonly<Record<string, number>>): Promise<number> {
-    this.check(`pods ${JSON.stringify(deltas)}`);
+  async applyPodDeltas(
+    deltas: Readonly<Record<string, number>>,
+    allocation: Readonly<Record<string, NodeAllocation>>,
+  ): Promise<number> {
+    const allocated = Object.keys(allocation).length > 0 ? ` ${JSON.stringify(allocation)}` : '';
+    this.check(`pods ${JSON.stringify(deltas)}${allocated}`);
     for (const [n, d] of Object.entries(deltas)) {
       const v = (this.store.pods[n] ?? 0) + d;
       if (v === 0) delete this.store.pods[n];
       else this.store.pods[n] = v;
+    }
+    for (const [n, a] of Object.entries(allocation)) {
+      if (Object.keys(a.requests).length + Object.keys(a.limits).length === 0)
+        delete this.store.allocation[n];
+      else this.store.allocation[n] = a;
     }
     return (this.store.seq += 1);
   }
@@ -282,8 +295,49 @@ describe('ClusterSync', () => {
     ]);
     expect(next.store.seq).toBe(seqBefore + 3);
     expect(reports).toEqual([
-      { reason: 'lead', nodeChanges: 2, podDeltas: 2, durationMs: expect.any(Number) },
+      { reason: 'lead', nodeChanges: 2, podDeltas: 2, allocations: 0, durationMs: expect.any(Number) },
     ]);
+  });
+
+  it('writes allocation with the pod counts: in the rebuild, on every change (resize too), and as differences on a new term', async () => {
+    const { nodes, pods, sync } = setup();
+    const sized = (uid: string, nodeName: string, cpu: number, phase = 'Running'): PodRecord => ({
+      ...pod(uid, nodeName, phase),
+      resources: { requests: { cpu, memory: 2 ** 30 }, limits: { memory: 2 ** 31 } },
+    });
+    nodes.upsert(node('a'));
+    nodes.upsert(node('b'));
+    pods.upsert(sized('p1', 'a', 250));
+    pods.upsert(sized('p2', 'a', 500));
+    const writer = new MemoryWriter();
+    sync.lead(writer);
+    sync.start();
+    await waitFor(() => sync.serving && pods.openWatches === 1, { what: 'serving' });
+    expect(writer.store.allocation).toEqual({
+      a: { requests: { cpu: 750, memory: 2 ** 31 }, limits: { memory: 2 ** 32 } },
+    });
+    writer.calls.length = 0;
+    // In place resize (no count change) and a pod to b: one coalesced write with both.
+    pods.upsert(sized('p1', 'a', 1000));
+    pods.upsert(sized('p3', 'b', 100));
+    await waitFor(() => writer.calls.some((c) => c.startsWith('pods')), { what: 'the flush' });
+    expect(writer.calls).toEqual([
+      'pods {"b":1} {"a":{"requests":{"cpu":1500,"memory":2147483648},"limits":{"memory":4294967296}},' +
+        '"b":{"requests":{"cpu":100,"memory":1073741824},"limits":{"memory":2147483648}}}',
+    ]);
+    await sync.standBy();
+    // While standing by: b's pod completes. Redis also holds a stale entry for a gone node.
+    pods.upsert(sized('p3', 'b', 100, 'Succeeded'));
+    await waitFor(() => sync.podIndex.countOf('b') === 0);
+    writer.store.allocation['gone'] = { requests: { cpu: 1 }, limits: {} };
+    const next = new MemoryWriter(writer.store);
+    sync.lead(next);
+    await waitFor(() => sync.serving, { what: 'serving again' });
+    expect(next.calls).toContain(
+      'pods {"b":-1} {"b":{"requests":{},"limits":{}},"gone":{"requests":{},"limits":{}}}',
+    );
+    expect(next.store.allocation).toEqual(sync.podIndex.allocations());
+    expect(Object.keys(next.store.allocation)).toEqual(['a']);
   });
 
   it('rebuilds (the one resync) only when Redis holds no state of this life (no syncedAt)', async () => {

@@ -9,7 +9,7 @@ import { Reflector, type ReflectorOptions, type ReflectorStore } from '../reflec
 import type { ClusterStateWriter, StoredClusterState, WatcherStatus } from './cluster-state-writer.js';
 import { PodDeltaCoalescer } from './pod-delta-coalescer.js';
 import { SerialQueue } from './serial-queue.js';
-import { diffNodes, diffPodCounts } from './state-diff.js';
+import { diffAllocation, diffNodes, diffPodCounts } from './state-diff.js';
 import { StatusTracker } from './status-tracker.js';
 import { TermGate, type SyncState } from './term-gate.js';
 
@@ -40,12 +40,14 @@ export interface ClusterSyncObserver extends ReflectorObserver {
   onState?(state: SyncState, previous: SyncState): void;
   /**
    * The differences between the caches and Redis were written as ordinary envelopes:
-   * `nodeChanges` node envelopes and pod deltas for `podDeltas` nodes (both may be 0).
+   * `nodeChanges` node envelopes, pod deltas for `podDeltas` nodes and the allocation
+   * of `allocations` nodes (all may be 0).
    */
   onReconciled?(info: {
     reason: ReconcileReason;
     nodeChanges: number;
     podDeltas: number;
+    allocations: number;
     durationMs: number;
   }): void;
   /**
@@ -93,10 +95,12 @@ export interface ClusterSyncOptions {
  *
  * - node changes are written as they come, in order, one awaited write per event
  *   (heartbeat-only updates are dropped and counted);
- * - pod events only touch the index; their per-node deltas are flushed at most
- *   `coalesceMs` after the first one as ONE `applyPodDeltas`;
+ * - pod events only touch the index; their per-node count deltas and the new
+ *   allocation of the nodes they touched are flushed at most `coalesceMs` after the
+ *   first one as ONE `applyPodDeltas`;
  * - a relist is written as what it changed: the node cache's adds, updates and
- *   deletes, and the pod index's net per-node deltas, then `markSynced`;
+ *   deletes, and the pod index's net per-node deltas and changed allocations, then
+ *   `markSynced`;
  * - a new term (once both resources are listed) and a failed write (with backoff)
  *   reconcile: read what Redis holds, write only the differences as ordinary
  *   envelopes (the seq continues);
@@ -347,13 +351,14 @@ export class ClusterSync {
     ) {
       return;
     }
-    const podDeltas = await this.flushPods(term);
-    if (podDeltas === undefined || !(await this.recordListed(term, undefined))) return;
+    const flushed = await this.flushPods(term);
+    if (flushed === undefined || !(await this.recordListed(term, undefined))) return;
     this.notify((o) =>
       o.onReconciled?.({
         reason: 'relist',
         nodeChanges: nodeChanges.length,
-        podDeltas,
+        podDeltas: flushed.podDeltas,
+        allocations: flushed.allocations,
         durationMs: this.now() - started,
       }),
     );
@@ -384,12 +389,15 @@ export class ClusterSync {
       return;
     }
     const nodeChanges = diffNodes(stored.nodes, this.nodeCache.list());
-    // Absolute counts and the pending deltas they include, taken together: deltas
-    // arriving from here on are flushed on top of what this writes.
+    // Absolute counts and allocation and the pending changes they include, taken
+    // together: changes arriving from here on are flushed on top of what this writes.
     const counts = this.podIndex.counts();
+    const allocations = this.podIndex.allocations();
     this.coalescer.take();
     const podDeltas = diffPodCounts(stored.podCounts, counts);
+    const allocation = diffAllocation(stored.allocation, allocations);
     const podNodes = Object.keys(podDeltas).length;
+    const allocationNodes = Object.keys(allocation).length;
     if (
       nodeChanges.length > 0 &&
       !(await this.write('nodes', term, nodeChanges.length, undefined, (w) =>
@@ -399,8 +407,10 @@ export class ClusterSync {
       return;
     }
     if (
-      podNodes > 0 &&
-      !(await this.write('pods', term, podNodes, undefined, (w) => w.applyPodDeltas(podDeltas)))
+      podNodes + allocationNodes > 0 &&
+      !(await this.write('pods', term, podNodes + allocationNodes, undefined, (w) =>
+        w.applyPodDeltas(podDeltas, allocation),
+      ))
     ) {
       return;
     }
@@ -411,6 +421,7 @@ export class ClusterSync {
         reason,
         nodeChanges: nodeChanges.length,
         podDeltas: podNodes,
+        allocations: allocationNodes,
         durationMs: this.now() - started,
       }),
     );
@@ -421,10 +432,11 @@ export class ClusterSync {
   private async rebuild(term: number): Promise<void> {
     const nodes = this.nodeCache.list();
     const podCounts = this.podIndex.counts();
+    const allocation = this.podIndex.allocations();
     this.coalescer.take();
     const started = this.now();
     const ok = await this.write('rebuild', term, nodes.length, undefined, (w) =>
-      w.rebuild({ nodes, podCounts, reason: 'rebuild' }),
+      w.rebuild({ nodes, podCounts, allocation, reason: 'rebuild' }),
     );
     if (!ok || !this.gate.writerFor(term)) return;
     // The swap set status ready and syncedAt (to now, later than any list we hold).
@@ -458,14 +470,18 @@ export class ClusterSync {
     return ok;
   }
 
-  /** Writes the pending pod deltas when serving: the number of nodes written, undefined when not written. */
-  private async flushPods(term: number): Promise<number | undefined> {
+  /**
+   * Writes the pending pod-count deltas and allocations (one call) when serving: how
+   * many nodes of each were written, undefined when not written.
+   */
+  private async flushPods(term: number): Promise<{ podDeltas: number; allocations: number } | undefined> {
     if (!this.gate.serving(term)) return undefined;
-    const { deltas, since } = this.coalescer.take();
-    const nodes = Object.keys(deltas).length;
-    if (nodes === 0) return 0;
-    const ok = await this.write('pods', term, nodes, since, (w) => w.applyPodDeltas(deltas));
-    return ok ? nodes : undefined;
+    const { deltas, allocation, since } = this.coalescer.take();
+    const written = { podDeltas: Object.keys(deltas).length, allocations: Object.keys(allocation).length };
+    const items = written.podDeltas + written.allocations;
+    if (items === 0) return written;
+    const ok = await this.write('pods', term, items, since, (w) => w.applyPodDeltas(deltas, allocation));
+    return ok ? written : undefined;
   }
 
   /** Writes the wanted status if it differs from the last one written (runs on the queue). */

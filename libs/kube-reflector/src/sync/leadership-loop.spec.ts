@@ -79,7 +79,7 @@ function writerFor(lease: FakeLease, epoch: number, log: string[]): ClusterState
   return {
     readState: async () => (
       check('read'),
-      { seq: 1, nodes: [], podCounts: {}, ...(syncedAt ? { syncedAt } : {}) }
+      { seq: 1, nodes: [], podCounts: {}, allocation: {}, ...(syncedAt ? { syncedAt } : {}) }
     ),
     markSynced: async () => check('synced'),
     rebuild: async (i) => (check(`rebuild ${i.reason}`), 0),

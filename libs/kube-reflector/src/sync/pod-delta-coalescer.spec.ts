@@ -21,8 +21,8 @@ describe('PodDeltaCoalescer', () => {
     index.apply('ADDED', { uid: 'p2', nodeName: 'b', phase: 'Running' });
     coalescer.arm();
     await waitFor(() => due === 1);
-    expect(coalescer.take()).toEqual({ deltas: { a: 1, b: 1 }, since: 100 });
-    expect(coalescer.take()).toEqual({ deltas: {}, since: undefined });
+    expect(coalescer.take()).toEqual({ deltas: { a: 1, b: 1 }, allocation: {}, since: 100 });
+    expect(coalescer.take()).toEqual({ deltas: {}, allocation: {}, since: undefined });
     await new Promise((r) => setTimeout(r, 40));
     expect(due).toBe(1);
   });

@@ -1,3 +1,4 @@
+import type { NodeAllocation } from '@knm/contracts';
 import type { PodCountIndex } from '../pod-count-index.js';
 
 /**
@@ -28,11 +29,19 @@ export class PodDeltaCoalescer {
     }, this.coalesceMs);
   }
 
-  /** The pending net deltas (zeros left out) and when the oldest arrived; forgets them. */
-  take(): { deltas: Record<string, number>; since: number | undefined } {
+  /**
+   * The pending net count deltas (zeros left out), the absolute allocation of the
+   * nodes whose allocation may have changed, and when the oldest change arrived;
+   * forgets them.
+   */
+  take(): {
+    deltas: Record<string, number>;
+    allocation: Record<string, NodeAllocation>;
+    since: number | undefined;
+  } {
     const since = this.oldestAt;
     this.oldestAt = undefined;
-    return { deltas: this.index.takeDeltas(), since };
+    return { deltas: this.index.takeDeltas(), allocation: this.index.takeAllocation(), since };
   }
 
   /**

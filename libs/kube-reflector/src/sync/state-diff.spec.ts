@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { projectNode, type NodeSnapshot } from '@knm/contracts';
-import { diffNodes, diffPodCounts } from './state-diff.js';
+import { EMPTY_ALLOCATION, projectNode, type NodeSnapshot } from '@knm/contracts';
+import { diffAllocation, diffNodes, diffPodCounts } from './state-diff.js';
 
 const node = (
   name: string,
@@ -42,5 +42,22 @@ describe('diffPodCounts', () => {
   it('gives the per-node deltas from the stored counts to the cached ones', () => {
     expect(diffPodCounts({ a: 3, b: 1, c: 2 }, { a: 3, b: 4, d: 1 })).toEqual({ b: 3, d: 1, c: -2 });
     expect(diffPodCounts({}, {})).toEqual({});
+  });
+});
+
+describe('diffAllocation', () => {
+  it('gives the cached allocation of the nodes that differ, and empty for those no longer cached', () => {
+    const a = { requests: { cpu: 100, memory: 5 }, limits: {} };
+    expect(
+      diffAllocation(
+        { same: a, reordered: { requests: { memory: 5, cpu: 100 }, limits: {} }, changed: a, gone: a },
+        { same: a, reordered: a, changed: { requests: { cpu: 100 }, limits: { memory: 5 } }, added: a },
+      ),
+    ).toEqual({
+      changed: { requests: { cpu: 100 }, limits: { memory: 5 } },
+      added: a,
+      gone: EMPTY_ALLOCATION,
+    });
+    expect(diffAllocation({}, {})).toEqual({});
   });
 });

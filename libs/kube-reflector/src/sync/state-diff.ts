@@ -1,4 +1,4 @@
-import { diffNodeSnapshots, type NodeSnapshot } from '@knm/contracts';
+import { EMPTY_ALLOCATION, diffNodeSnapshots, type NodeAllocation, type NodeSnapshot } from '@knm/contracts';
 import type { NodeCacheChange } from '../node-cache.js';
 
 /**
@@ -45,4 +45,32 @@ export function diffPodCounts(
     if (cached[node] === undefined && n !== 0) deltas[node] = -n;
   }
   return deltas;
+}
+
+/**
+ * The allocations to write to turn `stored` into `cached`: the cached allocation of
+ * every node where they differ, {@link EMPTY_ALLOCATION} for a node stored but no
+ * longer cached. Both sides are compared as values (key order does not matter).
+ */
+export function diffAllocation(
+  stored: Readonly<Record<string, NodeAllocation>>,
+  cached: Readonly<Record<string, NodeAllocation>>,
+): Record<string, NodeAllocation> {
+  const out: Record<string, NodeAllocation> = {};
+  for (const [node, allocation] of Object.entries(cached)) {
+    const before = stored[node];
+    if (!before || !sameAllocation(before, allocation)) out[node] = allocation;
+  }
+  for (const node of Object.keys(stored)) if (cached[node] === undefined) out[node] = EMPTY_ALLOCATION;
+  return out;
+}
+
+function sameAllocation(a: NodeAllocation, b: NodeAllocation): boolean {
+  return sameAmounts(a.requests, b.requests) && sameAmounts(a.limits, b.limits);
+}
+
+function sameAmounts(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  const keys = Object.keys(a).filter((k) => a[k] !== 0);
+  if (keys.length !== Object.keys(b).filter((k) => b[k] !== 0).length) return false;
+  return keys.every((k) => a[k] === b[k]);
 }
