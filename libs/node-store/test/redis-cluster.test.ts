@@ -7,7 +7,7 @@ import {
   waitFor,
   type LocalRedisCluster,
 } from '@knm/testing';
-import { Keyspace, toClusterName, type Envelope } from '@knm/contracts';
+import { EMPTY_ALLOCATION, Keyspace, toClusterName, type Envelope } from '@knm/contracts';
 import {
   ChangeSubscriber,
   createRedisConnection,
@@ -90,6 +90,8 @@ describe.skipIf(!withRedisServer)('on a Redis Cluster (3 masters, real redis-ser
           seq: 5,
           node: makeNodeSnapshot(`${name}-2`),
           podCount: 4,
+          allocation: EMPTY_ALLOCATION,
+          usage: undefined,
         });
         expect((await reader.getPodCounts(name)).seq).toBe(5);
         const replay = await reader.readEventsAfter(name, 1);
