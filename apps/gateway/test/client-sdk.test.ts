@@ -18,7 +18,9 @@ const clients: KnmClient[] = [];
 const closers: (() => Promise<void>)[] = [];
 
 function viewOf(nodes: readonly NodeSnapshot[], counts: Record<string, number>): NodeView[] {
-  return [...nodes].sort((a, b) => (a.name < b.name ? -1 : 1)).map((n) => toNodeView(n, counts[n.name] ?? 0));
+  return [...nodes]
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((n) => toNodeView(n, counts[n.name] ?? 0));
 }
 
 async function truth(): Promise<{ seq: number; nodes: NodeView[] }> {
