@@ -14,8 +14,7 @@ import {
 } from '@knm/contracts';
 import { NodePodsResponder, type NodeStoreWriter } from '@knm/node-store';
 import { toNodeView } from '@knm/node-query';
-import { createTestRedis, type TestRedis } from '@knm/testing';
-import { makeNode } from './support/fixtures.js';
+import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
 import {
   httpCall,
   seedCluster,
@@ -34,19 +33,19 @@ const closers: (() => Promise<void>)[] = [];
 const zone = (z: string) => ({ 'topology.kubernetes.io/zone': z });
 const gpuAllocatable = { cpu: '16', memory: '64Gi', pods: '110', 'nvidia.com/gpu': '4' };
 const nodes = [
-  makeNode('a-1', { labels: { ...zone('a'), 'cloud.google.com/gke-nodepool': 'general' } }),
-  makeNode('a-2', { labels: { ...zone('a'), 'cloud.google.com/gke-nodepool': 'general' } }),
-  makeNode('b-1', {
+  makeNodeSnapshot('a-1', { labels: { ...zone('a'), 'cloud.google.com/gke-nodepool': 'general' } }),
+  makeNodeSnapshot('a-2', { labels: { ...zone('a'), 'cloud.google.com/gke-nodepool': 'general' } }),
+  makeNodeSnapshot('b-1', {
     labels: { ...zone('b'), 'karpenter.sh/nodepool': 'gpu' },
     allocatable: gpuAllocatable,
     capacity: gpuAllocatable,
   }),
-  makeNode('b-2', { labels: { ...zone('b') } }),
-  makeNode('c-1', { labels: {}, allocatable: { pods: '110' } }),
+  makeNodeSnapshot('b-2', { labels: { ...zone('b') } }),
+  makeNodeSnapshot('c-1', { labels: {}, allocatable: { pods: '110' } }),
 ];
 const counts = { 'a-1': 10, 'a-2': 4, 'b-1': 7, 'b-2': 1 };
 const allocation: Record<string, NodeAllocation> = {
-  // allocatable cpu 7800m, memory 30Gi (makeNode)
+  // allocatable cpu 7800m, memory 30Gi (makeNodeSnapshot)
   'a-1': { requests: { cpu: 7_020, memory: 3 * 2 ** 30 }, limits: { cpu: 15_600, memory: 6 * 2 ** 30 } },
   'a-2': { requests: { cpu: 1_950 }, limits: {} },
   'b-1': { requests: { cpu: 8_000, 'nvidia.com/gpu': 3 }, limits: { 'nvidia.com/gpu': 3 } },
@@ -85,7 +84,7 @@ beforeEach(async () => {
   ({ writer, cluster } = await seedCluster(redis, 'dev', nodes, counts));
   await writer.applyPodDeltas({}, allocation);
   await writer.setUsage(usage);
-  await seedCluster(redis, 'prod', [makeNode('p-1')], { 'p-1': 3 });
+  await seedCluster(redis, 'prod', [makeNodeSnapshot('p-1')], { 'p-1': 3 });
   gw = await startGateway(redis, { nodePodsTimeoutMs: 300 });
   closers.unshift(() => gw.close());
   viewerAll = await token();

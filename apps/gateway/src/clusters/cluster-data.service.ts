@@ -20,7 +20,7 @@ import {
   toNodeView,
   type CompiledNodeQuery,
 } from '@knm/node-query';
-import { NODE_PODS_CLIENT, NODE_STORE_READER } from '../app/tokens.js';
+import { NODE_PODS_CLIENT, NODE_STORE_READER } from '../common/injection-tokens.js';
 import { NotFoundError, UpstreamError } from '../common/error-body.js';
 import { ResponseCache } from './response-cache.js';
 import { SnapshotCache } from './snapshot-cache.js';
