@@ -3,7 +3,13 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { NodeListResponseSchema, NodeResponseSchema, resourcePercent, type NodeView } from '@knm/contracts';
+import {
+  NodeListResponseSchema,
+  NodePodsListSchema,
+  NodeResponseSchema,
+  resourcePercent,
+  type NodeView,
+} from '@knm/contracts';
 import { waitFor } from '@knm/testing';
 import { launchBrowser, type Browser } from './support/browser.js';
 import { startStack, type Stack } from './support/stack.js';
@@ -152,5 +158,24 @@ describe('node resources in the dashboard (kube-sim -> watcher -> Redis -> gatew
       .poll(async () => Number(await bar.getAttribute('data-requests-percent')))
       .toBe(resourcePercent(after.resources['cpu'], 'requests'));
     await browser.screenshot(page, 'resources-pod-created');
+  });
+
+  it("the drawer lists the pods behind the node's numbers", async () => {
+    const page = await open();
+    const [busiest] = await restNodes('?sort=-pods&limit=1');
+    const node = (busiest as NodeView).name;
+    await page.locator(`.row[data-node="${node}"]`).click();
+    const drawer = page.locator('[data-testid=node-drawer]');
+    const listed = NodePodsListSchema.parse(await rest(`/api/v1/clusters/${CLUSTER}/nodes/${node}/pods`));
+    expect(listed.items.length).toBeGreaterThan(0);
+    await expect
+      .poll(() => drawer.locator('[data-testid=node-pods] tbody tr').count(), { timeout: 15_000 })
+      .toBe(listed.items.length);
+    for (const pod of listed.items.slice(0, 5)) {
+      const row = drawer.locator(`[data-pod="${pod.namespace}/${pod.name}"]`);
+      expect(await row.count(), pod.name).toBe(1);
+      expect(await row.locator('td').nth(1).textContent()).toBe(pod.phase);
+    }
+    await browser.screenshot(page, 'resources-drawer-pods');
   });
 });
