@@ -240,24 +240,28 @@ describe('EnvelopeFold', () => {
         const pick = random(10);
         if (pick < 2) {
           e = { type: 'pod_counts', cluster, seq, timestamp: at, data: { counts: { [name]: random(3) } } };
-        } else if (pick < 3 && random(2) === 0) {
-          e = {
-            type: 'allocation',
-            cluster,
-            seq,
-            timestamp: at,
-            data: { nodes: { [name]: allocation(random(3)) } },
-          };
-        } else if (pick < 3 && random(2) === 0) {
-          e = { type: 'usage', cluster, seq, timestamp: at, data: usage(random(100)) };
         } else if (pick < 3) {
-          e = {
-            type: 'cluster_status',
-            cluster,
-            seq,
-            timestamp: at,
-            data: { status: random(2) ? 'ready' : 'degraded' },
-          };
+          // Half allocation, a quarter usage, a quarter cluster status.
+          const kind = random(4);
+          if (kind < 2) {
+            e = {
+              type: 'allocation',
+              cluster,
+              seq,
+              timestamp: at,
+              data: { nodes: { [name]: allocation(random(3)) } },
+            };
+          } else if (kind === 2) {
+            e = { type: 'usage', cluster, seq, timestamp: at, data: usage(random(100)) };
+          } else {
+            e = {
+              type: 'cluster_status',
+              cluster,
+              seq,
+              timestamp: at,
+              data: { status: random(2) ? 'ready' : 'degraded' },
+            };
+          }
         } else if (!live.has(name)) {
           e = { type: 'node_add', cluster, node: name, seq, timestamp: at, data: node(name, String(seq)) };
           live.add(name);
