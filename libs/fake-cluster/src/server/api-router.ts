@@ -16,6 +16,7 @@ import { findResource, type ResourceDef } from '../resource-registry.js';
 import type { ApiContext } from './api-context.js';
 import { handleCollectionGet } from './collection-handler.js';
 import { handleMetricsRequest } from './metrics-api.js';
+import { serveOpenApiV2 } from './openapi-v2-endpoint.js';
 import { readBodyBytes, sendJson } from './http-io.js';
 import { decodeProtobufNamespace } from './protobuf-namespace.js';
 import { decodeProtobufSelfReview } from './protobuf-self-review.js';
@@ -94,7 +95,7 @@ export async function routeApiRequest(
       notFoundHere,
     );
   }
-  if (segments[0] === 'openapi') return serveOpenApi(ctx, segments, method, url.pathname, res);
+  if (segments[0] === 'openapi') return serveOpenApi(ctx, req, segments, url.pathname, res);
   const path = parseApiPath(segments);
   if (path === undefined) throw pathNotFound(url.pathname);
   if (path.rest.length === 0) {
@@ -202,16 +203,19 @@ export async function routeApiRequest(
   }
 }
 
-/** `/openapi/v3` (the index) and `/openapi/v3/<group-version>`; no OpenAPI v2 (kubectl asks for it as protobuf). */
+/** `/openapi/v2` (JSON or protobuf), `/openapi/v3` (the index) and `/openapi/v3/<group-version>`. */
 function serveOpenApi(
   ctx: ApiContext,
+  req: IncomingMessage,
   segments: string[],
-  method: string,
   path: string,
   res: ServerResponse,
 ): void {
-  if (method !== 'GET' || segments[1] !== 'v3') throw pathNotFound(path);
   const gitVersion = String(versionInfo({ kubernetesMinor: ctx.kubernetesMinor })['gitVersion']);
+  if (segments[1] === 'v2' && segments.length === 2 && (req.method === 'GET' || req.method === 'HEAD')) {
+    return serveOpenApiV2(req.headers, res, gitVersion);
+  }
+  if (req.method !== 'GET' || segments[1] !== 'v3') throw pathNotFound(path);
   if (segments.length === 2) return sendJson(res, 200, openApiIndex(gitVersion));
   const document = groupVersionDocument(segments.slice(2).join('/'), gitVersion);
   if (document === undefined) throw pathNotFound(path);
