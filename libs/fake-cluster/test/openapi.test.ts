@@ -25,6 +25,46 @@ interface OpenApiDocument {
   };
 }
 
+interface SwaggerJson {
+  swagger: string;
+  info: { version: string };
+  definitions: Record<string, { 'x-kubernetes-group-version-kind'?: unknown[]; properties?: object }>;
+  paths: Record<string, Record<string, unknown>>;
+}
+
+/** GET an OpenAPI path with exact headers, keeping the body's bytes as sent (no decompression). */
+function getOpenApi(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${sim.url}${path}`,
+      { headers: { authorization: `Bearer ${sim.token}`, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+
+/** The fields of a message numbered `number`, each decoded as a message. */
+function messages(message: Field[], number: number): Field[][] {
+  return message.filter((f) => f.number === number).map((f) => fields(f.bytes ?? Buffer.alloc(0)));
+}
+/** A repeated Named* message (name 1, value 2) as a map. */
+function namedMap(entries: Field[][]): Map<string, Field[]> {
+  return new Map(entries.map((e) => [text(e.find((f) => f.number === 1)) ?? '', messages(e, 2)[0] ?? []]));
+}
+
 describe('OpenAPI v3 (kubectl explain, server-side field validation)', () => {
   it('serves an index of group-version documents, each at a URL with its hash', async () => {
     const index = await api<{ paths: Record<string, { serverRelativeURL: string }> }>(sim, '/openapi/v3');
@@ -50,6 +90,35 @@ describe('OpenAPI v3 (kubectl explain, server-side field validation)', () => {
     expect(patch?.parameters.map((p) => p.name)).toContain('fieldValidation');
     expect((await api(sim, '/openapi/v3/apis/nope/v1')).status).toBe(404);
     expect((await api(sim, '/openapi/v3', { token: null })).status).toBe(401);
+  });
+
+  it('lets clients cache: the hash is the ETag, a current hash is immutable, a stale one redirects, If-None-Match gets 304', async () => {
+    const index = await getOpenApi('/openapi/v3', {});
+    expect(index.headers['etag']).toMatch(/^"[0-9A-F]{128}"$/);
+    expect(
+      (await getOpenApi('/openapi/v3', { 'if-none-match': index.headers['etag'] as string })).status,
+    ).toBe(304);
+    const url = (
+      JSON.parse(index.body.toString('utf8')) as { paths: Record<string, { serverRelativeURL: string }> }
+    ).paths['apis/policy/v1']?.serverRelativeURL as string;
+    const hash = new URL(url, sim.url).searchParams.get('hash') as string;
+    const doc = await getOpenApi(url, { accept: 'application/json' });
+    expect(doc.status).toBe(200);
+    expect(doc.headers['etag']).toBe(`"${hash}"`);
+    expect(doc.headers['cache-control']).toBe('public, immutable');
+    expect(Date.parse(doc.headers['expires'] as string) - Date.now()).toBeGreaterThan(360 * 86_400_000);
+    const stale = await getOpenApi('/openapi/v3/apis/policy/v1?hash=0123', {});
+    expect(stale.status).toBe(301);
+    expect(stale.headers['location']).toBe(url);
+    const unhashed = await getOpenApi('/openapi/v3/apis/policy/v1', { 'if-none-match': `"${hash}"` });
+    expect(unhashed.status).toBe(304);
+    expect((await getOpenApi('/openapi/v3/apis/policy/v1', {})).headers['cache-control']).toBe(
+      'no-cache, private',
+    );
+    expect(
+      (await getOpenApi(url, { accept: 'application/com.github.proto-openapi.spec.v3.v1.0+protobuf' }))
+        .status,
+    ).toBe(406);
   });
 
   it('fieldValidation=Strict refuses unknown fields (400), Warn (the default) warns, Ignore says nothing', async () => {
@@ -87,48 +156,9 @@ describe('OpenAPI v3 (kubectl explain, server-side field validation)', () => {
   });
 });
 
-interface SwaggerJson {
-  swagger: string;
-  info: { version: string };
-  definitions: Record<string, { 'x-kubernetes-group-version-kind'?: unknown[]; properties?: object }>;
-  paths: Record<string, Record<string, unknown>>;
-}
-
-/** GET /openapi/v2 with exact headers, keeping the body's bytes as sent (no decompression). */
-function getV2(
-  headers: Record<string, string>,
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      `${sim.url}/openapi/v2`,
-      { headers: { authorization: `Bearer ${sim.token}`, ...headers } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
-
-/** The fields of a message numbered `number`, each decoded as a message. */
-function messages(message: Field[], number: number): Field[][] {
-  return message.filter((f) => f.number === number).map((f) => fields(f.bytes ?? Buffer.alloc(0)));
-}
-/** A repeated Named* message (name 1, value 2) as a map. */
-function namedMap(entries: Field[][]): Map<string, Field[]> {
-  return new Map(entries.map((e) => [text(e.find((f) => f.number === 1)) ?? '', messages(e, 2)[0] ?? []]));
-}
-
 describe('OpenAPI v2 (kubectl 1.27 and 1.28: explain, validation)', () => {
   it('serves Swagger 2.0 JSON by default: real definition names, $refs that resolve, kinds with their GVK, PATCH with fieldValidation', async () => {
-    const res = await getV2({});
+    const res = await getOpenApi('/openapi/v2', {});
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json');
     expect(res.headers['etag']).toMatch(/^"[0-9A-F]{128}"$/);
@@ -163,8 +193,8 @@ describe('OpenAPI v2 (kubectl 1.27 and 1.28: explain, validation)', () => {
   });
 
   it('serves the same document as gnostic protobuf to kubectl, with the same ETag', async () => {
-    const json = await getV2({ accept: 'application/json' });
-    const res = await getV2({ accept: PROTOBUF });
+    const json = await getOpenApi('/openapi/v2', { accept: 'application/json' });
+    const res = await getOpenApi('/openapi/v2', { accept: PROTOBUF });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
     expect(res.headers['etag']).toBe(json.headers['etag']);
@@ -198,21 +228,23 @@ describe('OpenAPI v2 (kubectl 1.27 and 1.28: explain, validation)', () => {
   });
 
   it('answers If-None-Match with 304, gzips for clients that accept it, and 406s what it cannot serve', async () => {
-    const first = await getV2({ accept: PROTOBUF });
+    const first = await getOpenApi('/openapi/v2', { accept: PROTOBUF });
     const etag = first.headers['etag'] as string;
-    const again = await getV2({ accept: PROTOBUF, 'if-none-match': etag });
+    const again = await getOpenApi('/openapi/v2', { accept: PROTOBUF, 'if-none-match': etag });
     expect(again.status).toBe(304);
     expect(again.body.length).toBe(0);
     expect(again.headers['etag']).toBe(etag);
     expect(again.headers['content-type']).toBeUndefined();
-    expect((await getV2({ 'if-none-match': `W/${etag}` })).status).toBe(304);
-    expect((await getV2({ accept: PROTOBUF, 'if-none-match': '"stale"' })).status).toBe(200);
-    const zipped = await getV2({ accept: PROTOBUF, 'accept-encoding': 'gzip' });
+    expect((await getOpenApi('/openapi/v2', { 'if-none-match': `W/${etag}` })).status).toBe(304);
+    expect((await getOpenApi('/openapi/v2', { accept: PROTOBUF, 'if-none-match': '"stale"' })).status).toBe(
+      200,
+    );
+    const zipped = await getOpenApi('/openapi/v2', { accept: PROTOBUF, 'accept-encoding': 'gzip' });
     expect(zipped.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(zipped.body).equals(first.body)).toBe(true);
-    expect((await getV2({ accept: 'text/html' })).status).toBe(406);
-    expect((await getV2({ accept: 'text/html, application/*;q=0.5' })).headers['content-type']).toBe(
-      'application/json',
-    );
+    expect((await getOpenApi('/openapi/v2', { accept: 'text/html' })).status).toBe(406);
+    expect(
+      (await getOpenApi('/openapi/v2', { accept: 'text/html, application/*;q=0.5' })).headers['content-type'],
+    ).toBe('application/json');
   });
 });
