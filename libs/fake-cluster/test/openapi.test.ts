@@ -18,7 +18,14 @@ interface OpenApiDocument {
   info: { version: string };
   paths: Record<
     string,
-    Record<string, { parameters: { name: string }[]; 'x-kubernetes-group-version-kind': unknown }>
+    Record<
+      string,
+      {
+        parameters: { name: string }[];
+        requestBody: { content: Record<string, unknown> };
+        'x-kubernetes-group-version-kind': unknown;
+      }
+    >
   >;
   components: {
     schemas: Record<string, { 'x-kubernetes-group-version-kind'?: unknown[]; properties?: object }>;
@@ -88,6 +95,11 @@ describe('OpenAPI v3 (kubectl explain, server-side field validation)', () => {
     const patch = doc.body.paths['/api/v1/nodes/{name}']?.['patch'];
     expect(patch?.['x-kubernetes-group-version-kind']).toEqual({ group: '', version: 'v1', kind: 'Node' });
     expect(patch?.parameters.map((p) => p.name)).toContain('fieldValidation');
+    // kubectl computes a strategic merge patch for apply only where the PATCH body offers that type.
+    expect(Object.keys(patch?.requestBody.content ?? {})).toContain('application/strategic-merge-patch+json');
+    expect(doc.body.components.schemas['io.k8s.api.core.v1.NodeStatus']?.properties).toMatchObject({
+      conditions: { 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': 'type' },
+    });
     expect((await api(sim, '/openapi/v3/apis/nope/v1')).status).toBe(404);
     expect((await api(sim, '/openapi/v3', { token: null })).status).toBe(401);
   });
@@ -170,6 +182,9 @@ describe('OpenAPI v2 (kubectl 1.27 and 1.28: explain, validation)', () => {
     ]);
     expect(doc.definitions['io.k8s.api.core.v1.NodeSpec']?.properties).toMatchObject({
       taints: { type: 'array', items: { $ref: '#/definitions/io.k8s.api.core.v1.Taint' } },
+    });
+    expect(doc.definitions['io.k8s.api.core.v1.PodSpec']?.properties).toMatchObject({
+      containers: { 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': 'name' },
     });
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/definitions\/([^"]+)"/g)].map((m) => m[1]);
     expect(refs.length).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { RESOURCES, type ResourceDef } from '../../resource-registry.js';
 import { GROUP_VERSION_SCHEMAS } from './kind-schemas.js';
-import { groupVersionPath, kindSchema } from './openapi-v3.js';
+import { groupVersionPath, kindSchemaName } from './openapi-v3.js';
 import type { Schema } from './schema-builders.js';
 
 /**
@@ -124,13 +124,6 @@ const WRITE_PARAMETERS: SwaggerParameter[] = [
   query('fieldValidation', 'How unknown fields are treated: Ignore, Warn (the default) or Strict.'),
 ];
 
-/** The name of a resource kind's definition (`io.k8s.api.core.v1.Node`), when kube-sim publishes one. */
-function definitionName(resource: ResourceDef): string | undefined {
-  const found = kindSchema(resource);
-  if (found === undefined) return undefined;
-  return Object.entries(found.schemas).find(([, s]) => s === found.schema)?.[0];
-}
-
 function operation(
   resource: ResourceDef,
   action: string,
@@ -191,17 +184,8 @@ function resourcePaths(resource: ResourceDef, definition: string): Record<string
  * check for `fieldValidation` before they leave validation to the server.
  */
 export function openApiV2Document(gitVersion: string): SwaggerDocument {
-  const definitions: [string, SwaggerSchema][] = [
-    [
-      PATCH,
-      {
-        description:
-          'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.',
-        type: 'object',
-      },
-    ],
-  ];
-  const seen = new Set<string>([PATCH]);
+  const definitions: [string, SwaggerSchema][] = [];
+  const seen = new Set<string>();
   for (const schemas of Object.values(GROUP_VERSION_SCHEMAS)) {
     for (const [name, schema] of Object.entries(schemas)) {
       if (seen.has(name)) continue;
@@ -211,7 +195,7 @@ export function openApiV2Document(gitVersion: string): SwaggerDocument {
   }
   const paths: [string, SwaggerPathItem][] = [];
   for (const resource of RESOURCES) {
-    const definition = definitionName(resource);
+    const definition = kindSchemaName(resource);
     if (definition !== undefined) paths.push(...Object.entries(resourcePaths(resource, definition)));
   }
   return {
