@@ -240,6 +240,9 @@ describe('OpenAPI v2 (kubectl 1.27 and 1.28: explain, validation)', () => {
       .map((p) => messages(messages(messages(p, 1)[0] ?? [], 2)[0] ?? [], 3)[0] ?? [])
       .map((q) => text(q.find((f) => f.number === 4)));
     expect(queryNames).toContain('fieldValidation');
+    expect(nodePatch.filter((f) => f.number === 7).map((f) => text(f))).toContain(
+      'application/strategic-merge-patch+json',
+    );
   });
 
   it('answers If-None-Match with 304, gzips for clients that accept it, and 406s what it cannot serve', async () => {

@@ -131,7 +131,7 @@ function response(r: SwaggerResponse): MessageWriter {
 
 function operation(op: SwaggerOperation | undefined): MessageWriter | undefined {
   if (op === undefined) return undefined;
-  const w = new MessageWriter().string(3, op.description).string(5, op.operationId);
+  const w = new MessageWriter().string(3, op.description).string(5, op.operationId).strings(7, op.consumes);
   repeated(w, 8, (op.parameters ?? []).map(parameter));
   w.message(9, repeated(new MessageWriter(), 1, named(op.responses, response)));
   return vendorExtensions(w, 13, op);

@@ -1,6 +1,6 @@
 import { RESOURCES, type ResourceDef } from '../../resource-registry.js';
 import { GROUP_VERSION_SCHEMAS } from './kind-schemas.js';
-import { groupVersionPath, kindSchemaName } from './openapi-v3.js';
+import { groupVersionPath, kindSchemaName, PATCH_TYPES } from './openapi-v3.js';
 import type { Schema } from './schema-builders.js';
 
 /**
@@ -29,20 +29,25 @@ export interface SwaggerParameter {
   schema?: SwaggerSchema;
 }
 
+/** A response: its description and, for a single object, the schema of what comes back. */
 export interface SwaggerResponse {
   description: string;
   schema?: SwaggerSchema;
 }
 
+/** One operation on a path, marked with the Kubernetes action and kind it acts on. */
 export interface SwaggerOperation {
   description: string;
   operationId: string;
+  /** The request media types, where the operation restricts them (PATCH: the patch types). */
+  consumes?: string[];
   parameters?: SwaggerParameter[];
   responses: Record<string, SwaggerResponse>;
   'x-kubernetes-action': string;
   'x-kubernetes-group-version-kind': { group: string; version: string; kind: string };
 }
 
+/** The operations of one path, and the parameters they share (the path's own). */
 export interface SwaggerPathItem {
   get?: SwaggerOperation;
   put?: SwaggerOperation;
@@ -163,12 +168,15 @@ function resourcePaths(resource: ResourceDef, definition: string): Record<string
     [`${prefix}/{name}`]: {
       get: operation(resource, 'get', [], definition),
       put: operation(resource, 'put', [body(definition), ...WRITE_PARAMETERS], definition),
-      patch: operation(
-        resource,
-        'patch',
-        [body(PATCH), ...WRITE_PARAMETERS, query('force', 'Force an apply over conflicts.')],
-        definition,
-      ),
+      patch: {
+        ...operation(
+          resource,
+          'patch',
+          [body(PATCH), ...WRITE_PARAMETERS, query('force', 'Force an apply over conflicts.')],
+          definition,
+        ),
+        consumes: PATCH_TYPES,
+      },
       delete: operation(resource, 'delete', []),
       parameters: [pathParameter('name', `name of the ${resource.kind}`), ...scope],
     },

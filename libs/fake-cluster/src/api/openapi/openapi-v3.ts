@@ -45,7 +45,7 @@ export function kindSchemaName(
 }
 
 /** The patch types the API server accepts (kubectl looks for the strategic one before it computes one). */
-const PATCH_TYPES = [
+export const PATCH_TYPES = [
   'application/apply-patch+yaml',
   'application/json-patch+json',
   'application/merge-patch+json',
