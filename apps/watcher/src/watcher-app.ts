@@ -9,6 +9,7 @@ import {
   HttpListerWatcher,
   KubeHttpClient,
   LeadershipLoop,
+  MetricsClient,
   projectPod,
   type ClusterSyncObserver,
   type PodRecord,
@@ -17,6 +18,7 @@ import {
   createRedisConnection,
   FencedError,
   LeaderLease,
+  NodePodsResponder,
   NodeStoreWriter,
   redisPubSubMode,
   type RedisClient,
@@ -28,6 +30,9 @@ import {
   operationsWorkerSettingsFromEnv,
   type OperationsWorkerSettings,
 } from '@knm/node-ops';
+import { LeaderServices, type LeaderService } from './leader-services.js';
+import { nodePodsFetcher } from './node-pods-fetcher.js';
+import { UsagePoller } from './usage-poller.js';
 import { redactUrl, WatcherConfigError, type WatcherConfig } from './watcher-config.js';
 import { WatcherMetrics } from './watcher-metrics.js';
 
@@ -62,13 +67,16 @@ export function loadKubeConfig(config: Pick<WatcherConfig, 'kubeconfig' | 'conte
 
 /**
  * One watcher replica, wired: kubeconfig -> reflectors -> {@link ClusterSync} ->
- * node-store writer fenced by a {@link LeaderLease}; a small HTTP server for
- * `/healthz`, `/readyz` and `/metrics`; pino logs. Start with
+ * node-store writer fenced by a {@link LeaderLease}; while leading, also the usage
+ * poller (metrics.k8s.io, one snapshot per `--metrics-interval`) and the answers to
+ * the gateways' requests for a node's pods; a small HTTP server for `/healthz`,
+ * `/readyz` and `/metrics`; pino logs. Start with
  * {@link WatcherApp.start}; {@link WatcherApp.stop} is the graceful shutdown
  * (stop watching, flush pending writes, release the lease).
  *
  * Log lines tests and operators can wait for: `"msg":"watcher ready"` (leading,
- * state written), `"msg":"watcher standby"`, `"msg":"metrics listening"` (with `port`).
+ * state written), `"msg":"watcher standby"`, `"msg":"metrics listening"` (with `port`),
+ * `"msg":"usage available"` / `"msg":"usage unavailable"` (with `reason`; once per change).
  */
 export class WatcherApp {
   private constructor(
@@ -78,6 +86,8 @@ export class WatcherApp {
     private readonly loop: LeadershipLoop,
     private readonly lease: LeaderLease,
     private readonly redis: RedisClient,
+    private readonly subscriber: RedisClient,
+    private readonly leaderServices: LeaderServices,
     private readonly server: Server,
     /** This cluster's node-operations worker (it needs the cluster's credentials, which this process holds). */
     private readonly operations: Promise<OperationsWorker | undefined>,
@@ -164,12 +174,72 @@ export class WatcherApp {
       ttlMs: config.leaseTtlMs,
       onError: (err) => logger.debug({ err: err.message }, 'lease attempt failed'),
     });
+    // Pod-list requests arrive on their own connection (subscriber mode), only while leading.
+    const subscriber = createRedisConnection(config.redisUrl, 'subscriber');
+    subscriber.on('error', () => undefined); // reported by the commands connection's handler
+    const metricsApi = new MetricsClient(client);
+    let poller: UsagePoller | undefined;
+    const leaderServices = new LeaderServices(
+      (writer) => {
+        const services: LeaderService[] = [];
+        poller = undefined;
+        if (config.metricsIntervalMs > 0) {
+          poller = new UsagePoller({
+            metrics: metricsApi,
+            intervalMs: config.metricsIntervalMs,
+            write: (snapshot) => writer.setUsage(snapshot),
+            onTransition: (snapshot) =>
+              snapshot.available
+                ? logger.info({ nodes: Object.keys(snapshot.nodes).length }, 'usage available')
+                : logger.warn({ reason: snapshot.reason }, 'usage unavailable'),
+            onWriteError: (err) => logger.warn({ err: err.message }, 'usage write failed'),
+            onPoll: (snapshot) => metrics.usagePolled(snapshot.available),
+          });
+          const termPoller = poller;
+          services.push({ start: () => termPoller.start(), stop: () => termPoller.stop() });
+        }
+        const fetchNodePods = nodePodsFetcher({
+          client,
+          metrics: metricsApi,
+          knowsNode: (node) => sync.nodeCache.get(node) !== undefined,
+          usageAvailable: () => poller?.available,
+        });
+        services.push(
+          new NodePodsResponder(
+            subscriber,
+            keyspace,
+            config.cluster,
+            writer,
+            async (node, signal) => {
+              try {
+                const answer = await fetchNodePods(node, signal);
+                metrics.nodePodsFetched(answer.ok ? 'ok' : 'not_found');
+                return answer;
+              } catch (err) {
+                metrics.nodePodsFetched('error');
+                throw err;
+              }
+            },
+            {
+              pubsub,
+              onError: (err, node) => logger.warn({ err: err.message, node }, 'node pods request failed'),
+              onInvalid: (raw) => logger.debug({ raw: raw.slice(0, 200) }, 'bad node pods request'),
+            },
+          ),
+        );
+        return services;
+      },
+      (err) => logger.warn({ err: err.message }, 'leader service failed'),
+    );
+    let termWriter: NodeStoreWriter | undefined;
     const leadershipMetrics = metrics.leadershipObserver();
     const loop = new LeadershipLoop({
       lease,
       sync,
       createWriter: (epoch) =>
-        new NodeStoreWriter(redis, keyspace, config.cluster, epoch, config.identity, { pubsub }),
+        (termWriter = new NodeStoreWriter(redis, keyspace, config.cluster, epoch, config.identity, {
+          pubsub,
+        })),
       beforeLead: async (writer) => {
         await (writer as NodeStoreWriter).register({ server: client.server });
       },
@@ -177,9 +247,11 @@ export class WatcherApp {
         onLeading: (epoch) => {
           leadershipMetrics.onLeading?.(epoch);
           logger.info({ epoch }, 'leading');
+          if (termWriter) leaderServices.lead(termWriter);
         },
         onStandby: (reason) => {
           leadershipMetrics.onStandby?.(reason);
+          void leaderServices.standBy();
           logger.info({ reason }, 'watcher standby');
         },
         onError: (err) => logger.warn({ err: err.message }, 'leadership term failed'),
@@ -238,7 +310,18 @@ export class WatcherApp {
           },
         )
       : Promise.resolve(undefined);
-    const app = new WatcherApp(config, logger, sync, loop, lease, redis, server, operations);
+    const app = new WatcherApp(
+      config,
+      logger,
+      sync,
+      loop,
+      lease,
+      redis,
+      subscriber,
+      leaderServices,
+      server,
+      operations,
+    );
     logger.info({ port: app.metricsPort, host: config.metricsHost }, 'metrics listening');
     sync.start();
     loop.start();
@@ -246,8 +329,8 @@ export class WatcherApp {
   }
 
   /**
-   * Graceful shutdown: stop competing for the lease, stop watching, write the
-   * pending coalesced pod deltas, release the lease (a standby takes over at its
+   * Graceful shutdown: stop competing for the lease, stop the leader-only services,
+   * stop watching, write the pending coalesced pod deltas, release the lease (a standby takes over at its
    * next poll), close the HTTP server and Redis.
    */
   async stop(): Promise<void> {
@@ -255,12 +338,14 @@ export class WatcherApp {
     // Forced: a running operation stays locked and is finished by the next worker (its done nodes are skipped).
     await (await this.operations)?.close(true).catch(() => undefined);
     await this.loop.stop();
+    await this.leaderServices.standBy();
     await this.sync.stop();
     await this.lease.release().catch((err: unknown) => {
       this.logger.warn({ err: (err as Error).message }, 'could not release the lease');
     });
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
     await this.redis.quit().catch(() => this.redis.disconnect());
     this.logger.info('watcher stopped');
   }
