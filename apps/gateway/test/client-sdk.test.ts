@@ -5,6 +5,7 @@ import { Server } from 'socket.io';
 import { IncompatibleGatewayError, connect, exponentialBackoff, type KnmClient } from '@knm/client';
 import { REALTIME_NAMESPACE, type ClusterName, type NodeSnapshot, type NodeView } from '@knm/contracts';
 import { NodeStoreReader, type NodeStoreWriter } from '@knm/node-store';
+import { toNodeView } from '@knm/node-query';
 import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
 import { makeNode } from './support/fixtures.js';
 import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
@@ -20,7 +21,7 @@ const closers: (() => Promise<void>)[] = [];
 function viewOf(nodes: readonly NodeSnapshot[], counts: Record<string, number>): NodeView[] {
   return [...nodes]
     .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .map((n) => ({ ...n, podCount: counts[n.name] ?? 0, podCapacity: 110 }));
+    .map((n) => toNodeView(n, counts[n.name] ?? 0));
 }
 
 async function truth(): Promise<{ seq: number; nodes: NodeView[] }> {

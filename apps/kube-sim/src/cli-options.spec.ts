@@ -12,3 +12,13 @@ describe('parseCli --lease-seconds', () => {
     expect(() => parseCli(['--lease-seconds', '-1'])).toThrow(CliUsageError);
   });
 });
+
+describe('parseCli metrics flags', () => {
+  it('serves metrics every 15 s by default; --no-metrics turns them off; --metrics-resolution sets the interval', () => {
+    expect(parseCli([])).toMatchObject({ metrics: true, metricsResolution: 15 });
+    expect(parseCli(['--no-metrics']).metrics).toBe(false);
+    expect(parseCli(['--metrics-resolution', '0.5']).metricsResolution).toBe(0.5);
+    expect(() => parseCli(['--metrics-resolution', '0'])).toThrow(CliUsageError);
+    expect(() => parseCli(['--no-metrics=yes'])).toThrow(CliUsageError);
+  });
+});

@@ -22,7 +22,9 @@ export const USAGE = `usage: npm run sim -- [options]
   --cluster-name NAME  cluster name (DNS label; default dev)
   --kubernetes-minor N minor version served by /version, 27..33 (default 32)
   --token T            bearer token (default: random)
-  --bookmark-ms N      interval between watch bookmarks in ms (default 60000)`;
+  --bookmark-ms N      interval between watch bookmarks in ms (default 60000)
+  --metrics-resolution S seconds between two metrics.k8s.io snapshots (default 15)
+  --no-metrics         serve no metrics.k8s.io API (as a cluster without metrics-server)`;
 
 /** The parsed command line. */
 export interface CliOptions {
@@ -40,6 +42,9 @@ export interface CliOptions {
   kubernetesMinor: number;
   token: string | undefined;
   bookmarkMs: number;
+  /** Whether metrics.k8s.io is served (false with --no-metrics). */
+  metrics: boolean;
+  metricsResolution: number;
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -59,7 +64,12 @@ const Schema = z.object({
   'kubernetes-minor': int(27, 33).default(32),
   token: z.string().min(8).optional(),
   'bookmark-ms': int(10, 3_600_000).default(60_000),
+  'metrics-resolution': z.coerce.number().min(0.01).max(3_600).default(15),
+  'no-metrics': z.boolean().default(false),
 });
+
+/** The flags that take no value. */
+const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['no-metrics']);
 
 /** Parses argv (without node and script); throws {@link CliUsageError} on anything wrong. */
 export function parseCli(argv: readonly string[]): CliOptions {
@@ -69,7 +79,12 @@ export function parseCli(argv: readonly string[]): CliOptions {
       args: [...argv],
       strict: true,
       allowPositionals: false,
-      options: Object.fromEntries(Object.keys(Schema.shape).map((k) => [k, { type: 'string' as const }])),
+      options: Object.fromEntries(
+        Object.keys(Schema.shape).map((k) => [
+          k,
+          { type: BOOLEAN_FLAGS.has(k) ? 'boolean' : 'string' } as const,
+        ]),
+      ),
     }));
   } catch (err) {
     throw new CliUsageError(err instanceof Error ? err.message : String(err));
@@ -99,5 +114,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     kubernetesMinor: v['kubernetes-minor'],
     token: v.token,
     bookmarkMs: v['bookmark-ms'],
+    metrics: !v['no-metrics'],
+    metricsResolution: v['metrics-resolution'],
   };
 }

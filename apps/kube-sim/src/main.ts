@@ -36,6 +36,8 @@ async function main(): Promise<void> {
     kubeconfigOut: options.kubeconfigOut,
     kubernetesMinor: options.kubernetesMinor,
     bookmarkIntervalMs: options.bookmarkMs,
+    metrics: options.metrics,
+    metricsResolutionSeconds: options.metricsResolution,
     ...(options.token !== undefined ? { token: options.token } : {}),
     logger,
   });
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
       seed: options.seed,
       churn: options.churn,
       heartbeatSeconds: options.heartbeat,
+      metrics: options.metrics,
       kubernetesVersion: `1.${options.kubernetesMinor}`,
       startupMs: Date.now() - started,
     },

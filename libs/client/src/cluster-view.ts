@@ -1,5 +1,19 @@
-import type { BatchMessage, ClusterName, Envelope, NodeSnapshot, NodeView } from '@knm/contracts';
-import type { ClusterStatusDataSchema } from '@knm/contracts';
+import {
+  isEmptyAllocation,
+  nodeResources,
+  podCapacityOf,
+  type BatchMessage,
+  type ClusterName,
+  type ClusterStatusDataSchema,
+  type Envelope,
+  type NodeAllocation,
+  type NodeSnapshot,
+  type NodeUsage,
+  type NodeView,
+  type ResourceAmounts,
+  type UsageSnapshot,
+  type UsageStatus,
+} from '@knm/contracts';
 import type { z } from 'zod';
 
 /** A cluster's status as the last `cluster_status` envelope said. */
@@ -16,24 +30,53 @@ export type ApplyOutcome =
   /** The sender says the view must be reloaded (a `resync`). */
   | 'resync';
 
+/** A snapshot to load: nodes as REST lists them, at `seq`, with the usage poll their usage comes from. */
+export interface ViewSnapshot {
+  seq: number;
+  nodes: readonly NodeView[];
+  usage?: UsageStatus | undefined;
+}
+
 /** Gateway-made resync reasons: they do not occupy a seq of the stream, so they always mean "reload". */
 const GATEWAY_RESYNCS = new Set(['replay_unavailable']);
 
-function podCapacity(node: NodeSnapshot): number | null {
-  const raw = node.capacity['pods'];
-  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : null;
+/**
+ * The allocation behind a REST node's `resources` (the inverse of `nodeResources`):
+ * every non-zero request and limit but the pod count. Undefined when there is none.
+ */
+function allocationOf(view: NodeView): NodeAllocation | undefined {
+  const requests: ResourceAmounts = {};
+  const limits: ResourceAmounts = {};
+  for (const [name, figures] of Object.entries(view.resources)) {
+    if (name === 'pods') continue;
+    if (figures.requests > 0) requests[name] = figures.requests;
+    if (figures.limits > 0) limits[name] = figures.limits;
+  }
+  const allocation = { requests, limits };
+  return isEmptyAllocation(allocation) ? undefined : allocation;
+}
+
+/** The usage behind a REST node's `resources`, when it has any. */
+function usageOf(view: NodeView): NodeUsage | undefined {
+  const cpu = view.resources['cpu']?.usage;
+  const memory = view.resources['memory']?.usage;
+  return cpu === undefined || memory === undefined ? undefined : { cpu, memory };
 }
 
 /**
- * The client's local copy of one cluster: nodes, pod counts, status and the seq it
+ * The client's local copy of one cluster: nodes, pod counts, allocation (what each
+ * node's pods request and limit), the last usage poll, status and the seq it
  * reflects. Pure state, no I/O. `load` replaces it with a snapshot; `apply` applies
  * one envelope if and only if its seq is exactly the next one, so applying the same
  * stream twice, or out of order, can never corrupt the view: duplicates are
- * ignored and a jump is reported as a gap.
+ * ignored and a jump is reported as a gap. Every node it returns is what the REST
+ * API answers for the same seq, `resources` included.
  */
 export class ClusterView {
   private nodeMap = new Map<string, NodeSnapshot>();
   private counts = new Map<string, number>();
+  private allocations = new Map<string, NodeAllocation>();
+  private usageSnapshot: UsageSnapshot | undefined;
   private statusData: ClusterStatusData | undefined;
   /** Seq of the last envelope reflected (the snapshot's seq right after `load`). */
   seq = 0;
@@ -42,15 +85,24 @@ export class ClusterView {
 
   constructor(readonly cluster: ClusterName) {}
 
-  /** Replaces the view with a snapshot read at `seq`. */
-  load(snapshot: { seq: number; nodes: readonly NodeView[] }): void {
-    this.nodeMap = new Map();
-    this.counts = new Map();
+  /**
+   * Replaces the view with a snapshot read at `seq`. Allocation and usage are taken
+   * back from each node's `resources` (and the usage poll's status from `usage`).
+   */
+  load(snapshot: ViewSnapshot): void {
+    this.clear();
+    const usage: Record<string, NodeUsage> = {};
     for (const view of snapshot.nodes) {
-      const { podCount, podCapacity: _capacity, ...node } = view;
+      const { podCount, podCapacity: _capacity, resources: _resources, ...node } = view;
       this.nodeMap.set(node.name, node);
       if (podCount > 0) this.counts.set(node.name, podCount);
+      const allocation = allocationOf(view);
+      if (allocation) this.allocations.set(node.name, allocation);
+      const used = usageOf(view);
+      if (used) usage[node.name] = used;
     }
+    const status = snapshot.usage;
+    if (status) this.usageSnapshot = status.available ? { ...status, nodes: usage } : status;
     this.seq = snapshot.seq;
     this.loaded = true;
   }
@@ -81,8 +133,7 @@ export class ClusterView {
    */
   applyBatch(batch: BatchMessage): ApplyOutcome {
     if (batch.fromSeq === 0) {
-      this.nodeMap = new Map();
-      this.counts = new Map();
+      this.clear();
       this.loaded = true;
     } else if (batch.seq <= this.seq) {
       return 'duplicate';
@@ -92,6 +143,13 @@ export class ClusterView {
     for (const envelope of batch.envelopes) this.applyState(envelope);
     this.seq = batch.seq;
     return 'applied';
+  }
+
+  private clear(): void {
+    this.nodeMap = new Map();
+    this.counts = new Map();
+    this.allocations = new Map();
+    this.usageSnapshot = undefined;
   }
 
   private applyState(envelope: Envelope): void {
@@ -109,6 +167,16 @@ export class ClusterView {
           else this.counts.delete(name);
         }
         break;
+      case 'allocation':
+        // Kept apart from nodes, like pod counts: the pods may outlive their node briefly.
+        for (const [name, allocation] of Object.entries(envelope.data.nodes)) {
+          if (isEmptyAllocation(allocation)) this.allocations.delete(name);
+          else this.allocations.set(name, allocation);
+        }
+        break;
+      case 'usage':
+        this.usageSnapshot = envelope.data;
+        break;
       case 'cluster_status':
         this.statusData = envelope.data;
         break;
@@ -117,13 +185,26 @@ export class ClusterView {
     }
   }
 
-  /** One node with its pod count and capacity. */
+  /** One node with its pod count, capacity and resources. */
   node(name: string): NodeView | undefined {
     const node = this.nodeMap.get(name);
-    return node && { ...node, podCount: this.counts.get(name) ?? 0, podCapacity: podCapacity(node) };
+    if (!node) return undefined;
+    const podCount = this.counts.get(name) ?? 0;
+    const usage = this.usageSnapshot?.available ? this.usageSnapshot.nodes : undefined;
+    return {
+      ...node,
+      podCount,
+      podCapacity: podCapacityOf(node),
+      resources: nodeResources(
+        node,
+        podCount,
+        this.allocations.get(name),
+        usage && Object.hasOwn(usage, name) ? usage[name] : undefined,
+      ),
+    };
   }
 
-  /** Every node with its pod count and capacity, by name. */
+  /** Every node with its pod count, capacity and resources, by name. */
   nodes(): NodeView[] {
     return [...this.nodeMap.keys()].sort().map((name) => this.node(name) as NodeView);
   }
@@ -131,6 +212,16 @@ export class ClusterView {
   /** Node name -> pod count (nodes with pods only). */
   podCounts(): Record<string, number> {
     return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** What `name`'s pods request and limit; undefined when they take nothing. */
+  allocation(name: string): NodeAllocation | undefined {
+    return this.allocations.get(name);
+  }
+
+  /** The last usage poll (every node's usage, or why there is none); undefined before the first. */
+  get usage(): UsageSnapshot | undefined {
+    return this.usageSnapshot;
   }
 
   /** The last known status. */

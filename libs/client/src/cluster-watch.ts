@@ -297,7 +297,7 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
         this.host.rest.listClusters(),
       ]);
       if (generation !== this.generation) return;
-      this.view.load({ seq: list.seq, nodes: list.items });
+      this.view.load({ seq: list.seq, nodes: list.items, usage: list.usage });
       const summary = clusters.items.find((c) => c.name === this.cluster);
       if (summary) {
         const status: NonNullable<Parameters<ClusterView['setStatus']>[0]> = { status: summary.status };

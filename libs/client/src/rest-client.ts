@@ -1,16 +1,20 @@
 import type { z } from 'zod';
 import {
   ClusterListResponseSchema,
+  ClusterResourcesResponseSchema,
   ErrorBodySchema,
   NodeListResponseSchema,
+  NodePodsListSchema,
   NodeResponseSchema,
   PodCountsResponseSchema,
   WsStatsResponseSchema,
   decode,
   type ClusterListResponse,
+  type ClusterResourcesResponse,
   type ErrorBody,
   type NodeListQueryInput,
   type NodeListResponse,
+  type NodePodsList,
   type NodeResponse,
   type PodCountsResponse,
   type WsStatsResponse,
@@ -105,6 +109,26 @@ export class RestClient {
 
   podCounts(cluster: string): Promise<PodCountsResponse> {
     return this.get(`/api/v1/clusters/${encodeURIComponent(cluster)}/pod-counts`, PodCountsResponseSchema);
+  }
+
+  /** The cluster's resources summed: in all, by zone and by node pool. */
+  clusterResources(cluster: string): Promise<ClusterResourcesResponse> {
+    return this.get(
+      `/api/v1/clusters/${encodeURIComponent(cluster)}/resources`,
+      ClusterResourcesResponseSchema,
+    );
+  }
+
+  /**
+   * The pods behind a node's numbers, as the cluster's watcher read them from the
+   * API server (a few seconds old at most): 503 when no watcher leads the cluster,
+   * 504 when it did not answer in time.
+   */
+  nodePods(cluster: string, node: string): Promise<NodePodsList> {
+    return this.get(
+      `/api/v1/clusters/${encodeURIComponent(cluster)}/nodes/${encodeURIComponent(node)}/pods`,
+      NodePodsListSchema,
+    );
   }
 
   wsStats(): Promise<WsStatsResponse> {

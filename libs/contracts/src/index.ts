@@ -16,4 +16,7 @@ export * from './operations.js';
 export * from './quantity.js';
 export * from './pod-resources.js';
 export * from './node-resources.js';
+export * from './pod-capacity.js';
+export * from './cluster-resources.js';
+export * from './resource-sort-key.js';
 export * from './node-pods.js';

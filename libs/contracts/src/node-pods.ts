@@ -65,3 +65,7 @@ export const NodePodsResponseSchema = z.discriminatedUnion('ok', [
   }),
 ]);
 export type NodePodsResponse = z.infer<typeof NodePodsResponseSchema>;
+
+/** The body of a `200` answer of `GET .../nodes/:node/pods`: the watcher's answer as it stored it. */
+export const NodePodsListSchema = NodePodsResponseSchema.options[0];
+export type NodePodsList = z.infer<typeof NodePodsListSchema>;

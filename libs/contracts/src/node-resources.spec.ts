@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { nodeResources, resourcePercent } from './node-resources.js';
+import { nodeResourceFigures, nodeResources, resourcePercent } from './node-resources.js';
+import { parseResourcePercentKey, resourcePercentKey } from './resource-sort-key.js';
 import { projectNode, type KubeNodeLike } from './project-node.js';
 
 const node = projectNode(
@@ -43,5 +44,39 @@ describe('nodeResources', () => {
     expect(resourcePercent(resources['example.com/dongle'], 'requests')).toBeNull();
     expect(resources['cpu']).toEqual({ allocatable: 7_800, requests: 0, limits: 0 });
     expect(resourcePercent(resources['cpu'], 'usage')).toBeNull();
+  });
+});
+
+describe('nodeResourceFigures', () => {
+  const gpuNode = { ...node, allocatable: { cpu: '4', memory: '16Gi', pods: '110', 'nvidia.com/gpu': '2' } };
+  const allocation = { requests: { cpu: 1_000, 'example.com/x': 3 }, limits: { memory: 1_024 } };
+
+  it.each([
+    ['with allocation and usage', allocation, { cpu: 5, memory: 6 }],
+    ['with nothing but allocatable', undefined, undefined],
+  ])(
+    'equals the entry nodeResources builds, for every resource and one it lacks (%s)',
+    (_n, alloc, usage) => {
+      const all = nodeResources(gpuNode, 7, alloc, usage);
+      for (const name of [...Object.keys(all), 'hugepages-2Mi', 'constructor']) {
+        expect(nodeResourceFigures(gpuNode, 7, alloc, usage, name)).toEqual(
+          Object.hasOwn(all, name) ? all[name] : undefined,
+        );
+      }
+    },
+  );
+});
+
+describe('resource percent keys', () => {
+  it.each([
+    ['cpu.requestsPercent', { resource: 'cpu', measure: 'requests' }],
+    ['nvidia.com/gpu.limitsPercent', { resource: 'nvidia.com/gpu', measure: 'limits' }],
+    ['hugepages-2Mi.usagePercent', { resource: 'hugepages-2Mi', measure: 'usage' }],
+    ['cpu.requests', undefined],
+    ['.requestsPercent', undefined],
+    ['requestsPercent', undefined],
+  ])('%j splits on the last dot', (text, expected) => {
+    expect(parseResourcePercentKey(text)).toEqual(expected);
+    if (expected) expect(resourcePercentKey(expected.resource, expected.measure as 'requests')).toBe(text);
   });
 });

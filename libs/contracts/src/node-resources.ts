@@ -51,6 +51,23 @@ export const UsageSnapshotSchema = z.discriminatedUnion('available', [
 export type UsageSnapshot = z.infer<typeof UsageSnapshotSchema>;
 
 /**
+ * A {@link UsageSnapshot} without its per-node figures (REST answers carry those in
+ * each node's `resources`): whether usage is measured, when it was polled, or why not.
+ */
+export const UsageStatusSchema = z.discriminatedUnion('available', [
+  UsageSnapshotSchema.options[0].omit({ nodes: true }),
+  UsageSnapshotSchema.options[1],
+]);
+export type UsageStatus = z.infer<typeof UsageStatusSchema>;
+
+/** The status part of a usage snapshot. */
+export function usageStatus(snapshot: UsageSnapshot): UsageStatus {
+  if (!snapshot.available) return snapshot;
+  const { nodes: _nodes, ...status } = snapshot;
+  return status;
+}
+
+/**
  * One resource of one node: its allocatable, what the node's pods request and
  * limit, and its usage when the metrics API measured it (cpu and memory only).
  * For `pods`, requests and limits are the pod count.
@@ -115,6 +132,43 @@ export function nodeResources(
     entry('memory').usage = usage.memory;
   }
   return out;
+}
+
+/**
+ * The figures of one resource of a node, equal to `nodeResources(...)[resource]`
+ * without building the others (sorting and filtering thousands of nodes by one
+ * resource reads only it). Undefined when the node has no such entry.
+ */
+export function nodeResourceFigures(
+  node: NodeSnapshot,
+  podCount: number,
+  allocation: NodeAllocation | undefined,
+  usage: NodeUsage | undefined,
+  resource: string,
+): ResourceFigures | undefined {
+  const quantity = Object.hasOwn(node.allocatable, resource) ? node.allocatable[resource] : undefined;
+  const requests =
+    allocation && Object.hasOwn(allocation.requests, resource) ? allocation.requests[resource] : undefined;
+  const limits =
+    allocation && Object.hasOwn(allocation.limits, resource) ? allocation.limits[resource] : undefined;
+  const used = usage && (resource === 'cpu' || resource === 'memory') ? usage[resource] : undefined;
+  const isPods = resource === 'pods';
+  if (
+    quantity === undefined &&
+    requests === undefined &&
+    limits === undefined &&
+    used === undefined &&
+    !isPods
+  ) {
+    return undefined;
+  }
+  const figures: ResourceFigures = {
+    allocatable: quantity === undefined ? 0 : Math.max(0, quantityToBaseUnits(resource, quantity) ?? 0),
+    requests: isPods ? podCount : (requests ?? 0),
+    limits: isPods ? podCount : (limits ?? 0),
+  };
+  if (used !== undefined) figures.usage = used;
+  return figures;
 }
 
 /**

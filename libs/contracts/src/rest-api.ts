@@ -3,7 +3,8 @@ import { ClusterNameSchema } from './cluster-name.js';
 import { qualifiedNameErrors } from './kube-validation.js';
 import { ClusterStatusSchema } from './cluster-status.js';
 import { NodeSnapshotSchema } from './node-snapshot.js';
-import { NodeResourcesSchema } from './node-resources.js';
+import { NodeResourcesSchema, UsageStatusSchema } from './node-resources.js';
+import { parseResourcePercentKey, resourceNameErrors, type ResourcePercentKey } from './resource-sort-key.js';
 
 /**
  * Every 4xx/5xx body of the REST API: the HTTP status, its name, what was wrong
@@ -56,6 +57,39 @@ export const NODE_SORT_FIELDS = ['name', 'age', 'pods', 'ready', 'schedulable', 
 export const NodeSortFieldSchema = z.enum(NODE_SORT_FIELDS);
 export type NodeSortField = z.infer<typeof NodeSortFieldSchema>;
 
+/** What `GET .../nodes` can sort by: a field, or a resource's percent of allocatable (`cpu.requestsPercent`). */
+export type NodeSort = NodeSortField | ResourcePercentKey;
+/** The `sort` parameter: a {@link NodeSort}, descending when it starts with `-`. */
+export type NodeSortParam = NodeSort | `-${NodeSort}`;
+
+/** The longest `sort` value (`-` + a resource name of at most 253 + `.requestsPercent`). */
+export const MAX_SORT_LENGTH = 300;
+
+/**
+ * The `sort` parameter: a field of {@link NODE_SORT_FIELDS} or
+ * `<resource>.requestsPercent|limitsPercent|usagePercent` (split on the last dot:
+ * `nvidia.com/gpu.requestsPercent`), optionally with a leading `-` for descending.
+ */
+export const NodeSortParamSchema = z
+  .string()
+  .max(MAX_SORT_LENGTH, `sort must be at most ${MAX_SORT_LENGTH} characters`)
+  .superRefine((raw, ctx) => {
+    const key = raw.startsWith('-') ? raw.slice(1) : raw;
+    if ((NODE_SORT_FIELDS as readonly string[]).includes(key)) return;
+    const ref = parseResourcePercentKey(key);
+    if (!ref) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `sort "${raw.slice(0, 70)}" must be one of ${NODE_SORT_FIELDS.join(', ')} or <resource>.requestsPercent, <resource>.limitsPercent, <resource>.usagePercent (e.g. cpu.requestsPercent), with an optional leading "-" for descending`,
+      });
+      return;
+    }
+    for (const problem of resourceNameErrors(ref.resource)) {
+      ctx.addIssue({ code: 'custom', message: `sort: resource "${ref.resource.slice(0, 70)}": ${problem}` });
+    }
+  })
+  .transform((raw) => raw as NodeSortParam);
+
 /** The most nodes one page may hold. */
 export const MAX_PAGE_LIMIT = 10_000;
 
@@ -79,7 +113,13 @@ const boolParam = (name: string) =>
  * - `q`: case-insensitive substring of the node name
  * - `taint`: comma-separated list, every item must match a taint: `key`, `key=value`,
  *   `key:Effect` or `key=value:Effect`
- * - `sort` (default `name`) and `order` (`asc`, default, or `desc`)
+ * - `resource`: comma-separated, every item must hold:
+ *   `<resource>.<requests|limits|usage>Percent<op><number>` with `op` one of `>`, `>=`,
+ *   `<`, `<=` (`cpu.requestsPercent>80,memory.usagePercent<50`); a node whose percent
+ *   cannot be said (nothing allocatable, usage not measured) matches no item
+ * - `sort` (default `name`): a field or `<resource>.<requests|limits|usage>Percent`
+ *   (nodes whose percent cannot be said last, in either order); a leading `-` sorts
+ *   descending, as does `order` (`asc`, default, or `desc`)
  * - `limit` (1..10000; default: every match) and `continue` (from the previous page)
  */
 export const NodeListQuerySchema = z.strictObject({
@@ -110,7 +150,12 @@ export const NodeListQuerySchema = z.strictObject({
     .min(1, 'taint must not be empty')
     .max(MAX_SELECTOR_LENGTH, `taint must be at most ${MAX_SELECTOR_LENGTH} characters`)
     .optional(),
-  sort: NodeSortFieldSchema.default('name'),
+  resource: z
+    .string()
+    .min(1, 'resource must not be empty')
+    .max(MAX_SELECTOR_LENGTH, `resource must be at most ${MAX_SELECTOR_LENGTH} characters`)
+    .optional(),
+  sort: NodeSortParamSchema.default('name'),
   order: z.enum(['asc', 'desc'], { error: 'order must be "asc" or "desc"' }).default('asc'),
   limit: z.coerce
     .number({ error: 'limit must be a number' })
@@ -147,6 +192,8 @@ export const NodeListResponseSchema = z.object({
   total: z.number().int().nonnegative(),
   items: z.array(NodeViewSchema),
   continue: z.string().optional(),
+  /** The cluster's last metrics poll that the items' usage comes from; absent before the first. */
+  usage: UsageStatusSchema.optional(),
 });
 export type NodeListResponse = z.infer<typeof NodeListResponseSchema>;
 
@@ -155,6 +202,8 @@ export const NodeResponseSchema = z.object({
   cluster: ClusterNameSchema,
   seq: z.number().int().nonnegative(),
   node: NodeViewSchema,
+  /** The cluster's last metrics poll that the node's usage comes from; absent before the first. */
+  usage: UsageStatusSchema.optional(),
 });
 export type NodeResponse = z.infer<typeof NodeResponseSchema>;
 

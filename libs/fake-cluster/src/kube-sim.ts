@@ -15,6 +15,7 @@ import { EventRecorder } from './sim/event-recorder.js';
 import { Heartbeats } from './sim/heartbeats.js';
 import { NodeLeases } from './sim/node-leases.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './sim/node-lifecycle-controller.js';
+import { MetricsSnapshot } from './sim/metrics-snapshot.js';
 import { PodControllers } from './sim/pod-controllers.js';
 import { computeTruth, type Truth } from './sim/truth.js';
 import { ListSnapshots } from './store/list-snapshots.js';
@@ -87,6 +88,10 @@ export interface KubeSimOptions {
   jobRunMs?: [number, number];
   /** Structured logger (pino-compatible). Default: silent. */
   logger?: SimLogger;
+  /** Serve `metrics.k8s.io/v1beta1` as metrics-server does. Default true; false: no metrics API at all. */
+  metrics?: boolean;
+  /** Seconds of simulated time between two metrics snapshots (metrics-server's resolution). Default 15. */
+  metricsResolutionSeconds?: number;
 }
 
 /** A running kube-sim. */
@@ -118,6 +123,8 @@ export interface KubeSim {
   readonly leases: NodeLeases;
   readonly server: KubeApiServer;
   readonly hub: WatchHub;
+  /** The usage `metrics.k8s.io` serves; undefined with `metrics: false`. */
+  readonly metrics: MetricsSnapshot | undefined;
   /** Runs simulated tasks due by the clock (what the timer does; call it with `autoRun: false`). */
   advance(): number;
   /** Stops the simulation, closes every watch and the listener. */
@@ -170,6 +177,10 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
   const disruption = new DisruptionController(cluster);
   const churn = new Churn(cluster, controllers, { clusterName, kubernetesMinor });
   const heartbeats = new Heartbeats(cluster);
+  const metrics =
+    (options.metrics ?? true)
+      ? new MetricsSnapshot(cluster, { seed, resolutionSeconds: options.metricsResolutionSeconds })
+      : undefined;
   const hub = new WatchHub(cluster.store);
   const snapshots = new ListSnapshots({ ttlMs: options.continueTtlMs });
   const ctx: ApiContext = {
@@ -181,8 +192,9 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
     watchBufferBytes: options.watchBufferBytes ?? 64 * 1024 * 1024,
     resourceVersionWaitMs: options.resourceVersionWaitMs ?? 3_000,
     kubernetesMinor,
+    metrics,
   };
-  const truth = () => computeTruth(cluster.store.resourceVersion, cluster.nodeSnapshots, cluster.podCounts);
+  const truth = () => computeTruth(cluster, metrics);
   const server = new KubeApiServer({
     ctx,
     token,
@@ -249,6 +261,7 @@ export async function startKubeSim(options: KubeSimOptions): Promise<KubeSim> {
     leases,
     server,
     hub,
+    metrics,
     advance: () => cluster.runDue(),
     async close() {
       if (closed) return;

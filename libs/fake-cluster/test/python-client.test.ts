@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@knm/testing';
+import { quantityToBaseUnits } from '@knm/contracts';
 import { startKubeSim, type KubeSim } from '../src/index.js';
 import { guardedApp } from './support/guarded-app.js';
 import {
@@ -211,5 +212,22 @@ describe.skipIf(!clientSuiteRuns(python))('python3-kubernetes against kube-sim',
       env: 'staging',
       managers: [['py-apply', 'Apply']],
     });
+  });
+
+  it('metrics.k8s.io through CustomObjectsApi: node metrics by selector, one node, a namespace’s pod metrics, a 404', async () => {
+    const { sim, workspace, nodes } = await setUp({ autoRun: false });
+    const name = nodes[4] as string;
+    const out = await workspace.run<Record<string, unknown>>(python, 'metrics.py', [name]);
+    const usage = sim.truth().usage?.nodes[name];
+    expect(out).toMatchObject({
+      kind: 'NodeMetricsList',
+      workers: nodes.filter((n) => !n.includes('control-plane')),
+      one: { name, window: '15s' },
+      podNamespaces: ['kube-system'],
+      missing: { status: 404 },
+    });
+    expect(out['podContainers']).toBeGreaterThan(0);
+    const served = (out['one'] as { usage: { memory: string } }).usage;
+    expect(quantityToBaseUnits('memory', served.memory)).toBe(usage?.memory);
   });
 });

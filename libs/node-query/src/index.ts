@@ -4,3 +4,5 @@ export * from './taint-filter.js';
 export * from './node-sort.js';
 export * from './continue-token.js';
 export * from './query-nodes.js';
+export * from './resource-filter.js';
+export * from './resource-rollup.js';

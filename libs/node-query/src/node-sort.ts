@@ -1,18 +1,68 @@
-import type { NodeSnapshot, NodeSortField } from '@knm/contracts';
+import {
+  NODE_SORT_FIELDS,
+  nodeResourceFigures,
+  parseResourcePercentKey,
+  resourcePercent,
+  type NodeAllocation,
+  type NodeSnapshot,
+  type NodeSort,
+  type NodeSortField,
+  type NodeSortParam,
+  type NodeUsage,
+  type ResourcePercentRef,
+} from '@knm/contracts';
 
 /** The value a node sorts by for one field (ties are broken by name). */
 export type SortKey = string | number;
 
+/** A node and the figures it may be sorted or filtered by. */
+export interface SortSubject {
+  node: NodeSnapshot;
+  podCount: number;
+  allocation: NodeAllocation | undefined;
+  usage: NodeUsage | undefined;
+}
+
+/** A decoded `sort` + `order`: what to sort by and which way. */
+export interface NodeOrder {
+  /** A field, or the resource percent to sort by. */
+  by: NodeSortField | ResourcePercentRef;
+  /** 1 ascending, -1 descending. */
+  direction: 1 | -1;
+}
+
 const READY_ORDER = { True: 0, False: 1, Unknown: 2 } as const;
 
 /**
- * The sort key of `node` for `field`:
+ * Decodes a `sort` parameter (already validated by the query schema) and `order`:
+ * a leading `-` or `order=desc` sorts descending.
+ */
+export function nodeOrder(sort: NodeSortParam, order: 'asc' | 'desc'): NodeOrder {
+  const descending = sort.startsWith('-') || order === 'desc';
+  const key = (sort.startsWith('-') ? sort.slice(1) : sort) as NodeSort;
+  const field = (NODE_SORT_FIELDS as readonly string[]).includes(key) ? (key as NodeSortField) : undefined;
+  const by = field ?? parseResourcePercentKey(key);
+  if (!by) throw new RangeError(`not a sort key: ${key}`);
+  return { by, direction: descending ? -1 : 1 };
+}
+
+/**
+ * The sort key of `subject` for `order.by`:
  * - `name`; `pods` (pod count); `role` (roles joined); `version` (kubelet version)
  * - `age`: ascending = youngest first (latest creationTimestamp first)
  * - `ready`: True, False, Unknown; `schedulable`: schedulable first
+ * - a resource percent: the percent of allocatable; a node whose percent cannot be
+ *   said sorts after every other in either direction (it gets the largest number
+ *   that, times the direction, comes last; JSON carries it in continue tokens)
  */
-export function sortKeyOf(node: NodeSnapshot, podCount: number, field: NodeSortField): SortKey {
-  switch (field) {
+export function sortKeyOf(subject: SortSubject, order: NodeOrder): SortKey {
+  const { node, podCount } = subject;
+  const by = order.by;
+  if (typeof by !== 'string') {
+    const figures = nodeResourceFigures(node, podCount, subject.allocation, subject.usage, by.resource);
+    return resourcePercent(figures, by.measure) ?? order.direction * Number.MAX_VALUE;
+  }
+  switch (by) {
     case 'name':
       return node.name;
     case 'age': {

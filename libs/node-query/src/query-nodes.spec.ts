@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { NodeListQuerySchema, type NodeListQueryInput, type NodeSnapshot } from '@knm/contracts';
+import {
+  NodeListQuerySchema,
+  podCapacityOf,
+  type NodeListQueryInput,
+  type NodeSnapshot,
+} from '@knm/contracts';
 import { decodeContinueToken, encodeContinueToken } from './continue-token.js';
-import { podCapacityOf } from './node-view.js';
 import { InvalidQueryError, StaleContinueError } from './query-errors.js';
 import { compileNodeQuery, queryNodes, type NodeQueryInput } from './query-nodes.js';
 import { parseTaintFilters } from './taint-filter.js';
@@ -222,6 +226,135 @@ describe('queryNodes paging', () => {
   });
 });
 
+describe('queryNodes by resource', () => {
+  const gpu = { cpu: '4', memory: '16Gi', pods: '110', 'nvidia.com/gpu': '8' };
+  const plain = { cpu: '2', memory: '8Gi', pods: '110' };
+  const byResource: NodeQueryInput = {
+    nodes: [
+      node('a', { allocatable: gpu }),
+      node('b', { allocatable: plain }),
+      node('c', { allocatable: plain }),
+      node('d', { allocatable: { pods: '110' } }),
+      node('e', { allocatable: gpu }),
+    ],
+    podCounts: { a: 4, b: 10, c: 1 },
+    allocation: {
+      a: { requests: { cpu: 2_000, 'nvidia.com/gpu': 6 }, limits: { cpu: 4_000 } },
+      b: { requests: { cpu: 1_800, memory: 4 * 2 ** 30 }, limits: { memory: 8 * 2 ** 30 } },
+      c: { requests: { cpu: 500 }, limits: {} },
+      // d requests cpu it does not offer: its percent cannot be said.
+      d: { requests: { cpu: 500 }, limits: {} },
+    },
+    usage: {
+      available: true,
+      polledAt: '2026-12-02T00:00:00Z',
+      nodes: { a: { cpu: 400, memory: 2 ** 30 }, b: { cpu: 1_900, memory: 7 * 2 ** 30 } },
+    },
+    seq: 9,
+    epoch: 1,
+  };
+  const list = (q: NodeListQueryInput) =>
+    queryNodes(byResource, compileNodeQuery(NodeListQuerySchema.parse(q), 'dev')).items.map((n) => n.name);
+
+  it('gives every node its resources: allocatable, requests, limits, the pod count and usage', () => {
+    const [a, , , d] = queryNodes(byResource, compileNodeQuery(NodeListQuerySchema.parse({}), 'dev')).items;
+    expect(a?.resources).toEqual({
+      cpu: { allocatable: 4_000, requests: 2_000, limits: 4_000, usage: 400 },
+      memory: { allocatable: 16 * 2 ** 30, requests: 0, limits: 0, usage: 2 ** 30 },
+      pods: { allocatable: 110, requests: 4, limits: 4 },
+      'nvidia.com/gpu': { allocatable: 8, requests: 6, limits: 0 },
+    });
+    expect(d?.resources).toEqual({
+      cpu: { allocatable: 0, requests: 500, limits: 0 },
+      pods: { allocatable: 110, requests: 0, limits: 0 },
+    });
+  });
+
+  const cases: [string, NodeListQueryInput, string[]][] = [
+    ['cpu requests asc, unknown last', { sort: 'cpu.requestsPercent' }, ['e', 'c', 'a', 'b', 'd']],
+    [
+      'cpu requests desc with "-", unknown still last',
+      { sort: '-cpu.requestsPercent' },
+      ['b', 'a', 'c', 'e', 'd'],
+    ],
+    [
+      'order=desc is the same as "-"',
+      { sort: 'cpu.requestsPercent', order: 'desc' },
+      ['b', 'a', 'c', 'e', 'd'],
+    ],
+    [
+      'a resource name with dots and a slash, ties by name desc',
+      { sort: '-nvidia.com/gpu.requestsPercent' },
+      ['a', 'e', 'd', 'c', 'b'],
+    ],
+    ['usage: unmeasured nodes last', { sort: '-memory.usagePercent' }, ['b', 'a', 'e', 'd', 'c']],
+    ['limits', { sort: 'memory.limitsPercent' }, ['a', 'c', 'e', 'b', 'd']],
+    [
+      'pods percent is the pod count of capacity',
+      { sort: '-pods.requestsPercent' },
+      ['b', 'a', 'c', 'e', 'd'],
+    ],
+    ['a resource no node has: by name', { sort: 'example.com/x.requestsPercent' }, ['a', 'b', 'c', 'd', 'e']],
+    ['filter >', { resource: 'cpu.requestsPercent>50' }, ['b']],
+    ['filter >= is inclusive', { resource: 'cpu.requestsPercent>=50' }, ['a', 'b']],
+    ['filter <: unknown percents never match', { resource: 'cpu.requestsPercent<50' }, ['c', 'e']],
+    ['filter <=', { resource: 'cpu.requestsPercent <= 50' }, ['a', 'c', 'e']],
+    ['every item must hold', { resource: 'cpu.requestsPercent>=50, memory.usagePercent<50' }, ['a']],
+    ['filter and sort', { resource: 'cpu.usagePercent>0', sort: '-cpu.usagePercent' }, ['b', 'a']],
+    ['gpu filter', { resource: 'nvidia.com/gpu.requestsPercent>50' }, ['a']],
+  ];
+  it.each(cases)('%s', (_name, q, expected) => expect(list(q)).toEqual(expected));
+
+  it('pages a resource sort with continue tokens, unknown percents included, each node once', () => {
+    for (const sort of ['cpu.requestsPercent', '-cpu.requestsPercent', '-memory.usagePercent']) {
+      const seen: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = queryNodes(
+          byResource,
+          compileNodeQuery(
+            NodeListQuerySchema.parse({ sort, limit: 2, ...(token ? { continue: token } : {}) }),
+            'dev',
+          ),
+        );
+        seen.push(...page.items.map((n) => n.name));
+        token = page.continue;
+      } while (token);
+      expect(seen).toEqual(list({ sort }));
+    }
+  });
+
+  it('refuses a continue token of another resource sort or filter', () => {
+    const first = queryNodes(
+      byResource,
+      compileNodeQuery(NodeListQuerySchema.parse({ sort: 'cpu.requestsPercent', limit: 1 }), 'dev'),
+    );
+    const other = { sort: 'memory.requestsPercent', limit: 1, continue: first.continue as string };
+    expect(() => list(other)).toThrow(/other filters or sort/);
+    const filtered = { sort: 'cpu.requestsPercent', resource: 'cpu.requestsPercent>1', limit: 1 };
+    expect(() => list({ ...filtered, continue: first.continue as string })).toThrow(/other filters or sort/);
+  });
+
+  it.each([
+    ['cpu.requestsPercent', /must be <resource>/],
+    ['cpu.requestsPercent=80', /must be <resource>/],
+    ['cpu.requests>80', /requestsPercent, .limitsPercent or .usagePercent/],
+    ['cpu.requestsPercent>lots', /"lots" is not a number/],
+    ['cpu.requestsPercent>', /must be <resource>/],
+    ['bad name!.requestsPercent>1', /resource "bad name!"/],
+    ['cpu.requestsPercent>1,', /must be <resource>/],
+  ])('refuses the resource filter %j with a 400 saying why', (resource, message) => {
+    try {
+      list({ resource });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidQueryError);
+      expect((err as InvalidQueryError).details[0]?.path).toBe('resource');
+      expect((err as InvalidQueryError).message).toMatch(message);
+    }
+  });
+});
+
 describe('bad queries', () => {
   it('reports a bad label selector on labelSelector', () => {
     try {
@@ -242,6 +375,11 @@ describe('bad queries', () => {
     [{ limit: '10001' }, 'limit'],
     [{ limit: 'many' }, 'limit'],
     [{ sort: 'cpu' }, 'sort'],
+    [{ sort: 'cpu.requested' }, 'sort'],
+    [{ sort: '--name' }, 'sort'],
+    [{ sort: 'bad name.requestsPercent' }, 'sort'],
+    [{ sort: '.requestsPercent' }, 'sort'],
+    [{ resource: '' }, 'resource'],
     [{ ready: 'yes' }, 'ready'],
     [{ schedulable: '1' }, 'schedulable'],
     [{ unknownParam: 'x' }, ''],

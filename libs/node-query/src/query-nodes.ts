@@ -2,15 +2,28 @@ import {
   SelectorParseError,
   matchesLabelSelector,
   parseLabelSelector,
+  nodeResourceFigures,
   type LabelSelector,
+  type NodeAllocation,
   type NodeListQuery,
   type NodeSnapshot,
   type NodeView,
+  type ResourceFigures,
+  type UsageSnapshot,
 } from '@knm/contracts';
 import { decodeContinueToken, encodeContinueToken, fingerprint } from './continue-token.js';
-import { compareKeys, sortKeyOf, type SortKey } from './node-sort.js';
+import {
+  compareKeys,
+  nodeOrder,
+  sortKeyOf,
+  type NodeOrder,
+  type SortKey,
+  type SortSubject,
+} from './node-sort.js';
 import { toNodeView } from './node-view.js';
+import { ownEntry } from './own-entry.js';
 import { InvalidQueryError, StaleContinueError } from './query-errors.js';
+import { matchesResourceFilter, parseResourceFilters, type ResourceFilter } from './resource-filter.js';
 import { matchesTaintFilter, parseTaintFilters, type TaintFilter } from './taint-filter.js';
 
 /** The state a query runs against: one consistent snapshot of a cluster. */
@@ -18,6 +31,10 @@ export interface NodeQueryInput {
   nodes: readonly NodeSnapshot[];
   /** Node name -> pod count; a node that is absent has 0. */
   podCounts: Readonly<Record<string, number>>;
+  /** Node name -> what its pods request and limit; a node that is absent has none. */
+  allocation?: Readonly<Record<string, NodeAllocation>>;
+  /** The cluster's last metrics poll (usage per node), when there was one. */
+  usage?: UsageSnapshot | undefined;
   /** The seq and epoch the snapshot was read at. */
   seq: number;
   epoch: number;
@@ -37,7 +54,12 @@ export interface CompiledNodeQuery {
   readonly query: NodeListQuery;
   /** The cluster it lists: continue tokens are tied to it too. */
   readonly cluster: string;
+  /** What the label, taint, name, role, ready and schedulable filters say of the node. */
   matches(node: NodeSnapshot): boolean;
+  /** The `resource` filter items; every one must hold. */
+  readonly resourceFilters: readonly ResourceFilter[];
+  /** What to sort by, and which way. */
+  readonly order: NodeOrder;
   /** Fingerprint of filters + sort, which continue tokens are tied to. */
   readonly fingerprint: string;
 }
@@ -59,6 +81,7 @@ export function compileNodeQuery(query: NodeListQuery, cluster: string): Compile
     }
   }
   const taints: TaintFilter[] = query.taint === undefined ? [] : parseTaintFilters(query.taint);
+  const resourceFilters = query.resource === undefined ? [] : parseResourceFilters(query.resource);
   const ready = query.ready === undefined ? undefined : READY[query.ready];
   const q = query.q?.toLowerCase();
   const matches = (node: NodeSnapshot): boolean =>
@@ -78,9 +101,17 @@ export function compileNodeQuery(query: NodeListQuery, cluster: string): Compile
       query.taint ?? '',
       query.sort,
       query.order,
+      query.resource ?? '',
     ]),
   );
-  return { query, cluster, matches, fingerprint: print };
+  return {
+    query,
+    cluster,
+    matches,
+    resourceFilters,
+    order: nodeOrder(query.sort, query.order),
+    fingerprint: print,
+  };
 }
 
 const READY = { true: 'True', false: 'False', unknown: 'Unknown' } as const;
@@ -94,8 +125,9 @@ const READY = { true: 'True', false: 'False', unknown: 'Unknown' } as const;
  * ({@link StaleContinueError}).
  */
 export function queryNodes(input: NodeQueryInput, compiled: CompiledNodeQuery): NodeQueryResult {
-  const { sort, order, limit } = compiled.query;
-  const direction = order === 'desc' ? -1 : 1;
+  const { limit } = compiled.query;
+  const { order, resourceFilters } = compiled;
+  const direction = order.direction;
 
   let after: [SortKey, string] | undefined;
   if (compiled.query.continue !== undefined) {
@@ -122,11 +154,18 @@ export function queryNodes(input: NodeQueryInput, compiled: CompiledNodeQuery): 
     after = position.after;
   }
 
-  const keyed: { node: NodeSnapshot; pods: number; key: [SortKey, string] }[] = [];
+  const usage = input.usage?.available ? input.usage.nodes : undefined;
+  const keyed: { subject: SortSubject; key: [SortKey, string] }[] = [];
   for (const node of input.nodes) {
     if (!compiled.matches(node)) continue;
-    const pods = input.podCounts[node.name] ?? 0;
-    keyed.push({ node, pods, key: [sortKeyOf(node, pods, sort), node.name] });
+    const subject: SortSubject = {
+      node,
+      podCount: ownEntry(input.podCounts, node.name) ?? 0,
+      allocation: ownEntry(input.allocation, node.name),
+      usage: ownEntry(usage, node.name),
+    };
+    if (!resourceFilters.every((f) => matchesResourceFilter(figuresOf(subject, f.resource), f))) continue;
+    keyed.push({ subject, key: [sortKeyOf(subject, order), node.name] });
   }
   keyed.sort((a, b) => direction * compareKeys(a.key, b.key));
 
@@ -138,7 +177,10 @@ export function queryNodes(input: NodeQueryInput, compiled: CompiledNodeQuery): 
   }
   const end = limit === undefined ? keyed.length : Math.min(keyed.length, start + limit);
   const page = keyed.slice(start, end);
-  const result: NodeQueryResult = { total: keyed.length, items: page.map((k) => toNodeView(k.node, k.pods)) };
+  const result: NodeQueryResult = {
+    total: keyed.length,
+    items: page.map(({ subject: s }) => toNodeView(s.node, s.podCount, s.allocation, s.usage)),
+  };
   const lastOfPage = page.at(-1);
   if (end < keyed.length && lastOfPage) {
     result.continue = encodeContinueToken({
@@ -150,4 +192,9 @@ export function queryNodes(input: NodeQueryInput, compiled: CompiledNodeQuery): 
     });
   }
   return result;
+}
+
+/** The subject's figures of one resource (what a `resource` filter item reads). */
+function figuresOf(subject: SortSubject, resource: string): ResourceFigures | undefined {
+  return nodeResourceFigures(subject.node, subject.podCount, subject.allocation, subject.usage, resource);
 }

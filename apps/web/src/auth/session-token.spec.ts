@@ -6,25 +6,8 @@ import {
   readClaims,
   takeTokenFromFragment,
 } from './session-token.js';
-
-function jwt(payload: object): string {
-  const enc = (o: object) =>
-    btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-  return `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc(payload)}.c2lnbmF0dXJl`;
-}
-
-class MemoryStorage {
-  readonly items = new Map<string, string>();
-  getItem(k: string) {
-    return this.items.get(k) ?? null;
-  }
-  setItem(k: string, v: string) {
-    this.items.set(k, v);
-  }
-  removeItem(k: string) {
-    this.items.delete(k);
-  }
-}
+import { MemoryStorage } from '../storage/memory-storage.js';
+import { testJwt as jwt } from './test-jwt.js';
 
 describe('readClaims', () => {
   it('reads role, clusters, subject and expiry', () => {

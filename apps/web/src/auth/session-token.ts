@@ -1,4 +1,5 @@
 import { AuthClaimsSchema, type AuthClaims } from '@knm/contracts';
+import type { KeyValueStorage } from '../storage/dashboard-storage.js';
 
 /** The sessionStorage key the token is kept under (per tab, gone when the tab closes). */
 export const TOKEN_STORAGE_KEY = 'knm.token';
@@ -12,13 +13,6 @@ export class TokenFormatError extends Error {
 export interface SessionClaims extends AuthClaims {
   /** Expiry (ms since the epoch), when the token has one. */
   expiresAt?: number;
-}
-
-/** The minimal Storage the session needs (window.sessionStorage in the browser). */
-export interface TokenStorage {
-  getItem(key: string): string | null;
-  setItem(key: string, value: string): void;
-  removeItem(key: string): void;
 }
 
 function base64UrlDecode(part: string): string {
@@ -76,7 +70,7 @@ export function takeTokenFromFragment(hash: string): { token: string; rest: stri
  * start, set by the sign-in form, cleared on sign-out or when the gateway answers 401.
  */
 export class SessionToken {
-  constructor(private readonly storage: TokenStorage) {}
+  constructor(private readonly storage: KeyValueStorage) {}
 
   /** The stored token, if any. */
   get(): string | undefined {

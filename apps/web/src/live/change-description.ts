@@ -11,8 +11,9 @@ export interface ChangeNote {
 
 /**
  * Describes an applied envelope for toasts and the drawer's "recent changes", or
- * returns undefined for those not worth a toast: pod counts (they move all the
- * time; the row updates silently) and cluster status (the switcher shows it).
+ * returns undefined for those not worth a toast: pod counts, allocation and usage
+ * (they move all the time; the rows update silently) and cluster status (the
+ * switcher shows it).
  */
 export function describeChange(event: ChangeEvent): ChangeNote | undefined {
   const { envelope } = event;

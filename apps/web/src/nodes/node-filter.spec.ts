@@ -1,38 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeView } from '@knm/contracts';
 import { parseSelectorInput, selectRows, type NodeCriteria } from './node-filter.js';
+import { nodeResources } from '@knm/contracts';
 import { formatAge, toNodeRow } from './node-row.js';
-
-function node(name: string, over: Partial<NodeView> = {}): NodeView {
-  return {
-    name,
-    uid: `uid-${name}`,
-    resourceVersion: '1',
-    creationTimestamp: '2026-01-01T00:00:00Z',
-    labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': 'zone-a' },
-    annotations: {},
-    taints: [],
-    unschedulable: false,
-    roles: [],
-    ready: 'True',
-    conditions: [{ type: 'Ready', status: 'True' }],
-    addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
-    capacity: { cpu: '8', memory: '32Gi', pods: '110' },
-    allocatable: { cpu: '7800m', memory: '30Gi', pods: '110' },
-    nodeInfo: {
-      kubeletVersion: 'v1.31.0',
-      osImage: 'Ubuntu',
-      kernelVersion: '6.8',
-      containerRuntimeVersion: 'containerd://1.7',
-      architecture: 'amd64',
-      operatingSystem: 'linux',
-    },
-    podCIDRs: [],
-    podCount: 10,
-    podCapacity: 110,
-    ...over,
-  };
-}
+import { barTitle } from './resource-bar.js';
+import { testNode as node } from './test-node.js';
 
 const rows = [
   toNodeRow(node('node-b', { podCount: 50 })),
@@ -76,10 +47,57 @@ describe('toNodeRow', () => {
   });
 });
 
+describe('resource bars', () => {
+  const allocatable = { cpu: '4', memory: '16Gi', pods: '110', 'nvidia.com/gpu': '2', 'amd.com/gpu': '2' };
+  const base = node('x', { allocatable, podCount: 11 });
+  const withResources = (name: string, cpuRequest: number, usage?: { cpu: number; memory: number }) =>
+    toNodeRow(
+      node(name, {
+        allocatable,
+        podCount: 11,
+        resources: nodeResources(
+          base,
+          11,
+          { requests: { cpu: cpuRequest, 'nvidia.com/gpu': 1 }, limits: { cpu: 6_000 } },
+          usage,
+        ),
+      }),
+    );
+
+  it('shows requests, limits and usage of allocatable, GPUs of every vendor summed', () => {
+    const row = withResources('a', 1_000, { cpu: 2_000, memory: 2 ** 32 });
+    expect(row.bars.cpu).toMatchObject({ requestsPercent: 25, limitsPercent: 150, usagePercent: 50 });
+    expect(row.bars.memory).toMatchObject({ requestsPercent: 0, usagePercent: 25 });
+    expect(row.bars.pods).toMatchObject({ requestsPercent: 10 });
+    expect(row.bars.gpu).toMatchObject({ requestsPercent: 25, usagePercent: null });
+    expect(barTitle('cpu', row.bars.cpu, 'unavailable')).toBe(
+      'CPU: 4 cores allocatable\nrequests 1 cores (25%)\nlimits 6 cores (150%)\nusage 2 cores (50%)',
+    );
+    expect(barTitle('memory', withResources('b', 0).bars.memory, 'unavailable: no metrics API')).toMatch(
+      /usage unavailable: no metrics API$/,
+    );
+  });
+
+  it('sorts by CPU requested, either way, ties by name', () => {
+    const table = [withResources('a', 1_000), withResources('b', 3_000), withResources('c', 2_000), rows[0]];
+    const order = (descending: boolean) =>
+      selectRows(
+        table.filter((r) => r !== undefined),
+        none,
+        { key: 'cpu', descending },
+      ).map((r) => r.name);
+    // node-b's testNode resources request nothing: 0 %.
+    expect(order(false)).toEqual(['node-b', 'a', 'c', 'b']);
+    expect(order(true)).toEqual(['b', 'c', 'a', 'node-b']);
+  });
+});
+
 describe('selectRows', () => {
   it('sorts by name, by number, descending, ties by name', () => {
     expect(names(none)).toEqual(['gpu-1', 'node-a', 'node-b', 'node-c']);
-    expect(names(none, 'pods', true)).toEqual(['node-b', 'gpu-1', 'node-a', 'node-c']);
+    // Pods of allocatable; gpu-1 states no allocatable pods: last either way.
+    expect(names(none, 'pods', true)).toEqual(['node-b', 'node-a', 'node-c', 'gpu-1']);
+    expect(names(none, 'pods')).toEqual(['node-a', 'node-c', 'node-b', 'gpu-1']);
     expect(names(none, 'status')).toEqual(['node-b', 'node-c', 'gpu-1', 'node-a']);
   });
 

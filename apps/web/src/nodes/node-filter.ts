@@ -5,6 +5,7 @@ import {
   type LabelSelector,
 } from '@knm/contracts';
 import type { NodeRow } from './node-row.js';
+import type { BarResource } from './resource-bar.js';
 
 /** The quick filters (combined with AND). */
 export const QUICK_FILTERS = ['notReady', 'cordoned', 'tainted', 'gpu'] as const;
@@ -49,7 +50,11 @@ export interface NodeCriteria {
   quick: ReadonlySet<QuickFilter>;
 }
 
-/** Sort column and direction; ties are broken by name. */
+/**
+ * Sort column and direction; ties are broken by name. `pods`, `cpu`, `memory` and
+ * `gpus` sort by the percent of allocatable requested (the bar's length), nodes
+ * without the resource last either way.
+ */
 export interface NodeSort {
   key: SortKey;
   descending: boolean;
@@ -70,7 +75,9 @@ function statusRank(row: NodeRow): number {
   return (row.status === 'Ready' ? 0 : row.status === 'NotReady' ? 2 : 1) + (row.cordoned ? 0.5 : 0);
 }
 
-function sortValue(row: NodeRow, key: SortKey): string | number {
+const requested = (row: NodeRow, bar: BarResource): number | null => row.bars[bar]?.requestsPercent ?? null;
+
+function sortValue(row: NodeRow, key: SortKey): string | number | null {
   switch (key) {
     case 'name':
       return row.name;
@@ -79,13 +86,13 @@ function sortValue(row: NodeRow, key: SortKey): string | number {
     case 'roles':
       return row.roles.join(',');
     case 'pods':
-      return row.pods;
+      return requested(row, 'pods');
     case 'cpu':
-      return row.cpu ?? -1;
+      return requested(row, 'cpu');
     case 'memory':
-      return row.memory ?? -1;
+      return requested(row, 'memory');
     case 'gpus':
-      return row.gpus;
+      return requested(row, 'gpu');
     case 'version':
       return row.version;
     case 'zone':
@@ -119,6 +126,11 @@ export function selectRows(rows: Iterable<NodeRow>, criteria: NodeCriteria, sort
   out.sort((a, b) => {
     const va = sortValue(a, sort.key);
     const vb = sortValue(b, sort.key);
+    // Rows without the figure come last whichever the direction.
+    if (va === null || vb === null) {
+      if (va !== vb) return va === null ? 1 : -1;
+      return compareNames(a.name, b.name);
+    }
     const primary =
       typeof va === 'number' && typeof vb === 'number' ? va - vb : compareNames(String(va), String(vb));
     return primary !== 0 ? sign * primary : compareNames(a.name, b.name);

@@ -1,5 +1,6 @@
 import { NODE_ROLE_LABEL_PREFIX, type NodeView, type Taint } from '@knm/contracts';
 import { parseQuantity } from './quantity.js';
+import { BAR_RESOURCES, resourceBar, type BarResource, type ResourceBar } from './resource-bar.js';
 
 /** The label holding a node's zone (the beta label is the fallback on old clusters). */
 export const ZONE_LABELS = ['topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/zone'] as const;
@@ -33,6 +34,8 @@ export interface NodeRow {
   memory: number | undefined;
   /** Allocatable GPUs (every `<vendor>/gpu` resource summed). */
   gpus: number;
+  /** Pods, CPU, memory and GPUs: requests, limits and usage against allocatable (undefined: none on the node). */
+  bars: Record<BarResource, ResourceBar | undefined>;
   version: string;
   zone: string;
   /** Creation time, ms since the epoch (NaN when unparseable). */
@@ -92,6 +95,10 @@ export function toNodeRow(node: NodeView): NodeRow {
     cpu: parseQuantity(node.allocatable['cpu']),
     memory: parseQuantity(node.allocatable['memory']),
     gpus,
+    bars: Object.fromEntries(BAR_RESOURCES.map((r) => [r, resourceBar(node.resources, r)])) as Record<
+      BarResource,
+      ResourceBar | undefined
+    >,
     version: node.nodeInfo.kubeletVersion,
     zone,
     createdAt: Date.parse(node.creationTimestamp),

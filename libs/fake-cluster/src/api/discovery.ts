@@ -71,10 +71,11 @@ function group(name: string, versions: readonly string[] = ['v1']): JsonObject {
 
 /**
  * `/apis` (APIGroupList): apps/v1, policy/v1, coordination.k8s.io/v1, the review
- * groups authorization.k8s.io/v1 and authentication.k8s.io (v1, v1beta1). No
- * metrics.k8s.io, so `kubectl top` says the Metrics API is not available.
+ * groups authorization.k8s.io/v1 and authentication.k8s.io (v1, v1beta1), and with
+ * `metrics` metrics.k8s.io/v1beta1 (what metrics-server's APIService adds; without
+ * it `kubectl top` says the Metrics API is not available).
  */
-export function apiGroupList(): JsonObject {
+export function apiGroupList(options: { metrics: boolean } = { metrics: false }): JsonObject {
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
@@ -84,6 +85,7 @@ export function apiGroupList(): JsonObject {
       group('coordination.k8s.io'),
       group('authorization.k8s.io'),
       group('authentication.k8s.io', ['v1', 'v1beta1']),
+      ...(options.metrics ? [group('metrics.k8s.io', ['v1beta1'])] : []),
     ],
   };
 }

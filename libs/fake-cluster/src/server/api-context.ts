@@ -1,4 +1,5 @@
 import type { Cluster } from '../sim/cluster.js';
+import type { MetricsSnapshot } from '../sim/metrics-snapshot.js';
 import type { ListSnapshots } from '../store/list-snapshots.js';
 import type { WatchHub } from './watch-hub.js';
 
@@ -17,4 +18,6 @@ export interface ApiContext {
   readonly resourceVersionWaitMs: number;
   /** A watch's bound on unread live bytes and on live bytes queued behind a backlog (WatchStream). */
   readonly watchBufferBytes: number;
+  /** What `metrics.k8s.io` serves; undefined when the metrics API is off (its paths 404, discovery omits it). */
+  readonly metrics: MetricsSnapshot | undefined;
 }

@@ -15,6 +15,7 @@ import { groupVersionDocument, openApiIndex } from '../api/openapi/openapi-v3.js
 import { findResource, type ResourceDef } from '../resource-registry.js';
 import type { ApiContext } from './api-context.js';
 import { handleCollectionGet } from './collection-handler.js';
+import { handleMetricsRequest } from './metrics-api.js';
 import { readBodyBytes, sendJson } from './http-io.js';
 import { decodeProtobufNamespace } from './protobuf-namespace.js';
 import { decodeProtobufSelfReview } from './protobuf-self-review.js';
@@ -74,7 +75,25 @@ export async function routeApiRequest(
     .map(decodeURIComponent);
   const method = req.method ?? 'GET';
   if (segments.length === 1 && segments[0] === 'api') return sendJson(res, 200, apiVersions(serverAddress));
-  if (segments.length === 1 && segments[0] === 'apis') return sendJson(res, 200, apiGroupList());
+  if (segments.length === 1 && segments[0] === 'apis')
+    return sendJson(res, 200, apiGroupList({ metrics: ctx.metrics !== undefined }));
+  if (
+    segments[0] === 'apis' &&
+    segments[1] === 'metrics.k8s.io' &&
+    segments[2] === 'v1beta1' &&
+    ctx.metrics
+  ) {
+    const notFoundHere = () => pathNotFound(url.pathname);
+    return handleMetricsRequest(
+      ctx,
+      ctx.metrics,
+      method,
+      segments.slice(3),
+      url.searchParams,
+      res,
+      notFoundHere,
+    );
+  }
   if (segments[0] === 'openapi') return serveOpenApi(ctx, segments, method, url.pathname, res);
   const path = parseApiPath(segments);
   if (path === undefined) throw pathNotFound(url.pathname);

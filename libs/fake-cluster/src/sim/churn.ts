@@ -4,6 +4,8 @@ import { objectKey } from '../store/kind-store.js';
 import { rfc3339 } from './clock.js';
 import type { Cluster } from './cluster.js';
 import { fits, isSchedulableNode, replacementPod, type PodControllers } from './pod-controllers.js';
+import { hasRoomFor } from './resource-fit.js';
+import { podTotals } from '../store/pod-totals.js';
 import { controllerOf, finishedPod } from './pod-status.js';
 import { randomBetween, randomChance, randomIndex, randomNameSuffix } from './sim-random.js';
 
@@ -195,7 +197,12 @@ export class Churn {
     );
     if (!pod) return;
     const from = String(pod.spec?.['nodeName'] ?? '');
-    const nodes = this.controllers.schedulableNodes().filter((n) => n.metadata.name !== from && fits(pod, n));
+    const requests = podTotals(pod).requests;
+    const nodes = this.controllers
+      .schedulableNodes()
+      .filter(
+        (n) => n.metadata.name !== from && fits(pod, n) && hasRoomFor(requests, n, this.cluster.allocation),
+      );
     if (nodes.length === 0) return;
     const target = nodes[randomIndex(this.cluster.random, nodes.length)] as KubeObject;
     this.controllers.skipReplacement(pod.metadata.uid);

@@ -5,6 +5,7 @@ import { resourceOfKind } from '../resource-registry.js';
 import { ClusterStore } from '../store/cluster-store.js';
 import { objectKey } from '../store/kind-store.js';
 import { NodeSnapshotIndex } from '../store/node-snapshot-index.js';
+import { PodAllocationIndex } from '../store/pod-allocation-index.js';
 import { PodCountIndex } from '../store/pod-count-index.js';
 import { PodsByNodeIndex } from '../store/pods-by-node-index.js';
 import { ObjectNotFoundError } from '../store/store-errors.js';
@@ -80,6 +81,8 @@ const NAMESPACED: ReadonlySet<StoredKind> = new Set([
 export class Cluster {
   readonly store: ClusterStore;
   readonly podCounts = new PodCountIndex();
+  /** Each node's summed pod requests and limits (what `/_sim/truth` reports as `allocation`). */
+  readonly allocation = new PodAllocationIndex();
   /** The pods bound to each node (pod garbage collection of a removed node). */
   readonly podsByNode = new PodsByNodeIndex();
   /** Each node's snapshot as of its last change that mattered (what `/_sim/truth` reports). */
@@ -106,6 +109,7 @@ export class Cluster {
     this.store = new ClusterStore({ changeLogSize: options.changeLogSize, onListenerError: this.onError });
     this.store.subscribe((event) => {
       this.podCounts.apply(event);
+      this.allocation.apply(event);
       this.podsByNode.apply(event);
       this.nodeSnapshots.apply(event);
     });
@@ -121,6 +125,7 @@ export class Cluster {
     this.store.load(kind, objects);
     if (kind === 'Pod') {
       this.podCounts.rebuild(this.store.kind('Pod').values());
+      this.allocation.rebuild(this.store.kind('Pod').values());
       this.podsByNode.rebuild(this.store.kind('Pod').values());
     }
     if (kind === 'Node') this.nodeSnapshots.rebuild(this.store.kind('Node').values());

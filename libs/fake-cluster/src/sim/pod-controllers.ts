@@ -3,6 +3,8 @@ import type { ChangeEvent } from '../store/change-log.js';
 import { lowerBound, objectKey } from '../store/kind-store.js';
 import type { Cluster } from './cluster.js';
 import { boundPod, controllerOf, finishedPod, runningPod } from './pod-status.js';
+import { hasRoomFor } from './resource-fit.js';
+import { podTotals } from '../store/pod-totals.js';
 import { randomBetween, randomChance, randomIndex } from './sim-random.js';
 
 /** Options of {@link PodControllers}. */
@@ -83,7 +85,8 @@ function maxPodsOf(node: KubeObject): number {
  * The controllers and kubelets of the simulated cluster, reacting to store changes
  * by scheduling simulated tasks (never by writing inside the change listener):
  * - scheduler: binds Pending pods to Ready, schedulable nodes whose NoSchedule /
- *   NoExecute taints they tolerate, with room left (allocatable pods);
+ *   NoExecute taints they tolerate, with room left (allocatable pods, and every
+ *   resource the pod requests beside the requests already on the node);
  * - kubelet: a bound Pending pod becomes Running (Ready) after the startup time;
  * - ReplicaSet controller: a ReplicaSet pod that starts terminating (delete,
  *   eviction) or vanishes gets a replacement, so drain behaves as in a real cluster;
@@ -203,7 +206,7 @@ export class PodControllers {
   private schedulePass(): void {
     this.passScheduled = false;
     if (this.pending.size === 0) return;
-    const { store, random, podCounts } = this.cluster;
+    const { store, random, podCounts, allocation } = this.cluster;
     const candidates = this.schedulableNodes();
     const extra = new Map<string, number>();
     for (const key of [...this.pending]) {
@@ -213,12 +216,13 @@ export class PodControllers {
         continue;
       }
       if (candidates.length === 0) break;
+      const requests = podTotals(pod).requests;
       const start = randomIndex(random, candidates.length);
       for (let i = 0; i < candidates.length; i++) {
         const node = candidates[(start + i) % candidates.length] as KubeObject;
         const name = node.metadata.name;
         if (podCounts.get(name) + (extra.get(name) ?? 0) >= maxPodsOf(node)) continue;
-        if (!fits(pod, node)) continue;
+        if (!fits(pod, node) || !hasRoomFor(requests, node, allocation)) continue;
         this.pending.delete(key);
         this.cluster.write('Pod', boundPod(pod, name, this.cluster.now()));
         break;

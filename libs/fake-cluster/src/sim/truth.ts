@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { NodeSnapshotSchema } from '@knm/contracts';
-import type { NodeSnapshotIndex } from '../store/node-snapshot-index.js';
-import type { PodCountIndex } from '../store/pod-count-index.js';
+import type { Cluster } from './cluster.js';
+import type { MetricsSnapshot } from './metrics-snapshot.js';
+
+const AmountsSchema = z.record(z.string(), z.number().positive());
 
 /**
  * The ground truth of a simulated cluster (`GET /_sim/truth`): what every consumer
@@ -22,28 +24,46 @@ import type { PodCountIndex } from '../store/pod-count-index.js';
  *   exactly start heartbeats once their watchers have synced.
  * - `podCounts`: per node, the pods bound to it whose phase is not Succeeded or
  *   Failed (terminating pods count until deleted); only non-zero counts appear.
+ * - `allocation`: per node, the sums of `podResourceTotals` (`@knm/contracts`: the
+ *   scheduler's effective requests and limits) over the same pods as `podCounts`,
+ *   in base units (cpu in millicores, memory, storage and hugepages in bytes, the
+ *   rest as counts); only non-zero entries, and nodes with some, appear.
+ * - `usage`: the metrics snapshot `metrics.k8s.io` serves now: its `timestamp` and
+ *   `window` as served, and per node cpu in millicores (nanocores / 10^6, so
+ *   possibly fractional) and memory in bytes; null when the metrics API is off.
  */
 export const TruthSchema = z.object({
   resourceVersion: z.string(),
   nodes: z.record(z.string(), NodeSnapshotSchema),
   podCounts: z.record(z.string(), z.number().int().positive()),
+  allocation: z.record(z.string(), z.object({ requests: AmountsSchema, limits: AmountsSchema })),
+  usage: z
+    .object({
+      timestamp: z.string(),
+      window: z.string(),
+      nodes: z.record(
+        z.string(),
+        z.object({ cpu: z.number().nonnegative(), memory: z.number().nonnegative() }),
+      ),
+    })
+    .nullable(),
 });
 /** See {@link TruthSchema}. */
 export type Truth = z.infer<typeof TruthSchema>;
 
 /**
- * Computes the {@link Truth} at `resourceVersion` from the store's incremental
- * indexes (nodes in name order). The snapshots are copies: the caller may keep or
- * change them.
+ * Computes the {@link Truth} now from the cluster's incremental indexes (nodes in
+ * name order) and the metrics snapshot, if any. Everything returned is a copy: the
+ * caller may keep or change it.
  */
-export function computeTruth(
-  resourceVersion: number,
-  nodes: NodeSnapshotIndex,
-  podCounts: PodCountIndex,
-): Truth {
+export function computeTruth(cluster: Cluster, metrics: MetricsSnapshot | undefined): Truth {
   return {
-    resourceVersion: String(resourceVersion),
-    nodes: nodes.toRecord(),
-    podCounts: podCounts.toRecord(),
+    resourceVersion: String(cluster.store.resourceVersion),
+    nodes: cluster.nodeSnapshots.toRecord(),
+    podCounts: cluster.podCounts.toRecord(),
+    allocation: cluster.allocation.toRecord(),
+    usage: metrics
+      ? { timestamp: metrics.timestamp, window: metrics.window, nodes: metrics.nodeUsage() }
+      : null,
   };
 }

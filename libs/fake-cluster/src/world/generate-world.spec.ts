@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { labelValueErrors, qualifiedNameErrors, dns1123SubdomainErrors } from '@knm/contracts';
+import {
+  dns1123SubdomainErrors,
+  labelValueErrors,
+  podResourceTotals,
+  qualifiedNameErrors,
+  quantityToBaseUnits,
+} from '@knm/contracts';
 import type { JsonObject, KubeObject } from '../api/kube-object.js';
 import { generateWorld, JOB_NAMESPACE, type World } from './generate-world.js';
 import { MAX_PODS_PER_NODE } from './node-factory.js';
@@ -7,19 +13,10 @@ import { MAX_PODS_PER_NODE } from './node-factory.js';
 const now = new Date('2026-11-22T12:00:00Z');
 const options = { nodes: 60, pods: 2500, seed: 7, clusterName: 'dev', now };
 
-function cpuMilli(q: string): number {
-  return q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000;
-}
-function memoryMi(q: string): number {
-  if (q.endsWith('Ki')) return Number(q.slice(0, -2)) / 1024;
-  if (q.endsWith('Mi')) return Number(q.slice(0, -2));
-  throw new Error(`unexpected quantity ${q}`);
-}
-const requests = (pod: KubeObject) =>
-  (((pod.spec?.['containers'] as JsonObject[])[0]?.['resources'] as JsonObject)['requests'] ?? {}) as Record<
-    string,
-    string
-  >;
+const requests = (pod: KubeObject) => podResourceTotals(pod).requests;
+const allocatable = (node: KubeObject, resource: string) =>
+  quantityToBaseUnits(resource, (node.status?.['allocatable'] as Record<string, string>)[resource] ?? '0') ??
+  0;
 const owner = (pod: KubeObject) => pod.metadata.ownerReferences?.[0];
 const key = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
@@ -95,25 +92,22 @@ describe('generateWorld', () => {
     expect(new Set(world.nodes.map((n) => n.spec?.['podCIDR'])).size).toBe(60);
   });
 
-  it('never exceeds a node’s pods, cpu, memory or GPU allocatable', () => {
+  it('never exceeds a node’s pods, cpu, memory, GPU or hugepages allocatable, and fills its cpu reasonably', () => {
     const byNode = new Map<string, KubeObject[]>();
     for (const p of world.pods) {
       const node = p.spec?.['nodeName'];
       if (typeof node === 'string') byNode.set(node, [...(byNode.get(node) ?? []), p]);
     }
+    const workerCpuShares: number[] = [];
     for (const n of world.nodes) {
       const pods = byNode.get(n.metadata.name) ?? [];
-      const alloc = n.status?.['allocatable'] as Record<string, string>;
       expect(pods.length).toBeLessThanOrEqual(MAX_PODS_PER_NODE);
-      expect(pods.reduce((s, p) => s + cpuMilli(requests(p)['cpu'] ?? '0'), 0)).toBeLessThanOrEqual(
-        cpuMilli(alloc['cpu'] ?? '0'),
-      );
-      expect(pods.reduce((s, p) => s + memoryMi(requests(p)['memory'] ?? '0Mi'), 0)).toBeLessThanOrEqual(
-        memoryMi(alloc['memory'] ?? '0Ki'),
-      );
-      expect(pods.reduce((s, p) => s + Number(requests(p)['nvidia.com/gpu'] ?? 0), 0)).toBeLessThanOrEqual(
-        Number(alloc['nvidia.com/gpu'] ?? 0),
-      );
+      for (const resource of ['cpu', 'memory', 'nvidia.com/gpu', 'hugepages-2Mi']) {
+        const requested = pods.reduce((s, p) => s + (requests(p)[resource] ?? 0), 0);
+        expect(requested, `${n.metadata.name} ${resource}`).toBeLessThanOrEqual(allocatable(n, resource));
+      }
+      if (n.metadata.labels?.['node.kubernetes.io/pool'] === 'general')
+        workerCpuShares.push(pods.reduce((s, p) => s + (requests(p)['cpu'] ?? 0), 0) / allocatable(n, 'cpu'));
       const tainted = ((n.spec?.['taints'] as JsonObject[] | undefined) ?? []).map((t) => t['key']);
       for (const p of pods) {
         const tolerations = (p.spec?.['tolerations'] as JsonObject[] | undefined) ?? [];
@@ -125,6 +119,46 @@ describe('generateWorld', () => {
           ).toBe(true);
         }
       }
+    }
+    // What a scheduler leaves on a busy cluster: most workers between 30% and 90% of cpu requested.
+    const busy = workerCpuShares.filter((share) => share >= 0.3 && share <= 0.9).length;
+    expect(busy / workerCpuShares.length).toBeGreaterThan(0.7);
+  });
+
+  it('gives pods realistic resources: sidecars, init containers, limits, overhead, GPUs on GPU nodes only', () => {
+    const spec = (p: KubeObject) =>
+      p.spec as JsonObject & { containers: JsonObject[]; initContainers?: JsonObject[] };
+    const some = (test: (p: KubeObject) => boolean) => world.pods.some(test);
+    expect(some((p) => spec(p).containers.length > 1)).toBe(true);
+    expect(some((p) => (spec(p).initContainers ?? []).some((c) => c['restartPolicy'] === 'Always'))).toBe(
+      true,
+    );
+    expect(some((p) => (spec(p).initContainers ?? []).some((c) => c['restartPolicy'] === undefined))).toBe(
+      true,
+    );
+    expect(some((p) => p.spec?.['runtimeClassName'] === 'kata' && p.spec['overhead'] !== undefined)).toBe(
+      true,
+    );
+    expect(
+      some((p) => Object.keys(requests(p)).length === 0 && p.status?.['qosClass'] === 'BestEffort'),
+    ).toBe(true);
+    expect(some((p) => podResourceTotals(p).limits['memory'] !== undefined)).toBe(true);
+    expect(some((p) => requests(p)['ephemeral-storage'] !== undefined)).toBe(true);
+    const nodes = new Map(world.nodes.map((n) => [n.metadata.name, n]));
+    const gpuPods = world.pods.filter((p) => requests(p)['nvidia.com/gpu'] !== undefined);
+    expect(gpuPods.length).toBeGreaterThan(0);
+    for (const p of gpuPods) {
+      expect(podResourceTotals(p).limits['nvidia.com/gpu']).toBe(requests(p)['nvidia.com/gpu']);
+      const node = nodes.get(String(p.spec?.['nodeName'] ?? ''));
+      if (node) expect(node.metadata.labels?.['nvidia.com/gpu.present']).toBe('true');
+    }
+    // Pods of one workload share their container list (one per workload, not one per pod).
+    const byOwner = new Map<string, unknown>();
+    for (const p of world.pods) {
+      const uid = owner(p)?.uid;
+      if (uid === undefined || owner(p)?.kind !== 'ReplicaSet') continue;
+      if (byOwner.has(uid)) expect(spec(p).containers).toBe(byOwner.get(uid));
+      else byOwner.set(uid, spec(p).containers);
     }
   });
 

@@ -18,6 +18,14 @@ import {
   type InstanceType,
 } from './node-factory.js';
 import { makePod, type PodPhase } from './pod-factory.js';
+import {
+  appShape,
+  fixedShape,
+  gpuShape,
+  jobShape,
+  type PlacementRequest,
+  type PodShape,
+} from './pod-shapes.js';
 import { Rng } from './rng.js';
 import { controllerRef, makeDaemonSet, makeJob, makeNamespace, makeReplicaSet } from './workload-factory.js';
 
@@ -80,8 +88,6 @@ const APP_NAMES = [
   'scorer',
 ];
 const JOB_NAMES = ['report', 'etl', 'backup', 'reindex', 'export', 'cleanup'];
-const CPU_REQUESTS = [10, 25, 50, 100, 100, 250];
-const MEMORY_REQUESTS = [32, 64, 128, 256, 512];
 const GPU_TOLERATION: JsonObject = { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' };
 const CONTROL_PLANE_TOLERATION: JsonObject = {
   key: 'node-role.kubernetes.io/control-plane',
@@ -94,9 +100,12 @@ interface Slot {
   name: string;
   ip: string;
   pods: number;
+  /** What is left of allocatable (cpuMilli of cpuAllocatable, ...). */
   cpuMilli: number;
+  cpuAllocatable: number;
   memoryMi: number;
   gpus: number;
+  hugepagesMi: number;
   /** How long ago the node registered, in seconds (its pods are younger). */
   ageSeconds: number;
   /** The node's pod CIDR without the last octet (`10.128.1.`); pod IPs are handed out from it. */
@@ -105,13 +114,13 @@ interface Slot {
   nextHost: number;
 }
 
-interface Request {
-  cpuMilli: number;
-  memoryMi: number;
-  gpus: number;
-}
+type Request = PlacementRequest;
 
-/** Places pods on a pool of nodes like a (very) simple scheduler: random fit within allocatable, deterministic. */
+/**
+ * Places pods on a pool of nodes like a (very) simple scheduler, deterministic: of
+ * two random nodes with room (within allocatable), the one with the larger share of
+ * its cpu free, as the scheduler's LeastAllocated scoring spreads pods.
+ */
 class Pool {
   private readonly open: Slot[];
 
@@ -123,25 +132,32 @@ class Pool {
   }
 
   private fits(slot: Slot, r: Request): boolean {
-    return slot.pods > 0 && slot.cpuMilli >= r.cpuMilli && slot.memoryMi >= r.memoryMi && slot.gpus >= r.gpus;
+    return (
+      slot.pods > 0 &&
+      slot.cpuMilli >= r.cpuMilli &&
+      slot.memoryMi >= r.memoryMi &&
+      slot.gpus >= r.gpus &&
+      slot.hugepagesMi >= r.hugepagesMi
+    );
   }
 
   /** A node with room for `r` (now reserved), or undefined when none has room. */
   place(r: Request): Slot | undefined {
     let chosen: Slot | undefined;
-    for (let attempt = 0; attempt < 8 && this.open.length > 0 && chosen === undefined; attempt++) {
+    let candidates = 0;
+    for (let attempt = 0; attempt < 8 && this.open.length > 0 && candidates < 2; attempt++) {
       const i = this.rng.int(0, this.open.length);
       const slot = this.open[i];
       if (slot === undefined) break;
       if (slot.pods <= 0) this.remove(i);
-      else if (this.fits(slot, r)) chosen = slot;
+      else if (this.fits(slot, r)) {
+        candidates++;
+        if (chosen === undefined || freeCpuShare(slot) > freeCpuShare(chosen)) chosen = slot;
+      }
     }
     if (chosen === undefined) chosen = this.open.find((s) => this.fits(s, r));
     if (chosen === undefined) return undefined;
-    chosen.pods--;
-    chosen.cpuMilli -= r.cpuMilli;
-    chosen.memoryMi -= r.memoryMi;
-    chosen.gpus -= r.gpus;
+    reserve(chosen, r);
     return chosen;
   }
 
@@ -149,6 +165,10 @@ class Pool {
     const last = this.open.pop();
     if (last !== undefined && i < this.open.length) this.open[i] = last;
   }
+}
+
+function freeCpuShare(slot: Slot): number {
+  return slot.cpuAllocatable > 0 ? slot.cpuMilli / slot.cpuAllocatable : 0;
 }
 
 function pad(n: number, width: number): string {
@@ -160,13 +180,14 @@ function reserve(slot: Slot, r: Request): void {
   slot.cpuMilli -= r.cpuMilli;
   slot.memoryMi -= r.memoryMi;
   slot.gpus -= r.gpus;
+  slot.hugepagesMi -= r.hugepagesMi;
 }
 
 /**
  * Builds the world for `options`. Deterministic: the same options (seed and `now`
  * included) give a byte-identical world. Invariants: exactly `options.pods` pods;
- * no node holds more bound pods than its `pods` capacity (110), nor more requested
- * cpu/memory/GPUs than its allocatable; each DaemonSet has at most one pod per node;
+ * no node holds more bound pods than its `pods` capacity (110), nor more effective
+ * requests (`podResourceTotals`) of cpu/memory/GPUs/hugepages than its allocatable; each DaemonSet has at most one pod per node;
  * pods that do not fit anywhere are Pending without a node. With fewer pods than
  * system pods (4 static pods per control plane, 2-3 DaemonSet pods per node), the
  * nodes listed last lack some system pods.
@@ -230,8 +251,10 @@ export function generateWorld(options: WorldOptions): World {
       ip: nodeInternalIp(index),
       pods: MAX_PODS_PER_NODE,
       cpuMilli: alloc.cpuMilli,
+      cpuAllocatable: alloc.cpuMilli,
       memoryMi: alloc.memoryMi,
       gpus: gpu ? type.gpus : 0,
+      hugepagesMi: alloc.hugepagesMi,
       ageSeconds: age,
       podNet: nodePodCidr(index).replace(/0\/24$/, ''),
       nextHost: 2,
@@ -288,29 +311,22 @@ export function generateWorld(options: WorldOptions): World {
     );
   };
 
-  // Static (mirror) pods of the control plane.
-  const staticPods: [string, string, Request][] = [
-    ['etcd', 'registry.k8s.io/etcd:3.5.16-0', { cpuMilli: 100, memoryMi: 100, gpus: 0 }],
-    [
-      'kube-apiserver',
-      `registry.k8s.io/kube-apiserver:v1.${minor ?? 32}.0`,
-      { cpuMilli: 250, memoryMi: 0, gpus: 0 },
-    ],
-    [
-      'kube-controller-manager',
-      `registry.k8s.io/kube-controller-manager:v1.${minor ?? 32}.0`,
-      { cpuMilli: 200, memoryMi: 0, gpus: 0 },
-    ],
-    [
-      'kube-scheduler',
-      `registry.k8s.io/kube-scheduler:v1.${minor ?? 32}.0`,
-      { cpuMilli: 100, memoryMi: 0, gpus: 0 },
-    ],
+  // Static (mirror) pods of the control plane, with kubeadm's requests.
+  const staticPods: [string, PodShape][] = [
+    ['etcd', fixedShape('etcd', 'registry.k8s.io/etcd:3.5.16-0', { cpu: '100m', memory: '100Mi' })],
+    ...(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const).map(
+      (component): [string, PodShape] => [
+        component,
+        fixedShape(component, `registry.k8s.io/${component}:v1.${minor ?? 32}.0`, {
+          cpu: component === 'kube-apiserver' ? '250m' : component === 'kube-scheduler' ? '100m' : '200m',
+        }),
+      ],
+    ),
   ];
   for (const slot of cpSlots) {
-    for (const [component, image, request] of staticPods) {
+    for (const [component, shape] of staticPods) {
       if (budget <= 0) break;
-      reserve(slot, request);
+      reserve(slot, shape.request);
       const hash = rng.hex(32);
       const owner: OwnerReference = {
         apiVersion: 'v1',
@@ -330,9 +346,7 @@ export function generateWorld(options: WorldOptions): World {
           'kubernetes.io/config.seen': slot.node.metadata.creationTimestamp,
           'kubernetes.io/config.source': 'file',
         },
-        image,
-        containerName: component,
-        requests: { cpu: `${request.cpuMilli}m`, memory: `${request.memoryMi}Mi` },
+        shape,
         tolerations: [{ operator: 'Exists', effect: 'NoExecute' }],
         hostNetwork: true,
         priorityClassName: 'system-node-critical',
@@ -345,34 +359,36 @@ export function generateWorld(options: WorldOptions): World {
   const daemonSets: {
     ns: string;
     name: string;
-    image: string;
+    shape: PodShape;
     slots: Slot[];
-    request: Request;
     hostNetwork: boolean;
     nodeSelector?: Record<string, string>;
   }[] = [
     {
       ns: 'kube-system',
       name: 'kube-proxy',
-      image: `registry.k8s.io/kube-proxy:v1.${minor ?? 32}.0`,
+      shape: fixedShape('kube-proxy', `registry.k8s.io/kube-proxy:v1.${minor ?? 32}.0`, { cpu: '100m' }),
       slots: allSlots,
-      request: { cpuMilli: 100, memoryMi: 0, gpus: 0 },
       hostNetwork: true,
     },
     {
       ns: 'monitoring',
       name: 'fluent-bit',
-      image: 'cr.fluentbit.io/fluent/fluent-bit:3.2.2',
+      shape: fixedShape(
+        'fluent-bit',
+        'cr.fluentbit.io/fluent/fluent-bit:3.2.2',
+        { cpu: '50m', memory: '64Mi' },
+        { memory: '128Mi' },
+      ),
       slots: allSlots,
-      request: { cpuMilli: 50, memoryMi: 64, gpus: 0 },
       hostNetwork: false,
     },
     {
       ns: 'kube-system',
       name: 'nvidia-device-plugin-daemonset',
-      image: 'nvcr.io/nvidia/k8s-device-plugin:v0.17.0',
+      // The device plugin asks for nothing: a BestEffort pod.
+      shape: fixedShape('nvidia-device-plugin-ctr', 'nvcr.io/nvidia/k8s-device-plugin:v0.17.0', {}),
       slots: gpuSlots,
-      request: { cpuMilli: 0, memoryMi: 0, gpus: 0 },
       hostNetwork: false,
       nodeSelector: { 'nvidia.com/gpu.present': 'true' },
     },
@@ -383,7 +399,7 @@ export function generateWorld(options: WorldOptions): World {
     const object = makeDaemonSet(rng, {
       namespace: ds.ns,
       name: ds.name,
-      image: ds.image,
+      shape: ds.shape,
       now,
       ageSeconds: clusterAge,
       desired,
@@ -392,7 +408,7 @@ export function generateWorld(options: WorldOptions): World {
     world.daemonSets.push(object);
     const owner = controllerRef(object);
     for (const slot of ds.slots.slice(0, desired)) {
-      reserve(slot, ds.request);
+      reserve(slot, ds.shape.request);
       podOn(slot, {
         namespace: ds.ns,
         name: `${ds.name}-${rng.suffix()}`,
@@ -403,9 +419,7 @@ export function generateWorld(options: WorldOptions): World {
           'controller-revision-hash': '6b7f8d9c5d',
           'pod-template-generation': '1',
         },
-        image: ds.image,
-        containerName: ds.name,
-        requests: { cpu: `${ds.request.cpuMilli}m`, memory: `${ds.request.memoryMi}Mi` },
+        shape: ds.shape,
         tolerations: [{ operator: 'Exists' }],
         hostNetwork: ds.hostNetwork,
         priorityClassName: 'system-node-critical',
@@ -417,45 +431,27 @@ export function generateWorld(options: WorldOptions): World {
   const general = new Pool(rng, workerSlots);
   const gpuPool = new Pool(rng, gpuSlots);
   const systemPool = new Pool(rng, [...workerSlots, ...cpSlots]);
-  const randomRequest = (): Request => ({
-    cpuMilli: rng.pick(CPU_REQUESTS),
-    memoryMi: rng.pick(MEMORY_REQUESTS),
-    gpus: 0,
-  });
-
   // CoreDNS: a kube-system ReplicaSet that tolerates the control plane.
   const replicaSetPods = (
     rs: KubeObject,
     rsAgeSeconds: number,
     pool: Pool,
-    request: Request,
+    shape: PodShape,
     tolerations?: JsonObject[],
     pendingChance = 0.01,
   ) => {
     const owner = controllerRef(rs);
     const labels = (rs.metadata.labels ?? {}) as Record<string, string>;
-    const image = String(
-      (
-        (rs.spec?.['template'] as { spec: { containers: { image: string }[] } }).spec.containers[0] ?? {
-          image: '',
-        }
-      ).image,
-    );
     const replicas = Number(rs.spec?.['replicas'] ?? 0);
     for (let r = 0; r < replicas; r++) {
       const unschedulable = rng.chance(pendingChance);
-      const slot = unschedulable ? undefined : pool.place(request);
+      const slot = unschedulable ? undefined : pool.place(shape.request);
       podOn(slot, {
         namespace: rs.metadata.namespace ?? 'default',
         name: `${rs.metadata.name}-${rng.suffix()}`,
         owner,
         labels: { ...labels },
-        image,
-        requests: {
-          cpu: `${request.cpuMilli}m`,
-          memory: `${request.memoryMi}Mi`,
-          ...(request.gpus > 0 ? { gpu: request.gpus } : {}),
-        },
+        shape,
         ...(tolerations ? { tolerations: tolerations.map((t) => ({ ...t })) } : {}),
         phase: slot === undefined ? 'Pending' : rng.chance(0.003) ? 'Pending' : 'Running',
         restartCount: rng.chance(0.05) ? rng.int(1, 12) : 0,
@@ -464,23 +460,23 @@ export function generateWorld(options: WorldOptions): World {
     }
   };
   if (budget >= 2) {
+    // CoreDNS's own manifest: 100m / 70Mi requested, 170Mi memory limit.
+    const corednsShape = fixedShape(
+      'coredns',
+      'registry.k8s.io/coredns/coredns:v1.11.3',
+      { cpu: '100m', memory: '70Mi' },
+      { memory: '170Mi' },
+    );
     const coredns = makeReplicaSet(rng, {
       namespace: 'kube-system',
       app: 'coredns',
-      image: 'registry.k8s.io/coredns/coredns:v1.11.3',
+      shape: corednsShape,
       replicas: 2,
       now,
       ageSeconds: clusterAge,
     });
     world.replicaSets.push(coredns);
-    replicaSetPods(
-      coredns,
-      clusterAge,
-      systemPool,
-      { cpuMilli: 100, memoryMi: 70, gpus: 0 },
-      [CONTROL_PLANE_TOLERATION],
-      0,
-    );
+    replicaSetPods(coredns, clusterAge, systemPool, corednsShape, [CONTROL_PLANE_TOLERATION], 0);
   }
 
   // Jobs (about 8% of the remaining pods): most complete, some failed, the rest running.
@@ -499,10 +495,11 @@ export function generateWorld(options: WorldOptions): World {
     );
     const succeeded = phases.filter((p) => p === 'Succeeded').length;
     const failed = phases.filter((p) => p === 'Failed').length;
+    const shape = jobShape(rng, name, image);
     const job = makeJob(rng, {
       namespace: JOB_NAMESPACE,
       name,
-      image,
+      shape,
       completions,
       now,
       ageSeconds: age,
@@ -513,14 +510,13 @@ export function generateWorld(options: WorldOptions): World {
     world.jobs.push(job);
     const owner = controllerRef(job);
     for (const phase of phases) {
-      const slot = general.place(randomRequest());
+      const slot = general.place(shape.request);
       podOn(slot, {
         namespace: JOB_NAMESPACE,
         name: `${name}-${rng.suffix()}`,
         owner,
         labels: { ...((job.metadata.labels ?? {}) as Record<string, string>) },
-        image,
-        containerName: name,
+        shape,
         phase: slot === undefined ? 'Pending' : phase,
         ageSeconds: age,
       });
@@ -543,18 +539,19 @@ export function generateWorld(options: WorldOptions): World {
       gpuReplicasLeft -= replicas;
     }
     const rsAge = rng.int(3600, Math.floor(clusterAge / 2));
+    const image = `registry.example.com/${ns}/${app}:v1.${rng.int(0, 30)}.${rng.int(0, 10)}`;
+    const shape = gpuApp ? gpuShape(rng, app, image) : appShape(rng, app, image);
     const rs = makeReplicaSet(rng, {
       namespace: ns,
       app,
-      image: `registry.example.com/${ns}/${app}:v1.${rng.int(0, 30)}.${rng.int(0, 10)}`,
+      shape,
       replicas,
       now,
       ageSeconds: rsAge,
     });
     world.replicaSets.push(rs);
-    if (gpuApp)
-      replicaSetPods(rs, rsAge, gpuPool, { cpuMilli: 1000, memoryMi: 4096, gpus: 1 }, [GPU_TOLERATION]);
-    else replicaSetPods(rs, rsAge, general, randomRequest());
+    if (gpuApp) replicaSetPods(rs, rsAge, gpuPool, shape, [GPU_TOLERATION]);
+    else replicaSetPods(rs, rsAge, general, shape);
   }
   return world;
 }

@@ -2,5 +2,6 @@
 export * from './rng.js';
 export * from './node-factory.js';
 export * from './pod-factory.js';
+export * from './pod-shapes.js';
 export * from './workload-factory.js';
 export * from './generate-world.js';

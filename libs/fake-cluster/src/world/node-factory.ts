@@ -14,6 +14,8 @@ export interface InstanceType {
   memoryGi: number;
   gpus: number;
   arch: 'amd64' | 'arm64';
+  /** Memory set aside as 2 MiB hugepages at boot, in GiB (memory-optimized machines); default none. */
+  hugepages2MiGi?: number;
 }
 
 /** Control-plane machines. */
@@ -26,7 +28,7 @@ export const WORKER_TYPES: readonly InstanceType[] = [
   { name: 'm5.2xlarge', cpu: 8, memoryGi: 32, gpus: 0, arch: 'amd64' },
   { name: 'm5.4xlarge', cpu: 16, memoryGi: 64, gpus: 0, arch: 'amd64' },
   { name: 'c5.4xlarge', cpu: 16, memoryGi: 32, gpus: 0, arch: 'amd64' },
-  { name: 'r5.2xlarge', cpu: 8, memoryGi: 64, gpus: 0, arch: 'amd64' },
+  { name: 'r5.2xlarge', cpu: 8, memoryGi: 64, gpus: 0, arch: 'amd64', hugepages2MiGi: 2 },
   { name: 'm6g.4xlarge', cpu: 16, memoryGi: 64, gpus: 0, arch: 'arm64' },
 ];
 
@@ -40,11 +42,19 @@ export const GPU_TYPES: readonly InstanceType[] = [
 /** The pods every node accepts (kubelet's default `maxPods`). */
 export const MAX_PODS_PER_NODE = 110;
 
-/** What the kubelet keeps back from capacity (kube-reserved + system-reserved + eviction threshold). */
-export function allocatableOf(type: InstanceType): { cpuMilli: number; memoryMi: number } {
+/**
+ * What the kubelet keeps back from capacity (kube-reserved + system-reserved +
+ * eviction threshold); hugepages come out of memory allocatable too.
+ */
+export function allocatableOf(type: InstanceType): {
+  cpuMilli: number;
+  memoryMi: number;
+  hugepagesMi: number;
+} {
+  const hugepagesMi = (type.hugepages2MiGi ?? 0) * 1024;
   const cpuMilli = type.cpu * 1000 - (type.cpu <= 4 ? 80 : type.cpu <= 16 ? 120 : 250);
-  const memoryMi = type.memoryGi * 1024 - Math.min(4096, 255 + type.memoryGi * 11) - 100;
-  return { cpuMilli, memoryMi };
+  const memoryMi = type.memoryGi * 1024 - Math.min(4096, 255 + type.memoryGi * 11) - 100 - hugepagesMi;
+  return { cpuMilli, memoryMi, hugepagesMi };
 }
 
 /** The region a zone belongs to: `eu-west-1b` -> `eu-west-1`. */
@@ -140,7 +150,7 @@ export function makeNode(rng: Rng, options: MakeNodeOptions): KubeObject {
     cpu: String(type.cpu),
     'ephemeral-storage': '203070420Ki',
     'hugepages-1Gi': '0',
-    'hugepages-2Mi': '0',
+    'hugepages-2Mi': type.hugepages2MiGi ? `${type.hugepages2MiGi}Gi` : '0',
     memory: `${type.memoryGi * 1024 * 1024 - 261_000}Ki`,
     pods: String(MAX_PODS_PER_NODE),
   };
@@ -149,7 +159,7 @@ export function makeNode(rng: Rng, options: MakeNodeOptions): KubeObject {
     cpu: `${alloc.cpuMilli}m`,
     'ephemeral-storage': '186127212913',
     'hugepages-1Gi': '0',
-    'hugepages-2Mi': '0',
+    'hugepages-2Mi': type.hugepages2MiGi ? `${type.hugepages2MiGi}Gi` : '0',
     memory: `${alloc.memoryMi * 1024}Ki`,
     pods: String(MAX_PODS_PER_NODE),
   };

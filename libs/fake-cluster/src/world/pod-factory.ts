@@ -1,10 +1,12 @@
 /**
- * Realistic but lean Pod objects: one container, the status a kubelet reports for
- * the phase (conditions, container state, IPs), owner references and the
- * scheduler's fields. About 2 KB of JSON each, so 150,000 fit in one process.
+ * Realistic but lean Pod objects: the containers of their workload's shape (shared,
+ * see pod-shapes.ts), the status a kubelet reports for the phase (conditions,
+ * container states, IPs), owner references and the scheduler's fields. 2 to 3 KB
+ * of JSON each, so 150,000 fit in one process.
  */
 import type { JsonObject, KubeObject, OwnerReference } from '../api/kube-object.js';
 import { secondsBefore } from './node-factory.js';
+import { fixedShape, type PodShape } from './pod-shapes.js';
 import type { Rng } from './rng.js';
 
 /** The phases a generated pod can be in. */
@@ -22,12 +24,12 @@ export interface MakePodOptions {
   now: Date;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  /** Container image. Default `registry.k8s.io/pause:3.10`. */
-  image?: string;
-  /** Container name. Default: the owner's name without its hash, else `app`. */
-  containerName?: string;
-  /** Requests of the single container. Default 100m / 128Mi. */
-  requests?: { cpu: string; memory: string; gpu?: number };
+  /**
+   * Its containers (shared by reference, never copied). Default: one container named
+   * after the owner (without its hash, else `app`), `registry.k8s.io/pause:3.10`,
+   * requesting 100m / 128Mi.
+   */
+  shape?: PodShape;
   tolerations?: JsonObject[];
   /** The node's InternalIP (status.hostIP). Default: none. */
   hostIP?: string;
@@ -64,32 +66,15 @@ export function makePod(rng: Rng, options: MakePodOptions): KubeObject {
   const created = secondsBefore(now, ageSeconds);
   const started = secondsBefore(now, Math.max(0, ageSeconds - rng.int(1, 5)));
   const ran = secondsBefore(now, Math.max(0, ageSeconds - rng.int(5, 30)));
-  const image = options.image ?? 'registry.k8s.io/pause:3.10';
-  const containerName = options.containerName ?? defaultContainerName(options);
-  const requests: JsonObject = {
-    cpu: options.requests?.cpu ?? '100m',
-    memory: options.requests?.memory ?? '128Mi',
-  };
-  const gpu = options.requests?.gpu;
-  const resources: JsonObject =
-    gpu !== undefined && gpu > 0
-      ? {
-          requests: { ...requests, 'nvidia.com/gpu': String(gpu) },
-          limits: { 'nvidia.com/gpu': String(gpu) },
-        }
-      : { requests };
+  const shape =
+    options.shape ??
+    fixedShape(defaultContainerName(options), 'registry.k8s.io/pause:3.10', { cpu: '100m', memory: '128Mi' });
+  const names = shape.containers.map((c) => String(c['name']));
+  const notReady = `containers with unready status: [${names.join(' ')}]`;
 
   const spec: JsonObject = {
-    containers: [
-      {
-        name: containerName,
-        image,
-        resources,
-        imagePullPolicy: 'IfNotPresent',
-        terminationMessagePath: '/dev/termination-log',
-        terminationMessagePolicy: 'File',
-      },
-    ],
+    containers: shape.containers as JsonObject[],
+    ...(shape.initContainers ? { initContainers: shape.initContainers as JsonObject[] } : {}),
     restartPolicy: options.owner?.kind === 'Job' ? 'Never' : 'Always',
     terminationGracePeriodSeconds: 30,
     dnsPolicy: options.hostNetwork ? 'ClusterFirstWithHostNet' : 'ClusterFirst',
@@ -99,6 +84,8 @@ export function makePod(rng: Rng, options: MakePodOptions): KubeObject {
     preemptionPolicy: 'PreemptLowerPriority',
     priority: options.priorityClassName === 'system-node-critical' ? 2000001000 : 0,
   };
+  if (shape.runtimeClassName !== undefined) spec['runtimeClassName'] = shape.runtimeClassName;
+  if (shape.overhead) spec['overhead'] = shape.overhead;
   if (options.priorityClassName) spec['priorityClassName'] = options.priorityClassName;
   if (options.nodeName !== undefined) spec['nodeName'] = options.nodeName;
   if (options.hostNetwork) spec['hostNetwork'] = true;
@@ -126,7 +113,7 @@ export function makePod(rng: Rng, options: MakePodOptions): KubeObject {
     ...(message ? { message } : {}),
   });
 
-  const status: JsonObject = { phase, qosClass: 'Burstable' };
+  const status: JsonObject = { phase, qosClass: shape.qosClass };
   if (!placed) {
     status['conditions'] = [
       condition(
@@ -146,57 +133,53 @@ export function makePod(rng: Rng, options: MakePodOptions): KubeObject {
   }
   status['startTime'] = started;
   const restartCount = options.restartCount ?? 0;
-  const containerStatus: JsonObject = {
-    name: containerName,
-    image,
-    imageID: '',
-    ready: false,
-    restartCount,
-    started: false,
-    state: {},
-  };
   const done = phase === 'Succeeded' || phase === 'Failed';
+  const finished = secondsBefore(now, Math.max(0, Math.floor(ageSeconds / 2)));
+  /** A container's status; ordinary init containers have run to completion once the pod is bound. */
+  const containerStatus = (c: JsonObject, completedInit: boolean): JsonObject => {
+    const image = String(c['image']);
+    const out: JsonObject = {
+      name: String(c['name']),
+      image,
+      imageID: '',
+      ready: false,
+      restartCount,
+      started: false,
+    };
+    if (phase === 'Pending' && !completedInit) {
+      out['state'] = { waiting: { reason: 'ContainerCreating' } };
+      return out;
+    }
+    const containerID = `containerd://${rng.hex(64)}`;
+    out['imageID'] = `${image.split(':')[0] ?? image}@sha256:${rng.hex(64)}`;
+    out['containerID'] = containerID;
+    if (phase === 'Running' && !completedInit) {
+      out['ready'] = true;
+      out['started'] = true;
+      out['state'] = { running: { startedAt: ran } };
+      return out;
+    }
+    const failed = phase === 'Failed' && !completedInit;
+    out['state'] = {
+      terminated: {
+        exitCode: failed ? 1 : 0,
+        reason: failed ? 'Error' : 'Completed',
+        startedAt: completedInit ? started : ran,
+        finishedAt: completedInit ? started : finished,
+        containerID,
+      },
+    };
+    return out;
+  };
   if (phase === 'Pending') {
-    containerStatus['state'] = { waiting: { reason: 'ContainerCreating' } };
     status['conditions'] = [
       condition('PodReadyToStartContainers', 'False', started),
       condition('Initialized', 'True', started),
-      condition(
-        'Ready',
-        'False',
-        started,
-        'ContainersNotReady',
-        `containers with unready status: [${containerName}]`,
-      ),
-      condition(
-        'ContainersReady',
-        'False',
-        started,
-        'ContainersNotReady',
-        `containers with unready status: [${containerName}]`,
-      ),
+      condition('Ready', 'False', started, 'ContainersNotReady', notReady),
+      condition('ContainersReady', 'False', started, 'ContainersNotReady', notReady),
       condition('PodScheduled', 'True', created),
     ];
   } else {
-    const containerID = `containerd://${rng.hex(64)}`;
-    containerStatus['imageID'] = `${image.split(':')[0] ?? image}@sha256:${rng.hex(64)}`;
-    containerStatus['containerID'] = containerID;
-    if (phase === 'Running') {
-      containerStatus['ready'] = true;
-      containerStatus['started'] = true;
-      containerStatus['state'] = { running: { startedAt: ran } };
-    } else {
-      const finished = secondsBefore(now, Math.max(0, Math.floor(ageSeconds / 2)));
-      containerStatus['state'] = {
-        terminated: {
-          exitCode: phase === 'Succeeded' ? 0 : 1,
-          reason: phase === 'Succeeded' ? 'Completed' : 'Error',
-          startedAt: ran,
-          finishedAt: finished,
-          containerID,
-        },
-      };
-    }
     const readyStatus = phase === 'Running' ? 'True' : 'False';
     const readyReason = done ? 'PodCompleted' : undefined;
     status['conditions'] = [
@@ -211,7 +194,12 @@ export function makePod(rng: Rng, options: MakePodOptions): KubeObject {
     status['podIP'] = podIP;
     status['podIPs'] = [{ ip: podIP }];
   }
-  status['containerStatuses'] = [containerStatus];
+  if (shape.initContainers) {
+    status['initContainerStatuses'] = shape.initContainers.map((c) =>
+      containerStatus(c, c['restartPolicy'] !== 'Always'),
+    );
+  }
+  status['containerStatuses'] = shape.containers.map((c) => containerStatus(c, false));
   return finish();
 
   function finish(): KubeObject {

@@ -5,6 +5,7 @@
  */
 import type { JsonObject, KubeObject, OwnerReference } from '../api/kube-object.js';
 import { secondsBefore } from './node-factory.js';
+import type { PodShape } from './pod-shapes.js';
 import type { Rng } from './rng.js';
 
 /** An owner reference to `owner` as its controller (what controllers put on the pods they create). */
@@ -36,19 +37,24 @@ export function makeNamespace(rng: Rng, name: string, now: Date, ageSeconds: num
   };
 }
 
-function podTemplate(
-  labels: Record<string, string>,
-  container: JsonObject,
-  extra: JsonObject = {},
-): JsonObject {
-  return { metadata: { labels }, spec: { containers: [container], ...extra } };
+/** The pod template of a workload whose pods have `shape` (its container lists shared, not copied). */
+function podTemplate(labels: Record<string, string>, shape: PodShape, extra: JsonObject = {}): JsonObject {
+  return {
+    metadata: { labels },
+    spec: {
+      containers: shape.containers as JsonObject[],
+      ...(shape.initContainers ? { initContainers: shape.initContainers as JsonObject[] } : {}),
+      ...(shape.runtimeClassName !== undefined ? { runtimeClassName: shape.runtimeClassName } : {}),
+      ...extra,
+    },
+  };
 }
 
 /** Options of {@link makeDaemonSet}. */
 export interface MakeDaemonSetOptions {
   namespace: string;
   name: string;
-  image: string;
+  shape: PodShape;
   now: Date;
   ageSeconds: number;
   /** The nodes it runs on (sets the status counts). */
@@ -76,15 +82,11 @@ export function makeDaemonSet(rng: Rng, o: MakeDaemonSetOptions): KubeObject {
     },
     spec: {
       selector: { matchLabels: { 'k8s-app': o.name } },
-      template: podTemplate(
-        labels,
-        { name: o.name, image: o.image },
-        {
-          tolerations: o.tolerations ?? [{ operator: 'Exists' }],
-          ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
-          priorityClassName: 'system-node-critical',
-        },
-      ),
+      template: podTemplate(labels, o.shape, {
+        tolerations: o.tolerations ?? [{ operator: 'Exists' }],
+        ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
+        priorityClassName: 'system-node-critical',
+      }),
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
       revisionHistoryLimit: 10,
     },
@@ -105,7 +107,7 @@ export interface MakeReplicaSetOptions {
   namespace: string;
   /** The Deployment's name; the ReplicaSet is `<app>-<pod-template-hash>`. */
   app: string;
-  image: string;
+  shape: PodShape;
   replicas: number;
   now: Date;
   ageSeconds: number;
@@ -145,7 +147,7 @@ export function makeReplicaSet(rng: Rng, o: MakeReplicaSetOptions): KubeObject {
     spec: {
       replicas: o.replicas,
       selector: { matchLabels: labels },
-      template: podTemplate(labels, { name: o.app, image: o.image }),
+      template: podTemplate(labels, o.shape),
     },
     status: {
       replicas: o.replicas,
@@ -161,7 +163,7 @@ export function makeReplicaSet(rng: Rng, o: MakeReplicaSetOptions): KubeObject {
 export interface MakeJobOptions {
   namespace: string;
   name: string;
-  image: string;
+  shape: PodShape;
   completions: number;
   now: Date;
   ageSeconds: number;
@@ -226,7 +228,7 @@ export function makeJob(rng: Rng, o: MakeJobOptions): KubeObject {
       completionMode: 'NonIndexed',
       suspend: false,
       selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } },
-      template: podTemplate(labels, { name: o.name, image: o.image }, { restartPolicy: 'Never' }),
+      template: podTemplate(labels, o.shape, { restartPolicy: 'Never' }),
     },
     status,
   };

@@ -1,4 +1,11 @@
 import { createHash } from 'node:crypto';
+import {
+  allocationHash,
+  usagePoll,
+  type AllocationLike,
+  type UsageLike,
+  type UsagePoll,
+} from './usage-poll.js';
 
 /**
  * Node name <-> slot of one fleet process. Every client of the process stores its
@@ -44,13 +51,17 @@ export class NodeSlots {
   }
 }
 
-/** A node list as a snapshot gives it: name, resourceVersion, pod count. */
+/**
+ * A node list as a snapshot gives it: name, resourceVersion, pod count, allocation
+ * hash (`allocationHash`, absent = none); and the usage poll its usage comes from.
+ */
 export interface CompactSnapshot {
   seq: number;
-  nodes: readonly { name: string; resourceVersion: string; podCount: number }[];
+  nodes: readonly { name: string; resourceVersion: string; podCount: number; allocation?: number }[];
+  usage?: UsagePoll;
 }
 
-/** What one client holds: per node its resourceVersion and pod count, at `seq`. */
+/** What one client holds: per node its resourceVersion, pod count and allocation, and the usage poll, at `seq`. */
 export interface ViewDigest {
   seq: number;
   /** Nodes in the view. */
@@ -61,13 +72,44 @@ export interface ViewDigest {
   nodesSha: string;
   /** sha256 (hex) of `name\tcount\n` for every node with a count > 0, sorted by name. */
   podsSha: string;
+  /** sha256 (hex) of `name\tallocationHash\n` for every node whose pods take something, sorted by name. */
+  allocationSha: string;
+  /**
+   * sha256 (hex) of the usage poll's status, then `name\tcpu\tmemory\n` for every
+   * node in the view that the poll measured, sorted by name ('' before the first poll).
+   */
+  usageSha: string;
 }
 
-/** One client's full view, for diagnosis: node name -> resourceVersion, node name -> pod count (> 0 only). */
+/**
+ * One client's full view, for diagnosis: node name -> resourceVersion, node name ->
+ * pod count (> 0 only), node name -> allocation hash (non-zero only), the usage poll's status.
+ */
 export interface FullView {
   seq: number;
   nodes: Record<string, string>;
   podCounts: Record<string, number>;
+  allocation: Record<string, number>;
+  usage?: string;
+}
+
+/** Digest of the allocation hashes (name order), shared by the truth's and a client's digest. */
+function allocationDigest(entries: Iterable<[string, number]>): string {
+  const hash = createHash('sha256');
+  for (const [name, value] of entries) if (value !== 0) hash.update(`${name}\t${value}\n`);
+  return hash.digest('hex');
+}
+
+/** Digest of a usage poll as seen on the nodes present (name order); '' without a poll. */
+function usageDigest(poll: UsagePoll | undefined, present: Iterable<string>): string {
+  if (!poll) return '';
+  const hash = createHash('sha256');
+  hash.update(`${poll.status}\n`);
+  for (const name of present) {
+    const usage = poll.nodes.get(name);
+    if (usage !== undefined) hash.update(`${name}\t${usage}\n`);
+  }
+  return hash.digest('hex');
 }
 
 /**
@@ -78,6 +120,8 @@ export function viewDigest(
   seq: number,
   nodes: Readonly<Record<string, string>>,
   podCounts: Readonly<Record<string, number>>,
+  allocation: Readonly<Record<string, AllocationLike>> = {},
+  usage?: UsageLike,
 ): ViewDigest {
   const nodeHash = createHash('sha256');
   const names = Object.keys(nodes).sort();
@@ -90,16 +134,29 @@ export function viewDigest(
     pods += count;
     podHash.update(`${name}\t${count}\n`);
   }
-  return { seq, nodes: names.length, pods, nodesSha: nodeHash.digest('hex'), podsSha: podHash.digest('hex') };
+  return {
+    seq,
+    nodes: names.length,
+    pods,
+    nodesSha: nodeHash.digest('hex'),
+    podsSha: podHash.digest('hex'),
+    allocationSha: allocationDigest(
+      Object.keys(allocation)
+        .sort()
+        .map((name) => [name, allocationHash(allocation[name])]),
+    ),
+    usageSha: usageDigest(usage && usagePoll(usage), names),
+  };
 }
 
 /** A resourceVersion that fits a float exactly is stored as a number; others (opaque strings) aside. */
 const NUMERIC_RV = /^(0|[1-9]\d{0,14})$/;
 
 /**
- * A client's view of one cluster in about 12 bytes a node: resourceVersions in a
- * Float64Array (NaN = node absent) and pod counts in an Int32Array, both indexed by
- * the process's {@link NodeSlots}. resourceVersions are opaque strings: the rare one
+ * A client's view of one cluster in about 20 bytes a node: resourceVersions in a
+ * Float64Array (NaN = node absent), pod counts in an Int32Array and allocation
+ * hashes in a Float64Array (0 = none), all indexed by the process's
+ * {@link NodeSlots}; and a reference to the usage poll the process shares. resourceVersions are opaque strings: the rare one
  * that is not a short decimal integer is kept as a string in a side map.
  *
  * It applies envelopes with the SDK's `ClusterView` rules: only the next seq is
@@ -110,19 +167,25 @@ export class CompactView {
   loaded = false;
   private rvs = new Float64Array(0);
   private counts = new Int32Array(0);
+  private allocs = new Float64Array(0);
   private readonly opaque = new Map<number, string>();
+  /** The last usage poll applied (shared by the process's clients). */
+  usage: UsagePoll | undefined;
 
   constructor(private readonly slots: NodeSlots) {}
 
   load(snapshot: CompactSnapshot): void {
     this.rvs = new Float64Array(Math.max(16, this.slots.size)).fill(Number.NaN);
     this.counts = new Int32Array(this.rvs.length);
+    this.allocs = new Float64Array(this.rvs.length);
     this.opaque.clear();
     for (const node of snapshot.nodes) {
       const slot = this.slots.slot(node.name);
       this.setRv(slot, node.resourceVersion);
       this.counts[slot] = node.podCount;
+      this.allocs[slot] = node.allocation ?? 0;
     }
+    this.usage = snapshot.usage;
     this.seq = snapshot.seq;
     this.loaded = true;
   }
@@ -149,6 +212,12 @@ export class CompactView {
     this.counts[slot] = count;
   }
 
+  /** Sets a node's allocation hash (`allocationHash`; 0 when its pods take nothing). */
+  setAllocation(slot: number, hash: number): void {
+    this.ensure(slot);
+    this.allocs[slot] = hash;
+  }
+
   rv(slot: number): string | undefined {
     const v = this.rvs[slot];
     if (v === undefined || Number.isNaN(v)) return undefined;
@@ -161,7 +230,9 @@ export class CompactView {
     h.update(String(this.seq));
     h.update(new Uint8Array(this.rvs.buffer, 0, Math.min(this.rvs.length, this.slots.size) * 8));
     h.update(new Uint8Array(this.counts.buffer, 0, Math.min(this.counts.length, this.slots.size) * 4));
+    h.update(new Uint8Array(this.allocs.buffer, 0, Math.min(this.allocs.length, this.slots.size) * 8));
     for (const [slot, rv] of this.opaque) h.update(`${slot}:${rv};`);
+    h.update(`usage:${this.usage?.status ?? ''}`);
     return h.digest('hex');
   }
 
@@ -170,13 +241,17 @@ export class CompactView {
     const podHash = createHash('sha256');
     let nodes = 0;
     let pods = 0;
+    const present: string[] = [];
+    const allocations: [string, number][] = [];
     for (const slot of this.slots.sorted()) {
       const name = this.slots.name(slot);
       const rv = this.rv(slot);
       if (rv !== undefined) {
         nodes += 1;
         nodeHash.update(`${name}\t${rv}\n`);
+        present.push(name);
       }
+      allocations.push([name, this.allocs[slot] ?? 0]);
       // Counts are kept apart from nodes, as the SDK's view does (pods may outlive their node briefly).
       const count = this.counts[slot] ?? 0;
       if (count > 0) {
@@ -184,20 +259,33 @@ export class CompactView {
         podHash.update(`${name}\t${count}\n`);
       }
     }
-    return { seq: this.seq, nodes, pods, nodesSha: nodeHash.digest('hex'), podsSha: podHash.digest('hex') };
+    return {
+      seq: this.seq,
+      nodes,
+      pods,
+      nodesSha: nodeHash.digest('hex'),
+      podsSha: podHash.digest('hex'),
+      allocationSha: allocationDigest(allocations),
+      usageSha: usageDigest(this.usage, present),
+    };
   }
 
   full(): FullView {
     const nodes: Record<string, string> = {};
     const podCounts: Record<string, number> = {};
+    const allocation: Record<string, number> = {};
     for (const slot of this.slots.sorted()) {
       const name = this.slots.name(slot);
       const rv = this.rv(slot);
       if (rv !== undefined) nodes[name] = rv;
       const count = this.counts[slot] ?? 0;
       if (count > 0) podCounts[name] = count;
+      const hash = this.allocs[slot] ?? 0;
+      if (hash !== 0) allocation[name] = hash;
     }
-    return { seq: this.seq, nodes, podCounts };
+    const view: FullView = { seq: this.seq, nodes, podCounts, allocation };
+    if (this.usage) view.usage = this.usage.status;
+    return view;
   }
 
   private ensure(slot: number): void {
@@ -207,7 +295,10 @@ export class CompactView {
     rvs.set(this.rvs);
     const counts = new Int32Array(size);
     counts.set(this.counts);
+    const allocs = new Float64Array(size);
+    allocs.set(this.allocs);
     this.rvs = rvs;
     this.counts = counts;
+    this.allocs = allocs;
   }
 }

@@ -8,6 +8,7 @@ import {
 } from '@knm/contracts';
 import type { BackoffPolicy } from '@knm/client';
 import { CompactView, type CompactSnapshot, type NodeSlots } from './compact-view.js';
+import { allocationHash, type AllocationLike, type UsageLike, type UsagePoll } from './usage-poll.js';
 
 /** Counters of one fleet client (summed per process in {@link FleetProcessStats}). */
 export interface FleetClientCounters {
@@ -58,6 +59,8 @@ export interface FleetClientHost {
   readonly probeLabel: string;
   /** The snapshot of the cluster from `url` (reads are shared by the clients of a process). */
   snapshot(url: string): Promise<CompactSnapshot>;
+  /** The process's shared poll of a `usage` envelope's data. */
+  usagePoll(usage: UsageLike): UsagePoll;
   /** A probe arrived: `ms` = now − the label's value. */
   onProbe(ms: number): void;
   /** The client's last error, for diagnosis. */
@@ -71,11 +74,12 @@ interface EnvelopeLike {
   seq: number;
   cluster: string;
   node?: string;
-  data?: {
+  data?: UsageLike & {
     resourceVersion?: unknown;
     labels?: Record<string, unknown>;
     counts?: Record<string, unknown>;
     reason?: unknown;
+    nodes?: Record<string, AllocationLike>;
   };
 }
 
@@ -365,6 +369,14 @@ export class FleetClient {
         for (const [name, count] of Object.entries(envelope.data?.counts ?? {})) {
           view.setCount(host.slots.slot(name), typeof count === 'number' ? count : 0);
         }
+        return;
+      case 'allocation':
+        for (const [name, allocation] of Object.entries(envelope.data?.nodes ?? {})) {
+          view.setAllocation(host.slots.slot(name), allocationHash(allocation));
+        }
+        return;
+      case 'usage':
+        if (envelope.data) view.usage = host.usagePoll(envelope.data);
         return;
       default:
         return;

@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { RestClient, exponentialBackoff } from '@knm/client';
 import { NodeSlots, type CompactSnapshot, type ViewDigest } from './compact-view.js';
+import { SharedUsagePolls, allocationHash, allocationOfResources, usagePollOfList } from './usage-poll.js';
 import { FleetClient, zeroCounters, type FleetClientCounters, type FleetClientHost } from './fleet-client.js';
 import type { FleetCommand, FleetProcessConfig, FleetProcessStats, FleetReply } from './protocol.js';
 
@@ -18,6 +19,7 @@ const MAX_SAMPLES = 2_000_000;
 const config = JSON.parse(process.env['KNM_FLEET_CONFIG'] ?? '{}') as FleetProcessConfig;
 const processIndex = Number(process.env['KNM_FLEET_PROCESS'] ?? 0);
 const slots = new NodeSlots();
+const usagePolls = new SharedUsagePolls();
 const rest = new Map<string, RestClient>();
 const inFlight = new Map<string, Promise<CompactSnapshot>>();
 let samples = new Float64Array(1024);
@@ -37,14 +39,20 @@ function snapshot(socketUrl: string): Promise<CompactSnapshot> {
     }
     pending = client
       .listNodes(config.cluster, {}, { maxStaleSeconds: 1 })
-      .then((list) => ({
-        seq: list.seq,
-        nodes: list.items.map((n) => ({
-          name: n.name,
-          resourceVersion: n.resourceVersion,
-          podCount: n.podCount,
-        })),
-      }))
+      .then((list) => {
+        const read: CompactSnapshot = {
+          seq: list.seq,
+          nodes: list.items.map((n) => ({
+            name: n.name,
+            resourceVersion: n.resourceVersion,
+            podCount: n.podCount,
+            allocation: allocationHash(allocationOfResources(n)),
+          })),
+        };
+        const status = list.usage;
+        if (status) read.usage = usagePolls.get(status, () => usagePollOfList(status, list.items));
+        return read;
+      })
       .finally(() => inFlight.delete(url));
     inFlight.set(url, pending);
   }
@@ -58,6 +66,7 @@ const host: FleetClientHost = {
   cluster: config.cluster,
   probeLabel: config.probeLabel,
   snapshot,
+  usagePoll: (usage) => usagePolls.get(usage),
   onProbe(ms) {
     if (sampleCount === samples.length) {
       if (samples.length >= MAX_SAMPLES) {
