@@ -12,14 +12,16 @@ import {
 import { KubeHttpClient, MetricsClient } from '@knm/kube-reflector';
 import { NodeStoreWriter } from '@knm/node-store';
 import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
+import { startSim, type SimHandle } from './harness.js';
 import { UsagePoller } from '../src/usage-poller.js';
 
 const cluster = toClusterName('dev');
 
 /**
- * A stand-in API server over real HTTP for what kube-sim does not serve yet: the
- * metrics.k8s.io NodeMetrics list, shaped as metrics-server answers it, or the
- * failures of a cluster without it (404) or with its APIService down (503).
+ * A stand-in API server over real HTTP for what kube-sim cannot do: an aggregated
+ * metrics.k8s.io whose APIService has no ready backend (503), or that never answers;
+ * and, to check the parse of both quantity forms, a NodeMetrics list as
+ * metrics-server shapes it.
  */
 class MetricsServer {
   mode: 'metrics' | 404 | 503 | 'hang' = 'metrics';
@@ -99,6 +101,7 @@ function kubeConfigFor(server: string): KubeConfig {
 
 let t: TestRedis;
 let api: MetricsServer;
+let sim: SimHandle | undefined;
 let poller: UsagePoller | undefined;
 let writer: NodeStoreWriter;
 let transitions: UsageSnapshot[];
@@ -116,8 +119,19 @@ afterEach(async () => {
   await poller?.stop();
   poller = undefined;
   await api.close();
+  await sim?.close();
+  sim = undefined;
   await t.close();
 });
+
+/** Polls kube-sim (in this process, over HTTP) instead of the stand-in. */
+async function useKubeSim(options: { metrics?: boolean } = {}): Promise<SimHandle> {
+  sim = await startSim({ nodes: 4, pods: 30, seed: 9, metricsResolutionSeconds: 1, ...options });
+  const kc = new KubeConfig();
+  kc.loadFromFile(sim.kubeconfigPath);
+  metrics = new MetricsClient(new KubeHttpClient(kc));
+  return sim;
+}
 
 function startPoller(intervalMs: number): UsagePoller {
   poller = new UsagePoller({
@@ -137,7 +151,56 @@ const usageEnvelopes = async () =>
 const stored = async () =>
   decodeJson(UsageSnapshotSchema, (await t.client.get(t.keyspace.cluster(cluster).usage)) ?? '', 'usage');
 
-describe('UsagePoller', () => {
+describe('UsagePoller against kube-sim', () => {
+  it('writes what metrics.k8s.io serves: every node, cpu rounded up to millicores, memory in bytes, its timestamp and window', async () => {
+    const s = await useKubeSim();
+    startPoller(100);
+    await waitFor(
+      async () => {
+        const truth = s.sim.truth().usage;
+        const usage = await stored().catch(() => undefined);
+        if (!truth || !usage?.available || usage.timestamp !== truth.timestamp) return false;
+        const expected = Object.fromEntries(
+          Object.entries(truth.nodes).map(([name, u]) => [name, { cpu: Math.ceil(u.cpu), memory: u.memory }]),
+        );
+        expect(usage.nodes).toEqual(expected);
+        expect(usage.window).toBe(truth.window);
+        return Object.keys(expected).length > 0;
+      },
+      { what: 'a poll of the current metrics snapshot' },
+    );
+    expect(transitions.map((u) => u.available)).toEqual([true]);
+  });
+
+  it('no metrics API (404): unavailable, written once while it keeps checking', async () => {
+    const s = await useKubeSim({ metrics: false });
+    startPoller(30);
+    const notFound = async () =>
+      ((await (await fetch(`${s.sim.url}/_sim/stats`)).json()) as { responsesByCode: Record<string, number> })
+        .responsesByCode['404'] ?? 0;
+    await waitFor(async () => (await notFound()) >= 5, { what: 'five polls answered 404' });
+    expect(await usageEnvelopes()).toHaveLength(1);
+    expect(await stored()).toMatchObject({
+      available: false,
+      reason: 'the cluster serves no metrics.k8s.io API (is metrics-server installed?)',
+    });
+    expect(transitions).toHaveLength(1);
+  });
+
+  it('a failing metrics API (500s) is unavailable with its error until it answers again', async () => {
+    const s = await useKubeSim();
+    startPoller(30);
+    await waitFor(async () => (await stored().catch(() => undefined))?.available === true, { what: 'usage' });
+    await s.control('faults', { errorRate: { fraction: 1, status: 500 } });
+    await waitFor(async () => (await stored()).available === false, { what: 'unavailable' });
+    expect(await stored()).toMatchObject({ reason: expect.stringContaining('HTTP 500') as string });
+    await s.control('faults', { clear: true });
+    await waitFor(async () => (await stored()).available, { what: 'usage back' });
+    expect(transitions.map((u) => u.available)).toEqual([true, false, true]);
+  });
+});
+
+describe('UsagePoller against a stand-in API server', () => {
   it('writes one snapshot of every node per poll, in base units, with the newest timestamp and its window', async () => {
     startPoller(50);
     await waitFor(async () => (await usageEnvelopes()).length >= 3, { what: 'three polls' });
@@ -155,7 +218,7 @@ describe('UsagePoller', () => {
     expect(transitions.map((s) => s.available)).toEqual([true]);
   });
 
-  it('no metrics API: unavailable with a reason, written once per reason while it keeps checking; back when it returns', async () => {
+  it('unavailable with a reason, written once per reason (404, then an APIService without backend: 503) while it keeps checking; back when it returns', async () => {
     api.mode = 404;
     startPoller(30);
     await waitFor(() => api.requests >= 5, { what: 'five polls' });

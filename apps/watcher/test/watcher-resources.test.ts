@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   EnvelopeSchema,
@@ -54,9 +55,34 @@ function sumOf(
 }
 
 describe('watcher: usage and the pods behind the numbers', () => {
-  it('without a metrics API (kube-sim): usage unavailable, written and logged once while it keeps polling', async () => {
+  it('usage: the leader writes each poll of kube-sim’s metrics.k8s.io, equal to what it serves', async () => {
     redis = await createTestRedis();
-    sim = await startSim({ nodes: 5, pods: 40, seed: 3 });
+    sim = await startSim({ nodes: 5, pods: 40, seed: 3, metricsResolutionSeconds: 1 });
+    const watcher = spawnWatcher(sim, redis, CLUSTER, ['--metrics-interval', '0.2']);
+    procs.push(watcher);
+    await watcher.waitForOutput(/"msg":"usage available"/, 30_000);
+    const keys = redis.keyspace.cluster(toClusterName(CLUSTER));
+    const s = sim;
+    const r = redis;
+    await waitFor(
+      async () => {
+        const truth = s.sim.truth().usage;
+        const raw = await r.client.get(keys.usage);
+        const usage = raw === null ? undefined : decodeJson(UsageSnapshotSchema, raw, 'usage');
+        if (!truth || !usage?.available || usage.timestamp !== truth.timestamp) return false;
+        // What `kubectl top node` shows, in base units: cpu rounded up to millicores.
+        const expected = Object.fromEntries(
+          Object.entries(truth.nodes).map(([name, u]) => [name, { cpu: Math.ceil(u.cpu), memory: u.memory }]),
+        );
+        return isDeepStrictEqual(usage.nodes, expected) && Object.keys(expected).length === 5;
+      },
+      { what: 'Redis usage to equal the metrics snapshot kube-sim serves' },
+    );
+  });
+
+  it('without a metrics API (kube-sim --no-metrics): usage unavailable, written and logged once while it keeps polling', async () => {
+    redis = await createTestRedis();
+    sim = await startSim({ nodes: 5, pods: 40, seed: 3, metrics: false });
     const watcher = spawnWatcher(sim, redis, CLUSTER, ['--metrics-interval', '0.1']);
     procs.push(watcher);
     const port = await metricsPortOf(watcher);
@@ -110,7 +136,9 @@ describe('watcher: usage and the pods behind the numbers', () => {
       .sort();
     expect(answer.items.map((p) => `${p.namespace}/${p.name}`).sort()).toEqual(truthNames);
     expect(answer.truncated).toBe(false);
-    expect(answer.usageAvailable).toBe(false);
+    // kube-sim serves PodMetrics: the running pods carry their usage.
+    expect(answer.usageAvailable).toBe(true);
+    expect(answer.items.filter((p) => p.phase === 'Running').every((p) => p.usage !== undefined)).toBe(true);
     const counted = answer.items.filter((p) => p.counted);
     expect(counted).toHaveLength(state.podCounts[node] ?? 0);
     expect(sumOf(counted)).toEqual(state.allocation[node]);
