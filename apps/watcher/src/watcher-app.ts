@@ -18,7 +18,6 @@ import {
   createRedisConnection,
   FencedError,
   LeaderLease,
-  NodePodsResponder,
   NodeStoreWriter,
   redisPubSubMode,
   type RedisClient,
@@ -30,9 +29,8 @@ import {
   operationsWorkerSettingsFromEnv,
   type OperationsWorkerSettings,
 } from '@knm/node-ops';
-import { LeaderServices, type LeaderService } from './leader-services.js';
-import { nodePodsFetcher } from './node-pods-fetcher.js';
-import { UsagePoller } from './usage-poller.js';
+import { LeaderServices } from './leader-services.js';
+import { termServices } from './term-services.js';
 import { redactUrl, WatcherConfigError, type WatcherConfig } from './watcher-config.js';
 import { WatcherMetrics } from './watcher-metrics.js';
 
@@ -177,58 +175,19 @@ export class WatcherApp {
     // Pod-list requests arrive on their own connection (subscriber mode), only while leading.
     const subscriber = createRedisConnection(config.redisUrl, 'subscriber');
     subscriber.on('error', () => undefined); // reported by the commands connection's handler
-    const metricsApi = new MetricsClient(client);
-    let poller: UsagePoller | undefined;
     const leaderServices = new LeaderServices(
-      (writer) => {
-        const services: LeaderService[] = [];
-        poller = undefined;
-        if (config.metricsIntervalMs > 0) {
-          poller = new UsagePoller({
-            metrics: metricsApi,
-            intervalMs: config.metricsIntervalMs,
-            write: (snapshot) => writer.setUsage(snapshot),
-            onTransition: (snapshot) =>
-              snapshot.available
-                ? logger.info({ nodes: Object.keys(snapshot.nodes).length }, 'usage available')
-                : logger.warn({ reason: snapshot.reason }, 'usage unavailable'),
-            onWriteError: (err) => logger.warn({ err: err.message }, 'usage write failed'),
-            onPoll: (snapshot) => metrics.usagePolled(snapshot.available),
-          });
-          const termPoller = poller;
-          services.push({ start: () => termPoller.start(), stop: () => termPoller.stop() });
-        }
-        const fetchNodePods = nodePodsFetcher({
-          client,
-          metrics: metricsApi,
-          knowsNode: (node) => sync.nodeCache.get(node) !== undefined,
-          usageAvailable: () => poller?.available,
-        });
-        services.push(
-          new NodePodsResponder(
-            subscriber,
-            keyspace,
-            config.cluster,
-            writer,
-            async (node, signal) => {
-              try {
-                const answer = await fetchNodePods(node, signal);
-                metrics.nodePodsFetched(answer.ok ? 'ok' : 'not_found');
-                return answer;
-              } catch (err) {
-                metrics.nodePodsFetched('error');
-                throw err;
-              }
-            },
-            {
-              pubsub,
-              onError: (err, node) => logger.warn({ err: err.message, node }, 'node pods request failed'),
-              onInvalid: (raw) => logger.debug({ raw: raw.slice(0, 200) }, 'bad node pods request'),
-            },
-          ),
-        );
-        return services;
-      },
+      termServices({
+        cluster: config.cluster,
+        keyspace,
+        pubsub,
+        subscriber,
+        client,
+        metricsApi: new MetricsClient(client),
+        metricsIntervalMs: config.metricsIntervalMs,
+        sync,
+        metrics,
+        logger,
+      }),
       (err) => logger.warn({ err: err.message }, 'leader service failed'),
     );
     let termWriter: NodeStoreWriter | undefined;
