@@ -106,7 +106,7 @@ describe('watcher: usage and the pods behind the numbers', () => {
     expect(watcher.output().match(/"msg":"usage unavailable"/g)).toHaveLength(1);
   });
 
-  it('lists a node’s pods for a gateway (leader only), with the same requests and limits as the node’s sums', async () => {
+  it('lists a node’s pods for a gateway (leader only, the new one after a failover), with the same requests and limits as the node’s sums', async () => {
     redis = await createTestRedis();
     sim = await startSim({ nodes: 6, pods: 80, seed: 5 });
     const leader = spawnWatcher(sim, redis, CLUSTER, ['--metrics-interval', '0'], 'leader');
@@ -148,5 +148,12 @@ describe('watcher: usage and the pods behind the numbers', () => {
       ok: false,
       status: 404,
     });
+
+    // The leader dies: the standby, leading now, answers (and only it listens).
+    await leader.stop('SIGKILL', 1_000);
+    await standby.waitForOutput(/"msg":"watcher ready"/, 30_000);
+    const other = Object.keys(state.podCounts).find((n) => n !== node) as string;
+    expect(await gateway.get(toClusterName(CLUSTER), other)).toMatchObject({ ok: true, node: other });
+    expect((await redis.client.pubsub('NUMSUB', keys.podsRequests))[1]).toBe(1);
   });
 });
