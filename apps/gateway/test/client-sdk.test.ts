@@ -6,8 +6,7 @@ import { IncompatibleGatewayError, connect, exponentialBackoff, type KnmClient }
 import { REALTIME_NAMESPACE, type ClusterName, type NodeSnapshot, type NodeView } from '@knm/contracts';
 import { NodeStoreReader, type NodeStoreWriter } from '@knm/node-store';
 import { toNodeView } from '@knm/node-query';
-import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
-import { makeNode } from './support/fixtures.js';
+import { createTestRedis, makeNodeSnapshot, waitFor, type TestRedis } from '@knm/testing';
 import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
 
 let redis: TestRedis;
@@ -35,11 +34,15 @@ async function churn(steps: number, offset: number): Promise<void> {
     const name = `c-${i % 7}`;
     switch (i % 4) {
       case 0:
-        await writer.applyNodeChanges([{ type: 'node_add', node: makeNode(`x-${i}`) }]);
+        await writer.applyNodeChanges([{ type: 'node_add', node: makeNodeSnapshot(`x-${i}`) }]);
         break;
       case 1:
         await writer.applyNodeChanges([
-          { type: 'node_update', node: makeNode(name, { labels: { step: String(i) } }), changes: ['labels'] },
+          {
+            type: 'node_update',
+            node: makeNodeSnapshot(name, { labels: { step: String(i) } }),
+            changes: ['labels'],
+          },
         ]);
         break;
       case 2:
@@ -55,7 +58,7 @@ async function churn(steps: number, offset: number): Promise<void> {
 beforeEach(async () => {
   redis = await createTestRedis();
   closers.push(() => redis.close());
-  const nodes = Array.from({ length: 7 }, (_, i) => makeNode(`c-${i}`));
+  const nodes = Array.from({ length: 7 }, (_, i) => makeNodeSnapshot(`c-${i}`));
   ({ writer, cluster } = await seedCluster(redis, 'dev', nodes, { 'c-0': 2 }));
   gwA = await startGateway(redis, {}, 'gw-a');
   gwB = await startGateway(redis, {}, 'gw-b');
@@ -142,9 +145,14 @@ describe('client SDK', () => {
     const reloads: string[] = [];
     watch.on('reload', (e) => reloads.push(e.reason));
     await watch.ready();
-    const rebuilt = await seedCluster(redis, 'dev', [makeNode('fresh-1'), makeNode('fresh-2')], {
-      'fresh-1': 9,
-    });
+    const rebuilt = await seedCluster(
+      redis,
+      'dev',
+      [makeNodeSnapshot('fresh-1'), makeNodeSnapshot('fresh-2')],
+      {
+        'fresh-1': 9,
+      },
+    );
     writer = rebuilt.writer;
     await churn(4, 1);
     const expected = await truth();

@@ -19,8 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import { ErrorBodySchema, RealtimeEvents } from '@knm/contracts';
-import { createTestRedis, type TestRedis } from '@knm/testing';
-import { makeNode } from './support/fixtures.js';
+import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
 import {
   SECRET,
   connectSocket,
@@ -159,8 +158,8 @@ const sockets: Socket[] = [];
 
 beforeAll(async () => {
   redis = await createTestRedis();
-  await seedCluster(redis, 'dev', [makeNode('n-1'), makeNode('n-2')]);
-  await seedCluster(redis, 'prod', [makeNode('p-1')]);
+  await seedCluster(redis, 'dev', [makeNodeSnapshot('n-1'), makeNodeSnapshot('n-2')]);
+  await seedCluster(redis, 'prod', [makeNodeSnapshot('p-1')]);
   // Rate limits off: the fuzzer sends many bad tokens from one address on purpose.
   gw = await startGateway(redis, { security: { authFailureLimit: 0, opsRateLimit: 0 } });
   admin = await token({ sub: 'fuzzer', role: 'admin' });

@@ -19,6 +19,7 @@ import {
   FencedError,
   LeaderLease,
   NodeStoreWriter,
+  PodCountUnderflowError,
   redisPubSubMode,
   type RedisClient,
 } from '@knm/node-store';
@@ -334,10 +335,15 @@ function logObserver(logger: Logger): ClusterSyncObserver {
     },
     onReconciled: (info) => logger.info(info, 'reconciled'),
     onRebuilt: (info) => logger.warn(info, 'state rebuilt: redis held no state of this life (resync)'),
-    onWriteError: (kind, error) =>
-      kind === 'heartbeat'
-        ? logger.warn({ kind, err: error.message }, 'heartbeat failed')
-        : logger.warn({ kind, err: error.message }, 'redis call failed; repair scheduled'),
+    onWriteError: (kind, error) => {
+      if (kind === 'heartbeat') logger.warn({ kind, err: error.message }, 'heartbeat failed');
+      else if (error instanceof PodCountUnderflowError)
+        logger.error(
+          { kind, nodes: error.nodes, seq: error.seq, err: error.message },
+          'pod counts in redis disagreed with the pod index; rewriting them (repair scheduled)',
+        );
+      else logger.warn({ kind, err: error.message }, 'redis call failed; repair scheduled');
+    },
     onFenced: (error) => logger.warn({ err: error.message }, 'fenced: another watcher leads; standing by'),
   };
 }

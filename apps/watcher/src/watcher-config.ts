@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseInteger, readFlags } from '@knm/cli';
 import { clusterNameErrors, DEFAULT_NAMESPACE, type ClusterName, Keyspace } from '@knm/contracts';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from '@knm/node-store';
 
@@ -94,6 +94,27 @@ Run several replicas per cluster: one leads (writes), the others stand by.
   --help
 `;
 
+const WATCHER_FLAGS = {
+  cluster: 'string',
+  kubeconfig: 'string',
+  context: 'string',
+  redis: 'string',
+  namespace: 'string',
+  'metrics-port': 'string',
+  'metrics-host': 'string',
+  identity: 'string',
+  'lease-ttl-ms': 'string',
+  'coalesce-ms': 'string',
+  'heartbeat-ms': 'string',
+  'watch-timeout-seconds': 'string',
+  'watchdog-seconds': 'string',
+  'page-size': 'string',
+  'initial-sync': 'string',
+  'metrics-interval': 'string',
+  'log-level': 'string',
+  help: 'boolean',
+} as const;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -105,48 +126,25 @@ export function loadWatcherConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): WatcherConfig {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        cluster: { type: 'string' },
-        kubeconfig: { type: 'string' },
-        context: { type: 'string' },
-        redis: { type: 'string' },
-        namespace: { type: 'string' },
-        'metrics-port': { type: 'string' },
-        'metrics-host': { type: 'string' },
-        identity: { type: 'string' },
-        'lease-ttl-ms': { type: 'string' },
-        'coalesce-ms': { type: 'string' },
-        'heartbeat-ms': { type: 'string' },
-        'watch-timeout-seconds': { type: 'string' },
-        'watchdog-seconds': { type: 'string' },
-        'page-size': { type: 'string' },
-        'initial-sync': { type: 'string' },
-        'metrics-interval': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    throw new WatcherConfigError(`${(err as Error).message}\n\n${WATCHER_USAGE}`);
-  }
+  const values = readFlags(argv, WATCHER_FLAGS, (m) => new WatcherConfigError(`${m}\n\n${WATCHER_USAGE}`));
   if (values['help']) throw new HelpRequested(WATCHER_USAGE);
-  const str = (flag: string, envName?: string): string | undefined => {
+  const str = (flag: keyof typeof WATCHER_FLAGS, envName?: string): string | undefined => {
     const v = values[flag];
     if (typeof v === 'string') return v;
     const e = envName ? env[envName] : undefined;
     return e === undefined || e === '' ? undefined : e;
   };
-  const int = (flag: string, envName: string, fallback: number, min: number, max: number): number => {
+  const int = (
+    flag: keyof typeof WATCHER_FLAGS,
+    envName: string,
+    fallback: number,
+    min: number,
+    max: number,
+  ): number => {
     const raw = str(flag, envName);
     if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
+    const n = parseInteger(raw, min, max);
+    if (n === undefined) {
       throw new WatcherConfigError(
         `--${flag} (${envName}) must be an integer from ${min} to ${max}, got "${raw}"`,
       );

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClusterSync, ClusterSyncObserver, LeadershipObserver, SyncState } from '@knm/kube-reflector';
+import { PodCountUnderflowError } from '@knm/node-store';
 
 const SYNC_STATES: readonly SyncState[] = ['standby', 'reconciling', 'serving', 'repairing'];
 
@@ -33,6 +34,11 @@ export class WatcherMetrics {
     name: 'knm_watcher_redis_reads_total',
     help: 'Reads of what Redis holds of the cluster (one per reconcile), by result (ok, error).',
     labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private readonly podCountUnderflows = new Counter({
+    name: 'knm_watcher_pod_count_underflows_total',
+    help: 'Pod counts in Redis that a delta would have taken below 0 (Redis disagreed with the pod index; the counts are then rewritten by a repair).',
     registers: [this.registry],
   });
   private readonly reconciles = new Counter({
@@ -217,9 +223,10 @@ export class WatcherMetrics {
         this.writeSeconds.observe({ kind }, info.durationMs / 1000);
         if (info.lagMs !== undefined) this.lagSeconds.observe({ kind }, info.lagMs / 1000);
       },
-      onWriteError: (kind) => {
+      onWriteError: (kind, error) => {
         if (kind === 'read') this.reads.inc({ result: 'error' });
         else this.writes.inc({ kind, result: 'error' });
+        if (error instanceof PodCountUnderflowError) this.podCountUnderflows.inc(error.nodes.length);
       },
       onReconciled: ({ reason, nodeChanges, podDeltas }) => {
         this.reconciles.inc({ reason });

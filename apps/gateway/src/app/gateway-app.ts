@@ -52,7 +52,7 @@ import {
   REDIS,
   REDIS_SUBSCRIBER,
   TOKEN_VERIFIER,
-} from './tokens.js';
+} from '../common/injection-tokens.js';
 
 /** Options of {@link createGatewayApp} besides the configuration. */
 export interface GatewayAppOptions {

@@ -11,7 +11,7 @@ import {
 import type { Principal } from '@knm/auth';
 import type { ClusterSnapshot, NodeStoreReader } from '@knm/node-store';
 import { compileNodeQuery, queryNodes, toNodeView, type CompiledNodeQuery } from '@knm/node-query';
-import { NODE_STORE_READER } from '../app/tokens.js';
+import { NODE_STORE_READER } from '../common/injection-tokens.js';
 import { NotFoundError } from '../common/error-body.js';
 import { ResponseCache } from './response-cache.js';
 import { SnapshotCache } from './snapshot-cache.js';

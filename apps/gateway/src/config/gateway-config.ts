@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { readFlags } from '@knm/cli';
 import { DEFAULT_NAMESPACE } from '@knm/contracts';
 import { DurationParseError, parseDurationSeconds } from '@knm/auth';
 import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
@@ -150,6 +150,14 @@ const ConfigSchema = z.object({
   }),
 });
 
+const GATEWAY_FLAGS = {
+  port: 'string',
+  host: 'string',
+  redis: 'string',
+  namespace: 'string',
+  'log-level': 'string',
+} as const;
+
 const list = (value: string | undefined): string[] | undefined =>
   value === undefined
     ? undefined
@@ -173,25 +181,11 @@ export function loadGatewayConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): GatewayConfig {
-  let flags: Record<string, string | undefined>;
-  try {
-    flags = parseArgs({
-      args: [...argv],
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        redis: { type: 'string' },
-        namespace: { type: 'string' },
-        'log-level': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values as Record<string, string | undefined>;
-  } catch (err) {
-    throw new ConfigError(
-      `${(err as Error).message} (flags: --port, --host, --redis, --namespace, --log-level)`,
-    );
-  }
+  const flags = readFlags(
+    argv,
+    GATEWAY_FLAGS,
+    (m) => new ConfigError(`${m} (flags: --port, --host, --redis, --namespace, --log-level)`),
+  );
   const raw = {
     port: flags['port'] ?? env['PORT'],
     host: flags['host'] ?? env['HOST'],
