@@ -44,6 +44,12 @@ export interface WatcherConfig {
    * or `list` (paged LIST). Default `watch-list`.
    */
   initialSync: 'list' | 'watch-list';
+  /**
+   * How often the leader reads node usage from `metrics.k8s.io` (`--metrics-interval`
+   * seconds / `KNM_METRICS_INTERVAL`), in ms; 0 = never (no usage is written).
+   * Default 15,000 (metrics-server's resolution).
+   */
+  metricsIntervalMs: number;
   /** pino level (`--log-level` / `KNM_LOG_LEVEL`). Default `info`. */
   logLevel: string;
 }
@@ -82,6 +88,8 @@ Run several replicas per cluster: one leads (writes), the others stand by.
   --page-size <n>               list page size, default 500                  env KNM_PAGE_SIZE
   --initial-sync <mode>         watch-list (default; falls back to list) or  env KNM_INITIAL_SYNC
                                 list
+  --metrics-interval <s>        read node usage (metrics.k8s.io) every <s>   env KNM_METRICS_INTERVAL
+                                seconds, default 15 (0 off)
   --log-level <level>           fatal|error|warn|info|debug|trace            env KNM_LOG_LEVEL
   --help
 `;
@@ -102,6 +110,7 @@ const WATCHER_FLAGS = {
   'watchdog-seconds': 'string',
   'page-size': 'string',
   'initial-sync': 'string',
+  'metrics-interval': 'string',
   'log-level': 'string',
   help: 'boolean',
 } as const;
@@ -180,6 +189,17 @@ export function loadWatcherConfig(
       `--initial-sync (KNM_INITIAL_SYNC) must be "watch-list" or "list", got "${initialSync}"`,
     );
   }
+  const metricsInterval = str('metrics-interval', 'KNM_METRICS_INTERVAL') ?? '15';
+  const metricsSeconds = Number(metricsInterval);
+  if (
+    !/^\d+(\.\d+)?$/.test(metricsInterval) ||
+    metricsSeconds > 3_600 ||
+    (metricsSeconds > 0 && metricsSeconds < 0.1)
+  ) {
+    throw new WatcherConfigError(
+      `--metrics-interval (KNM_METRICS_INTERVAL) must be seconds from 0.1 to 3600, or 0 to turn usage off, got "${metricsInterval}"`,
+    );
+  }
 
   const config: WatcherConfig = {
     cluster: cluster as ClusterName,
@@ -195,6 +215,7 @@ export function loadWatcherConfig(
     watchdogSeconds: int('watchdog-seconds', 'KNM_WATCHDOG_SECONDS', 120, 0, 86_400),
     pageSize: int('page-size', 'KNM_PAGE_SIZE', 500, 1, 100_000),
     initialSync,
+    metricsIntervalMs: Math.round(metricsSeconds * 1000),
     logLevel,
   };
   const kubeconfig = str('kubeconfig', 'KUBECONFIG');

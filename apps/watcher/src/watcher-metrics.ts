@@ -126,6 +126,19 @@ export class WatcherMetrics {
     registers: [this.registry],
   });
 
+  private readonly usagePolls = new Counter({
+    name: 'knm_watcher_usage_polls_total',
+    help: 'Polls of the metrics API (metrics.k8s.io node metrics) by the leader, by outcome (available, unavailable).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly nodePodsRequests = new Counter({
+    name: 'knm_watcher_node_pods_fetches_total',
+    help: "Node pod lists fetched for the gateways' requests, by result (ok, not_found, error).",
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
   constructor(private readonly sync: () => ClusterSync | undefined) {
     collectDefaultMetrics({ register: this.registry, prefix: 'knm_watcher_' });
     for (const s of SYNC_STATES) this.syncState.set({ state: s }, s === 'standby' ? 1 : 0);
@@ -175,6 +188,16 @@ export class WatcherMetrics {
         this.set(index && index.size > 0 ? index.byteSize / index.size : 0);
       },
     });
+  }
+
+  /** Counts one usage poll. */
+  usagePolled(available: boolean): void {
+    this.usagePolls.inc({ outcome: available ? 'available' : 'unavailable' });
+  }
+
+  /** Counts one node pod list answered. */
+  nodePodsFetched(result: 'ok' | 'not_found' | 'error'): void {
+    this.nodePodsRequests.inc({ result });
   }
 
   /** Feeds the sync engine's events into the metrics. */

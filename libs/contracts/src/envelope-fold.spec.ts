@@ -237,31 +237,29 @@ describe('EnvelopeFold', () => {
       for (let seq = 1; seq <= 60; seq++) {
         const name = names[random(names.length)] as string;
         let e: Envelope;
+        // 0-1 pod counts; 2 one of allocation, usage, status; 3-9 a node change.
         const pick = random(10);
+        const figure = pick === 2 ? random(3) : -1;
         if (pick < 2) {
           e = { type: 'pod_counts', cluster, seq, timestamp: at, data: { counts: { [name]: random(3) } } };
-        } else if (pick < 3) {
-          // Half allocation, a quarter usage, a quarter cluster status.
-          const kind = random(4);
-          if (kind < 2) {
-            e = {
-              type: 'allocation',
-              cluster,
-              seq,
-              timestamp: at,
-              data: { nodes: { [name]: allocation(random(3)) } },
-            };
-          } else if (kind === 2) {
-            e = { type: 'usage', cluster, seq, timestamp: at, data: usage(random(100)) };
-          } else {
-            e = {
-              type: 'cluster_status',
-              cluster,
-              seq,
-              timestamp: at,
-              data: { status: random(2) ? 'ready' : 'degraded' },
-            };
-          }
+        } else if (figure === 0) {
+          e = {
+            type: 'allocation',
+            cluster,
+            seq,
+            timestamp: at,
+            data: { nodes: { [name]: allocation(random(3)) } },
+          };
+        } else if (figure === 1) {
+          e = { type: 'usage', cluster, seq, timestamp: at, data: usage(random(100)) };
+        } else if (figure === 2) {
+          e = {
+            type: 'cluster_status',
+            cluster,
+            seq,
+            timestamp: at,
+            data: { status: random(2) ? 'ready' : 'degraded' },
+          };
         } else if (!live.has(name)) {
           e = { type: 'node_add', cluster, node: name, seq, timestamp: at, data: node(name, String(seq)) };
           live.add(name);
