@@ -76,6 +76,16 @@ function cpuBars(page: Page): Promise<{ name: string; cpu: string }[]> {
   );
 }
 
+/** Each rendered row's name and its CPU bar's usage percent, in table order. */
+function usageBars(page: Page): Promise<{ name: string; usage: string }[]> {
+  return page.evaluate(() =>
+    [...(globalThis as unknown as PageGlobals).document.querySelectorAll('.spacer .row')].map((r) => ({
+      name: r.dataset['node'] ?? '',
+      usage: r.querySelector('[data-col=cpu]')?.dataset['usagePercent'] ?? '',
+    })),
+  );
+}
+
 const cpuPercent = (n: NodeView): string => String(resourcePercent(n.resources['cpu'], 'requests') ?? '');
 
 describe('node resources in the dashboard (kube-sim -> watcher -> Redis -> gateway -> Chromium)', () => {
@@ -97,6 +107,22 @@ describe('node resources in the dashboard (kube-sim -> watcher -> Redis -> gatew
       /^CPU: .* allocatable\nrequests .*\nlimits .*\nusage /,
     );
     expect(await page.locator('[data-testid=resource-overview]').textContent()).toMatch(/CPU.*requested/);
+    // The watcher polls kube-sim's metrics.k8s.io: usage marks follow the poll REST answers with.
+    await expect
+      .poll(() => page.locator('[data-testid=usage-status]').textContent(), { timeout: 30_000 })
+      .toMatch(/^usage polled /);
+    await waitFor(
+      async () => {
+        const shown = await usageBars(page);
+        const want = (await restNodes()).map((n) => ({
+          name: n.name,
+          usage: String(resourcePercent(n.resources['cpu'], 'usage') ?? ''),
+        }));
+        return want.some((w) => w.usage !== '') && JSON.stringify(shown) === JSON.stringify(want);
+      },
+      { what: "the rows' usage marks to equal REST's cpu usage percent", timeout: 20_000, interval: 200 },
+    );
+    expect(await first.locator('[data-col=cpu] .mark.usage').count()).toBe(1);
     await browser.screenshot(page, 'resources-table');
   });
 
