@@ -3,9 +3,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { IncompatibleGatewayError, connect, exponentialBackoff, type KnmClient } from '@knm/client';
-import { PROTOCOL_VERSION, REALTIME_NAMESPACE, type ClusterName, type NodeView } from '@knm/contracts';
+import {
+  PROTOCOL_VERSION,
+  REALTIME_NAMESPACE,
+  type ClusterName,
+  type NodeView,
+  toNodeView,
+} from '@knm/contracts';
 import { NodeStoreReader, type ClusterSnapshot, type NodeStoreWriter } from '@knm/node-store';
-import { toNodeView } from '@knm/node-query';
 import { createTestRedis, makeNodeSnapshot, waitFor, type TestRedis } from '@knm/testing';
 import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
 

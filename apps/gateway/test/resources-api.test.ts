@@ -11,9 +11,9 @@ import {
   type NodePodsResponse,
   type NodeView,
   type UsageSnapshot,
+  toNodeView,
 } from '@knm/contracts';
 import { NodePodsResponder, type NodeStoreWriter } from '@knm/node-store';
-import { toNodeView } from '@knm/node-query';
 import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
 import {
   httpCall,

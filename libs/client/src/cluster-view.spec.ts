@@ -2,39 +2,19 @@ import { describe, expect, it } from 'vitest';
 import {
   EnvelopeFold,
   isEmptyAllocation,
-  nodeResources,
-  podCapacityOf,
+  toNodeView,
   usageStatus,
   type BatchMessage,
   type ClusterName,
   type Envelope,
   type NodeAllocation,
   type NodeSnapshot,
-  type NodeUsage,
-  type NodeView,
   type UsageSnapshot,
 } from '@knm/contracts';
 import { ClusterView, type ApplyOutcome } from './cluster-view.js';
 
 const cluster = 'dev' as ClusterName;
 
-/**
- * A node as the REST API answers it (node-query's toNodeView; not imported: the
- * SDK's specs stay clear of the query library, which tests with @knm/testing).
- */
-function toNodeView(
-  node: NodeSnapshot,
-  podCount: number,
-  allocation?: NodeAllocation,
-  usage?: NodeUsage,
-): NodeView {
-  return {
-    ...node,
-    podCount,
-    podCapacity: podCapacityOf(node),
-    resources: nodeResources(node, podCount, allocation, usage),
-  };
-}
 const at = '2026-11-22T10:00:00.000Z';
 
 function node(

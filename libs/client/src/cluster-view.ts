@@ -1,7 +1,6 @@
 import {
   isEmptyAllocation,
-  nodeResources,
-  podCapacityOf,
+  toNodeView,
   type BatchMessage,
   type ClusterName,
   type ClusterStatusDataSchema,
@@ -191,17 +190,12 @@ export class ClusterView {
     if (!node) return undefined;
     const podCount = this.counts.get(name) ?? 0;
     const usage = this.usageSnapshot?.available ? this.usageSnapshot.nodes : undefined;
-    return {
-      ...node,
+    return toNodeView(
+      node,
       podCount,
-      podCapacity: podCapacityOf(node),
-      resources: nodeResources(
-        node,
-        podCount,
-        this.allocationMap.get(name),
-        usage && Object.hasOwn(usage, name) ? usage[name] : undefined,
-      ),
-    };
+      this.allocationMap.get(name),
+      usage && Object.hasOwn(usage, name) ? usage[name] : undefined,
+    );
   }
 
   /** The names of the nodes in the view, unordered (cheap: no node is built). */

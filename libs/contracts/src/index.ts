@@ -20,3 +20,4 @@ export * from './pod-capacity.js';
 export * from './cluster-resources.js';
 export * from './resource-sort-key.js';
 export * from './node-pods.js';
+export * from './node-view.js';

@@ -1,5 +1,4 @@
 export * from './query-errors.js';
-export * from './node-view.js';
 export * from './taint-filter.js';
 export * from './node-sort.js';
 export * from './continue-token.js';

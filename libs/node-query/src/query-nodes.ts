@@ -3,6 +3,7 @@ import {
   matchesLabelSelector,
   parseLabelSelector,
   nodeResourceFigures,
+  toNodeView,
   type LabelSelector,
   type NodeAllocation,
   type NodeListQuery,
@@ -20,7 +21,6 @@ import {
   type SortKey,
   type SortSubject,
 } from './node-sort.js';
-import { toNodeView } from './node-view.js';
 import { ownEntry } from './own-entry.js';
 import { InvalidQueryError, StaleContinueError } from './query-errors.js';
 import { matchesResourceFilter, parseResourceFilters, type ResourceFilter } from './resource-filter.js';

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   clustersAllow,
+  toNodeView,
   usageStatus,
   type ClusterName,
   type ClusterResourcesResponse,
@@ -13,13 +14,7 @@ import {
 } from '@knm/contracts';
 import type { Principal } from '@knm/auth';
 import type { ClusterSnapshot, NodePodsClient, NodeStoreReader } from '@knm/node-store';
-import {
-  compileNodeQuery,
-  queryNodes,
-  resourceRollup,
-  toNodeView,
-  type CompiledNodeQuery,
-} from '@knm/node-query';
+import { compileNodeQuery, queryNodes, resourceRollup, type CompiledNodeQuery } from '@knm/node-query';
 import { NODE_PODS_CLIENT, NODE_STORE_READER } from '../common/injection-tokens.js';
 import { NotFoundError, UpstreamError } from '../common/error-body.js';
 import { ResponseCache } from './response-cache.js';

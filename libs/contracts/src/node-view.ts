@@ -1,16 +1,13 @@
-import {
-  nodeResources,
-  podCapacityOf,
-  type NodeAllocation,
-  type NodeSnapshot,
-  type NodeUsage,
-  type NodeView,
-} from '@knm/contracts';
+import type { NodeSnapshot } from './node-snapshot.js';
+import { nodeResources, type NodeAllocation, type NodeUsage } from './node-resources.js';
+import { podCapacityOf } from './pod-capacity.js';
+import type { NodeView } from './rest-api.js';
 
 /**
  * The REST view of a node: its snapshot plus its pod count, pod capacity and
  * resources (allocatable against what its pods request and limit, and its usage
- * from the cluster's last metrics poll when that measured it).
+ * from the cluster's last metrics poll when that measured it). The one way the
+ * gateway's answers and the SDK's view build it.
  */
 export function toNodeView(
   node: NodeSnapshot,
