@@ -80,6 +80,20 @@ export class Keyspace {
     return `${this.namespace}:ratelimit:${scope}:${encodeURIComponent(id)}`;
   }
 
+  /**
+   * A dashboard sign-in session (string + TTL): `<ns>:session:<lookup>`, where `lookup`
+   * is a hash of the session cookie (base64url), never the cookie itself; the value is
+   * sealed with a key only the cookie gives.
+   */
+  session(lookup: string): string {
+    return `${this.namespace}:session:${lookup}`;
+  }
+
+  /** A sign-in in progress with the identity provider (string + TTL): `<ns>:oidc-login:<lookup>`. */
+  oidcLogin(lookup: string): string {
+    return `${this.namespace}:oidc-login:${lookup}`;
+  }
+
   /** The keys of one cluster. */
   cluster(cluster: ClusterName): ClusterKeys {
     const p = `${this.namespace}:{${cluster}}`;

@@ -42,6 +42,7 @@ import {
   TRUST_PROXY,
 } from '../security/security.tokens.js';
 import { TrustProxy } from '../security/trust-proxy.js';
+import { oidcProviders, OIDC_CONTROLLERS } from '../oidc/oidc.providers.js';
 import { PinoNestLogger } from './pino-nest-logger.js';
 import {
   GATEWAY_CONFIG,
@@ -148,6 +149,7 @@ class GatewayModule {
         LegacyNodesController,
         WsStatsController,
         ...OPERATIONS_CONTROLLERS,
+        ...OIDC_CONTROLLERS,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -197,6 +199,7 @@ class GatewayModule {
         NodesGateway,
         GatewayResources,
         ...operationsProviders(config, runtime.logger),
+        ...oidcProviders(config, redis, keyspace, runtime.logger),
       ],
     };
   }
