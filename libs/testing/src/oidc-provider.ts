@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import { freePort } from './free-port.js';
 
@@ -60,7 +61,10 @@ export async function startOidcProvider(options: TestOidcProviderOptions): Promi
   const clientSecret = options.clientSecret ?? 'knm-test-client-secret';
   const people = new Map(options.people.map((p) => [p.id, p]));
   const grants = new Map<string, Set<string>>();
+  // Its own signing key, so each provider (and a foreign one) signs differently.
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const provider = new Provider(issuer, {
+    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: `test-${port}`, alg: 'RS256', use: 'sig' }] },
     clients: [
       {
         client_id: clientId,
