@@ -259,6 +259,25 @@ describe('OIDC sign-in', () => {
     await expectNoSecretLeaked(gw, ana);
   });
 
+  it('closes a session’s socket when it is due for renewal; the reconnect renews it', async () => {
+    // Long enough for the renewed socket to subscribe before it is due in turn.
+    const gw = await gateway({ accessTokenTtl: 3 });
+    const ana = new CookieBrowser();
+    await ana.signIn(gw.url, 'ana');
+    const first = (await json(ana, `${gw.url}/api/v1/auth/session`)).body;
+    const socket = connectSocket(gw.url, undefined, { extraHeaders: { cookie: ana.cookieHeader(gw.url) } });
+    closers.unshift(async () => void socket.disconnect());
+    const closed = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+    await connected(socket);
+    expect(await closed).toBe('io server disconnect');
+    const again = connectSocket(gw.url, undefined, { extraHeaders: { cookie: ana.cookieHeader(gw.url) } });
+    closers.unshift(async () => void again.disconnect());
+    await connected(again);
+    expect(await request<SubscribeAck>(again, 'subscribe', { cluster: 'dev' })).toMatchObject({ ok: true });
+    const renewed = (await json(ana, `${gw.url}/api/v1/auth/session`)).body;
+    expect(Number(renewed['renewAt'])).toBeGreaterThan(Number(first['renewAt']));
+  });
+
   it('ends the session when the provider’s refresh token has expired', async () => {
     const gw = await gateway({ accessTokenTtl: 1, refreshTokenTtl: 2 });
     const ana = new CookieBrowser();
@@ -302,6 +321,9 @@ describe('OIDC sign-in', () => {
     expect(ErrorBodySchema.parse(await stranger.json()).message).toMatch(
       /no sign-in is in progress in this browser/,
     );
+    // Refused callbacks are logged (debug) without their code.
+    expect(gw.logs.some((l) => l.includes('/api/v1/auth/callback?code=[redacted]&state=def'))).toBe(true);
+    expect(gw.logs.some((l) => l.includes('code=abc'))).toBe(false);
   });
 
   it('answers oidc: false and 404s the sign-in routes when no issuer is configured', async () => {

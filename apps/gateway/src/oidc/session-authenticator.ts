@@ -60,7 +60,8 @@ export class SessionAuthenticator {
       clusters: record.clusters,
       groups: record.groups,
       renewAt: record.renewAt,
-      exp: Math.floor(Math.min(record.renewAt, record.expiresAt) / 1000),
+      // Rounded up: a socket closed at `exp` then reconnects after the renewal is due, and renews.
+      exp: Math.ceil(Math.min(record.renewAt, record.expiresAt) / 1000),
     };
   }
 
