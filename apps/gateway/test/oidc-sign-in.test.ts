@@ -137,6 +137,17 @@ describe('OIDC sign-in', () => {
     expect((await post({ origin: 'https://evil.example' })).status).toBe(403);
     const sameOrigin = await post({ origin: gw.url });
     expect(sameOrigin.status, JSON.stringify(sameOrigin.body)).toBe(200);
+    // A real operation carries the person's groups, for a cluster that impersonates operators.
+    const created = await json(ana, `${gw.url}/api/v1/clusters/dev/operations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: gw.url },
+      body: JSON.stringify({ action: 'cordon', params: {}, nodes: ['n-2'] }),
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(202);
+    expect(created.body['operation']).toMatchObject({
+      createdBy: 'ana@example.com',
+      createdByGroups: ['team-a', 'everyone'],
+    });
 
     // The socket authenticates with the cookie alone.
     const socket = connectSocket(gw.url, undefined, { extraHeaders: { cookie: ana.cookieHeader(gw.url) } });
