@@ -163,6 +163,23 @@ describe('dashboard sign-in through an OpenID Provider', () => {
     await page.close();
   });
 
+  it('shows the sign-in page with the gateway’s reason when the session ends under it', async () => {
+    const page = await newPage();
+    await signIn(page, 'vic');
+    await page.locator('[data-testid=connection-badge][data-state=live]').waitFor({ timeout: 30_000 });
+    // The session is gone (ended elsewhere, or its time was up): the next request is refused.
+    const sessions = await redis.client.keys(`${redis.namespace}:session:*`);
+    expect(sessions.length).toBeGreaterThan(0);
+    await redis.client.del(...sessions);
+    await page.locator('[data-testid=sso-sign-in]').waitFor({ timeout: 30_000 });
+    await expect
+      .poll(() => page.locator('#token-error').textContent())
+      .toBe('your sign-in session has ended: sign in again');
+    await page.close();
+    // vic is still signed in at the provider: the next person starts from a fresh browser.
+    await browser.context.clearCookies();
+  });
+
   it('tells a person whose groups map to no role why they cannot come in', async () => {
     const page = await newPage();
     await signIn(page, 'bob');

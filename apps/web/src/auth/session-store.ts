@@ -75,6 +75,7 @@ export class SessionStore {
   /** Signed in through the identity provider: the gateway's session cookie authenticates, no token is kept. */
   signInWithProvider(claims: SessionClaims): void {
     this.viaProvider.value = true;
+    this.providerOffered.value = true;
     this.claims.value = claims;
     this.signInError.value = undefined;
     this.events.signedIn();

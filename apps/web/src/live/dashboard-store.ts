@@ -73,7 +73,12 @@ export class DashboardStore {
       table: this.table,
       notes: this.notes,
       now: this.now,
-      onUnauthorized: (message) => this.session.signOut(message),
+      onUnauthorized: (message) => {
+        const viaProvider = this.session.viaProvider.value;
+        this.session.signOut(message);
+        // The gateway's own words (the provider refused to renew, the session's time is up).
+        if (viaProvider) void this.resumeProviderSession();
+      },
       clusterPollMs: options.clusterPollMs,
     });
   }
