@@ -337,6 +337,17 @@ describe('OIDC sign-in', () => {
     expect(gw.logs.some((l) => l.includes('code=abc'))).toBe(false);
   });
 
+  it('limits the sign-ins started per address (no flood of login records)', async () => {
+    const gw = await gateway({ oidc: { loginLimit: 3 } });
+    for (let i = 0; i < 3; i += 1) {
+      expect((await fetch(`${gw.url}/api/v1/auth/login`, { redirect: 'manual' })).status).toBe(302);
+    }
+    const refused = await fetch(`${gw.url}/api/v1/auth/login`, { redirect: 'manual' });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBeTruthy();
+    expect(await redis.client.keys(`${redis.namespace}:oidc-login:*`)).toHaveLength(3);
+  });
+
   it('answers oidc: false and 404s the sign-in routes when no issuer is configured', async () => {
     const gw = await startGateway(redis);
     closers.unshift(() => gw.close());

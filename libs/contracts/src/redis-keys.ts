@@ -72,11 +72,11 @@ export class Keyspace {
 
   /**
    * String counter of one rate-limit window: `<ns>:ratelimit:<scope>:<id>`, with a TTL
-   * (the window). `scope` is a fixed name (`auth`, `ops`, `subscribe`); `id` (a client address, a
+   * (the window). `scope` is a fixed name (`auth`, `ops`, `subscribe`, `login`); `id` (a client address, a
    * token subject) is URI-encoded, so it can carry no ':', '{', '}' or space and the
    * key always lies under `<ns>:ratelimit:<scope>:`.
    */
-  rateLimit(scope: 'auth' | 'ops' | 'subscribe', id: string): string {
+  rateLimit(scope: 'auth' | 'ops' | 'subscribe' | 'login', id: string): string {
     return `${this.namespace}:ratelimit:${scope}:${encodeURIComponent(id)}`;
   }
 

@@ -23,6 +23,11 @@ export interface OidcConfig {
   roleMap: RoleMap;
   /** `KNM_OIDC_SESSION_TTL`: the longest a sign-in lasts, renewals included. Default 12 h. */
   sessionTtlSeconds: number;
+  /**
+   * `KNM_OIDC_LOGIN_LIMIT`: sign-ins started per client address per minute (each keeps a
+   * login record in Redis for 10 minutes); then 429. 0 turns it off. Default 60.
+   */
+  loginLimit: number;
 }
 
 /** Why the OIDC configuration cannot be used. */
@@ -79,6 +84,10 @@ export function loadOidcConfig(env: Readonly<Record<string, string | undefined>>
       problems.push(`KNM_OIDC_SESSION_TTL: ${err.message}`);
     }
   }
+  const loginLimit = env['KNM_OIDC_LOGIN_LIMIT'] ? Number(env['KNM_OIDC_LOGIN_LIMIT']) : 60;
+  if (!Number.isInteger(loginLimit) || loginLimit < 0) {
+    problems.push('KNM_OIDC_LOGIN_LIMIT must be a whole number (0 turns the limit off)');
+  }
   const scopes = env['KNM_OIDC_SCOPES']
     ? env['KNM_OIDC_SCOPES'].split(/[\s,]+/).filter(Boolean)
     : DEFAULT_SCOPES;
@@ -97,6 +106,7 @@ export function loadOidcConfig(env: Readonly<Record<string, string | undefined>>
     groupsClaim: env['KNM_OIDC_GROUPS_CLAIM'] || 'groups',
     roleMap,
     sessionTtlSeconds,
+    loginLimit,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { RateLimiter } from '../security/rate-limiter.js';
 import type { IdentityProvider } from './identity-provider.js';
 import type { OidcConfig } from './oidc-config.js';
 import type { SessionAuthenticator } from './session-authenticator.js';
@@ -9,6 +10,8 @@ export interface OidcServices {
   store: SessionStore;
   provider: IdentityProvider;
   sessions: SessionAuthenticator;
+  /** Sign-ins started per client address (`KNM_OIDC_LOGIN_LIMIT` per minute). */
+  logins: RateLimiter;
 }
 
 /** Nest injection token of {@link OidcServices} (`null` without `KNM_OIDC_ISSUER`). */

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { AuthenticationError, ForbiddenError } from '@knm/auth';
 import type { AllowedClusters, Role } from '@knm/contracts';
 import { LOGGER } from '../app/tokens.js';
+import { RateLimitedError } from '../security/rate-limiter.js';
 import { Public } from '../auth/public.decorator.js';
 import { NotFoundError } from '../common/error-body.js';
 import { SignInRefusedError } from './identity-provider.js';
@@ -41,6 +42,11 @@ export class OidcController {
   @Get('login')
   async login(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const oidc = this.required();
+    // Each sign-in started writes a login record: a limit per address keeps any client
+    // from filling Redis with them.
+    const client = request.ip ?? 'unknown';
+    const decision = await oidc.logins.hit(client);
+    if (!decision.allowed) throw RateLimitedError.of(decision, `too many sign-ins started from ${client}`);
     const redirectUri = oidc.config.redirectUri ?? `${originOf(request)}${AUTH_PATH}/callback`;
     const { url, record } = await oidc.provider.startLogin(redirectUri);
     const loginId = SessionCipher.newId();

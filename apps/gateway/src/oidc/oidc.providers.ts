@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Keyspace } from '@knm/contracts';
 import type { RedisClient } from '@knm/node-store';
 import type { GatewayConfig } from '../config/gateway-config.js';
+import { RateLimiter } from '../security/rate-limiter.js';
 import { IdentityProvider } from './identity-provider.js';
 import { OidcController } from './oidc.controller.js';
 import { OIDC, type OidcServices } from './oidc-services.js';
@@ -24,7 +25,14 @@ export function oidcProviders(
     const store = new SessionStore(redis, keyspace);
     const provider = new IdentityProvider(config.oidc, logger.child({ component: 'oidc' }));
     const sessions = new SessionAuthenticator(config.oidc, store, provider, new Set(config.corsOrigins));
-    services = { config: config.oidc, store, provider, sessions };
+    const logins = new RateLimiter(
+      redis,
+      keyspace,
+      'login',
+      { limit: config.oidc.loginLimit, windowMs: 60_000 },
+      logger,
+    );
+    services = { config: config.oidc, store, provider, sessions, logins };
   }
   return [{ provide: OIDC, useValue: services }];
 }

@@ -35,7 +35,11 @@ export interface OidcGateway extends RunningGateway {
  */
 export async function startOidcGateway(
   redis: TestRedis,
-  options: { accessTokenTtl?: number; refreshTokenTtl?: number; oidc?: Partial<OidcConfig> } = {},
+  options: {
+    accessTokenTtl?: number;
+    refreshTokenTtl?: number;
+    oidc?: Partial<OidcConfig>;
+  } = {},
 ): Promise<OidcGateway> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -77,6 +81,7 @@ export async function startOidcGateway(
       groupsClaim: 'groups',
       roleMap: RoleMap.parse(ROLE_MAP),
       sessionTtlSeconds: 3600,
+      loginLimit: 60,
       ...options.oidc,
     },
   };
