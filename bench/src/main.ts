@@ -9,6 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { parseInteger, readFlags } from '@knm/cli';
 import { WORKSPACE_ROOT } from '@knm/testing';
 import { loadAverage, machineFacts } from './harness/machine.js';
 import type { BenchContext, Scenario } from './harness/types.js';
@@ -39,40 +40,40 @@ class UsageError extends Error {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = {
-    quick: false,
-    only: undefined,
-    runs: undefined,
-    parallel: undefined,
-    out: join(WORKSPACE_ROOT, 'bench', 'results'),
+  const flags = readFlags(
+    argv,
+    {
+      quick: 'boolean',
+      only: 'string',
+      runs: 'string',
+      parallel: 'string',
+      out: 'string',
+    },
+    (message) => new UsageError(message),
+  );
+  const positive = (flag: 'runs' | 'parallel'): number | undefined => {
+    const raw = flags[flag];
+    if (raw === undefined) return undefined;
+    const n = parseInteger(raw, 1, Number.MAX_SAFE_INTEGER);
+    if (n === undefined) throw new UsageError(`--${flag} must be a positive integer`);
+    return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--quick') args.quick = true;
-    else if (a === '--only') {
-      args.only = value()
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      const unknown = args.only.filter((n) => !SCENARIOS.some((s) => s.name === n));
-      if (unknown.length > 0) throw new UsageError(`unknown scenario(s): ${unknown.join(', ')}`);
-    } else if (a === '--runs') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new UsageError('--runs must be a positive integer');
-      args.runs = n;
-    } else if (a === '--parallel') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new UsageError('--parallel must be a positive integer');
-      args.parallel = n;
-    } else if (a === '--out') args.out = resolve(value());
-    else throw new UsageError(`unknown argument ${String(a)}`);
+  let only: string[] | undefined;
+  if (flags.only !== undefined) {
+    only = flags.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const unknown = only.filter((n) => !SCENARIOS.some((s) => s.name === n));
+    if (unknown.length > 0) throw new UsageError(`unknown scenario(s): ${unknown.join(', ')}`);
   }
-  return args;
+  return {
+    quick: flags.quick === true,
+    only,
+    runs: positive('runs'),
+    parallel: positive('parallel'),
+    out: flags.out === undefined ? join(WORKSPACE_ROOT, 'bench', 'results') : resolve(flags.out),
+  };
 }
 
 async function checkRedis(url: string): Promise<void> {

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { signToken } from '@knm/auth';
-import { ClusterMetaSchema, Keyspace, decode, toClusterName, type ClusterMeta } from '@knm/contracts';
+import {
+  ClusterMetaSchema,
+  Keyspace,
+  decode,
+  toClusterName,
+  type ClusterMeta,
+  type UsageSnapshot,
+} from '@knm/contracts';
 import { TruthSchema, type Truth } from '@knm/fake-cluster';
 import { NodeStoreReader, createRedisConnection, type RedisClient } from '@knm/node-store';
 import { freePort, spawnApp, spawnTestGateway, spawnTestWatcher, type ManagedProcess } from '@knm/testing';
@@ -165,12 +172,16 @@ export class ChaosSystem {
   }
 
   /** The cluster's state in Redis and the seq it reflects (one atomic read). */
-  async redisState(cluster: string): Promise<ComparableState & { seq: number }> {
+  async redisState(
+    cluster: string,
+  ): Promise<ComparableState & { seq: number; usage: UsageSnapshot | undefined }> {
     const snap = await this.reader.getSnapshot(toClusterName(cluster));
     return {
       seq: snap.seq,
       nodes: Object.fromEntries(snap.nodes.map((n) => [n.name, n])),
       podCounts: snap.podCounts,
+      allocation: snap.allocation,
+      usage: snap.usage,
     };
   }
 

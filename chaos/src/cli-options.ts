@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { readFlags } from '@knm/cli';
 import { SCENARIOS } from './scenarios.js';
 
 /** A command line the harness cannot run with; main prints it with the usage and exits 2. */
@@ -41,24 +41,18 @@ function positive(flag: string, raw: string, integer: boolean): number {
 
 /** Parses the command line (without node and script). */
 export function parseChaosOptions(argv: readonly string[], defaultOutDir: string): ChaosOptions | 'help' {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        quick: { type: 'boolean' },
-        only: { type: 'string' },
-        'soak-minutes': { type: 'string' },
-        clients: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    throw new ChaosUsageError((err as Error).message);
-  }
+  const values = readFlags(
+    argv,
+    {
+      quick: 'boolean',
+      only: 'string',
+      'soak-minutes': 'string',
+      clients: 'string',
+      out: 'string',
+      help: 'boolean',
+    },
+    (m) => new ChaosUsageError(m),
+  );
   if (values['help']) return 'help';
   const quick = values['quick'] === true;
   const known = new Set([...SCENARIOS.map((s) => s.name), 'soak']);

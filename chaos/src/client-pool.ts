@@ -119,8 +119,8 @@ function track(client: number, cluster: string, watch: ClusterWatch): TrackedWat
 export function viewState(watch: ClusterWatch): ComparableState {
   const nodes: Record<string, NodeSnapshot> = {};
   for (const view of watch.nodes()) {
-    const { podCount: _count, podCapacity: _capacity, ...node } = view;
+    const { podCount: _count, podCapacity: _capacity, resources: _resources, ...node } = view;
     nodes[node.name] = node;
   }
-  return { nodes, podCounts: watch.view.podCounts() };
+  return { nodes, podCounts: watch.view.podCounts(), allocation: watch.view.allocations() };
 }

@@ -231,7 +231,11 @@ function fleetHeapProbes(
 }
 
 const sameDigest = (a: ViewDigest, b: ViewDigest): boolean =>
-  a.seq === b.seq && a.nodesSha === b.nodesSha && a.podsSha === b.podsSha;
+  a.seq === b.seq &&
+  a.nodesSha === b.nodesSha &&
+  a.podsSha === b.podsSha &&
+  a.allocationSha === b.allocationSha &&
+  a.usageSha === b.usageSha;
 
 /** Waits until every fleet client's digest equals the truth's at Redis' seq (or time runs out) and reports. */
 async function verifyFleets(
@@ -247,8 +251,15 @@ async function verifyFleets(
       const redis = await system.redisState(cluster);
       const rvs = (nodes: Readonly<Record<string, { resourceVersion: string }>>): Record<string, string> =>
         Object.fromEntries(Object.entries(nodes).map(([n, s]) => [n, s.resourceVersion]));
-      const expected = viewDigest(redis.seq, rvs(truth.nodes), truth.podCounts);
-      const inRedis = viewDigest(redis.seq, rvs(redis.nodes), redis.podCounts);
+      // Usage is compared with the watcher's last poll (the truth's metrics move on between polls).
+      const expected = viewDigest(
+        redis.seq,
+        rvs(truth.nodes),
+        truth.podCounts,
+        truth.allocation,
+        redis.usage,
+      );
+      const inRedis = viewDigest(redis.seq, rvs(redis.nodes), redis.podCounts, redis.allocation, redis.usage);
       const views = await fleet.views();
       const stats = await fleet.stats();
       const mismatched = views.filter((v) => !sameDigest(v, expected)).length;

@@ -1,10 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { NodeSnapshot } from '@knm/contracts';
+import type { NodeAllocation, NodeSnapshot } from '@knm/contracts';
 
-/** What the verifier compares: node snapshots by name and pod counts of the nodes that have pods. */
+/**
+ * What the verifier compares: node snapshots by name, pod counts of the nodes that
+ * have pods, and the allocation (requests and limits) of the nodes whose pods take something.
+ */
 export interface ComparableState {
   nodes: Readonly<Record<string, NodeSnapshot>>;
   podCounts: Readonly<Record<string, number>>;
+  allocation: Readonly<Record<string, NodeAllocation>>;
 }
 
 /** How one state differs from the truth. */
@@ -13,11 +17,13 @@ export interface StateDiff {
   nodes: string[];
   /** Nodes whose pod count differs (absent = 0). */
   podCounts: string[];
+  /** Nodes whose requests or limits differ (absent = none). */
+  allocation: string[];
 }
 
 /** The number of differences in `diff` (each wrong node or count is one lost or spurious event at least). */
 export function diffSize(diff: StateDiff): number {
-  return diff.nodes.length + diff.podCounts.length;
+  return diff.nodes.length + diff.podCounts.length + diff.allocation.length;
 }
 
 /**
@@ -33,8 +39,15 @@ export function diffState(truth: ComparableState, actual: ComparableState): Stat
   for (const name of new Set([...Object.keys(truth.podCounts), ...Object.keys(actual.podCounts)])) {
     if ((truth.podCounts[name] ?? 0) !== (actual.podCounts[name] ?? 0)) podCounts.push(name);
   }
-  return { nodes: nodes.sort(), podCounts: podCounts.sort() };
+  const allocation: string[] = [];
+  for (const name of new Set([...Object.keys(truth.allocation), ...Object.keys(actual.allocation)])) {
+    if (!isDeepStrictEqual(truth.allocation[name] ?? NONE, actual.allocation[name] ?? NONE))
+      allocation.push(name);
+  }
+  return { nodes: nodes.sort(), podCounts: podCounts.sort(), allocation: allocation.sort() };
 }
+
+const NONE: NodeAllocation = { requests: {}, limits: {} };
 
 /** A short human description of a diff (first `limit` entries of each kind), for logs and the report. */
 export function describeDiff(
@@ -53,6 +66,11 @@ export function describeDiff(
   }
   for (const name of diff.podCounts.slice(0, limit)) {
     parts.push(`pods ${name}: ${actual.podCounts[name] ?? 0} vs truth ${truth.podCounts[name] ?? 0}`);
+  }
+  for (const name of diff.allocation.slice(0, limit)) {
+    parts.push(
+      `allocation ${name}: ${JSON.stringify(actual.allocation[name] ?? NONE)} vs truth ${JSON.stringify(truth.allocation[name] ?? NONE)}`,
+    );
   }
   const more = diffSize(diff) - parts.length;
   if (more > 0) parts.push(`${more} more`);

@@ -60,7 +60,11 @@ async function verifyCluster(
 ): Promise<ClusterVerdict> {
   const c = system.cluster(cluster);
   const truthRaw = await system.truth(c);
-  const truth: ComparableState = { nodes: truthRaw.nodes, podCounts: truthRaw.podCounts };
+  const truth: ComparableState = {
+    nodes: truthRaw.nodes,
+    podCounts: truthRaw.podCounts,
+    allocation: truthRaw.allocation,
+  };
   const [redis, meta] = await Promise.all([system.redisState(cluster), system.meta(cluster)]);
   const redisDiff = diffState(truth, redis);
   const detail: string[] = [];

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { CommandLineError, readFlags } from '@knm/cli';
 import { DurationParseError, parseDurationSeconds, signToken } from '@knm/auth';
 import { ContractError, RoleSchema, type AuthClaims } from '@knm/contracts';
 
@@ -11,21 +11,18 @@ const USAGE =
  * message on bad flags or a missing secret.
  */
 async function main(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
+  let values;
   try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        role: { type: 'string' },
-        clusters: { type: 'string', default: '*' },
-        ttl: { type: 'string', default: '8h' },
-        sub: { type: 'string', default: process.env['USER'] ?? 'knm-cli' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
+    values = readFlags(argv, {
+      role: 'string',
+      clusters: 'string',
+      ttl: 'string',
+      sub: 'string',
+      help: { type: 'boolean', short: 'h' },
+    });
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    if (!(err instanceof CommandLineError)) throw err;
+    process.stderr.write(`${err.message}\n${USAGE}\n`);
     return 2;
   }
   if (values['help']) {
@@ -42,17 +39,17 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--role must be viewer, operator or admin\n${USAGE}\n`);
     return 2;
   }
-  const clusterList = String(values['clusters'])
+  const clusterList = (values.clusters ?? '*')
     .split(',')
     .map((c) => c.trim())
     .filter(Boolean);
   const claims = {
-    sub: String(values['sub']),
+    sub: values.sub ?? process.env['USER'] ?? 'knm-cli',
     role: role.data,
     clusters: clusterList.includes('*') ? '*' : clusterList,
   } as AuthClaims;
   try {
-    const ttlSeconds = parseDurationSeconds(String(values['ttl']));
+    const ttlSeconds = parseDurationSeconds(values.ttl ?? '8h');
     process.stdout.write(`${await signToken(claims, { secret, ttlSeconds })}\n`);
     return 0;
   } catch (err) {

@@ -3,11 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { IncompatibleGatewayError, connect, exponentialBackoff, type KnmClient } from '@knm/client';
-import { REALTIME_NAMESPACE, type ClusterName, type NodeSnapshot, type NodeView } from '@knm/contracts';
-import { NodeStoreReader, type NodeStoreWriter } from '@knm/node-store';
+import { PROTOCOL_VERSION, REALTIME_NAMESPACE, type ClusterName, type NodeView } from '@knm/contracts';
+import { NodeStoreReader, type ClusterSnapshot, type NodeStoreWriter } from '@knm/node-store';
 import { toNodeView } from '@knm/node-query';
-import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
-import { makeNode } from './support/fixtures.js';
+import { createTestRedis, makeNodeSnapshot, waitFor, type TestRedis } from '@knm/testing';
 import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
 
 let redis: TestRedis;
@@ -18,15 +17,16 @@ let cluster: ClusterName;
 const clients: KnmClient[] = [];
 const closers: (() => Promise<void>)[] = [];
 
-function viewOf(nodes: readonly NodeSnapshot[], counts: Record<string, number>): NodeView[] {
-  return [...nodes]
+function viewOf(snapshot: ClusterSnapshot): NodeView[] {
+  const usage = snapshot.usage?.available ? snapshot.usage.nodes : {};
+  return [...snapshot.nodes]
     .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .map((n) => toNodeView(n, counts[n.name] ?? 0));
+    .map((n) => toNodeView(n, snapshot.podCounts[n.name] ?? 0, snapshot.allocation[n.name], usage[n.name]));
 }
 
 async function truth(): Promise<{ seq: number; nodes: NodeView[] }> {
   const snapshot = await new NodeStoreReader(redis.client, redis.keyspace).getSnapshot(cluster);
-  return { seq: snapshot.seq, nodes: viewOf(snapshot.nodes, snapshot.podCounts) };
+  return { seq: snapshot.seq, nodes: viewOf(snapshot) };
 }
 
 /** Random-ish churn: adds, relabels, pod deltas and deletes, `steps` writes. */
@@ -35,15 +35,35 @@ async function churn(steps: number, offset: number): Promise<void> {
     const name = `c-${i % 7}`;
     switch (i % 4) {
       case 0:
-        await writer.applyNodeChanges([{ type: 'node_add', node: makeNode(`x-${i}`) }]);
+        await writer.applyNodeChanges([{ type: 'node_add', node: makeNodeSnapshot(`x-${i}`) }]);
         break;
       case 1:
         await writer.applyNodeChanges([
-          { type: 'node_update', node: makeNode(name, { labels: { step: String(i) } }), changes: ['labels'] },
+          {
+            type: 'node_update',
+            node: makeNodeSnapshot(name, { labels: { step: String(i) } }),
+            changes: ['labels'],
+          },
         ]);
         break;
       case 2:
-        await writer.applyPodDeltas({ [name]: 1 + (i % 3) });
+        // Pods with requests: the counts, the allocation and, now and then, a metrics poll.
+        await writer.applyPodDeltas(
+          { [name]: 1 + (i % 3) },
+          {
+            [name]: {
+              requests: { cpu: 100 * i, memory: 2 ** 20 * i },
+              limits: i % 2 ? { cpu: 200 * i } : {},
+            },
+          },
+        );
+        if (i % 3 === 0) {
+          await writer.setUsage({
+            available: true,
+            polledAt: new Date().toISOString(),
+            nodes: { [name]: { cpu: i, memory: 2 ** 20 } },
+          });
+        }
         break;
       case 3:
         await writer.applyNodeChanges([{ type: 'node_delete', name: `x-${i - 3}`, uid: `uid-x-${i - 3}` }]);
@@ -55,7 +75,7 @@ async function churn(steps: number, offset: number): Promise<void> {
 beforeEach(async () => {
   redis = await createTestRedis();
   closers.push(() => redis.close());
-  const nodes = Array.from({ length: 7 }, (_, i) => makeNode(`c-${i}`));
+  const nodes = Array.from({ length: 7 }, (_, i) => makeNodeSnapshot(`c-${i}`));
   ({ writer, cluster } = await seedCluster(redis, 'dev', nodes, { 'c-0': 2 }));
   gwA = await startGateway(redis, {}, 'gw-a');
   gwB = await startGateway(redis, {}, 'gw-b');
@@ -89,12 +109,16 @@ describe('client SDK', () => {
     await watch.ready();
     expect(watch.nodes().map((n) => n.name)).toEqual(['c-0', 'c-1', 'c-2', 'c-3', 'c-4', 'c-5', 'c-6']);
     expect(watch.view.status?.status).toBe('ready');
+    const start = watch.seq;
     await churn(40, 0);
     const expected = await truth();
     await waitFor(() => watch.seq === expected.seq, { what: `seq ${expected.seq}` });
     expect(watch.nodes()).toEqual(expected.nodes);
-    expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => 2 + i));
-    expect(watch.stats).toMatchObject({ applied: 40, gaps: 0, reloads: 0 });
+    // Every envelope once, in order (a pod write is a pod_counts and an allocation envelope).
+    const written = expected.seq - start;
+    expect(written).toBeGreaterThan(40);
+    expect(seqs).toEqual(Array.from({ length: written }, (_, i) => start + 1 + i));
+    expect(watch.stats).toMatchObject({ applied: written, gaps: 0, reloads: 0 });
   });
 
   it('reconnects to the other gateway when its gateway closes and resumes with no gap and no duplicate applied', async () => {
@@ -104,8 +128,10 @@ describe('client SDK', () => {
     watch.on('change', (e) => seqs.push(e.envelope.seq));
     await watch.ready();
     expect(c.gateway).toBe('gw-a');
+    const start = watch.seq;
     await churn(20, 0);
-    await waitFor(() => watch.seq === 21, { what: 'seq 21' });
+    const churned = (await truth()).seq;
+    await waitFor(() => watch.seq === churned, { what: `seq ${churned}` });
 
     let writing = true;
     let offset = 20;
@@ -129,7 +155,9 @@ describe('client SDK', () => {
     expect(watch.nodes()).toEqual(expected.nodes);
     // Live envelopes one by one, and the resume's batch folded (its envelopes keep their own seqs).
     expect(seqs.every((seq, i) => i === 0 || seq > (seqs[i - 1] as number))).toBe(true);
-    expect(seqs.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => 2 + i));
+    expect(seqs.slice(0, churned - start)).toEqual(
+      Array.from({ length: churned - start }, (_, i) => start + 1 + i),
+    );
     expect(watch.stats.gaps).toBe(0);
     expect(watch.stats.reloads).toBe(0);
     expect(watch.stats.resumes).toBeGreaterThanOrEqual(1);
@@ -142,9 +170,14 @@ describe('client SDK', () => {
     const reloads: string[] = [];
     watch.on('reload', (e) => reloads.push(e.reason));
     await watch.ready();
-    const rebuilt = await seedCluster(redis, 'dev', [makeNode('fresh-1'), makeNode('fresh-2')], {
-      'fresh-1': 9,
-    });
+    const rebuilt = await seedCluster(
+      redis,
+      'dev',
+      [makeNodeSnapshot('fresh-1'), makeNodeSnapshot('fresh-2')],
+      {
+        'fresh-1': 9,
+      },
+    );
     writer = rebuilt.writer;
     await churn(4, 1);
     const expected = await truth();
@@ -164,11 +197,11 @@ describe('client SDK', () => {
   });
 
   it('stops with IncompatibleGatewayError when the gateway speaks another protocol version', async () => {
-    // A stand-in gateway of protocol 1: the real socket.io server, welcome as version 1 sent it.
+    // A stand-in gateway of an older protocol: the real socket.io server, welcome as version 2 sent it.
     const http = createServer();
     const io = new Server(http, { transports: ['websocket'] });
     io.of(REALTIME_NAMESPACE).on('connection', (socket) =>
-      socket.emit('welcome', { protocol: 1, gateway: 'old', sub: 'x' }),
+      socket.emit('welcome', { protocol: 2, gateway: 'old', sub: 'x' }),
     );
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     closers.unshift(() => new Promise<void>((resolve) => void io.close(() => resolve())));
@@ -179,7 +212,9 @@ describe('client SDK', () => {
     c.on('error', (err) => errors.push(err));
     const watch = c.watchCluster('dev');
     await expect(watch.ready()).rejects.toThrow(IncompatibleGatewayError);
-    await expect(watch.ready()).rejects.toThrow(/speaks realtime protocol 1; this client speaks 2/);
+    await expect(watch.ready()).rejects.toThrow(
+      new RegExp(`speaks realtime protocol 2; this client speaks ${PROTOCOL_VERSION}`),
+    );
     expect(c.state).toBe('closed');
     expect(errors.some((e) => e instanceof IncompatibleGatewayError)).toBe(true);
   });

@@ -7,6 +7,7 @@ import {
   NodeResponseSchema,
   RealtimeEvents,
   type NodeListQueryInput,
+  type NodeAllocation,
   type NodeSnapshot,
 } from '@knm/contracts';
 import { matchesLabelSelector, parseLabelSelector } from '@knm/contracts';
@@ -59,11 +60,16 @@ async function restGet(gw: RunningGateway, path: string): Promise<unknown> {
 }
 
 /** The truth's nodes as the REST view carries them (pod counts included, capacity parsed). */
-function truthView(): { nodes: NodeSnapshot[]; counts: Record<string, number> } {
+function truthView(): {
+  nodes: NodeSnapshot[];
+  counts: Record<string, number>;
+  allocation: Record<string, NodeAllocation>;
+} {
   const truth = sim.sim.truth();
   return {
     nodes: Object.values(truth.nodes).sort((a, b) => (a.name < b.name ? -1 : 1)),
     counts: truth.podCounts,
+    allocation: truth.allocation,
   };
 }
 
@@ -119,10 +125,11 @@ describe('end to end: kube-sim -> watcher -> Redis -> two gateways -> clients', 
     const expected = truthView();
     await waitFor(
       () => {
-        const nodes = watch.nodes().map(({ podCount: _p, podCapacity: _c, ...n }) => n);
+        const nodes = watch.nodes().map(({ podCount: _p, podCapacity: _c, resources: _r, ...n }) => n);
         return (
           isDeepStrictEqual(nodes, expected.nodes) &&
-          isDeepStrictEqual(watch.view.podCounts(), expected.counts)
+          isDeepStrictEqual(watch.view.podCounts(), expected.counts) &&
+          isDeepStrictEqual(watch.view.allocations(), expected.allocation)
         );
       },
       { what: 'the SDK view to equal /_sim/truth', timeout: 30_000, interval: 100 },
@@ -131,7 +138,12 @@ describe('end to end: kube-sim -> watcher -> Redis -> two gateways -> clients', 
       const diffs: string[] = [];
       for (const t of expected.nodes) {
         const mine = nodes.find((n) => n.name === t.name);
-        const { podCount: _p, podCapacity: _c, ...rest } = mine ?? { podCount: 0, podCapacity: 0 };
+        const {
+          podCount: _p,
+          podCapacity: _c,
+          resources: _r,
+          ...rest
+        } = mine ?? { podCount: 0, podCapacity: 0, resources: {} };
         if (!isDeepStrictEqual(rest, t))
           diffs.push(
             `node ${t.name}: view=${JSON.stringify(rest).slice(0, 400)} truth=${JSON.stringify(t).slice(0, 400)}`,

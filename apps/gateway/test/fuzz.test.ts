@@ -19,8 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import { ErrorBodySchema, RealtimeEvents } from '@knm/contracts';
-import { createTestRedis, type TestRedis } from '@knm/testing';
-import { makeNode } from './support/fixtures.js';
+import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
 import {
   SECRET,
   connectSocket,
@@ -159,8 +158,8 @@ const sockets: Socket[] = [];
 
 beforeAll(async () => {
   redis = await createTestRedis();
-  await seedCluster(redis, 'dev', [makeNode('n-1'), makeNode('n-2')]);
-  await seedCluster(redis, 'prod', [makeNode('p-1')]);
+  await seedCluster(redis, 'dev', [makeNodeSnapshot('n-1'), makeNodeSnapshot('n-2')]);
+  await seedCluster(redis, 'prod', [makeNodeSnapshot('p-1')]);
   // Rate limits off: the fuzzer sends many bad tokens from one address on purpose.
   gw = await startGateway(redis, { security: { authFailureLimit: 0, opsRateLimit: 0 } });
   admin = await token({ sub: 'fuzzer', role: 'admin' });
@@ -190,9 +189,10 @@ function restCase(g: Gen): RestCase {
       'continue',
       'taint',
       'role',
+      'resource',
       MARKER,
     ]);
-    const freeForm = ['labelSelector', 'continue', 'taint', 'role'].includes(key);
+    const freeForm = ['labelSelector', 'continue', 'taint', 'role', 'resource'].includes(key);
     // Each suffix breaks the selector whatever name precedes it (`name==` alone is valid: it equals the empty value).
     const value = freeForm
       ? g.pick([
@@ -213,14 +213,13 @@ function restCase(g: Gen): RestCase {
       return { method: 'GET', path: mustBreak(`/api/v1/clusters/${enc(cluster)}/nodes`, badQuery), auth };
     case 1: {
       const node = g.badName();
-      return { method: 'GET', path: `/api/v1/clusters/${enc(cluster)}/nodes/${enc(node)}`, auth };
+      const what = g.pick(['', '/pods']);
+      return { method: 'GET', path: `/api/v1/clusters/${enc(cluster)}/nodes/${enc(node)}${what}`, auth };
     }
     case 2:
       return {
         method: 'GET',
-        path: clusterBad
-          ? `/api/v1/clusters/${enc(cluster)}/pod-counts`
-          : `/api/v1/clusters/${enc(g.badName())}/pod-counts`,
+        path: `/api/v1/clusters/${enc(clusterBad ? cluster : g.badName())}/${g.pick(['pod-counts', 'resources'])}`,
         auth,
       };
     case 3:

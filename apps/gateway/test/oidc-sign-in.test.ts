@@ -7,10 +7,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClusterListResponseSchema, ErrorBodySchema, type SubscribeAck } from '@knm/contracts';
-import { createTestRedis, startOidcProvider, waitFor, type TestRedis } from '@knm/testing';
+import { createTestRedis, makeNodeSnapshot, startOidcProvider, waitFor, type TestRedis } from '@knm/testing';
 import { SessionCipher } from '../src/oidc/session-cipher.js';
 import { SessionRecordSchema } from '../src/oidc/session-store.js';
-import { makeNode } from './support/fixtures.js';
 import {
   connectSocket,
   connected,
@@ -78,8 +77,8 @@ async function expectNoSecretLeaked(
 beforeEach(async () => {
   redis = await createTestRedis();
   closers.push(() => redis.close());
-  await seedCluster(redis, 'dev', [makeNode('n-1'), makeNode('n-2')]);
-  await seedCluster(redis, 'prod', [makeNode('p-1')]);
+  await seedCluster(redis, 'dev', [makeNodeSnapshot('n-1'), makeNodeSnapshot('n-2')]);
+  await seedCluster(redis, 'prod', [makeNodeSnapshot('p-1')]);
 });
 
 afterEach(async () => {

@@ -9,8 +9,7 @@ import {
   type ErrorBody,
 } from '@knm/contracts';
 import { AuditLog, auditRecordOf, OperationStore } from '@knm/node-ops';
-import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
-import { makeNode } from './support/fixtures.js';
+import { createTestRedis, makeNodeSnapshot, waitFor, type TestRedis } from '@knm/testing';
 import {
   connectSocket,
   connected,
@@ -32,17 +31,17 @@ beforeEach(async () => {
     redis,
     'dev',
     [
-      makeNode('n-1', { labels: { env: 'staging' } }),
-      makeNode('n-2', { labels: { env: 'prod' }, unschedulable: true }),
-      makeNode('n-3', { labels: { env: 'prod' }, taints: [{ key: 'gpu', effect: 'NoSchedule' }] }),
-      makeNode('cp-1', {
+      makeNodeSnapshot('n-1', { labels: { env: 'staging' } }),
+      makeNodeSnapshot('n-2', { labels: { env: 'prod' }, unschedulable: true }),
+      makeNodeSnapshot('n-3', { labels: { env: 'prod' }, taints: [{ key: 'gpu', effect: 'NoSchedule' }] }),
+      makeNodeSnapshot('cp-1', {
         labels: { env: 'system', 'node-role.kubernetes.io/control-plane': '' },
         roles: ['control-plane'],
       }),
     ],
     { 'n-1': 3 },
   );
-  await seedCluster(redis, 'prod', [makeNode('p-1')]);
+  await seedCluster(redis, 'prod', [makeNodeSnapshot('p-1')]);
   gw = await startGateway(redis);
   operator = await token({ sub: 'olga', role: 'operator', clusters: [toClusterName('dev')] });
 });

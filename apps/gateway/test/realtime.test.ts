@@ -12,10 +12,9 @@ import {
 } from '@knm/contracts';
 import type { NodeStoreWriter } from '@knm/node-store';
 import type { Redis } from 'ioredis';
-import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
-import { REDIS_SUBSCRIBER } from '../src/app/tokens.js';
+import { createTestRedis, makeNodeSnapshot, waitFor, type TestRedis } from '@knm/testing';
+import { REDIS_SUBSCRIBER } from '../src/common/injection-tokens.js';
 import { EnvelopeCollector, range } from './support/envelope-collector.js';
-import { makeNode } from './support/fixtures.js';
 import {
   connectSocket,
   connected,
@@ -33,7 +32,7 @@ let writer: NodeStoreWriter;
 let viewer: string;
 const sockets: Socket[] = [];
 const closers: (() => Promise<void>)[] = [];
-const base = [makeNode('n-1'), makeNode('n-2'), makeNode('n-3')];
+const base = [makeNodeSnapshot('n-1'), makeNodeSnapshot('n-2'), makeNodeSnapshot('n-3')];
 
 function open(url: string, auth: Record<string, unknown> | null = { token: viewer }, extra = {}): Socket {
   const socket = connectSocket(url, auth ?? undefined, extra);
@@ -45,7 +44,7 @@ function open(url: string, auth: Record<string, unknown> | null = { token: viewe
 async function relabel(count: number, w: NodeStoreWriter = writer, from = 0): Promise<number> {
   let seq = 0;
   for (let i = from; i < from + count; i += 1) {
-    const node: NodeSnapshot = makeNode('n-1', { labels: { step: String(i) } });
+    const node: NodeSnapshot = makeNodeSnapshot('n-1', { labels: { step: String(i) } });
     seq = await w.applyNodeChanges([{ type: 'node_update', node, changes: ['labels'] }]);
   }
   return seq;
@@ -55,7 +54,7 @@ beforeEach(async () => {
   redis = await createTestRedis();
   closers.push(() => redis.close());
   ({ writer } = await seedCluster(redis, 'dev', base, { 'n-1': 4 }));
-  await seedCluster(redis, 'prod', [makeNode('p-1')]);
+  await seedCluster(redis, 'prod', [makeNodeSnapshot('p-1')]);
   gwA = await startGateway(redis, {}, 'gw-a');
   gwB = await startGateway(redis, {}, 'gw-b');
   closers.unshift(
@@ -221,10 +220,23 @@ describe('replay with sinceSeq', () => {
   });
 
   it('sends the whole state as one batch from 0 when the stream no longer reaches back, then live ones', async () => {
-    const small = await seedCluster(redis, 'tiny', [makeNode('t-1')], {}, { eventsMaxLen: 10 });
+    const small = await seedCluster(redis, 'tiny', [makeNodeSnapshot('t-1')], {}, { eventsMaxLen: 10 });
+    // Allocation and usage written long before: only the hashes still have them.
+    const allocation = { requests: { cpu: 500 }, limits: { cpu: 1_000 } };
+    await small.writer.applyPodDeltas({ 't-1': 2 }, { 't-1': allocation });
+    const usage = {
+      available: true as const,
+      polledAt: '2026-12-02T00:00:00Z',
+      nodes: { 't-1': { cpu: 7, memory: 9 } },
+    };
+    await small.writer.setUsage(usage);
     for (let i = 0; i < 300; i += 1) {
       await small.writer.applyNodeChanges([
-        { type: 'node_update', node: makeNode('t-1', { labels: { i: String(i) } }), changes: ['labels'] },
+        {
+          type: 'node_update',
+          node: makeNodeSnapshot('t-1', { labels: { i: String(i) } }),
+          changes: ['labels'],
+        },
       ]);
     }
     expect(await redis.client.xlen(redis.keyspace.cluster(small.cluster).events)).toBeLessThan(290);
@@ -232,16 +244,40 @@ describe('replay with sinceSeq', () => {
     await connected(s);
     const c = new EnvelopeCollector(s, { tiny: 1 });
     const ack = await request<SubscribeAck>(s, RealtimeEvents.subscribe, { cluster: 'tiny', sinceSeq: 1 });
-    expect(ack).toEqual({ ok: true, seq: 301 });
+    expect(ack).toEqual({ ok: true, seq: 304 });
     expect(c.batches).toHaveLength(1);
-    expect(c.batches[0]).toMatchObject({ fromSeq: 0, seq: 301 });
+    expect(c.batches[0]).toMatchObject({ fromSeq: 0, seq: 304 });
+    const carried = c.batches[0]?.envelopes ?? [];
+    expect(carried.find((e) => e.type === 'allocation')?.data).toEqual({ nodes: { 't-1': allocation } });
+    expect(carried.find((e) => e.type === 'usage')?.data).toEqual(usage);
     expect(c.view('tiny').nodes.get('t-1')?.labels).toMatchObject({ i: '299' });
     expect(c.resyncs()).toEqual([]);
     await small.writer.applyNodeChanges([
-      { type: 'node_update', node: makeNode('t-1', { labels: { i: 'last' } }), changes: ['labels'] },
+      { type: 'node_update', node: makeNodeSnapshot('t-1', { labels: { i: 'last' } }), changes: ['labels'] },
     ]);
     await waitFor(() => c.seqs('tiny').length === 1, { what: 'live envelope after the batch' });
-    expect(c.seqs('tiny')).toEqual([302]);
+    expect(c.seqs('tiny')).toEqual([305]);
+    expect(c.violations).toEqual([]);
+  });
+
+  it('sends the whole state as one batch from 0 when an envelope to replay is corrupt, never skipping it', async () => {
+    const before = await relabel(2);
+    const keys = redis.keyspace.cluster(toClusterName('dev'));
+    await redis.client.xadd(keys.events, `${before + 1}-0`, 'e', `{"seq":${before + 1},"type":"bogus"}`);
+    await redis.client.hset(keys.meta, 'seq', String(before + 1));
+    const last = await relabel(1, writer, 2);
+    expect(last).toBe(before + 2);
+    const s = open(gwB.url);
+    await connected(s);
+    const c = new EnvelopeCollector(s, { dev: before });
+    const ack = await request<SubscribeAck>(s, RealtimeEvents.subscribe, {
+      cluster: 'dev',
+      sinceSeq: before,
+    });
+    expect(ack).toEqual({ ok: true, seq: last });
+    expect(c.batches).toHaveLength(1);
+    expect(c.batches[0]).toMatchObject({ fromSeq: 0, seq: last });
+    expect(c.view('dev').nodes.get('n-1')?.labels).toMatchObject({ step: '2' });
     expect(c.violations).toEqual([]);
   });
 
@@ -481,7 +517,7 @@ describe('slow consumers', () => {
       await writer.applyNodeChanges(
         range(i, i + 49).map((j) => ({
           type: 'node_update' as const,
-          node: makeNode('n-2', { labels: { ...labels, j: String(j) } }),
+          node: makeNodeSnapshot('n-2', { labels: { ...labels, j: String(j) } }),
           changes: ['labels' as const],
         })),
       );
@@ -530,7 +566,7 @@ describe('slow consumers', () => {
         await writer.applyNodeChanges(
           range(j, j + 19).map((k) => ({
             type: 'node_update' as const,
-            node: makeNode('n-2', { labels: { ...labels, j: String(k) } }),
+            node: makeNodeSnapshot('n-2', { labels: { ...labels, j: String(k) } }),
             changes: ['labels' as const],
           })),
         );

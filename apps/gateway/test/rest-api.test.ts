@@ -8,8 +8,7 @@ import {
   type ErrorBody,
   type NodeListResponse,
 } from '@knm/contracts';
-import { createTestRedis, type TestRedis } from '@knm/testing';
-import { makeNode } from './support/fixtures.js';
+import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
 import {
   httpCall,
   seedCluster,
@@ -24,14 +23,18 @@ let viewerAll: string;
 const closers: (() => Promise<void>)[] = [];
 
 const devNodes = [
-  makeNode('cp-1', {
+  makeNodeSnapshot('cp-1', {
     labels: { 'node-role.kubernetes.io/control-plane': '', zone: 'a' },
     roles: ['control-plane'],
     taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
   }),
-  makeNode('worker-1', { labels: { zone: 'a', tier: 'web' }, roles: ['worker'] }),
-  makeNode('worker-2', { labels: { zone: 'b', tier: 'web' }, roles: ['worker'], unschedulable: true }),
-  makeNode('worker-3', { labels: { zone: 'b', tier: 'db' }, roles: ['worker'], ready: 'False' }),
+  makeNodeSnapshot('worker-1', { labels: { zone: 'a', tier: 'web' }, roles: ['worker'] }),
+  makeNodeSnapshot('worker-2', {
+    labels: { zone: 'b', tier: 'web' },
+    roles: ['worker'],
+    unschedulable: true,
+  }),
+  makeNodeSnapshot('worker-3', { labels: { zone: 'b', tier: 'db' }, roles: ['worker'], ready: 'False' }),
 ];
 const devPods = { 'cp-1': 5, 'worker-1': 30, 'worker-2': 2, 'worker-3': 17 };
 
@@ -52,7 +55,7 @@ beforeEach(async () => {
   redis = await createTestRedis();
   closers.push(() => redis.close());
   await seedCluster(redis, 'dev', devNodes, devPods);
-  await seedCluster(redis, 'prod', [makeNode('p-1')], { 'p-1': 3 });
+  await seedCluster(redis, 'prod', [makeNodeSnapshot('p-1')], { 'p-1': 3 });
   gw = await startGateway(redis);
   closers.unshift(() => gw.close());
   viewerAll = await token();
@@ -234,7 +237,7 @@ describe('snapshot cache', () => {
         await writer.applyNodeChanges([
           {
             type: 'node_update',
-            node: makeNode('worker-1', { labels: { i: String(i) } }),
+            node: makeNodeSnapshot('worker-1', { labels: { i: String(i) } }),
             changes: ['labels'],
           },
         ]);

@@ -27,10 +27,9 @@ import {
   type SubscribeAck,
 } from '@knm/contracts';
 import { createRedisConnection } from '@knm/node-store';
-import { createTestRedis, freePort, waitFor, type TestRedis } from '@knm/testing';
+import { createTestRedis, freePort, makeNodeSnapshot, waitFor, type TestRedis } from '@knm/testing';
 import { NodesGateway } from '../src/realtime/nodes.gateway.js';
 import { RateLimiter } from '../src/security/rate-limiter.js';
-import { makeNode } from './support/fixtures.js';
 import {
   SECRET,
   connectSocket,
@@ -111,8 +110,8 @@ function sign(claims: Record<string, unknown>, alg: string, key: string, exp: nu
 beforeEach(async () => {
   redis = await createTestRedis();
   closers.push(() => redis.close());
-  await seedCluster(redis, 'dev', [makeNode('n-1'), makeNode('n-2')]);
-  await seedCluster(redis, 'prod', [makeNode('p-1')]);
+  await seedCluster(redis, 'dev', [makeNodeSnapshot('n-1'), makeNodeSnapshot('n-2')]);
+  await seedCluster(redis, 'prod', [makeNodeSnapshot('p-1')]);
   viewer = await token();
 });
 

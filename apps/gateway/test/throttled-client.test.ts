@@ -108,12 +108,13 @@ describe('a client that reads 16 KB/s through 30 s of churn', { timeout: 180_000
     await waitFor(
       () => {
         const truth = truthNodes();
-        const counts = sim.sim.truth().podCounts;
+        const { podCounts: counts, allocation } = sim.sim.truth();
         const view = watch.nodes();
         return (
           view.length === truth.length &&
+          isDeepStrictEqual(watch.view.allocations(), allocation) &&
           view.every((n, i) => {
-            const { podCount, podCapacity: _capacity, ...node } = n;
+            const { podCount, podCapacity: _capacity, resources: _resources, ...node } = n;
             return isDeepStrictEqual(node, truth[i]) && podCount === (counts[n.name] ?? 0);
           })
         );

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { readFlags } from '@knm/cli';
 import { clusterNameErrors } from '@knm/contracts';
 
 /** A command line kube-sim cannot run with; main prints the message and exits 2. */
@@ -73,22 +73,13 @@ const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['no-metrics']);
 
 /** Parses argv (without node and script); throws {@link CliUsageError} on anything wrong. */
 export function parseCli(argv: readonly string[]): CliOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: Object.fromEntries(
-        Object.keys(Schema.shape).map((k) => [
-          k,
-          { type: BOOLEAN_FLAGS.has(k) ? 'boolean' : 'string' } as const,
-        ]),
-      ),
-    }));
-  } catch (err) {
-    throw new CliUsageError(err instanceof Error ? err.message : String(err));
-  }
+  const flags = Object.fromEntries(
+    Object.keys(Schema.shape).map((k) => [
+      k,
+      BOOLEAN_FLAGS.has(k) ? ('boolean' as const) : ('string' as const),
+    ]),
+  );
+  const values = readFlags(argv, flags, (m) => new CliUsageError(m));
   const parsed = Schema.safeParse(values);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');

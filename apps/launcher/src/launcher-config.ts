@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseInteger, readFlags } from '@knm/cli';
 import { DEFAULT_NAMESPACE, Keyspace } from '@knm/contracts';
 import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
 
@@ -114,6 +114,25 @@ export function clusterNameForContext(context: string): string {
   return name;
 }
 
+const LAUNCHER_FLAGS = {
+  port: 'string',
+  host: 'string',
+  gateways: 'string',
+  watchers: 'string',
+  redis: 'string',
+  namespace: 'string',
+  kubeconfig: 'string',
+  contexts: 'string',
+  'dev-nodes': 'string',
+  'prod-nodes': 'string',
+  'prod-churn': 'string',
+  'no-web-build': 'boolean',
+  'ready-timeout': 'string',
+  'token-ttl': 'string',
+  'log-level': 'string',
+  help: 'boolean',
+} as const;
+
 /**
  * Reads the command line (flags win over the environment, which wins over defaults).
  * Throws {@link LauncherConfigError} naming the flag and what is wrong,
@@ -123,44 +142,17 @@ export function loadLauncherConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): LauncherConfig {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        gateways: { type: 'string' },
-        watchers: { type: 'string' },
-        redis: { type: 'string' },
-        namespace: { type: 'string' },
-        kubeconfig: { type: 'string' },
-        contexts: { type: 'string' },
-        'dev-nodes': { type: 'string' },
-        'prod-nodes': { type: 'string' },
-        'prod-churn': { type: 'string' },
-        'no-web-build': { type: 'boolean' },
-        'ready-timeout': { type: 'string' },
-        'token-ttl': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    throw new LauncherConfigError(`${(err as Error).message}\n\n${LAUNCHER_USAGE}`);
-  }
+  const values = readFlags(argv, LAUNCHER_FLAGS, (m) => new LauncherConfigError(`${m}\n\n${LAUNCHER_USAGE}`));
   if (values['help']) throw new LauncherHelpRequested(LAUNCHER_USAGE);
-  const str = (flag: string): string | undefined => {
+  const str = (flag: keyof typeof LAUNCHER_FLAGS): string | undefined => {
     const v = values[flag];
     return typeof v === 'string' ? v : undefined;
   };
-  const int = (flag: string, fallback: number, min: number, max: number): number => {
+  const int = (flag: keyof typeof LAUNCHER_FLAGS, fallback: number, min: number, max: number): number => {
     const raw = str(flag);
     if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    const n = parseInteger(raw, min, max);
+    if (n === undefined) {
       throw new LauncherConfigError(`--${flag} must be an integer from ${min} to ${max}, got "${raw}"`);
     }
     return n;

@@ -117,6 +117,7 @@ describe('k8s/ (kustomize)', () => {
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
         { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get'] },
+        { apiGroups: ['metrics.k8s.io'], resources: ['nodes', 'pods'], verbs: ['get', 'list'] },
       ]);
       expect(byKind(objs, 'Role')).toEqual([]);
       expect(byKind(objs, 'ClusterRole')).toHaveLength(1);

@@ -9,6 +9,7 @@ import {
   HttpListerWatcher,
   KubeHttpClient,
   LeadershipLoop,
+  MetricsClient,
   projectPod,
   type ClusterSyncObserver,
   type PodRecord,
@@ -18,6 +19,7 @@ import {
   FencedError,
   LeaderLease,
   NodeStoreWriter,
+  PodCountUnderflowError,
   redisPubSubMode,
   type RedisClient,
 } from '@knm/node-store';
@@ -29,6 +31,8 @@ import {
   operationsWorkerSettingsFromEnv,
   type OperationsWorkerSettings,
 } from '@knm/node-ops';
+import { LeaderServices } from './leader-services.js';
+import { termServices } from './term-services.js';
 import { redactUrl, WatcherConfigError, type WatcherConfig } from './watcher-config.js';
 import { WatcherMetrics } from './watcher-metrics.js';
 
@@ -63,13 +67,16 @@ export function loadKubeConfig(config: Pick<WatcherConfig, 'kubeconfig' | 'conte
 
 /**
  * One watcher replica, wired: kubeconfig -> reflectors -> {@link ClusterSync} ->
- * node-store writer fenced by a {@link LeaderLease}; a small HTTP server for
- * `/healthz`, `/readyz` and `/metrics`; pino logs. Start with
+ * node-store writer fenced by a {@link LeaderLease}; while leading, also the usage
+ * poller (metrics.k8s.io, one snapshot per `--metrics-interval`) and the answers to
+ * the gateways' requests for a node's pods; a small HTTP server for `/healthz`,
+ * `/readyz` and `/metrics`; pino logs. Start with
  * {@link WatcherApp.start}; {@link WatcherApp.stop} is the graceful shutdown
  * (stop watching, flush pending writes, release the lease).
  *
  * Log lines tests and operators can wait for: `"msg":"watcher ready"` (leading,
- * state written), `"msg":"watcher standby"`, `"msg":"metrics listening"` (with `port`).
+ * state written), `"msg":"watcher standby"`, `"msg":"metrics listening"` (with `port`),
+ * `"msg":"usage available"` / `"msg":"usage unavailable"` (with `reason`; once per change).
  */
 export class WatcherApp {
   private constructor(
@@ -79,6 +86,8 @@ export class WatcherApp {
     private readonly loop: LeadershipLoop,
     private readonly lease: LeaderLease,
     private readonly redis: RedisClient,
+    private readonly subscriber: RedisClient,
+    private readonly leaderServices: LeaderServices,
     private readonly server: Server,
     /** This cluster's node-operations worker (it needs the cluster's credentials, which this process holds). */
     private readonly operations: Promise<OperationsWorker | undefined>,
@@ -165,12 +174,33 @@ export class WatcherApp {
       ttlMs: config.leaseTtlMs,
       onError: (err) => logger.debug({ err: err.message }, 'lease attempt failed'),
     });
+    // Pod-list requests arrive on their own connection (subscriber mode), only while leading.
+    const subscriber = createRedisConnection(config.redisUrl, 'subscriber');
+    subscriber.on('error', () => undefined); // reported by the commands connection's handler
+    const leaderServices = new LeaderServices(
+      termServices({
+        cluster: config.cluster,
+        keyspace,
+        pubsub,
+        subscriber,
+        client,
+        metricsApi: new MetricsClient(client),
+        metricsIntervalMs: config.metricsIntervalMs,
+        sync,
+        metrics,
+        logger,
+      }),
+      (err) => logger.warn({ err: err.message }, 'leader service failed'),
+    );
+    let termWriter: NodeStoreWriter | undefined;
     const leadershipMetrics = metrics.leadershipObserver();
     const loop = new LeadershipLoop({
       lease,
       sync,
       createWriter: (epoch) =>
-        new NodeStoreWriter(redis, keyspace, config.cluster, epoch, config.identity, { pubsub }),
+        (termWriter = new NodeStoreWriter(redis, keyspace, config.cluster, epoch, config.identity, {
+          pubsub,
+        })),
       beforeLead: async (writer) => {
         await (writer as NodeStoreWriter).register({ server: client.server });
       },
@@ -178,9 +208,11 @@ export class WatcherApp {
         onLeading: (epoch) => {
           leadershipMetrics.onLeading?.(epoch);
           logger.info({ epoch }, 'leading');
+          if (termWriter) leaderServices.lead(termWriter);
         },
         onStandby: (reason) => {
           leadershipMetrics.onStandby?.(reason);
+          void leaderServices.standBy();
           logger.info({ reason }, 'watcher standby');
         },
         onError: (err) => logger.warn({ err: err.message }, 'leadership term failed'),
@@ -242,7 +274,18 @@ export class WatcherApp {
           },
         )
       : Promise.resolve(undefined);
-    const app = new WatcherApp(config, logger, sync, loop, lease, redis, server, operations);
+    const app = new WatcherApp(
+      config,
+      logger,
+      sync,
+      loop,
+      lease,
+      redis,
+      subscriber,
+      leaderServices,
+      server,
+      operations,
+    );
     logger.info({ port: app.metricsPort, host: config.metricsHost }, 'metrics listening');
     sync.start();
     loop.start();
@@ -250,8 +293,8 @@ export class WatcherApp {
   }
 
   /**
-   * Graceful shutdown: stop competing for the lease, stop watching, write the
-   * pending coalesced pod deltas, release the lease (a standby takes over at its
+   * Graceful shutdown: stop competing for the lease, stop the leader-only services,
+   * stop watching, write the pending coalesced pod deltas, release the lease (a standby takes over at its
    * next poll), close the HTTP server and Redis.
    */
   async stop(): Promise<void> {
@@ -259,12 +302,14 @@ export class WatcherApp {
     // Forced: a running operation stays locked and is finished by the next worker (its done nodes are skipped).
     await (await this.operations)?.close(true).catch(() => undefined);
     await this.loop.stop();
+    await this.leaderServices.standBy();
     await this.sync.stop();
     await this.lease.release().catch((err: unknown) => {
       this.logger.warn({ err: (err as Error).message }, 'could not release the lease');
     });
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
     await this.redis.quit().catch(() => this.redis.disconnect());
     this.logger.info('watcher stopped');
   }
@@ -294,10 +339,15 @@ function logObserver(logger: Logger): ClusterSyncObserver {
     },
     onReconciled: (info) => logger.info(info, 'reconciled'),
     onRebuilt: (info) => logger.warn(info, 'state rebuilt: redis held no state of this life (resync)'),
-    onWriteError: (kind, error) =>
-      kind === 'heartbeat'
-        ? logger.warn({ kind, err: error.message }, 'heartbeat failed')
-        : logger.warn({ kind, err: error.message }, 'redis call failed; repair scheduled'),
+    onWriteError: (kind, error) => {
+      if (kind === 'heartbeat') logger.warn({ kind, err: error.message }, 'heartbeat failed');
+      else if (error instanceof PodCountUnderflowError)
+        logger.error(
+          { kind, nodes: error.nodes, seq: error.seq, err: error.message },
+          'pod counts in redis disagreed with the pod index; rewriting them (repair scheduled)',
+        );
+      else logger.warn({ kind, err: error.message }, 'redis call failed; repair scheduled');
+    },
     onFenced: (error) => logger.warn({ err: error.message }, 'fenced: another watcher leads; standing by'),
   };
 }

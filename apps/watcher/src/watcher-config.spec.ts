@@ -24,6 +24,7 @@ describe('loadWatcherConfig', () => {
       watchdogSeconds: 120,
       pageSize: 500,
       initialSync: 'watch-list',
+      metricsIntervalMs: 15_000,
       logLevel: 'info',
     });
     expect(config.identity).toMatch(/^.+\/\d+\/[0-9a-f]{6}$/);
@@ -42,10 +43,25 @@ describe('loadWatcherConfig', () => {
     [['--cluster', 'dev', '--namespace', 'A:B'], /--namespace: Redis namespace "A:B"/],
     [['--cluster', 'dev', '--initial-sync', 'all'], /--initial-sync/],
     [['--cluster', 'dev', '--log-level', 'loud'], /--log-level must be one of/],
+    [
+      ['--cluster', 'dev', '--metrics-interval', '5000'],
+      /--metrics-interval \(KNM_METRICS_INTERVAL\) must be seconds/,
+    ],
+    [['--cluster', 'dev', '--metrics-interval', '15s'], /--metrics-interval/],
     [['--cluster', 'dev', '--bogus'], /Unknown option '--bogus'/],
   ])('rejects %j with a message that says what to fix', (argv, message) => {
     expect(() => loadWatcherConfig(argv, {})).toThrow(WatcherConfigError);
     expect(() => loadWatcherConfig(argv, {})).toThrow(message);
+  });
+
+  it('--metrics-interval: seconds, 0 turns usage off, the environment as fallback', () => {
+    expect(loadWatcherConfig(['--cluster', 'dev', '--metrics-interval', '0'], {}).metricsIntervalMs).toBe(0);
+    expect(loadWatcherConfig(['--cluster', 'dev', '--metrics-interval', '0.5'], {}).metricsIntervalMs).toBe(
+      500,
+    );
+    expect(loadWatcherConfig(['--cluster', 'dev'], { KNM_METRICS_INTERVAL: '30' }).metricsIntervalMs).toBe(
+      30_000,
+    );
   });
 
   it('takes a Redis Cluster URL (seed nodes)', () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseInteger, readFlags } from '@knm/cli';
 import { clusterNameErrors, DEFAULT_NAMESPACE, type ClusterName, Keyspace } from '@knm/contracts';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from '@knm/node-store';
 
@@ -44,6 +44,12 @@ export interface WatcherConfig {
    * or `list` (paged LIST). Default `watch-list`.
    */
   initialSync: 'list' | 'watch-list';
+  /**
+   * How often the leader reads node usage from `metrics.k8s.io` (`--metrics-interval`
+   * seconds / `KNM_METRICS_INTERVAL`), in ms; 0 = never (no usage is written).
+   * Default 15,000 (metrics-server's resolution).
+   */
+  metricsIntervalMs: number;
   /** pino level (`--log-level` / `KNM_LOG_LEVEL`). Default `info`. */
   logLevel: string;
 }
@@ -82,9 +88,32 @@ Run several replicas per cluster: one leads (writes), the others stand by.
   --page-size <n>               list page size, default 500                  env KNM_PAGE_SIZE
   --initial-sync <mode>         watch-list (default; falls back to list) or  env KNM_INITIAL_SYNC
                                 list
+  --metrics-interval <s>        read node usage (metrics.k8s.io) every <s>   env KNM_METRICS_INTERVAL
+                                seconds, default 15 (0 off)
   --log-level <level>           fatal|error|warn|info|debug|trace            env KNM_LOG_LEVEL
   --help
 `;
+
+const WATCHER_FLAGS = {
+  cluster: 'string',
+  kubeconfig: 'string',
+  context: 'string',
+  redis: 'string',
+  namespace: 'string',
+  'metrics-port': 'string',
+  'metrics-host': 'string',
+  identity: 'string',
+  'lease-ttl-ms': 'string',
+  'coalesce-ms': 'string',
+  'heartbeat-ms': 'string',
+  'watch-timeout-seconds': 'string',
+  'watchdog-seconds': 'string',
+  'page-size': 'string',
+  'initial-sync': 'string',
+  'metrics-interval': 'string',
+  'log-level': 'string',
+  help: 'boolean',
+} as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -97,47 +126,25 @@ export function loadWatcherConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): WatcherConfig {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        cluster: { type: 'string' },
-        kubeconfig: { type: 'string' },
-        context: { type: 'string' },
-        redis: { type: 'string' },
-        namespace: { type: 'string' },
-        'metrics-port': { type: 'string' },
-        'metrics-host': { type: 'string' },
-        identity: { type: 'string' },
-        'lease-ttl-ms': { type: 'string' },
-        'coalesce-ms': { type: 'string' },
-        'heartbeat-ms': { type: 'string' },
-        'watch-timeout-seconds': { type: 'string' },
-        'watchdog-seconds': { type: 'string' },
-        'page-size': { type: 'string' },
-        'initial-sync': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    throw new WatcherConfigError(`${(err as Error).message}\n\n${WATCHER_USAGE}`);
-  }
+  const values = readFlags(argv, WATCHER_FLAGS, (m) => new WatcherConfigError(`${m}\n\n${WATCHER_USAGE}`));
   if (values['help']) throw new HelpRequested(WATCHER_USAGE);
-  const str = (flag: string, envName?: string): string | undefined => {
+  const str = (flag: keyof typeof WATCHER_FLAGS, envName?: string): string | undefined => {
     const v = values[flag];
     if (typeof v === 'string') return v;
     const e = envName ? env[envName] : undefined;
     return e === undefined || e === '' ? undefined : e;
   };
-  const int = (flag: string, envName: string, fallback: number, min: number, max: number): number => {
+  const int = (
+    flag: keyof typeof WATCHER_FLAGS,
+    envName: string,
+    fallback: number,
+    min: number,
+    max: number,
+  ): number => {
     const raw = str(flag, envName);
     if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
+    const n = parseInteger(raw, min, max);
+    if (n === undefined) {
       throw new WatcherConfigError(
         `--${flag} (${envName}) must be an integer from ${min} to ${max}, got "${raw}"`,
       );
@@ -182,6 +189,17 @@ export function loadWatcherConfig(
       `--initial-sync (KNM_INITIAL_SYNC) must be "watch-list" or "list", got "${initialSync}"`,
     );
   }
+  const metricsInterval = str('metrics-interval', 'KNM_METRICS_INTERVAL') ?? '15';
+  const metricsSeconds = Number(metricsInterval);
+  if (
+    !/^\d+(\.\d+)?$/.test(metricsInterval) ||
+    metricsSeconds > 3_600 ||
+    (metricsSeconds > 0 && metricsSeconds < 0.1)
+  ) {
+    throw new WatcherConfigError(
+      `--metrics-interval (KNM_METRICS_INTERVAL) must be seconds from 0.1 to 3600, or 0 to turn usage off, got "${metricsInterval}"`,
+    );
+  }
 
   const config: WatcherConfig = {
     cluster: cluster as ClusterName,
@@ -197,6 +215,7 @@ export function loadWatcherConfig(
     watchdogSeconds: int('watchdog-seconds', 'KNM_WATCHDOG_SECONDS', 120, 0, 86_400),
     pageSize: int('page-size', 'KNM_PAGE_SIZE', 500, 1, 100_000),
     initialSync,
+    metricsIntervalMs: Math.round(metricsSeconds * 1000),
     logLevel,
   };
   const kubeconfig = str('kubeconfig', 'KUBECONFIG');

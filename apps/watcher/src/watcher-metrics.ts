@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClusterSync, ClusterSyncObserver, LeadershipObserver, SyncState } from '@knm/kube-reflector';
+import { PodCountUnderflowError } from '@knm/node-store';
 
 const SYNC_STATES: readonly SyncState[] = ['standby', 'reconciling', 'serving', 'repairing'];
 
@@ -33,6 +34,11 @@ export class WatcherMetrics {
     name: 'knm_watcher_redis_reads_total',
     help: 'Reads of what Redis holds of the cluster (one per reconcile), by result (ok, error).',
     labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private readonly podCountUnderflows = new Counter({
+    name: 'knm_watcher_pod_count_underflows_total',
+    help: 'Pod counts in Redis that a delta would have taken below 0 (Redis disagreed with the pod index; the counts are then rewritten by a repair).',
     registers: [this.registry],
   });
   private readonly reconciles = new Counter({
@@ -120,6 +126,19 @@ export class WatcherMetrics {
     registers: [this.registry],
   });
 
+  private readonly usagePolls = new Counter({
+    name: 'knm_watcher_usage_polls_total',
+    help: 'Polls of the metrics API (metrics.k8s.io node metrics) by the leader, by outcome (available, unavailable).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly nodePodsRequests = new Counter({
+    name: 'knm_watcher_node_pods_fetches_total',
+    help: "Node pod lists fetched for the gateways' requests, by result (ok, not_found, error).",
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
   constructor(private readonly sync: () => ClusterSync | undefined) {
     collectDefaultMetrics({ register: this.registry, prefix: 'knm_watcher_' });
     for (const s of SYNC_STATES) this.syncState.set({ state: s }, s === 'standby' ? 1 : 0);
@@ -171,6 +190,16 @@ export class WatcherMetrics {
     });
   }
 
+  /** Counts one usage poll. */
+  usagePolled(available: boolean): void {
+    this.usagePolls.inc({ outcome: available ? 'available' : 'unavailable' });
+  }
+
+  /** Counts one node pod list answered. */
+  nodePodsFetched(result: 'ok' | 'not_found' | 'error'): void {
+    this.nodePodsRequests.inc({ result });
+  }
+
   /** Feeds the sync engine's events into the metrics. */
   syncObserver(): ClusterSyncObserver {
     return {
@@ -194,9 +223,10 @@ export class WatcherMetrics {
         this.writeSeconds.observe({ kind }, info.durationMs / 1000);
         if (info.lagMs !== undefined) this.lagSeconds.observe({ kind }, info.lagMs / 1000);
       },
-      onWriteError: (kind) => {
+      onWriteError: (kind, error) => {
         if (kind === 'read') this.reads.inc({ result: 'error' });
         else this.writes.inc({ kind, result: 'error' });
+        if (error instanceof PodCountUnderflowError) this.podCountUnderflows.inc(error.nodes.length);
       },
       onReconciled: ({ reason, nodeChanges, podDeltas }) => {
         this.reconciles.inc({ reason });

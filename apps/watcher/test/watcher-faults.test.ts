@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterMetaSchema, decode, type ClusterName } from '@knm/contracts';
 import { createTestRedis, sleep, waitFor, type ManagedProcess, type TestRedis } from '@knm/testing';
+import type { KubeSimOptions } from '@knm/fake-cluster';
 import {
   expectConverged,
   metricsPortOf,
@@ -25,19 +26,23 @@ afterEach(async () => {
   redis = undefined;
 });
 
-/** A churning sim and a ready watcher; returns the watcher's metrics port. */
+/** A sim churning at `churnRate` (0: none) and a ready watcher; returns the watcher's metrics port. */
 async function setup(
   extra: string[] = [],
+  world: KubeSimOptions = { nodes: 20, pods: 400, seed: 5, jobRunMs: [300, 1_500] },
+  churnRate = 60,
 ): Promise<{ s: SimHandle; r: TestRedis; port: number; watcher: ManagedProcess }> {
   redis = await createTestRedis();
-  sim = await startSim({ nodes: 20, pods: 400, seed: 5, jobRunMs: [300, 1_500] });
+  sim = await startSim(world);
   const watcher = spawnWatcher(sim, redis, CLUSTER, extra);
   procs.push(watcher);
   const port = await metricsPortOf(watcher);
   await watcher.waitForOutput(/"msg":"watcher ready"/, 30_000);
   await expectConverged(sim, redis, CLUSTER);
-  await sim.control('churn', { rate: 60 });
-  await sleep(500);
+  if (churnRate > 0) {
+    await sim.control('churn', { rate: churnRate });
+    await sleep(500);
+  }
   return { s: sim, r: redis, port, watcher };
 }
 
@@ -178,6 +183,35 @@ describe('watcher: stays exact through faults', () => {
     await quiesce(s);
     await expectConverged(s, r, CLUSTER);
     expect((await metaOf(r)).error).toBeUndefined();
+  }, 90_000);
+
+  it('a pod count Redis lost: the next delete would take it below 0; counted, logged, and the counts are rewritten', async () => {
+    const { s, r, port, watcher } = await setup([], { nodes: 5, pods: 60, seed: 9 }, 0);
+    await quiesce(s);
+    await expectConverged(s, r, CLUSTER);
+    const [node] = Object.entries(s.sim.truth().podCounts).find(([, count]) => count >= 2) ?? [];
+    expect(node).toBeDefined();
+    // Redis forgets the node's count behind the watcher's back.
+    await r.client.hdel(r.keyspace.cluster(CLUSTER as ClusterName).pods, node as string);
+
+    const headers = { authorization: `Bearer ${s.sim.token}` };
+    const list = (await (
+      await fetch(`${s.sim.url}/api/v1/pods?fieldSelector=spec.nodeName%3D${node as string}`, { headers })
+    ).json()) as { items: { metadata: { name: string; namespace: string } }[] };
+    const [pod] = list.items;
+    const deleted = await fetch(
+      `${s.sim.url}/api/v1/namespaces/${pod?.metadata.namespace}/pods/${pod?.metadata.name}?gracePeriodSeconds=0`,
+      { method: 'DELETE', headers },
+    );
+    expect(deleted.ok).toBe(true);
+
+    await watcher.waitForOutput(/"msg":"pod counts in redis disagreed with the pod index/, 15_000);
+    expect(await metricValue(port, 'knm_watcher_pod_count_underflows_total')).toBe(1);
+    const state = await expectConverged(s, r, CLUSTER);
+    expect(state.podCounts[node as string]).toBeGreaterThanOrEqual(1);
+    expect(
+      await metricValue(port, 'knm_watcher_reconciles_total', { reason: 'repair' }),
+    ).toBeGreaterThanOrEqual(1);
   }, 90_000);
 
   it('a stalled watch: the watchdog restarts it', async () => {

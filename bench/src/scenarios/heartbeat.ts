@@ -127,7 +127,8 @@ export const heartbeatScenario: Scenario = {
         const end = performance.now();
         if (run < 0) continue;
         const inWindow = (at: number): boolean => at >= start && at < end;
-        const ours = envelopes.filter((e) => inWindow(e.at));
+        // Node messages only: the leader's usage snapshot (one per metrics poll) is not a node update.
+        const ours = envelopes.filter((e) => inWindow(e.at) && e.envelope.type.startsWith('node_'));
         raw.push(watch.modifiedAt.filter(inWindow).length);
         published.push(ours.length);
         labelled.push(

@@ -67,12 +67,21 @@ async function received(fleets: readonly ClientFleet[]): Promise<number> {
   return stats.reduce((n, s) => n + s.received, 0);
 }
 
-/** Every client of every fleet has the truth's view (node versions and pod counts). */
+/**
+ * Every client of every fleet has the truth's view (node versions, pod counts,
+ * requests and limits) and the usage poll the watcher stored last.
+ */
 export async function allEqualTruth(sys: RealtimeSystem, fleets: readonly ClientFleet[]): Promise<boolean> {
-  const truth = await sys.truth();
-  const want = viewDigest(0, truth.nodes, truth.podCounts);
+  const [truth, stored] = await Promise.all([sys.truth(), sys.stored()]);
+  const want = viewDigest(0, truth.nodes, truth.podCounts, truth.allocation, stored.usage);
   const views = (await Promise.all(fleets.map((f) => f.views()))).flat();
-  return views.every((v) => v.nodesSha === want.nodesSha && v.podsSha === want.podsSha);
+  return views.every(
+    (v) =>
+      v.nodesSha === want.nodesSha &&
+      v.podsSha === want.podsSha &&
+      v.allocationSha === want.allocationSha &&
+      v.usageSha === want.usageSha,
+  );
 }
 
 /** What the latency scenario measures; defaults: see {@link latencyScenario}. */

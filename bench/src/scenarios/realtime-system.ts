@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Keyspace, toClusterName } from '@knm/contracts';
+import { Keyspace, toClusterName, type NodeAllocation, type UsageSnapshot } from '@knm/contracts';
 import { NodeStoreReader } from '@knm/node-store';
 import { spawnTestWatcher, type ManagedProcess } from '@knm/testing';
 import { startGateways, type Gateways } from '../harness/gateways.js';
@@ -18,11 +18,15 @@ import type { BenchContext } from '../harness/types.js';
 /** The cluster name the watcher registers kube-sim under. */
 export const CLUSTER = 'bench';
 
-/** kube-sim's `/_sim/truth`, reduced to what is compared: node -> resourceVersion, node -> pod count. */
+/**
+ * kube-sim's `/_sim/truth`, reduced to what is compared: node -> resourceVersion,
+ * node -> pod count, node -> requests and limits.
+ */
 export interface TruthDigestInput {
   resourceVersion: string;
   nodes: Record<string, string>;
   podCounts: Record<string, number>;
+  allocation: Record<string, NodeAllocation>;
 }
 
 /**
@@ -42,8 +46,8 @@ export interface RealtimeSystem {
   churn(rate: number): Promise<void>;
   /** kube-sim's truth (node resourceVersions and pod counts). */
   truth(): Promise<TruthDigestInput>;
-  /** What the watcher wrote: the same shape, read atomically from Redis, with its seq. */
-  stored(): Promise<TruthDigestInput & { seq: number }>;
+  /** What the watcher wrote: the same shape, read atomically from Redis, with its seq and its last usage poll. */
+  stored(): Promise<TruthDigestInput & { seq: number; usage: UsageSnapshot | undefined }>;
   /** The watcher's metrics endpoint. */
   metricsUrl: string;
   /** PATCHes a label of `node` at kube-sim. */
@@ -117,11 +121,13 @@ export async function startRealtimeSystem(ctx: BenchContext, gatewayCount: numbe
           resourceVersion: string;
           nodes: Record<string, { resourceVersion: string }>;
           podCounts: Record<string, number>;
+          allocation: Record<string, NodeAllocation>;
         };
         return {
           resourceVersion: truth.resourceVersion,
           nodes: Object.fromEntries(Object.entries(truth.nodes).map(([n, v]) => [n, v.resourceVersion])),
           podCounts: Object.fromEntries(Object.entries(truth.podCounts).filter(([, c]) => c > 0)),
+          allocation: truth.allocation,
         };
       },
       async stored() {
@@ -131,6 +137,8 @@ export async function startRealtimeSystem(ctx: BenchContext, gatewayCount: numbe
           resourceVersion: '',
           nodes: Object.fromEntries(snapshot.nodes.map((n) => [n.name, n.resourceVersion])),
           podCounts: Object.fromEntries(Object.entries(snapshot.podCounts).filter(([, c]) => c > 0)),
+          allocation: snapshot.allocation,
+          usage: snapshot.usage,
         };
       },
       async patchLabel(node, key, value) {

@@ -1,6 +1,12 @@
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import type { NodeSnapshot } from '@knm/contracts';
+import {
+  NodeListQuerySchema,
+  type NodeAllocation,
+  type NodeSnapshot,
+  type UsageSnapshot,
+} from '@knm/contracts';
+import { compileNodeQuery, queryNodes, type NodeQueryInput } from '@knm/node-query';
 import { startGateways, type Gateways } from '../harness/gateways.js';
 import { benchNamespace, benchWriter, deleteNamespace } from '../harness/processes.js';
 import { measure, summarize } from '../harness/stats.js';
@@ -56,22 +62,73 @@ function syntheticNode(i: number): NodeSnapshot {
   };
 }
 
-/** Writes a `nodes`-node cluster `bench` with `pods` pods spread over it, through the real writer. */
-async function seedCluster(redisUrl: string, namespace: string, nodes: number, pods: number): Promise<void> {
+/** What a node's pods take of it: requests spread over 0-99% of its 7,800 millicores, limits above. */
+function syntheticAllocation(i: number): NodeAllocation {
+  const cpu = Math.round(((i * 37) % 100) * 78);
+  const memory = ((i * 53) % 100) * 300 * 2 ** 20;
+  return {
+    requests: { cpu, memory, ...(i % 10 === 0 ? { 'nvidia.com/gpu': i % 4 } : {}) },
+    limits: { cpu: cpu * 2, memory: memory + 2 ** 30 },
+  };
+}
+
+/** The cluster as the bench writes it: nodes, pod counts, allocation and one usage poll. */
+interface SyntheticCluster extends NodeQueryInput {
+  allocation: Record<string, NodeAllocation>;
+  usage: UsageSnapshot;
+}
+
+function syntheticCluster(nodes: number, pods: number): SyntheticCluster {
+  const snapshots = Array.from({ length: nodes }, (_, i) => syntheticNode(i));
+  const perNode = pods / nodes;
+  const podCounts = Object.fromEntries(
+    snapshots.map((n, i) => [n.name, Math.max(0, Math.round(perNode + ((i * 7) % 21) - 10))]),
+  );
+  const allocation = Object.fromEntries(snapshots.map((n, i) => [n.name, syntheticAllocation(i)]));
+  const usage: UsageSnapshot = {
+    available: true,
+    polledAt: new Date().toISOString(),
+    window: '15s',
+    nodes: Object.fromEntries(
+      snapshots.map((n, i) => [n.name, { cpu: (i * 29) % 7_800, memory: ((i * 31) % 100) * 2 ** 28 }]),
+    ),
+  };
+  return { nodes: snapshots, podCounts, allocation, usage, seq: 1, epoch: 1 };
+}
+
+/** Writes the cluster `bench` through the real writer: nodes, pod counts and allocation in one rebuild, then a usage poll. */
+async function seedCluster(redisUrl: string, namespace: string, cluster: SyntheticCluster): Promise<void> {
   const redis = new Redis(redisUrl);
   try {
     const writer = await benchWriter(redis, namespace);
     await writer.register({});
-    const snapshots = Array.from({ length: nodes }, (_, i) => syntheticNode(i));
-    const perNode = pods / nodes;
-    const podCounts = Object.fromEntries(
-      snapshots.map((n, i) => [n.name, Math.max(0, Math.round(perNode + ((i * 7) % 21) - 10))]),
-    );
-    await writer.rebuild({ nodes: snapshots, podCounts, reason: 'rebuild' });
+    await writer.rebuild({
+      nodes: [...cluster.nodes],
+      podCounts: cluster.podCounts,
+      allocation: cluster.allocation,
+      reason: 'rebuild',
+    });
+    await writer.setUsage(cluster.usage);
     await writer.heartbeat();
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * What one page costs the gateway the first time at a seq (before its body is
+ * cached): `queryNodes` over the whole cluster, then JSON of the page, in process;
+ * each sample after 3 unmeasured.
+ */
+function uncachedPageMs(cluster: SyntheticCluster, query: Record<string, string>, samples: number): number[] {
+  const compiled = compileNodeQuery(NodeListQuerySchema.parse(query), 'bench');
+  const once = (): number => {
+    const started = performance.now();
+    JSON.stringify(queryNodes(cluster, compiled));
+    return performance.now() - started;
+  };
+  for (let i = 0; i < 3; i++) once();
+  return Array.from({ length: samples }, once);
 }
 
 type Load = Awaited<ReturnType<typeof autocannon>>;
@@ -104,7 +161,8 @@ export const restScenario: Scenario = {
     const seconds = ctx.quick ? 1 : 5;
     let gateways: Gateways | undefined;
     try {
-      await seedCluster(ctx.redisUrl, namespace, ctx.scale.nodes, ctx.scale.pods);
+      const cluster = syntheticCluster(ctx.scale.nodes, ctx.scale.pods);
+      await seedCluster(ctx.redisUrl, namespace, cluster);
       ctx.log(`${ctx.scale.nodes} nodes written to Redis`);
       gateways = await startGateways(GATEWAYS, ctx.redisUrl, namespace);
       ctx.log(`${GATEWAYS} gateways listening`);
@@ -117,8 +175,27 @@ export const restScenario: Scenario = {
           `/api/v1/clusters/bench/nodes?labelSelector=${encodeURIComponent('topology.kubernetes.io/zone=zone-b')}&ready=true&sort=pods&order=desc&limit=100`,
         ],
         ['all pod counts', '/api/v1/clusters/bench/pod-counts'],
+        ['unsorted page (by name, 100)', '/api/v1/clusters/bench/nodes?limit=100'],
+        [
+          'sorted by cpu.requestsPercent desc (100)',
+          '/api/v1/clusters/bench/nodes?sort=-cpu.requestsPercent&limit=100',
+        ],
+        ['resources rollup', '/api/v1/clusters/bench/resources'],
       ];
       const figures: Figure[] = [];
+      // Under churn every new seq computes the page again: what that costs, apart from the cached answers measured below.
+      for (const [name, query] of [
+        ['unsorted page (by name, 100)', { limit: '100' }],
+        ['sorted by cpu.requestsPercent desc (100)', { sort: '-cpu.requestsPercent', limit: '100' }],
+      ] as const) {
+        const computed = summarize('ms', uncachedPageMs(cluster, query, Math.max(5, ctx.runs * 5)));
+        figures.push({
+          metric: 'page computed (uncached, in process)',
+          labels: { endpoint: name, nodes: ctx.scale.nodes },
+          value: computed,
+        });
+        ctx.log(`${name}: computed in ${computed.median} ms (query + JSON, uncached, in process, median)`);
+      }
       const rps: { x: string; y: number }[] = [];
       const p50: { x: string; y: number }[] = [];
       const p99: { x: string; y: number }[] = [];
@@ -193,7 +270,8 @@ export const restScenario: Scenario = {
           },
         ],
         notes: [
-          `autocannon (in the bench process) with ${CONNECTIONS} keep-alive connections spread round-robin over ${urls.length} gateway processes, ${seconds} s a run; the cluster is ${ctx.scale.nodes.toLocaleString('en-US')} synthetic nodes written to Redis through the real writer.`,
+          `autocannon (in the bench process) with ${CONNECTIONS} keep-alive connections spread round-robin over ${urls.length} gateway processes, ${seconds} s a run; the cluster is ${ctx.scale.nodes.toLocaleString('en-US')} synthetic nodes written to Redis through the real writer, with allocation and one usage poll.`,
+          'A node page is serialized once per (seq, query) and then served from the gateway’s body cache, so under load the sorted and the unsorted page cost the same; "page computed" is what a new seq costs the first request (filter, sort, page and JSON of the whole cluster, in process).',
           'Load generator, gateways and Redis share the machine’s cores: the figures are the whole system’s on this machine, not a gateway’s ceiling.',
         ],
       };

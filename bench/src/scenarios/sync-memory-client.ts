@@ -65,6 +65,7 @@ if (client === 'knm-reflector-watch-list') {
   reflector.start();
   await reflector.waitForSync();
   index.takeDeltas();
+  index.takeAllocation();
   pods = index.size;
   indexBytes = index.byteSize;
   held = { reflector, index };

@@ -17,12 +17,12 @@ const OURS = [
   {
     client: 'knm-watcher',
     short: 'knm watcher',
-    label: 'knm watcher (reflectors + pod index + node cache + Redis)',
+    label: 'knm watcher (reflectors + pod index with allocation + node cache + Redis)',
   },
   {
     client: 'knm-reflector-watch-list',
     short: 'knm WatchList reflector',
-    label: 'knm WatchList reflector + pod index',
+    label: 'knm WatchList reflector + pod index with allocation',
   },
 ] as const;
 
@@ -161,8 +161,8 @@ export const syncMemoryScenario: Scenario = {
         ],
         notes: [
           'Each client runs in a fresh process per run; kube-sim runs in another process. Clients run in turn (interleaved per run), never at once.',
-          'Initial sync: from the start of the list until ready (the full watcher: every node and pod count written to Redis in one swap; the others: their store holds every pod).',
-          'Heap per pod: V8 heap used + array buffers after a forced full GC, minus the same figure before the client started, divided by the pods of the cluster (knm’s pod index holds only the scheduled, non-terminated pods it counts; the informer holds every pod). RSS is the whole process (Node, tsx and modules included).',
+          'Initial sync: from the start of the list until ready (the full watcher: every node, pod count and allocation written to Redis in one swap; the others: their store holds every pod).',
+          'Heap per pod: V8 heap used + array buffers after a forced full GC, minus the same figure before the client started, divided by the pods of the cluster (knm’s pod index holds only the scheduled, non-terminated pods it counts, with their requests and limits as shared profiles and the per-node sums; the informer holds every pod). RSS is the whole process (Node, tsx and modules included).',
           `Baseline: @kubernetes/client-node's makeInformer on /api/v1/pods, which keeps every full V1Pod.`,
         ],
       };

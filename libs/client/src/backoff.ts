@@ -1,10 +1,13 @@
-/** How long to wait before retry number `attempt` (1-based). */
-export interface BackoffPolicy {
+/**
+ * How long the client waits before reconnect attempt number `attempt` (1-based): a
+ * pure function of the attempt (the watcher's stateful `BackoffPolicy` is another idea).
+ */
+export interface ReconnectBackoff {
   delayMs(attempt: number): number;
 }
 
 /** Options of {@link exponentialBackoff}. */
-export interface ExponentialBackoffOptions {
+export interface ReconnectBackoffOptions {
   /** First delay. Default 250 ms. */
   initialMs?: number;
   /** Cap. Default 10,000 ms. */
@@ -18,7 +21,7 @@ export interface ExponentialBackoffOptions {
 }
 
 /** Exponential backoff with jitter (so many clients do not reconnect in lockstep). */
-export function exponentialBackoff(options: ExponentialBackoffOptions = {}): BackoffPolicy {
+export function exponentialBackoff(options: ReconnectBackoffOptions = {}): ReconnectBackoff {
   const { initialMs = 250, maxMs = 10_000, factor = 2, jitter = 0.5, random = Math.random } = options;
   return {
     delayMs(attempt: number): number {

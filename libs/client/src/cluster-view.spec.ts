@@ -1,20 +1,40 @@
 import { describe, expect, it } from 'vitest';
 import {
   EnvelopeFold,
-  NodeListQuerySchema,
   isEmptyAllocation,
+  nodeResources,
+  podCapacityOf,
   usageStatus,
   type BatchMessage,
   type ClusterName,
   type Envelope,
   type NodeAllocation,
   type NodeSnapshot,
+  type NodeUsage,
+  type NodeView,
   type UsageSnapshot,
 } from '@knm/contracts';
-import { compileNodeQuery, queryNodes, toNodeView } from '@knm/node-query';
 import { ClusterView, type ApplyOutcome } from './cluster-view.js';
 
 const cluster = 'dev' as ClusterName;
+
+/**
+ * A node as the REST API answers it (node-query's toNodeView; not imported: the
+ * SDK's specs stay clear of the query library, which tests with @knm/testing).
+ */
+function toNodeView(
+  node: NodeSnapshot,
+  podCount: number,
+  allocation?: NodeAllocation,
+  usage?: NodeUsage,
+): NodeView {
+  return {
+    ...node,
+    podCount,
+    podCapacity: podCapacityOf(node),
+    resources: nodeResources(node, podCount, allocation, usage),
+  };
+}
 const at = '2026-11-22T10:00:00.000Z';
 
 function node(
@@ -286,16 +306,11 @@ class Truth {
   }
 
   rest() {
-    const input = {
-      nodes: [...this.nodes.values()],
-      podCounts: this.counts,
-      allocation: this.allocation,
-      usage: this.usage,
-      seq: this.seq,
-      epoch: 1,
-    };
-    const page = queryNodes(input, compileNodeQuery(NodeListQuerySchema.parse({}), cluster));
-    return { seq: this.seq, nodes: page.items, usage: this.usage && usageStatus(this.usage) };
+    const usage = this.usage?.available ? this.usage.nodes : {};
+    const nodes = [...this.nodes.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((n) => toNodeView(n, this.counts[n.name] ?? 0, this.allocation[n.name], usage[n.name]));
+    return { seq: this.seq, nodes, usage: this.usage && usageStatus(this.usage) };
   }
 }
 

@@ -75,7 +75,7 @@ function usageOf(view: NodeView): NodeUsage | undefined {
 export class ClusterView {
   private nodeMap = new Map<string, NodeSnapshot>();
   private counts = new Map<string, number>();
-  private allocations = new Map<string, NodeAllocation>();
+  private allocationMap = new Map<string, NodeAllocation>();
   private usageSnapshot: UsageSnapshot | undefined;
   private statusData: ClusterStatusData | undefined;
   /** Seq of the last envelope reflected (the snapshot's seq right after `load`). */
@@ -97,7 +97,7 @@ export class ClusterView {
       this.nodeMap.set(node.name, node);
       if (podCount > 0) this.counts.set(node.name, podCount);
       const allocation = allocationOf(view);
-      if (allocation) this.allocations.set(node.name, allocation);
+      if (allocation) this.allocationMap.set(node.name, allocation);
       const used = usageOf(view);
       if (used) usage[node.name] = used;
     }
@@ -148,7 +148,7 @@ export class ClusterView {
   private clear(): void {
     this.nodeMap = new Map();
     this.counts = new Map();
-    this.allocations = new Map();
+    this.allocationMap = new Map();
     this.usageSnapshot = undefined;
   }
 
@@ -170,8 +170,8 @@ export class ClusterView {
       case 'allocation':
         // Kept apart from nodes, like pod counts: the pods may outlive their node briefly.
         for (const [name, allocation] of Object.entries(envelope.data.nodes)) {
-          if (isEmptyAllocation(allocation)) this.allocations.delete(name);
-          else this.allocations.set(name, allocation);
+          if (isEmptyAllocation(allocation)) this.allocationMap.delete(name);
+          else this.allocationMap.set(name, allocation);
         }
         break;
       case 'usage':
@@ -198,10 +198,15 @@ export class ClusterView {
       resources: nodeResources(
         node,
         podCount,
-        this.allocations.get(name),
+        this.allocationMap.get(name),
         usage && Object.hasOwn(usage, name) ? usage[name] : undefined,
       ),
     };
+  }
+
+  /** The names of the nodes in the view, unordered (cheap: no node is built). */
+  nodeNames(): string[] {
+    return [...this.nodeMap.keys()];
   }
 
   /** Every node with its pod count, capacity and resources, by name. */
@@ -214,9 +219,16 @@ export class ClusterView {
     return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
+  /** Node name -> what its pods request and limit (nodes whose pods take something only). */
+  allocations(): Record<string, NodeAllocation> {
+    return Object.fromEntries(
+      [...this.allocationMap.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
+  }
+
   /** What `name`'s pods request and limit; undefined when they take nothing. */
   allocation(name: string): NodeAllocation | undefined {
-    return this.allocations.get(name);
+    return this.allocationMap.get(name);
   }
 
   /** The last usage poll (every node's usage, or why there is none); undefined before the first. */

@@ -6,7 +6,7 @@ import type {
   RealtimeErrorCode,
   SubscribeAck,
 } from '@knm/contracts';
-import type { BackoffPolicy } from './backoff.js';
+import type { ReconnectBackoff } from './backoff.js';
 import { ClusterView } from './cluster-view.js';
 import { KnmApiError, type RestClient } from './rest-client.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -88,7 +88,7 @@ export interface WatchStats {
 export interface WatchHost {
   readonly rest: RestClient;
   readonly connected: boolean;
-  readonly backoff: BackoffPolicy;
+  readonly backoff: ReconnectBackoff;
   subscribe(cluster: ClusterName, sinceSeq: number): Promise<SubscribeAck>;
   unsubscribe(cluster: ClusterName): void;
   /** Tells the gateway the view applied everything up to `seq` (flow control). */

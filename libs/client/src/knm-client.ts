@@ -15,7 +15,7 @@ import {
   type SubscribeAck,
   type WelcomeMessage,
 } from '@knm/contracts';
-import { exponentialBackoff, type BackoffPolicy } from './backoff.js';
+import { exponentialBackoff, type ReconnectBackoff } from './backoff.js';
 import { ClusterWatch, type WatchHost } from './cluster-watch.js';
 import { RestClient } from './rest-client.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -38,7 +38,7 @@ export interface ConnectOptions {
    * jitter (each delay drawn from [0, bound]), so the clients of a gateway that went
    * away do not all come back in the same instant.
    */
-  backoff?: BackoffPolicy;
+  backoff?: ReconnectBackoff;
   /** Subscribe ack timeout. Default 10,000 ms. */
   ackTimeoutMs?: number;
 }
@@ -71,7 +71,7 @@ export interface ClientEvents extends Record<string, unknown> {
  */
 export class KnmClient extends TypedEmitter<ClientEvents> implements WatchHost {
   readonly rest: RestClient;
-  readonly backoff: BackoffPolicy;
+  readonly backoff: ReconnectBackoff;
   private socket: Socket | undefined;
   private attempts = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;

@@ -237,10 +237,12 @@ describe('EnvelopeFold', () => {
       for (let seq = 1; seq <= 60; seq++) {
         const name = names[random(names.length)] as string;
         let e: Envelope;
+        // 0-1 pod counts; 2 one of allocation, usage, status; 3-9 a node change.
         const pick = random(10);
+        const figure = pick === 2 ? random(3) : -1;
         if (pick < 2) {
           e = { type: 'pod_counts', cluster, seq, timestamp: at, data: { counts: { [name]: random(3) } } };
-        } else if (pick < 3 && random(2) === 0) {
+        } else if (figure === 0) {
           e = {
             type: 'allocation',
             cluster,
@@ -248,9 +250,9 @@ describe('EnvelopeFold', () => {
             timestamp: at,
             data: { nodes: { [name]: allocation(random(3)) } },
           };
-        } else if (pick < 3 && random(2) === 0) {
+        } else if (figure === 1) {
           e = { type: 'usage', cluster, seq, timestamp: at, data: usage(random(100)) };
-        } else if (pick < 3) {
+        } else if (figure === 2) {
           e = {
             type: 'cluster_status',
             cluster,

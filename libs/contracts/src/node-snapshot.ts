@@ -17,7 +17,13 @@ export type NodeCondition = z.infer<typeof NodeConditionSchema>;
 export const TaintSchema = z.object({
   key: z.string(),
   value: z.string().optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+  /**
+   * `NoSchedule`, `PreferNoSchedule` or `NoExecute` today (`TAINT_EFFECTS`), but kept
+   * as any string: an effect a newer Kubernetes adds still constrains scheduling, so
+   * the node is shown with it as the API server has it, never dropped and never
+   * left undecodable.
+   */
+  effect: z.string(),
   timeAdded: z.string().optional(),
 });
 export type Taint = z.infer<typeof TaintSchema>;

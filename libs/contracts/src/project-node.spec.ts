@@ -32,6 +32,14 @@ function heartbeat(node: RawNode): RawNode {
 }
 
 describe('projectNode', () => {
+  it('keeps a taint whose effect it does not know (a newer Kubernetes), and the node still decodes', () => {
+    const node = worker();
+    node.spec.taints = [{ key: 'example.com/quota', effect: 'NoScheduleIfBusy' }];
+    const snap = projectNode(node);
+    expect(snap.taints).toEqual([{ key: 'example.com/quota', effect: 'NoScheduleIfBusy' }]);
+    expect(NodeSnapshotSchema.parse(JSON.parse(JSON.stringify(snap)))).toEqual(snap);
+  });
+
   it('keeps what matters of a real-shaped Node and nothing heartbeat-related', () => {
     const snap = projectNode(worker());
     expect(NodeSnapshotSchema.parse(snap)).toEqual(snap);

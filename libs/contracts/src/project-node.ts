@@ -113,7 +113,7 @@ function projectCondition(
 }
 
 function projectTaint(t: NonNullable<NonNullable<KubeNodeLike['spec']>['taints']>[number]): Taint {
-  const out: Taint = { key: t.key, effect: t.effect as Taint['effect'] };
+  const out: Taint = { key: t.key, effect: t.effect };
   if (t.value) out.value = t.value;
   const added = toIso(t.timeAdded);
   if (added) out.timeAdded = added;

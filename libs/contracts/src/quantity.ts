@@ -28,11 +28,27 @@ const QUANTITY = /^([+-]?)(\d*)(?:\.(\d*))?(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+
 /** The resource counted in thousandths (millicores), as the scheduler does. */
 export const MILLI_RESOURCES: ReadonlySet<string> = new Set(['cpu']);
 
+/** Quantities already converted: nodes of one instance type repeat the same few, thousands of times. */
+const converted = new Map<string, number | undefined>();
+/** Bounds {@link converted} (a cluster has far fewer distinct resource quantities). */
+const MAX_CONVERTED = 4_096;
+
 /**
  * The quantity in `resource`'s base units, rounded up to an integer; undefined when
- * it is not a valid quantity (the API server never stores one).
+ * it is not a valid quantity (the API server never stores one). Memoized: sorting
+ * 5,000 nodes by a resource percent converts each node's allocatable.
  */
 export function quantityToBaseUnits(resource: string, quantity: string): number | undefined {
+  // The unit depends only on whether the resource counts in thousandths.
+  const key = `${MILLI_RESOURCES.has(resource) ? 'm' : ''}:${quantity}`;
+  if (converted.has(key)) return converted.get(key);
+  const value = convert(resource, quantity);
+  if (converted.size >= MAX_CONVERTED) converted.clear();
+  converted.set(key, value);
+  return value;
+}
+
+function convert(resource: string, quantity: string): number | undefined {
   const match = QUANTITY.exec(quantity.trim());
   if (!match) return undefined;
   const [, sign = '', whole = '', fraction = '', suffix = ''] = match;

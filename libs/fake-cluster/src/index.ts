@@ -23,7 +23,7 @@ export * from './store/cluster-store.js';
 export * from './store/change-log.js';
 export * from './store/kind-store.js';
 export * from './store/list-snapshots.js';
-export * from './store/pod-count-index.js';
+export * from './store/pods-per-node-count.js';
 export * from './store/pod-allocation-index.js';
 export * from './store/node-snapshot-index.js';
 export * from './store/store-errors.js';

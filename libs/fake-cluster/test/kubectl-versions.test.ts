@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@knm/testing';
 import { blockEvictions, startKubeSim, type KubeObject, type KubeSim } from '../src/index.js';
 import { installedKubectls, Kubectl, type KubectlBinary } from './support/kubectl.js';
+import { expectTopAgreesWithMetrics } from './support/kubectl-top.js';
 
 // A compact command set against every kubectl version installed (kubectl.test.ts runs the
 // full matrix with the default one). Each version gets its own kube-sim claiming that minor,
@@ -26,6 +27,8 @@ async function setUp(binary: KubectlBinary) {
     clusterName: `v${binary.minor}`,
     kubernetesMinor: binary.minor,
     kubelet: { startupMs: 50, stopMs: 100 },
+    // One metrics snapshot for the whole test: `top` and the truth it is checked against read the same one.
+    metricsResolutionSeconds: 3600,
   });
   const kubectl = new Kubectl(sim.kubeconfig(), binary.path);
   opened.push({ sim, kubectl });
@@ -41,7 +44,7 @@ describe
   .skipIf(versions.length === 0)
   .concurrent('kubectl versions against kube-sim', { timeout: 150_000 }, () => {
     it.each(versions)(
-      'kubectl 1.$minor: auth can-i, auth whoami, get, label, apply --server-side, taint, cordon, describe, get events, explain, apply with validation, get pdb, drain with a blocking budget',
+      'kubectl 1.$minor: auth can-i, auth whoami, get, top, label, apply --server-side, taint, cordon, describe, get events, explain, apply with validation, get pdb, drain with a blocking budget',
       async (binary) => {
         const { sim, kubectl, workers } = await setUp(binary);
         const [labelled, tainted, drained, target] = workers as [string, string, string, string];
@@ -55,6 +58,8 @@ describe
           new RegExp(`${labelled}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.${binary.minor}\\.\\d+`),
         );
 
+        await expectTopAgreesWithMetrics(sim, kubectl);
+
         await kubectl.ok(['label', 'node', labelled, 'env=prod']);
         expect(sim.cluster.store.get('Node', labelled)?.metadata.labels?.['env']).toBe('prod');
         const applied = join(kubectl.dir, 'node.yaml');
@@ -62,13 +67,11 @@ describe
           applied,
           `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${labelled}\n  labels: {env: staging}\n`,
         );
-        // kubectl 1.27 and 1.28 validate against OpenAPI v2, which kube-sim does not serve.
-        const validate = binary.minor >= 29 ? [] : ['--validate=false'];
-        const conflict = await kubectl.run(['apply', '--server-side', ...validate, '-f', applied]);
+        const conflict = await kubectl.run(['apply', '--server-side', '-f', applied]);
         expect(conflict.stderr).toContain('conflict with "kubectl-label" using v1: .metadata.labels.env');
-        expect(
-          await kubectl.ok(['apply', '--server-side', '--force-conflicts', ...validate, '-f', applied]),
-        ).toContain('serverside-applied');
+        expect(await kubectl.ok(['apply', '--server-side', '--force-conflicts', '-f', applied])).toContain(
+          'serverside-applied',
+        );
         expect(sim.cluster.store.get('Node', labelled)?.metadata.labels?.['env']).toBe('staging');
         await kubectl.ok(['taint', 'node', tainted, 'dedicated=gpu:NoSchedule']);
         expect(sim.cluster.store.get('Node', tainted)?.spec?.['taints']).toEqual([
@@ -87,27 +90,29 @@ describe
           /Normal\s+NodeNotSchedulable\s+\S+\s+kubelet\s+Node \S+ status is now: NodeNotSchedulable/,
         );
 
-        // kubectl 1.27 and 1.28 read OpenAPI v2, which kube-sim does not serve (README, known limitations).
-        if (binary.minor >= 29) {
-          expect(await kubectl.ok(['explain', 'node.spec.taints'])).toMatch(
-            /FIELD: taints <\[\]Taint>[\s\S]*timeAdded\s+<string>/,
-          );
-          const good = join(kubectl.dir, 'good.yaml');
-          const bad = join(kubectl.dir, 'bad.yaml');
-          writeFileSync(
-            good,
-            'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: applied\n  labels: {team: a}\n',
-          );
-          writeFileSync(
-            bad,
-            'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: refused\n  labelz: {team: a}\n',
-          );
-          expect(await kubectl.ok(['apply', '-f', good])).toContain('namespace/applied created');
-          expect(await kubectl.ok(['apply', '-f', good])).toContain('namespace/applied unchanged');
-          const refused = await kubectl.run(['apply', '-f', bad]);
-          expect(refused.code).not.toBe(0);
-          expect(refused.stderr).toContain('strict decoding error: unknown field "metadata.labelz"');
-        }
+        // kubectl 1.27 and 1.28 read OpenAPI v2 (protobuf), later ones v3.
+        expect(await kubectl.ok(['explain', 'node.spec.taints'])).toMatch(
+          /FIELD: taints <\[\]Taint>[\s\S]*timeAdded\s+<string>/,
+        );
+        const good = join(kubectl.dir, 'good.yaml');
+        const bad = join(kubectl.dir, 'bad.yaml');
+        writeFileSync(
+          good,
+          'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: applied\n  labels: {team: a}\n',
+        );
+        writeFileSync(
+          bad,
+          'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: refused\n  labelz: {team: a}\n',
+        );
+        expect(await kubectl.ok(['apply', '-f', good])).toContain('namespace/applied created');
+        // The second apply computes its patch from the OpenAPI schema (v2 for 1.27 and 1.28, v3
+        // later), which kubectl warns about when it cannot.
+        const unchanged = await kubectl.run(['apply', '-f', good]);
+        expect(unchanged.stdout).toContain('namespace/applied unchanged');
+        expect(unchanged.stderr).toBe('');
+        const refused = await kubectl.run(['apply', '-f', bad]);
+        expect(refused.code).not.toBe(0);
+        expect(refused.stderr).toContain('strict decoding error: unknown field "metadata.labelz"');
 
         expect(await kubectl.ok(['get', 'events', '-n', 'default'])).toMatch(
           new RegExp(

@@ -2,6 +2,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { quantityToBaseUnits } from '@knm/contracts';
 import { ManualClock, startKubeSim, TruthSchema, type KubeSim } from '../src/index.js';
 import { installedKubectls, Kubectl } from './support/kubectl.js';
+import { expectTopAgreesWithMetrics } from './support/kubectl-top.js';
+import {
+  bytes,
+  MI,
+  nanocores,
+  podCpu,
+  podMemory,
+  type MetricsList,
+  type NodeMetrics,
+  type PodMetrics,
+} from './support/metrics-usage.js';
 import { api, list } from './support/sim-client.js';
 
 const sims: KubeSim[] = [];
@@ -12,43 +23,6 @@ afterAll(async () => {
 });
 
 const START = Date.UTC(2026, 5, 1, 12, 0, 0);
-const MI = 2 ** 20;
-
-interface Usage {
-  cpu: string;
-  memory: string;
-}
-interface NodeMetrics {
-  kind: string;
-  apiVersion: string;
-  metadata: { name: string; creationTimestamp: string; labels?: Record<string, string> };
-  timestamp: string;
-  window: string;
-  usage: Usage;
-}
-interface PodMetrics {
-  kind: string;
-  metadata: { name: string; namespace: string; labels?: Record<string, string> };
-  timestamp: string;
-  window: string;
-  containers: { name: string; usage: Usage }[];
-}
-interface MetricsList<T> {
-  kind: string;
-  apiVersion: string;
-  metadata: Record<string, never>;
-  items: T[];
-}
-
-/** Exact nanocores of a cpu quantity as metrics-server writes them (`123n`, `45u`, `250m`, `2`). */
-function nanocores(q: string): number {
-  const scale: Record<string, number> = { n: 1, u: 1e3, m: 1e6 };
-  const suffix = q.at(-1) ?? '';
-  return suffix in scale ? Number(q.slice(0, -1)) * (scale[suffix] as number) : Number(q) * 1e9;
-}
-const bytes = (q: string) => quantityToBaseUnits('memory', q) as number;
-const podCpu = (p: PodMetrics) => p.containers.reduce((s, c) => s + nanocores(c.usage.cpu), 0);
-const podMemory = (p: PodMetrics) => p.containers.reduce((s, c) => s + bytes(c.usage.memory), 0);
 
 async function manualSim(options: { seed: number; metrics?: boolean }) {
   const clock = new ManualClock(START);
@@ -292,36 +266,7 @@ describe.concurrent('kubectl top against kube-sim', { timeout: 60_000 }, () => {
       sims.push(sim);
       const kubectl = new Kubectl(sim.kubeconfig(), binary.path);
       kubectls.push(kubectl);
-      const truth = sim.truth();
-
-      const top = await kubectl.ok(['top', 'node']);
-      const lines = top.trim().split('\n');
-      expect(lines[0]).toMatch(/^NAME\s+CPU\(cores\)\s+CPU(%|\(%\))\s+MEMORY\(bytes\)\s+MEMORY(%|\(%\))/);
-      const rows = lines.slice(1).map((l) => l.split(/\s+/));
-      expect(rows.map((r) => r[0]).sort()).toEqual(Object.keys(truth.usage?.nodes ?? {}).sort());
-      for (const [name, cpu, , memory] of rows) {
-        const usage = truth.usage?.nodes[name as string];
-        // kubectl prints MilliValue (rounded up) and whole MiB (rounded down).
-        expect(cpu).toBe(`${Math.ceil(usage?.cpu ?? NaN)}m`);
-        expect(memory).toBe(`${Math.floor((usage?.memory ?? NaN) / MI)}Mi`);
-      }
-
-      const pods = await get<MetricsList<PodMetrics>>(sim, '/apis/metrics.k8s.io/v1beta1/pods');
-      const topPods = (await kubectl.ok(['top', 'pod', '-A'])).trim().split('\n');
-      expect(topPods[0]).toMatch(/^NAMESPACE\s+NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)/);
-      const podRows = new Map(
-        topPods.slice(1).map((l) => {
-          const [ns, name, cpu, memory] = l.split(/\s+/);
-          return [`${ns}/${name}`, { cpu, memory }];
-        }),
-      );
-      expect(podRows.size).toBe(pods.items.length);
-      for (const p of pods.items) {
-        expect(podRows.get(`${p.metadata.namespace}/${p.metadata.name}`)).toEqual({
-          cpu: `${Math.ceil(podCpu(p) / 1e6)}m`,
-          memory: `${Math.floor(podMemory(p) / MI)}Mi`,
-        });
-      }
+      await expectTopAgreesWithMetrics(sim, kubectl);
     },
   );
 

@@ -20,3 +20,4 @@ export * from './sync/serial-queue.js';
 export * from './sync/term-gate.js';
 export * from './sync/cluster-sync.js';
 export * from './sync/leadership-loop.js';
+export * from './http/metrics-client.js';

@@ -104,8 +104,9 @@ class IndexState {
   }
 
   get byteSize(): number {
-    // Interned names: ~ (56 + name) per Map entry and array slot; counts: 8 per id;
-    // sums: an array of ~ (16 + 8 per resource) per node and kind.
+    // Per interned name: ~72 bytes for its Map entry and the string's header, plus its
+    // characters. Per id: 16 bytes, one slot each in `names` and `counts`, and for
+    // each of requests and limits an array of ~ (32 + 8 per resource).
     let names = 0;
     for (const name of this.ids.keys()) names += 72 + name.length;
     const sums = this.counts.length * 2 * (32 + 8 * this.profiles.resourceCount);

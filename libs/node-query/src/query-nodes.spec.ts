@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { makeNodeSnapshot } from '@knm/testing';
 import {
   NodeListQuerySchema,
   podCapacityOf,
@@ -10,34 +11,16 @@ import { InvalidQueryError, StaleContinueError } from './query-errors.js';
 import { compileNodeQuery, queryNodes, type NodeQueryInput } from './query-nodes.js';
 import { parseTaintFilters } from './taint-filter.js';
 
-function node(name: string, over: Partial<NodeSnapshot> = {}): NodeSnapshot {
-  return {
-    name,
-    uid: `uid-${name}`,
-    resourceVersion: '1',
-    creationTimestamp: '2026-01-01T00:00:00Z',
+/** A bare node: no labels, conditions or addresses unless a test gives them. */
+const node = (name: string, over: Partial<NodeSnapshot> = {}): NodeSnapshot =>
+  makeNodeSnapshot(name, {
     labels: {},
-    annotations: {},
-    taints: [],
-    unschedulable: false,
-    roles: [],
-    ready: 'True',
     conditions: [],
     addresses: [],
     capacity: { pods: '110' },
     allocatable: { pods: '110' },
-    nodeInfo: {
-      kubeletVersion: 'v1.31.0',
-      osImage: '',
-      kernelVersion: '',
-      containerRuntimeVersion: '',
-      architecture: 'amd64',
-      operatingSystem: 'linux',
-    },
-    podCIDRs: [],
     ...over,
-  };
-}
+  });
 
 const nodes: NodeSnapshot[] = [
   node('cp-1', {

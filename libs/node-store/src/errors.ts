@@ -37,6 +37,28 @@ export class StagingLostError extends Error {
   }
 }
 
+/**
+ * `applyPodDeltas` was applied (its envelope has `seq`), but the counts of `nodes`
+ * would have gone below 0 and were stored as 0: the caller's deltas were computed
+ * against counts Redis does not hold. Rewrite the cluster's counts from the caller's
+ * index (the watcher reconciles) rather than apply further deltas on top.
+ */
+export class PodCountUnderflowError extends Error {
+  override readonly name = 'PodCountUnderflowError';
+
+  constructor(
+    readonly cluster: string,
+    readonly seq: number,
+    readonly nodes: readonly string[],
+  ) {
+    super(
+      `pod counts of cluster "${cluster}" would have gone below 0 for ${nodes.length} node(s) ` +
+        `(${nodes.slice(0, 5).join(', ')}${nodes.length > 5 ? ', ...' : ''}); stored as 0 (seq ${seq}): ` +
+        'the deltas disagree with the stored counts, rewrite them',
+    );
+  }
+}
+
 /** `LeaderLease.acquire` gave up because the lease was released or the caller's signal aborted. */
 export class LeaseAbortedError extends Error {
   override readonly name = 'LeaseAbortedError';

@@ -2,6 +2,7 @@ import type { ClusterKeys, ClusterName, Keyspace } from '@knm/contracts';
 import { LeaseAbortedError, UnexpectedReplyError } from './errors.js';
 import { ACQUIRE_LEASE, RELEASE_LEASE, RENEW_LEASE } from './lease-scripts.js';
 import { scriptStatus } from './lua-script.js';
+import { ReplyCode } from './reply-code.js';
 import type { RedisClient } from './redis-client.js';
 
 /** Options of {@link LeaderLease}. */
@@ -55,8 +56,7 @@ export class LeaderLease {
   private readonly lostListeners: ((reason: string) => void)[] = [];
   private readonly stopController = new AbortController();
   private currentEpoch: number | undefined;
-  /** The highest epoch held or seen in Redis: the floor of the next acquire. */
-  private highestEpochSeen = 0;
+  private highestEpoch = 0;
   private leading = false;
   private released = false;
   private pending: Promise<number> | undefined;
@@ -87,6 +87,14 @@ export class LeaderLease {
   /** The epoch of the last successful acquire (`undefined` before the first). */
   get epoch(): number | undefined {
     return this.currentEpoch;
+  }
+
+  /**
+   * The highest epoch this lease has held or seen in Redis (a standby learns it from
+   * each poll): the floor its next acquire continues from if Redis lost its data.
+   */
+  get highestEpochSeen(): number {
+    return this.highestEpoch;
   }
 
   /** True from a successful acquire until the lease is lost or released. */
@@ -139,11 +147,11 @@ export class LeaderLease {
         const reply = await ACQUIRE_LEASE.run(
           this.redis,
           [this.keys.lease, this.keys.epoch, this.keys.meta],
-          [this.identity, this.ttlMs, this.highestEpochSeen],
+          [this.identity, this.ttlMs, this.highestEpoch],
         );
         const status = scriptStatus(reply);
-        this.noteEpoch(status?.code === 0 && Array.isArray(reply) ? reply[2] : undefined);
-        if (status?.code === 1 && typeof status.value === 'number') {
+        this.noteEpoch(status?.code === ReplyCode.notHolder && Array.isArray(reply) ? reply[2] : undefined);
+        if (status?.code === ReplyCode.ok && typeof status.value === 'number') {
           if (this.released || signal?.aborted) {
             await RELEASE_LEASE.run(this.redis, [this.keys.lease], [this.identity]).catch(() => undefined);
             this.throwIfStopped(signal);
@@ -151,7 +159,7 @@ export class LeaderLease {
           this.becomeLeader(status.value, startedAt);
           return status.value;
         }
-        if (status?.code !== 0) throw new UnexpectedReplyError(ACQUIRE_LEASE.name, reply);
+        if (status?.code !== ReplyCode.notHolder) throw new UnexpectedReplyError(ACQUIRE_LEASE.name, reply);
       } catch (err) {
         if (err instanceof LeaseAbortedError) throw err;
         this.onError(err instanceof Error ? err : new Error(String(err)));
@@ -161,7 +169,7 @@ export class LeaderLease {
   }
 
   private noteEpoch(epoch: unknown): void {
-    if (typeof epoch === 'number' && epoch > this.highestEpochSeen) this.highestEpochSeen = epoch;
+    if (typeof epoch === 'number' && epoch > this.highestEpoch) this.highestEpoch = epoch;
   }
 
   private becomeLeader(epoch: number, renewedAt: number): void {
@@ -217,10 +225,10 @@ export class LeaderLease {
       const reply = await RENEW_LEASE.run(this.redis, [this.keys.lease], [this.identity, this.ttlMs]);
       if (!this.leading) return;
       const status = scriptStatus(reply);
-      if (status?.code === 1) {
+      if (status?.code === ReplyCode.ok) {
         this.lastRenewedAt = Math.max(this.lastRenewedAt, startedAt);
         this.armDeadline();
-      } else if (status?.code === 0) {
+      } else if (status?.code === ReplyCode.notHolder) {
         this.lose(
           status.value === ''
             ? 'lease expired before renewal'

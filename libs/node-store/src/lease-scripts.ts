@@ -1,11 +1,13 @@
 import { LuaScript } from './lua-script.js';
+import { ReplyCode } from './reply-code.js';
 
 /**
  * KEYS[1] lease, KEYS[2] epoch, KEYS[3] meta; ARGV[1] identity, ARGV[2] TTL ms,
  * ARGV[3] epoch floor (the highest epoch the caller has seen; 0 = none).
  * Takes the lease when it is free (or already ours), increments the epoch in the
- * same step and records epoch + leader in meta: `{1, epoch}`. When someone else
- * holds it: `{0, holder, epoch}` (so standbys learn the epoch while they wait).
+ * same step and records epoch + leader in meta: `{ReplyCode.ok, epoch}`. When someone
+ * else holds it: `{ReplyCode.notHolder, holder, epoch}` (so standbys learn the epoch
+ * while they wait).
  *
  * An epoch below the floor means Redis lost its data (restarted empty, or replaced
  * by an older copy): the epoch continues from the floor, so no epoch is ever handed
@@ -21,7 +23,7 @@ export const ACQUIRE_LEASE = new LuaScript(
   'acquire-lease',
   `
 local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return {0, holder, tonumber(redis.call('GET', KEYS[2]) or '0')} end
+if holder and holder ~= ARGV[1] then return {${ReplyCode.notHolder}, holder, tonumber(redis.call('GET', KEYS[2]) or '0')} end
 local current = tonumber(redis.call('GET', KEYS[2]) or '0')
 local floor = tonumber(ARGV[3] or '0') or 0
 if current < floor then
@@ -36,31 +38,31 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 local epoch = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[3], 'epoch', epoch, 'leader', ARGV[1])
-return {1, epoch}
+return {${ReplyCode.ok}, epoch}
 `,
   3,
 );
 
-/** KEYS[1] lease; ARGV[1] identity, ARGV[2] TTL ms. Extends the lease only if ours: `{1, ''}`, else `{0, holder}`. */
+/** KEYS[1] lease; ARGV[1] identity, ARGV[2] TTL ms. Extends the lease only if ours: `{ReplyCode.ok, ''}`, else `{ReplyCode.notHolder, holder}`. */
 export const RENEW_LEASE = new LuaScript(
   'renew-lease',
   `
 local holder = redis.call('GET', KEYS[1])
-if holder ~= ARGV[1] then return {0, holder or ''} end
+if holder ~= ARGV[1] then return {${ReplyCode.notHolder}, holder or ''} end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return {1, ''}
+return {${ReplyCode.ok}, ''}
 `,
   1,
 );
 
-/** KEYS[1] lease; ARGV[1] identity. Deletes the lease only if ours: `{1, ''}`, else `{0, holder}`. */
+/** KEYS[1] lease; ARGV[1] identity. Deletes the lease only if ours: `{ReplyCode.ok, ''}`, else `{ReplyCode.notHolder, holder}`. */
 export const RELEASE_LEASE = new LuaScript(
   'release-lease',
   `
 local holder = redis.call('GET', KEYS[1])
-if holder ~= ARGV[1] then return {0, holder or ''} end
+if holder ~= ARGV[1] then return {${ReplyCode.notHolder}, holder or ''} end
 redis.call('DEL', KEYS[1])
-return {1, ''}
+return {${ReplyCode.ok}, ''}
 `,
   1,
 );

@@ -44,7 +44,7 @@ export class LuaScript {
 /** Which script commands were defined on which connection (defineCommand is per client). */
 const definedOn = new WeakMap<RedisClient, Set<string>>();
 
-/** A script's `{code, value}` reply: 0 = ok, 1 = fenced, 2 = staging lost. */
+/** The first two elements of a script's `{code, value, ...}` reply (see {@link ReplyCode}). */
 export interface ScriptStatus {
   readonly code: number;
   readonly value: string | number;

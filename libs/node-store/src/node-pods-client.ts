@@ -35,7 +35,10 @@ export interface NodePodsClientOptions {
  * subscribe), 504 when the answer did not come within the timeout.
  *
  * `subscriber` is a connection in subscriber mode; it may be shared with a
- * `ChangeSubscriber` (each ignores the other's channels).
+ * `ChangeSubscriber` (each ignores the other's channels). "Nobody received it" is
+ * PUBLISH's (SPUBLISH's) receiver count: exact on a standalone Redis and with sharded
+ * pub/sub on a Cluster (the mode `redisPubSubMode` derives from a cluster URL);
+ * classic PUBLISH on a Cluster counts only the node it ran on, so do not combine them.
  */
 export class NodePodsClient {
   private readonly sharded: boolean;

@@ -75,7 +75,7 @@ export interface StoredClusterState extends ClusterSnapshot {
 export type EventsAfterResult =
   | {
       status: 'ok';
-      /** Envelopes with seq > afterSeq, oldest first (corrupt entries skipped and reported). */
+      /** Envelopes with seq > afterSeq, oldest first. */
       envelopes: Envelope[];
       /** Seq the caller is at after applying these: the last entry read, or afterSeq when none. */
       lastSeq: number;
@@ -83,8 +83,9 @@ export type EventsAfterResult =
       currentSeq: number;
     }
   | {
+      /** Some envelope after afterSeq cannot be had (trimmed, lost, or corrupt): reload a snapshot (resync). */
       status: 'gap';
-      /** meta.seq when read; the caller must reload a snapshot (resync). */
+      /** meta.seq when read. */
       lastSeq: number;
     };
 
@@ -254,7 +255,9 @@ export class NodeStoreReader {
    * Envelopes with seq > afterSeq, oldest first, at most `limit` (default 1,000),
    * read from the events stream (`XRANGE <afterSeq+1>-0 +`) together with meta.seq.
    * `gap` when some of them are no longer there: the stream was trimmed past
-   * afterSeq+1, or Redis lost its data and seq restarted (afterSeq > meta.seq).
+   * afterSeq+1, or Redis lost its data and seq restarted (afterSeq > meta.seq). An
+   * entry that does not decode is a gap too (reported via `onInvalid`): skipping it
+   * would leave the caller's view without that change, and nothing would tell it.
    */
   async readEventsAfter(cluster: ClusterName, afterSeq: number, limit = 1_000): Promise<EventsAfterResult> {
     if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
@@ -283,6 +286,7 @@ export class NodeStoreReader {
         envelopes.push(decodeJson(EnvelopeSchema, raw ?? '', `${keys.events} entry ${id}`));
       } catch (err) {
         this.onInvalid(`${keys.events} entry ${id}`, raw ?? '', err as Error);
+        return { status: 'gap', lastSeq: currentSeq };
       }
     }
     return { status: 'ok', envelopes, lastSeq, currentSeq };

@@ -28,11 +28,12 @@ import {
   resyncBody,
   usageParts,
 } from './envelope-json.js';
-import { FencedError, StagingLostError, UnexpectedReplyError } from './errors.js';
+import { FencedError, PodCountUnderflowError, StagingLostError, UnexpectedReplyError } from './errors.js';
 import { scriptStatus, type LuaScript } from './lua-script.js';
 import type { NodeChange } from './node-change.js';
 import { NodeStoreReader, type StoredClusterState } from './node-store-reader.js';
 import type { RedisClient } from './redis-client.js';
+import { ReplyCode } from './reply-code.js';
 import { WRITE_SCRIPTS, type PubSubMode, type WriteScripts } from './write-scripts.js';
 
 /** Options of {@link NodeStoreWriter}. */
@@ -57,6 +58,8 @@ export interface NodeStoreWriterOptions {
  * (one seq per envelope), XADDs each envelope to the capped events stream (entry ID
  * `<seq>-0`, field `e`) and PUBLISHes it on the changes channel. So a reader never
  * sees an envelope whose state is not in the hashes yet, and seq has no gaps.
+ * `heartbeat`, `markSynced` and `storeNodePods` are fenced steps too, but emit no
+ * envelope and take no seq.
  *
  * Fencing: construct it with the epoch `LeaderLease.acquire` returned. Once another
  * watcher acquires the lease (the epoch moves on), every method throws
@@ -260,14 +263,19 @@ export class NodeStoreWriter {
 
   /**
    * Writes what the pods changed, in ONE atomic step: per-node pod-count deltas
-   * (HINCRBY; a count that reaches 0 is HDEL'd, and one that would go below 0 is
-   * clamped to 0) and the new absolute allocation of the nodes in `allocation` (HSET
+   * (HINCRBY; a count that reaches 0 is HDEL'd) and the new absolute allocation of the nodes in `allocation` (HSET
    * in canonical JSON, HDEL when empty; a node whose stored allocation is the same is
    * left alone). Emits one `pod_counts` envelope with the new absolute counts of the
    * nodes whose delta is non-zero, then one `allocation` envelope with the nodes whose
    * allocation changed, each with its own seq. meta.podCount stays the sum of the
    * pods hash. Returns the last envelope's seq, or the current seq when nothing
    * changed (nothing is written then, but the fence is still checked).
+   *
+   * A count that would go below 0 means Redis and the caller's pod index disagree: it
+   * is stored as 0 (a negative count means nothing to a client), the step completes
+   * as usual, and then this throws {@link PodCountUnderflowError} naming those
+   * nodes, so the caller rewrites the counts from its index instead of building on
+   * the wrong ones.
    */
   async applyPodDeltas(
     deltas: Readonly<Record<string, number>>,
@@ -301,7 +309,10 @@ export class NodeStoreWriter {
       this.clusterKeys(this.keys.pods, this.keys.allocation),
       args,
     );
-    return this.seqOf(this.scripts.applyPodDeltas, reply);
+    const seq = this.seqOf(this.scripts.applyPodDeltas, reply);
+    const clamped = (reply as unknown[]).slice(2).map(String);
+    if (clamped.length > 0) throw new PodCountUnderflowError(this.cluster, seq, clamped);
+    return seq;
   }
 
   /**
@@ -430,12 +441,13 @@ export class NodeStoreWriter {
 
   private seqOf(script: LuaScript, reply: unknown): number {
     const status = scriptStatus(reply);
-    if (status?.code === 0 && typeof status.value === 'number') return status.value;
-    if (status?.code === 1) {
+    if (status?.code === ReplyCode.ok && typeof status.value === 'number') return status.value;
+    if (status?.code === ReplyCode.fenced) {
       const current = status.value === '' ? undefined : Number(status.value);
       throw new FencedError(this.cluster, this.epoch, current);
     }
-    if (status?.code === 2) throw new StagingLostError(this.cluster, String(status.value));
+    if (status?.code === ReplyCode.stagingLost)
+      throw new StagingLostError(this.cluster, String(status.value));
     throw new UnexpectedReplyError(script.name, reply);
   }
 

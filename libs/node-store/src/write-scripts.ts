@@ -1,5 +1,6 @@
 import { EMPTY_ALLOCATION_JSON } from './allocation-json.js';
 import { LuaScript } from './lua-script.js';
+import { ReplyCode } from './reply-code.js';
 
 /**
  * How envelopes are published on `knm:{c}:changes`:
@@ -19,15 +20,15 @@ type PublishCommand = 'PUBLISH' | 'SPUBLISH';
  * script-specific keys. ARGV[1] the writer's epoch, ARGV[2] events MAXLEN,
  * ARGV[3] now (RFC 3339), then script-specific arguments.
  *
- * Every script first checks the fence and returns `{1, currentEpoch}` without
- * touching anything when it fails; success is `{0, seq}`. Scripts validate all their
- * inputs before the first write, because Redis does not roll back a script that
- * errors half-way.
+ * Every script first checks the fence and returns `{ReplyCode.fenced, currentEpoch}`
+ * without touching anything when it fails; success is `{ReplyCode.ok, seq}`. Scripts
+ * validate all their inputs before the first write, because Redis does not roll back
+ * a script that errors half-way.
  */
 const prelude = (publish: PublishCommand): string => `
 local function fenced()
   local current = redis.call('GET', KEYS[1])
-  if current ~= ARGV[1] then return {1, current or ''} end
+  if current ~= ARGV[1] then return {${ReplyCode.fenced}, current or ''} end
   return nil
 end
 
@@ -77,7 +78,7 @@ for i = 4, #ARGV, 5 do
   seq = emit(ARGV[i + 3] .. ARGV[i + 2] .. ARGV[i + 4])
 end
 redis.call('HSET', KEYS[2], 'nodeCount', redis.call('HLEN', KEYS[5]))
-return {0, seq}
+return {${ReplyCode.ok}, seq}
 `,
     5,
   );
@@ -90,7 +91,9 @@ return {0, seq}
  * NodeAllocation JSON in its canonical form ('' = nothing left).
  *
  * Counts: a count that reaches 0 or below is HDEL'd and reported as 0; meta.podCount
- * moves by the real change, so it stays the sum of the pods hash. Allocation: a node
+ * moves by the real change, so it stays the sum of the pods hash. The reply
+ * `{ReplyCode.ok, seq}` is followed by the names of the nodes whose count would have
+ * gone below 0 (the caller's deltas disagree with the stored counts). Allocation: a node
  * whose stored JSON equals the new one is left alone; the others are HSET (HDEL'd
  * when empty). One `pod_counts` envelope when any count moved, then one `allocation`
  * envelope with the absolute allocation of the nodes that changed, each with its
@@ -118,6 +121,7 @@ alignSeq()
 local seq = currentSeq()
 local parts = {}
 local total = 0
+local underflows = {}
 for i = 9, allocStart - 1, 3 do
   local delta = tonumber(ARGV[i + 2])
   local raw = redis.call('HINCRBY', KEYS[5], ARGV[i], delta)
@@ -126,6 +130,7 @@ for i = 9, allocStart - 1, 3 do
     redis.call('HDEL', KEYS[5], ARGV[i])
     new = 0
   end
+  if raw < 0 then underflows[#underflows + 1] = ARGV[i] end
   total = total + (new - (raw - delta))
   parts[#parts + 1] = ARGV[i + 1] .. ':' .. new
 end
@@ -148,7 +153,9 @@ for i = allocStart, #ARGV, 3 do
   end
 end
 if #changed > 0 then seq = emit(ARGV[6] .. table.concat(changed, ',') .. ARGV[7]) end
-return {0, seq}
+local reply = {${ReplyCode.ok}, seq}
+for _, name in ipairs(underflows) do reply[#reply + 1] = name end
+return reply
 `,
     6,
   );
@@ -166,7 +173,7 @@ if f then return f end
 alignSeq()
 redis.call('SET', KEYS[5], ARGV[4])
 local seq = emit(ARGV[5] .. ARGV[4] .. ARGV[6])
-return {0, seq}
+return {${ReplyCode.ok}, seq}
 `,
     5,
   );
@@ -184,7 +191,7 @@ local f = fenced()
 if f then return f end
 local cur = redis.call('HMGET', KEYS[2], 'status', 'error')
 redis.call('HSET', KEYS[2], 'leader', ARGV[6])
-if cur[1] == ARGV[4] and (cur[2] or '') == ARGV[5] then return {0, currentSeq()} end
+if cur[1] == ARGV[4] and (cur[2] or '') == ARGV[5] then return {${ReplyCode.ok}, currentSeq()} end
 alignSeq()
 redis.call('HSET', KEYS[2], 'status', ARGV[4])
 if ARGV[5] == '' then redis.call('HDEL', KEYS[2], 'error') else redis.call('HSET', KEYS[2], 'error', ARGV[5]) end
@@ -194,7 +201,7 @@ if m[1] and string.match(m[1], '^%d+$') then extra = extra .. ',"nodeCount":' ..
 if m[2] and string.match(m[2], '^%d+$') then extra = extra .. ',"podCount":' .. m[2] end
 if m[3] and string.match(m[3], '^[0-9TZ:.+-]+$') then extra = extra .. ',"syncedAt":"' .. m[3] .. '"' end
 local seq = emit(ARGV[7] .. extra .. ARGV[8])
-return {0, seq}
+return {${ReplyCode.ok}, seq}
 `,
     4,
   );
@@ -213,19 +220,19 @@ local f = fenced()
 if f then return f end
 redis.call('SET', KEYS[5], ARGV[4], 'PX', ARGV[5])
 redis.call('${publish}', KEYS[6], ARGV[6])
-return {0, currentSeq()}
+return {${ReplyCode.ok}, currentSeq()}
 `,
     6,
   );
 
-/** Only the fence check: `{0, seq}` with the current seq, nothing written. */
+/** Only the fence check: `{ReplyCode.ok, seq}` with the current seq, nothing written. */
 const currentSeqScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
     'current-seq',
     `${prelude(publish)}
 local f = fenced()
 if f then return f end
-return {0, currentSeq()}
+return {${ReplyCode.ok}, currentSeq()}
 `,
     4,
   );
@@ -238,7 +245,7 @@ const heartbeatScript = (publish: PublishCommand): LuaScript =>
 local f = fenced()
 if f then return f end
 redis.call('HSET', KEYS[2], 'heartbeatAt', ARGV[3], 'leader', ARGV[4], 'epoch', ARGV[1])
-return {0, currentSeq()}
+return {${ReplyCode.ok}, currentSeq()}
 `,
     4,
   );
@@ -256,7 +263,7 @@ local f = fenced()
 if f then return f end
 local cur = redis.call('HGET', KEYS[2], 'syncedAt')
 if not cur or ARGV[4] > cur then redis.call('HSET', KEYS[2], 'syncedAt', ARGV[4]) end
-return {0, currentSeq()}
+return {${ReplyCode.ok}, currentSeq()}
 `,
     4,
   );
@@ -268,7 +275,7 @@ return {0, currentSeq()}
  * identity, ARGV[8] resync body, ARGV[9] expected staged allocation entries. Swaps
  * the staged hashes over the live ones (readers see all-old or all-new), sets meta
  * (status ready, syncedAt, heartbeatAt, totals) and emits one resync envelope.
- * Staging keys are deleted when fenced or incomplete (`{2, detail}`).
+ * Staging keys are deleted when fenced or incomplete (`{ReplyCode.stagingLost, detail}`).
  */
 const rebuildSwapScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
@@ -284,7 +291,7 @@ local stagedPods = redis.call('HLEN', KEYS[9])
 local stagedAllocation = redis.call('HLEN', KEYS[10])
 if stagedNodes ~= tonumber(ARGV[4]) or stagedPods ~= tonumber(ARGV[5]) or stagedAllocation ~= tonumber(ARGV[9]) then
   redis.call('DEL', KEYS[8], KEYS[9], KEYS[10])
-  return {2, 'staged ' .. stagedNodes .. '/' .. ARGV[4] .. ' nodes, ' .. stagedPods .. '/' .. ARGV[5] ..
+  return {${ReplyCode.stagingLost}, 'staged ' .. stagedNodes .. '/' .. ARGV[4] .. ' nodes, ' .. stagedPods .. '/' .. ARGV[5] ..
     ' pod counts, ' .. stagedAllocation .. '/' .. ARGV[9] .. ' allocations'}
 end
 alignSeq()
@@ -299,7 +306,7 @@ redis.call('HSET', KEYS[2], 'status', 'ready', 'syncedAt', ARGV[3], 'heartbeatAt
   'nodeCount', ARGV[4], 'podCount', ARGV[6], 'leader', ARGV[7], 'epoch', ARGV[1])
 redis.call('HDEL', KEYS[2], 'error')
 local seq = emit(ARGV[8])
-return {0, seq}
+return {${ReplyCode.ok}, seq}
 `,
     10,
   );

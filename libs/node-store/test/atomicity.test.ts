@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
+import { createTestRedis, makeNodeSnapshot, waitFor, type TestRedis } from '@knm/testing';
 import { toClusterName, type Envelope } from '@knm/contracts';
 import { ChangeSubscriber, NodeStoreReader, NodeStoreWriter } from '../src/index.js';
-import { makeNode } from './support/fixtures.js';
 
 const cluster = toClusterName('atomic');
 
@@ -49,7 +48,7 @@ describe('atomicity under concurrent reads', () => {
           for (let i = start; i < start + 20; i += 1) {
             batch.push(
               i % 2 === 0
-                ? writer.applyNodeChanges([{ type: 'node_add', node: makeNode(`n${i}`) }])
+                ? writer.applyNodeChanges([{ type: 'node_add', node: makeNodeSnapshot(`n${i}`) }])
                 : writer.applyPodDeltas({ p: 1 }),
             );
           }
@@ -118,7 +117,7 @@ describe('atomicity under concurrent reads', () => {
       for (let i = start; i < start + 20; i += 1) {
         batch.push(
           i % 2 === 0
-            ? writer.applyNodeChanges([{ type: 'node_add', node: makeNode(`n${i}`) }])
+            ? writer.applyNodeChanges([{ type: 'node_add', node: makeNodeSnapshot(`n${i}`) }])
             : writer.applyPodDeltas({ p: 1 }),
         );
       }
@@ -130,7 +129,8 @@ describe('atomicity under concurrent reads', () => {
 
   it('a rebuild is never seen half-done: each read is all-A or all-B (2,000 nodes each)', async () => {
     const SIZE = 2_000;
-    const generation = (prefix: string) => Array.from({ length: SIZE }, (_, i) => makeNode(`${prefix}-${i}`));
+    const generation = (prefix: string) =>
+      Array.from({ length: SIZE }, (_, i) => makeNodeSnapshot(`${prefix}-${i}`));
     const nodesOf = { a: generation('a'), b: generation('b') };
     const podsOf = (prefix: string) =>
       Object.fromEntries(Array.from({ length: SIZE }, (_, i) => [`${prefix}-${i}`, 1 + (i % 3)]));

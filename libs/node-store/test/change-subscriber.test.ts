@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
+import { createTestRedis, makeNodeSnapshot, waitFor, type TestRedis } from '@knm/testing';
 import { toClusterName, type Envelope } from '@knm/contracts';
 import { ChangeSubscriber, NodeStoreWriter, type PubSubMode } from '../src/index.js';
-import { makeNode } from './support/fixtures.js';
 
 const dev = toClusterName('dev');
 const prod = toClusterName('prod');
@@ -39,12 +38,13 @@ describe.each<PubSubMode>(['classic', 'sharded'])('with %s pub/sub', (pubsub) =>
     it('receives every envelope of a subscribed cluster in seq order', async () => {
       await subscriber.subscribe(dev);
       for (let i = 0; i < 50; i += 1) {
-        if (i % 2 === 0) await devWriter.applyNodeChanges([{ type: 'node_add', node: makeNode(`n${i}`) }]);
+        if (i % 2 === 0)
+          await devWriter.applyNodeChanges([{ type: 'node_add', node: makeNodeSnapshot(`n${i}`) }]);
         else await devWriter.applyPodDeltas({ [`n${i - 1}`]: 1 });
       }
       await waitFor(() => received.length === 50, { what: '50 envelopes' });
       expect(received.map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-      expect(received[0]).toMatchObject({ type: 'node_add', node: 'n0', data: makeNode('n0') });
+      expect(received[0]).toMatchObject({ type: 'node_add', node: 'n0', data: makeNodeSnapshot('n0') });
       expect(invalid).toEqual([]);
     });
 

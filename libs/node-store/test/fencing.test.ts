@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
+import { createTestRedis, makeNodeSnapshot, waitFor, type TestRedis } from '@knm/testing';
 import { toClusterName, type ClusterKeys, type Envelope } from '@knm/contracts';
 import { FencedError, LeaderLease, NodeStoreWriter } from '../src/index.js';
-import { collectChannel, makeNode } from './support/fixtures.js';
+import { collectChannel } from './support/fixtures.js';
 
 const cluster = toClusterName('fenced');
 
@@ -45,12 +45,12 @@ describe('fencing', () => {
     const old = new NodeStoreWriter(t.client, t.keyspace, cluster, oldEpoch, 'old');
     await old.register({ server: 'https://old' });
     await old.rebuild({
-      nodes: [makeNode('a')],
+      nodes: [makeNodeSnapshot('a')],
       podCounts: { a: 1 },
       allocation: { a: { requests: { cpu: 50 }, limits: {} } },
       reason: 'rebuild',
     });
-    await old.applyNodeChanges([{ type: 'node_add', node: makeNode('b') }]);
+    await old.applyNodeChanges([{ type: 'node_add', node: makeNodeSnapshot('b') }]);
 
     // The old leader is "paused": its lease is deleted behind its back and a new one takes over.
     await t.client.del(keys.lease);
@@ -62,7 +62,10 @@ describe('fencing', () => {
 
     const attempts: [string, () => Promise<unknown>][] = [
       ['register', () => old.register({ server: 'https://evil' })],
-      ['rebuild', () => old.rebuild({ nodes: [makeNode('x')], podCounts: { x: 9 }, reason: 'rebuild' })],
+      [
+        'rebuild',
+        () => old.rebuild({ nodes: [makeNodeSnapshot('x')], podCounts: { x: 9 }, reason: 'rebuild' }),
+      ],
       ['applyNodeChanges', () => old.applyNodeChanges([{ type: 'node_delete', name: 'a', uid: 'uid-a' }])],
       ['applyNodeChanges([])', () => old.applyNodeChanges([])],
       ['applyPodDeltas', () => old.applyPodDeltas({ a: 5 })],
@@ -98,7 +101,7 @@ describe('fencing', () => {
   it('a rebuild fenced between staging and swap leaves the live state untouched and no staging keys', async () => {
     await t.client.set(keys.epoch, '1');
     const writer = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'w');
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 2 }, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: { a: 2 }, reason: 'rebuild' });
     const before = await dumpAll();
     // The clock is read after staging; an INCR sent then on the same connection runs before the swap.
     const racing = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'w', {
@@ -108,7 +111,11 @@ describe('fencing', () => {
       },
     });
     await expect(
-      racing.rebuild({ nodes: [makeNode('x'), makeNode('y')], podCounts: { x: 1 }, reason: 'rebuild' }),
+      racing.rebuild({
+        nodes: [makeNodeSnapshot('x'), makeNodeSnapshot('y')],
+        podCounts: { x: 1 },
+        reason: 'rebuild',
+      }),
     ).rejects.toThrow(FencedError);
     const after = await dumpAll();
     expect(after[keys.epoch]).not.toEqual(before[keys.epoch]);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestRedis, sleep, waitFor, type TestRedis } from '@knm/testing';
+import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
 import { toClusterName, type ClusterKeys } from '@knm/contracts';
 import {
   FencedError,
@@ -58,8 +58,18 @@ describe('LeaderLease', () => {
       () => (bLed = true),
       () => undefined,
     );
-    const start = Date.now();
-    await waitFor(() => Date.now() - start > 1_600, { timeout: 5_000 }); // > 3 TTLs
+    // Each renewal sets the key's TTL back up: wait for 10 of them (every ~167 ms: more than 3 TTLs).
+    let renewals = 0;
+    let lastTtl = await t.client.pttl(keys.lease);
+    await waitFor(
+      async () => {
+        const ttl = await t.client.pttl(keys.lease);
+        if (ttl > lastTtl) renewals += 1;
+        lastTtl = ttl;
+        return renewals >= 10;
+      },
+      { timeout: 10_000, interval: 10, what: '10 renewals' },
+    );
     expect(a.isLeader).toBe(true);
     expect(bLed).toBe(false);
     expect(await t.client.get(keys.lease)).toBe('a');
@@ -144,9 +154,11 @@ describe('LeaderLease', () => {
       const leaders = contenders.filter((c) => c.isLeader);
       expect(leaders.map((c) => c.identity)).toEqual([won[round - 1]?.id]);
       expect(await t.client.get(keys.lease)).toBe(won[round - 1]?.id);
-      // give the others many polls to (wrongly) acquire too
-      const polls = Date.now();
-      await waitFor(() => Date.now() - polls > 150, { timeout: 2_000 });
+      // Every other contender has polled since (it saw this leader's epoch) and did not acquire.
+      const others = contenders.filter((c) => !c.isLeader && won.every((w) => w.id !== c.identity));
+      await waitFor(() => others.every((c) => c.highestEpochSeen === round), {
+        what: `polls in round ${round}`,
+      });
       expect(won.length).toBe(round);
       await leaders[0]?.release();
     }
@@ -186,7 +198,7 @@ describe('LeaderLease', () => {
     a.onLost((r) => lost.push(r));
     expect(await a.acquire()).toBe(1);
     const standby = b.acquire();
-    await sleep(100); // b has polled: it saw epoch 1
+    await waitFor(() => b.highestEpochSeen === 1, { what: 'b to poll and see epoch 1' });
     const oldWriter = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'a');
     await oldWriter.applyPodDeltas({ n1: 1 });
     const oldSeq = Number(await t.client.hget(keys.meta, 'seq'));
@@ -202,7 +214,7 @@ describe('LeaderLease', () => {
 
     // The old leader stands by (it polls and sees epoch 2); a second loss: it continues above 2.
     const again = a.acquire();
-    await sleep(100);
+    await waitFor(() => a.highestEpochSeen === 2, { what: 'a to poll and see epoch 2' });
     await t.client.del(keys.lease, keys.epoch, keys.meta);
     expect(await again).toBe(3);
     const writer = new NodeStoreWriter(t.client, t.keyspace, cluster, 3, 'a');

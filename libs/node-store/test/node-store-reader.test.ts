@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestRedis, type TestRedis } from '@knm/testing';
+import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
 import {
   EMPTY_ALLOCATION,
   EnvelopeSchema,
@@ -9,7 +9,6 @@ import {
   type UsageSnapshot,
 } from '@knm/contracts';
 import { NodeStoreReader, NodeStoreWriter } from '../src/index.js';
-import { makeNode } from './support/fixtures.js';
 
 const dev = toClusterName('dev');
 const prod = toClusterName('prod');
@@ -40,15 +39,15 @@ afterEach(async () => t.close());
 describe('NodeStoreReader snapshots', () => {
   it('getSnapshot returns nodes sorted by name, pod counts, seq and epoch', async () => {
     await writer.rebuild({
-      nodes: [makeNode('b'), makeNode('a')],
+      nodes: [makeNodeSnapshot('b'), makeNodeSnapshot('a')],
       podCounts: { a: 3 },
       reason: 'rebuild',
     });
-    await writer.applyNodeChanges([{ type: 'node_add', node: makeNode('c') }]);
+    await writer.applyNodeChanges([{ type: 'node_add', node: makeNodeSnapshot('c') }]);
     expect(await reader.getSnapshot(dev)).toEqual({
       seq: 2,
       epoch: 1,
-      nodes: [makeNode('a'), makeNode('b'), makeNode('c')],
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b'), makeNodeSnapshot('c')],
       podCounts: { a: 3 },
       allocation: {},
       usage: undefined,
@@ -68,20 +67,30 @@ describe('NodeStoreReader snapshots', () => {
 
   it('getNode and getPodCounts carry the seq they reflect', async () => {
     await writer.rebuild({
-      nodes: [makeNode('a'), makeNode('b')],
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b')],
       podCounts: { a: 3 },
       reason: 'rebuild',
     });
     await writer.applyPodDeltas({ b: 2 });
     const none = { allocation: EMPTY_ALLOCATION, usage: undefined };
-    expect(await reader.getNode(dev, 'a')).toEqual({ seq: 2, node: makeNode('a'), podCount: 3, ...none });
-    expect(await reader.getNode(dev, 'b')).toEqual({ seq: 2, node: makeNode('b'), podCount: 2, ...none });
+    expect(await reader.getNode(dev, 'a')).toEqual({
+      seq: 2,
+      node: makeNodeSnapshot('a'),
+      podCount: 3,
+      ...none,
+    });
+    expect(await reader.getNode(dev, 'b')).toEqual({
+      seq: 2,
+      node: makeNodeSnapshot('b'),
+      podCount: 2,
+      ...none,
+    });
     expect(await reader.getNode(dev, 'zzz')).toBeUndefined();
     expect(await reader.getPodCounts(dev)).toEqual({ seq: 2, counts: { a: 3, b: 2 } });
   });
 
   it('skips and reports corrupt node entries and pod counts instead of throwing', async () => {
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: { a: 1 }, reason: 'rebuild' });
     await t.client.hset(keys.nodes, 'bad', '{"name":"bad"}', 'worse', 'not json');
     await t.client.hset(keys.pods, 'x', 'many');
     const snapshot = await reader.getSnapshot(dev);
@@ -112,7 +121,7 @@ describe('NodeStoreReader allocation and usage', () => {
 
   it('getSnapshot, getAllocation, getUsage and getNode read what the writer stored, with the seq it reflects', async () => {
     await writer.rebuild({
-      nodes: [makeNode('a'), makeNode('b'), makeNode('c')],
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b'), makeNodeSnapshot('c')],
       podCounts: { a: 3, b: 1 },
       allocation: { a: webPods },
       reason: 'rebuild',
@@ -125,14 +134,14 @@ describe('NodeStoreReader allocation and usage', () => {
     expect(await reader.getUsage(dev)).toEqual({ seq: 4, usage });
     expect(await reader.getNode(dev, 'a')).toEqual({
       seq: 4,
-      node: makeNode('a'),
+      node: makeNodeSnapshot('a'),
       podCount: 3,
       allocation: webPods,
       usage: { ...usage, nodes: { a: usage.nodes['a'] } },
     });
     expect(await reader.getNode(dev, 'c')).toEqual({
       seq: 4,
-      node: makeNode('c'),
+      node: makeNodeSnapshot('c'),
       podCount: 0,
       allocation: EMPTY_ALLOCATION,
       usage: { ...usage, nodes: {} },
@@ -142,7 +151,7 @@ describe('NodeStoreReader allocation and usage', () => {
 
   it('reports a corrupt allocation field or usage snapshot and leaves it out instead of throwing', async () => {
     await writer.rebuild({
-      nodes: [makeNode('a'), makeNode('b')],
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b')],
       podCounts: { a: 1, b: 1 },
       allocation: { a: webPods },
       reason: 'rebuild',
@@ -163,7 +172,7 @@ describe('NodeStoreReader allocation and usage', () => {
 describe('NodeStoreReader clusters', () => {
   it('listClusters joins the registry with meta; getCluster reads one', async () => {
     await writer.register({ server: 'https://dev:6443' });
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 4 }, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: { a: 4 }, reason: 'rebuild' });
     await t.client.set(t.keyspace.cluster(prod).epoch, '7');
     const prodWriter = new NodeStoreWriter(t.client, t.keyspace, prod, 7, 'w-prod', { clock: () => now });
     await prodWriter.register({});
@@ -282,14 +291,15 @@ describe('NodeStoreReader.readEventsAfter', () => {
     expect(await reader.readEventsAfter(dev, 10)).toEqual({ status: 'gap', lastSeq: 1 });
   });
 
-  it('skips and reports a corrupt stream entry, keeping the rest in order', async () => {
+  it('a corrupt stream entry is a gap (reported): the caller must not move past a change it never saw', async () => {
     await t.client.xadd(keys.events, '11-0', 'e', '{"seq":11,"type":"bogus"}');
     await t.client.hset(keys.meta, 'seq', '11');
     await writer.applyPodDeltas({ a: 1 });
-    const result = await reader.readEventsAfter(dev, 9);
-    expect(result.status === 'ok' && result.envelopes.map((e) => e.seq)).toEqual([10, 12]);
-    expect(result).toMatchObject({ lastSeq: 12, currentSeq: 12 });
+    expect(await reader.readEventsAfter(dev, 9)).toEqual({ status: 'gap', lastSeq: 12 });
     expect(invalid).toEqual([{ subject: `${keys.events} entry 11-0`, raw: '{"seq":11,"type":"bogus"}' }]);
+    // After it, reading goes on as usual.
+    const after = await reader.readEventsAfter(dev, 11);
+    expect(after.status === 'ok' && after.envelopes.map((e) => e.seq)).toEqual([12]);
   });
 
   it('rejects a negative afterSeq or a bad limit', async () => {

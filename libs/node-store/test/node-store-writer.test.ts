@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestRedis, waitFor, type TestRedis } from '@knm/testing';
+import { createTestRedis, makeNodeSnapshot, waitFor, type TestRedis } from '@knm/testing';
 import {
   ClusterMetaSchema,
   ClusterRegistryEntrySchema,
@@ -13,7 +13,7 @@ import {
   type UsageSnapshot,
 } from '@knm/contracts';
 import { FencedError, NodeStoreWriter, StagingLostError } from '../src/index.js';
-import { collectChannel, makeNode, readStream } from './support/fixtures.js';
+import { collectChannel, readStream } from './support/fixtures.js';
 
 const cluster = toClusterName('dev');
 const T0 = new Date('2026-11-22T12:00:00.000Z');
@@ -58,13 +58,13 @@ describe('NodeStoreWriter', () => {
     await t.client.hset(keys.nodes, 'old', '{}');
     await t.client.hset(keys.pods, 'old', '4');
     const seq = await writer.rebuild({
-      nodes: [makeNode('a'), makeNode('b')],
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b')],
       podCounts: { a: 3, b: 0 },
       reason: 'rebuild',
     });
     expect(seq).toBe(1);
     expect(await nodeNames()).toEqual(['a', 'b']);
-    expect(JSON.parse((await t.client.hget(keys.nodes, 'a')) ?? '')).toEqual(makeNode('a'));
+    expect(JSON.parse((await t.client.hget(keys.nodes, 'a')) ?? '')).toEqual(makeNodeSnapshot('a'));
     expect(await t.client.hgetall(keys.pods)).toEqual({ a: '3' });
     expect(await t.client.pttl(keys.nodes)).toBe(-1);
     expect(await t.client.pttl(keys.pods)).toBe(-1);
@@ -93,7 +93,7 @@ describe('NodeStoreWriter', () => {
   });
 
   it('rebuild stages under temporary keys with a TTL, invisible to readers until the swap', async () => {
-    await writer.rebuild({ nodes: [makeNode('old')], podCounts: {}, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [makeNodeSnapshot('old')], podCounts: {}, reason: 'rebuild' });
     let seenAtSwap: Promise<unknown> | undefined;
     const probe = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'host/1/abc', {
       stagingTtlMs: 60_000,
@@ -110,7 +110,11 @@ describe('NodeStoreWriter', () => {
         return now;
       },
     });
-    await probe.rebuild({ nodes: [makeNode('x'), makeNode('y')], podCounts: { x: 1 }, reason: 'rebuild' });
+    await probe.rebuild({
+      nodes: [makeNodeSnapshot('x'), makeNodeSnapshot('y')],
+      podCounts: { x: 1 },
+      reason: 'rebuild',
+    });
     const [staged, live] = (await seenAtSwap) as [[string, number, number][], string[]];
     expect(live).toEqual(['old']);
     expect(staged.map(([k, , len]) => [k.replace(/:staging:[0-9a-f]+$/, ':staging'), len]).sort()).toEqual([
@@ -123,7 +127,7 @@ describe('NodeStoreWriter', () => {
   });
 
   it('rebuild with no nodes and no pods empties the hashes', async () => {
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: { a: 1 }, reason: 'rebuild' });
     await writer.rebuild({ nodes: [], podCounts: {}, reason: 'rebuild' });
     expect(await t.client.exists(keys.nodes, keys.pods)).toBe(0);
     expect(await meta()).toMatchObject({ seq: 2, nodeCount: 0, podCount: 0, status: 'ready' });
@@ -131,7 +135,11 @@ describe('NodeStoreWriter', () => {
 
   it('rebuild rejects bad input before writing anything', async () => {
     await expect(
-      writer.rebuild({ nodes: [makeNode('a'), makeNode('a')], podCounts: {}, reason: 'rebuild' }),
+      writer.rebuild({
+        nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('a')],
+        podCounts: {},
+        reason: 'rebuild',
+      }),
     ).rejects.toThrow(RangeError);
     await expect(writer.rebuild({ nodes: [], podCounts: { a: -1 }, reason: 'rebuild' })).rejects.toThrow(
       RangeError,
@@ -143,7 +151,7 @@ describe('NodeStoreWriter', () => {
   });
 
   it('rebuild whose staged data vanished before the swap throws StagingLostError and changes nothing', async () => {
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 1 }, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: { a: 1 }, reason: 'rebuild' });
     const before = await t.client.hgetall(keys.meta);
     // The clock is read between staging and the swap; a DEL sent on the same connection
     // at that moment runs before the swap script (one connection keeps command order).
@@ -158,7 +166,11 @@ describe('NodeStoreWriter', () => {
       },
     });
     await expect(
-      vandal.rebuild({ nodes: [makeNode('x'), makeNode('y')], podCounts: { x: 2 }, reason: 'rebuild' }),
+      vandal.rebuild({
+        nodes: [makeNodeSnapshot('x'), makeNodeSnapshot('y')],
+        podCounts: { x: 2 },
+        reason: 'rebuild',
+      }),
     ).rejects.toThrow(StagingLostError);
     expect(await nodeNames()).toEqual(['a']);
     expect(await t.client.hgetall(keys.meta)).toEqual(before);
@@ -166,24 +178,24 @@ describe('NodeStoreWriter', () => {
   });
 
   it('applyNodeChanges writes each change with its own envelope, in order', async () => {
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: {}, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: {}, reason: 'rebuild' });
     const ts = tick(1000);
-    const a2 = makeNode('a', { unschedulable: true, resourceVersion: '2' });
+    const a2 = makeNodeSnapshot('a', { unschedulable: true, resourceVersion: '2' });
     const last = await writer.applyNodeChanges([
-      { type: 'node_add', node: makeNode('b') },
+      { type: 'node_add', node: makeNodeSnapshot('b') },
       { type: 'node_update', node: a2, changes: ['schedulable'] },
       { type: 'node_delete', name: 'b', uid: 'uid-b' },
-      { type: 'node_add', node: makeNode('c') },
+      { type: 'node_add', node: makeNodeSnapshot('c') },
     ]);
     expect(last).toBe(5);
     expect(await nodeNames()).toEqual(['a', 'c']);
     expect(JSON.parse((await t.client.hget(keys.nodes, 'a')) ?? '')).toEqual(a2);
     expect(await meta()).toMatchObject({ seq: 5, nodeCount: 2, lastEventAt: ts, syncedAt: T0.toISOString() });
     const expected: Envelope[] = [
-      { seq: 2, type: 'node_add', cluster, node: 'b', data: makeNode('b'), timestamp: ts },
+      { seq: 2, type: 'node_add', cluster, node: 'b', data: makeNodeSnapshot('b'), timestamp: ts },
       { seq: 3, type: 'node_update', cluster, node: 'a', changes: ['schedulable'], data: a2, timestamp: ts },
       { seq: 4, type: 'node_delete', cluster, node: 'b', data: { uid: 'uid-b' }, timestamp: ts },
-      { seq: 5, type: 'node_add', cluster, node: 'c', data: makeNode('c'), timestamp: ts },
+      { seq: 5, type: 'node_add', cluster, node: 'c', data: makeNodeSnapshot('c'), timestamp: ts },
     ];
     expect((await readStream(t.client, t.keyspace, cluster)).slice(1)).toEqual(expected);
     await waitFor(() => channel.received.length === 5, { what: '5 envelopes on the channel' });
@@ -197,7 +209,7 @@ describe('NodeStoreWriter', () => {
     });
     const changes = Array.from({ length: 10 }, (_, i) => ({
       type: 'node_add' as const,
-      node: makeNode(`n${i}`),
+      node: makeNodeSnapshot(`n${i}`),
     }));
     expect(await small.applyNodeChanges(changes)).toBe(10);
     const stream = await readStream(t.client, t.keyspace, cluster);
@@ -207,7 +219,7 @@ describe('NodeStoreWriter', () => {
   });
 
   it('applyNodeChanges of nothing returns the current seq and emits nothing', async () => {
-    await writer.applyNodeChanges([{ type: 'node_add', node: makeNode('a') }]);
+    await writer.applyNodeChanges([{ type: 'node_add', node: makeNodeSnapshot('a') }]);
     const before = await t.client.hgetall(keys.meta);
     now = new Date(T0.getTime() + 5_000);
     expect(await writer.applyNodeChanges([])).toBe(1);
@@ -219,16 +231,16 @@ describe('NodeStoreWriter', () => {
     const small = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'host/1/abc', {
       nodeChangesPerScript: 2,
     });
-    const good = [0, 1, 2, 3].map((i) => ({ type: 'node_add' as const, node: makeNode(`n${i}`) }));
+    const good = [0, 1, 2, 3].map((i) => ({ type: 'node_add' as const, node: makeNodeSnapshot(`n${i}`) }));
     await expect(
-      small.applyNodeChanges([...good, { type: 'node_update', node: makeNode('a'), changes: [] }]),
+      small.applyNodeChanges([...good, { type: 'node_update', node: makeNodeSnapshot('a'), changes: [] }]),
     ).rejects.toThrow(RangeError);
     await expect(
       small.applyNodeChanges([...good, { type: 'node_delete', name: '', uid: 'u' }]),
     ).rejects.toThrow(RangeError);
-    await expect(small.applyNodeChanges([...good, { type: 'node_add', node: makeNode('') }])).rejects.toThrow(
-      RangeError,
-    );
+    await expect(
+      small.applyNodeChanges([...good, { type: 'node_add', node: makeNodeSnapshot('') }]),
+    ).rejects.toThrow(RangeError);
     expect(await t.keys()).toEqual([keys.epoch]);
   });
 
@@ -239,9 +251,9 @@ describe('NodeStoreWriter', () => {
     expect(await t.client.hgetall(keys.pods)).toEqual({ a: '1', b: 'lots' });
     expect((await meta()).seq).toBe(1);
   });
-  it('applyPodDeltas: HINCRBY, HDEL at 0, clamps below 0, absolute counts in one envelope, podCount total', async () => {
+  it('applyPodDeltas: HINCRBY, HDEL at 0, absolute counts in one envelope, podCount total; below 0 is stored as 0 and reported', async () => {
     await writer.rebuild({
-      nodes: [makeNode('a'), makeNode('b')],
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b')],
       podCounts: { a: 2, b: 5 },
       reason: 'rebuild',
     });
@@ -249,15 +261,25 @@ describe('NodeStoreWriter', () => {
     expect(await writer.applyPodDeltas({ a: -2, b: 3, c: 4, d: 0 })).toBe(2);
     expect(await t.client.hgetall(keys.pods)).toEqual({ b: '8', c: '4' });
     expect(await meta()).toMatchObject({ seq: 2, podCount: 12, lastEventAt: ts });
-    expect(await writer.applyPodDeltas({ c: -10 })).toBe(3);
+    // c holds 4: the deltas disagree with Redis. Applied (as 0), then reported, so the caller rewrites the counts.
+    await expect(writer.applyPodDeltas({ c: -10, b: -1, e: -1 })).rejects.toMatchObject({
+      name: 'PodCountUnderflowError',
+      cluster,
+      seq: 3,
+      nodes: ['c', 'e'],
+    });
+    expect(await t.client.hgetall(keys.pods)).toEqual({ b: '7' });
+    expect((await meta()).podCount).toBe(7);
+    expect(await writer.applyPodDeltas({ b: 1 })).toBe(4);
     expect(await t.client.hgetall(keys.pods)).toEqual({ b: '8' });
     expect((await meta()).podCount).toBe(8);
-    expect(await writer.applyPodDeltas({ a: 0 })).toBe(3);
-    expect(await writer.applyPodDeltas({})).toBe(3);
+    expect(await writer.applyPodDeltas({ a: 0 })).toBe(4);
+    expect(await writer.applyPodDeltas({})).toBe(4);
     const stream = await readStream(t.client, t.keyspace, cluster);
     expect(stream.slice(1)).toEqual([
       { seq: 2, type: 'pod_counts', cluster, data: { counts: { a: 0, b: 8, c: 4 } }, timestamp: ts },
-      { seq: 3, type: 'pod_counts', cluster, data: { counts: { c: 0 } }, timestamp: ts },
+      { seq: 3, type: 'pod_counts', cluster, data: { counts: { c: 0, b: 7, e: 0 } }, timestamp: ts },
+      { seq: 4, type: 'pod_counts', cluster, data: { counts: { b: 8 } }, timestamp: ts },
     ]);
     const sum = Object.values(await t.client.hgetall(keys.pods)).reduce((s, v) => s + Number(v), 0);
     expect((await meta()).podCount).toBe(sum);
@@ -267,7 +289,7 @@ describe('NodeStoreWriter', () => {
   it('applyPodDeltas writes counts and allocation in one step: pod_counts, then allocation with only the nodes that changed', async () => {
     const web: NodeAllocation = { requests: { memory: 2 ** 30, cpu: 500 }, limits: { memory: 2 ** 31 } };
     await writer.rebuild({
-      nodes: [makeNode('a'), makeNode('b')],
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b')],
       podCounts: { a: 1 },
       allocation: { a: web },
       reason: 'rebuild',
@@ -326,7 +348,7 @@ describe('NodeStoreWriter', () => {
   it('rebuild stores the allocation whole (empty ones left out), replacing what was there', async () => {
     await t.client.hset(keys.allocation, 'old', '{"requests":{"cpu":1},"limits":{}}');
     await writer.rebuild({
-      nodes: [makeNode('a'), makeNode('b')],
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b')],
       podCounts: { a: 2 },
       allocation: { a: { requests: { cpu: 200 }, limits: { cpu: 400 } }, b: EMPTY_ALLOCATION },
       reason: 'rebuild',
@@ -335,7 +357,7 @@ describe('NodeStoreWriter', () => {
       a: '{"requests":{"cpu":200},"limits":{"cpu":400}}',
     });
     expect(await t.client.pttl(keys.allocation)).toBe(-1);
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: {}, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: {}, reason: 'rebuild' });
     expect(await t.client.exists(keys.allocation)).toBe(0);
   });
 
@@ -367,7 +389,7 @@ describe('NodeStoreWriter', () => {
   });
 
   it('setStatus emits cluster_status only when status or error changes', async () => {
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: { a: 7 }, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: { a: 7 }, reason: 'rebuild' });
     const ts = tick(1000);
     await writer.setStatus('degraded', 'connect ECONNREFUSED 10.0.0.1:6443');
     await writer.setStatus('degraded', 'connect ECONNREFUSED 10.0.0.1:6443');
@@ -421,14 +443,15 @@ describe('NodeStoreWriter', () => {
   });
 
   it('seq is strictly increasing with no gaps across mixed writes, on the stream and the channel', async () => {
-    await writer.rebuild({ nodes: [makeNode('a')], podCounts: {}, reason: 'rebuild' });
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: {}, reason: 'rebuild' });
     for (let i = 0; i < 20; i += 1) {
-      await writer.applyNodeChanges([{ type: 'node_add', node: makeNode(`n${i}`) }]);
+      await writer.applyNodeChanges([{ type: 'node_add', node: makeNodeSnapshot(`n${i}`) }]);
       await writer.applyPodDeltas({ [`n${i}`]: i + 1 });
       if (i % 5 === 0)
         await writer.setStatus(i % 10 === 0 ? 'degraded' : 'ready', i % 10 === 0 ? 'x' : undefined);
       if (i % 7 === 0) await writer.heartbeat();
-      if (i === 10) await writer.rebuild({ nodes: [makeNode('z')], podCounts: {}, reason: 'rebuild' });
+      if (i === 10)
+        await writer.rebuild({ nodes: [makeNodeSnapshot('z')], podCounts: {}, reason: 'rebuild' });
     }
     const stream = await readStream(t.client, t.keyspace, cluster);
     const seqs = stream.map((e) => e.seq);
@@ -440,11 +463,11 @@ describe('NodeStoreWriter', () => {
 
   it('continues after the stream when meta lost its seq (no XADD failure, no half write)', async () => {
     await writer.applyNodeChanges([
-      { type: 'node_add', node: makeNode('a') },
-      { type: 'node_add', node: makeNode('b') },
+      { type: 'node_add', node: makeNodeSnapshot('a') },
+      { type: 'node_add', node: makeNodeSnapshot('b') },
     ]);
     await t.client.hdel(keys.meta, 'seq');
-    expect(await writer.applyNodeChanges([{ type: 'node_add', node: makeNode('c') }])).toBe(3);
+    expect(await writer.applyNodeChanges([{ type: 'node_add', node: makeNodeSnapshot('c') }])).toBe(3);
     expect(await writer.applyPodDeltas({ c: 1 })).toBe(4);
     expect((await readStream(t.client, t.keyspace, cluster)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
   });
@@ -480,7 +503,11 @@ describe('NodeStoreWriter', () => {
       allocation: {},
       usage: undefined,
     });
-    await writer.rebuild({ nodes: [makeNode('b'), makeNode('a')], podCounts: { a: 2 }, reason: 'rebuild' });
+    await writer.rebuild({
+      nodes: [makeNodeSnapshot('b'), makeNodeSnapshot('a')],
+      podCounts: { a: 2 },
+      reason: 'rebuild',
+    });
     await writer.applyPodDeltas({ b: 1 }, { b: { requests: { cpu: 10 }, limits: {} } });
     await t.client.hset(keys.nodes, 'corrupt', 'not json');
     const state = await writer.readState();

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestRedis, type TestRedis } from '@knm/testing';
+import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
 import { toClusterName } from '@knm/contracts';
 import { NodeStoreReader, NodeStoreWriter, type NodeChange } from '../src/index.js';
-import { makeNode } from './support/fixtures.js';
 
 const cluster = toClusterName('big');
 
@@ -19,11 +18,15 @@ afterEach(async () => t.close());
 /** Logs a measurement in a greppable form (`[node-store bench] ...`). */
 const report = (what: string, value: string) => console.log(`[node-store bench] ${what}: ${value}`);
 
+/** A node snapshot of about 3 KB of JSON (a padded label), like a busy real node. */
+const paddedNode = (name: string) =>
+  makeNodeSnapshot(name, {
+    labels: { 'kubernetes.io/hostname': name, 'example.com/padding': 'x'.repeat(2_600) },
+  });
+
 describe('scale', () => {
   it('rebuilds 5,000 nodes of ~3 KB each (twice, over existing data) and reads them back', async () => {
-    const nodes = Array.from({ length: 5_000 }, (_, i) =>
-      makeNode(`node-${String(i).padStart(5, '0')}`, {}, 1_900),
-    );
+    const nodes = Array.from({ length: 5_000 }, (_, i) => paddedNode(`node-${String(i).padStart(5, '0')}`));
     const bytes = nodes.reduce((sum, n) => sum + JSON.stringify(n).length, 0);
     expect(bytes / nodes.length).toBeGreaterThan(2_800);
     const podCounts = Object.fromEntries(nodes.map((n, i) => [n.name, i % 40]));
@@ -62,8 +65,10 @@ describe('scale', () => {
   });
 
   it('write throughput: single node updates, batched updates, coalesced pod deltas', async () => {
-    const nodes = Array.from({ length: 1_000 }, (_, i) => makeNode(`n${i}`, {}, 1_600));
-    await writer.rebuild({ nodes, podCounts: {}, reason: 'rebuild' });
+    const nodes = Array.from({ length: 1_000 }, (_, i) => paddedNode(`n${i}`));
+    // Counts to take deltas from: the -1s below never go under 0.
+    const podCounts = Object.fromEntries(nodes.map((n) => [n.name, 100]));
+    await writer.rebuild({ nodes, podCounts, reason: 'rebuild' });
     const update = (i: number): NodeChange => ({
       type: 'node_update',
       node: { ...nodes[i % nodes.length]!, resourceVersion: String(i + 2), labels: { x: String(i) } },

@@ -9,4 +9,5 @@ export * from './client-fleet/index.js';
 export * from './gateway-process.js';
 export * from './redis-server.js';
 export * from './throttle-proxy.js';
+export * from './node-snapshot.js';
 export * from './oidc-provider.js';

@@ -1,12 +1,28 @@
 import { spawnSync } from 'node:child_process';
 import { spawnProcess, type ManagedProcess } from './processes.js';
 
+/** True when a `redis-server` binary is on `env`'s PATH. */
+export function hasRedisServer(env: NodeJS.ProcessEnv = process.env): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore', env }).status === 0;
+}
+
 /**
- * True when a `redis-server` binary is on PATH. Tests that start their own servers
- * (a Redis Cluster, TLS) skip with this; CI installs redis-server.
+ * Whether a suite that starts its own `redis-server` (a Redis Cluster, TLS) runs:
+ * always in CI (CI=true), where .ci/run installs it and a missing binary must fail
+ * the suite rather than skip it (its first test calls {@link requireRedisServer});
+ * elsewhere only when it is installed, saying so when it is not.
  */
-export function hasRedisServer(): boolean {
-  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+export function redisServerSuiteRuns(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env['CI'] === 'true' || hasRedisServer(env)) return true;
+  console.warn(
+    'skipping a suite that starts its own redis-server: not installed (apt-get install redis-server)',
+  );
+  return false;
+}
+
+/** Throws (failing the test that calls it) when `redis-server` is not on PATH; CI installs it with `.ci/run`. */
+export function requireRedisServer(env: NodeJS.ProcessEnv = process.env): void {
+  if (!hasRedisServer(env)) throw new Error('redis-server is not on PATH: .ci/run installs it with apt-get');
 }
 
 /** Options of {@link startRedisServer}. */

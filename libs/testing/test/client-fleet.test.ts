@@ -25,7 +25,11 @@ const CLUSTER = 'fleet';
 /** kube-sim in its own process (this project cannot import @knm/fake-cluster: it depends on us). */
 interface Sim {
   url: string;
-  truth(): Promise<{ nodes: Record<string, { resourceVersion: string }>; podCounts: Record<string, number> }>;
+  truth(): Promise<{
+    nodes: Record<string, { resourceVersion: string }>;
+    podCounts: Record<string, number>;
+    allocation: Record<string, { requests: Record<string, number>; limits: Record<string, number> }>;
+  }>;
   step(events: number): Promise<void>;
   patchLabel(node: string, key: string, value: string): Promise<void>;
 }
@@ -98,7 +102,7 @@ async function startGateway(r: TestRedis): Promise<{ proc: ManagedProcess; url: 
 async function truthDigest(s: Sim): Promise<Omit<ViewDigest, 'seq'>> {
   const truth = await s.truth();
   const nodes = Object.fromEntries(Object.entries(truth.nodes).map(([name, n]) => [name, n.resourceVersion]));
-  const { seq: _seq, ...digest } = viewDigest(0, nodes, truth.podCounts);
+  const { seq: _seq, ...digest } = viewDigest(0, nodes, truth.podCounts, truth.allocation);
   return digest;
 }
 
@@ -108,7 +112,12 @@ async function converged(f: ClientFleet, s: Sim): Promise<boolean> {
   const views = await f.views();
   return (
     new Set(views.map((v) => v.seq)).size === 1 &&
-    views.every((v) => v.nodesSha === want.nodesSha && v.podsSha === want.podsSha)
+    views.every(
+      (v) =>
+        v.nodesSha === want.nodesSha && v.podsSha === want.podsSha && v.allocationSha === want.allocationSha,
+    ) &&
+    // One usage poll for all (what the watcher polled, not the simulator's moving metrics).
+    new Set(views.map((v) => v.usageSha)).size === 1
   );
 }
 

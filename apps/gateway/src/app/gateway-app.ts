@@ -9,6 +9,7 @@ import { TokenVerifier } from '@knm/auth';
 import { Keyspace } from '@knm/contracts';
 import {
   ChangeSubscriber,
+  NodePodsClient,
   createRedisConnection,
   NodeStoreReader,
   redactRedisUrl,
@@ -49,11 +50,12 @@ import {
   GATEWAY_ID,
   KEYSPACE,
   LOGGER,
+  NODE_PODS_CLIENT,
   NODE_STORE_READER,
   REDIS,
   REDIS_SUBSCRIBER,
   TOKEN_VERIFIER,
-} from './tokens.js';
+} from '../common/injection-tokens.js';
 
 /** Options of {@link createGatewayApp} besides the configuration. */
 export interface GatewayAppOptions {
@@ -71,11 +73,13 @@ class GatewayResources implements OnApplicationShutdown {
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(REDIS_SUBSCRIBER)
     private readonly subscriber: { changes: ChangeSubscriber; connection: RedisClient },
+    @Inject(NODE_PODS_CLIENT) private readonly nodePods: NodePodsClient,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.feed.close().catch(() => undefined);
+    await this.nodePods.close().catch(() => undefined);
     await this.subscriber.changes.close().catch(() => undefined);
     for (const c of [this.subscriber.connection, this.redis]) await c.quit().catch(() => c.disconnect());
     this.logger.info('gateway stopped');
@@ -104,6 +108,13 @@ class GatewayModule {
       pubsub,
       onInvalid: (_raw, err) =>
         runtime.logger.warn({ err }, 'dropped an invalid envelope from the changes channel'),
+    });
+    // Shares the changes connection: each listener ignores the other's channels.
+    const nodePods = new NodePodsClient(redis, subscriberConnection, keyspace, {
+      pubsub,
+      ...(config.nodePodsTimeoutMs !== undefined ? { timeoutMs: config.nodePodsTimeoutMs } : {}),
+      onInvalid: (subject, _raw, err) =>
+        runtime.logger.warn({ err, subject }, "dropped a node's pods answer that does not decode"),
     });
     const feed = new ClusterFeed(
       changes,
@@ -159,6 +170,7 @@ class GatewayModule {
         { provide: REDIS, useValue: redis },
         { provide: REDIS_SUBSCRIBER, useValue: { changes, connection: subscriberConnection } },
         { provide: NODE_STORE_READER, useValue: reader },
+        { provide: NODE_PODS_CLIENT, useValue: nodePods },
         { provide: TOKEN_VERIFIER, useValue: verifier },
         { provide: GatewayMetrics, useValue: metrics },
         { provide: ClusterFeed, useValue: feed },

@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { AuthenticationError, assertClusterAccess, bearerToken, type TokenVerifier } from '@knm/auth';
-import { TOKEN_VERIFIER } from '../app/tokens.js';
+import { TOKEN_VERIFIER } from '../common/injection-tokens.js';
 import { OIDC, type OidcServices } from '../oidc/oidc-services.js';
 import { IS_PUBLIC } from './public.decorator.js';
 import { setRequestPrincipal } from './request-principal.js';

@@ -1,18 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   clustersAllow,
+  usageStatus,
   type ClusterName,
+  type ClusterResourcesResponse,
   type ClusterSummaryBody,
   type NodeListQuery,
   type NodeListResponse,
+  type NodePodsList,
   type NodeResponse,
   type PodCountsResponse,
 } from '@knm/contracts';
 import type { Principal } from '@knm/auth';
-import type { ClusterSnapshot, NodeStoreReader } from '@knm/node-store';
-import { compileNodeQuery, queryNodes, toNodeView, type CompiledNodeQuery } from '@knm/node-query';
-import { NODE_STORE_READER } from '../app/tokens.js';
-import { NotFoundError } from '../common/error-body.js';
+import type { ClusterSnapshot, NodePodsClient, NodeStoreReader } from '@knm/node-store';
+import {
+  compileNodeQuery,
+  queryNodes,
+  resourceRollup,
+  toNodeView,
+  type CompiledNodeQuery,
+} from '@knm/node-query';
+import { NODE_PODS_CLIENT, NODE_STORE_READER } from '../common/injection-tokens.js';
+import { NotFoundError, UpstreamError } from '../common/error-body.js';
 import { ResponseCache } from './response-cache.js';
 import { SnapshotCache } from './snapshot-cache.js';
 
@@ -33,8 +42,13 @@ const RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
 export class ClusterDataService {
   private readonly cache: SnapshotCache;
   private readonly bodies = new ResponseCache(RESPONSE_CACHE_BYTES);
+  /** The rollup of each snapshot still cached: summing every node's resources once per seq, not per request. */
+  private readonly rollups = new WeakMap<ClusterSnapshot, ClusterResourcesResponse>();
 
-  constructor(@Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader) {
+  constructor(
+    @Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader,
+    @Inject(NODE_PODS_CLIENT) private readonly pods: NodePodsClient,
+  ) {
     this.cache = new SnapshotCache(reader);
   }
 
@@ -78,14 +92,50 @@ export class ClusterDataService {
     return body;
   }
 
-  /** One node with its pod count; {@link NotFoundError} when the cluster or the node is unknown. */
+  /** One node with its pod count and resources; {@link NotFoundError} when the cluster or the node is unknown. */
   async getNode(cluster: ClusterName, name: string): Promise<NodeResponse> {
     const found = await this.reader.getNode(cluster, name);
     if (!found) {
       await this.getCluster(cluster);
       throw new NotFoundError(`node "${name}" is not in cluster "${cluster}"`);
     }
-    return { cluster, seq: found.seq, node: toNodeView(found.node, found.podCount) };
+    const usage = found.usage?.available ? found.usage.nodes[name] : undefined;
+    const response: NodeResponse = {
+      cluster,
+      seq: found.seq,
+      node: toNodeView(found.node, found.podCount, found.allocation, usage),
+    };
+    if (found.usage) response.usage = usageStatus(found.usage);
+    return response;
+  }
+
+  /** The cluster's resources summed: in all, by zone and by node pool (from the same snapshot as node lists). */
+  async resources(cluster: ClusterName): Promise<ClusterResourcesResponse> {
+    const summary = await this.getCluster(cluster);
+    const snapshot = await this.cache.get(cluster, summary);
+    let rollup = this.rollups.get(snapshot);
+    if (!rollup) {
+      rollup = { cluster, ...resourceRollup(snapshot) };
+      this.rollups.set(snapshot, rollup);
+    }
+    return rollup;
+  }
+
+  /**
+   * The pods behind a node's numbers, from the cluster's leading watcher (through
+   * Redis; a stored answer up to a few seconds old as it wrote it). The watcher's
+   * failures and the relay's (nobody leads: 503; no answer in time: 504) are
+   * {@link UpstreamError}s with their status and message.
+   */
+  async nodePods(cluster: ClusterName, node: string): Promise<NodePodsList> {
+    await this.getCluster(cluster);
+    const answer = await this.pods.get(cluster, node);
+    if (answer.ok) return answer;
+    const status = answer.status;
+    if (status === 404 || status === 502 || status === 503 || status === 504) {
+      throw new UpstreamError(status, answer.message);
+    }
+    throw new UpstreamError(502, `the watcher answered ${status}: ${answer.message}`);
   }
 
   /** Every node's pod count and their sum. */
@@ -111,6 +161,7 @@ function nodeListResponse(
     items: page.items,
   };
   if (page.continue !== undefined) response.continue = page.continue;
+  if (snapshot.usage) response.usage = usageStatus(snapshot.usage);
   return response;
 }
 

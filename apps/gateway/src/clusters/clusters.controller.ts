@@ -2,9 +2,12 @@ import { Controller, Get, Header, Headers, Inject, Param, Query } from '@nestjs/
 import {
   ClusterNameSchema,
   NodeListQuerySchema,
+  NodeNameSchema,
   type ClusterListResponse,
   type ClusterName,
+  type ClusterResourcesResponse,
   type NodeListQuery,
+  type NodePodsList,
   type NodeResponse,
   type PodCountsResponse,
 } from '@knm/contracts';
@@ -28,8 +31,12 @@ export function maxStaleMs(cacheControl: string | undefined): number {
 
 const clusterParam = new ZodPipe(ClusterNameSchema, 'cluster name in the path');
 const nodeQuery = new ZodPipe(NodeListQuerySchema, 'node list query');
+const nodeParam = new ZodPipe(NodeNameSchema, 'node name in the path');
 
-/** `/api/v1/clusters/...`: clusters, their nodes (filtered, sorted, paged) and pod counts. */
+/**
+ * `/api/v1/clusters/...`: clusters, their nodes (filtered, sorted, paged), pod
+ * counts, resources summed, and the pods behind a node's numbers.
+ */
 @Controller('api/v1/clusters')
 export class ClustersController {
   constructor(@Inject(ClusterDataService) private readonly data: ClusterDataService) {}
@@ -55,6 +62,19 @@ export class ClustersController {
     @Param('node') node: string,
   ): Promise<NodeResponse> {
     return this.data.getNode(cluster, node);
+  }
+
+  @Get(':cluster/nodes/:node/pods')
+  nodePods(
+    @Param('cluster', clusterParam) cluster: ClusterName,
+    @Param('node', nodeParam) node: string,
+  ): Promise<NodePodsList> {
+    return this.data.nodePods(cluster, node);
+  }
+
+  @Get(':cluster/resources')
+  resources(@Param('cluster', clusterParam) cluster: ClusterName): Promise<ClusterResourcesResponse> {
+    return this.data.resources(cluster);
   }
 
   @Get(':cluster/pod-counts')

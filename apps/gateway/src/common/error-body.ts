@@ -10,6 +10,22 @@ export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
 }
 
+/**
+ * What the gateway relays for another process could not be had: that process failed
+ * (502), none is there to ask (503), or it did not answer in time (504); or it says
+ * the thing does not exist (404). The message says which, for a person to act on.
+ */
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
+
+  constructor(
+    readonly status: 404 | 502 | 503 | 504,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -21,7 +37,9 @@ const REASONS: Record<number, string> = {
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 function body(
@@ -37,7 +55,7 @@ function body(
 /**
  * The REST error body for any error the gateway may throw: each typed error maps to
  * its status (ContractError/InvalidQueryError 400, AuthenticationError 401,
- * ForbiddenError 403, NotFoundError 404, NodesBusyError and OperationFinishedError 409, StaleContinueError 410, RateLimitedError 429, Nest's
+ * ForbiddenError 403, NotFoundError 404, UpstreamError its status, NodesBusyError and OperationFinishedError 409, StaleContinueError 410, RateLimitedError 429, Nest's
  * HttpExceptions as they say); anything else is a 500 whose message says nothing
  * internal.
  */
@@ -47,6 +65,7 @@ export function errorBodyOf(err: unknown): ErrorBody {
   if (err instanceof AuthenticationError) return body(401, err.message);
   if (err instanceof ForbiddenError) return body(403, err.message);
   if (err instanceof NotFoundError) return body(404, err.message);
+  if (err instanceof UpstreamError) return body(err.status, err.message);
   if (err instanceof NodesBusyError || err instanceof OperationFinishedError) return body(409, err.message);
   if (err instanceof StaleContinueError) return body(410, err.message);
   if (err instanceof RateLimitedError) return body(429, err.message);

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { loggableUrl } from '../security/gateway-logger.js';
 import { RateLimitedError } from '../security/rate-limiter.js';
-import { errorBodyOf } from './error-body.js';
+import { UpstreamError, errorBodyOf } from './error-body.js';
 
 /**
  * Turns every error of an HTTP handler, guard or pipe into the JSON error body
@@ -20,7 +20,13 @@ export class HttpErrorFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const body = errorBodyOf(exception);
-    if (body.statusCode >= 500) {
+    if (exception instanceof UpstreamError) {
+      // Another process's state (no watcher, a slow one), not a gateway fault: no stack.
+      this.logger.warn(
+        { status: body.statusCode, url: loggableUrl(request.url), reason: body.message },
+        'upstream',
+      );
+    } else if (body.statusCode >= 500) {
       this.logger.error(
         { err: exception, method: request.method, url: loggableUrl(request.url) },
         'request failed',

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { readFlags } from '@knm/cli';
 import { DEFAULT_NAMESPACE } from '@knm/contracts';
 import { DurationParseError, parseDurationSeconds } from '@knm/auth';
 import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
@@ -49,6 +49,11 @@ export interface GatewayConfig {
    * after its handshake is closed (`KNM_WS_CONNECT_TIMEOUT_MS`). Default 10,000 ms.
    */
   wsConnectTimeoutMs?: number;
+  /**
+   * How long `GET .../nodes/:node/pods` waits for the cluster's watcher to answer
+   * before a 504 (`KNM_NODE_PODS_TIMEOUT_MS`). Default 10,000 ms.
+   */
+  nodePodsTimeoutMs?: number;
   /**
    * When set, `GET /metrics` requires `Authorization: Bearer <this>` (`KNM_METRICS_TOKEN`,
    * a static scrape credential, at least 16 characters); unset, `/metrics` is open.
@@ -118,6 +123,7 @@ const ConfigSchema = z.object({
   slowSocketTimeoutMs: intFrom('KNM_WS_SLOW_SOCKET_TIMEOUT_MS', 1_000).default(60_000),
   maxUnackedBytes: intFrom('KNM_WS_MAX_UNACKED_BYTES', 1024).default(32 * 1024),
   wsConnectTimeoutMs: intFrom('KNM_WS_CONNECT_TIMEOUT_MS', 100).optional(),
+  nodePodsTimeoutMs: intFrom('KNM_NODE_PODS_TIMEOUT_MS', 100).optional(),
   metricsToken: z.string().min(16, 'KNM_METRICS_TOKEN must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   gatewayId: z.string().optional(),
@@ -153,6 +159,14 @@ const ConfigSchema = z.object({
   }),
 });
 
+const GATEWAY_FLAGS = {
+  port: 'string',
+  host: 'string',
+  redis: 'string',
+  namespace: 'string',
+  'log-level': 'string',
+} as const;
+
 const list = (value: string | undefined): string[] | undefined =>
   value === undefined
     ? undefined
@@ -176,25 +190,11 @@ export function loadGatewayConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): GatewayConfig {
-  let flags: Record<string, string | undefined>;
-  try {
-    flags = parseArgs({
-      args: [...argv],
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        redis: { type: 'string' },
-        namespace: { type: 'string' },
-        'log-level': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values as Record<string, string | undefined>;
-  } catch (err) {
-    throw new ConfigError(
-      `${(err as Error).message} (flags: --port, --host, --redis, --namespace, --log-level)`,
-    );
-  }
+  const flags = readFlags(
+    argv,
+    GATEWAY_FLAGS,
+    (m) => new ConfigError(`${m} (flags: --port, --host, --redis, --namespace, --log-level)`),
+  );
   const raw = {
     port: flags['port'] ?? env['PORT'],
     host: flags['host'] ?? env['HOST'],
@@ -211,6 +211,7 @@ export function loadGatewayConfig(
     slowSocketTimeoutMs: env['KNM_WS_SLOW_SOCKET_TIMEOUT_MS'],
     maxUnackedBytes: env['KNM_WS_MAX_UNACKED_BYTES'],
     wsConnectTimeoutMs: env['KNM_WS_CONNECT_TIMEOUT_MS'],
+    nodePodsTimeoutMs: env['KNM_NODE_PODS_TIMEOUT_MS'],
     metricsToken: env['KNM_METRICS_TOKEN'] || undefined,
     logLevel: flags['log-level'] ?? env['LOG_LEVEL'],
     gatewayId: env['KNM_GATEWAY_ID'] || undefined,

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Controller, Get, Header, Headers, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { AuthenticationError } from '@knm/auth';
 import type { RedisClient } from '@knm/node-store';
-import { GATEWAY_CONFIG, REDIS } from '../app/tokens.js';
+import { GATEWAY_CONFIG, REDIS } from '../common/injection-tokens.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { Public } from '../auth/public.decorator.js';
 import { GatewayMetrics } from './gateway-metrics.js';

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { AuthenticationError, ForbiddenError } from '@knm/auth';
 import type { AllowedClusters, Role } from '@knm/contracts';
-import { LOGGER } from '../app/tokens.js';
+import { LOGGER } from '../common/injection-tokens.js';
 import { RateLimitedError } from '../security/rate-limiter.js';
 import { Public } from '../auth/public.decorator.js';
 import { NotFoundError } from '../common/error-body.js';

@@ -1,9 +1,11 @@
 import {
   ClusterListResponseSchema,
+  ClusterResourcesResponseSchema,
   ErrorBodySchema,
+  NODE_SORT_FIELDS,
   NodeListResponseSchema,
+  NodePodsListSchema,
   NodeResponseSchema,
-  NodeSortFieldSchema,
   PodCountsResponseSchema,
   WsPingResponseSchema,
   WsStatsResponseSchema,
@@ -29,6 +31,29 @@ const ERROR_TEXT: Readonly<Record<number, string>> = {
   410: 'the continue token is stale (the cluster was resynced): list again without it',
   503: 'Redis is not reachable',
 };
+const PODS_ERROR_TEXT: Readonly<Record<number, string>> = {
+  ...ERROR_TEXT,
+  404: 'no such cluster or node (the API server does not know the node)',
+  502: "the watcher could not list the node's pods from the API server",
+  503: 'no watcher leads the cluster now (nobody can read its pods); try again shortly',
+  504: 'the watcher did not answer in time',
+};
+
+/**
+ * What each resource figure means, said once for the node list, the node, the
+ * resources rollup and the pods endpoint.
+ */
+const RESOURCE_FIGURES =
+  'Every node carries `resources`: resource name (`cpu`, `memory`, `pods`, `ephemeral-storage`, `nvidia.com/gpu`, ' +
+  '`hugepages-2Mi`, ...) -> `{allocatable, requests, limits, usage?}` in base units (cpu in millicores, memory and ' +
+  'storage in bytes, the rest counts). `allocatable`: what the node offers pods (`status.allocatable`, capacity ' +
+  'minus system reservations): every percent is of it, never of capacity. `requests`: the sum of the effective ' +
+  'requests of the pods that count on the node (bound, not Succeeded or Failed), as the scheduler computes them ' +
+  '(containers, sidecars, the largest init container, pod overhead, in-place resizes): what the scheduler places ' +
+  'against allocatable. `limits`: the same sum of limits (pods without a limit add 0, so it may understate; above ' +
+  '100% the node is overcommitted). `usage`: what the metrics API (metrics-server) measured at its last poll, cpu ' +
+  'and memory only (working set); absent when there is no metrics API or the poll did not measure the node. ' +
+  '`pods.requests` = `pods.limits` = the pod count.';
 const errors = (...codes: number[]): JsonObject => errorResponses(ERROR_TEXT, ...codes);
 
 const nodeFilters = [
@@ -38,8 +63,24 @@ const nodeFilters = [
   q('role', 'has this role (node-role.kubernetes.io/<role>)'),
   q('q', 'case-insensitive substring of the name'),
   q('taint', 'comma-separated, each `key`, `key=value`, `key:Effect` or `key=value:Effect`; all must match'),
-  q('sort', 'sort field (ties by name)', schema(NodeSortFieldSchema)),
-  q('order', 'sort order', { type: 'string', enum: ['asc', 'desc'], default: 'asc' }),
+  q(
+    'resource',
+    'comma-separated, each `<resource>.<requests|limits|usage>Percent<op><number>` with `op` one of `>`, `>=`, `<`, ' +
+      '`<=` (percent of allocatable), all must hold, e.g. `cpu.requestsPercent>80,memory.usagePercent<50`; a node ' +
+      'whose percent cannot be said (nothing allocatable, usage not measured) matches no item',
+  ),
+  q(
+    'sort',
+    `a field (${NODE_SORT_FIELDS.join(', ')}) or \`<resource>.<requests|limits|usage>Percent\` (split on the last ` +
+      'dot: `nvidia.com/gpu.requestsPercent`; nodes whose percent cannot be said last in either order); a leading ' +
+      '`-` sorts descending; ties by name',
+    { type: 'string', default: 'name', examples: ['-cpu.requestsPercent', 'memory.usagePercent', 'pods'] },
+  ),
+  q('order', 'sort order (`desc` is the same as a leading `-`)', {
+    type: 'string',
+    enum: ['asc', 'desc'],
+    default: 'asc',
+  }),
   q('limit', 'page size (1..10000); default every match', { type: 'integer', minimum: 1, maximum: 10000 }),
   q('continue', "the previous page's `continue`"),
 ];
@@ -58,8 +99,10 @@ export function openApiDocument(): JsonObject {
       version: '0.1.0',
       description:
         'Nodes of many Kubernetes clusters, served from Redis. Realtime changes: Socket.IO namespace `/nodes` ' +
-        '(protocol 2: `subscribe { cluster, sinceSeq?, maxRate? }`, `ack { cluster, seq }`; events named by ' +
-        'envelope type, and `batch`). Every endpoint but health needs a bearer token.',
+        '(protocol 3: `subscribe { cluster, sinceSeq?, maxRate? }`, `ack { cluster, seq }`; events named by ' +
+        'envelope type (`node_add`, `node_update`, `node_delete`, `pod_counts`, `allocation`, `usage`, ' +
+        '`cluster_status`, `resync`), and `batch`). Every endpoint but health needs a bearer token. ' +
+        RESOURCE_FIGURES,
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -68,6 +111,8 @@ export function openApiDocument(): JsonObject {
         ClusterListResponse: schema(ClusterListResponseSchema),
         NodeListResponse: schema(NodeListResponseSchema),
         NodeResponse: schema(NodeResponseSchema),
+        ClusterResourcesResponse: schema(ClusterResourcesResponseSchema),
+        NodePodsList: schema(NodePodsListSchema),
         PodCountsResponse: schema(PodCountsResponseSchema),
         WsStatsResponse: schema(WsStatsResponseSchema),
         WsPingResponse: schema(WsPingResponseSchema),
@@ -87,7 +132,9 @@ export function openApiDocument(): JsonObject {
       },
       '/api/v1/clusters/{cluster}/nodes': {
         get: {
-          summary: 'Nodes of a cluster: filtered, sorted, paged; each with podCount and podCapacity',
+          summary:
+            'Nodes of a cluster: filtered (labels, ready, schedulable, role, name, taints, resource percents), ' +
+            'sorted (fields or resource percents), paged; each with podCount, podCapacity and resources',
           parameters: [clusterParam, ...nodeFilters],
           responses: { 200: json('NodeListResponse', 'one page'), ...errors(400, 401, 403, 404, 410) },
         },
@@ -100,6 +147,36 @@ export function openApiDocument(): JsonObject {
             { name: 'node', in: 'path', required: true, schema: { type: 'string' } },
           ],
           responses: { 200: json('NodeResponse', 'the node'), ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/api/v1/clusters/{cluster}/nodes/{node}/pods': {
+        get: {
+          summary:
+            "The pods behind a node's numbers (namespace, name, phase, owner, effective requests and limits, usage " +
+            'when the metrics API serves pod metrics), read from the API server by the watcher that leads the ' +
+            'cluster (the gateway holds no credentials), at most 1,000, cached a few seconds',
+          parameters: [
+            clusterParam,
+            { name: 'node', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+          responses: {
+            200: json('NodePodsList', 'the pods; `counted` says which are in the node sums'),
+            ...errorResponses(PODS_ERROR_TEXT, 400, 401, 403, 404, 502, 503, 504),
+          },
+        },
+      },
+      '/api/v1/clusters/{cluster}/resources': {
+        get: {
+          summary:
+            "The cluster's resources summed over every node, and by zone (`topology.kubernetes.io/zone`) and node " +
+            'pool (the first of `cloud.google.com/gke-nodepool`, `eks.amazonaws.com/nodegroup`, ' +
+            '`karpenter.sh/nodepool`, `kubernetes.azure.com/agentpool`, `node.kubernetes.io/pool`; else `none`); ' +
+            'usage sums are over the nodes the last poll measured (`measured`), with the poll in `usage`',
+          parameters: [clusterParam],
+          responses: {
+            200: json('ClusterResourcesResponse', 'totals and rollups'),
+            ...errors(400, 401, 403, 404),
+          },
         },
       },
       '/api/v1/clusters/{cluster}/pod-counts': {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { isFinalOperationState, OPERATION_PROGRESS_EVENT } from '@knm/contracts';
 import type { NodeStoreReader, RedisClient } from '@knm/node-store';
 import type { OperationEvents, OperationQueues, OperationStore } from '@knm/node-ops';
-import { LOGGER, NODE_STORE_READER } from '../app/tokens.js';
+import { LOGGER, NODE_STORE_READER } from '../common/injection-tokens.js';
 import { clusterRoom } from '../realtime/cluster-feed.js';
 import { NodesGateway, userRoom } from '../realtime/nodes.gateway.js';
 import {

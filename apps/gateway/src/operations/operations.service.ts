@@ -32,7 +32,7 @@ import {
   type OperationQueues,
   type OperationStore,
 } from '@knm/node-ops';
-import { NODE_STORE_READER } from '../app/tokens.js';
+import { NODE_STORE_READER } from '../common/injection-tokens.js';
 import { NotFoundError } from '../common/error-body.js';
 import { OperationProgressRelay } from './operation-progress-relay.js';
 import { AUDIT_LOG, OPERATION_EVENTS, OPERATION_QUEUES, OPERATION_STORE } from './operations.tokens.js';

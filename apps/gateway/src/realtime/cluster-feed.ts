@@ -413,6 +413,16 @@ export class ClusterFeed {
       timestamp,
       data: { counts: snapshot.podCounts },
     });
+    envelopes.push({
+      type: 'allocation',
+      cluster: sub.cluster,
+      seq,
+      timestamp,
+      data: { nodes: snapshot.allocation },
+    });
+    if (snapshot.usage) {
+      envelopes.push({ type: 'usage', cluster: sub.cluster, seq, timestamp, data: snapshot.usage });
+    }
     if (summary) {
       const status: EnvelopeOf<'cluster_status'> = {
         type: 'cluster_status',

@@ -35,7 +35,7 @@ import {
 } from '@knm/contracts';
 import type { NodeStoreReader } from '@knm/node-store';
 import { OIDC, type OidcServices } from '../oidc/oidc-services.js';
-import { GATEWAY_ID, LOGGER, NODE_STORE_READER, TOKEN_VERIFIER } from '../app/tokens.js';
+import { GATEWAY_ID, LOGGER, NODE_STORE_READER, TOKEN_VERIFIER } from '../common/injection-tokens.js';
 import { GatewayMetrics } from '../health/gateway-metrics.js';
 import { authFailureRefusal } from '../security/http-guards.js';
 import type { RateLimiter } from '../security/rate-limiter.js';

@@ -15,7 +15,7 @@ import {
   type WsTestResponse,
 } from '@knm/contracts';
 import type { RedisClient } from '@knm/node-store';
-import { GATEWAY_ID, LOGGER, REDIS, REDIS_SUBSCRIBER } from '../app/tokens.js';
+import { GATEWAY_ID, LOGGER, REDIS, REDIS_SUBSCRIBER } from '../common/injection-tokens.js';
 import { CurrentPrincipal } from '../auth/request-principal.js';
 import { ZodPipe } from '../common/zod.pipe.js';
 import { clusterRoom } from './cluster-feed.js';

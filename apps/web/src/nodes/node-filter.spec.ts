@@ -3,7 +3,7 @@ import { parseSelectorInput, selectRows, type NodeCriteria } from './node-filter
 import { nodeResources } from '@knm/contracts';
 import { formatAge, toNodeRow } from './node-row.js';
 import { barTitle } from './resource-bar.js';
-import { testNode as node } from './test-node.js';
+import { testNode as node } from '../../test/support/test-node.js';
 
 const rows = [
   toNodeRow(node('node-b', { podCount: 50 })),

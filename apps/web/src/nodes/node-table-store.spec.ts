@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NodeTableStore } from './node-table-store.js';
-import { testNode } from './test-node.js';
+import { testNode } from '../../test/support/test-node.js';
 
 const names = (table: NodeTableStore) => table.visibleRows.value.map((r) => r.name);
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeResources } from '@knm/contracts';
 import { toNodeRow } from './node-row.js';
 import { resourceOverview, sumPercent } from './resource-overview.js';
-import { testNode } from './test-node.js';
+import { testNode } from '../../test/support/test-node.js';
 
 const allocatable = { cpu: '4', memory: '16Gi', pods: '100' };
 function row(

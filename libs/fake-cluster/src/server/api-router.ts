@@ -11,7 +11,6 @@ import {
   policyV1Resources,
   versionInfo,
 } from '../api/discovery.js';
-import { groupVersionDocument, openApiIndex } from '../api/openapi/openapi-v3.js';
 import { authorize, impersonatedUser, verbOf } from '../rbac/impersonation.js';
 import { handleRbacRequest, RBAC_GROUP } from '../rbac/rbac-api.js';
 import { rbacOf } from '../rbac/rbac-model.js';
@@ -19,6 +18,7 @@ import { findResource, type ResourceDef } from '../resource-registry.js';
 import type { ApiContext } from './api-context.js';
 import { handleCollectionGet } from './collection-handler.js';
 import { handleMetricsRequest } from './metrics-api.js';
+import { serveOpenApiV2, serveOpenApiV3Document, serveOpenApiV3Index } from './openapi-endpoints.js';
 import { readBodyBytes, sendJson } from './http-io.js';
 import { decodeProtobufNamespace } from './protobuf-namespace.js';
 import { decodeProtobufSelfReview } from './protobuf-self-review.js';
@@ -97,7 +97,7 @@ export async function routeApiRequest(
       notFoundHere,
     );
   }
-  if (segments[0] === 'openapi') return serveOpenApi(ctx, segments, method, url.pathname, res);
+  if (segments[0] === 'openapi') return serveOpenApi(ctx, req, url, segments, res);
   const path = parseApiPath(segments);
   if (path === undefined) throw pathNotFound(url.pathname);
   // Impersonation (Impersonate-User/-Group): the cluster's RBAC decides each resource request.
@@ -222,20 +222,23 @@ export async function routeApiRequest(
   }
 }
 
-/** `/openapi/v3` (the index) and `/openapi/v3/<group-version>`; no OpenAPI v2 (kubectl asks for it as protobuf). */
+/** `/openapi/v2` (JSON or protobuf), `/openapi/v3` (the index) and `/openapi/v3/<group-version>`. */
 function serveOpenApi(
   ctx: ApiContext,
+  req: IncomingMessage,
+  url: URL,
   segments: string[],
-  method: string,
-  path: string,
   res: ServerResponse,
 ): void {
-  if (method !== 'GET' || segments[1] !== 'v3') throw pathNotFound(path);
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw pathNotFound(url.pathname);
   const gitVersion = String(versionInfo({ kubernetesMinor: ctx.kubernetesMinor })['gitVersion']);
-  if (segments.length === 2) return sendJson(res, 200, openApiIndex(gitVersion));
-  const document = groupVersionDocument(segments.slice(2).join('/'), gitVersion);
-  if (document === undefined) throw pathNotFound(path);
-  sendJson(res, 200, document);
+  if (segments[1] === 'v2' && segments.length === 2) return serveOpenApiV2(req.headers, res, gitVersion);
+  if (segments[1] !== 'v3') throw pathNotFound(url.pathname);
+  if (segments.length === 2) return serveOpenApiV3Index(req.headers, res, gitVersion);
+  const path = segments.slice(2).join('/');
+  if (!serveOpenApiV3Document(req.headers, url.searchParams, res, gitVersion, path)) {
+    throw pathNotFound(url.pathname);
+  }
 }
 
 /** 404 for a path kube-sim does not serve, worded as the API server's. */

@@ -1,6 +1,6 @@
 import type { StoredKind } from '../api/kube-object.js';
 import type { ClusterStore } from '../store/cluster-store.js';
-import type { ChangeEvent } from '../store/change-log.js';
+import type { StoredChange } from '../store/change-log.js';
 import type { WatchStream } from './watch-stream.js';
 
 /**
@@ -66,7 +66,7 @@ export class WatchHub {
     this.dropAll('destroy');
   }
 
-  private fanOut(event: ChangeEvent): void {
+  private fanOut(event: StoredChange): void {
     const set = this.byKind.get(event.kind);
     if (set === undefined) return;
     for (const stream of set) stream.deliver(event);

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { JsonObject, KubeObject, StoredKind } from '../api/kube-object.js';
-import type { ChangeEvent, ChangeType } from '../store/change-log.js';
+import type { StoredChange, ChangeType } from '../store/change-log.js';
 
 /** A watch event type on the wire. */
 export type WatchEventType = ChangeType | 'BOOKMARK' | 'ERROR';
@@ -23,7 +23,7 @@ export interface WatchBacklog {
   /** The current state, sent as synthetic ADDED events (those the watch selects). Default none. */
   readonly objects?: readonly KubeObject[];
   /** Logged changes to replay, oldest first, translated through the selectors. Default none. */
-  readonly changes?: readonly ChangeEvent[];
+  readonly changes?: readonly StoredChange[];
   /**
    * When set, the backlog ends with a BOOKMARK at this version annotated
    * `k8s.io/initial-events-end` (`sendInitialEvents=true`): the version the
@@ -151,7 +151,7 @@ export class WatchStream {
   }
 
   /** Delivers one stored change (live fan-out), translated through the selectors; the frame bytes are shared per format. */
-  deliver(event: ChangeEvent): void {
+  deliver(event: StoredChange): void {
     if (this.stalled || this.closed || event.kind !== this.options.kind) return;
     const type = this.translate(event);
     if (type === undefined) return;
@@ -195,7 +195,7 @@ export class WatchStream {
     this.cleanup();
   }
 
-  private translate(event: ChangeEvent): ChangeType | undefined {
+  private translate(event: StoredChange): ChangeType | undefined {
     const { matches } = this.options;
     if (event.type === 'ADDED') return matches(event.object) ? 'ADDED' : undefined;
     if (event.type === 'DELETED') return matches(event.object) ? 'DELETED' : undefined;

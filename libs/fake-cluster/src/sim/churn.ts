@@ -282,9 +282,16 @@ export class Churn {
     if (nodes.size <= 1) return;
     const key = nodes.keyAt(randomIndex(this.cluster.random, nodes.size));
     const node = key === undefined ? undefined : nodes.get(key);
-    if (!node || isControlPlane(node)) return;
+    if (!node || isControlPlane(node) || scaleDownDisabled(node)) return;
     this.cluster.deleteObject('Node', node.metadata.name);
   }
+}
+
+/** The cluster autoscaler's opt-out: it never removes a node annotated so; neither does churn. */
+export const SCALE_DOWN_DISABLED_ANNOTATION = 'cluster-autoscaler.kubernetes.io/scale-down-disabled';
+
+function scaleDownDisabled(node: KubeObject): boolean {
+  return node.metadata.annotations?.[SCALE_DOWN_DISABLED_ANNOTATION] === 'true';
 }
 
 function isControlPlane(node: KubeObject): boolean {

@@ -6,7 +6,7 @@ import { ClusterStore } from '../store/cluster-store.js';
 import { objectKey } from '../store/kind-store.js';
 import { NodeSnapshotIndex } from '../store/node-snapshot-index.js';
 import { PodAllocationIndex } from '../store/pod-allocation-index.js';
-import { PodCountIndex } from '../store/pod-count-index.js';
+import { PodsPerNodeCount } from '../store/pods-per-node-count.js';
 import { PodsByNodeIndex } from '../store/pods-by-node-index.js';
 import { ObjectNotFoundError } from '../store/store-errors.js';
 import { rfc3339, systemClock, type Clock } from './clock.js';
@@ -80,7 +80,7 @@ const NAMESPACED: ReadonlySet<StoredKind> = new Set([
  */
 export class Cluster {
   readonly store: ClusterStore;
-  readonly podCounts = new PodCountIndex();
+  readonly podCounts = new PodsPerNodeCount();
   /** Each node's summed pod requests and limits (what `/_sim/truth` reports as `allocation`). */
   readonly allocation = new PodAllocationIndex();
   /** The pods bound to each node (pod garbage collection of a removed node). */

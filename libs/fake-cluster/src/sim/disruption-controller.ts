@@ -1,6 +1,6 @@
 import type { JsonObject, JsonValue, KubeObject } from '../api/kube-object.js';
 import { semanticallyEqual } from '../api/semantic-equal.js';
-import type { ChangeEvent } from '../store/change-log.js';
+import type { StoredChange } from '../store/change-log.js';
 import { objectKey } from '../store/kind-store.js';
 import { rfc3339 } from './clock.js';
 import type { Cluster } from './cluster.js';
@@ -71,7 +71,7 @@ export class DisruptionController {
     cluster.store.subscribe((event) => this.onChange(event));
   }
 
-  private onChange(event: ChangeEvent): void {
+  private onChange(event: StoredChange): void {
     if (event.kind === 'PodDisruptionBudget') {
       if (event.type !== 'DELETED') this.touch(event.key);
       return;

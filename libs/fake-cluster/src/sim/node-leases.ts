@@ -1,5 +1,5 @@
 import type { KubeObject } from '../api/kube-object.js';
-import type { ChangeEvent } from '../store/change-log.js';
+import type { StoredChange } from '../store/change-log.js';
 import { rfc3339 } from './clock.js';
 import type { Cluster } from './cluster.js';
 import { kubeletHealthyConditions, readyStatus } from './node-conditions.js';
@@ -110,7 +110,7 @@ export class NodeLeases {
     return typeof renewTime === 'string' ? Date.parse(renewTime) : undefined;
   }
 
-  private onChange(event: ChangeEvent): void {
+  private onChange(event: StoredChange): void {
     if (event.kind !== 'Node') return;
     const name = event.key;
     if (event.type === 'ADDED') {

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue, KubeObject } from '../api/kube-object.js';
-import type { ChangeEvent } from '../store/change-log.js';
+import type { StoredChange } from '../store/change-log.js';
 import { rfc3339 } from './clock.js';
 import type { Cluster } from './cluster.js';
 import type { EventRecorder } from './event-recorder.js';
@@ -103,7 +103,7 @@ export class NodeLifecycleController {
     this.cluster.schedule(this.monitorPeriodMs, step);
   }
 
-  private onChange(event: ChangeEvent): void {
+  private onChange(event: StoredChange): void {
     if (event.kind !== 'Node' || event.type === 'DELETED') return;
     const node = event.object;
     const previous = event.previous;

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue, KubeObject } from '../api/kube-object.js';
-import type { ChangeEvent } from '../store/change-log.js';
+import type { StoredChange } from '../store/change-log.js';
 import { lowerBound, objectKey } from '../store/kind-store.js';
 import type { Cluster } from './cluster.js';
 import { boundPod, controllerOf, finishedPod, runningPod } from './pod-status.js';
@@ -138,7 +138,7 @@ export class PodControllers {
     return this.schedulable.map((name) => nodes.get(name) as KubeObject);
   }
 
-  private trackSchedulable(event: ChangeEvent): void {
+  private trackSchedulable(event: StoredChange): void {
     const name = event.key;
     const now = event.type !== 'DELETED' && isSchedulableNode(event.object);
     const index = lowerBound(this.schedulable, name);
@@ -147,7 +147,7 @@ export class PodControllers {
     else if (!now && was) this.schedulable.splice(index, 1);
   }
 
-  private onChange(event: ChangeEvent): void {
+  private onChange(event: StoredChange): void {
     if (event.kind === 'Pod') {
       if (event.type === 'DELETED') {
         this.pending.delete(event.key);

@@ -13,7 +13,7 @@ export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
  * `encoded` caches serialised watch frames by a format key so every watcher of the
  * same format shares one Buffer during the live fan-out (cleared afterwards).
  */
-export interface ChangeEvent {
+export interface StoredChange {
   readonly rv: number;
   readonly type: ChangeType;
   readonly kind: StoredKind;
@@ -30,7 +30,7 @@ export interface ChangeEvent {
  * with etcd compaction.
  */
 export class ChangeLog {
-  private readonly ring: (ChangeEvent | undefined)[];
+  private readonly ring: (StoredChange | undefined)[];
   private head = 0; // index of the oldest entry
   private count = 0;
   private start: number;
@@ -44,7 +44,7 @@ export class ChangeLog {
     startRv: number,
   ) {
     if (capacity < 1) throw new RangeError('change log capacity must be at least 1');
-    this.ring = new Array<ChangeEvent | undefined>(capacity);
+    this.ring = new Array<StoredChange | undefined>(capacity);
     this.start = startRv;
   }
 
@@ -57,9 +57,9 @@ export class ChangeLog {
     return this.count;
   }
 
-  append(event: ChangeEvent): void {
+  append(event: StoredChange): void {
     if (this.count === this.capacity) {
-      const dropped = this.ring[this.head] as ChangeEvent;
+      const dropped = this.ring[this.head] as StoredChange;
       this.ring[this.head] = undefined;
       this.head = (this.head + 1) % this.capacity;
       this.count--;
@@ -83,7 +83,7 @@ export class ChangeLog {
   }
 
   /** The changes with rv > `afterRv`, oldest first. The caller checks {@link covers} first. */
-  since(afterRv: number): ChangeEvent[] {
+  since(afterRv: number): StoredChange[] {
     let lo = 0;
     let hi = this.count;
     while (lo < hi) {
@@ -91,12 +91,12 @@ export class ChangeLog {
       if (this.at(mid).rv <= afterRv) lo = mid + 1;
       else hi = mid;
     }
-    const out: ChangeEvent[] = [];
+    const out: StoredChange[] = [];
     for (let i = lo; i < this.count; i++) out.push(this.at(i));
     return out;
   }
 
-  private at(i: number): ChangeEvent {
-    return this.ring[(this.head + i) % this.capacity] as ChangeEvent;
+  private at(i: number): StoredChange {
+    return this.ring[(this.head + i) % this.capacity] as StoredChange;
   }
 }

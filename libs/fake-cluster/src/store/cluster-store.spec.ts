@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/kube-object.js';
 import { ClusterStore } from './cluster-store.js';
 import { ObjectExistsError, ObjectNotFoundError, ResourceVersionConflictError } from './store-errors.js';
-import type { ChangeEvent } from './change-log.js';
+import type { StoredChange } from './change-log.js';
 
 function node(name: string, labels: Record<string, string> = {}): KubeObject {
   return {
@@ -46,7 +46,7 @@ describe('ClusterStore', () => {
 
   it('hands listeners every change in order with the previous object; DELETED carries the deletion version', () => {
     const store = new ClusterStore();
-    const seen: ChangeEvent[] = [];
+    const seen: StoredChange[] = [];
     store.subscribe((e) => seen.push(e));
     store.create('Node', node('a'));
     store.update('Node', node('a', { x: '1' }));

@@ -1,5 +1,5 @@
 import type { KubeObject, StoredKind } from '../api/kube-object.js';
-import { ChangeLog, type ChangeEvent, type ChangeType } from './change-log.js';
+import { ChangeLog, type StoredChange, type ChangeType } from './change-log.js';
 import { KindStore, objectKey } from './kind-store.js';
 import { ObjectExistsError, ObjectNotFoundError, ResourceVersionConflictError } from './store-errors.js';
 
@@ -12,7 +12,7 @@ export interface ClusterStoreOptions {
 }
 
 /** Receives every change, synchronously, in resourceVersion order. Must return promptly. */
-export type ChangeListener = (event: ChangeEvent) => void;
+export type ChangeListener = (event: StoredChange) => void;
 
 const KINDS: readonly StoredKind[] = [
   'Node',
@@ -129,7 +129,7 @@ export class ClusterStore {
   }
 
   /** The changes after `rv`, oldest first, or undefined when the log no longer covers them. */
-  changesSince(rv: number): ChangeEvent[] | undefined {
+  changesSince(rv: number): StoredChange[] | undefined {
     if (!this.log.covers(rv)) return undefined;
     return this.log.since(rv);
   }
@@ -151,7 +151,7 @@ export class ClusterStore {
     if (changes === undefined) return undefined;
     const overrides = new Map<string, KubeObject | null>();
     for (let i = changes.length - 1; i >= 0; i--) {
-      const change = changes[i] as ChangeEvent;
+      const change = changes[i] as StoredChange;
       if (change.kind !== kind) continue;
       if (prefix && !change.key.startsWith(prefix)) continue;
       overrides.set(change.key, change.previous ?? null);
@@ -179,7 +179,7 @@ export class ClusterStore {
     object: KubeObject,
     previous: KubeObject | undefined,
   ): void {
-    const event: ChangeEvent = { rv: this.counter, type, kind, key, object, previous };
+    const event: StoredChange = { rv: this.counter, type, kind, key, object, previous };
     this.log.append(event);
     for (const listener of this.listeners) {
       try {

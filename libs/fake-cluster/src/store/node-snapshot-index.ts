@@ -1,6 +1,6 @@
 import { diffNodeSnapshots, projectNode, type KubeNodeLike, type NodeSnapshot } from '@knm/contracts';
 import type { KubeObject } from '../api/kube-object.js';
-import type { ChangeEvent } from './change-log.js';
+import type { StoredChange } from './change-log.js';
 
 /**
  * name -> the {@link NodeSnapshot} of each node's last change that mattered: what a
@@ -27,7 +27,7 @@ export class NodeSnapshotIndex {
   }
 
   /** Applies one store change (ignores other kinds). */
-  apply(event: ChangeEvent): void {
+  apply(event: StoredChange): void {
     if (event.kind !== 'Node') return;
     const name = event.object.metadata.name;
     if (event.type === 'DELETED') {

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../api/kube-object.js';
-import type { ChangeEvent } from './change-log.js';
-import { countedNode } from './pod-count-index.js';
+import type { StoredChange } from './change-log.js';
+import { countedNode } from './pods-per-node-count.js';
 import { podTotals } from './pod-totals.js';
 
 /** A node's summed requests and limits per resource, in base units (see `podResourceTotals`). */
@@ -44,7 +44,7 @@ export class PodAllocationIndex {
   }
 
   /** Applies one store change (ignores other kinds). */
-  apply(event: ChangeEvent): void {
+  apply(event: StoredChange): void {
     if (event.kind !== 'Pod') return;
     const before = countedNode(event.previous);
     const after = event.type === 'DELETED' ? undefined : countedNode(event.object);

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../api/kube-object.js';
-import type { ChangeEvent } from './change-log.js';
+import type { StoredChange } from './change-log.js';
 import { objectKey } from './kind-store.js';
 
 function boundNode(pod: KubeObject | undefined): string | undefined {
@@ -22,7 +22,7 @@ export class PodsByNodeIndex {
   }
 
   /** Applies one store change (ignores other kinds). */
-  apply(event: ChangeEvent): void {
+  apply(event: StoredChange): void {
     if (event.kind !== 'Pod') return;
     const before = boundNode(event.previous);
     const after = event.type === 'DELETED' ? undefined : boundNode(event.object);

@@ -43,7 +43,9 @@ export interface ClusterStateWriter {
   /**
    * In one step: adds per-node pod-count deltas and sets the absolute allocation of
    * the nodes in `allocation` (empty = none left); emits a `pod_counts` envelope for
-   * the counts and an `allocation` envelope for the allocations that changed.
+   * the counts and an `allocation` envelope for the allocations that changed. Rejects
+   * when a count would have gone below 0 (the store disagrees with the index), also
+   * after writing: the engine then repairs, rewriting the counts from the index.
    */
   applyPodDeltas(
     deltas: Readonly<Record<string, number>>,

@@ -13,6 +13,10 @@ class Fenced extends Error {
   override name = 'Fenced';
 }
 
+/** The tests' milliseconds clock: every reading is later than the one before, so two lists never share a time. */
+let lastTick = 0;
+const tick = (): number => (lastTick = Math.max(lastTick + 1, Date.now()));
+
 /** What Redis holds: shared by the writers of successive terms, as Redis is. */
 class MemoryStore {
   nodes = new Map<string, NodeSnapshot>();
@@ -75,7 +79,7 @@ class MemoryWriter implements ClusterStateWriter {
     this.store.pods = { ...input.podCounts };
     this.store.allocation = { ...input.allocation };
     this.store.status = 'ready';
-    this.store.syncedAt = new Date().toISOString();
+    this.store.syncedAt = new Date(tick()).toISOString();
     return (this.store.seq += 1);
   }
 
@@ -155,6 +159,7 @@ function setup(options: Partial<ClusterSyncOptions> = {}) {
       backoff: { next: () => 5, reset: () => undefined },
     },
     observer: { onSuppressed: () => (suppressed.count += 1) },
+    now: tick,
     ...options,
   });
   syncs.push(sync);
@@ -240,7 +245,6 @@ describe('ClusterSync', () => {
       pods.delete('p2');
       pods.upsert(pod('p3', 'a'));
     });
-    await new Promise((r) => setTimeout(r, 5));
     nodes.compact();
     pods.compact();
     nodes.dropWatches();
@@ -380,13 +384,14 @@ describe('ClusterSync', () => {
     const before = writer.calls.length;
     nodes.upsert(node('y'));
     await waitFor(() => sync.nodeCache.get('y') !== undefined);
-    await new Promise((r) => setTimeout(r, 120));
-    expect(writer.calls.length).toBe(before);
     // A new term reconciles from the warm caches: only what Redis lacks.
     const next = new MemoryWriter(writer.store);
     sync.lead(next);
     await waitFor(() => sync.serving);
     expect(next.calls).toEqual(['read', 'nodes node_add:x,node_add:y', 'status ready']);
+    // Everything decided before the new term went through the queue before its
+    // reconcile, and the old term's timers are gated by term: the fenced writer got nothing.
+    expect(writer.calls.length).toBe(before);
     expect([...next.nodes.keys()].sort()).toEqual(['x', 'y']);
   });
 

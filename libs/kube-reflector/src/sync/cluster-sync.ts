@@ -112,8 +112,10 @@ export interface ClusterSyncOptions {
  * - a fenced write (`isFenced`) stops all writing at once and tells the
  *   `onFenced` listeners; the engine keeps reflecting, as a standby.
  *
- * All writes go through one serial queue, so reconciles, node changes, pod flushes
- * and status changes reach Redis in the order they were decided.
+ * Writes that carry state go through one serial queue, so reconciles, node changes,
+ * pod flushes and status changes reach Redis in the order they were decided.
+ * Heartbeats do not: they touch only meta (heartbeatAt, leader, epoch) and must not wait
+ * behind a long reconcile (readers would report the cluster stale meanwhile).
  */
 export class ClusterSync {
   readonly nodeCache = new NodeCache();

@@ -15,16 +15,21 @@ class Fenced extends Error {
 class FakeLease implements Lease {
   holder: string | undefined;
   epoch = 0;
+  /** Calls of `acquire` and reads of `isLeader`, so tests can see what the loop did. */
+  acquires = 0;
+  leaderChecks = 0;
   private readonly lost: ((reason: string) => void)[] = [];
   private waiting: (() => void)[] = [];
 
   constructor(readonly me: string) {}
 
   get isLeader(): boolean {
+    this.leaderChecks += 1;
     return this.holder === this.me;
   }
 
   async acquire(signal?: AbortSignal): Promise<number> {
+    this.acquires += 1;
     while (this.holder !== undefined && this.holder !== this.me) {
       if (signal?.aborted) throw signal.reason;
       await new Promise<void>((r) => {
@@ -90,30 +95,39 @@ afterEach(async () => {
   await Promise.all(stops.splice(0).map((s) => s()));
 });
 
+/**
+ * A running sync and leadership loop on a {@link FakeLease}: `log` records every
+ * write as `<epoch>:<what>`, `roles` every leading / standby transition.
+ */
+function start() {
+  const nodes = new FakeSource<NodeSnapshot>('nodes', (n) => n.name);
+  const pods = new FakeSource<PodRecord>('pods', (p) => p.uid);
+  const sync = new ClusterSync({ nodes, pods, heartbeatMs: 10_000, isFenced: (e) => e instanceof Fenced });
+  const lease = new FakeLease('me');
+  const log: string[] = [];
+  const roles: string[] = [];
+  const loop = new LeadershipLoop({
+    lease,
+    sync,
+    createWriter: (epoch) => writerFor(lease, epoch, log),
+    observer: {
+      onLeading: (e) => roles.push(`leading ${e}`),
+      onStandby: (r) => roles.push(`standby (${r})`),
+    },
+    pollMs: 5,
+  });
+  stops.push(async () => {
+    await loop.stop();
+    await sync.stop();
+  });
+  sync.start();
+  loop.start();
+  return { nodes, sync, lease, log, roles };
+}
+
 describe('LeadershipLoop', () => {
   it('leads, stands by when the lease is taken over, leads again with a new epoch when it is free', async () => {
-    const nodes = new FakeSource<NodeSnapshot>('nodes', (n) => n.name);
-    const pods = new FakeSource<PodRecord>('pods', (p) => p.uid);
-    const sync = new ClusterSync({ nodes, pods, heartbeatMs: 10_000, isFenced: (e) => e instanceof Fenced });
-    const lease = new FakeLease('me');
-    const log: string[] = [];
-    const roles: string[] = [];
-    const loop = new LeadershipLoop({
-      lease,
-      sync,
-      createWriter: (epoch) => writerFor(lease, epoch, log),
-      observer: {
-        onLeading: (e) => roles.push(`leading ${e}`),
-        onStandby: (r) => roles.push(`standby (${r})`),
-      },
-      pollMs: 5,
-    });
-    stops.push(async () => {
-      await loop.stop();
-      await sync.stop();
-    });
-    sync.start();
-    loop.start();
+    const { sync, lease, log, roles } = start();
     await waitFor(() => log.includes('1:rebuild rebuild'), { what: 'the first term (Redis empty)' });
     lease.takenOver();
     await waitFor(() => roles.includes('standby (lease lost: taken over)'));
@@ -130,28 +144,7 @@ describe('LeadershipLoop', () => {
   });
 
   it('a fenced write ends the term at once; it waits for the lease to notice before acquiring again', async () => {
-    const nodes = new FakeSource<NodeSnapshot>('nodes', (n) => n.name);
-    const pods = new FakeSource<PodRecord>('pods', (p) => p.uid);
-    const sync = new ClusterSync({ nodes, pods, heartbeatMs: 10_000, isFenced: (e) => e instanceof Fenced });
-    const lease = new FakeLease('me');
-    const log: string[] = [];
-    const roles: string[] = [];
-    const loop = new LeadershipLoop({
-      lease,
-      sync,
-      createWriter: (epoch) => writerFor(lease, epoch, log),
-      observer: {
-        onLeading: (e) => roles.push(`leading ${e}`),
-        onStandby: (r) => roles.push(`standby (${r})`),
-      },
-      pollMs: 5,
-    });
-    stops.push(async () => {
-      await loop.stop();
-      await sync.stop();
-    });
-    sync.start();
-    loop.start();
+    const { nodes, sync, lease, log, roles } = start();
     await waitFor(() => sync.serving && nodes.openWatches === 1);
     // The epoch moves on without the lease noticing yet (a paused leader).
     lease.epoch += 1;
@@ -160,8 +153,11 @@ describe('LeadershipLoop', () => {
       what: 'standby after fencing',
     });
     expect(sync.leading).toBe(false);
-    // Still "leader" by its own lease: the loop must not re-lead with a stale epoch.
-    await new Promise((r) => setTimeout(r, 50));
+    // Still "leader" by its own lease: the loop must not re-lead with a stale epoch. It
+    // polls the lease (three more checks) instead of acquiring.
+    const { acquires, leaderChecks } = lease;
+    await waitFor(() => lease.leaderChecks >= leaderChecks + 3, { what: 'the loop polling the lease' });
+    expect(lease.acquires).toBe(acquires);
     expect(roles.filter((r) => r.startsWith('leading'))).toEqual(['leading 1']);
     lease.takenOver();
     lease.freed();

@@ -6,7 +6,7 @@ import {
   SubscribeAckSchema,
   type SubscribeAck,
 } from '@knm/contracts';
-import type { BackoffPolicy } from '@knm/client';
+import type { ReconnectBackoff } from '@knm/client';
 import { CompactView, type CompactSnapshot, type NodeSlots } from './compact-view.js';
 import { allocationHash, type AllocationLike, type UsageLike, type UsagePoll } from './usage-poll.js';
 
@@ -53,7 +53,7 @@ export function zeroCounters(): FleetClientCounters {
 /** What a fleet client needs from its process. */
 export interface FleetClientHost {
   readonly slots: NodeSlots;
-  readonly backoff: BackoffPolicy;
+  readonly backoff: ReconnectBackoff;
   readonly token: string;
   readonly cluster: string;
   readonly probeLabel: string;

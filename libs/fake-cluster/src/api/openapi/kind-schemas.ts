@@ -4,6 +4,7 @@ import {
   int64,
   intOrString,
   listOf,
+  mergedBy,
   object,
   opaque,
   quantities,
@@ -19,8 +20,12 @@ import {
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 const CORE = 'io.k8s.api.core.v1';
 
-/** The schemas every group-version document shares (metadata, quantities, conditions). */
+/** The schemas every group-version document shares (metadata, quantities, the PATCH body). */
 const SHARED: Record<SchemaName, Schema> = {
+  [`${META}.Patch`]: {
+    type: 'object',
+    description: 'The body of a PATCH request, in the patch type its Content-Type names.',
+  },
   'io.k8s.apimachinery.pkg.api.resource.Quantity': str(
     'A fixed-point amount such as `100m`, `2Gi` or `110`, serialized as a string.',
   ),
@@ -38,11 +43,11 @@ const SHARED: Record<SchemaName, Schema> = {
     deletionGracePeriodSeconds: int64('Seconds the object is allowed to terminate gracefully.'),
     labels: stringMap('Key/value pairs used to select and organize objects.'),
     annotations: stringMap('Key/value pairs for tools and libraries; not used to select objects.'),
-    ownerReferences: listOf(
-      `${META}.OwnerReference`,
-      'The objects this one depends on (garbage collection).',
+    ownerReferences: mergedBy(
+      'uid',
+      listOf(`${META}.OwnerReference`, 'The objects this one depends on (garbage collection).'),
     ),
-    finalizers: strings('Conditions that must be cleared before the object is removed.'),
+    finalizers: mergedBy(undefined, strings('Conditions that must be cleared before the object is removed.')),
     managedFields: {
       type: 'array',
       items: opaque('One field manager and the fields it owns.'),
@@ -93,7 +98,7 @@ const CORE_V1: Record<SchemaName, Schema> = {
   }),
   [`${CORE}.NodeSpec`]: object('How the node is set up.', {
     podCIDR: str('The pod IP range assigned to the node.'),
-    podCIDRs: strings('The pod IP ranges assigned to the node (one per IP family).'),
+    podCIDRs: mergedBy(undefined, strings('The pod IP ranges assigned to the node (one per IP family).')),
     providerID: str('The node ID given by the cloud provider: <ProviderName>://<ProviderSpecificNodeID>.'),
     unschedulable: bool('When true, no new pods are scheduled on the node (cordon).'),
     taints: listOf(`${CORE}.Taint`, 'Taints repel pods that do not tolerate them.'),
@@ -116,11 +121,11 @@ const CORE_V1: Record<SchemaName, Schema> = {
     capacity: quantities('All resources of the node.'),
     allocatable: quantities('The resources available for pods (capacity minus reservations).'),
     phase: str('Deprecated: the lifecycle phase of the node.'),
-    conditions: listOf(
-      `${CORE}.NodeCondition`,
-      'The current conditions: Ready, MemoryPressure, DiskPressure, ...',
+    conditions: mergedBy(
+      'type',
+      listOf(`${CORE}.NodeCondition`, 'The current conditions: Ready, MemoryPressure, DiskPressure, ...'),
     ),
-    addresses: listOf(`${CORE}.NodeAddress`, 'Addresses the node is reachable at.'),
+    addresses: mergedBy('type', listOf(`${CORE}.NodeAddress`, 'Addresses the node is reachable at.')),
     daemonEndpoints: opaque('Ports of the daemons (the kubelet) running on the node.'),
     nodeInfo: ref(`${CORE}.NodeSystemInfo`, 'Facts about the machine: versions, IDs, architecture.'),
     images: {
@@ -177,11 +182,11 @@ const CORE_V1: Record<SchemaName, Schema> = {
   }),
   [`${CORE}.PodSpec`]: {
     ...object('What the pod runs and how it is placed.', {
-      containers: {
+      containers: mergedBy('name', {
         type: 'array',
         items: opaque('One container: name, image, command, resources, ports, ...'),
         description: 'The containers of the pod.',
-      },
+      }),
       nodeName: str('The node the pod is bound to (set by the scheduler).'),
       nodeSelector: stringMap('Labels a node must have for the pod to be scheduled on it.'),
       tolerations: {
@@ -199,7 +204,11 @@ const CORE_V1: Record<SchemaName, Schema> = {
       podIP: str('The IP address of the pod.'),
       hostIP: str('The IP address of the node the pod runs on.'),
       startTime: time('When the kubelet acknowledged the pod.'),
-      conditions: { type: 'array', items: opaque('One pod condition.'), description: 'Current conditions.' },
+      conditions: mergedBy('type', {
+        type: 'array',
+        items: opaque('One pod condition.'),
+        description: 'Current conditions.',
+      }),
     }),
     'x-kubernetes-preserve-unknown-fields': true,
   },

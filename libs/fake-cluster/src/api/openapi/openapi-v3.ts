@@ -35,11 +35,42 @@ const WRITE_PARAMETERS: JsonObject[] = [
   QUERY('fieldValidation', 'How unknown fields are treated: Ignore, Warn (the default) or Strict.'),
 ];
 
-function operation(resource: ResourceDef, action: string, parameters: JsonObject[] = []): JsonObject {
+/** The name of a resource kind's schema (`io.k8s.api.core.v1.Node`), when kube-sim publishes one. */
+export function kindSchemaName(
+  resource: Pick<ResourceDef, 'group' | 'version' | 'kind'>,
+): string | undefined {
+  const found = kindSchema(resource);
+  if (found === undefined) return undefined;
+  return Object.entries(found.schemas).find(([, s]) => s === found.schema)?.[0];
+}
+
+/** The patch types the API server accepts (kubectl looks for the strategic one before it computes one). */
+export const PATCH_TYPES = [
+  'application/apply-patch+yaml',
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+];
+
+function requestBody(contentTypes: string[], schemaName: string): JsonObject {
+  const schema = { $ref: `#/components/schemas/${schemaName}` };
+  return {
+    content: Object.fromEntries(contentTypes.map((type) => [type, { schema }])),
+    required: true,
+  };
+}
+
+function operation(
+  resource: ResourceDef,
+  action: string,
+  parameters: JsonObject[] = [],
+  body?: JsonObject,
+): JsonObject {
   return {
     description: `${action} ${resource.kind}`,
     operationId: `${action}${resource.kind}`,
     parameters,
+    ...(body !== undefined ? { requestBody: body } : {}),
     responses: { '200': { description: 'OK' } },
     'x-kubernetes-action': action,
     'x-kubernetes-group-version-kind': {
@@ -52,18 +83,22 @@ function operation(resource: ResourceDef, action: string, parameters: JsonObject
 
 function resourcePaths(resource: ResourceDef): JsonObject {
   const prefix = `/${groupVersionPath(resource)}${resource.namespaced ? '/namespaces/{namespace}' : ''}/${resource.plural}`;
+  const kind = kindSchemaName(resource);
+  const object = kind === undefined ? undefined : requestBody(['*/*'], kind);
   return {
     [prefix]: {
       get: operation(resource, 'list'),
-      post: operation(resource, 'post', WRITE_PARAMETERS),
+      post: operation(resource, 'post', WRITE_PARAMETERS, object),
     },
     [`${prefix}/{name}`]: {
       get: operation(resource, 'get'),
-      put: operation(resource, 'put', WRITE_PARAMETERS),
-      patch: operation(resource, 'patch', [
-        ...WRITE_PARAMETERS,
-        QUERY('force', 'Force an apply over conflicts.'),
-      ]),
+      put: operation(resource, 'put', WRITE_PARAMETERS, object),
+      patch: operation(
+        resource,
+        'patch',
+        [...WRITE_PARAMETERS, QUERY('force', 'Force an apply over conflicts.')],
+        requestBody(PATCH_TYPES, 'io.k8s.apimachinery.pkg.apis.meta.v1.Patch'),
+      ),
       delete: operation(resource, 'delete'),
     },
   };

@@ -21,6 +21,8 @@ export interface Schema {
   'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-group-version-kind'?: { group: string; version: string; kind: string }[];
   'x-kubernetes-list-type'?: string;
+  'x-kubernetes-patch-strategy'?: 'merge';
+  'x-kubernetes-patch-merge-key'?: string;
 }
 
 /** The components/schemas key of a named type, e.g. `io.k8s.api.core.v1.Node`. */
@@ -78,4 +80,14 @@ export const object = (
   description,
   properties,
   ...(required !== undefined ? { required } : {}),
+});
+/**
+ * A list that a strategic merge patch merges rather than replaces: by `key` for
+ * lists of objects, by value for lists of strings. kubectl reads this from the
+ * schema to compute `kubectl apply` patches, as it does from a real server's.
+ */
+export const mergedBy = (key: string | undefined, schema: Schema): Schema => ({
+  ...schema,
+  'x-kubernetes-patch-strategy': 'merge',
+  ...(key !== undefined ? { 'x-kubernetes-patch-merge-key': key } : {}),
 });

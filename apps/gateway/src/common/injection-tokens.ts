@@ -7,3 +7,4 @@ export const KEYSPACE = Symbol('KEYSPACE');
 export const NODE_STORE_READER = Symbol('NODE_STORE_READER');
 export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
 export const GATEWAY_ID = Symbol('GATEWAY_ID');
+export const NODE_PODS_CLIENT = Symbol('NODE_PODS_CLIENT');

@@ -1,7 +1,11 @@
 import type { NodeSnapshot } from '@knm/contracts';
 
-/** A node snapshot with sensible defaults; `over` replaces whole fields. */
-export function makeNode(name: string, over: Partial<NodeSnapshot> = {}): NodeSnapshot {
+/**
+ * A node snapshot for tests: a Ready linux node named `name` with plausible
+ * capacity; `over` replaces whole fields. The one builder the suites share, so a
+ * field added to `NodeSnapshot` is added here once.
+ */
+export function makeNodeSnapshot(name: string, over: Partial<NodeSnapshot> = {}): NodeSnapshot {
   return {
     name,
     uid: `uid-${name}`,

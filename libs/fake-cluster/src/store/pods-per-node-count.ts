@@ -1,5 +1,5 @@
 import type { KubeObject } from '../api/kube-object.js';
-import type { ChangeEvent } from './change-log.js';
+import type { StoredChange } from './change-log.js';
 
 /**
  * The node a pod counts on, or undefined: a pod counts when it is bound
@@ -21,7 +21,7 @@ export function countedNode(pod: KubeObject | undefined): string | undefined {
  * changes (each change moves at most one unit from the previous object's node to
  * the new one's). Nodes with a count of zero are not kept.
  */
-export class PodCountIndex {
+export class PodsPerNodeCount {
   private readonly counts = new Map<string, number>();
 
   /** Recounts from scratch. */
@@ -31,7 +31,7 @@ export class PodCountIndex {
   }
 
   /** Applies one store change (ignores other kinds). */
-  apply(event: ChangeEvent): void {
+  apply(event: StoredChange): void {
     if (event.kind !== 'Pod') return;
     const before = countedNode(event.previous);
     const after = event.type === 'DELETED' ? undefined : countedNode(event.object);

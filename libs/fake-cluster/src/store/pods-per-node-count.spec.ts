@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/kube-object.js';
 import { ClusterStore } from './cluster-store.js';
-import { PodCountIndex } from './pod-count-index.js';
+import { PodsPerNodeCount } from './pods-per-node-count.js';
 
 function pod(name: string, nodeName: string | undefined, phase: string, terminating = false): KubeObject {
   return {
@@ -20,7 +20,7 @@ function pod(name: string, nodeName: string | undefined, phase: string, terminat
   };
 }
 
-describe('PodCountIndex', () => {
+describe('PodsPerNodeCount', () => {
   it.each([
     ['add a bound running pod', [pod('a', 'n1', 'Running')], { n1: 1 }],
     ['an unbound pod does not count', [pod('a', undefined, 'Pending')], {}],
@@ -35,7 +35,7 @@ describe('PodCountIndex', () => {
     ['a migration moves the unit', [pod('a', 'n1', 'Running'), pod('a', 'n2', 'Running')], { n2: 1 }],
   ] as const)('%s', (_, versions, expected) => {
     const store = new ClusterStore();
-    const index = new PodCountIndex();
+    const index = new PodsPerNodeCount();
     store.subscribe((e) => index.apply(e));
     versions.forEach((v, i) => (i === 0 ? store.create('Pod', v) : store.update('Pod', v)));
     expect(index.toRecord()).toEqual(expected);
@@ -44,7 +44,7 @@ describe('PodCountIndex', () => {
   });
 
   it('rebuilds from scratch to the same counts', () => {
-    const index = new PodCountIndex();
+    const index = new PodsPerNodeCount();
     index.rebuild([
       pod('a', 'n1', 'Running'),
       pod('b', 'n1', 'Pending'),
