@@ -166,6 +166,17 @@ describe('OIDC sign-in', () => {
     expect(gw.provider.issued).toContain(record.refreshToken);
     expect(SessionCipher.open(SessionCipher.newId(), sealed)).toBeUndefined();
     expect(await redis.client.keys(`${redis.namespace}:*${sessionId ?? ''}*`)).toEqual([]);
+    // The provider's own tokens are no knm credential, as a bearer token or as the cookie.
+    for (const providerToken of gw.provider.issued) {
+      const asBearer = await fetch(`${gw.url}/api/v1/clusters`, {
+        headers: { authorization: `Bearer ${providerToken}` },
+      });
+      expect(asBearer.status).toBe(401);
+      const asCookie = await fetch(`${gw.url}/api/v1/clusters`, {
+        headers: { cookie: `knm_session=${providerToken}` },
+      });
+      expect(asCookie.status).toBe(401);
+    }
     await expectNoSecretLeaked(gw, ana, [sessionId ?? '']);
   });
 
