@@ -25,6 +25,7 @@ import {
 } from '@knm/node-store';
 import {
   HttpNodeApi,
+  Impersonation,
   KubeApiClient,
   OperationsWorker,
   operationsWorkerSettingsFromEnv,
@@ -246,12 +247,15 @@ export class WatcherApp {
       server.listen(config.metricsPort, config.metricsHost, () => resolve());
     });
     // Started in the background: Redis being down must not hold the watcher's start-up.
+    // Operations as the person (KNM_OPS_IMPERSONATE): the client adds the headers, the runner says who.
+    const impersonation = ops.impersonate ? new Impersonation() : undefined;
     const operations = ops.enabled
       ? OperationsWorker.start({
           redisUrl: config.redisUrl,
           keyspace,
           cluster: config.cluster,
-          api: new HttpNodeApi(new KubeApiClient(kc)),
+          api: new HttpNodeApi(new KubeApiClient(kc, impersonation ? { impersonation } : {})),
+          ...(impersonation ? { impersonation } : {}),
           concurrency: ops.concurrency,
           clusterConcurrency: ops.clusterConcurrency,
           nodeConcurrency: ops.nodeConcurrency,

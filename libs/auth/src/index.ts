@@ -4,3 +4,4 @@ export * from './sign-token.js';
 export * from './token-verifier.js';
 export * from './bearer-token.js';
 export * from './cluster-access.js';
+export * from './role-map.js';

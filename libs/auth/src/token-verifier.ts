@@ -36,6 +36,8 @@ export interface TokenVerifierOptions {
 export interface Principal extends AuthClaims {
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /** The identity provider's groups (a dashboard session; knm tokens carry none). */
+  groups?: string[];
 }
 
 /** Default of {@link TokenVerifierOptions.maxTtlSeconds}: 24 hours (`KNM_MAX_TOKEN_TTL`). */

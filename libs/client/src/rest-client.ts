@@ -42,7 +42,7 @@ export class KnmNetworkError extends Error {
 export interface RestClientOptions {
   /** Gateway base URLs; a network error moves on to the next one. */
   urls: readonly string[];
-  /** The bearer token, or a function returning the current one. */
+  /** The bearer token, or a function returning the current one; `''` sends none (a browser's session cookie authenticates). */
   token: string | (() => string | Promise<string>);
   /** Default: the global `fetch`. */
   fetch?: typeof fetch;
@@ -150,10 +150,13 @@ export class RestClient {
       const url = `${this.currentUrl}${path}`;
       let response: Response;
       try {
+        // An empty token sends no Authorization header: a dashboard signed in through
+        // the identity provider is authenticated by its session cookie instead.
+        const token = await this.token();
         response = await this.fetchImpl(url, {
           headers: {
             ...extraHeaders,
-            authorization: `Bearer ${await this.token()}`,
+            ...(token === '' ? {} : { authorization: `Bearer ${token}` }),
             accept: 'application/json',
           },
         });

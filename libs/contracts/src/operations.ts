@@ -372,6 +372,11 @@ const operationShape = {
   results: z.array(NodeResultSchema),
   /** The token's `sub`. */
   createdBy: z.string(),
+  /**
+   * The identity provider's groups of `createdBy` (a dashboard session), sent as
+   * `Impersonate-Group` when the cluster impersonates operators.
+   */
+  createdByGroups: z.array(z.string()).optional(),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
@@ -514,6 +519,11 @@ export const AuditRecordSchema = z.object({
   failures: z.array(z.object({ node: z.string(), error: z.string() })),
   /** Who cancelled it (state `cancelled`). */
   cancelledBy: z.string().optional(),
+  /**
+   * The identity its API calls used when the cluster impersonates operators
+   * (`Impersonate-User` / `-Group`); absent: the watcher's own credentials.
+   */
+  actingAs: z.object({ user: z.string(), groups: z.array(z.string()) }).optional(),
 });
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 

@@ -72,12 +72,26 @@ export class Keyspace {
 
   /**
    * String counter of one rate-limit window: `<ns>:ratelimit:<scope>:<id>`, with a TTL
-   * (the window). `scope` is a fixed name (`auth`, `ops`, `subscribe`); `id` (a client address, a
+   * (the window). `scope` is a fixed name (`auth`, `ops`, `subscribe`, `login`); `id` (a client address, a
    * token subject) is URI-encoded, so it can carry no ':', '{', '}' or space and the
    * key always lies under `<ns>:ratelimit:<scope>:`.
    */
-  rateLimit(scope: 'auth' | 'ops' | 'subscribe', id: string): string {
+  rateLimit(scope: 'auth' | 'ops' | 'subscribe' | 'login', id: string): string {
     return `${this.namespace}:ratelimit:${scope}:${encodeURIComponent(id)}`;
+  }
+
+  /**
+   * A dashboard sign-in session (string + TTL): `<ns>:session:<lookup>`, where `lookup`
+   * is a hash of the session cookie (base64url), never the cookie itself; the value is
+   * sealed with a key only the cookie gives.
+   */
+  session(lookup: string): string {
+    return `${this.namespace}:session:${lookup}`;
+  }
+
+  /** A sign-in in progress with the identity provider (string + TTL): `<ns>:oidc-login:<lookup>`. */
+  oidcLogin(lookup: string): string {
+    return `${this.namespace}:oidc-login:${lookup}`;
   }
 
   /** The keys of one cluster. */

@@ -10,6 +10,7 @@ export * from './errors/unknown-nodes-error.js';
 export * from './kube/kube-api-client.js';
 export * from './kube/node-api.js';
 export * from './kube/retry.js';
+export * from './kube/impersonation.js';
 export * from './steps/node-change-plan.js';
 export * from './steps/node-step-runner.js';
 export * from './store/operation-store.js';

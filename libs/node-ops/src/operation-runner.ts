@@ -12,6 +12,7 @@ import {
 import { OperationBusyError } from './errors/operation-busy-error.js';
 import { OperationCancelledError } from './errors/operation-cancelled-error.js';
 import type { NodeStepRunner } from './steps/node-step-runner.js';
+import type { ActingAs, Impersonation } from './kube/impersonation.js';
 import type { AuditLog } from './store/audit-log.js';
 import type { OperationStore } from './store/operation-store.js';
 
@@ -23,6 +24,12 @@ export interface OperationRunnerOptions {
   clock?: () => Date;
   /** How often a running operation checks whether it was cancelled. Default 500 ms. */
   cancelPollMs?: number;
+  /**
+   * Set when the cluster impersonates operators: every API call of an operation acts as
+   * the person who created it (its `createdBy` and `createdByGroups`), and the audit
+   * record says so. Default none: calls use the worker's own credentials.
+   */
+  impersonation?: Impersonation;
 }
 
 /** Where an operation is after a node finished: what a BullMQ job reports as its progress. */
@@ -48,6 +55,7 @@ export class OperationRunner {
   private readonly nodeConcurrency: number;
   private readonly clock: () => Date;
   private readonly cancelPollMs: number;
+  private readonly impersonation: Impersonation | undefined;
 
   constructor(
     private readonly store: OperationStore,
@@ -58,6 +66,7 @@ export class OperationRunner {
     this.nodeConcurrency = Math.max(1, options.nodeConcurrency ?? 5);
     this.clock = options.clock ?? (() => new Date());
     this.cancelPollMs = options.cancelPollMs ?? 500;
+    this.impersonation = options.impersonation;
   }
 
   /**
@@ -86,27 +95,30 @@ export class OperationRunner {
       await onProgress({ done, total, state: 'running' });
       const ctx = { user: op.createdBy, ...(op.reason !== undefined ? { reason: op.reason } : {}) };
       const cancel = this.watchCancel(id);
+      const actingAs = this.actingAs(op);
       try {
-        await pool(pending, this.nodeConcurrency, async (node) => {
-          if (cancel.signal.aborted) {
-            await this.store.setResult(id, {
-              node,
-              status: 'cancelled',
-              message: 'not started: the operation was cancelled',
-              updatedAt: this.now(),
-            });
-          } else {
-            const claimed = await this.store.setResult(id, {
-              node,
-              status: 'running',
-              updatedAt: this.now(),
-            });
-            if (!claimed) return; // another runner finished it
-            await this.store.setResult(id, await this.runNode(spec, node, ctx, cancel.signal));
-          }
-          done++;
-          await onProgress({ done, total, state: 'running' });
-        });
+        const work = () =>
+          pool(pending, this.nodeConcurrency, async (node) => {
+            if (cancel.signal.aborted) {
+              await this.store.setResult(id, {
+                node,
+                status: 'cancelled',
+                message: 'not started: the operation was cancelled',
+                updatedAt: this.now(),
+              });
+            } else {
+              const claimed = await this.store.setResult(id, {
+                node,
+                status: 'running',
+                updatedAt: this.now(),
+              });
+              if (!claimed) return; // another runner finished it
+              await this.store.setResult(id, await this.runNode(spec, node, ctx, cancel.signal));
+            }
+            done++;
+            await onProgress({ done, total, state: 'running' });
+          });
+        await (this.impersonation && actingAs ? this.impersonation.run(actingAs, work) : work());
       } finally {
         cancel.stop();
       }
@@ -120,7 +132,9 @@ export class OperationRunner {
     await this.store.unlockNodes(finished);
     const now = this.clock();
     if (await this.store.claimAudit(id, now.getTime())) {
-      const auditId = await this.audit.append(auditRecordOf(finished, now.toISOString()));
+      const auditId = await this.audit.append(
+        auditRecordOf(finished, now.toISOString(), this.actingAs(finished)),
+      );
       await this.store.markAudited(id, auditId);
     }
     await onProgress({ done: finished.progress.done, total: finished.progress.total, state: finished.state });
@@ -139,7 +153,8 @@ export class OperationRunner {
     await this.store.unlockNodes(op);
     const now = this.clock();
     if (await this.store.claimAudit(id, now.getTime())) {
-      const auditId = await this.audit.append(auditRecordOf(await this.store.require(id), now.toISOString()));
+      const op = await this.store.require(id);
+      const auditId = await this.audit.append(auditRecordOf(op, now.toISOString(), this.actingAs(op)));
       await this.store.markAudited(id, auditId);
     }
   }
@@ -171,6 +186,12 @@ export class OperationRunner {
    * signal once it is set (a poll rather than pub/sub: one HEXISTS per half second
    * per running operation, and nothing to resubscribe after a Redis reconnect).
    */
+  /** Who `op`'s API calls act as: its creator, when the cluster impersonates operators. */
+  private actingAs(op: Operation): ActingAs | undefined {
+    if (!this.impersonation) return undefined;
+    return { user: op.createdBy, groups: op.createdByGroups ?? [] };
+  }
+
   private watchCancel(id: string): { signal: AbortSignal; stop(): void } {
     const controller = new AbortController();
     const check = (): void => {
@@ -194,8 +215,11 @@ function finalState(results: readonly NodeResult[]): OperationState {
   return failed === results.length ? 'failed' : 'partial';
 }
 
-/** The audit record of a finished operation. */
-export function auditRecordOf(op: Operation, at: string): AuditRecord {
+/**
+ * The audit record of a finished operation; `actingAs`: the person its API calls acted
+ * as, when the cluster impersonates operators (absent: the worker's own credentials).
+ */
+export function auditRecordOf(op: Operation, at: string, actingAs?: ActingAs): AuditRecord {
   const record: AuditRecord = {
     operationId: op.id,
     at,
@@ -219,6 +243,7 @@ export function auditRecordOf(op: Operation, at: string): AuditRecord {
   if (op.selector !== undefined) record.selector = op.selector;
   if (op.reason !== undefined) record.reason = op.reason;
   if (op.cancelledBy !== undefined) record.cancelledBy = op.cancelledBy;
+  if (actingAs !== undefined) record.actingAs = { user: actingAs.user, groups: [...actingAs.groups] };
   return record;
 }
 

@@ -10,3 +10,4 @@ export * from './gateway-process.js';
 export * from './redis-server.js';
 export * from './throttle-proxy.js';
 export * from './node-snapshot.js';
+export * from './oidc-provider.js';

@@ -43,6 +43,7 @@ import {
   TRUST_PROXY,
 } from '../security/security.tokens.js';
 import { TrustProxy } from '../security/trust-proxy.js';
+import { oidcProviders, OIDC_CONTROLLERS } from '../oidc/oidc.providers.js';
 import { PinoNestLogger } from './pino-nest-logger.js';
 import {
   GATEWAY_CONFIG,
@@ -159,6 +160,7 @@ class GatewayModule {
         LegacyNodesController,
         WsStatsController,
         ...OPERATIONS_CONTROLLERS,
+        ...OIDC_CONTROLLERS,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -209,6 +211,7 @@ class GatewayModule {
         NodesGateway,
         GatewayResources,
         ...operationsProviders(config, runtime.logger),
+        ...oidcProviders(config, redis, keyspace, runtime.logger),
       ],
     };
   }

@@ -5,6 +5,7 @@ import { DurationParseError, parseDurationSeconds } from '@knm/auth';
 import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
 import { SECURITY_ENV, DEFAULT_SECURITY, type SecurityConfig } from '../security/security-config.js';
 import { TrustProxy, TrustProxyError } from '../security/trust-proxy.js';
+import { loadOidcConfig, OidcConfigError, type OidcConfig } from '../oidc/oidc-config.js';
 
 /** Everything a gateway replica needs to run. */
 export interface GatewayConfig {
@@ -64,6 +65,8 @@ export interface GatewayConfig {
   gatewayId?: string;
   /** Size limits, trusted proxies and rate limits; each missing field takes its `DEFAULT_SECURITY` value. */
   security?: Partial<SecurityConfig>;
+  /** Dashboard sign-in through an OpenID Provider (`KNM_OIDC_*`). Default none. */
+  oidc?: OidcConfig;
 }
 
 /** A configuration that cannot be used, with what to fix. */
@@ -227,6 +230,13 @@ export function loadGatewayConfig(
     );
   }
   const config = parsed.data as GatewayConfig;
+  try {
+    const oidc = loadOidcConfig(env);
+    if (oidc) config.oidc = oidc;
+  } catch (err) {
+    if (err instanceof OidcConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
   if (config.jwtSecret === undefined && config.jwksUrl === undefined) {
     throw new ConfigError(
       'set KNM_JWT_SECRET (at least 32 bytes) or KNM_JWKS_URL: every API but health needs a token',

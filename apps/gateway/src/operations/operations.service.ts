@@ -110,6 +110,7 @@ export class OperationsService {
       progress: { done: 0, total: targets.length },
       results: targets.map((node) => ({ node, status: 'pending' as const })),
       createdBy: principal.sub,
+      ...(principal.groups !== undefined ? { createdByGroups: principal.groups } : {}),
       createdAt: new Date().toISOString(),
       ...(request.selector !== undefined ? { selector: request.selector } : {}),
       ...(request.reason !== undefined ? { reason: request.reason } : {}),

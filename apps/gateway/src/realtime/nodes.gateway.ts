@@ -34,6 +34,7 @@ import {
   type WelcomeMessage,
 } from '@knm/contracts';
 import type { NodeStoreReader } from '@knm/node-store';
+import { OIDC, type OidcServices } from '../oidc/oidc-services.js';
 import { GATEWAY_ID, LOGGER, NODE_STORE_READER, TOKEN_VERIFIER } from '../common/injection-tokens.js';
 import { GatewayMetrics } from '../health/gateway-metrics.js';
 import { authFailureRefusal } from '../security/http-guards.js';
@@ -77,6 +78,7 @@ export class NodesGateway
 
   constructor(
     @Inject(TOKEN_VERIFIER) private readonly verifier: TokenVerifier,
+    @Inject(OIDC) private readonly oidc: OidcServices | null,
     @Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader,
     @Inject(ClusterFeed) private readonly feed: ClusterFeed,
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
@@ -238,10 +240,15 @@ export class NodesGateway
     if (token !== undefined && typeof token !== 'string') {
       throw new AuthenticationError('invalid', 'auth.token must be a string');
     }
-    if (token === undefined || token === '') {
+    // Without a token, a dashboard session cookie (the adapter has already checked the Origin).
+    const session =
+      (token === undefined || token === '') && this.oidc
+        ? await this.oidc.sessions.fromRequest(socket.handshake.headers, false)
+        : undefined;
+    if (session === undefined && (token === undefined || token === '')) {
       throw new AuthenticationError('missing', 'no token: connect with auth: { token }');
     }
-    const principal = await this.verifier.verify(token);
+    const principal = session ?? (await this.verifier.verify(token));
     (socket.data as SocketData).principal = principal;
   }
 

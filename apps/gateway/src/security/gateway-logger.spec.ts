@@ -11,5 +11,8 @@ describe('loggableUrl', () => {
       '/x?TOKEN=[redacted]&q=b&%74oken=[redacted]&password=[redacted]&token',
     );
     expect(loggableUrl('/x?%zz=1')).toBe('/x?%zz=1');
+    expect(loggableUrl('/api/v1/auth/callback?code=c0de&state=s&iss=i')).toBe(
+      '/api/v1/auth/callback?code=[redacted]&state=s&iss=i',
+    );
   });
 });

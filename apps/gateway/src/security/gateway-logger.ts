@@ -33,8 +33,11 @@ export function createGatewayLogger(level: string): Logger {
   });
 }
 
-/** Query parameters whose values never reach a log line. */
-const SECRET_QUERY_PARAMS = /^(access_token|token|auth|password|secret|key|jwt)$/i;
+/**
+ * Query parameters whose values never reach a log line (`code`: the authorization code
+ * an identity provider sends to the sign-in callback).
+ */
+const SECRET_QUERY_PARAMS = /^(access_token|token|auth|password|secret|key|jwt|code)$/i;
 
 /**
  * A request URL fit for a log line: the value of every query parameter that may hold

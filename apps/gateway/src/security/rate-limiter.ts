@@ -56,9 +56,10 @@ export class RateLimiter {
     private readonly keyspace: Keyspace,
     /**
      * Which counter family: `auth` (failed authentications per address), `ops`
-     * (operations per subject) or `subscribe` (realtime subscribes per subject).
+     * (operations per subject), `subscribe` (realtime subscribes per subject) or
+     * `login` (sign-ins started at the identity provider per address).
      */
-    readonly scope: 'auth' | 'ops' | 'subscribe',
+    readonly scope: 'auth' | 'ops' | 'subscribe' | 'login',
     private readonly options: RateLimiterOptions,
     private readonly logger: Logger,
   ) {}

@@ -20,6 +20,10 @@ export class SessionStore {
   readonly token: SessionToken;
   readonly claims: Ref<SessionClaims | undefined> = ref();
   readonly signInError: Ref<string | undefined> = ref();
+  /** The gateway offers sign-in through an identity provider (the sign-in form shows its button). */
+  readonly providerOffered: Ref<boolean> = ref(false);
+  /** Signed in through the identity provider (a session cookie) rather than with a knm token. */
+  readonly viaProvider: Ref<boolean> = ref(false);
   /** Operators and admins see the operation controls (the gateway enforces it anyway). */
   readonly canOperate: ComputedRef<boolean> = computed(
     () => !!this.claims.value && roleAtLeast(this.claims.value.role, 'operator'),
@@ -68,10 +72,20 @@ export class SessionStore {
     this.events.signedIn();
   }
 
+  /** Signed in through the identity provider: the gateway's session cookie authenticates, no token is kept. */
+  signInWithProvider(claims: SessionClaims): void {
+    this.viaProvider.value = true;
+    this.providerOffered.value = true;
+    this.claims.value = claims;
+    this.signInError.value = undefined;
+    this.events.signedIn();
+  }
+
   /** Signs out: forgets the token, closes every connection; `message` is shown on the sign-in form. */
   signOut(message?: string): void {
     this.events.signedOut();
     this.token.clear();
+    this.viaProvider.value = false;
     this.claims.value = undefined;
     this.signInError.value = message;
   }

@@ -1,4 +1,5 @@
 import { ref, type Ref } from 'vue';
+import { ProviderSession } from '../auth/provider-session.js';
 import { SessionStore } from '../auth/session-store.js';
 import { ClusterPreference } from '../clusters/cluster-preference.js';
 import { NodeTableStore } from '../nodes/node-table-store.js';
@@ -40,6 +41,8 @@ export class DashboardStore {
   readonly notes: ChangeNotesStore;
   /** Operations started and followed from this tab. */
   readonly operations: OperationsStore;
+  /** Sign-in through the identity provider (the gateway's session cookie). */
+  readonly provider: ProviderSession;
   /** The page's clock, ticking every second (ages, the badge). */
   readonly now: Ref<number> = ref(Date.now());
 
@@ -49,6 +52,7 @@ export class DashboardStore {
     const url = options.url ?? globalThis.location.origin;
     const storage = options.storage ?? browserStorage();
     const token = (): string | undefined => this.session.token.get();
+    this.provider = new ProviderSession(url);
     this.session = new SessionStore(storage.session, {
       signedIn: () => {
         this.live.connect();
@@ -69,7 +73,12 @@ export class DashboardStore {
       table: this.table,
       notes: this.notes,
       now: this.now,
-      onUnauthorized: (message) => this.session.signOut(message),
+      onUnauthorized: (message) => {
+        const viaProvider = this.session.viaProvider.value;
+        this.session.signOut(message);
+        // The gateway's own words (the provider refused to renew, the session's time is up).
+        if (viaProvider) void this.resumeProviderSession();
+      },
       clusterPollMs: options.clusterPollMs,
     });
   }
@@ -84,5 +93,28 @@ export class DashboardStore {
     this.live.followOnline();
     this.clockTimer ??= setInterval(() => (this.now.value = Date.now()), 1_000);
     this.session.resume();
+    if (!this.session.claims.value) void this.resumeProviderSession();
+  }
+
+  /**
+   * Asks the gateway whether this browser is signed in through the identity provider
+   * (after its redirect back, or a reload), and whether that sign-in is offered.
+   */
+  async resumeProviderSession(): Promise<void> {
+    const status = await this.provider.status().catch(() => undefined);
+    if (!status || this.session.claims.value) return;
+    if (status.signedIn) return this.session.signInWithProvider(status.claims);
+    this.session.providerOffered.value = status.offered;
+    if (status.error !== undefined) this.session.signInError.value = status.error;
+  }
+
+  /** The sign-out button: a provider session also ends at the gateway, then at the provider. */
+  async signOut(): Promise<void> {
+    const viaProvider = this.session.viaProvider.value;
+    this.session.signOut();
+    if (!viaProvider) return;
+    this.session.providerOffered.value = true;
+    const endSessionUrl = await this.provider.signOut().catch(() => undefined);
+    if (endSessionUrl !== undefined) globalThis.location.assign(endSessionUrl);
   }
 }

@@ -11,6 +11,9 @@ import {
   policyV1Resources,
   versionInfo,
 } from '../api/discovery.js';
+import { authorize, impersonatedUser, verbOf } from '../rbac/impersonation.js';
+import { handleRbacRequest, RBAC_GROUP } from '../rbac/rbac-api.js';
+import { rbacOf } from '../rbac/rbac-model.js';
 import { findResource, type ResourceDef } from '../resource-registry.js';
 import type { ApiContext } from './api-context.js';
 import { handleCollectionGet } from './collection-handler.js';
@@ -97,6 +100,13 @@ export async function routeApiRequest(
   if (segments[0] === 'openapi') return serveOpenApi(ctx, req, url, segments, res);
   const path = parseApiPath(segments);
   if (path === undefined) throw pathNotFound(url.pathname);
+  // Impersonation (Impersonate-User/-Group): the cluster's RBAC decides each resource request.
+  const impersonated = impersonatedUser(req.headers);
+  if (path.group === RBAC_GROUP) {
+    if (impersonated)
+      throw statusErrors.badRequest('kube-sim serves its RBAC API to its own credential only');
+    return handleRbacRequest(rbacOf(ctx.cluster), method, path.version, path.rest, req, res, url.pathname);
+  }
   if (path.rest.length === 0) {
     const discovery = DISCOVERY[`${path.group}/${path.version}`];
     if (discovery === undefined || method !== 'GET') throw pathNotFound(url.pathname);
@@ -142,6 +152,16 @@ export async function routeApiRequest(
 
   const query = url.searchParams;
   if (legacyWatch) query.set('watch', 'true');
+  if (impersonated) {
+    authorize(rbacOf(ctx.cluster), impersonated, {
+      verb: verbOf(method, name !== undefined, query.get('watch') === 'true' || query.get('watch') === '1'),
+      group: resource.group,
+      resource: resource.plural,
+      ...(subresource !== undefined ? { subresource } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(name !== undefined ? { name } : {}),
+    });
+  }
   const accept = req.headers.accept;
   const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE';
   const raw = hasBody ? await readBodyBytes(req) : Buffer.alloc(0);

@@ -1,4 +1,4 @@
-import http, { type IncomingMessage } from 'node:http';
+import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
@@ -8,6 +8,7 @@ import {
   readBody,
   toApiError,
 } from '@knm/kube-reflector';
+import type { Impersonation } from './impersonation.js';
 
 /** Options of {@link KubeApiClient}. */
 export interface KubeApiClientOptions {
@@ -15,6 +16,8 @@ export interface KubeApiClientOptions {
   requestTimeoutMs?: number;
   /** `User-Agent` header. Default `knm-node-ops`. */
   userAgent?: string;
+  /** Calls made inside its `run` act as that person (the cluster impersonates operators). Default none. */
+  impersonation?: Impersonation;
 }
 
 /** The content types of the three PATCH flavours the API server accepts for JSON. */
@@ -38,6 +41,7 @@ export class KubeApiClient {
   private readonly kubeConfig: KubeConfig;
   private readonly requestTimeoutMs: number;
   private readonly userAgent: string;
+  private readonly impersonation: Impersonation | undefined;
 
   constructor(kubeConfig: KubeConfig, options: KubeApiClientOptions = {}) {
     if (!kubeConfig.getCurrentCluster()) {
@@ -48,6 +52,7 @@ export class KubeApiClient {
     this.kubeConfig = allowPlainHttp(kubeConfig);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.userAgent = options.userAgent ?? 'knm-node-ops';
+    this.impersonation = options.impersonation;
   }
 
   /** The API server URL of the current context. */
@@ -80,7 +85,11 @@ export class KubeApiClient {
   ): Promise<unknown> {
     const url = new URL(this.server.replace(/\/+$/, '') + path);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent };
+    const headers: OutgoingHttpHeaders = {
+      Accept: 'application/json',
+      'User-Agent': this.userAgent,
+      ...this.impersonation?.headers(),
+    };
     if (payload) {
       headers['Content-Type'] = contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);

@@ -76,7 +76,12 @@ describe('operationsWorkerSettingsFromEnv', () => {
       stalledIntervalMs: 15_000,
       auditMaxLen: 100_000,
       auditRetentionDays: 90,
+      impersonate: false,
     });
+    expect(operationsWorkerSettingsFromEnv({ KNM_OPS_IMPERSONATE: 'true' }).impersonate).toBe(true);
+    expect(() => operationsWorkerSettingsFromEnv({ KNM_OPS_IMPERSONATE: 'on' })).toThrow(
+      /KNM_OPS_IMPERSONATE/,
+    );
     expect(
       operationsWorkerSettingsFromEnv({ KNM_OPS_ENABLED: 'false', KNM_OPS_NODE_CONCURRENCY: '9' }),
     ).toMatchObject({

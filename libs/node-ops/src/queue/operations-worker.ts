@@ -4,6 +4,7 @@ import { createRedisConnection, type RedisClient } from '@knm/node-store';
 import type { NodeApi } from '../kube/node-api.js';
 import { OperationRunner, type RunProgress } from '../operation-runner.js';
 import { NodeStepRunner, type NodeStepRunnerOptions } from '../steps/node-step-runner.js';
+import type { Impersonation } from '../kube/impersonation.js';
 import { AuditLog, type AuditLogOptions } from '../store/audit-log.js';
 import { OperationStore, type OperationStoreOptions } from '../store/operation-store.js';
 import type { OperationJobData } from './operation-queues.js';
@@ -26,6 +27,11 @@ export interface OperationsWorkerOptions {
   cluster: ClusterName;
   /** The cluster's API (its credentials). */
   api: NodeApi;
+  /**
+   * When the cluster impersonates operators: the one the `api`'s client was given, so
+   * each operation's calls act as its creator. Default none.
+   */
+  impersonation?: Impersonation;
   /** Operations this process runs at once. Default 2. */
   concurrency?: number;
   /** Operations of the cluster running at once across every worker (BullMQ global concurrency). Default 2. */
@@ -67,6 +73,7 @@ export class OperationsWorker {
     const audit = new AuditLog(connection, options.keyspace, options.audit);
     const runner = new OperationRunner(store, audit, new NodeStepRunner(options.api, options.steps), {
       nodeConcurrency: options.nodeConcurrency ?? 5,
+      ...(options.impersonation ? { impersonation: options.impersonation } : {}),
     });
     const queue = new Queue(keys.queueName, { connection, prefix: keys.queuePrefix });
     // Unheard, BullMQ prints the error whole, with the command's arguments (AUTH and its password).

@@ -16,6 +16,13 @@ export interface OperationsWorkerSettings {
   auditMaxLen: number;
   /** `KNM_AUDIT_RETENTION_DAYS`: audit records older than this are trimmed. Default 90. */
   auditRetentionDays: number;
+  /**
+   * `KNM_OPS_IMPERSONATE` (`true`): every API call of an operation impersonates the
+   * person who created it (`Impersonate-User` / `-Group`), so the cluster's RBAC
+   * decides; the watcher's credentials then need `impersonate` on users and groups.
+   * Default false.
+   */
+  impersonate: boolean;
 }
 
 /** Reads {@link OperationsWorkerSettings}; throws a RangeError naming the variable when one is not a positive integer. */
@@ -30,6 +37,10 @@ export function operationsWorkerSettingsFromEnv(
       throw new RangeError(`${name}=${raw} must be a positive integer`);
     return value;
   };
+  const impersonate = env['KNM_OPS_IMPERSONATE'];
+  if (impersonate !== undefined && impersonate !== '' && impersonate !== 'true' && impersonate !== 'false') {
+    throw new RangeError(`KNM_OPS_IMPERSONATE=${impersonate} must be "true" or "false"`);
+  }
   const enabled = env['KNM_OPS_ENABLED'];
   if (enabled !== undefined && enabled !== '' && enabled !== 'true' && enabled !== 'false') {
     throw new RangeError(`KNM_OPS_ENABLED=${enabled} must be "true" or "false"`);
@@ -43,5 +54,6 @@ export function operationsWorkerSettingsFromEnv(
     stalledIntervalMs: int('KNM_OPS_STALLED_INTERVAL_MS', 15_000),
     auditMaxLen: int('KNM_AUDIT_MAXLEN', 100_000),
     auditRetentionDays: int('KNM_AUDIT_RETENTION_DAYS', 90),
+    impersonate: impersonate === 'true',
   };
 }

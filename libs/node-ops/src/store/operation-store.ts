@@ -40,6 +40,7 @@ const StoredOperationSchema = z.object({
   selector: z.string().optional(),
   reason: z.string().optional(),
   createdBy: z.string(),
+  createdByGroups: z.array(z.string()).optional(),
   createdAt: z.string(),
 });
 
@@ -79,6 +80,7 @@ export class OperationStore {
     };
     if (op.selector !== undefined) stored.selector = op.selector;
     if (op.reason !== undefined) stored.reason = op.reason;
+    if (op.createdByGroups !== undefined) stored.createdByGroups = op.createdByGroups;
     await this.redis
       .multi()
       .hset(keys.operation(op.id), 'op', JSON.stringify(stored), 'state', op.state)
