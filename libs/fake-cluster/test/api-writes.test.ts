@@ -76,7 +76,18 @@ describe('patches end to end', () => {
   });
 
   it('a patch never changes status through the main resource, but nodes/status does', async () => {
-    const before = await getNode();
+    // The JSON patch above cordoned and uncordoned the node: if the lifecycle controller's
+    // pass ran in between, it added the unschedulable taint and removes it on its own schedule,
+    // a write that must not land between `before` and the no-op patch below. Once no
+    // lifecycle taint is left, a pending pass finds nothing to write.
+    const before = await waitFor(
+      async () => {
+        const current = await getNode();
+        const taints = (current.spec?.['taints'] ?? []) as { key: string }[];
+        return taints.some((t) => t.key.startsWith('node.kubernetes.io/')) ? false : current;
+      },
+      { timeout: 10_000, what: 'no lifecycle taint left on the node' },
+    );
     const res = await patch(`/api/v1/nodes/${node}`, 'application/merge-patch+json', {
       status: { capacity: { pods: '1' } },
     });
