@@ -156,6 +156,27 @@ const cases: Case[] = [
     want: { requests: { cpu: 1_000 }, limits: { cpu: 2_000 } },
   },
   {
+    name: 'infeasible resize with nothing reported by the kubelet: nothing allocated yet',
+    pod: {
+      spec: { containers: [c('a', { requests: { cpu: '8' }, limits: { cpu: '8' } })] },
+      status: { conditions: [{ type: 'PodResizePending', reason: 'Infeasible' }] },
+    },
+    want: { requests: {}, limits: {} },
+  },
+  {
+    name: 'a resize reported for one container only: the others count by their spec',
+    pod: {
+      spec: {
+        containers: [
+          c('a', { requests: { cpu: '1' } }),
+          c('b', { requests: { cpu: '500m', memory: '1Mi' } }),
+        ],
+      },
+      status: { containerStatuses: [{ name: 'a', allocatedResources: { cpu: '3' } }, { name: 'b' }] },
+    },
+    want: { requests: { cpu: 3_500, memory: 1_048_576 }, limits: {} },
+  },
+  {
     name: 'pod-level resources replace the container sum for cpu and memory',
     pod: {
       spec: {

@@ -100,12 +100,7 @@ type ContainerAmounts = (
  * the largest of each ordinary init container plus the sidecars started before it:
  * Kubernetes' sidecar formula (KEP-753), per resource.
  */
-function aggregate(pod: RawPod, read: ContainerAmounts): Amounts {
-  const statuses = new Map<string, RawContainerStatus>();
-  for (const s of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) {
-    if (typeof s?.name === 'string' && !statuses.has(s.name)) statuses.set(s.name, s);
-  }
-  const statusOf = (c: RawContainer) => (typeof c.name === 'string' ? statuses.get(c.name) : undefined);
+function aggregate(pod: RawPod, read: ContainerAmounts, statusOf: StatusOf): Amounts {
   const result: Amounts = new Map();
   for (const c of pod.spec?.containers ?? []) add(result, read(c, statusOf(c)));
   const sidecars: Amounts = new Map();
@@ -125,6 +120,30 @@ function aggregate(pod: RawPod, read: ContainerAmounts): Amounts {
   maxInto(result, initPeak);
   return result;
 }
+
+/** A container's status by name. */
+type StatusOf = (container: RawContainer) => RawContainerStatus | undefined;
+
+/**
+ * The container statuses by name, or undefined when none reports resources
+ * (`allocatedResources` or `resources`): then what the kubelet allocated and actuated
+ * can only be the spec, and the spec alone is summed (most pods: one pass, not five).
+ */
+function resourceStatuses(pod: RawPod): StatusOf | undefined {
+  let reported = false;
+  const statuses = new Map<string, RawContainerStatus>();
+  for (const list of [pod.status?.containerStatuses, pod.status?.initContainerStatuses]) {
+    for (const s of list ?? []) {
+      if (typeof s?.name !== 'string' || statuses.has(s.name)) continue;
+      statuses.set(s.name, s);
+      if (s.allocatedResources || s.resources) reported = true;
+    }
+  }
+  if (!reported) return undefined;
+  return (c) => (typeof c.name === 'string' ? statuses.get(c.name) : undefined);
+}
+
+const noStatus: StatusOf = () => undefined;
 
 /** Container requests as the API server defaults them: a resource with a limit and no request requests its limit. */
 function specRequests(c: RawContainer): Amounts | undefined {
@@ -164,21 +183,37 @@ export function podResourceTotals(raw: unknown): PodResourceTotals {
     (c) => c?.type === 'PodResizePending' && c.reason === 'Infeasible',
   );
   const fallback = <T>(spec: T): T | undefined => (infeasible ? undefined : spec);
+  const statusOf = resourceStatuses(pod);
 
-  const specReqs = aggregate(pod, (c) => specRequests(c));
-  const allocatedReqs = aggregate(pod, (c, s) => amounts(s?.allocatedResources) ?? fallback(specRequests(c)));
-  const actuatedReqs = aggregate(
-    pod,
-    (c, s) => amounts(s?.resources?.requests) ?? amounts(s?.allocatedResources) ?? fallback(specRequests(c)),
-  );
-  const requests = infeasible ? max(actuatedReqs, allocatedReqs) : max(specReqs, actuatedReqs, allocatedReqs);
-
-  const specLims = aggregate(pod, (c) => amounts(c.resources?.limits));
-  const actuatedLims = aggregate(
-    pod,
-    (c, s) => amounts(s?.resources?.limits) ?? fallback(amounts(c.resources?.limits)),
-  );
-  const limits = infeasible ? actuatedLims : max(specLims, actuatedLims);
+  let requests: Amounts;
+  let limits: Amounts;
+  if (!statusOf) {
+    // Nothing reported: allocated and actuated fall back to the spec (or, while a resize
+    // is infeasible, to nothing).
+    requests = infeasible ? new Map() : aggregate(pod, (c) => specRequests(c), noStatus);
+    limits = infeasible ? new Map() : aggregate(pod, (c) => amounts(c.resources?.limits), noStatus);
+  } else {
+    const specReqs = aggregate(pod, (c) => specRequests(c), statusOf);
+    const allocatedReqs = aggregate(
+      pod,
+      (c, s) => amounts(s?.allocatedResources) ?? fallback(specRequests(c)),
+      statusOf,
+    );
+    const actuatedReqs = aggregate(
+      pod,
+      (c, s) =>
+        amounts(s?.resources?.requests) ?? amounts(s?.allocatedResources) ?? fallback(specRequests(c)),
+      statusOf,
+    );
+    requests = infeasible ? max(actuatedReqs, allocatedReqs) : max(specReqs, actuatedReqs, allocatedReqs);
+    const specLims = aggregate(pod, (c) => amounts(c.resources?.limits), statusOf);
+    const actuatedLims = aggregate(
+      pod,
+      (c, s) => amounts(s?.resources?.limits) ?? fallback(amounts(c.resources?.limits)),
+      statusOf,
+    );
+    limits = infeasible ? actuatedLims : max(specLims, actuatedLims);
+  }
 
   const podRequests = amounts(pod.spec?.resources?.requests);
   const podLimits = amounts(pod.spec?.resources?.limits);
