@@ -28,6 +28,7 @@ describe('Keyspace', () => {
       pods: 'knm:{dev}:pods',
       allocation: 'knm:{dev}:allocation',
       usage: 'knm:{dev}:usage',
+      usageByNode: 'knm:{dev}:usage-by-node',
       podsRequests: 'knm:{dev}:pods-requests',
       podsReplies: 'knm:{dev}:pods-replies',
       nodePodsPrefix: 'knm:{dev}:node-pods:',

@@ -1,5 +1,8 @@
 import type { ClusterName } from './cluster-name.js';
 
+/** The field of `usageByNode` holding the poll without its nodes (no node name can contain ':'). */
+export const USAGE_POLL_FIELD = ':poll';
+
 /** The default namespace every knm key starts with. */
 export const DEFAULT_NAMESPACE = 'knm';
 const NAMESPACE = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -14,6 +17,12 @@ export interface ClusterKeys {
   readonly allocation: string;
   /** String: the latest UsageSnapshot JSON (one poll of the metrics API). */
   readonly usage: string;
+  /**
+   * Hash: the same snapshot by node (`<node>` -> NodeUsage JSON) and, under
+   * {@link USAGE_POLL_FIELD}, the snapshot without its nodes: what one node's answer
+   * reads instead of the whole snapshot.
+   */
+  readonly usageByNode: string;
   /**
    * Pub/sub channel of NodePodsRequest JSON: the gateway asks the cluster's leading
    * watcher (which holds the credentials) for the pods of a node.
@@ -102,6 +111,7 @@ export class Keyspace {
       pods: `${p}:pods`,
       allocation: `${p}:allocation`,
       usage: `${p}:usage`,
+      usageByNode: `${p}:usage-by-node`,
       podsRequests: `${p}:pods-requests`,
       podsReplies: `${p}:pods-replies`,
       nodePodsPrefix: `${p}:node-pods:`,

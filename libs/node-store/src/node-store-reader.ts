@@ -5,6 +5,7 @@ import {
   EnvelopeSchema,
   NodeAllocationSchema,
   NodeSnapshotSchema,
+  USAGE_POLL_FIELD,
   UsageSnapshotSchema,
   decode,
   decodeJson,
@@ -198,7 +199,7 @@ export class NodeStoreReader {
   async getNode(cluster: ClusterName, name: string): Promise<StoredNode | undefined> {
     const keys = this.keyspace.cluster(cluster);
     const [seq, raw, pods, allocation, usage] = await this.atomically<
-      [string | null, string | null, string | null, string | null, string | null]
+      [string | null, string | null, string | null, string | null, (string | null)[]]
     >(
       this.redis
         .multi()
@@ -206,7 +207,7 @@ export class NodeStoreReader {
         .hget(keys.nodes, name)
         .hget(keys.pods, name)
         .hget(keys.allocation, name)
-        .get(keys.usage),
+        .hmget(keys.usageByNode, USAGE_POLL_FIELD, name),
     );
     if (raw === null) return undefined;
     const node = this.decodeNode(cluster, name, raw);
@@ -218,7 +219,7 @@ export class NodeStoreReader {
       allocation:
         (allocation === null ? undefined : this.decodeAllocation(cluster, name, allocation)) ??
         EMPTY_ALLOCATION,
-      usage: this.decodeUsage(cluster, usage, name),
+      usage: this.decodeNodeUsage(cluster, name, usage[0] ?? null, usage[1] ?? null),
     };
   }
 
@@ -366,19 +367,38 @@ export class NodeStoreReader {
    * `node`, only that node's entry is kept, and only it is validated (a snapshot of
    * thousands of nodes is parsed, not checked, for one node's answer).
    */
-  private decodeUsage(cluster: ClusterName, raw: string | null, node?: string): UsageSnapshot | undefined {
+  private decodeUsage(cluster: ClusterName, raw: string | null): UsageSnapshot | undefined {
     if (raw === null) return undefined;
     const subject = this.keyspace.cluster(cluster).usage;
     try {
-      if (node === undefined) return decodeJson(UsageSnapshotSchema, raw, subject);
-      const parsed: unknown = JSON.parse(raw);
-      if (isRecord(parsed) && isRecord(parsed['nodes'])) {
-        const nodes = parsed['nodes'];
-        parsed['nodes'] = Object.hasOwn(nodes, node) ? { [node]: nodes[node] } : {};
+      return decodeJson(UsageSnapshotSchema, raw, subject);
+    } catch (err) {
+      this.onInvalid(subject, raw, err as Error);
+      return undefined;
+    }
+  }
+
+  /**
+   * The usage snapshot narrowed to `node` (its `nodes` hold that node, or nothing when
+   * the poll did not measure it), from the by-node hash: the poll without its nodes
+   * and the node's field, not the whole snapshot of every node.
+   */
+  private decodeNodeUsage(
+    cluster: ClusterName,
+    node: string,
+    poll: string | null,
+    usage: string | null,
+  ): UsageSnapshot | undefined {
+    if (poll === null) return undefined;
+    const subject = `${this.keyspace.cluster(cluster).usageByNode} field ${node}`;
+    try {
+      const parsed: unknown = JSON.parse(poll);
+      if (isRecord(parsed) && parsed['available'] === true) {
+        parsed['nodes'] = usage === null ? {} : { [node]: JSON.parse(usage) as unknown };
       }
       return decode(UsageSnapshotSchema, parsed, subject);
     } catch (err) {
-      this.onInvalid(subject, raw, err as Error);
+      this.onInvalid(subject, `${poll} ${usage ?? ''}`, err as Error);
       return undefined;
     }
   }

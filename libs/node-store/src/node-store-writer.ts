@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   ClusterRegistryEntrySchema,
   NODE_PODS_CACHE_MS,
+  USAGE_POLL_FIELD,
   UsageSnapshotSchema,
   decode,
   decodeJson,
@@ -324,14 +325,14 @@ export class NodeStoreWriter {
     decode(UsageSnapshotSchema, snapshot, 'usage snapshot');
     const now = this.now();
     const parts = usageParts(this.cluster, now);
-    const reply = await this.scripts.setUsage.run(this.redis, this.clusterKeys(this.keys.usage), [
-      this.epoch,
-      this.eventsMaxLen,
-      now,
-      JSON.stringify(snapshot),
-      parts.head,
-      parts.tail,
-    ]);
+    const { nodes, ...poll } = snapshot.available ? snapshot : { ...snapshot, nodes: {} };
+    const byNode: string[] = [USAGE_POLL_FIELD, JSON.stringify(poll)];
+    for (const [name, usage] of Object.entries(nodes)) byNode.push(name, JSON.stringify(usage));
+    const reply = await this.scripts.setUsage.run(
+      this.redis,
+      this.clusterKeys(this.keys.usage, this.keys.usageByNode),
+      [this.epoch, this.eventsMaxLen, now, JSON.stringify(snapshot), parts.head, parts.tail, ...byNode],
+    );
     return this.seqOf(this.scripts.setUsage, reply);
   }
 

@@ -161,8 +161,10 @@ return reply
   );
 
 /**
- * KEYS[5] usage. ARGV[4] UsageSnapshot JSON, ARGV[5] body head, ARGV[6] body tail.
- * Replaces the usage snapshot and emits one `usage` envelope carrying it.
+ * KEYS[5] usage, KEYS[6] usage by node. ARGV[4] UsageSnapshot JSON, ARGV[5] body
+ * head, ARGV[6] body tail, then pairs of field and JSON for the by-node hash (the
+ * poll without its nodes, then each node's usage). Replaces the usage snapshot and
+ * its by-node hash and emits one `usage` envelope carrying it.
  */
 const setUsageScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
@@ -172,10 +174,12 @@ local f = fenced()
 if f then return f end
 alignSeq()
 redis.call('SET', KEYS[5], ARGV[4])
+redis.call('DEL', KEYS[6])
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[6], ARGV[i], ARGV[i + 1]) end
 local seq = emit(ARGV[5] .. ARGV[4] .. ARGV[6])
 return {${ReplyCode.ok}, seq}
 `,
-    5,
+    6,
   );
 
 /**
