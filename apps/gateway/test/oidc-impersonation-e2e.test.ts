@@ -9,7 +9,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditResponseSchema, OperationSchema, type Operation } from '@knm/contracts';
-import { createTestRedis, waitFor, type ManagedProcess, type TestRedis } from '@knm/testing';
+import {
+  createTestRedis,
+  grantClusterRole,
+  waitFor,
+  type ManagedProcess,
+  type TestRedis,
+} from '@knm/testing';
 import { spawnOpsWatcher } from './support/operations-harness.js';
 import { CookieBrowser, startOidcGateway, type OidcGateway } from './support/oidc-harness.js';
 import { startSim, type SimHandle } from './support/sim-harness.js';
@@ -18,15 +24,6 @@ let redis: TestRedis;
 let sim: SimHandle;
 let watcher: ManagedProcess;
 let gw: OidcGateway;
-
-async function rbac(plural: 'clusterroles' | 'clusterrolebindings', body: object): Promise<void> {
-  const response = await fetch(`${sim.sim.url}/apis/rbac.authorization.k8s.io/v1/${plural}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${sim.sim.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(201);
-}
 
 function workers(): string[] {
   return Object.keys(sim.sim.truth().nodes)
@@ -66,23 +63,17 @@ beforeEach(async () => {
     clusterName: 'dev',
     kubelet: { startupMs: 100, stopMs: 200 },
   });
-  await rbac('clusterroles', {
-    metadata: { name: 'node-operator' },
+  await grantClusterRole(sim.sim, {
+    role: 'node-operator',
     rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'patch'] }],
+    binding: 'sre-operate-nodes',
+    groups: ['sre'],
   });
-  await rbac('clusterrolebindings', {
-    metadata: { name: 'sre-operate-nodes' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'node-operator' },
-    subjects: [{ kind: 'Group', name: 'sre' }],
-  });
-  await rbac('clusterroles', {
-    metadata: { name: 'node-reader' },
+  await grantClusterRole(sim.sim, {
+    role: 'node-reader',
     rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list'] }],
-  });
-  await rbac('clusterrolebindings', {
-    metadata: { name: 'everyone-reads-nodes' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'node-reader' },
-    subjects: [{ kind: 'Group', name: 'system:authenticated' }],
+    binding: 'everyone-reads-nodes',
+    groups: ['system:authenticated'],
   });
   watcher = spawnOpsWatcher(sim, redis, 'dev', { KNM_OPS_IMPERSONATE: 'true' });
   await watcher.waitForOutput(/"msg":"watcher ready"/, 60_000);

@@ -13,6 +13,7 @@ import { startKubeSim, type KubeSim } from '@knm/fake-cluster';
 import {
   createTestRedis,
   freePort,
+  grantClusterRole,
   spawnTestGateway,
   spawnTestWatcher,
   startOidcProvider,
@@ -31,29 +32,17 @@ let gateway: ManagedProcess;
 let browser: Browser;
 let url: string;
 
-async function rbac(plural: 'clusterroles' | 'clusterrolebindings', body: object): Promise<void> {
-  const response = await fetch(`${sim.url}/apis/rbac.authorization.k8s.io/v1/${plural}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(201);
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'knm-web-impersonation-'));
   redis = await createTestRedis();
   const kubeconfigPath = join(dir, 'sim.kubeconfig');
   sim = await startKubeSim({ nodes: 6, pods: 20, seed: 4, kubeconfigOut: kubeconfigPath });
   // Everyone may read nodes; nobody is bound to patch them.
-  await rbac('clusterroles', {
-    metadata: { name: 'node-reader' },
+  await grantClusterRole(sim, {
+    role: 'node-reader',
     rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
-  });
-  await rbac('clusterrolebindings', {
-    metadata: { name: 'everyone-reads-nodes' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'node-reader' },
-    subjects: [{ kind: 'Group', name: 'system:authenticated' }],
+    binding: 'everyone-reads-nodes',
+    groups: ['system:authenticated'],
   });
   watcher = spawnTestWatcher({
     cluster: 'dev',

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startKubeSim, type KubeObject, type KubeSim } from '@knm/fake-cluster';
 import { operationId, toClusterName, type Operation } from '@knm/contracts';
-import { createTestRedis, type TestRedis } from '@knm/testing';
+import { createTestRedis, grantClusterRole, type TestRedis } from '@knm/testing';
 import {
   AuditLog,
   HttpNodeApi,
@@ -28,15 +28,6 @@ let redis: TestRedis;
 let store: OperationStore;
 let audit: AuditLog;
 let runner: OperationRunner;
-
-async function rbac(plural: 'clusterroles' | 'clusterrolebindings', body: object): Promise<void> {
-  const response = await fetch(`${sim.url}/apis/rbac.authorization.k8s.io/v1/${plural}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(201);
-}
 
 function workers(): string[] {
   return sim.cluster.store
@@ -71,27 +62,21 @@ beforeAll(async () => {
   redis = await createTestRedis();
   sim = await startKubeSim({ nodes: 5, pods: 10, seed: 11, kubelet: { startupMs: 50, stopMs: 100 } });
   // Everyone may read nodes; only the sre group may change them.
-  await rbac('clusterroles', {
-    metadata: { name: 'node-reader' },
+  await grantClusterRole(sim, {
+    role: 'node-reader',
     rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
+    binding: 'authenticated-read-nodes',
+    groups: ['system:authenticated'],
   });
-  await rbac('clusterrolebindings', {
-    metadata: { name: 'authenticated-read-nodes' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'node-reader' },
-    subjects: [{ kind: 'Group', name: 'system:authenticated' }],
-  });
-  await rbac('clusterroles', {
-    metadata: { name: 'node-operator' },
+  await grantClusterRole(sim, {
+    role: 'node-operator',
     rules: [
       { apiGroups: [''], resources: ['nodes'], verbs: ['patch'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
     ],
-  });
-  await rbac('clusterrolebindings', {
-    metadata: { name: 'sre-operate-nodes' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'node-operator' },
-    subjects: [{ kind: 'Group', name: 'sre' }],
+    binding: 'sre-operate-nodes',
+    groups: ['sre'],
   });
   const kc = new KubeConfig();
   kc.loadFromString(sim.kubeconfig());

@@ -11,3 +11,4 @@ export * from './redis-server.js';
 export * from './throttle-proxy.js';
 export * from './node-snapshot.js';
 export * from './oidc-provider.js';
+export * from './cluster-role.js';
