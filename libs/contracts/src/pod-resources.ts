@@ -40,30 +40,13 @@ interface RawPod {
   } | null;
 }
 
-/**
- * Parsed pod quantities, by resource and text. A cluster's pods repeat a few hundred
- * distinct quantities (`250m`, `128Mi`), and the watcher computes the totals of every
- * counted pod at each of its events: a lookup instead of the exact (BigInt) parse.
- * Bounded: emptied when it holds {@link MEMO_LIMIT} entries.
- */
-const parsed = new Map<string, number | undefined>();
-const MEMO_LIMIT = 10_000;
-
-function quantity(name: string, raw: string): number | undefined {
-  const key = `${name}=${raw}`;
-  if (parsed.has(key)) return parsed.get(key);
-  const value = quantityToBaseUnits(name, raw);
-  if (parsed.size >= MEMO_LIMIT) parsed.clear();
-  parsed.set(key, value);
-  return value;
-}
-
 /** Reads a ResourceList; entries that are not valid quantities are skipped (the API server never stores one). */
 function amounts(list: Record<string, unknown> | null | undefined): Amounts | undefined {
   if (!list || typeof list !== 'object') return undefined;
   const out: Amounts = new Map();
   for (const [name, raw] of Object.entries(list)) {
-    const value = typeof raw === 'string' ? quantity(name, raw) : typeof raw === 'number' ? raw : undefined;
+    const value =
+      typeof raw === 'string' ? quantityToBaseUnits(name, raw) : typeof raw === 'number' ? raw : undefined;
     if (value !== undefined) out.set(name, value);
   }
   return out;

@@ -28,7 +28,11 @@ const QUANTITY = /^([+-]?)(\d*)(?:\.(\d*))?(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+
 /** The resource counted in thousandths (millicores), as the scheduler does. */
 export const MILLI_RESOURCES: ReadonlySet<string> = new Set(['cpu']);
 
-/** Quantities already converted: nodes of one instance type repeat the same few, thousands of times. */
+/**
+ * Quantities already converted: nodes of one instance type, and pods of one workload,
+ * repeat the same few thousands of times (the watcher converts every counted pod's
+ * quantities at each of its events).
+ */
 const converted = new Map<string, number | undefined>();
 /** Bounds {@link converted} (a cluster has far fewer distinct resource quantities). */
 const MAX_CONVERTED = 4_096;
