@@ -69,6 +69,19 @@ export class Keyspace {
     return `${this.namespace}:clusters`;
   }
 
+  /**
+   * Hash: cluster name -> ClusterConnectionRecord JSON (clusters registered at runtime,
+   * their credentials sealed).
+   */
+  get connections(): string {
+    return `${this.namespace}:connections`;
+  }
+
+  /** Pub/sub channel of ClusterConnectionChange JSON: published after every change of {@link connections}. */
+  get connectionChanges(): string {
+    return `${this.namespace}:connections:changes`;
+  }
+
   /** Stream of audit records of node operations (all clusters). */
   get audit(): string {
     return `${this.namespace}:audit`;

@@ -1,0 +1,4 @@
+export { parseSecretKey, type SecretKey } from './secret-key.js';
+export { SecretBox, type SecretsEnv } from './secret-box.js';
+export { SecretsKeyError } from './secrets-key-error.js';
+export { SealedSecretError } from './sealed-secret-error.js';
