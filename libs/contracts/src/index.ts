@@ -22,3 +22,5 @@ export * from './resource-sort-key.js';
 export * from './node-pods.js';
 export * from './node-view.js';
 export * from './cluster-connection.js';
+export * from './incident-transition.js';
+export * from './webhook-sink.js';

@@ -44,6 +44,15 @@ export interface ClusterKeys {
   readonly epoch: string;
   /** Prefix for this cluster's BullMQ queues, so their keys share the cluster's slot. */
   readonly queuePrefix: string;
+  /**
+   * Stream of IncidentTransition JSON (field `t`), appended in the fenced step that
+   * opens or resolves an incident: the outbox the notification dispatcher reads.
+   */
+  readonly incidentEvents: string;
+  /** String: the ID of the last `incidentEvents` entry handed to the delivery queue. */
+  readonly notifyCursor: string;
+  /** String: the range of `incidentEvents` being handed over (so a dispatcher that dies mid-way is finished with the same jobs). */
+  readonly notifyPlan: string;
 }
 
 /**
@@ -82,6 +91,19 @@ export class Keyspace {
     return `${this.namespace}:connections:changes`;
   }
 
+  /** Hash: sink id -> WebhookSinkRecord JSON (where incidents are notified; URLs sealed). */
+  get webhooks(): string {
+    return `${this.namespace}:webhooks`;
+  }
+
+  /**
+   * Prefix of the BullMQ queue that delivers notifications (all clusters):
+   * `<ns>:{notify}`, hash-tagged so a Redis Cluster keeps the queue's keys in one slot.
+   */
+  get notifyQueuePrefix(): string {
+    return `${this.namespace}:{notify}`;
+  }
+
   /** Stream of audit records of node operations (all clusters). */
   get audit(): string {
     return `${this.namespace}:audit`;
@@ -94,11 +116,11 @@ export class Keyspace {
 
   /**
    * String counter of one rate-limit window: `<ns>:ratelimit:<scope>:<id>`, with a TTL
-   * (the window). `scope` is a fixed name (`auth`, `ops`, `subscribe`, `login`); `id` (a client address, a
+   * (the window). `scope` is a fixed name (`auth`, `ops`, `subscribe`, `login`, `webhook`); `id` (a client address, a
    * token subject) is URI-encoded, so it can carry no ':', '{', '}' or space and the
    * key always lies under `<ns>:ratelimit:<scope>:`.
    */
-  rateLimit(scope: 'auth' | 'ops' | 'subscribe' | 'login', id: string): string {
+  rateLimit(scope: 'auth' | 'ops' | 'subscribe' | 'login' | 'webhook', id: string): string {
     return `${this.namespace}:ratelimit:${scope}:${encodeURIComponent(id)}`;
   }
 
@@ -134,6 +156,9 @@ export class Keyspace {
       lease: `${p}:lease`,
       epoch: `${p}:epoch`,
       queuePrefix: p,
+      incidentEvents: `${p}:incident-events`,
+      notifyCursor: `${p}:notify-cursor`,
+      notifyPlan: `${p}:notify-plan`,
     };
   }
 }

@@ -1,0 +1,164 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Keyspace } from '@knm/contracts';
+import type { RedisClient } from '@knm/node-store';
+import { DELIVERY_QUEUE, DeliveryJobDataSchema, type DeliveryJobData } from './delivery-job.js';
+import { deliveryBackoffMs } from './delivery-job-options.js';
+import { incidentMessageBody } from './incident-message.js';
+import type { WebhookSinkStore } from './webhook-sink-store.js';
+
+/** Where the worker reports (a pino logger fits). */
+export interface DeliveryLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** Options of {@link WebhookDeliveryWorker}. */
+export interface WebhookDeliveryWorkerOptions {
+  /** Commands (rate-limit counters). */
+  redis: RedisClient;
+  /** BullMQ's blocking connection (`createRedisConnection(url, 'bullmq')`), owned by the caller. */
+  queueConnection: RedisClient;
+  keyspace: Keyspace;
+  sinks: WebhookSinkStore;
+  /** Messages sent at once by this process. Default 4. */
+  concurrency?: number;
+  /** A receiver that has not answered after this long has failed this attempt. Default 10,000 ms. */
+  timeoutMs?: number;
+  logger?: DeliveryLogger;
+}
+
+/** What one delivery did. */
+export interface DeliveryResult {
+  status: number | 'sink removed';
+}
+
+/**
+ * Sends the delivery queue's messages: one POST per job, with the job id as
+ * `X-Knm-Delivery` (the same on every retry, so a receiver can drop a message it
+ * already has). A network error, a timeout, a 408, a 429 or a 5xx is retried with
+ * backoff (1 s doubling to a minute, about half an hour in all); another 4xx, or a
+ * Feishu answer with a non-zero code, will not get better and fails the message
+ * at once. Each sink gets at most its `maxPerMinute`; the rest waits for the next
+ * minute. The URL is a secret: logs name the sink and its `target`, never the URL.
+ *
+ * Any number of these may run (in every watcher): BullMQ gives a job to one.
+ */
+export class WebhookDeliveryWorker {
+  private readonly worker: Worker<DeliveryJobData, DeliveryResult>;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: WebhookDeliveryWorkerOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.worker = new Worker<DeliveryJobData, DeliveryResult>(
+      DELIVERY_QUEUE,
+      (job, token) => this.deliver(job, token),
+      {
+        connection: options.queueConnection,
+        prefix: options.keyspace.notifyQueuePrefix,
+        concurrency: options.concurrency ?? 4,
+        settings: { backoffStrategy: (attemptsMade: number) => deliveryBackoffMs(attemptsMade) },
+      },
+    );
+    this.worker.on('error', (err) => options.logger?.warn({ err: err.message }, 'notification worker error'));
+    this.worker.on('failed', (job, err) => {
+      if (!job || err instanceof DelayedError) return;
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
+      options.logger?.warn(
+        { delivery: job.id, sink: job.data.sinkId, attempt: job.attemptsMade, final, err: err.message },
+        final ? 'notification abandoned' : 'notification failed; will retry',
+      );
+    });
+  }
+
+  /** Resolves once the worker is connected and taking jobs. */
+  async ready(): Promise<void> {
+    await this.worker.waitUntilReady();
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close();
+  }
+
+  private async deliver(
+    job: Job<DeliveryJobData, DeliveryResult>,
+    token: string | undefined,
+  ): Promise<DeliveryResult> {
+    const data = DeliveryJobDataSchema.parse(job.data);
+    const sink = await this.options.sinks.open(data.sinkId);
+    if (!sink) return { status: 'sink removed' };
+    const { record, secrets } = sink;
+    if (!(await this.withinRate(record.id, record.maxPerMinute))) {
+      const nextMinute = (Math.floor(Date.now() / 60_000) + 1) * 60_000;
+      await job.moveToDelayed(nextMinute + Math.floor(Math.random() * 1_000), token);
+      throw new DelayedError();
+    }
+    const body = incidentMessageBody(
+      record.format,
+      { deliveryId: String(job.id), cluster: data.cluster, kind: data.kind, transitions: data.transitions },
+      secrets.signingSecret,
+    );
+    let response: Response;
+    try {
+      response = await fetch(secrets.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'knm-notifier',
+          'x-knm-delivery': String(job.id),
+          'x-knm-event': `incidents.${data.kind}`,
+        },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      // Only the cause's code goes on: BullMQ stores a failure's message and stack in
+      // Redis, and nothing that might carry the URL (its path or query is the secret) may go there.
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      // eslint-disable-next-line preserve-caught-error -- see above: the cause stays out of Redis on purpose
+      throw new Error(`${record.target} unreachable (${cause})`);
+    }
+    const answer = await response.text().catch(() => '');
+    if (response.status === 408 || response.status === 429 || response.status >= 500) {
+      throw new Error(`${record.target} answered ${response.status}`);
+    }
+    if (response.status >= 300) {
+      throw new UnrecoverableError(`${record.target} refused the message: ${response.status}`);
+    }
+    if (record.format === 'feishu') assertFeishuAccepted(answer, record.target);
+    this.options.logger?.info(
+      {
+        delivery: job.id,
+        sink: record.id,
+        name: record.name,
+        target: record.target,
+        status: response.status,
+        transitions: data.transitions.length,
+      },
+      'notification delivered',
+    );
+    return { status: response.status };
+  }
+
+  /** Counts this message against the sink's minute; false when the minute is full. */
+  private async withinRate(sinkId: string, maxPerMinute: number): Promise<boolean> {
+    const key = this.options.keyspace.rateLimit('webhook', `${sinkId}:${Math.floor(Date.now() / 60_000)}`);
+    const [[, count] = [null, 0]] =
+      (await this.options.redis.multi().incr(key).expire(key, 120).exec()) ?? [];
+    return Number(count) <= maxPerMinute;
+  }
+}
+
+/** Feishu/Lark answer HTTP 200 with `{code: <non-zero>, msg}` for a refused message (a bad signature, say). */
+function assertFeishuAccepted(answer: string, target: string): void {
+  let parsed: { code?: unknown; StatusCode?: unknown; msg?: unknown };
+  try {
+    parsed = JSON.parse(answer) as typeof parsed;
+  } catch {
+    return; // not their JSON: a 2xx is all there is to go by
+  }
+  const code = parsed.code ?? parsed.StatusCode ?? 0;
+  if (code !== 0)
+    throw new UnrecoverableError(
+      `${target} refused the message: code ${String(code)} ${String(parsed.msg ?? '')}`,
+    );
+}
