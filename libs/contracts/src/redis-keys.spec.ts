@@ -38,6 +38,9 @@ describe('Keyspace', () => {
       lease: 'knm:{dev}:lease',
       epoch: 'knm:{dev}:epoch',
       queuePrefix: 'knm:{dev}',
+      incidentEvents: 'knm:{dev}:incident-events',
+      notifyCursor: 'knm:{dev}:notify-cursor',
+      notifyPlan: 'knm:{dev}:notify-plan',
     });
   });
 
