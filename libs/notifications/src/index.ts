@@ -1,5 +1,6 @@
 export * from './webhook-sink-store.js';
 export * from './incident-message.js';
+export * from './webhook-post.js';
 export * from './delivery-job.js';
 export * from './delivery-job-options.js';
 export * from './delivery-plan.js';

@@ -3,7 +3,7 @@ import type { Keyspace } from '@knm/contracts';
 import type { RedisClient } from '@knm/node-store';
 import { DELIVERY_QUEUE, DeliveryJobDataSchema, type DeliveryJobData } from './delivery-job.js';
 import { deliveryBackoffMs } from './delivery-job-options.js';
-import { incidentMessageBody } from './incident-message.js';
+import { postWebhook, WebhookRefusedError } from './webhook-post.js';
 import type { WebhookSinkStore } from './webhook-sink-store.js';
 
 /** Where the worker reports (a pino logger fits). */
@@ -86,57 +86,35 @@ export class WebhookDeliveryWorker {
     const data = DeliveryJobDataSchema.parse(job.data);
     const sink = await this.options.sinks.open(data.sinkId);
     if (!sink) return { status: 'sink removed' };
-    const { record, secrets } = sink;
+    const { record } = sink;
     if (!(await this.withinRate(record.id, record.maxPerMinute))) {
       const nextMinute = (Math.floor(Date.now() / 60_000) + 1) * 60_000;
       await job.moveToDelayed(nextMinute + Math.floor(Math.random() * 1_000), token);
       throw new DelayedError();
     }
-    const body = incidentMessageBody(
-      record.format,
-      { deliveryId: String(job.id), cluster: data.cluster, kind: data.kind, transitions: data.transitions },
-      secrets.signingSecret,
-    );
-    let response: Response;
+    let status: number;
     try {
-      response = await fetch(secrets.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'knm-notifier',
-          'x-knm-delivery': String(job.id),
-          'x-knm-event': `incidents.${data.kind}`,
-        },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      status = await postWebhook(
+        sink,
+        { deliveryId: String(job.id), cluster: data.cluster, kind: data.kind, transitions: data.transitions },
+        this.timeoutMs,
+      );
     } catch (err) {
-      // Only the cause's code goes on: BullMQ stores a failure's message and stack in
-      // Redis, and nothing that might carry the URL (its path or query is the secret) may go there.
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      // eslint-disable-next-line preserve-caught-error -- see above: the cause stays out of Redis on purpose
-      throw new Error(`${record.target} unreachable (${cause})`);
+      if (err instanceof WebhookRefusedError) throw new UnrecoverableError(err.message);
+      throw err;
     }
-    const answer = await response.text().catch(() => '');
-    if (response.status === 408 || response.status === 429 || response.status >= 500) {
-      throw new Error(`${record.target} answered ${response.status}`);
-    }
-    if (response.status >= 300) {
-      throw new UnrecoverableError(`${record.target} refused the message: ${response.status}`);
-    }
-    if (record.format === 'feishu') assertFeishuAccepted(answer, record.target);
     this.options.logger?.info(
       {
         delivery: job.id,
         sink: record.id,
         name: record.name,
         target: record.target,
-        status: response.status,
+        status,
         transitions: data.transitions.length,
       },
       'notification delivered',
     );
-    return { status: response.status };
+    return { status };
   }
 
   /** Counts this message against the sink's minute; false when the minute is full. */
@@ -146,19 +124,4 @@ export class WebhookDeliveryWorker {
       (await this.options.redis.multi().incr(key).expire(key, 120).exec()) ?? [];
     return Number(count) <= maxPerMinute;
   }
-}
-
-/** Feishu/Lark answer HTTP 200 with `{code: <non-zero>, msg}` for a refused message (a bad signature, say). */
-function assertFeishuAccepted(answer: string, target: string): void {
-  let parsed: { code?: unknown; StatusCode?: unknown; msg?: unknown };
-  try {
-    parsed = JSON.parse(answer) as typeof parsed;
-  } catch {
-    return; // not their JSON: a 2xx is all there is to go by
-  }
-  const code = parsed.code ?? parsed.StatusCode ?? 0;
-  if (code !== 0)
-    throw new UnrecoverableError(
-      `${target} refused the message: code ${String(code)} ${String(parsed.msg ?? '')}`,
-    );
 }
