@@ -64,16 +64,26 @@ export const WebhookSinkRecordSchema = z.object({
   createdBy: z.string().optional(),
 });
 export type WebhookSinkRecord = z.infer<typeof WebhookSinkRecordSchema>;
-export type WebhookSinkSummary = Omit<WebhookSinkRecord, 'sealed'>;
+
+/** What answers show of a sink: its record without the sealed URL. */
+export const WebhookSinkSummarySchema = WebhookSinkRecordSchema.omit({ sealed: true });
+export type WebhookSinkSummary = z.infer<typeof WebhookSinkSummarySchema>;
 
 /** The sealed part of a sink. */
 export const WebhookSecretsSchema = z.object({ url: httpUrl, signingSecret: z.string().optional() });
 export type WebhookSecrets = z.infer<typeof WebhookSecretsSchema>;
 
 /** `GET /api/v1/webhooks`. */
-export interface WebhookSinkListResponse {
-  items: WebhookSinkSummary[];
-}
+export const WebhookSinkListResponseSchema = z.object({ items: z.array(WebhookSinkSummarySchema) });
+export type WebhookSinkListResponse = z.infer<typeof WebhookSinkListResponseSchema>;
+
+/** `POST /api/v1/webhooks/:id/test`: what the receiver did with a test message. */
+export const WebhookTestResponseSchema = z.object({
+  delivered: z.literal(true),
+  status: z.number().int(),
+  deliveryId: z.string(),
+});
+export type WebhookTestResponse = z.infer<typeof WebhookTestResponseSchema>;
 
 /**
  * The `json` format's body: one message per group of transitions of one kind in one

@@ -45,12 +45,15 @@ import {
 import { TrustProxy } from '../security/trust-proxy.js';
 import { oidcProviders, OIDC_CONTROLLERS } from '../oidc/oidc.providers.js';
 import { PinoNestLogger } from './pino-nest-logger.js';
+import { WebhooksController } from '../webhooks/webhooks.controller.js';
+import { WebhookSinkStore } from '@knm/notifications';
 import {
   GATEWAY_CONFIG,
   GATEWAY_ID,
   KEYSPACE,
   LOGGER,
   NODE_PODS_CLIENT,
+  WEBHOOK_SINKS,
   NODE_STORE_READER,
   REDIS,
   REDIS_SUBSCRIBER,
@@ -161,6 +164,7 @@ class GatewayModule {
         WsStatsController,
         ...OPERATIONS_CONTROLLERS,
         ...OIDC_CONTROLLERS,
+        WebhooksController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -171,6 +175,10 @@ class GatewayModule {
         { provide: REDIS_SUBSCRIBER, useValue: { changes, connection: subscriberConnection } },
         { provide: NODE_STORE_READER, useValue: reader },
         { provide: NODE_PODS_CLIENT, useValue: nodePods },
+        {
+          provide: WEBHOOK_SINKS,
+          useValue: config.secrets && new WebhookSinkStore(redis, keyspace, config.secrets),
+        },
         { provide: TOKEN_VERIFIER, useValue: verifier },
         { provide: GatewayMetrics, useValue: metrics },
         { provide: ClusterFeed, useValue: feed },

@@ -8,3 +8,4 @@ export const NODE_STORE_READER = Symbol('NODE_STORE_READER');
 export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
 export const GATEWAY_ID = Symbol('GATEWAY_ID');
 export const NODE_PODS_CLIENT = Symbol('NODE_PODS_CLIENT');
+export const WEBHOOK_SINKS = Symbol('WEBHOOK_SINKS');

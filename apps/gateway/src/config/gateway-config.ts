@@ -1,3 +1,4 @@
+import { SecretBox, SecretsKeyError } from '@knm/secrets';
 import { z } from 'zod';
 import { readFlags } from '@knm/cli';
 import { DEFAULT_NAMESPACE } from '@knm/contracts';
@@ -67,6 +68,12 @@ export interface GatewayConfig {
   security?: Partial<SecurityConfig>;
   /** Dashboard sign-in through an OpenID Provider (`KNM_OIDC_*`). Default none. */
   oidc?: OidcConfig;
+  /**
+   * The key ring credentials are sealed with at rest (webhook URLs):
+   * `KNM_SECRETS_KEY`, `KNM_SECRETS_KEYS_PREVIOUS`. Default none: the routes that keep
+   * credentials answer 503.
+   */
+  secrets?: SecretBox;
 }
 
 /** A configuration that cannot be used, with what to fix. */
@@ -236,6 +243,14 @@ export function loadGatewayConfig(
   } catch (err) {
     if (err instanceof OidcConfigError) throw new ConfigError(err.message);
     throw err;
+  }
+  if (env['KNM_SECRETS_KEY']) {
+    try {
+      config.secrets = SecretBox.fromEnv(env);
+    } catch (err) {
+      if (err instanceof SecretsKeyError) throw new ConfigError(err.message);
+      throw err;
+    }
   }
   if (config.jwtSecret === undefined && config.jwksUrl === undefined) {
     throw new ConfigError(

@@ -13,6 +13,7 @@ import {
   WsTestResponseSchema,
 } from '@knm/contracts';
 import { operationsOpenApi } from '../operations/operations-openapi.js';
+import { webhooksOpenApi } from '../webhooks/webhooks-openapi.js';
 import {
   clusterParam,
   errors as errorResponses,
@@ -92,6 +93,7 @@ const nodeFilters = [
  */
 export function openApiDocument(): JsonObject {
   const operations = operationsOpenApi();
+  const webhooks = webhooksOpenApi();
   return {
     openapi: '3.1.0',
     info: {
@@ -119,11 +121,13 @@ export function openApiDocument(): JsonObject {
         WsTestRequest: schema(WsTestRequestSchema),
         WsTestResponse: schema(WsTestResponseSchema),
         ...operations.schemas,
+        ...webhooks.schemas,
       },
     },
     security: [{ bearer: [] }],
     paths: {
       ...operations.paths,
+      ...webhooks.paths,
       '/api/v1/clusters': {
         get: {
           summary: 'Registered clusters the token covers, with status, totals and seq',
