@@ -1,6 +1,7 @@
 import type { Scenario } from '../harness/types.js';
 import { fanoutScenario } from './fanout.js';
 import { heartbeatScenario } from './heartbeat.js';
+import { ingestScenario } from './ingest.js';
 import { latencyScenario } from './latency.js';
 import { queriesScenario } from './queries.js';
 import { restScenario } from './rest.js';
@@ -13,6 +14,7 @@ export const SCENARIOS: readonly Scenario[] = [
   syncMemoryScenario,
   queriesScenario,
   throughputScenario,
+  ingestScenario,
   latencyScenario,
   slowClientsScenario,
   fanoutScenario,
