@@ -21,3 +21,8 @@ export * from './cluster-resources.js';
 export * from './resource-sort-key.js';
 export * from './node-pods.js';
 export * from './node-view.js';
+export * from './history.js';
+export * from './node-history.js';
+export * from './incidents.js';
+export * from './incident-tracking.js';
+export * from './incident-mttr.js';

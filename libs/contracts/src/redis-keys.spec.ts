@@ -37,6 +37,10 @@ describe('Keyspace', () => {
       changes: 'knm:{dev}:changes',
       lease: 'knm:{dev}:lease',
       epoch: 'knm:{dev}:epoch',
+      historyPrefix: 'knm:{dev}:history:',
+      incidents: 'knm:{dev}:incidents',
+      incidentData: 'knm:{dev}:incident-data',
+      incidentNodes: 'knm:{dev}:incident-nodes',
       queuePrefix: 'knm:{dev}',
     });
   });
