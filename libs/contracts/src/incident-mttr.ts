@@ -1,3 +1,4 @@
+import type { ClusterName } from './cluster-name.js';
 import type { Incident, MttrFigure, MttrResponse } from './incidents.js';
 
 /**
@@ -12,7 +13,7 @@ export function mttrOf(
 ): MttrResponse['clusters'] {
   const from = Date.parse(since);
   const to = Date.parse(until);
-  const byCluster = new Map<string, { all: number[]; pools: Map<string, number[]> }>();
+  const byCluster = new Map<ClusterName, { all: number[]; pools: Map<string, number[]> }>();
   for (const incident of incidents) {
     if (incident.end === undefined || incident.durationMs === undefined) continue;
     const end = Date.parse(incident.end);
