@@ -200,6 +200,8 @@ export class WatcherApp {
       createWriter: (epoch) =>
         (termWriter = new NodeStoreWriter(redis, keyspace, config.cluster, epoch, config.identity, {
           pubsub,
+          historyDays: config.historyDays,
+          flapRule: { transitions: config.flapTransitions, windowMs: config.flapWindowSeconds * 1000 },
         })),
       beforeLead: async (writer) => {
         await (writer as NodeStoreWriter).register({ server: client.server });
