@@ -12,6 +12,7 @@ import {
   NodePodsClient,
   createRedisConnection,
   NodeStoreReader,
+  HistoryReader,
   redactRedisUrl,
   redisPubSubMode,
   type RedisClient,
@@ -19,6 +20,8 @@ import {
 import { AuthGuard } from '../auth/auth.guard.js';
 import { ClusterDataService } from '../clusters/cluster-data.service.js';
 import { ClustersController } from '../clusters/clusters.controller.js';
+import { HistoryController } from '../history/history.controller.js';
+import { HistoryService } from '../history/history.service.js';
 import { HttpErrorFilter } from '../common/http-error.filter.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { GatewayMetrics } from '../health/gateway-metrics.js';
@@ -52,6 +55,7 @@ import {
   LOGGER,
   NODE_PODS_CLIENT,
   NODE_STORE_READER,
+  HISTORY_READER,
   REDIS,
   REDIS_SUBSCRIBER,
   TOKEN_VERIFIER,
@@ -157,6 +161,7 @@ class GatewayModule {
       controllers: [
         HealthController,
         ClustersController,
+        HistoryController,
         LegacyNodesController,
         WsStatsController,
         ...OPERATIONS_CONTROLLERS,
@@ -170,6 +175,7 @@ class GatewayModule {
         { provide: REDIS, useValue: redis },
         { provide: REDIS_SUBSCRIBER, useValue: { changes, connection: subscriberConnection } },
         { provide: NODE_STORE_READER, useValue: reader },
+        { provide: HISTORY_READER, useValue: new HistoryReader(redis, keyspace) },
         { provide: NODE_PODS_CLIENT, useValue: nodePods },
         { provide: TOKEN_VERIFIER, useValue: verifier },
         { provide: GatewayMetrics, useValue: metrics },
@@ -208,6 +214,7 @@ class GatewayModule {
         },
         OperationsRateGuard,
         ClusterDataService,
+        HistoryService,
         NodesGateway,
         GatewayResources,
         ...operationsProviders(config, runtime.logger),

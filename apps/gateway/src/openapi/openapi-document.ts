@@ -12,6 +12,7 @@ import {
   WsTestRequestSchema,
   WsTestResponseSchema,
 } from '@knm/contracts';
+import { historyOpenApi } from '../history/history-openapi.js';
 import { operationsOpenApi } from '../operations/operations-openapi.js';
 import {
   clusterParam,
@@ -92,6 +93,7 @@ const nodeFilters = [
  */
 export function openApiDocument(): JsonObject {
   const operations = operationsOpenApi();
+  const history = historyOpenApi();
   return {
     openapi: '3.1.0',
     info: {
@@ -119,11 +121,13 @@ export function openApiDocument(): JsonObject {
         WsTestRequest: schema(WsTestRequestSchema),
         WsTestResponse: schema(WsTestResponseSchema),
         ...operations.schemas,
+        ...history.schemas,
       },
     },
     security: [{ bearer: [] }],
     paths: {
       ...operations.paths,
+      ...history.paths,
       '/api/v1/clusters': {
         get: {
           summary: 'Registered clusters the token covers, with status, totals and seq',
