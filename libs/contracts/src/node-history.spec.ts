@@ -201,6 +201,18 @@ const cases: {
     ],
   },
   {
+    name: "the lifecycle controller's mirror taints (not-ready, unschedulable, pressure) are not entries of their own",
+    prev: node(),
+    next: node({
+      taints: [
+        { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' },
+        { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' },
+        { key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' },
+      ],
+    }),
+    want: [],
+  },
+  {
     name: 'several aspects at once: conditions, then cordon, then taints',
     prev: node(),
     next: node({

@@ -8,9 +8,26 @@ import {
 } from './node-snapshot.js';
 
 /**
+ * Taints Kubernetes' node lifecycle controller adds and removes itself to mirror a
+ * condition or a cordon (TaintNodesByCondition, taint-based evictions). Their entry
+ * would repeat the condition's or the cordon's, on every flap, so they are left out
+ * of the history; every other taint counts.
+ */
+export const MIRROR_TAINT_KEYS: ReadonlySet<string> = new Set([
+  'node.kubernetes.io/not-ready',
+  'node.kubernetes.io/unreachable',
+  'node.kubernetes.io/unschedulable',
+  'node.kubernetes.io/memory-pressure',
+  'node.kubernetes.io/disk-pressure',
+  'node.kubernetes.io/pid-pressure',
+  'node.kubernetes.io/network-unavailable',
+]);
+
+/**
  * The history entries of one node change: what differs between `prev` (what Redis
  * held; undefined = the node is new) and `next` (undefined = the node is gone), in
- * the order conditions, cordon, taints removed, taints added. Only status changes of
+ * the order conditions, cordon, taints removed, taints added (not the
+ * {@link MIRROR_TAINT_KEYS}). Only status changes of
  * a condition count (a new reason or message with the same status is not a
  * transition). `observedAt` (RFC 3339) stamps entries whose object carries no time of
  * its own that moved with the change. Pure: the same pair always gives the same
@@ -87,10 +104,12 @@ function taintEntries(prev: readonly Taint[], next: readonly Taint[], observedAt
   const after = new Set(next.map(key));
   const out: HistoryRecord[] = [];
   for (const t of prev) {
+    if (MIRROR_TAINT_KEYS.has(t.key)) continue;
     if (!after.has(key(t)))
       out.push({ kind: 'taint_removed', at: observedAt, timeSource: 'observed', taint: t });
   }
   for (const t of next) {
+    if (MIRROR_TAINT_KEYS.has(t.key)) continue;
     if (!before.has(key(t))) out.push({ kind: 'taint_added', ...stamp(t.timeAdded, observedAt), taint: t });
   }
   return out;
