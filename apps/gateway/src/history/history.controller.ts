@@ -22,7 +22,6 @@ const clusterParam = new ZodPipe(ClusterNameSchema, 'cluster name in the path');
 const nodeParam = new ZodPipe(NodeNameSchema, 'node name in the path');
 const historyQuery = new ZodPipe(HistoryQuerySchema, 'history query');
 const incidentsQuery = new ZodPipe(IncidentsQuerySchema, 'incidents query');
-const mttrQuery = new ZodPipe(MttrQuerySchema, 'MTTR query');
 
 /** A node's timeline (`/clusters/:c/nodes/:n/history`), incidents and their MTTR (`/incidents`). */
 @Controller('api/v1')
@@ -47,7 +46,10 @@ export class HistoryController {
   }
 
   @Get('incidents/mttr')
-  mttr(@CurrentPrincipal() principal: Principal, @Query(mttrQuery) query: MttrQuery): Promise<MttrResponse> {
+  mttr(
+    @CurrentPrincipal() principal: Principal,
+    @Query(new ZodPipe(MttrQuerySchema, 'MTTR query')) query: MttrQuery,
+  ): Promise<MttrResponse> {
     return this.service.mttr(principal, query);
   }
 }
