@@ -4,6 +4,7 @@ import {
   HistoryPageSchema,
   IncidentsResponseSchema,
   MttrResponseSchema,
+  toClusterName,
   type HistoryEntry,
   type NodeSnapshot,
 } from '@knm/contracts';
@@ -115,7 +116,7 @@ describe('GET /api/v1/clusters/:c/nodes/:n/history', () => {
   });
 
   it('a token for another cluster gets 403, as the node routes answer', async () => {
-    const prodOnly = await token({ clusters: ['prod'] });
+    const prodOnly = await token({ clusters: [toClusterName('prod')] });
     expect((await get('/api/v1/clusters/dev/nodes/w1/history', prodOnly)).status).toBe(403);
     expect((await get('/api/v1/clusters/dev/nodes/w1', prodOnly)).status).toBe(403);
   });
@@ -150,7 +151,7 @@ describe('GET /api/v1/incidents', () => {
   });
 
   it('keeps to the token: another cluster named is 403, none named lists only its own', async () => {
-    const prodOnly = await token({ clusters: ['prod'] });
+    const prodOnly = await token({ clusters: [toClusterName('prod')] });
     expect((await get('/api/v1/incidents?cluster=dev', prodOnly)).status).toBe(403);
     const own = IncidentsResponseSchema.parse((await get('/api/v1/incidents', prodOnly)).body);
     expect(own.items.map((i) => i.cluster)).toEqual(['prod']);

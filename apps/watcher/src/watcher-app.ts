@@ -264,6 +264,7 @@ export class WatcherApp {
           lockDurationMs: ops.lockDurationMs,
           stalledIntervalMs: ops.stalledIntervalMs,
           audit: { maxLen: ops.auditMaxLen, retentionMs: ops.auditRetentionDays * 86_400_000 },
+          store: { historyDays: config.historyDays },
           logger,
         }).then(
           (worker) => {

@@ -174,7 +174,7 @@ describe('watcher: node history and incidents', () => {
       ]),
     );
     incidents.forEach((incident, k) => {
-      const [from, to] = expected[k] as [typeof t1, typeof t1];
+      const [from, to] = expected[k] as (typeof expected)[number];
       expect(incident.durationMs).toBe(Date.parse(to.at) - Date.parse(from.at));
       // And equal to what the sequence took between its API calls.
       expect(incident.durationMs).toBe(to.wall - from.wall);

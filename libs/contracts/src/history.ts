@@ -48,6 +48,25 @@ const TaintEntrySchema = z.object({
 const NodeLifeEntrySchema = z.object({ ...base, kind: z.enum(['node_added', 'node_removed']) });
 
 /**
+ * A knm operation's step on the node finished (`succeeded` or `failed`; a node an
+ * operation skipped or never started is not touched): written with the step's final
+ * result, once per operation and node.
+ */
+const OperationEntrySchema = z.object({
+  ...base,
+  kind: z.literal('operation'),
+  operation: z.object({
+    id: z.string(),
+    /** `label`, `taint`, `cordon`, `uncordon`, `drain`, ... (the operation's action). */
+    action: z.string(),
+    status: z.enum(['succeeded', 'failed']),
+    by: z.string(),
+    message: z.string().optional(),
+    error: z.string().optional(),
+  }),
+});
+
+/**
  * One transition of one node that matters to a person, as the history stream
  * stores it (field `h`, JSON). Derived by `deriveHistory` from the same old/new
  * snapshot pair that produces the node's envelope.
@@ -58,6 +77,7 @@ export const HistoryRecordSchema = z.discriminatedUnion('kind', [
   UncordonEntrySchema,
   TaintEntrySchema,
   NodeLifeEntrySchema,
+  OperationEntrySchema,
 ]);
 export type HistoryRecord = z.infer<typeof HistoryRecordSchema>;
 export type HistoryKind = HistoryRecord['kind'];
