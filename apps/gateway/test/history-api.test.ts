@@ -125,16 +125,16 @@ describe('GET /api/v1/clusters/:c/nodes/:n/history', () => {
 describe('GET /api/v1/incidents', () => {
   it('lists incidents with start, end, duration and cause, filtered by cluster, open and since', async () => {
     const all = IncidentsResponseSchema.parse((await get('/api/v1/incidents')).body);
-    // p1 was added unhealthy: its incident starts when the watcher saw it (now), the newest.
-    expect(all.items.map((i) => [i.cluster, i.node, i.durationMs])).toEqual([
-      ['prod', 'p1', undefined],
-      ['dev', 'gpu-1', undefined],
-      ['dev', 'gpu-1', 60_000],
-      ['dev', 'w1', 20_000],
+    // p1 was added unhealthy: its incident starts at its Ready condition's transition, the oldest.
+    expect(all.items.map((i) => [i.cluster, i.node, i.durationMs, i.start])).toEqual([
+      ['dev', 'gpu-1', undefined, at(200)],
+      ['dev', 'gpu-1', 60_000, at(40)],
+      ['dev', 'w1', 20_000, at(10)],
+      ['prod', 'p1', undefined, at(0)],
     ]);
-    expect(all.items[3]).toMatchObject({ start: at(10), end: at(30), cause: 'Ready=False', pool: 'cpu' });
+    expect(all.items[2]).toMatchObject({ start: at(10), end: at(30), cause: 'Ready=False', pool: 'cpu' });
     // gpu-1's health changed 3 times within the window; the default rule needs 4.
-    expect(all.items[1]?.flapping).toBe(false);
+    expect(all.items[0]?.flapping).toBe(false);
 
     const devOpen = IncidentsResponseSchema.parse(
       (await get('/api/v1/incidents?cluster=dev&open=true')).body,
@@ -147,7 +147,7 @@ describe('GET /api/v1/incidents', () => {
     );
     expect(since.items.map((i) => i.durationMs)).toEqual([undefined, 60_000]);
     const limited = IncidentsResponseSchema.parse((await get('/api/v1/incidents?limit=1')).body);
-    expect(limited).toMatchObject({ truncated: true, items: [{ node: 'p1' }] });
+    expect(limited).toMatchObject({ truncated: true, items: [{ node: 'gpu-1' }] });
   });
 
   it('keeps to the token: another cluster named is 403, none named lists only its own', async () => {

@@ -142,11 +142,18 @@ describe('trackIncident', () => {
     expect(tracker).toBeUndefined();
   });
 
-  it('a node added unhealthy opens one at the observation time', () => {
-    const { writes } = run([node(0, 'False')]);
+  it("a node added unhealthy opens one at its condition's own transition time", () => {
+    const { writes } = run([node(5, 'False')]);
     expect(writes).toEqual([
-      expect.objectContaining({ start: '2026-12-02T07:00:00.000Z', cause: 'Ready=False' }),
+      expect.objectContaining({ start: '2026-12-02T06:00:05.000Z', cause: 'Ready=False' }),
     ]);
+  });
+
+  it('a node added unhealthy without transition times opens one at the observation time', () => {
+    const added = node(5, 'False');
+    added.conditions = added.conditions.map(({ lastTransitionTime: _dropped, ...c }) => c);
+    const { writes } = run([added]);
+    expect(writes).toEqual([expect.objectContaining({ start: '2026-12-02T07:00:00.000Z' })]);
   });
 });
 

@@ -33,7 +33,9 @@ export interface IncidentStep {
  * (durations stay exact); one that starts or ends when the node's health has changed
  * `rule.transitions` times within `rule.windowMs` is marked `flapping`. The time of a
  * health change is the latest `lastTransitionTime` among the conditions whose
- * status changed, else `observedAt`.
+ * status changed; an incident opened without such a change (the node was added
+ * unhealthy, or was unhealthy before it was tracked) starts at its unhealthy
+ * conditions' latest own transition time; else `observedAt`.
  */
 export function trackIncident(input: {
   cluster: ClusterName;
@@ -47,7 +49,12 @@ export function trackIncident(input: {
   const { tracker, prev, next, rule } = input;
   const open = tracker?.open;
   const bad = next ? unhealthyConditions(next) : [];
-  const at = next ? changeTime(prev, next, input.observedAt) : input.observedAt;
+  // Opening without a condition that just changed (a node added unhealthy, or one that
+  // was unhealthy before it was tracked): it has been unhealthy since its bad
+  // conditions' own transition.
+  const at = !next
+    ? input.observedAt
+    : (changeTime(prev, next, undefined) ?? (open ? undefined : latestOwnTime(bad)) ?? input.observedAt);
   const atMs = Date.parse(at);
   const recent = (flips: readonly number[]) => flips.filter((t) => t > atMs - rule.windowMs);
 
@@ -89,16 +96,31 @@ export function trackIncident(input: {
   return { tracker: next ? { flips } : undefined, incidents: [closed] };
 }
 
-/** The latest own transition time of a condition whose status changed, else `observedAt`. */
-function changeTime(prev: NodeSnapshot | undefined, next: NodeSnapshot, observedAt: string): string {
+/** The latest own transition time of a condition whose status changed, else `fallback`. */
+function changeTime(
+  prev: NodeSnapshot | undefined,
+  next: NodeSnapshot,
+  fallback: string | undefined,
+): string | undefined {
   const before = new Map((prev?.conditions ?? []).map((c) => [c.type, c]));
-  let latest: string | undefined;
-  for (const c of next.conditions) {
+  const changed = next.conditions.filter((c) => {
     const old = before.get(c.type);
-    if (!prev || (old && old.status === c.status)) continue;
+    return (
+      prev !== undefined &&
+      (!old || old.status !== c.status) &&
+      c.lastTransitionTime !== old?.lastTransitionTime
+    );
+  });
+  return latestOwnTime(changed) ?? fallback;
+}
+
+/** The latest valid `lastTransitionTime` of `conditions`, if any. */
+function latestOwnTime(conditions: readonly NodeCondition[]): string | undefined {
+  let latest: string | undefined;
+  for (const c of conditions) {
     const own = c.lastTransitionTime;
-    if (own === undefined || own === old?.lastTransitionTime || !Number.isFinite(Date.parse(own))) continue;
+    if (own === undefined || !Number.isFinite(Date.parse(own))) continue;
     if (latest === undefined || Date.parse(own) > Date.parse(latest)) latest = own;
   }
-  return latest ?? observedAt;
+  return latest;
 }
