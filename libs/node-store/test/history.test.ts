@@ -93,6 +93,43 @@ describe('history and incidents written with node changes', () => {
     expect(await reader.incidents(cluster)).toEqual([expect.objectContaining({ durationMs: 4_000 })]);
   });
 
+  it("refuses a batch whose node changed between the writer's read and the script, and derives it again", async () => {
+    const writer = await newWriter();
+    await writer.applyNodeChanges([{ type: 'node_add', node: n1(0, 'True') }]);
+    // A client whose pipeline (the writer's read of the stored state) is followed, once, by
+    // another write of the node: the state the entries were derived from is gone.
+    let raced = false;
+    const racing = new Proxy(t.client, {
+      get(target, prop, receiver) {
+        if (prop !== 'pipeline') return Reflect.get(target, prop, receiver) as unknown;
+        return () => {
+          const pipeline = target.pipeline();
+          const exec = pipeline.exec.bind(pipeline);
+          return Object.assign(pipeline, {
+            exec: async () => {
+              const results = await exec();
+              if (!raced) {
+                raced = true;
+                await target.hset(keys.nodes, 'n1', JSON.stringify(n1(3, 'True', { unschedulable: true })));
+              }
+              return results;
+            },
+          });
+        };
+      },
+    });
+    const epoch = Number(await t.client.get(keys.epoch));
+    const late = new NodeStoreWriter(racing, t.keyspace, cluster, epoch, 'racer', {
+      clock: () => new Date(now),
+    });
+    await late.applyNodeChanges([{ type: 'node_update', node: n1(7, 'False'), changes: ['status'] }]);
+    expect(raced).toBe(true);
+    // Derived from what Redis held when the script ran (cordoned), not from the first read:
+    // the cordon that was never written through the writer is undone, Ready goes False, once.
+    expect(await kinds()).toEqual(['uncordon', 'Ready=False', 'node_added']);
+    expect(await reader.incidents(cluster, { open: true })).toHaveLength(1);
+  });
+
   it('marks incidents flapping by the rule and keeps each period its own incident', async () => {
     const writer = await newWriter();
     await writer.applyNodeChanges([{ type: 'node_add', node: n1(0, 'True') }]);
