@@ -122,6 +122,25 @@ describe('GET /api/v1/clusters/:c/nodes/:n/history', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('documents the history, incidents and MTTR endpoints with their schemas', async () => {
+    const doc = (await httpCall(gw.url, '/api/docs-json', { auth: null })).body as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/clusters/{cluster}/nodes/{node}/history',
+        '/api/v1/incidents',
+        '/api/v1/incidents/mttr',
+      ]),
+    );
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['HistoryPage', 'IncidentsResponse', 'MttrResponse']),
+    );
+  });
+});
+
 describe('GET /api/v1/incidents', () => {
   it('lists incidents with start, end, duration and cause, filtered by cluster, open and since', async () => {
     const all = IncidentsResponseSchema.parse((await get('/api/v1/incidents')).body);
