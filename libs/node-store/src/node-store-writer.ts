@@ -37,7 +37,13 @@ import {
   resyncBody,
   usageParts,
 } from './envelope-json.js';
-import { FencedError, PodCountUnderflowError, StagingLostError, UnexpectedReplyError } from './errors.js';
+import {
+  FencedError,
+  HistoryStaleError,
+  PodCountUnderflowError,
+  StagingLostError,
+  UnexpectedReplyError,
+} from './errors.js';
 import { scriptStatus, type LuaScript } from './lua-script.js';
 import type { NodeChange } from './node-change.js';
 import { NodeStoreReader, type StoredClusterState } from './node-store-reader.js';
@@ -83,7 +89,8 @@ interface StoredNodeState {
  * `<seq>-0`, field `e`) and PUBLISHes it on the changes channel. So a reader never
  * sees an envelope whose state is not in the hashes yet, and seq has no gaps.
  * `heartbeat`, `markSynced` and `storeNodePods` are fenced steps too, but emit no
- * envelope and take no seq.
+ * envelope and take no seq. Node changes also write, in their step, each node's
+ * history entries and incidents (see {@link NodeStoreWriter.applyNodeChanges}).
  *
  * Fencing: construct it with the epoch `LeaderLease.acquire` returned. Once another
  * watcher acquires the lease (the epoch moves on), every method throws
@@ -279,11 +286,7 @@ export class NodeStoreWriter {
         );
         const status = scriptStatus(reply);
         if (status?.code === ReplyCode.stale && attempt < STALE_RETRIES) continue;
-        if (status?.code === ReplyCode.stale) {
-          throw new Error(
-            `node "${String(status.value)}" of cluster "${this.cluster}" kept changing under its history`,
-          );
-        }
+        if (status?.code === ReplyCode.stale) throw new HistoryStaleError(this.cluster, String(status.value));
         seq = this.seqOf(this.scripts.applyNodes, reply);
         break;
       }
