@@ -200,6 +200,8 @@ export class WatcherApp {
       createWriter: (epoch) =>
         (termWriter = new NodeStoreWriter(redis, keyspace, config.cluster, epoch, config.identity, {
           pubsub,
+          historyDays: config.historyDays,
+          flapRule: { transitions: config.flapTransitions, windowMs: config.flapWindowSeconds * 1000 },
         })),
       beforeLead: async (writer) => {
         await (writer as NodeStoreWriter).register({ server: client.server });
@@ -262,6 +264,7 @@ export class WatcherApp {
           lockDurationMs: ops.lockDurationMs,
           stalledIntervalMs: ops.stalledIntervalMs,
           audit: { maxLen: ops.auditMaxLen, retentionMs: ops.auditRetentionDays * 86_400_000 },
+          store: { historyDays: config.historyDays },
           logger,
         }).then(
           (worker) => {

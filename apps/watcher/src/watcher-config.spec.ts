@@ -25,6 +25,9 @@ describe('loadWatcherConfig', () => {
       pageSize: 500,
       initialSync: 'watch-list',
       metricsIntervalMs: 15_000,
+      historyDays: 30,
+      flapTransitions: 4,
+      flapWindowSeconds: 600,
       logLevel: 'info',
     });
     expect(config.identity).toMatch(/^.+\/\d+\/[0-9a-f]{6}$/);
@@ -48,10 +51,25 @@ describe('loadWatcherConfig', () => {
       /--metrics-interval \(KNM_METRICS_INTERVAL\) must be seconds/,
     ],
     [['--cluster', 'dev', '--metrics-interval', '15s'], /--metrics-interval/],
+    [
+      ['--cluster', 'dev', '--history-days', '0'],
+      /--history-days \(KNM_HISTORY_DAYS\) must be an integer from 1/,
+    ],
+    [['--cluster', 'dev', '--flap-transitions', '1'], /--flap-transitions \(KNM_FLAP_TRANSITIONS\)/],
+    [['--cluster', 'dev', '--flap-window-seconds', 'x'], /--flap-window-seconds \(KNM_FLAP_WINDOW_SECONDS\)/],
     [['--cluster', 'dev', '--bogus'], /Unknown option '--bogus'/],
   ])('rejects %j with a message that says what to fix', (argv, message) => {
     expect(() => loadWatcherConfig(argv, {})).toThrow(WatcherConfigError);
     expect(() => loadWatcherConfig(argv, {})).toThrow(message);
+  });
+
+  it('history and flap settings from flags or the environment', () => {
+    expect(
+      loadWatcherConfig(['--cluster', 'dev', '--history-days', '7'], {
+        KNM_FLAP_TRANSITIONS: '6',
+        KNM_FLAP_WINDOW_SECONDS: '120',
+      }),
+    ).toMatchObject({ historyDays: 7, flapTransitions: 6, flapWindowSeconds: 120 });
   });
 
   it('--metrics-interval: seconds, 0 turns usage off, the environment as fallback', () => {

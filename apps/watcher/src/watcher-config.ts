@@ -50,6 +50,15 @@ export interface WatcherConfig {
    * Default 15,000 (metrics-server's resolution).
    */
   metricsIntervalMs: number;
+  /** Days node history and closed incidents are kept (`--history-days` / `KNM_HISTORY_DAYS`). Default 30. */
+  historyDays: number;
+  /**
+   * Health changes of a node within `flapWindowSeconds` that mark its incident
+   * flapping (`--flap-transitions` / `KNM_FLAP_TRANSITIONS`). Default 4.
+   */
+  flapTransitions: number;
+  /** The flap window (`--flap-window-seconds` / `KNM_FLAP_WINDOW_SECONDS`). Default 600. */
+  flapWindowSeconds: number;
   /** pino level (`--log-level` / `KNM_LOG_LEVEL`). Default `info`. */
   logLevel: string;
 }
@@ -90,6 +99,10 @@ Run several replicas per cluster: one leads (writes), the others stand by.
                                 list
   --metrics-interval <s>        read node usage (metrics.k8s.io) every <s>   env KNM_METRICS_INTERVAL
                                 seconds, default 15 (0 off)
+  --history-days <n>            keep node history and incidents, default 30  env KNM_HISTORY_DAYS
+  --flap-transitions <n>        health changes that mark an incident         env KNM_FLAP_TRANSITIONS
+                                flapping, default 4
+  --flap-window-seconds <s>     ... within this window, default 600          env KNM_FLAP_WINDOW_SECONDS
   --log-level <level>           fatal|error|warn|info|debug|trace            env KNM_LOG_LEVEL
   --help
 `;
@@ -111,6 +124,9 @@ const WATCHER_FLAGS = {
   'page-size': 'string',
   'initial-sync': 'string',
   'metrics-interval': 'string',
+  'history-days': 'string',
+  'flap-transitions': 'string',
+  'flap-window-seconds': 'string',
   'log-level': 'string',
   help: 'boolean',
 } as const;
@@ -216,6 +232,9 @@ export function loadWatcherConfig(
     pageSize: int('page-size', 'KNM_PAGE_SIZE', 500, 1, 100_000),
     initialSync,
     metricsIntervalMs: Math.round(metricsSeconds * 1000),
+    historyDays: int('history-days', 'KNM_HISTORY_DAYS', 30, 1, 3_650),
+    flapTransitions: int('flap-transitions', 'KNM_FLAP_TRANSITIONS', 4, 2, 1_000),
+    flapWindowSeconds: int('flap-window-seconds', 'KNM_FLAP_WINDOW_SECONDS', 600, 1, 86_400),
     logLevel,
   };
   const kubeconfig = str('kubeconfig', 'KUBECONFIG');

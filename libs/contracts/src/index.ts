@@ -24,3 +24,8 @@ export * from './node-view.js';
 export * from './cluster-connection.js';
 export * from './incident-transition.js';
 export * from './webhook-sink.js';
+export * from './history.js';
+export * from './node-history.js';
+export * from './incidents.js';
+export * from './incident-tracking.js';
+export * from './incident-mttr.js';

@@ -42,6 +42,17 @@ export interface ClusterKeys {
   readonly lease: string;
   /** String: the fencing epoch counter, incremented by each new leader. */
   readonly epoch: string;
+  /**
+   * Prefix of the per-node history streams `<prefix><node>`: the node's transitions
+   * (`HistoryRecord` JSON in field `h`), capped by length and age, expiring with them.
+   */
+  readonly historyPrefix: string;
+  /** Sorted set: incident id -> its end (ms; `+inf` while open), for `since` queries and trimming by age. */
+  readonly incidents: string;
+  /** Hash: incident id -> Incident JSON. */
+  readonly incidentData: string;
+  /** Hash: node name -> IncidentTracker JSON (its open incident and recent health changes). */
+  readonly incidentNodes: string;
   /** Prefix for this cluster's BullMQ queues, so their keys share the cluster's slot. */
   readonly queuePrefix: string;
   /**
@@ -155,6 +166,10 @@ export class Keyspace {
       changes: `${p}:changes`,
       lease: `${p}:lease`,
       epoch: `${p}:epoch`,
+      historyPrefix: `${p}:history:`,
+      incidents: `${p}:incidents`,
+      incidentData: `${p}:incident-data`,
+      incidentNodes: `${p}:incident-nodes`,
       queuePrefix: p,
       incidentEvents: `${p}:incident-events`,
       notifyCursor: `${p}:notify-cursor`,

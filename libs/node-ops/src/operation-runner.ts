@@ -113,7 +113,10 @@ export class OperationRunner {
                 updatedAt: this.now(),
               });
               if (!claimed) return; // another runner finished it
-              await this.store.setResult(id, await this.runNode(spec, node, ctx, cancel.signal));
+              await this.store.setResult(id, await this.runNode(spec, node, ctx, cancel.signal), {
+                action: op.action,
+                by: op.createdBy,
+              });
             }
             done++;
             await onProgress({ done, total, state: 'running' });

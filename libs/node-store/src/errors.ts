@@ -71,6 +71,25 @@ export class LeaseAbortedError extends Error {
   }
 }
 
+/**
+ * `applyNodeChanges` derived a batch's history from a node's stored state three times,
+ * and each time the state had moved before the script ran (something else writes the
+ * cluster's nodes: only the leading writer should). Nothing of the batch was written;
+ * the caller repairs as after any failed write.
+ */
+export class HistoryStaleError extends Error {
+  override readonly name = 'HistoryStaleError';
+
+  constructor(
+    readonly cluster: string,
+    readonly node: string,
+  ) {
+    super(
+      `node "${node}" of cluster "${cluster}" kept changing in Redis between the read and the write of its history`,
+    );
+  }
+}
+
 /** A Lua script answered with something this library does not understand (a bug or a foreign script). */
 export class UnexpectedReplyError extends Error {
   override readonly name = 'UnexpectedReplyError';

@@ -6,6 +6,7 @@ export * from './node-change.js';
 export * from './leader-lease.js';
 export * from './node-store-writer.js';
 export * from './node-store-reader.js';
+export * from './history-reader.js';
 export * from './change-subscriber.js';
 export type { PubSubMode } from './write-scripts.js';
 export * from './redis-connection.js';

@@ -15,7 +15,8 @@ export class LuaScript {
     /** Human name for errors, e.g. `apply-nodes`. */
     readonly name: string,
     readonly lua: string,
-    readonly numberOfKeys: number,
+    /** Keys per call; `variable` for a script whose keys depend on its input (ioredis then passes numkeys first). */
+    readonly numberOfKeys: number | 'variable',
   ) {
     const sha = createHash('sha1').update(lua).digest('hex').slice(0, 10);
     this.commandName = `knm_${name.replace(/[^a-z0-9]/gi, '_')}_${sha}`;
@@ -23,7 +24,7 @@ export class LuaScript {
 
   /** Runs the script on `redis` with exactly `numberOfKeys` keys. */
   run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    if (keys.length !== this.numberOfKeys) {
+    if (this.numberOfKeys !== 'variable' && keys.length !== this.numberOfKeys) {
       throw new RangeError(`script ${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
     }
     let names = definedOn.get(redis);
@@ -32,12 +33,18 @@ export class LuaScript {
       definedOn.set(redis, names);
     }
     if (!names.has(this.commandName)) {
-      redis.defineCommand(this.commandName, { lua: this.lua, numberOfKeys: this.numberOfKeys });
+      redis.defineCommand(
+        this.commandName,
+        this.numberOfKeys === 'variable'
+          ? { lua: this.lua }
+          : { lua: this.lua, numberOfKeys: this.numberOfKeys },
+      );
       names.add(this.commandName);
     }
     const command: unknown = Reflect.get(redis, this.commandName);
     if (typeof command !== 'function') throw new Error(`ioredis did not define command ${this.commandName}`);
-    return (command as (...a: (string | number)[]) => Promise<unknown>).apply(redis, [...keys, ...args]);
+    const head = this.numberOfKeys === 'variable' ? [keys.length, ...keys] : keys;
+    return (command as (...a: (string | number)[]) => Promise<unknown>).apply(redis, [...head, ...args]);
   }
 }
 

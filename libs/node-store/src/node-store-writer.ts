@@ -1,6 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   ClusterRegistryEntrySchema,
+  DEFAULT_FLAP_RULE,
+  IncidentTrackerSchema,
+  NodeSnapshotSchema,
+  deriveHistory,
+  trackIncident,
   NODE_PODS_CACHE_MS,
   USAGE_POLL_FIELD,
   UsageSnapshotSchema,
@@ -10,6 +15,8 @@ import {
   type ClusterName,
   type ClusterRegistryEntry,
   type ClusterStatus,
+  type FlapRule,
+  type IncidentTracker,
   type Keyspace,
   type NodeAllocation,
   type NodePodsReady,
@@ -18,6 +25,7 @@ import {
   type ResyncReason,
   type UsageSnapshot,
 } from '@knm/contracts';
+import type { z } from 'zod';
 import { allocationJson } from './allocation-json.js';
 import {
   allocationParts,
@@ -29,7 +37,13 @@ import {
   resyncBody,
   usageParts,
 } from './envelope-json.js';
-import { FencedError, PodCountUnderflowError, StagingLostError, UnexpectedReplyError } from './errors.js';
+import {
+  FencedError,
+  HistoryStaleError,
+  PodCountUnderflowError,
+  StagingLostError,
+  UnexpectedReplyError,
+} from './errors.js';
 import { scriptStatus, type LuaScript } from './lua-script.js';
 import type { NodeChange } from './node-change.js';
 import { NodeStoreReader, type StoredClusterState } from './node-store-reader.js';
@@ -51,6 +65,21 @@ export interface NodeStoreWriterOptions {
   stagingTtlMs?: number;
   /** PUBLISH (`classic`) or SPUBLISH (`sharded`) on the changes channel; subscribers must match. Default `classic`. */
   pubsub?: PubSubMode;
+  /** Days a node's history entries and closed incidents are kept (`KNM_HISTORY_DAYS`). Default 30. */
+  historyDays?: number;
+  /** Approximate cap of entries per node history stream (`XTRIM MAXLEN ~`). Default 1,000. */
+  historyMaxLen?: number;
+  /** When an incident is marked flapping. Default {@link DEFAULT_FLAP_RULE}. */
+  flapRule?: FlapRule;
+}
+
+/** How many times a batch is derived again when a node's stored state moved under it. */
+const STALE_RETRIES = 3;
+
+/** A node's stored state as the apply-nodes script compares it: snapshot JSON and tracker JSON ('' = absent). */
+interface StoredNodeState {
+  node: string;
+  tracker: string;
 }
 
 /**
@@ -60,7 +89,8 @@ export interface NodeStoreWriterOptions {
  * `<seq>-0`, field `e`) and PUBLISHes it on the changes channel. So a reader never
  * sees an envelope whose state is not in the hashes yet, and seq has no gaps.
  * `heartbeat`, `markSynced` and `storeNodePods` are fenced steps too, but emit no
- * envelope and take no seq.
+ * envelope and take no seq. Node changes also write, in their step, each node's
+ * history entries and incidents (see {@link NodeStoreWriter.applyNodeChanges}).
  *
  * Fencing: construct it with the epoch `LeaderLease.acquire` returned. Once another
  * watcher acquires the lease (the epoch moves on), every method throws
@@ -81,6 +111,9 @@ export class NodeStoreWriter {
   private readonly stagingTtlMs: number;
   private readonly scripts: WriteScripts;
   private readonly reader: NodeStoreReader;
+  private readonly historyMs: number;
+  private readonly historyMaxLen: number;
+  private readonly flapRule: FlapRule;
 
   constructor(
     private readonly redis: RedisClient,
@@ -101,6 +134,11 @@ export class NodeStoreWriter {
     this.stagingTtlMs = options.stagingTtlMs ?? 300_000;
     this.scripts = WRITE_SCRIPTS[options.pubsub ?? 'classic'];
     this.reader = new NodeStoreReader(redis, keyspace);
+    const days = options.historyDays ?? 30;
+    if (!(days > 0)) throw new RangeError(`historyDays must be positive, got ${days}`);
+    this.historyMs = Math.round(days * 86_400_000);
+    this.historyMaxLen = options.historyMaxLen ?? 1_000;
+    this.flapRule = options.flapRule ?? DEFAULT_FLAP_RULE;
   }
 
   /**
@@ -220,10 +258,14 @@ export class NodeStoreWriter {
 
   /**
    * Applies node changes in order, one envelope each (`node_add`, `node_update` with
-   * its `changes`, `node_delete` with the uid). Batches of `nodeChangesPerScript` are
-   * each one atomic script; if a later batch is fenced, the earlier ones stay
-   * applied (each envelope always matches its state). Returns the last seq (the
-   * current seq for an empty list).
+   * its `changes`, `node_delete` with the uid), and in the same atomic step each
+   * node's history entries and incidents, derived from what Redis held of the node
+   * (not from the caller's cache) and the new snapshot. Batches of
+   * `nodeChangesPerScript` are each one atomic script; if a later batch is fenced, the
+   * earlier ones stay applied (each envelope always matches its state). A batch
+   * whose nodes' stored state moved between the read and the script is derived again
+   * (the script refuses it whole). Returns the last seq (the current seq for an empty
+   * list).
    */
   async applyNodeChanges(changes: readonly NodeChange[]): Promise<number> {
     if (changes.length === 0) return this.currentSeqFenced();
@@ -233,12 +275,90 @@ export class NodeStoreWriter {
     const groups = changes.map((change) => this.encodeNodeChange(change, now));
     let seq = 0;
     for (let start = 0; start < groups.length; start += this.nodeChangesPerScript) {
-      const args: (string | number)[] = [this.epoch, this.eventsMaxLen, now];
-      for (const group of groups.slice(start, start + this.nodeChangesPerScript)) args.push(...group);
-      const reply = await this.scripts.applyNodes.run(this.redis, this.clusterKeys(this.keys.nodes), args);
-      seq = this.seqOf(this.scripts.applyNodes, reply);
+      const batch = groups.slice(start, start + this.nodeChangesPerScript);
+      const batchChanges = changes.slice(start, start + this.nodeChangesPerScript);
+      for (let attempt = 1; ; attempt++) {
+        const { keys, args } = await this.withHistory(batchChanges, batch, now);
+        const reply = await this.scripts.applyNodes.run(
+          this.redis,
+          [...this.clusterKeys(...keys.fixed), ...keys.history],
+          args,
+        );
+        const status = scriptStatus(reply);
+        if (status?.code === ReplyCode.stale && attempt < STALE_RETRIES) continue;
+        if (status?.code === ReplyCode.stale) throw new HistoryStaleError(this.cluster, String(status.value));
+        seq = this.seqOf(this.scripts.applyNodes, reply);
+        break;
+      }
     }
     return seq;
+  }
+
+  /**
+   * The apply-nodes keys and arguments of one batch: reads the batch's nodes and
+   * incident trackers as Redis holds them, then derives each change's history and
+   * incidents from that state (following the batch's own earlier changes of the same
+   * node), with the state's hash the script checks.
+   */
+  private async withHistory(
+    changes: readonly NodeChange[],
+    encoded: readonly (readonly [string, string, string, string, string])[],
+    now: string,
+  ): Promise<{ keys: { fixed: string[]; history: string[] }; args: (string | number)[] }> {
+    const names = [...new Set(encoded.map((g) => g[1]))];
+    const pipeline = this.redis.pipeline();
+    pipeline.hmget(this.keys.nodes, ...names);
+    pipeline.hmget(this.keys.incidentNodes, ...names);
+    const results = (await pipeline.exec()) ?? [];
+    for (const [err] of results) if (err) throw err;
+    const [storedNodes, storedTrackers] = results.map(([, value]) => value as (string | null)[]);
+    const state = new Map<string, StoredNodeState>(
+      names.map((name, i) => [name, { node: storedNodes?.[i] ?? '', tracker: storedTrackers?.[i] ?? '' }]),
+    );
+    const nowMs = Date.parse(now);
+    const args: (string | number)[] = [
+      this.epoch,
+      this.eventsMaxLen,
+      now,
+      this.historyMaxLen,
+      nowMs - this.historyMs,
+      this.historyMs,
+      nowMs - this.historyMs,
+    ];
+    const history: string[] = [];
+    encoded.forEach((group, i) => {
+      const change = changes[i] as NodeChange;
+      const [, name, json] = group;
+      const stored = state.get(name) as StoredNodeState;
+      const prev = decodeStored(NodeSnapshotSchema, stored.node);
+      const next = change.type === 'node_delete' ? undefined : change.node;
+      const records = deriveHistory(prev, next, now);
+      const step = trackIncident({
+        cluster: this.cluster,
+        name,
+        tracker: decodeStored(IncidentTrackerSchema, stored.tracker) as IncidentTracker | undefined,
+        prev,
+        next,
+        observedAt: now,
+        rule: this.flapRule,
+      });
+      const tracker = step.tracker ? JSON.stringify(step.tracker) : '';
+      args.push(...group, sha1(`${stored.node}\n${stored.tracker}`), tracker, records.length);
+      for (const record of records) args.push(JSON.stringify(record));
+      args.push(step.incidents.length);
+      for (const incident of step.incidents) {
+        args.push(incident.id, JSON.stringify(incident), incident.end ? Date.parse(incident.end) : '+inf');
+      }
+      state.set(name, { node: json, tracker });
+      history.push(`${this.keys.historyPrefix}${name}`);
+    });
+    return {
+      keys: {
+        fixed: [this.keys.nodes, this.keys.incidentNodes, this.keys.incidents, this.keys.incidentData],
+        history,
+      },
+      args,
+    };
   }
 
   /** The five APPLY_NODES arguments of one change: op, name, snapshot JSON, body head, body tail. */
@@ -454,5 +574,24 @@ export class NodeStoreWriter {
 
   private now(): string {
     return this.clock().toISOString();
+  }
+}
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * A stored JSON value decoded, or undefined when absent ('') or not decodable: a
+ * corrupt snapshot or tracker counts as none, so the change is recorded as the node's
+ * first (a new `node_added`, a fresh tracker) rather than failing the write.
+ */
+function decodeStored<S extends z.ZodType>(schema: S, json: string): z.output<S> | undefined {
+  if (json === '') return undefined;
+  try {
+    const parsed = schema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }

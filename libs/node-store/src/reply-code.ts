@@ -17,6 +17,11 @@ export const ReplyCode = {
    * an acquire adds the current epoch as a third element.
    */
   notHolder: 3,
+  /**
+   * A node's stored state (snapshot and incident tracker) is not the one the caller
+   * derived its history from, so nothing was written. The value is the node's name.
+   */
+  stale: 4,
 } as const;
 
 export type ReplyCode = (typeof ReplyCode)[keyof typeof ReplyCode];

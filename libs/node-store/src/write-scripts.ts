@@ -56,9 +56,23 @@ end
 `;
 
 /**
- * KEYS[5] nodes. ARGV from 4 in groups of 5: op (`a` add / `u` update / `d` delete),
- * node name, snapshot JSON ('' for delete), body head, body tail. One envelope per
- * group (head .. snapshot .. tail), in order.
+ * KEYS[5] nodes, KEYS[6] incident trackers, KEYS[7] incidents (sorted set), KEYS[8]
+ * incident data, then KEYS[8 + k] the history stream of the k-th group's node.
+ * ARGV[4] history MAXLEN, ARGV[5] history MINID (ms: entries older are trimmed),
+ * ARGV[6] history TTL (ms), ARGV[7] incident cutoff (ms: incidents that ended before
+ * are removed), then one group per change: op (`a` add / `u` update / `d` delete),
+ * node name, snapshot JSON ('' for delete), body head, body tail, expected state (SHA-1
+ * of the stored snapshot JSON .. newline .. stored tracker JSON, '' for absent ones),
+ * the node's new tracker JSON ('' = none), the number H of history records, H record
+ * JSONs, the number I of incidents, I triples: id, Incident JSON, score (end in ms or
+ * `+inf`).
+ *
+ * One envelope per group (head .. snapshot .. tail), in order, and in the same step
+ * the node's history records and incidents. Before any write every group's expected
+ * state is compared with what Redis holds (following earlier groups of the call for
+ * the same node): a mismatch returns `{ReplyCode.stale, node}` and writes nothing,
+ * so history is only ever written from the very state it was derived from: two
+ * writers, or a writer and its successor, can neither double nor skip an entry.
  */
 const applyNodesScript = (publish: PublishCommand): LuaScript =>
   new LuaScript(
@@ -66,21 +80,58 @@ const applyNodesScript = (publish: PublishCommand): LuaScript =>
     `${prelude(publish)}
 local f = fenced()
 if f then return f end
+local groups = {}
+local state = {}
+local i = 8
+while i <= #ARGV do
+  local g = { op = ARGV[i], name = ARGV[i + 1], json = ARGV[i + 2], head = ARGV[i + 3], tail = ARGV[i + 4],
+    expect = ARGV[i + 5], tracker = ARGV[i + 6], key = KEYS[9 + #groups] }
+  g.nh = tonumber(ARGV[i + 7])
+  if not g.nh or not g.key then return redis.error_reply('malformed history arguments of ' .. tostring(g.name)) end
+  g.hist = i + 8
+  g.ni = tonumber(ARGV[g.hist + g.nh])
+  if not g.ni then return redis.error_reply('malformed incident arguments of ' .. g.name) end
+  g.inc = g.hist + g.nh + 1
+  i = g.inc + 3 * g.ni
+  if i > #ARGV + 1 then return redis.error_reply('truncated arguments of ' .. g.name) end
+  local cur = state[g.name]
+  if not cur then cur = (redis.call('HGET', KEYS[5], g.name) or '') .. '\\n' .. (redis.call('HGET', KEYS[6], g.name) or '') end
+  if redis.sha1hex(cur) ~= g.expect then return {${ReplyCode.stale}, g.name} end
+  state[g.name] = g.json .. '\\n' .. g.tracker
+  groups[#groups + 1] = g
+end
+if #groups ~= #KEYS - 8 then return redis.error_reply('history keys do not match the changes') end
 alignSeq()
 local seq = currentSeq()
-for i = 4, #ARGV, 5 do
-  local op, name = ARGV[i], ARGV[i + 1]
-  if op == 'd' then
-    redis.call('HDEL', KEYS[5], name)
+for _, g in ipairs(groups) do
+  if g.op == 'd' then
+    redis.call('HDEL', KEYS[5], g.name)
   else
-    redis.call('HSET', KEYS[5], name, ARGV[i + 2])
+    redis.call('HSET', KEYS[5], g.name, g.json)
   end
-  seq = emit(ARGV[i + 3] .. ARGV[i + 2] .. ARGV[i + 4])
+  seq = emit(g.head .. g.json .. g.tail)
+  if g.tracker == '' then redis.call('HDEL', KEYS[6], g.name) else redis.call('HSET', KEYS[6], g.name, g.tracker) end
+  for h = g.hist, g.hist + g.nh - 1 do
+    redis.call('XADD', g.key, 'MINID', '~', ARGV[5], '*', 'h', ARGV[h])
+  end
+  if g.nh > 0 then
+    redis.call('XTRIM', g.key, 'MAXLEN', '~', ARGV[4])
+    redis.call('PEXPIRE', g.key, ARGV[6])
+  end
+  for n = g.inc, g.inc + 3 * (g.ni - 1), 3 do
+    redis.call('HSET', KEYS[8], ARGV[n], ARGV[n + 1])
+    redis.call('ZADD', KEYS[7], ARGV[n + 2], ARGV[n])
+  end
+end
+local expired = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', '(' .. ARGV[7], 'LIMIT', 0, 100)
+for _, id in ipairs(expired) do
+  redis.call('HDEL', KEYS[8], id)
+  redis.call('ZREM', KEYS[7], id)
 end
 redis.call('HSET', KEYS[2], 'nodeCount', redis.call('HLEN', KEYS[5]))
 return {${ReplyCode.ok}, seq}
 `,
-    5,
+    'variable',
   );
 
 /**

@@ -12,6 +12,7 @@ import {
   NodePodsClient,
   createRedisConnection,
   NodeStoreReader,
+  HistoryReader,
   redactRedisUrl,
   redisPubSubMode,
   type RedisClient,
@@ -19,6 +20,8 @@ import {
 import { AuthGuard } from '../auth/auth.guard.js';
 import { ClusterDataService } from '../clusters/cluster-data.service.js';
 import { ClustersController } from '../clusters/clusters.controller.js';
+import { HistoryController } from '../history/history.controller.js';
+import { HistoryService } from '../history/history.service.js';
 import { HttpErrorFilter } from '../common/http-error.filter.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { GatewayMetrics } from '../health/gateway-metrics.js';
@@ -55,6 +58,7 @@ import {
   NODE_PODS_CLIENT,
   WEBHOOK_SINKS,
   NODE_STORE_READER,
+  HISTORY_READER,
   REDIS,
   REDIS_SUBSCRIBER,
   TOKEN_VERIFIER,
@@ -160,6 +164,7 @@ class GatewayModule {
       controllers: [
         HealthController,
         ClustersController,
+        HistoryController,
         LegacyNodesController,
         WsStatsController,
         ...OPERATIONS_CONTROLLERS,
@@ -174,6 +179,7 @@ class GatewayModule {
         { provide: REDIS, useValue: redis },
         { provide: REDIS_SUBSCRIBER, useValue: { changes, connection: subscriberConnection } },
         { provide: NODE_STORE_READER, useValue: reader },
+        { provide: HISTORY_READER, useValue: new HistoryReader(redis, keyspace) },
         { provide: NODE_PODS_CLIENT, useValue: nodePods },
         {
           provide: WEBHOOK_SINKS,
@@ -216,6 +222,7 @@ class GatewayModule {
         },
         OperationsRateGuard,
         ClusterDataService,
+        HistoryService,
         NodesGateway,
         GatewayResources,
         ...operationsProviders(config, runtime.logger),

@@ -5,6 +5,7 @@ export const REDIS = Symbol('REDIS');
 export const REDIS_SUBSCRIBER = Symbol('REDIS_SUBSCRIBER');
 export const KEYSPACE = Symbol('KEYSPACE');
 export const NODE_STORE_READER = Symbol('NODE_STORE_READER');
+export const HISTORY_READER = Symbol('HISTORY_READER');
 export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
 export const GATEWAY_ID = Symbol('GATEWAY_ID');
 export const NODE_PODS_CLIENT = Symbol('NODE_PODS_CLIENT');

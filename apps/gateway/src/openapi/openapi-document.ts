@@ -12,6 +12,7 @@ import {
   WsTestRequestSchema,
   WsTestResponseSchema,
 } from '@knm/contracts';
+import { historyOpenApi } from '../history/history-openapi.js';
 import { operationsOpenApi } from '../operations/operations-openapi.js';
 import { webhooksOpenApi } from '../webhooks/webhooks-openapi.js';
 import {
@@ -94,6 +95,7 @@ const nodeFilters = [
 export function openApiDocument(): JsonObject {
   const operations = operationsOpenApi();
   const webhooks = webhooksOpenApi();
+  const history = historyOpenApi();
   return {
     openapi: '3.1.0',
     info: {
@@ -122,12 +124,14 @@ export function openApiDocument(): JsonObject {
         WsTestResponse: schema(WsTestResponseSchema),
         ...operations.schemas,
         ...webhooks.schemas,
+        ...history.schemas,
       },
     },
     security: [{ bearer: [] }],
     paths: {
       ...operations.paths,
       ...webhooks.paths,
+      ...history.paths,
       '/api/v1/clusters': {
         get: {
           summary: 'Registered clusters the token covers, with status, totals and seq',

@@ -7,6 +7,7 @@ import {
   operationKeys,
   OperationSchema,
   type ClusterName,
+  type HistoryRecord,
   type Keyspace,
   type NodeResult,
   type Operation,
@@ -28,6 +29,16 @@ export interface OperationStoreOptions {
   retentionSeconds?: number;
   /** Operations kept in a cluster's recent list (older ones drop out of it). Default 1,000. */
   maxPerCluster?: number;
+  /** Days a node's history entries are kept (the watcher's `KNM_HISTORY_DAYS`). Default 30. */
+  historyDays?: number;
+  /** Approximate cap of entries per node history stream. Default 1,000. */
+  historyMaxLen?: number;
+}
+
+/** What a node's history says of the operation whose result is written: its action and creator. */
+export interface ResultAbout {
+  action: string;
+  by: string;
 }
 
 /** The static part of an operation, written once at creation (hash field `op`). */
@@ -56,6 +67,8 @@ const StoredOperationSchema = z.object({
 export class OperationStore {
   private readonly retentionSeconds: number;
   private readonly maxPerCluster: number;
+  private readonly historyMs: number;
+  private readonly historyMaxLen: number;
 
   constructor(
     private readonly redis: RedisClient,
@@ -64,6 +77,8 @@ export class OperationStore {
   ) {
     this.retentionSeconds = options.retentionSeconds ?? 7 * 86_400;
     this.maxPerCluster = options.maxPerCluster ?? 1_000;
+    this.historyMs = (options.historyDays ?? 30) * 86_400_000;
+    this.historyMaxLen = options.historyMaxLen ?? 1_000;
   }
 
   /** Writes a new operation (state `queued`). */
@@ -175,18 +190,29 @@ export class OperationStore {
    * Records one node's result. A final result is never replaced by a non-final one:
    * resolves false (nothing written) when a `running` result would overwrite a
    * finished node, so a runner that claims a node with `running` learns that another
-   * runner already did it.
+   * runner already did it. With `about`, the first final `succeeded` or `failed`
+   * result of the node (never a later one: the script checks what it replaces) also
+   * appends an `operation` entry to the node's history, in the same script: once per
+   * operation and node, whichever runner finishes it, whatever the retries.
    */
-  async setResult(id: string, result: NodeResult): Promise<boolean> {
-    const key = operationKeys(this.keyspace, this.clusterOf(id)).results(id);
+  async setResult(id: string, result: NodeResult, about?: ResultAbout): Promise<boolean> {
+    const cluster = this.clusterOf(id);
+    const key = operationKeys(this.keyspace, cluster).results(id);
+    const history = `${this.keyspace.cluster(cluster).historyPrefix}${result.node}`;
+    const nowMs = Date.now();
     const written = await this.redis.eval(
       SET_RESULT,
-      1,
+      2,
       key,
+      history,
       result.node,
       JSON.stringify(result),
       isFinalNodeStatus(result.status) ? '1' : '0',
       String(this.retentionSeconds),
+      about ? historyEntryOf(id, result, about) : '',
+      this.historyMaxLen,
+      nowMs - this.historyMs,
+      this.historyMs,
     );
     return written === 1;
   }
@@ -307,16 +333,41 @@ if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[4]) end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
 return 1`;
 
-/** KEYS[1] results hash; ARGV node, result JSON, '1' when final, ttl. */
-const SET_RESULT = `if ARGV[3] == '0' then
-  local current = redis.call('HGET', KEYS[1], ARGV[1])
-  if current and (string.find(current, '"status":"succeeded"', 1, true) or string.find(current, '"status":"failed"', 1, true) or string.find(current, '"status":"skipped"', 1, true) or string.find(current, '"status":"cancelled"', 1, true)) then
-    return 0
-  end
-end
+/**
+ * KEYS[1] results hash, KEYS[2] the node's history stream; ARGV node, result JSON, '1'
+ * when final, ttl, history entry JSON ('' = none), history MAXLEN, MINID (ms), TTL (ms).
+ */
+const SET_RESULT = `local current = redis.call('HGET', KEYS[1], ARGV[1])
+local done = current and (string.find(current, '"status":"succeeded"', 1, true) or string.find(current, '"status":"failed"', 1, true) or string.find(current, '"status":"skipped"', 1, true) or string.find(current, '"status":"cancelled"', 1, true))
+if ARGV[3] == '0' and done then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+if ARGV[3] == '1' and ARGV[5] ~= '' and not done then
+  redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[7], '*', 'h', ARGV[5])
+  redis.call('XTRIM', KEYS[2], 'MAXLEN', '~', ARGV[6])
+  redis.call('PEXPIRE', KEYS[2], ARGV[8])
+end
 return 1`;
+
+/** The `operation` history entry of a final result, or '' when the step touched nothing (skipped, cancelled). */
+function historyEntryOf(id: string, result: NodeResult, about: ResultAbout): string {
+  if (result.status !== 'succeeded' && result.status !== 'failed') return '';
+  const operation: Extract<HistoryRecord, { kind: 'operation' }>['operation'] = {
+    id,
+    action: about.action,
+    status: result.status,
+    by: about.by,
+  };
+  if (result.message) operation.message = result.message;
+  if (result.error) operation.error = result.error;
+  const entry: HistoryRecord = {
+    kind: 'operation',
+    at: result.updatedAt ?? new Date().toISOString(),
+    timeSource: 'observed',
+    operation,
+  };
+  return JSON.stringify(entry);
+}
 
 /** KEYS[1] op hash; ARGV now ms, stale ms. Field audited: 'claim:<ms>' while writing, then the stream id. */
 const CLAIM_AUDIT = `local a = redis.call('HGET', KEYS[1], 'audited')
