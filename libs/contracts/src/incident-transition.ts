@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ClusterNameSchema } from './cluster-name.js';
+import type { Incident } from './incidents.js';
+import type { NodeSnapshot } from './node-snapshot.js';
 
 /**
  * One incident opening or resolving, as the leading watcher appends it to the
@@ -17,9 +19,9 @@ export const IncidentTransitionSchema = z.object({
   cause: z.string().min(1),
   /** A short human explanation (the condition's reason and message), when the node gave one. */
   detail: z.string().optional(),
-  startedAt: z.iso.datetime(),
+  startedAt: z.string(),
   /** Set on `resolved`. */
-  endedAt: z.iso.datetime().optional(),
+  endedAt: z.string().optional(),
   flapping: z.boolean().default(false),
   /** The node's labels when the transition happened (sinks select nodes by them; a deleted node has no other record). */
   labels: z.record(z.string(), z.string()).default({}),
@@ -29,3 +31,39 @@ export type IncidentTransitionInput = z.input<typeof IncidentTransitionSchema>;
 
 /** The field of an `incident-events` stream entry that holds the IncidentTransition JSON. */
 export const INCIDENT_EVENT_FIELD = 't';
+
+/**
+ * The transitions one node change makes of its incidents (`trackIncident`'s
+ * `incidents`): an incident that was not open before is `opened`, one that now has
+ * an end is `resolved`; an open incident that only gained a condition is neither
+ * (one message per incident opening and one per resolving). `node` is the node as
+ * the change leaves it (or as it was, when the change deletes it): its labels go
+ * with the transition, for the sinks' selectors.
+ */
+export function incidentTransitions(
+  wasOpen: boolean,
+  incidents: readonly Incident[],
+  node: NodeSnapshot | undefined,
+): IncidentTransition[] {
+  const labels = node?.labels ?? {};
+  const out: IncidentTransition[] = [];
+  for (const incident of incidents) {
+    const resolved = incident.end !== undefined;
+    if (!resolved && wasOpen) continue;
+    out.push({
+      cluster: incident.cluster,
+      node: incident.node,
+      incident: incident.id,
+      kind: resolved ? 'resolved' : 'opened',
+      cause: incident.cause,
+      ...(incident.conditions.length > 1
+        ? { detail: `also ${incident.conditions.slice(1).join(', ')}` }
+        : {}),
+      startedAt: incident.start,
+      ...(resolved ? { endedAt: incident.end } : {}),
+      flapping: incident.flapping,
+      labels,
+    });
+  }
+  return out;
+}

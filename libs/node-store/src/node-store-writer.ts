@@ -6,6 +6,7 @@ import {
   NodeSnapshotSchema,
   deriveHistory,
   trackIncident,
+  incidentTransitions,
   NODE_PODS_CACHE_MS,
   USAGE_POLL_FIELD,
   UsageSnapshotSchema,
@@ -333,10 +334,11 @@ export class NodeStoreWriter {
       const prev = decodeStored(NodeSnapshotSchema, stored.node);
       const next = change.type === 'node_delete' ? undefined : change.node;
       const records = deriveHistory(prev, next, now);
+      const tracker0 = decodeStored(IncidentTrackerSchema, stored.tracker) as IncidentTracker | undefined;
       const step = trackIncident({
         cluster: this.cluster,
         name,
-        tracker: decodeStored(IncidentTrackerSchema, stored.tracker) as IncidentTracker | undefined,
+        tracker: tracker0,
         prev,
         next,
         observedAt: now,
@@ -349,12 +351,21 @@ export class NodeStoreWriter {
       for (const incident of step.incidents) {
         args.push(incident.id, JSON.stringify(incident), incident.end ? Date.parse(incident.end) : '+inf');
       }
+      const transitions = incidentTransitions(tracker0?.open !== undefined, step.incidents, next ?? prev);
+      args.push(transitions.length);
+      for (const transition of transitions) args.push(JSON.stringify(transition));
       state.set(name, { node: json, tracker });
       history.push(`${this.keys.historyPrefix}${name}`);
     });
     return {
       keys: {
-        fixed: [this.keys.nodes, this.keys.incidentNodes, this.keys.incidents, this.keys.incidentData],
+        fixed: [
+          this.keys.nodes,
+          this.keys.incidentNodes,
+          this.keys.incidents,
+          this.keys.incidentData,
+          this.keys.incidentEvents,
+        ],
         history,
       },
       args,

@@ -1,6 +1,13 @@
+import { INCIDENT_EVENT_FIELD } from '@knm/contracts';
 import { EMPTY_ALLOCATION_JSON } from './allocation-json.js';
 import { LuaScript } from './lua-script.js';
 import { ReplyCode } from './reply-code.js';
+
+/**
+ * Incident transitions the outbox keeps (approximately): far more than a dispatcher
+ * that is down for a while leaves unread, while bounding a cluster that flaps forever.
+ */
+const OUTBOX_MAXLEN = 10_000;
 
 /**
  * How envelopes are published on `knm:{c}:changes`:
@@ -57,7 +64,8 @@ end
 
 /**
  * KEYS[5] nodes, KEYS[6] incident trackers, KEYS[7] incidents (sorted set), KEYS[8]
- * incident data, then KEYS[8 + k] the history stream of the k-th group's node.
+ * incident data, KEYS[9] the incident outbox (stream), then KEYS[9 + k] the history
+ * stream of the k-th group's node.
  * ARGV[4] history MAXLEN, ARGV[5] history MINID (ms: entries older are trimmed),
  * ARGV[6] history TTL (ms), ARGV[7] incident cutoff (ms: incidents that ended before
  * are removed), then one group per change: op (`a` add / `u` update / `d` delete),
@@ -65,10 +73,12 @@ end
  * of the stored snapshot JSON .. newline .. stored tracker JSON, '' for absent ones),
  * the node's new tracker JSON ('' = none), the number H of history records, H record
  * JSONs, the number I of incidents, I triples: id, Incident JSON, score (end in ms or
- * `+inf`).
+ * `+inf`), the number T of incident transitions (an incident opened or resolved), T
+ * IncidentTransition JSONs.
  *
  * One envelope per group (head .. snapshot .. tail), in order, and in the same step
- * the node's history records and incidents. Before any write every group's expected
+ * the node's history records, incidents and incident transitions (appended to the
+ * outbox the notification dispatcher reads, capped at OUTBOX_MAXLEN). Before any write every group's expected
  * state is compared with what Redis holds (following earlier groups of the call for
  * the same node): a mismatch returns `{ReplyCode.stale, node}` and writes nothing,
  * so history is only ever written from the very state it was derived from: two
@@ -85,14 +95,17 @@ local state = {}
 local i = 8
 while i <= #ARGV do
   local g = { op = ARGV[i], name = ARGV[i + 1], json = ARGV[i + 2], head = ARGV[i + 3], tail = ARGV[i + 4],
-    expect = ARGV[i + 5], tracker = ARGV[i + 6], key = KEYS[9 + #groups] }
+    expect = ARGV[i + 5], tracker = ARGV[i + 6], key = KEYS[10 + #groups] }
   g.nh = tonumber(ARGV[i + 7])
   if not g.nh or not g.key then return redis.error_reply('malformed history arguments of ' .. tostring(g.name)) end
   g.hist = i + 8
   g.ni = tonumber(ARGV[g.hist + g.nh])
   if not g.ni then return redis.error_reply('malformed incident arguments of ' .. g.name) end
   g.inc = g.hist + g.nh + 1
-  i = g.inc + 3 * g.ni
+  g.nt = tonumber(ARGV[g.inc + 3 * g.ni])
+  if not g.nt then return redis.error_reply('malformed transition arguments of ' .. g.name) end
+  g.tr = g.inc + 3 * g.ni + 1
+  i = g.tr + g.nt
   if i > #ARGV + 1 then return redis.error_reply('truncated arguments of ' .. g.name) end
   local cur = state[g.name]
   if not cur then cur = (redis.call('HGET', KEYS[5], g.name) or '') .. '\\n' .. (redis.call('HGET', KEYS[6], g.name) or '') end
@@ -100,7 +113,7 @@ while i <= #ARGV do
   state[g.name] = g.json .. '\\n' .. g.tracker
   groups[#groups + 1] = g
 end
-if #groups ~= #KEYS - 8 then return redis.error_reply('history keys do not match the changes') end
+if #groups ~= #KEYS - 9 then return redis.error_reply('history keys do not match the changes') end
 alignSeq()
 local seq = currentSeq()
 for _, g in ipairs(groups) do
@@ -121,6 +134,9 @@ for _, g in ipairs(groups) do
   for n = g.inc, g.inc + 3 * (g.ni - 1), 3 do
     redis.call('HSET', KEYS[8], ARGV[n], ARGV[n + 1])
     redis.call('ZADD', KEYS[7], ARGV[n + 2], ARGV[n])
+  end
+  for t = g.tr, g.tr + g.nt - 1 do
+    redis.call('XADD', KEYS[9], 'MAXLEN', '~', ${OUTBOX_MAXLEN}, '*', '${INCIDENT_EVENT_FIELD}', ARGV[t])
   end
 end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', '(' .. ARGV[7], 'LIMIT', 0, 100)

@@ -27,6 +27,13 @@ const n1 = (s: number, ready: 'True' | 'False', over: Partial<NodeSnapshot> = {}
     ...over,
   });
 
+/** The incident outbox, as the notification dispatcher reads it: `<kind>:<node>:<incident>`. */
+const outbox = async (): Promise<string[]> =>
+  (await t.client.xrange(keys.incidentEvents, '-', '+')).map(([, fields]) => {
+    const transition = JSON.parse(fields[1] ?? '{}') as { kind: string; node: string; incident: string };
+    return `${transition.kind}:${transition.node}:${transition.incident}`;
+  });
+
 const kinds = async (node = 'n1') =>
   (await reader.nodeHistory(cluster, node, { limit: 100 })).items.map((e) =>
     e.kind === 'condition' ? `${e.condition}=${e.status}` : e.kind,
@@ -73,6 +80,8 @@ describe('history and incidents written with node changes', () => {
       }),
     ]);
     expect(await reader.incidents(cluster, { open: true })).toEqual([]);
+    const id = `n1:${T0 + 10_000}`;
+    expect(await outbox()).toEqual([`opened:n1:${id}`, `resolved:n1:${id}`]);
     // The node is gone and healthy: nothing left to track.
     expect(await t.client.hlen(keys.incidentNodes)).toBe(0);
   });
@@ -91,6 +100,8 @@ describe('history and incidents written with node changes', () => {
     await b.applyNodeChanges([{ type: 'node_update', node: n1(9, 'True'), changes: ['status'] }]);
     expect(await kinds()).toEqual(['Ready=True', 'Ready=False', 'node_added']);
     expect(await reader.incidents(cluster)).toEqual([expect.objectContaining({ durationMs: 4_000 })]);
+    // One opening and one resolving in the outbox: notified once, whoever wrote them.
+    expect(await outbox()).toEqual([`opened:n1:n1:${T0 + 5_000}`, `resolved:n1:n1:${T0 + 5_000}`]);
   });
 
   it("refuses a batch whose node changed between the writer's read and the script, and derives it again", async () => {
