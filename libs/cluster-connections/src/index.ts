@@ -1,1 +1,5 @@
 export * from './cluster-connection-store.js';
+export * from './connection-test.js';
+export * from './exec-allowlist.js';
+export * from './kubeconfig-rejected-error.js';
+export * from './uploaded-kubeconfig.js';
