@@ -40,16 +40,14 @@ export const ClusterConnectionChangeSchema = z.object({
 });
 export type ClusterConnectionChange = z.infer<typeof ClusterConnectionChangeSchema>;
 
-/** The largest kubeconfig a registration accepts (bytes of text): real ones are a few KiB. */
+/** The largest kubeconfig a registration accepts (bytes of UTF-8 text): real ones are a few KiB. */
 export const MAX_KUBECONFIG_BYTES = 256 * 1024;
 
-const KubeconfigTextSchema = z
-  .string()
-  .min(1)
-  // TextEncoder, not Buffer: the dashboard validates with the same schema in the browser.
-  .refine((text) => new TextEncoder().encode(text).length <= MAX_KUBECONFIG_BYTES, {
-    message: `a kubeconfig may be ${MAX_KUBECONFIG_BYTES / 1024} KiB at most`,
-  });
+/**
+ * A kubeconfig's text. Its size ({@link MAX_KUBECONFIG_BYTES}) is not a schema rule:
+ * the gateway answers a kubeconfig too large with 413, not with a 400 of the schema.
+ */
+const KubeconfigTextSchema = z.string().min(1);
 
 /** `POST /api/v1/clusters` and `POST /api/v1/clusters/test`. */
 export const RegisterClusterRequestSchema = z.strictObject({
@@ -109,3 +107,26 @@ export const ConnectionTestResultSchema = z.object({
     .optional(),
 });
 export type ConnectionTestResult = z.infer<typeof ConnectionTestResultSchema>;
+
+/** `POST /api/v1/clusters/test`: credentials to test (the name, when the form has one, is not needed). */
+export const TestClusterConnectionRequestSchema = RegisterClusterRequestSchema.partial({ name: true });
+export type TestClusterConnectionRequest = z.infer<typeof TestClusterConnectionRequestSchema>;
+
+/** A registered cluster as the API shows it (never its credentials). */
+export const ClusterConnectionSummarySchema = ClusterConnectionRecordSchema.omit({ sealed: true });
+
+/** 201 of `POST /api/v1/clusters`, 200 of `PUT /api/v1/clusters/:cluster`. */
+export const RegisterClusterResponseSchema = z.object({
+  cluster: ClusterConnectionSummarySchema,
+  test: ConnectionTestResultSchema,
+});
+export type RegisterClusterResponse = z.infer<typeof RegisterClusterResponseSchema>;
+
+/** 400 (unusable kubeconfig) or 422 (the cluster refused it) of a registration: the error body plus the test. */
+export const ConnectionTestFailedBodySchema = z.object({
+  statusCode: z.union([z.literal(400), z.literal(422)]),
+  error: z.string(),
+  message: z.string(),
+  test: ConnectionTestResultSchema,
+});
+export type ConnectionTestFailedBody = z.infer<typeof ConnectionTestFailedBodySchema>;

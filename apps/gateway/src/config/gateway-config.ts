@@ -6,6 +6,7 @@ import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
 import { SECURITY_ENV, DEFAULT_SECURITY, type SecurityConfig } from '../security/security-config.js';
 import { TrustProxy, TrustProxyError } from '../security/trust-proxy.js';
 import { loadOidcConfig, OidcConfigError, type OidcConfig } from '../oidc/oidc-config.js';
+import { loadRegistryConfig, type RegistryConfig } from '../registry/registry-config.js';
 
 /** Everything a gateway replica needs to run. */
 export interface GatewayConfig {
@@ -67,6 +68,8 @@ export interface GatewayConfig {
   security?: Partial<SecurityConfig>;
   /** Dashboard sign-in through an OpenID Provider (`KNM_OIDC_*`). Default none. */
   oidc?: OidcConfig;
+  /** Clusters registered at runtime: the secrets key ring, exec allow-list, delete wait. */
+  registry?: RegistryConfig;
 }
 
 /** A configuration that cannot be used, with what to fix. */
@@ -237,6 +240,7 @@ export function loadGatewayConfig(
     if (err instanceof OidcConfigError) throw new ConfigError(err.message);
     throw err;
   }
+  config.registry = loadRegistryConfig(env, (message) => new ConfigError(message));
   if (config.jwtSecret === undefined && config.jwksUrl === undefined) {
     throw new ConfigError(
       'set KNM_JWT_SECRET (at least 32 bytes) or KNM_JWKS_URL: every API but health needs a token',

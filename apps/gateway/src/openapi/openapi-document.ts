@@ -13,6 +13,7 @@ import {
   WsTestResponseSchema,
 } from '@knm/contracts';
 import { operationsOpenApi } from '../operations/operations-openapi.js';
+import { registryOpenApi } from '../registry/registry-openapi.js';
 import {
   clusterParam,
   errors as errorResponses,
@@ -92,6 +93,7 @@ const nodeFilters = [
  */
 export function openApiDocument(): JsonObject {
   const operations = operationsOpenApi();
+  const registry = registryOpenApi();
   return {
     openapi: '3.1.0',
     info: {
@@ -119,16 +121,21 @@ export function openApiDocument(): JsonObject {
         WsTestRequest: schema(WsTestRequestSchema),
         WsTestResponse: schema(WsTestResponseSchema),
         ...operations.schemas,
+        ...registry.schemas,
       },
     },
     security: [{ bearer: [] }],
     paths: {
       ...operations.paths,
+      ...registry.paths,
       '/api/v1/clusters': {
         get: {
-          summary: 'Registered clusters the token covers, with status, totals and seq',
+          summary:
+            'Clusters the token covers, with status, totals and seq: those watchers write and those registered at ' +
+            'runtime (`registered: true`, `createdAt`), listed from registration on (`syncing` until a watcher is ready)',
           responses: { 200: json('ClusterListResponse', 'clusters'), ...errors(401) },
         },
+        post: registry.clustersPost,
       },
       '/api/v1/clusters/{cluster}/nodes': {
         get: {
