@@ -127,5 +127,18 @@ describe('self reviews (kubectl auth can-i / auth whoami)', () => {
     });
     expect(await review('patch', ['readers'])).toEqual({ allowed: false });
     expect(await review('list', [])).toEqual({ allowed: false });
+    const rules = await fetch(`${sim.url}/apis/authorization.k8s.io/v1/selfsubjectrulesreviews`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${sim.token}`,
+        'content-type': 'application/json',
+        'impersonate-user': 'ana',
+        'impersonate-group': 'readers',
+      },
+      body: JSON.stringify({ kind: 'SelfSubjectRulesReview', spec: { namespace: 'default' } }),
+    });
+    expect(((await rules.json()) as { status: { resourceRules: unknown[] } }).status.resourceRules).toEqual([
+      { verbs: ['list'], apiGroups: [''], resources: ['nodes'] },
+    ]);
   });
 });

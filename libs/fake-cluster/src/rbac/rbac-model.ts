@@ -112,6 +112,20 @@ export class RbacModel {
     return this.allowedBy(who, what) !== undefined;
   }
 
+  /** The rules of every ClusterRole bound to `who` (a SelfSubjectRulesReview's `resourceRules`). */
+  rulesOf(who: UserInfo): z.infer<typeof PolicyRuleSchema>[] {
+    const groups = new Set([...who.groups, 'system:authenticated']);
+    const rules: z.infer<typeof PolicyRuleSchema>[] = [];
+    for (const binding of this.bindings.values()) {
+      const bound = binding.subjects.some(
+        (s) => (s.kind === 'User' && s.name === who.user) || (s.kind === 'Group' && groups.has(s.name)),
+      );
+      const role = bound ? this.roles.get(binding.roleRef.name) : undefined;
+      if (role) rules.push(...role.rules);
+    }
+    return rules;
+  }
+
   /**
    * Why `who` may do `what`, in the RBAC authorizer's words (the `reason` of a
    * SelfSubjectAccessReview: `RBAC: allowed by ClusterRoleBinding "b" of ClusterRole

@@ -31,11 +31,7 @@ const REVIEWS: Record<
   },
   'authorization.k8s.io/v1/selfsubjectrulesreviews': {
     kind: 'SelfSubjectRulesReview',
-    status: () => ({
-      resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
-      nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-      incomplete: false,
-    }),
+    status: (_spec, requester) => rulesReviewStatus(requester),
   },
   'authentication.k8s.io/v1/selfsubjectreviews': {
     kind: 'SelfSubjectReview',
@@ -46,6 +42,34 @@ const REVIEWS: Record<
     status: (_spec, requester) => ({ userInfo: userInfoOf(requester) }),
   },
 };
+
+/**
+ * A SelfSubjectRulesReview's status: everything for kube-sim's own credential
+ * (system:masters), else the rules of the ClusterRoles bound to the impersonated
+ * requester, plus the non-resource GETs every authenticated user has on a real cluster.
+ */
+function rulesReviewStatus(requester: ReviewRequester): JsonObject {
+  const who = requester.impersonated;
+  if (who === undefined || who.groups.includes('system:masters')) {
+    return {
+      resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+      nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+      incomplete: false,
+    };
+  }
+  return {
+    resourceRules: requester.rbac.rulesOf(who).map((rule) => ({
+      verbs: [...rule.verbs],
+      apiGroups: [...rule.apiGroups],
+      resources: [...rule.resources],
+      ...(rule.resourceNames?.length ? { resourceNames: [...rule.resourceNames] } : {}),
+    })),
+    nonResourceRules: [
+      { verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/healthz'] },
+    ],
+    incomplete: false,
+  };
+}
 
 function userInfoOf(requester: ReviewRequester): JsonObject {
   const who = requester.impersonated;
