@@ -191,6 +191,12 @@ function checkPlugins(user: User, allowlist: ReadonlySet<string>): void {
         (allowlist.size === 0 ? ' (empty: no exec plugin may run)' : ` (${[...allowlist].join(', ')})`),
     );
   }
+  const steering = (exec?.env ?? []).map((e) => e.name).filter((name) => STEERING_ENV.test(name));
+  if (steering.length > 0) {
+    throw new KubeconfigRejectedError(
+      `the kubeconfig's exec plugin sets ${steering.join(', ')}, which would change what program runs or what it loads: remove ${steering.length === 1 ? 'it' : 'them'}`,
+    );
+  }
   const provider = user['auth-provider'];
   if (provider !== undefined && provider.name !== 'oidc') {
     throw new KubeconfigRejectedError(
@@ -198,6 +204,14 @@ function checkPlugins(user: User, allowlist: ReadonlySet<string>): void {
     );
   }
 }
+
+/**
+ * Environment variables an exec plugin's `env` may not set: they choose the program
+ * that runs (PATH) or inject code into it (the loader's and interpreters' preloads),
+ * which would turn an allowed command into any program.
+ */
+const STEERING_ENV =
+  /^(LD_\w*|DYLD_\w*|PATH|NODE_OPTIONS|NODE_PATH|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|PERL5OPT|PERL5LIB|RUBYOPT|RUBYLIB|BASH_ENV|ENV|GCONV_PATH)$/;
 
 function pickDefined<T extends object>(value: T, without: readonly string[]): Partial<T> {
   return Object.fromEntries(

@@ -162,6 +162,22 @@ describe('testClusterConnection', () => {
     const allowed = await testClusterConnection(text, { execAllowlist: new Set([process.execPath]) });
     expect(allowed.result).toMatchObject({ ok: true });
     expectNoSecret(allowed);
+    // An allowed command steered into another program (a preload, NODE_OPTIONS) is refused.
+    const steered = await testClusterConnection(
+      kubeconfig((kc) => {
+        kc.users[0]!.user = {
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1',
+            command: process.execPath,
+            args: [script],
+            env: [{ name: 'NODE_OPTIONS', value: '--require /tmp/evil.js' }],
+          },
+        };
+      }),
+      { execAllowlist: new Set([process.execPath]) },
+    );
+    expect(steered.result.failure).toMatchObject({ kind: 'invalid' });
+    expect(steered.result.failure?.message).toContain('sets NODE_OPTIONS');
   });
 
   it('refuses file references, an unknown context and text that is not a kubeconfig', async () => {
