@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '@knm/contracts';
-import { SecretBox } from '@knm/secrets';
 import { createTestRedis, type TestRedis } from '@knm/testing';
+import { loadRegistryConfig } from '../src/registry/registry-config.js';
 import { httpCall, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
 
 let redis: TestRedis;
@@ -18,7 +18,10 @@ beforeEach(async () => {
   received.length = 0;
   redis = await createTestRedis();
   gw = await startGateway(redis, {
-    secrets: SecretBox.fromEnv({ KNM_SECRETS_KEY: randomBytes(32).toString('base64') }),
+    registry: loadRegistryConfig(
+      { KNM_SECRETS_KEY: randomBytes(32).toString('base64') },
+      (m) => new Error(m),
+    ),
   });
   admin = await token({ role: 'admin' });
   receiver = createServer((req, res) => {

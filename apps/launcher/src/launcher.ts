@@ -71,6 +71,8 @@ export class Launcher {
   private tempDir: string | undefined;
   private stopping: Promise<void> | undefined;
   private readonly tsxLoader: string;
+  /** What the gateways and watchers get besides the inherited environment: a generated KNM_SECRETS_KEY, if any. */
+  private secretsEnv: Record<string, string> = {};
 
   constructor(
     private readonly config: LauncherConfig,
@@ -134,6 +136,7 @@ export class Launcher {
       watched.push(...sims);
     }
 
+    this.secretsEnv = this.secretsKeyEnv();
     for (const cluster of watched) {
       for (let i = 1; i <= config.watchersPerCluster; i += 1) this.startWatcher(cluster, i, redis.url);
     }
@@ -279,6 +282,7 @@ export class Launcher {
       tier: 2,
       cwd: this.root,
       ...run,
+      env: { ...run.env, ...this.secretsEnv },
     });
     this.started(
       child,
@@ -305,6 +309,7 @@ export class Launcher {
       // The secret goes through the environment, never the command line (which `ps` shows).
       env: {
         ...run.env,
+        ...this.secretsEnv,
         KNM_JWT_SECRET: secret,
         KNM_CORS_ORIGINS: origins.join(','),
         KNM_GATEWAY_ID: `gateway-${index}`,
@@ -321,6 +326,26 @@ export class Launcher {
       START_TIMEOUT_MS,
       'its listening port',
     );
+  }
+
+  /**
+   * The key that seals registered clusters' credentials, for the gateways and watchers:
+   * the caller's `KNM_SECRETS_KEY` (inherited), else one generated for this run so that
+   * registering a cluster works out of the box. The key is never printed; the log says
+   * which, and what a generated one means for a Redis that outlives the run.
+   */
+  private secretsKeyEnv(): Record<string, string> {
+    const log = this.options.logger;
+    if (process.env['KNM_SECRETS_KEY']?.trim()) {
+      log.info({}, 'registered clusters are sealed with the KNM_SECRETS_KEY given');
+      return {};
+    }
+    log.info(
+      {},
+      'KNM_SECRETS_KEY is not set: generated one for this run (not printed) so clusters can be registered; ' +
+        'a later run cannot open what this one registered unless KNM_SECRETS_KEY is set to a key you keep',
+    );
+    return { KNM_SECRETS_KEY: randomBytes(32).toString('base64') };
   }
 
   /** Runs `npm run web:build` when the dashboard is not built; true when it is built afterwards. */

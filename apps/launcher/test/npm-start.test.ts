@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -123,6 +123,15 @@ describe('npm start', () => {
     // simulated cluster itself, through the real kubectl and the kubeconfig npm start wrote.
     const devKubeconfig = /kubeconfig=(\S+dev\.kubeconfig)/.exec(run.output())?.[1];
     expect(devKubeconfig, 'kube-sim-dev prints its kubeconfig').toBeDefined();
+    // Registering clusters works out of the box: npm start generated a secrets key for the run.
+    expect(run.output()).toContain('KNM_SECRETS_KEY is not set: generated one for this run (not printed)');
+    const tested = await fetch(`${base}/api/v1/clusters/test`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ kubeconfig: await readFile(String(devKubeconfig), 'utf8') }),
+    });
+    expect(tested.status).toBe(200);
+    expect(await tested.json()).toMatchObject({ ok: true, context: 'dev' });
     await waitFor(
       async () => {
         const { stdout } = await execFileAsync('kubectl', [

@@ -33,6 +33,14 @@ export const ClusterSummarySchema = z.object({
   lastEventAt: z.string().optional(),
   heartbeatAt: z.string().optional(),
   leader: z.string().optional(),
+  /**
+   * True for a cluster registered at runtime (`POST /api/v1/clusters`), listed from its
+   * registration on, before a watcher has made it ready; absent for a cluster a
+   * watcher was started with on its command line.
+   */
+  registered: z.boolean().optional(),
+  /** When it was registered at runtime. */
+  createdAt: z.string().optional(),
 });
 export type ClusterSummaryBody = z.infer<typeof ClusterSummarySchema>;
 

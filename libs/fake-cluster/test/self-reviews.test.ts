@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeSim, type KubeSim } from '../src/index.js';
+import { grantClusterRole } from '@knm/testing';
 import { api } from './support/sim-client.js';
 
 let sim: KubeSim;
@@ -92,5 +93,52 @@ describe('self reviews (kubectl auth can-i / auth whoami)', () => {
       token: null,
     });
     expect(anonymous.status).toBe(401);
+  });
+
+  it('an impersonated requester gets the RBAC decision: allowed with the binding as reason, or denied', async () => {
+    await grantClusterRole(sim, {
+      role: 'review-node-reader',
+      rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['list'] }],
+      binding: 'review-readers',
+      groups: ['readers'],
+    });
+    const review = async (verb: string, groups: string[]): Promise<unknown> => {
+      const res = await fetch(`${sim.url}/apis/authorization.k8s.io/v1/selfsubjectaccessreviews`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${sim.token}`,
+          'content-type': 'application/json',
+          'impersonate-user': 'ana',
+          ...(groups.length > 0 ? { 'impersonate-group': groups.join(',') } : {}),
+        },
+        body: JSON.stringify({
+          kind: 'SelfSubjectAccessReview',
+          apiVersion: 'authorization.k8s.io/v1',
+          spec: { resourceAttributes: { verb, resource: 'nodes' } },
+        }),
+      });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { status: unknown }).status;
+    };
+    expect(await review('list', ['readers'])).toEqual({
+      allowed: true,
+      reason:
+        'RBAC: allowed by ClusterRoleBinding "review-readers" of ClusterRole "review-node-reader" to Group "readers"',
+    });
+    expect(await review('patch', ['readers'])).toEqual({ allowed: false });
+    expect(await review('list', [])).toEqual({ allowed: false });
+    const rules = await fetch(`${sim.url}/apis/authorization.k8s.io/v1/selfsubjectrulesreviews`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${sim.token}`,
+        'content-type': 'application/json',
+        'impersonate-user': 'ana',
+        'impersonate-group': 'readers',
+      },
+      body: JSON.stringify({ kind: 'SelfSubjectRulesReview', spec: { namespace: 'default' } }),
+    });
+    expect(((await rules.json()) as { status: { resourceRules: unknown[] } }).status.resourceRules).toEqual([
+      { verbs: ['list'], apiGroups: [''], resources: ['nodes'] },
+    ]);
   });
 });

@@ -47,6 +47,12 @@ import {
 } from '../security/security.tokens.js';
 import { TrustProxy } from '../security/trust-proxy.js';
 import { oidcProviders, OIDC_CONTROLLERS } from '../oidc/oidc.providers.js';
+import {
+  REGISTRY_BODY_LIMIT,
+  REGISTRY_BODY_ROUTES,
+  REGISTRY_CONTROLLERS,
+  registryProviders,
+} from '../registry/registry.providers.js';
 import { PinoNestLogger } from './pino-nest-logger.js';
 import { WebhooksController } from '../webhooks/webhooks.controller.js';
 import { WebhookSinkStore } from '@knm/notifications';
@@ -170,6 +176,7 @@ class GatewayModule {
         ...OPERATIONS_CONTROLLERS,
         ...OIDC_CONTROLLERS,
         WebhooksController,
+        ...REGISTRY_CONTROLLERS,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -183,7 +190,7 @@ class GatewayModule {
         { provide: NODE_PODS_CLIENT, useValue: nodePods },
         {
           provide: WEBHOOK_SINKS,
-          useValue: config.secrets && new WebhookSinkStore(redis, keyspace, config.secrets),
+          useValue: config.registry?.box && new WebhookSinkStore(redis, keyspace, config.registry.box),
         },
         { provide: TOKEN_VERIFIER, useValue: verifier },
         { provide: GatewayMetrics, useValue: metrics },
@@ -227,6 +234,7 @@ class GatewayModule {
         GatewayResources,
         ...operationsProviders(config, runtime.logger),
         ...oidcProviders(config, redis, keyspace, runtime.logger),
+        ...registryProviders(config),
       ],
     };
   }
@@ -270,6 +278,14 @@ export async function createGatewayApp(
   });
   const metrics = app.get(GatewayMetrics);
   const fastify = app.getHttpAdapter().getInstance();
+  // Kubeconfigs are larger than other bodies: their routes get their own limit. Nest
+  // registers routes on init (listen), after this hook is in place.
+  fastify.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (REGISTRY_BODY_ROUTES.some((r) => r.url === route.url && methods.includes(r.method))) {
+      route.bodyLimit = Math.max(REGISTRY_BODY_LIMIT, security.httpBodyLimit);
+    }
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.observe(

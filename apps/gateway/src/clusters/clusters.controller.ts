@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Headers, Inject, Param, Query } from '@nestjs/common';
 import {
+  clustersAllow,
   ClusterNameSchema,
   NodeListQuerySchema,
   NodeNameSchema,
@@ -14,6 +15,8 @@ import {
 import type { Principal } from '@knm/auth';
 import { CurrentPrincipal } from '../auth/request-principal.js';
 import { ZodPipe } from '../common/zod.pipe.js';
+import { ClusterRegistry } from '../registry/cluster-registry.js';
+import { withRegistered } from '../registry/with-registered.js';
 import { ClusterDataService, JSON_CONTENT_TYPE } from './cluster-data.service.js';
 
 /** Longest staleness a client may accept for a node list (`Cache-Control: max-stale`, seconds). */
@@ -39,11 +42,23 @@ const nodeParam = new ZodPipe(NodeNameSchema, 'node name in the path');
  */
 @Controller('api/v1/clusters')
 export class ClustersController {
-  constructor(@Inject(ClusterDataService) private readonly data: ClusterDataService) {}
+  constructor(
+    @Inject(ClusterDataService) private readonly data: ClusterDataService,
+    @Inject(ClusterRegistry) private readonly registry: ClusterRegistry,
+  ) {}
 
   @Get()
   async list(@CurrentPrincipal() principal: Principal): Promise<ClusterListResponse> {
-    return { items: await this.data.listClusters(principal) };
+    const [watched, registered] = await Promise.all([
+      this.data.listClusters(principal),
+      this.registry.registered(),
+    ]);
+    return {
+      items: withRegistered(
+        watched,
+        registered.filter((r) => clustersAllow(principal.clusters, r.name)),
+      ),
+    };
   }
 
   @Get(':cluster/nodes')

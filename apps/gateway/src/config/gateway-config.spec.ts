@@ -21,7 +21,27 @@ describe('loadGatewayConfig', () => {
       maxUnackedBytes: 32 * 1024,
       logLevel: 'info',
       security: DEFAULT_SECURITY,
+      registry: { execAllowlist: new Set(), deleteWaitMs: 10_000, connectionTestTimeoutMs: 5_000 },
     });
+  });
+
+  it('reads the cluster registry settings: a key enables it, a malformed one fails the start', () => {
+    const config = loadGatewayConfig([], {
+      ...secret,
+      KNM_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+      KNM_EXEC_ALLOWLIST: 'aws, /usr/local/bin/gke-gcloud-auth-plugin',
+      KNM_CLUSTER_DELETE_WAIT_MS: '2000',
+    });
+    expect(config.registry?.box).toBeDefined();
+    expect([...(config.registry?.execAllowlist ?? [])]).toEqual([
+      'aws',
+      '/usr/local/bin/gke-gcloud-auth-plugin',
+    ]);
+    expect(config.registry?.deleteWaitMs).toBe(2_000);
+    expect(() => loadGatewayConfig([], { ...secret, KNM_SECRETS_KEY: 'short' })).toThrow(ConfigError);
+    expect(() => loadGatewayConfig([], { ...secret, KNM_CLUSTER_DELETE_WAIT_MS: '0' })).toThrow(
+      /KNM_CLUSTER_DELETE_WAIT_MS/,
+    );
   });
 
   it('reads KNM_MAX_TOKEN_TTL as a duration and refuses a bad one', () => {

@@ -1,4 +1,3 @@
-import { SecretBox, SecretsKeyError } from '@knm/secrets';
 import { z } from 'zod';
 import { readFlags } from '@knm/cli';
 import { DEFAULT_NAMESPACE } from '@knm/contracts';
@@ -7,6 +6,7 @@ import { parseRedisUrl, RedisUrlError } from '@knm/node-store';
 import { SECURITY_ENV, DEFAULT_SECURITY, type SecurityConfig } from '../security/security-config.js';
 import { TrustProxy, TrustProxyError } from '../security/trust-proxy.js';
 import { loadOidcConfig, OidcConfigError, type OidcConfig } from '../oidc/oidc-config.js';
+import { loadRegistryConfig, type RegistryConfig } from '../registry/registry-config.js';
 
 /** Everything a gateway replica needs to run. */
 export interface GatewayConfig {
@@ -68,12 +68,8 @@ export interface GatewayConfig {
   security?: Partial<SecurityConfig>;
   /** Dashboard sign-in through an OpenID Provider (`KNM_OIDC_*`). Default none. */
   oidc?: OidcConfig;
-  /**
-   * The key ring credentials are sealed with at rest (webhook URLs):
-   * `KNM_SECRETS_KEY`, `KNM_SECRETS_KEYS_PREVIOUS`. Default none: the routes that keep
-   * credentials answer 503.
-   */
-  secrets?: SecretBox;
+  /** Clusters registered at runtime: the secrets key ring, exec allow-list, delete wait. */
+  registry?: RegistryConfig;
 }
 
 /** A configuration that cannot be used, with what to fix. */
@@ -244,14 +240,7 @@ export function loadGatewayConfig(
     if (err instanceof OidcConfigError) throw new ConfigError(err.message);
     throw err;
   }
-  if (env['KNM_SECRETS_KEY']) {
-    try {
-      config.secrets = SecretBox.fromEnv(env);
-    } catch (err) {
-      if (err instanceof SecretsKeyError) throw new ConfigError(err.message);
-      throw err;
-    }
-  }
+  config.registry = loadRegistryConfig(env, (message) => new ConfigError(message));
   if (config.jwtSecret === undefined && config.jwksUrl === undefined) {
     throw new ConfigError(
       'set KNM_JWT_SECRET (at least 32 bytes) or KNM_JWKS_URL: every API but health needs a token',

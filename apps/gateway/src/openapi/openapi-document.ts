@@ -15,6 +15,7 @@ import {
 import { historyOpenApi } from '../history/history-openapi.js';
 import { operationsOpenApi } from '../operations/operations-openapi.js';
 import { webhooksOpenApi } from '../webhooks/webhooks-openapi.js';
+import { registryOpenApi } from '../registry/registry-openapi.js';
 import {
   clusterParam,
   errors as errorResponses,
@@ -96,6 +97,7 @@ export function openApiDocument(): JsonObject {
   const operations = operationsOpenApi();
   const webhooks = webhooksOpenApi();
   const history = historyOpenApi();
+  const registry = registryOpenApi();
   return {
     openapi: '3.1.0',
     info: {
@@ -125,6 +127,7 @@ export function openApiDocument(): JsonObject {
         ...operations.schemas,
         ...webhooks.schemas,
         ...history.schemas,
+        ...registry.schemas,
       },
     },
     security: [{ bearer: [] }],
@@ -132,11 +135,15 @@ export function openApiDocument(): JsonObject {
       ...operations.paths,
       ...webhooks.paths,
       ...history.paths,
+      ...registry.paths,
       '/api/v1/clusters': {
         get: {
-          summary: 'Registered clusters the token covers, with status, totals and seq',
+          summary:
+            'Clusters the token covers, with status, totals and seq: those watchers write and those registered at ' +
+            'runtime (`registered: true`, `createdAt`), listed from registration on (`syncing` until a watcher is ready)',
           responses: { 200: json('ClusterListResponse', 'clusters'), ...errors(401) },
         },
+        post: registry.clustersPost,
       },
       '/api/v1/clusters/{cluster}/nodes': {
         get: {

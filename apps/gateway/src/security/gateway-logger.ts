@@ -22,6 +22,10 @@ export const REDACTED_LOG_PATHS: readonly string[] = [
   '*.jwtSecret',
   'secret',
   '*.secret',
+  'kubeconfig',
+  '*.kubeconfig',
+  'body',
+  '*.body',
 ];
 
 /** The gateway's pino logger on stdout at `level`, with {@link REDACTED_LOG_PATHS} redacted. */

@@ -23,7 +23,10 @@ export class EnvelopeCollector {
   /** Event names whose payload did not match them, and position breaches (must stay empty). */
   readonly violations: string[] = [];
   private readonly positions = new Map<string, number>();
-  private readonly views = new Map<string, { nodes: Map<string, NodeSnapshot>; counts: Map<string, number> }>();
+  private readonly views = new Map<
+    string,
+    { nodes: Map<string, NodeSnapshot>; counts: Map<string, number> }
+  >();
 
   constructor(socket: Socket, start: Record<string, number> = {}) {
     for (const [cluster, seq] of Object.entries(start)) this.positions.set(cluster, seq);

@@ -28,6 +28,10 @@ export class SessionStore {
   readonly canOperate: ComputedRef<boolean> = computed(
     () => !!this.claims.value && roleAtLeast(this.claims.value.role, 'operator'),
   );
+  /** Admins see the cluster registry's controls (add, remove; the gateway enforces it anyway). */
+  readonly isAdmin: ComputedRef<boolean> = computed(
+    () => !!this.claims.value && roleAtLeast(this.claims.value.role, 'admin'),
+  );
 
   constructor(
     storage: KeyValueStorage,

@@ -2,6 +2,7 @@ import { ref, type Ref } from 'vue';
 import { ProviderSession } from '../auth/provider-session.js';
 import { SessionStore } from '../auth/session-store.js';
 import { ClusterPreference } from '../clusters/cluster-preference.js';
+import { ClusterRegistryApi } from '../clusters/cluster-registry-api.js';
 import { NodeTableStore } from '../nodes/node-table-store.js';
 import { OperationsStore } from '../operations/operations-store.js';
 import { browserStorage, type DashboardStorage } from '../storage/dashboard-storage.js';
@@ -41,6 +42,8 @@ export class DashboardStore {
   readonly notes: ChangeNotesStore;
   /** Operations started and followed from this tab. */
   readonly operations: OperationsStore;
+  /** The cluster registry's calls (admin: test, add, remove). */
+  readonly registry: ClusterRegistryApi;
   /** Sign-in through the identity provider (the gateway's session cookie). */
   readonly provider: ProviderSession;
   /** The page's clock, ticking every second (ages, the badge). */
@@ -66,6 +69,7 @@ export class DashboardStore {
     this.table = new NodeTableStore({ flashMs: options.flashMs, refreshMs: options.refreshMs });
     this.notes = new ChangeNotesStore({ recentPerNode: options.recentPerNode });
     this.operations = new OperationsStore({ url, token });
+    this.registry = new ClusterRegistryApi({ baseUrl: url, token });
     this.live = new LiveClusterStore({
       url,
       token,

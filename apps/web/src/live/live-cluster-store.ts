@@ -138,6 +138,11 @@ export class LiveClusterStore {
     this.openWatch(name);
   }
 
+  /** Lists the clusters again now (after one was added or removed), not at the next poll. */
+  reloadClusters(): Promise<void> {
+    return this.refreshClusters(false);
+  }
+
   private async refreshClusters(first: boolean): Promise<void> {
     const client = this.client;
     if (!client) return;

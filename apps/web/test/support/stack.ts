@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -53,13 +54,15 @@ export async function startStack(cluster: string, simOptions: KubeSimOptions): P
   const watcher = spawnTestWatcher({ cluster, kubeconfigPath, redis });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const secretsKey = randomBytes(32).toString('base64');
   const spawnGateway = (): ManagedProcess =>
     spawnTestGateway({
       redis,
       jwtSecret: E2E_SECRET,
       port,
       // A browser's websocket handshake always carries Origin, even from the page the gateway served.
-      env: { KNM_CORS_ORIGINS: url, LOG_LEVEL: 'info' },
+      // A secrets key, so the dashboard can register clusters (generated per stack).
+      env: { KNM_CORS_ORIGINS: url, LOG_LEVEL: 'info', KNM_SECRETS_KEY: secretsKey },
     });
   const stack: Stack = {
     redis,

@@ -109,14 +109,37 @@ export class RbacModel {
 
   /** True when `who` may do `what`. */
   allows(who: UserInfo, what: RequestAttributes): boolean {
+    return this.allowedBy(who, what) !== undefined;
+  }
+
+  /** The rules of every ClusterRole bound to `who` (a SelfSubjectRulesReview's `resourceRules`). */
+  rulesOf(who: UserInfo): z.infer<typeof PolicyRuleSchema>[] {
     const groups = new Set([...who.groups, 'system:authenticated']);
-    if (groups.has('system:masters')) return true;
-    const resource = what.subresource ? `${what.resource}/${what.subresource}` : what.resource;
+    const rules: z.infer<typeof PolicyRuleSchema>[] = [];
     for (const binding of this.bindings.values()) {
       const bound = binding.subjects.some(
         (s) => (s.kind === 'User' && s.name === who.user) || (s.kind === 'Group' && groups.has(s.name)),
       );
-      if (!bound) continue;
+      const role = bound ? this.roles.get(binding.roleRef.name) : undefined;
+      if (role) rules.push(...role.rules);
+    }
+    return rules;
+  }
+
+  /**
+   * Why `who` may do `what`, in the RBAC authorizer's words (the `reason` of a
+   * SelfSubjectAccessReview: `RBAC: allowed by ClusterRoleBinding "b" of ClusterRole
+   * "r" to Group "g"`), or undefined when no binding allows it.
+   */
+  allowedBy(who: UserInfo, what: RequestAttributes): string | undefined {
+    const groups = new Set([...who.groups, 'system:authenticated']);
+    if (groups.has('system:masters')) return '';
+    const resource = what.subresource ? `${what.resource}/${what.subresource}` : what.resource;
+    for (const binding of this.bindings.values()) {
+      const subject = binding.subjects.find(
+        (s) => (s.kind === 'User' && s.name === who.user) || (s.kind === 'Group' && groups.has(s.name)),
+      );
+      if (!subject) continue;
       const role = this.roles.get(binding.roleRef.name);
       if (!role) continue;
       const allowed = role.rules.some(
@@ -128,9 +151,11 @@ export class RbacModel {
             rule.resourceNames.length === 0 ||
             (what.name !== undefined && rule.resourceNames.includes(what.name))),
       );
-      if (allowed) return true;
+      if (allowed) {
+        return `RBAC: allowed by ClusterRoleBinding "${binding.metadata.name}" of ClusterRole "${role.metadata.name}" to ${subject.kind} "${subject.name}"`;
+      }
     }
-    return false;
+    return undefined;
   }
 }
 

@@ -121,7 +121,10 @@ export async function routeApiRequest(
       raw.length > 0 && isProtobuf(contentType)
         ? JSON.stringify(decodeProtobufSelfReview(raw, contentType ?? '', reviewKind))
         : raw.toString('utf8');
-    return handleSelfReview(path.group, path.version, path.rest[0] as string, method, body, res);
+    return handleSelfReview(path.group, path.version, path.rest[0] as string, method, body, res, {
+      impersonated,
+      rbac: rbacOf(ctx.cluster),
+    });
   }
   let rest = path.rest;
   let legacyWatch = false;
