@@ -10,7 +10,7 @@ import type { ProcessRedis } from '../process-shell.js';
 import type { PoolSettings } from '../watcher-config.js';
 import type { WatcherMetrics } from '../watcher-metrics.js';
 import type { PoolMembership } from './pool-membership.js';
-import { poolRole, type PoolRole } from './rendezvous.js';
+import { poolRoles, type PoolRole } from './rendezvous.js';
 
 /** What a {@link WatcherPool} is built from. */
 export interface WatcherPoolDeps {
@@ -47,8 +47,9 @@ export interface PoolState {
 
 /**
  * One member of the watcher pool: runs a {@link ClusterWatcher} for each registered
- * cluster it ranks first among the live members (rendezvous hashing), and with
- * `--pool-standby warm` a reflecting, non-leading one for each it ranks second.
+ * cluster it owns among the live members (rendezvous hashing with bounded loads: each
+ * holds at most its share rounded up), and with `--pool-standby warm` a reflecting,
+ * non-leading one for each it would own if the owner left.
  *
  * It heartbeats its membership every third of the lease TTL and re-assigns on every
  * change of the member set or the registry (pub/sub, re-read every `relistMs` and on
@@ -206,17 +207,18 @@ export class WatcherPool {
   private async reconcile(): Promise<void> {
     if (this.members.length === 0) return; // not joined yet: no view of the pool
     const copies = this.deps.pool.standby === 'warm' ? 2 : 1;
+    const roles = poolRoles([...this.registered.keys()], this.members, this.member, copies);
     const stops: Promise<void>[] = [];
     for (const [name, running] of this.running) {
       const connection = this.registered.get(name);
-      const role = connection && poolRole(name, this.member, this.members, copies);
+      const role = connection && roles.get(name);
       const changed = connection?.updatedAt !== running.updatedAt;
       // A demoted owner stops (releasing the lease) and comes back below as a warm standby.
       if (!role || changed || (running.role === 'owner' && role === 'standby')) stops.push(this.stopCluster(name));
     }
     await Promise.all(stops);
     for (const [name, connection] of this.registered) {
-      const role = poolRole(name, this.member, this.members, copies);
+      const role = roles.get(name);
       if (!role) continue;
       const running = this.running.get(name);
       if (running) {
