@@ -8,9 +8,13 @@ import { expectConverged, startSim, type SimHandle } from './harness.js';
 
 /**
  * Clusters of the pool test: 12 by default (2 shared cores); KNM_POOL_TEST_CLUSTERS=50
- * runs the issue's 50 (each its own kube-sim in this process, 3 nodes and 12 pods).
+ * runs the issue's 50. Each is its own kube-sim in this process, of
+ * KNM_POOL_TEST_NODES (3) nodes and KNM_POOL_TEST_PODS (12) pods: larger ones show
+ * what warm standby saves (the new owner's initial sync), see the README's numbers.
  */
 const CLUSTERS = Number(process.env['KNM_POOL_TEST_CLUSTERS'] ?? '12');
+const NODES = Number(process.env['KNM_POOL_TEST_NODES'] ?? '3');
+const PODS = Number(process.env['KNM_POOL_TEST_PODS'] ?? '12');
 const LEASE_TTL_MS = 2_000;
 
 let redis: TestRedis | undefined;
@@ -108,7 +112,7 @@ function simOf(cluster: string): SimHandle {
 async function registerClusters(r: TestRedis, box: SecretBox): Promise<{ store: ClusterConnectionStore; names: string[] }> {
   const store = new ClusterConnectionStore(r.client, r.keyspace, box);
   const started = await Promise.all(
-    Array.from({ length: CLUSTERS }, (_, i) => startSim({ nodes: 3, pods: 12, seed: i + 1, clusterName: `c${i + 1}` })),
+    Array.from({ length: CLUSTERS }, (_, i) => startSim({ nodes: NODES, pods: PODS, seed: i + 1, clusterName: `c${i + 1}` })),
   );
   sims.push(...started);
   const names = started.map((_, i) => `c${i + 1}`);
