@@ -9,7 +9,11 @@ import { createRedisConnection } from '@knm/node-store';
 import { SecretBox } from '@knm/secrets';
 
 const redis = createRedisConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'commands');
-const store = new ClusterConnectionStore(redis, new Keyspace(process.env.KNM_REDIS_NAMESPACE || 'knm'), SecretBox.fromEnv(process.env));
+const store = new ClusterConnectionStore(
+  redis,
+  new Keyspace(process.env.KNM_REDIS_NAMESPACE || 'knm'),
+  SecretBox.fromEnv(process.env),
+);
 for (const arg of process.argv.slice(2)) {
   const [name, file] = arg.split('=');
   const kubeconfig = readFileSync(file, 'utf8');

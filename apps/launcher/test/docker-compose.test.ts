@@ -73,7 +73,9 @@ describe('docker-compose.yml', () => {
     for (const cluster of ['dev', 'prod']) {
       expect(register?.command).toContain(`${cluster}=/etc/knm/${cluster}.yaml`);
       expect(register?.depends_on?.[`kube-sim-${cluster}`]?.condition).toBe('service_healthy');
-      const mount = (register?.volumes ?? []).map((v) => v.split(':')).find((m) => m[1] === `/etc/knm/${cluster}.yaml`) ?? [];
+      const mount =
+        (register?.volumes ?? []).map((v) => v.split(':')).find((m) => m[1] === `/etc/knm/${cluster}.yaml`) ??
+        [];
       const kubeconfig = parse(read(mount[0] ?? '')) as {
         clusters: { cluster: { server: string } }[];
         users: { user: { token: string } }[];

@@ -22,10 +22,15 @@ interface K8sObject {
 interface Container {
   name: string;
   image: string;
+  command?: string[];
   env?: {
     name: string;
     value?: string;
-    valueFrom?: { secretKeyRef?: { name: string }; configMapKeyRef?: { name: string } };
+    valueFrom?: {
+      secretKeyRef?: { name: string; key?: string };
+      configMapKeyRef?: { name: string };
+      fieldRef?: { fieldPath: string };
+    };
   }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };

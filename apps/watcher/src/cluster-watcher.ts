@@ -1,6 +1,12 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { projectNode, type ClusterName, type Keyspace, type KubeNodeLike, type NodeSnapshot } from '@knm/contracts';
+import {
+  projectNode,
+  type ClusterName,
+  type Keyspace,
+  type KubeNodeLike,
+  type NodeSnapshot,
+} from '@knm/contracts';
 import {
   ClusterSync,
   HttpListerWatcher,

@@ -27,7 +27,9 @@ async function main(): Promise<void> {
   }
   const logger = pino({
     level: config.logLevel,
-    base: config.pool ? { app: 'watcher', member: config.identity } : { app: 'watcher', cluster: config.cluster },
+    base: config.pool
+      ? { app: 'watcher', member: config.identity }
+      : { app: 'watcher', cluster: config.cluster },
   });
   let app: WatcherApp | WatcherPoolApp;
   try {

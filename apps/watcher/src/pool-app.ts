@@ -7,7 +7,12 @@ import { createRedisConnection, type RedisClient } from '@knm/node-store';
 import { SecretBox, SecretsKeyError } from '@knm/secrets';
 import { PoolMembership } from './pool/pool-membership.js';
 import { WatcherPool } from './pool/watcher-pool.js';
-import { closeHealthServer, connectProcessRedis, startHealthServer, type ProcessRedis } from './process-shell.js';
+import {
+  closeHealthServer,
+  connectProcessRedis,
+  startHealthServer,
+  type ProcessRedis,
+} from './process-shell.js';
 import { redactUrl, WatcherConfigError, type WatcherConfig } from './watcher-config.js';
 import { operationsSettings } from './watcher-app.js';
 import { WatcherMetrics } from './watcher-metrics.js';
@@ -44,13 +49,20 @@ export class WatcherPoolApp {
       box = SecretBox.fromEnv(process.env);
     } catch (err) {
       if (err instanceof SecretsKeyError) {
-        throw new WatcherConfigError(`--pool reads the cluster registry, whose credentials are sealed: ${err.message}`);
+        throw new WatcherConfigError(
+          `--pool reads the cluster registry, whose credentials are sealed: ${err.message}`,
+        );
       }
       throw err;
     }
     const ops = operationsSettings(process.env);
     logger.info(
-      { member: config.identity, standby: pool.standby, redis: redactUrl(config.redisUrl), key: box.currentKeyId },
+      {
+        member: config.identity,
+        standby: pool.standby,
+        redis: redactUrl(config.redisUrl),
+        key: box.currentKeyId,
+      },
       'watcher pool member starting',
     );
     const connections = await connectProcessRedis(config, logger);
@@ -77,7 +89,13 @@ export class WatcherPoolApp {
         const state = watcherPool.state();
         return {
           status: ready ? 200 : 503,
-          body: { ready, role: 'pool', member: state.member, members: state.members.length, clusters: state.clusters.length },
+          body: {
+            ready,
+            role: 'pool',
+            member: state.member,
+            members: state.members.length,
+            clusters: state.clusters.length,
+          },
         };
       },
       '/pool': () => ({ status: 200, body: watcherPool.state() }),

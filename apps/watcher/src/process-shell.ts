@@ -100,7 +100,9 @@ export async function closeHealthServer(server: Server): Promise<void> {
 }
 
 function sendJson(res: ServerResponse, answer: HealthAnswer): void {
-  res.writeHead(answer.status, { 'content-type': 'application/json' }).end(`${JSON.stringify(answer.body)}\n`);
+  res
+    .writeHead(answer.status, { 'content-type': 'application/json' })
+    .end(`${JSON.stringify(answer.body)}\n`);
 }
 
 /**

@@ -5,7 +5,12 @@ import { Keyspace } from '@knm/contracts';
 import { operationsWorkerSettingsFromEnv, type OperationsWorkerSettings } from '@knm/node-ops';
 import { ClusterWatcher } from './cluster-watcher.js';
 import { loadKubeConfig } from './kube-config.js';
-import { closeHealthServer, connectProcessRedis, startHealthServer, type ProcessRedis } from './process-shell.js';
+import {
+  closeHealthServer,
+  connectProcessRedis,
+  startHealthServer,
+  type ProcessRedis,
+} from './process-shell.js';
 import { redactUrl, WatcherConfigError, type WatcherConfig } from './watcher-config.js';
 import { WatcherMetrics } from './watcher-metrics.js';
 
@@ -82,7 +87,12 @@ export class WatcherApp {
         const ready = leading ? sync.serving : true;
         return {
           status: ready ? 200 : 503,
-          body: { ready, role: leading ? 'leader' : 'standby', synced: sync.synced, status: sync.status.status },
+          body: {
+            ready,
+            role: leading ? 'leader' : 'standby',
+            synced: sync.synced,
+            status: sync.status.status,
+          },
         };
       },
     });

@@ -188,7 +188,9 @@ export function loadWatcherConfig(
   const pooled = values['pool'] === true || poolEnv === 'true';
   const cluster = str('cluster', 'KNM_CLUSTER');
   if (pooled && values['cluster'] !== undefined) {
-    throw new WatcherConfigError('--pool and --cluster exclude each other: a pool member takes its clusters from the registry');
+    throw new WatcherConfigError(
+      '--pool and --cluster exclude each other: a pool member takes its clusters from the registry',
+    );
   }
   if (!pooled && !cluster) {
     throw new WatcherConfigError(
@@ -201,7 +203,9 @@ export function loadWatcherConfig(
   }
   const standby = str('pool-standby', 'KNM_POOL_STANDBY') ?? 'cold';
   if (standby !== 'warm' && standby !== 'cold') {
-    throw new WatcherConfigError(`--pool-standby (KNM_POOL_STANDBY) must be "warm" or "cold", got "${standby}"`);
+    throw new WatcherConfigError(
+      `--pool-standby (KNM_POOL_STANDBY) must be "warm" or "cold", got "${standby}"`,
+    );
   }
   const relistSeconds = int('pool-relist-seconds', 'KNM_POOL_RELIST_SECONDS', 30, 1, 86_400);
 

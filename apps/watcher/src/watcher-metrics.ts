@@ -169,7 +169,11 @@ export class WatcherMetrics {
     const registers = [this.registry];
     const syncs = this.syncs;
     // prom-client calls collect() with the gauge as `this`; series of departed clusters are dropped by reset().
-    const perCluster = (name: string, help: string, read: (sync: ClusterSync | undefined) => number): void => {
+    const perCluster = (
+      name: string,
+      help: string,
+      read: (sync: ClusterSync | undefined) => number,
+    ): void => {
       new Gauge({
         name,
         help,
@@ -185,7 +189,11 @@ export class WatcherMetrics {
       s?.synced ? 1 : 0,
     );
     perCluster('knm_watcher_nodes', 'Nodes held.', (s) => s?.nodeCache.size ?? 0);
-    perCluster('knm_watcher_pods_counted', 'Pods counted (bound, not Succeeded/Failed).', (s) => s?.podIndex.size ?? 0);
+    perCluster(
+      'knm_watcher_pods_counted',
+      'Pods counted (bound, not Succeeded/Failed).',
+      (s) => s?.podIndex.size ?? 0,
+    );
     perCluster(
       'knm_watcher_pod_index_bytes_per_pod',
       'Bytes held by the pod-count index per pod counted (its own estimate).',
@@ -209,7 +217,8 @@ export class WatcherMetrics {
     this.syncs.set(cluster, sync);
     for (const s of SYNC_STATES) this.syncState.set({ cluster, state: s }, s === 'standby' ? 1 : 0);
     return {
-      usagePolled: (available) => this.usagePolls.inc({ cluster, outcome: available ? 'available' : 'unavailable' }),
+      usagePolled: (available) =>
+        this.usagePolls.inc({ cluster, outcome: available ? 'available' : 'unavailable' }),
       nodePodsFetched: (result) => this.nodePodsRequests.inc({ cluster, result }),
       syncObserver: () => this.syncObserver(cluster),
       leadershipObserver: () => ({
@@ -257,7 +266,8 @@ export class WatcherMetrics {
       onWriteError: (kind, error) => {
         if (kind === 'read') this.reads.inc({ cluster, result: 'error' });
         else this.writes.inc({ cluster, kind, result: 'error' });
-        if (error instanceof PodCountUnderflowError) this.podCountUnderflows.inc({ cluster }, error.nodes.length);
+        if (error instanceof PodCountUnderflowError)
+          this.podCountUnderflows.inc({ cluster }, error.nodes.length);
       },
       onReconciled: ({ reason, nodeChanges, podDeltas }) => {
         this.reconciles.inc({ cluster, reason });

@@ -24,7 +24,8 @@ describe('pool assignment (rendezvous hashing, bounded loads)', () => {
     const a = poolAssignment(clusters, members);
     const b = poolAssignment([...clusters].reverse(), [...members].reverse());
     expect([...b.entries()].sort()).toEqual([...a.entries()].sort());
-    for (const c of clusters) expect(rendezvousRanking(c, [...members].reverse())).toEqual(rendezvousRanking(c, members));
+    for (const c of clusters)
+      expect(rendezvousRanking(c, [...members].reverse())).toEqual(rendezvousRanking(c, members));
   });
 
   it('moves few clusters when a member joins: mostly those it takes (ideal 12 or 13 of 50)', () => {
@@ -36,17 +37,20 @@ describe('pool assignment (rendezvous hashing, bounded loads)', () => {
     expect(changed.length).toBeLessThanOrEqual(24);
   });
 
-  it("moves few clusters when a member leaves: mostly its own (ideal 16 or 17 of 50)", () => {
+  it('moves few clusters when a member leaves: mostly its own (ideal 16 or 17 of 50)', () => {
     const before = poolAssignment(clusters, members);
     const gone = members[1] ?? '';
-    const after = poolAssignment(clusters, members.filter((m) => m !== gone));
+    const after = poolAssignment(
+      clusters,
+      members.filter((m) => m !== gone),
+    );
     const changed = moved(before, after);
     const own = clusters.filter((c) => before.get(c) === gone);
     for (const c of own) expect(changed).toContain(c);
     expect(changed.length).toBeLessThanOrEqual(own.length + 8);
   });
 
-  it("makes the standby of a cluster the member that owns it once the owner leaves", () => {
+  it('makes the standby of a cluster the member that owns it once the owner leaves', () => {
     const owners = poolAssignment(clusters, members);
     const roles = new Map(members.map((m) => [m, poolRoles(clusters, members, m, 2)]));
     for (const c of clusters) {
@@ -54,7 +58,10 @@ describe('pool assignment (rendezvous hashing, bounded loads)', () => {
       const standbys = members.filter((m) => roles.get(m)?.get(c) === 'standby');
       expect(standbys).toHaveLength(1);
       expect(roles.get(owner)?.get(c)).toBe('owner');
-      const after = poolAssignment(clusters, members.filter((m) => m !== owner));
+      const after = poolAssignment(
+        clusters,
+        members.filter((m) => m !== owner),
+      );
       expect(after.get(c)).toBe(standbys[0]);
     }
     expect(poolRoles(clusters, members, members[0] ?? '', 1).size).toBeLessThanOrEqual(17);

@@ -82,7 +82,7 @@ export class WatcherPool {
   constructor(private readonly deps: WatcherPoolDeps) {
     this.shareGauge = new Gauge({
       name: 'knm_pool_clusters',
-      help: "Clusters this pool member runs, by role (owner: it leads them; standby: warm, reflecting only).",
+      help: 'Clusters this pool member runs, by role (owner: it leads them; standby: warm, reflecting only).',
       labelNames: ['member', 'role'],
       registers: [deps.metrics.registry],
     });
@@ -190,7 +190,8 @@ export class WatcherPool {
       live = await this.deps.membership.heartbeat();
     } catch (err) {
       // Keep the last view: the leases, not this list, decide who writes.
-      if (!this.heartbeatFailing) this.deps.logger.warn({ err: (err as Error).message }, 'pool heartbeat failed');
+      if (!this.heartbeatFailing)
+        this.deps.logger.warn({ err: (err as Error).message }, 'pool heartbeat failed');
       this.heartbeatFailing = true;
       return;
     }
@@ -214,7 +215,8 @@ export class WatcherPool {
       const role = connection && roles.get(name);
       const changed = connection?.updatedAt !== running.updatedAt;
       // A demoted owner stops (releasing the lease) and comes back below as a warm standby.
-      if (!role || changed || (running.role === 'owner' && role === 'standby')) stops.push(this.stopCluster(name));
+      if (!role || changed || (running.role === 'owner' && role === 'standby'))
+        stops.push(this.stopCluster(name));
     }
     await Promise.all(stops);
     for (const [name, connection] of this.registered) {
@@ -297,6 +299,9 @@ export class WatcherPool {
   private reportUnusable(name: ClusterName, version: string, err: unknown): void {
     if (this.unusable.get(name) === version) return;
     this.unusable.set(name, version);
-    this.deps.logger.error({ cluster: name, err: (err as Error).message }, 'registered cluster unusable; skipped');
+    this.deps.logger.error(
+      { cluster: name, err: (err as Error).message },
+      'registered cluster unusable; skipped',
+    );
   }
 }
