@@ -270,6 +270,15 @@ describe('watcher pool', () => {
         what: 'every cluster owned by exactly one of the three members',
       },
     );
+
+    // A replaced connection restarts with its new kubeconfig: c2 now reads c3's kube-sim.
+    const replaced = 'c2' as ClusterName;
+    await store.put({
+      name: replaced,
+      server: simOf('c3').sim.url,
+      kubeconfig: simOf('c3').sim.kubeconfig(),
+    });
+    await expectConverged(simOf('c3'), r, replaced, { timeout: 10_000 });
   }, 120_000);
 
   it('warm standby: a dead member fails over without an initial sync', async () => {
