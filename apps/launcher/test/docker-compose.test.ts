@@ -26,16 +26,16 @@ const services = compose.services;
 const PINNED = /^[\w./-]+:(?!latest$)[\w.-]*\d[\w.-]*$/;
 
 describe('docker-compose.yml', () => {
-  it('has Redis, two kube-sims, a leader and a standby watcher per cluster, three gateways and a load balancer', () => {
+  it('has Redis, two kube-sims and their registration, a watcher pool of three, three gateways and a load balancer', () => {
     expect(Object.keys(services).sort()).toEqual(
       [
         'redis',
         'kube-sim-dev',
         'kube-sim-prod',
-        'watcher-dev-a',
-        'watcher-dev-b',
-        'watcher-prod-a',
-        'watcher-prod-b',
+        'watcher-1',
+        'watcher-2',
+        'watcher-3',
+        'register-clusters',
         'gateway-1',
         'gateway-2',
         'gateway-3',
@@ -58,25 +58,32 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('pairs each cluster with two watcher replicas (same cluster, own identities) whose kubeconfig reaches its kube-sim', () => {
+  it('runs one watcher pool (own identities, one secrets key) over the clusters registered from kubeconfigs that reach their kube-sims', () => {
+    const members = ['watcher-1', 'watcher-2', 'watcher-3'].map((n) => services[n]);
+    const register = services['register-clusters'];
+    const key = register?.environment?.['KNM_SECRETS_KEY'];
+    expect(key).toBeTruthy();
+    for (const s of members) {
+      expect(s?.command).toContain('--pool');
+      expect(s?.environment?.['KNM_CLUSTER']).toBeUndefined();
+      expect(s?.environment?.['KNM_SECRETS_KEY']).toBe(key);
+      expect(s?.depends_on?.['redis']?.condition).toBe('service_healthy');
+    }
+    expect(new Set(members.map((s) => s?.environment?.['KNM_WATCHER_ID'])).size).toBe(3);
     for (const cluster of ['dev', 'prod']) {
-      const pair = [services[`watcher-${cluster}-a`], services[`watcher-${cluster}-b`]];
-      expect(pair.map((s) => s?.environment?.['KNM_CLUSTER'])).toEqual([cluster, cluster]);
-      expect(new Set(pair.map((s) => s?.environment?.['KNM_WATCHER_ID'])).size).toBe(2);
-      for (const s of pair) {
-        expect(s?.depends_on?.['redis']?.condition).toBe('service_healthy');
-        expect(s?.depends_on?.[`kube-sim-${cluster}`]?.condition).toBe('service_healthy');
-        const mount = s?.volumes?.[0]?.split(':') ?? [];
-        expect(mount[1]).toBe(s?.environment?.['KUBECONFIG']);
-        const kubeconfig = parse(read(mount[0] ?? '')) as {
-          clusters: { cluster: { server: string } }[];
-          users: { user: { token: string } }[];
-        };
-        expect(kubeconfig.clusters[0]?.cluster.server).toBe(`http://kube-sim-${cluster}:8080`);
-        const sim = services[`kube-sim-${cluster}`];
-        expect(sim?.command).toContain('--port=8080');
-        expect(sim?.command).toContain(`--token=${kubeconfig.users[0]?.user.token ?? '?'}`);
-      }
+      expect(register?.command).toContain(`${cluster}=/etc/knm/${cluster}.yaml`);
+      expect(register?.depends_on?.[`kube-sim-${cluster}`]?.condition).toBe('service_healthy');
+      const mount =
+        (register?.volumes ?? []).map((v) => v.split(':')).find((m) => m[1] === `/etc/knm/${cluster}.yaml`) ??
+        [];
+      const kubeconfig = parse(read(mount[0] ?? '')) as {
+        clusters: { cluster: { server: string } }[];
+        users: { user: { token: string } }[];
+      };
+      expect(kubeconfig.clusters[0]?.cluster.server).toBe(`http://kube-sim-${cluster}:8080`);
+      const sim = services[`kube-sim-${cluster}`];
+      expect(sim?.command).toContain('--port=8080');
+      expect(sim?.command).toContain(`--token=${kubeconfig.users[0]?.user.token ?? '?'}`);
     }
   });
 

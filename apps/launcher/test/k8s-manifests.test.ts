@@ -22,10 +22,15 @@ interface K8sObject {
 interface Container {
   name: string;
   image: string;
+  command?: string[];
   env?: {
     name: string;
     value?: string;
-    valueFrom?: { secretKeyRef?: { name: string }; configMapKeyRef?: { name: string } };
+    valueFrom?: {
+      secretKeyRef?: { name: string; key?: string };
+      configMapKeyRef?: { name: string };
+      fieldRef?: { fieldPath: string };
+    };
   }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
@@ -198,7 +203,7 @@ describe('k8s/ (kustomize)', () => {
     },
   );
 
-  it('prod: 3 gateways with HPA and PDB; one 2-replica watcher Deployment per watched cluster, remote ones with their kubeconfig Secret', () => {
+  it('prod: 3 gateways with HPA and PDB; one 3-member watcher pool (KNM_SECRETS_KEY from knm-secrets, PDB), no Deployment per cluster', () => {
     const objs = get('k8s/overlays/prod');
     const gateway = one<Deployment>(objs, 'Deployment', 'knm-gateway');
     expect(gateway.spec.replicas).toBe(3);
@@ -216,41 +221,34 @@ describe('k8s/ (kustomize)', () => {
     expect(pdb.spec.minAvailable).toBe(2);
     expect(gateway.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
 
+    // One watcher pool serves every registered cluster: no Deployment per cluster.
     const watchers = byKind<Deployment>(objs, 'Deployment').filter((d) =>
-      d.metadata.name.startsWith('knm-watcher-'),
+      d.metadata.name.startsWith('knm-watcher'),
     );
-    const clusters = watchers
-      .map((d) => env(d.spec.template.spec.containers[0] as Container, 'KNM_CLUSTER')?.value)
-      .sort();
-    expect(clusters).toEqual(['eu-west', 'local', 'us-east']);
-    for (const d of watchers) {
-      expect(d.spec.replicas).toBe(2);
-      const pod = d.spec.template.spec;
-      const c = pod.containers[0] as Container;
-      const cluster = env(c, 'KNM_CLUSTER')?.value;
-      const pdbs = byKind<
-        K8sObject & { spec: { maxUnavailable: number; selector: { matchLabels: Record<string, string> } } }
-      >(objs, 'PodDisruptionBudget').filter((p) => p.spec.selector.matchLabels['knm.io/cluster'] === cluster);
-      expect(pdbs.map((p) => p.spec.maxUnavailable)).toEqual([1]);
-      if (cluster === 'local') {
-        expect(pod.serviceAccountName).toBe('knm-watcher');
-        expect(env(c, 'KUBECONFIG')).toBeUndefined();
-      } else {
-        expect(pod.serviceAccountName).toBe('knm-watcher-remote');
-        expect(pod.automountServiceAccountToken).toBe(false);
-        expect(env(c, 'KUBECONFIG')?.value).toBe('/etc/knm/kubeconfig/kubeconfig');
-        expect(pod.volumes?.find((v) => v.name === 'kubeconfig')?.secret?.secretName).toBe(
-          `knm-kubeconfig-${cluster}`,
-        );
-        expect(c.volumeMounts?.find((m) => m.name === 'kubeconfig')?.mountPath).toBe('/etc/knm/kubeconfig');
-      }
-    }
+    expect(watchers.map((d) => d.metadata.name)).toEqual(['knm-watcher-pool']);
+    const pool = watchers[0] as Deployment;
+    expect(pool.spec.replicas).toBe(3);
+    const pod = pool.spec.template.spec;
+    const c = pod.containers[0] as Container;
+    expect(c.command).toContain('--pool');
+    expect(env(c, 'KNM_CLUSTER')).toBeUndefined();
+    expect(env(c, 'KUBECONFIG')).toBeUndefined();
+    expect(env(c, 'KNM_SECRETS_KEY')?.valueFrom?.secretKeyRef).toEqual({ name: 'knm-secrets', key: 'key' });
+    expect(env(c, 'KNM_WATCHER_ID')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    // Its pods authenticate with the registered kubeconfigs only: no token of this cluster.
+    expect(pod.serviceAccountName).toBe('knm-watcher-pool');
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const poolPdbs = byKind<
+      K8sObject & { spec: { maxUnavailable: number; selector: { matchLabels: Record<string, string> } } }
+    >(objs, 'PodDisruptionBudget').filter((p) => p.spec.selector.matchLabels['knm.io/pool'] === 'watchers');
+    expect(poolPdbs.map((p) => p.spec.maxUnavailable)).toEqual([1]);
+    expect(pool.spec.template.metadata.labels).toMatchObject(poolPdbs[0]?.spec.selector.matchLabels ?? {});
     // Secrets are created out of band in prod: none is rendered (nothing secret in git).
     expect(byKind(objs, 'Secret')).toEqual([]);
   });
 
   it('every Secret and ConfigMap a pod refers to exists (dev) or is one of the documented out-of-band Secrets (prod)', () => {
-    const outOfBand = new Set(['knm-redis', 'knm-auth', 'knm-kubeconfig-eu-west', 'knm-kubeconfig-us-east']);
+    const outOfBand = new Set(['knm-redis', 'knm-auth', 'knm-secrets']);
     for (const dir of ['k8s/overlays/dev', 'k8s/overlays/prod']) {
       const objs = get(dir);
       const names = new Set(

@@ -1,10 +1,13 @@
 import pino from 'pino';
 import { HelpRequested, loadWatcherConfig, WatcherConfigError } from './watcher-config.js';
 import { WatcherApp } from './watcher-app.js';
+import { WatcherPoolApp } from './pool-app.js';
 
 /**
  * `npm run watcher -- --cluster dev --kubeconfig sim.kubeconfig [...]`: bootstraps
- * one watcher replica (see `WatcherApp`). Exit codes: 0 after a graceful stop
+ * one watcher replica of one cluster (see `WatcherApp`); `npm run watcher -- --pool`:
+ * a member of the watcher pool, running its share of the registered clusters (see
+ * `WatcherPoolApp`). Exit codes: 0 after a graceful stop
  * (SIGTERM/SIGINT), 2 for bad configuration, 1 for anything else.
  */
 async function main(): Promise<void> {
@@ -22,10 +25,15 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel, base: { app: 'watcher', cluster: config.cluster } });
-  let app: WatcherApp;
+  const logger = pino({
+    level: config.logLevel,
+    base: config.pool
+      ? { app: 'watcher', member: config.identity }
+      : { app: 'watcher', cluster: config.cluster },
+  });
+  let app: WatcherApp | WatcherPoolApp;
   try {
-    app = await WatcherApp.start(config, logger);
+    app = config.pool ? await WatcherPoolApp.start(config, logger) : await WatcherApp.start(config, logger);
   } catch (err) {
     if (err instanceof WatcherConfigError) {
       logger.fatal({ err: err.message }, 'bad configuration');

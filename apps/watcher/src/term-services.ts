@@ -5,7 +5,7 @@ import { NodePodsResponder, type NodeStoreWriter, type PubSubMode, type RedisCli
 import type { LeaderService } from './leader-services.js';
 import { nodePodsFetcher } from './node-pods-fetcher.js';
 import { UsagePoller } from './usage-poller.js';
-import type { WatcherMetrics } from './watcher-metrics.js';
+import type { ClusterMetrics } from './watcher-metrics.js';
 
 /** What the leader-only services of a watcher are built from. */
 export interface TermServicesDeps {
@@ -19,7 +19,7 @@ export interface TermServicesDeps {
   /** 0: no usage poller. */
   metricsIntervalMs: number;
   sync: ClusterSync;
-  metrics: WatcherMetrics;
+  metrics: ClusterMetrics;
   logger: Logger;
 }
 

@@ -96,6 +96,21 @@ describe('loadWatcherConfig', () => {
     );
   });
 
+  it('--pool: no cluster, cold standby and a 30 s re-read by default; KNM_POOL and the environment as fallback', () => {
+    const config = loadWatcherConfig(['--pool'], { KNM_CLUSTER: 'ignored-in-a-pool' });
+    expect(config.cluster).toBeUndefined();
+    expect(config.pool).toEqual({ standby: 'cold', relistMs: 30_000 });
+    expect(
+      loadWatcherConfig([], { KNM_POOL: 'true', KNM_POOL_STANDBY: 'warm', KNM_POOL_RELIST_SECONDS: '5' })
+        .pool,
+    ).toEqual({ standby: 'warm', relistMs: 5_000 });
+    expect(loadWatcherConfig(['--cluster', 'dev'], {}).pool).toBeUndefined();
+    expect(() => loadWatcherConfig([], { KNM_POOL: 'yes' })).toThrow(WatcherConfigError);
+    expect(() => loadWatcherConfig(['--pool', '--pool-relist-seconds', '0'], {})).toThrow(
+      /--pool-relist-seconds/,
+    );
+  });
+
   it('--help', () => {
     expect(() => loadWatcherConfig(['--help'], {})).toThrow(HelpRequested);
   });

@@ -4,10 +4,28 @@ import { parseInteger, readFlags } from '@knm/cli';
 import { clusterNameErrors, DEFAULT_NAMESPACE, type ClusterName, Keyspace } from '@knm/contracts';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from '@knm/node-store';
 
+/** How a pool member shares the registered clusters (`--pool`). */
+export interface PoolSettings {
+  /**
+   * `--pool-standby` / `KNM_POOL_STANDBY`: `cold` (each cluster runs on its one owner;
+   * a dead member's clusters are listed afresh by their new owners) or `warm` (the
+   * member ranked second also reflects it, not leading: failover skips the initial
+   * sync, at twice the API watches and cache memory). Default `cold`.
+   */
+  standby: 'warm' | 'cold';
+  /** `--pool-relist-seconds` / `KNM_POOL_RELIST_SECONDS`: re-read the registry this often (pub/sub may miss a change). Default 30 s. */
+  relistMs: number;
+}
+
 /** Everything one watcher replica needs to run. */
 export interface WatcherConfig {
-  /** The cluster name knm uses (`--cluster` / `KNM_CLUSTER`; DNS-1123 label). Required. */
-  cluster: ClusterName;
+  /**
+   * The cluster name knm uses (`--cluster` / `KNM_CLUSTER`; DNS-1123 label). Required
+   * unless `--pool`, which takes its clusters from the registry instead.
+   */
+  cluster?: ClusterName;
+  /** `--pool` / `KNM_POOL=true`: run as a member of the watcher pool (every registered cluster, shared). */
+  pool?: PoolSettings;
   /** Kubeconfig file (`--kubeconfig` / `KUBECONFIG`). Default: client-node's default loading (KUBECONFIG, ~/.kube/config, in-cluster). */
   kubeconfig?: string;
   /** Context to use (`--context` / `KNM_KUBE_CONTEXT`). Default: the kubeconfig's current context. */
@@ -75,11 +93,19 @@ export class HelpRequested extends Error {
 
 /** The usage text. */
 export const WATCHER_USAGE = `Usage: npm run watcher -- --cluster <name> [options]
+       npm run watcher -- --pool [options]
 
-Reflects one Kubernetes cluster's Nodes and per-node pod counts into Redis.
-Run several replicas per cluster: one leads (writes), the others stand by.
+Reflects Kubernetes clusters' Nodes and per-node pod counts into Redis.
+One cluster: run several replicas of it; one leads (writes), the others stand by.
+--pool: every cluster registered in Redis (POST /api/v1/clusters), shared by the
+pool's members; needs KNM_SECRETS_KEY (the key the registry's credentials are sealed with).
 
   --cluster <name>              knm name of the cluster (DNS-1123 label)     env KNM_CLUSTER
+  --pool                        run as a pool member (not with --cluster)    env KNM_POOL=true
+  --pool-standby <warm|cold>    warm: the 2nd-ranked member also reflects    env KNM_POOL_STANDBY
+                                each cluster (faster failover, 2x watches);
+                                default cold
+  --pool-relist-seconds <s>     re-read the registry every <s>, default 30   env KNM_POOL_RELIST_SECONDS
   --kubeconfig <file>           kubeconfig to use                             env KUBECONFIG
                                 (default: ~/.kube/config, or in-cluster service account)
   --context <name>              kubeconfig context (default: current)        env KNM_KUBE_CONTEXT
@@ -109,6 +135,9 @@ Run several replicas per cluster: one leads (writes), the others stand by.
 
 const WATCHER_FLAGS = {
   cluster: 'string',
+  pool: 'boolean',
+  'pool-standby': 'string',
+  'pool-relist-seconds': 'string',
   kubeconfig: 'string',
   context: 'string',
   redis: 'string',
@@ -168,14 +197,33 @@ export function loadWatcherConfig(
     return n;
   };
 
+  const poolEnv = env['KNM_POOL'];
+  if (poolEnv !== undefined && poolEnv !== '' && poolEnv !== 'true' && poolEnv !== 'false') {
+    throw new WatcherConfigError(`KNM_POOL must be "true" or "false", got "${poolEnv}"`);
+  }
+  const pooled = values['pool'] === true || poolEnv === 'true';
   const cluster = str('cluster', 'KNM_CLUSTER');
-  if (!cluster) {
+  if (pooled && values['cluster'] !== undefined) {
     throw new WatcherConfigError(
-      `--cluster (or KNM_CLUSTER) is required: the name knm gives this cluster, e.g. --cluster dev\n\n${WATCHER_USAGE}`,
+      '--pool and --cluster exclude each other: a pool member takes its clusters from the registry',
     );
   }
-  const problems = clusterNameErrors(cluster);
-  if (problems.length > 0) throw new WatcherConfigError(`--cluster: ${problems.join('; ')}`);
+  if (!pooled && !cluster) {
+    throw new WatcherConfigError(
+      `--cluster (or KNM_CLUSTER) is required: the name knm gives this cluster, e.g. --cluster dev; or --pool\n\n${WATCHER_USAGE}`,
+    );
+  }
+  if (!pooled && cluster) {
+    const problems = clusterNameErrors(cluster);
+    if (problems.length > 0) throw new WatcherConfigError(`--cluster: ${problems.join('; ')}`);
+  }
+  const standby = str('pool-standby', 'KNM_POOL_STANDBY') ?? 'cold';
+  if (standby !== 'warm' && standby !== 'cold') {
+    throw new WatcherConfigError(
+      `--pool-standby (KNM_POOL_STANDBY) must be "warm" or "cold", got "${standby}"`,
+    );
+  }
+  const relistSeconds = int('pool-relist-seconds', 'KNM_POOL_RELIST_SECONDS', 30, 1, 86_400);
 
   const redisUrl = str('redis', 'REDIS_URL') ?? 'redis://127.0.0.1:6379';
   try {
@@ -218,7 +266,6 @@ export function loadWatcherConfig(
   }
 
   const config: WatcherConfig = {
-    cluster: cluster as ClusterName,
     redisUrl,
     redisNamespace,
     metricsPort: int('metrics-port', 'KNM_METRICS_PORT', 9464, 0, 65_535),
@@ -237,6 +284,8 @@ export function loadWatcherConfig(
     flapWindowSeconds: int('flap-window-seconds', 'KNM_FLAP_WINDOW_SECONDS', 600, 1, 86_400),
     logLevel,
   };
+  if (pooled) config.pool = { standby, relistMs: relistSeconds * 1000 };
+  else config.cluster = cluster as ClusterName;
   const kubeconfig = str('kubeconfig', 'KUBECONFIG');
   if (kubeconfig) config.kubeconfig = kubeconfig;
   const context = str('context', 'KNM_KUBE_CONTEXT');

@@ -23,6 +23,7 @@ describe('Keyspace', () => {
     const ks = new Keyspace();
     expect(ks.namespace).toBe(DEFAULT_NAMESPACE);
     expect(ks.clusters).toBe('knm:clusters');
+    expect(ks.poolMembers).toBe('knm:pool:members');
     expect(ks.cluster(toClusterName('dev'))).toEqual({
       nodes: 'knm:{dev}:nodes',
       pods: 'knm:{dev}:pods',

@@ -115,6 +115,14 @@ export class Keyspace {
     return `${this.namespace}:{notify}`;
   }
 
+  /**
+   * Sorted set: watcher pool member identity -> the Redis time (ms) its membership
+   * expires (heartbeat + lease TTL). Live members are the unexpired entries.
+   */
+  get poolMembers(): string {
+    return `${this.namespace}:pool:members`;
+  }
+
   /** Stream of audit records of node operations (all clusters). */
   get audit(): string {
     return `${this.namespace}:audit`;
