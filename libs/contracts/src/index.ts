@@ -21,3 +21,4 @@ export * from './cluster-resources.js';
 export * from './resource-sort-key.js';
 export * from './node-pods.js';
 export * from './node-view.js';
+export * from './fleet-nodes.js';
