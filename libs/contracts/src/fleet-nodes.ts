@@ -48,7 +48,7 @@ export type FleetCluster = z.infer<typeof FleetClusterSchema>;
 /**
  * `GET /api/v1/nodes` without `cluster_name`: one page of the matching nodes of
  * every cluster the token covers, merged in the query's order (ties by cluster,
- * then node name); `total` counts the matches over every page; `clusters` lists
+ * then node name, in the same direction, as a cluster's list breaks ties by name); `total` counts the matches over every page; `clusters` lists
  * every covered cluster by name; `totals` sums every node of those clusters
  * (unfiltered, as each cluster's `/resources` totals do).
  */

@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  FLEET_DEFAULT_LIMIT,
   clustersAllow,
   toNodeView,
   usageStatus,
   type ClusterName,
   type ClusterResourcesResponse,
   type ClusterSummaryBody,
+  type FleetCluster,
+  type FleetNodeListResponse,
   type NodeListQuery,
   type NodeListResponse,
   type NodePodsList,
@@ -14,14 +17,26 @@ import {
 } from '@knm/contracts';
 import type { Principal } from '@knm/auth';
 import type { ClusterSnapshot, NodePodsClient, NodeStoreReader } from '@knm/node-store';
-import { compileNodeQuery, queryNodes, resourceRollup, type CompiledNodeQuery } from '@knm/node-query';
+import {
+  compileNodeQuery,
+  queryFleet,
+  queryNodes,
+  resourceRollup,
+  sumResourceTotals,
+  type CompiledNodeQuery,
+  type FleetMember,
+} from '@knm/node-query';
 import { NODE_PODS_CLIENT, NODE_STORE_READER } from '../common/injection-tokens.js';
 import { NotFoundError, UpstreamError } from '../common/error-body.js';
 import { ResponseCache } from './response-cache.js';
 import { SnapshotCache } from './snapshot-cache.js';
+import { SortedMatchesCache } from './sorted-matches-cache.js';
 
 /** Content type of the pre-serialized JSON bodies the controllers send. */
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** What the fleet list's compiled query is tied to instead of a cluster (no cluster is named `*`). */
+const FLEET_SCOPE = '*';
 
 /** Bytes of serialized node-list bodies a gateway keeps (a 5,000-node list is ~10 MB). */
 const RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
@@ -39,6 +54,7 @@ export class ClusterDataService {
   private readonly bodies = new ResponseCache(RESPONSE_CACHE_BYTES);
   /** The rollup of each snapshot still cached: summing every node's resources once per seq, not per request. */
   private readonly rollups = new WeakMap<ClusterSnapshot, ClusterResourcesResponse>();
+  private readonly matches = new SortedMatchesCache();
 
   constructor(
     @Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader,
@@ -107,7 +123,66 @@ export class ClusterDataService {
   /** The cluster's resources summed: in all, by zone and by node pool (from the same snapshot as node lists). */
   async resources(cluster: ClusterName): Promise<ClusterResourcesResponse> {
     const summary = await this.getCluster(cluster);
-    const snapshot = await this.cache.get(cluster, summary);
+    return this.rollupOf(cluster, await this.cache.get(cluster, summary));
+  }
+
+  /**
+   * One page of the nodes of every cluster the principal's token covers (`GET
+   * /api/v1/nodes` without `cluster_name`), merged in the query's order, with each
+   * cluster's status and counts and the fleet's resources summed. Each cluster is read
+   * through the same snapshot cache as its own list; one that cannot be read is
+   * listed in `clusters` with its error and contributes no node, so one broken
+   * cluster never fails the fleet.
+   */
+  async listFleetNodes(principal: Principal, query: NodeListQuery): Promise<FleetNodeListResponse> {
+    const compiled = compileNodeQuery(query, FLEET_SCOPE);
+    const summaries = await this.listClusters(principal);
+    const read = await Promise.all(
+      summaries.map(async (summary) => {
+        const cluster: FleetCluster = {
+          name: summary.name,
+          status: summary.status,
+          epoch: summary.epoch,
+          seq: summary.seq,
+          nodes: 0,
+          matching: 0,
+        };
+        try {
+          const snapshot = await this.cache.get(summary.name, summary);
+          const matches = this.matches.get(snapshot, compiled);
+          Object.assign(cluster, {
+            epoch: snapshot.epoch,
+            seq: snapshot.seq,
+            nodes: snapshot.nodes.length,
+            matching: matches.length,
+          });
+          const member: FleetMember = {
+            cluster: summary.name,
+            epoch: snapshot.epoch,
+            seq: snapshot.seq,
+            matches,
+          };
+          return { cluster, member, totals: this.rollupOf(summary.name, snapshot).totals };
+        } catch (err) {
+          cluster.error = `could not be read: ${(err as Error).message}`;
+          return { cluster, member: undefined, totals: undefined };
+        }
+      }),
+    );
+    const members = read.flatMap((r) => (r.member ? [r.member] : []));
+    const page = queryFleet(members, compiled, query.limit ?? FLEET_DEFAULT_LIMIT);
+    const response: FleetNodeListResponse = {
+      total: page.total,
+      items: page.items,
+      clusters: read.map((r) => r.cluster),
+      totals: sumResourceTotals(read.flatMap((r) => (r.totals ? [r.totals] : []))),
+    };
+    if (page.continue !== undefined) response.continue = page.continue;
+    return response;
+  }
+
+  /** The snapshot's rollup, summed once per snapshot. */
+  private rollupOf(cluster: ClusterName, snapshot: ClusterSnapshot): ClusterResourcesResponse {
     let rollup = this.rollups.get(snapshot);
     if (!rollup) {
       rollup = { cluster, ...resourceRollup(snapshot) };
