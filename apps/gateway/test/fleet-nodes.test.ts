@@ -9,6 +9,7 @@ import {
   type NodeAllocation,
   type UsageSnapshot,
 } from '@knm/contracts';
+import { KnmApiError, RestClient } from '@knm/client';
 import { NodeStoreWriter } from '@knm/node-store';
 import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
 import {
@@ -254,5 +255,29 @@ describe('GET /api/v1/nodes without cluster_name: the fleet list (real Redis, re
     const body = NodeListResponseSchema.parse(res.body);
     expect(body.cluster).toBe('beta');
     expect(body.items.map((n) => n.name)).toEqual(['shared', 'b-1']);
+  });
+
+  it('the SDK reads a page and walks every page (RestClient.listFleetNodes, fleetNodePages)', async () => {
+    const rest = new RestClient({ urls: [gw.url], token: all });
+    const whole = await rest.listFleetNodes({ sort: '-pods' });
+    expect(whole.total).toBe(7);
+    const walked: string[] = [];
+    let pages = 0;
+    for await (const page of rest.fleetNodePages({ sort: '-pods', limit: 3 })) {
+      pages += 1;
+      walked.push(...ids(page));
+    }
+    expect(pages).toBe(3);
+    expect(walked).toEqual(ids(whole));
+
+    const ab = new RestClient({ urls: [gw.url], token: await token({ clusters: ['alpha' as never] }) });
+    expect((await ab.listFleetNodes()).items.map((n) => n.cluster)).toEqual(['alpha', 'alpha', 'alpha']);
+
+    const pagesOf = rest.fleetNodePages({ sort: 'name', limit: 2 });
+    await pagesOf.next();
+    await seedCluster(redis, 'alpha', fleet.alpha.nodes, fleet.alpha.pods);
+    const failure = await pagesOf.next().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(KnmApiError);
+    expect((failure as KnmApiError).status).toBe(410);
   });
 });
