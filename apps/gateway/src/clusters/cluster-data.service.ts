@@ -28,12 +28,16 @@ import {
 } from '@knm/node-query';
 import { NODE_PODS_CLIENT, NODE_STORE_READER } from '../common/injection-tokens.js';
 import { NotFoundError, UpstreamError } from '../common/error-body.js';
+import { FleetBodyCache } from './fleet-body-cache.js';
 import { ResponseCache } from './response-cache.js';
 import { SnapshotCache } from './snapshot-cache.js';
 import { SortedMatchesCache } from './sorted-matches-cache.js';
 
 /** Content type of the pre-serialized JSON bodies the controllers send. */
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** Bytes of serialized fleet-list bodies a gateway keeps (a page of 500 nodes is ~1 MB). */
+const FLEET_BODY_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** What the fleet list's compiled query is tied to instead of a cluster (no cluster is named `*`). */
 const FLEET_SCOPE = '*';
@@ -55,6 +59,7 @@ export class ClusterDataService {
   /** The rollup of each snapshot still cached: summing every node's resources once per seq, not per request. */
   private readonly rollups = new WeakMap<ClusterSnapshot, ClusterResourcesResponse>();
   private readonly matches = new SortedMatchesCache();
+  private readonly fleetBodies = new FleetBodyCache(FLEET_BODY_CACHE_BYTES);
 
   constructor(
     @Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader,
@@ -129,56 +134,68 @@ export class ClusterDataService {
   /**
    * One page of the nodes of every cluster the principal's token covers (`GET
    * /api/v1/nodes` without `cluster_name`), merged in the query's order, with each
-   * cluster's status and counts and the fleet's resources summed. Each cluster is read
-   * through the same snapshot cache as its own list; one that cannot be read is
-   * listed in `clusters` with its error and contributes no node, so one broken
-   * cluster never fails the fleet.
+   * cluster's status and counts and the fleet's resources summed, as the JSON body of
+   * a {@link FleetNodeListResponse}. Each cluster is read through the same snapshot
+   * cache as its own list; one that cannot be read is listed in `clusters` with its
+   * error and contributes no node, so one broken cluster never fails the fleet. The
+   * body is serialized once per query and states of the clusters it covers.
    */
-  async listFleetNodes(principal: Principal, query: NodeListQuery): Promise<FleetNodeListResponse> {
+  async listFleetNodesBody(principal: Principal, query: NodeListQuery): Promise<Buffer> {
     const compiled = compileNodeQuery(query, FLEET_SCOPE);
     const summaries = await this.listClusters(principal);
-    const read = await Promise.all(
-      summaries.map(async (summary) => {
-        const cluster: FleetCluster = {
-          name: summary.name,
-          status: summary.status,
-          epoch: summary.epoch,
-          seq: summary.seq,
-          nodes: 0,
-          matching: 0,
-        };
-        try {
-          const snapshot = await this.cache.get(summary.name, summary);
-          const matches = this.matches.get(snapshot, compiled);
-          Object.assign(cluster, {
-            epoch: snapshot.epoch,
-            seq: snapshot.seq,
-            nodes: snapshot.nodes.length,
-            matching: matches.length,
-          });
-          const member: FleetMember = {
-            cluster: summary.name,
-            epoch: snapshot.epoch,
-            seq: snapshot.seq,
-            matches,
-          };
-          return { cluster, member, totals: this.rollupOf(summary.name, snapshot).totals };
-        } catch (err) {
-          cluster.error = `could not be read: ${(err as Error).message}`;
-          return { cluster, member: undefined, totals: undefined };
-        }
-      }),
+    const read = await Promise.all(summaries.map((summary) => this.readFleetCluster(summary)));
+    const key = FleetBodyCache.keyOf(
+      JSON.stringify(query),
+      read.map((r) => r.cluster),
     );
-    const members = read.flatMap((r) => (r.member ? [r.member] : []));
+    const cached = this.fleetBodies.get(key);
+    if (cached) return cached;
+    const members: FleetMember[] = [];
+    for (const { cluster, snapshot } of read) {
+      if (!snapshot) continue;
+      const matches = this.matches.get(snapshot, compiled);
+      cluster.matching = matches.length;
+      members.push({ cluster: cluster.name, epoch: snapshot.epoch, seq: snapshot.seq, matches });
+    }
     const page = queryFleet(members, compiled, query.limit ?? FLEET_DEFAULT_LIMIT);
     const response: FleetNodeListResponse = {
       total: page.total,
       items: page.items,
       clusters: read.map((r) => r.cluster),
-      totals: sumResourceTotals(read.flatMap((r) => (r.totals ? [r.totals] : []))),
+      totals: sumResourceTotals(
+        read.flatMap(({ cluster, snapshot }) =>
+          snapshot ? [this.rollupOf(cluster.name, snapshot).totals] : [],
+        ),
+      ),
     };
     if (page.continue !== undefined) response.continue = page.continue;
-    return response;
+    const body = Buffer.from(JSON.stringify(response));
+    this.fleetBodies.set(key, body);
+    return body;
+  }
+
+  /** One cluster of the fleet list: its snapshot (fresh as of `summary`), or why it could not be read. */
+  private async readFleetCluster(
+    summary: ClusterSummaryBody,
+  ): Promise<{ cluster: FleetCluster; snapshot: ClusterSnapshot | undefined }> {
+    const cluster: FleetCluster = {
+      name: summary.name,
+      status: summary.status,
+      epoch: summary.epoch,
+      seq: summary.seq,
+      nodes: 0,
+      matching: 0,
+    };
+    try {
+      const snapshot = await this.cache.get(summary.name, summary);
+      cluster.epoch = snapshot.epoch;
+      cluster.seq = snapshot.seq;
+      cluster.nodes = snapshot.nodes.length;
+      return { cluster, snapshot };
+    } catch (err) {
+      cluster.error = `could not be read: ${(err as Error).message}`;
+      return { cluster, snapshot: undefined };
+    }
   }
 
   /** The snapshot's rollup, summed once per snapshot. */

@@ -18,7 +18,7 @@ export class LegacyNodesController {
 
   @Get()
   @Header('content-type', JSON_CONTENT_TYPE)
-  async list(
+  list(
     @CurrentPrincipal() principal: Principal,
     @Query(new ZodPipe(NodesRouteQuerySchema, 'node list query'))
     query: z.output<typeof NodesRouteQuerySchema>,
@@ -26,6 +26,6 @@ export class LegacyNodesController {
     const { cluster_name: cluster, ...rest } = query;
     const listQuery: NodeListQuery = rest;
     if (cluster !== undefined) return this.data.listNodesBody(cluster, listQuery);
-    return Buffer.from(JSON.stringify(await this.data.listFleetNodes(principal, listQuery)));
+    return this.data.listFleetNodesBody(principal, listQuery);
   }
 }
