@@ -2,6 +2,7 @@ import { ref, type Ref } from 'vue';
 import { ProviderSession } from '../auth/provider-session.js';
 import { SessionStore } from '../auth/session-store.js';
 import { ClusterPreference } from '../clusters/cluster-preference.js';
+import { FleetStore } from '../fleet/fleet-store.js';
 import { NodeTableStore } from '../nodes/node-table-store.js';
 import { OperationsStore } from '../operations/operations-store.js';
 import { browserStorage, type DashboardStorage } from '../storage/dashboard-storage.js';
@@ -39,6 +40,8 @@ export class DashboardStore {
   readonly table: NodeTableStore;
   /** Toasts and each node's recent changes. */
   readonly notes: ChangeNotesStore;
+  /** The "All clusters" view: a page of the fleet list, refreshed while open. */
+  readonly fleet: FleetStore;
   /** Operations started and followed from this tab. */
   readonly operations: OperationsStore;
   /** Sign-in through the identity provider (the gateway's session cookie). */
@@ -59,6 +62,7 @@ export class DashboardStore {
         this.operations.open();
       },
       signedOut: () => {
+        this.fleet.close();
         this.live.disconnect();
         this.operations.close();
       },
@@ -66,6 +70,7 @@ export class DashboardStore {
     this.table = new NodeTableStore({ flashMs: options.flashMs, refreshMs: options.refreshMs });
     this.notes = new ChangeNotesStore({ recentPerNode: options.recentPerNode });
     this.operations = new OperationsStore({ url, token });
+    this.fleet = new FleetStore({ url, token });
     this.live = new LiveClusterStore({
       url,
       token,
