@@ -27,13 +27,13 @@ const PAGE_QUERY = {
   limit: '100',
 } as const;
 
-interface FleetCluster {
+interface SeededCluster {
   name: ClusterName;
   data: SyntheticCluster;
 }
 
 /** The fleet page computed in process from each cluster's sorted matches and a k-way merge (sortedMatches uncached). */
-function mergedPage(fleet: readonly FleetCluster[], compiled: CompiledNodeQuery): string {
+function mergedPage(fleet: readonly SeededCluster[], compiled: CompiledNodeQuery): string {
   const members: FleetMember[] = fleet.map((c) => ({
     cluster: c.name,
     epoch: c.data.epoch,
@@ -44,7 +44,7 @@ function mergedPage(fleet: readonly FleetCluster[], compiled: CompiledNodeQuery)
 }
 
 /** The same page computed by one sort over the union of every cluster's matches: the alternative to the merge. */
-function unionSortedPage(fleet: readonly FleetCluster[], compiled: CompiledNodeQuery): string {
+function unionSortedPage(fleet: readonly SeededCluster[], compiled: CompiledNodeQuery): string {
   const all = fleet.flatMap((c) =>
     sortedMatches(c.data, compiled).map((m) => ({
       m,
@@ -90,7 +90,7 @@ export const fleetScenario: Scenario = {
     const seconds = ctx.quick ? 1 : 5;
     let gateways: Gateways | undefined;
     try {
-      const fleet: FleetCluster[] = Array.from({ length: clusters }, (_, k) => ({
+      const fleet: SeededCluster[] = Array.from({ length: clusters }, (_, k) => ({
         name: toClusterName(`fleet-${String(k + 1).padStart(2, '0')}`),
         data: syntheticCluster(perCluster, perCluster * PODS_PER_NODE, k * perCluster),
       }));
