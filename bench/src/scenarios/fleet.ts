@@ -99,7 +99,9 @@ export const fleetScenario: Scenario = {
 
       const compiled = compileNodeQuery(NodeListQuerySchema.parse(PAGE_QUERY), '*');
       // Both ways must give the same page before their costs are compared.
-      const mergedItems = JSON.stringify((JSON.parse(mergedPage(fleet, compiled)) as { items: unknown }).items);
+      const mergedItems = JSON.stringify(
+        (JSON.parse(mergedPage(fleet, compiled)) as { items: unknown }).items,
+      );
       if (mergedItems !== unionSortedPage(fleet, compiled)) {
         throw new Error('the k-way merge and the sort over the union disagree on the fleet page');
       }
