@@ -249,6 +249,20 @@ describe('GET /api/v1/nodes without cluster_name: the fleet list (real Redis, re
     ).toBe(400);
   });
 
+  it('reports a cluster that cannot be read in `clusters` with its error and still lists the others (never a 500)', async () => {
+    const broken = await registerOnly('broken');
+    // A key of the wrong type: every read of the cluster's nodes fails (WRONGTYPE).
+    await redis.client.set(redis.keyspace.cluster(broken).nodes, 'not a hash');
+    const body = await fleetPage('?sort=name');
+    expect(body.total).toBe(7);
+    expect(body.clusters.find((c) => c.name === 'broken')).toMatchObject({
+      nodes: 0,
+      matching: 0,
+      error: expect.stringMatching(/could not be read/),
+    });
+    expect(body.totals.nodes).toBe(7);
+  });
+
   it('keeps the per-cluster answer with cluster_name', async () => {
     const res = await get('/api/v1/nodes?cluster_name=beta&sort=-pods');
     expect(res.status).toBe(200);
