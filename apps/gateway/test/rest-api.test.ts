@@ -200,7 +200,7 @@ describe('nodes', () => {
     ['/api/v1/clusters/dev/nodes?continue=garbage', 'continue'],
     ['/api/v1/clusters/dev/nodes?color=red', ''],
     ['/api/v1/clusters/Not_A_Name/nodes', ''],
-    ['/api/v1/nodes', 'cluster_name'],
+    ['/api/v1/nodes?cluster_name=Not_A_Name', 'cluster_name'],
   ])('answers 400 with details for %s', async (path, field) => {
     const res = await get(path);
     expect(res.status, JSON.stringify(res.body)).toBe(400);

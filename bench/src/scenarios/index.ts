@@ -1,5 +1,6 @@
 import type { Scenario } from '../harness/types.js';
 import { fanoutScenario } from './fanout.js';
+import { fleetScenario } from './fleet.js';
 import { heartbeatScenario } from './heartbeat.js';
 import { ingestScenario } from './ingest.js';
 import { latencyScenario } from './latency.js';
@@ -19,5 +20,6 @@ export const SCENARIOS: readonly Scenario[] = [
   slowClientsScenario,
   fanoutScenario,
   restScenario,
+  fleetScenario,
   heartbeatScenario,
 ];

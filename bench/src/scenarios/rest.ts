@@ -1,119 +1,14 @@
-import autocannon from 'autocannon';
-import { Redis } from 'ioredis';
-import {
-  NodeListQuerySchema,
-  type NodeAllocation,
-  type NodeSnapshot,
-  type UsageSnapshot,
-} from '@knm/contracts';
-import { compileNodeQuery, queryNodes, type NodeQueryInput } from '@knm/node-query';
+import { NodeListQuerySchema } from '@knm/contracts';
+import { compileNodeQuery, queryNodes } from '@knm/node-query';
+import { CONNECTIONS, load, type Load } from '../harness/autocannon-load.js';
 import { startGateways, type Gateways } from '../harness/gateways.js';
-import { benchNamespace, benchWriter, deleteNamespace } from '../harness/processes.js';
+import { benchNamespace, deleteNamespace } from '../harness/processes.js';
 import { measure, summarize } from '../harness/stats.js';
 import type { BenchContext, Figure, Scenario, ScenarioResult } from '../harness/types.js';
+import { seedCluster, syntheticCluster, type SyntheticCluster } from './synthetic-cluster.js';
 
 /** Gateway processes loaded at once (autocannon spreads its connections over them round-robin). */
 const GATEWAYS = 2;
-const CONNECTIONS = 20;
-
-/** A realistic node of a synthetic cluster: three zones, a GPU node in ten, a cordoned one in fifty. */
-function syntheticNode(i: number): NodeSnapshot {
-  const name = `node-${String(i).padStart(5, '0')}`;
-  const ready = i % 40 === 0 ? 'False' : 'True';
-  return {
-    name,
-    uid: `uid-${i}`,
-    resourceVersion: String(i + 1),
-    creationTimestamp: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    labels: {
-      'kubernetes.io/hostname': name,
-      'kubernetes.io/os': 'linux',
-      'kubernetes.io/arch': 'amd64',
-      'topology.kubernetes.io/zone': `zone-${'abc'[i % 3]}`,
-      'node.kubernetes.io/instance-type': i % 10 === 0 ? 'g5.4xlarge' : 'm6i.2xlarge',
-      ...(i < 3 ? { 'node-role.kubernetes.io/control-plane': '' } : { 'node-role.kubernetes.io/worker': '' }),
-    },
-    annotations: {},
-    taints: i % 10 === 0 ? [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] : [],
-    unschedulable: i % 50 === 0,
-    roles: i < 3 ? ['control-plane'] : ['worker'],
-    ready,
-    conditions: [
-      { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory' },
-      { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure' },
-      { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID' },
-      { type: 'Ready', status: ready, reason: 'KubeletReady' },
-    ],
-    addresses: [
-      { type: 'InternalIP', address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` },
-      { type: 'Hostname', address: name },
-    ],
-    capacity: { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' },
-    allocatable: { cpu: '7800m', memory: '30Gi', pods: '110', 'ephemeral-storage': '95Gi' },
-    nodeInfo: {
-      kubeletVersion: 'v1.32.0',
-      osImage: 'Ubuntu 24.04 LTS',
-      kernelVersion: '6.8.0-1015-aws',
-      containerRuntimeVersion: 'containerd://1.7.22',
-      architecture: 'amd64',
-      operatingSystem: 'linux',
-    },
-    podCIDRs: [`100.64.${(i >> 8) & 255}.${i & 255}/24`],
-  };
-}
-
-/** What a node's pods take of it: requests spread over 0-99% of its 7,800 millicores, limits above. */
-function syntheticAllocation(i: number): NodeAllocation {
-  const cpu = Math.round(((i * 37) % 100) * 78);
-  const memory = ((i * 53) % 100) * 300 * 2 ** 20;
-  return {
-    requests: { cpu, memory, ...(i % 10 === 0 ? { 'nvidia.com/gpu': i % 4 } : {}) },
-    limits: { cpu: cpu * 2, memory: memory + 2 ** 30 },
-  };
-}
-
-/** The cluster as the bench writes it: nodes, pod counts, allocation and one usage poll. */
-interface SyntheticCluster extends NodeQueryInput {
-  allocation: Record<string, NodeAllocation>;
-  usage: UsageSnapshot;
-}
-
-function syntheticCluster(nodes: number, pods: number): SyntheticCluster {
-  const snapshots = Array.from({ length: nodes }, (_, i) => syntheticNode(i));
-  const perNode = pods / nodes;
-  const podCounts = Object.fromEntries(
-    snapshots.map((n, i) => [n.name, Math.max(0, Math.round(perNode + ((i * 7) % 21) - 10))]),
-  );
-  const allocation = Object.fromEntries(snapshots.map((n, i) => [n.name, syntheticAllocation(i)]));
-  const usage: UsageSnapshot = {
-    available: true,
-    polledAt: new Date().toISOString(),
-    window: '15s',
-    nodes: Object.fromEntries(
-      snapshots.map((n, i) => [n.name, { cpu: (i * 29) % 7_800, memory: ((i * 31) % 100) * 2 ** 28 }]),
-    ),
-  };
-  return { nodes: snapshots, podCounts, allocation, usage, seq: 1, epoch: 1 };
-}
-
-/** Writes the cluster `bench` through the real writer: nodes, pod counts and allocation in one rebuild, then a usage poll. */
-async function seedCluster(redisUrl: string, namespace: string, cluster: SyntheticCluster): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    const writer = await benchWriter(redis, namespace);
-    await writer.register({});
-    await writer.rebuild({
-      nodes: [...cluster.nodes],
-      podCounts: cluster.podCounts,
-      allocation: cluster.allocation,
-      reason: 'rebuild',
-    });
-    await writer.setUsage(cluster.usage);
-    await writer.heartbeat();
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /**
  * What one page costs the gateway the first time at a seq (before its body is
@@ -131,23 +26,6 @@ function uncachedPageMs(cluster: SyntheticCluster, query: Record<string, string>
   return Array.from({ length: samples }, once);
 }
 
-type Load = Awaited<ReturnType<typeof autocannon>>;
-
-/**
- * autocannon against every gateway at once: its `url` accepts several targets and
- * spreads the connections over them round-robin (the published types only declare
- * one URL, hence the widened options).
- */
-function load(urls: string[], path: string, headers: Record<string, string>, seconds: number): Promise<Load> {
-  const options = {
-    url: urls.map((u) => `${u}${path}`),
-    headers,
-    connections: CONNECTIONS,
-    duration: seconds,
-  };
-  return autocannon(options as unknown as autocannon.Options);
-}
-
 /**
  * REST latency and throughput of two gateway processes sharing one Redis, loaded at
  * once: one node, a filtered sorted page, every pod count of the cluster. No
@@ -162,7 +40,7 @@ export const restScenario: Scenario = {
     let gateways: Gateways | undefined;
     try {
       const cluster = syntheticCluster(ctx.scale.nodes, ctx.scale.pods);
-      await seedCluster(ctx.redisUrl, namespace, cluster);
+      await seedCluster(ctx.redisUrl, namespace, 'bench', cluster);
       ctx.log(`${ctx.scale.nodes} nodes written to Redis`);
       gateways = await startGateways(GATEWAYS, ctx.redisUrl, namespace);
       ctx.log(`${GATEWAYS} gateways listening`);

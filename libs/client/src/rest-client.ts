@@ -3,6 +3,7 @@ import {
   ClusterListResponseSchema,
   ClusterResourcesResponseSchema,
   ErrorBodySchema,
+  FleetNodeListResponseSchema,
   NodeListResponseSchema,
   NodePodsListSchema,
   NodeResponseSchema,
@@ -12,6 +13,7 @@ import {
   type ClusterListResponse,
   type ClusterResourcesResponse,
   type ErrorBody,
+  type FleetNodeListResponse,
   type NodeListQueryInput,
   type NodeListResponse,
   type NodePodsList,
@@ -86,9 +88,7 @@ export class RestClient {
     query: NodeListQueryInput = {},
     options: { maxStaleSeconds?: number } = {},
   ): Promise<NodeListResponse> {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
-    const qs = params.size > 0 ? `?${params}` : '';
+    const qs = queryString(query);
     const headers: Record<string, string> =
       options.maxStaleSeconds === undefined
         ? {}
@@ -98,6 +98,31 @@ export class RestClient {
       NodeListResponseSchema,
       headers,
     );
+  }
+
+  /**
+   * One page of the fleet list: the nodes of every cluster the token covers, each
+   * with its `cluster`, merged in the query's order, with each cluster's status and
+   * counts and the fleet's resource totals (`limit` defaults to 500 there).
+   */
+  listFleetNodes(query: NodeListQueryInput = {}): Promise<FleetNodeListResponse> {
+    return this.get(`/api/v1/nodes${queryString(query)}`, FleetNodeListResponseSchema);
+  }
+
+  /**
+   * Every page of the fleet list, following `continue` from the first (`query.continue`
+   * to start from a page already read). A cluster resynced while paging ends the walk
+   * with a {@link KnmApiError} 410: list again from the start.
+   */
+  async *fleetNodePages(
+    query: NodeListQueryInput = {},
+  ): AsyncGenerator<FleetNodeListResponse, void, undefined> {
+    let next = query.continue;
+    do {
+      const page = await this.listFleetNodes(next === undefined ? query : { ...query, continue: next });
+      yield page;
+      next = page.continue;
+    } while (next !== undefined);
   }
 
   getNode(cluster: string, node: string): Promise<NodeResponse> {
@@ -174,4 +199,11 @@ export class RestClient {
     }
     throw new KnmNetworkError(`no gateway reachable (${String(lastError)})`, { cause: lastError });
   }
+}
+
+/** A node list query as URL parameters (`?` included; empty when nothing is set). */
+function queryString(query: NodeListQueryInput): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  return params.size > 0 ? `?${params}` : '';
 }

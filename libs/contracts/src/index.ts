@@ -29,3 +29,4 @@ export * from './node-history.js';
 export * from './incidents.js';
 export * from './incident-tracking.js';
 export * from './incident-mttr.js';
+export * from './fleet-nodes.js';

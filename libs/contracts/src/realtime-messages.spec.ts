@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ALL_CLUSTERS, AuthClaimsSchema, clustersAllow, roleAtLeast } from './auth-claims.js';
 import { SubscribeAckSchema, SubscribeMessageSchema, UnsubscribeMessageSchema } from './realtime-messages.js';
-import { NodeListQuerySchema, LegacyNodeListQuerySchema, ErrorBodySchema } from './rest-api.js';
+import { NodeListQuerySchema, ErrorBodySchema } from './rest-api.js';
+import { NodesRouteQuerySchema } from './fleet-nodes.js';
 
 describe('realtime messages', () => {
   it.each([
@@ -67,9 +68,10 @@ describe('REST query schemas', () => {
     });
   });
 
-  it('the legacy list requires cluster_name', () => {
-    expect(LegacyNodeListQuerySchema.safeParse({}).success).toBe(false);
-    expect(LegacyNodeListQuerySchema.parse({ cluster_name: 'dev' }).cluster_name).toBe('dev');
+  it('GET /api/v1/nodes takes an optional cluster_name (absent: the fleet list)', () => {
+    expect(NodesRouteQuerySchema.parse({}).cluster_name).toBeUndefined();
+    expect(NodesRouteQuerySchema.parse({ cluster_name: 'dev' }).cluster_name).toBe('dev');
+    expect(NodesRouteQuerySchema.safeParse({ cluster_name: 'Not_A_Name' }).success).toBe(false);
   });
 
   it('error bodies carry status, name, message and optional details', () => {

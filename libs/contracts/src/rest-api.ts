@@ -182,12 +182,6 @@ export type NodeListQuery = z.infer<typeof NodeListQuerySchema>;
 /** The query as a caller writes it (everything optional). */
 export type NodeListQueryInput = z.input<typeof NodeListQuerySchema>;
 
-/** `GET /api/v1/nodes?cluster_name=...`: the original API's shape, with the same filters. */
-export const LegacyNodeListQuerySchema = z.strictObject({
-  ...NodeListQuerySchema.shape,
-  cluster_name: ClusterNameSchema,
-});
-
 /**
  * `GET /api/v1/clusters/:cluster/nodes`: one page of matching nodes, the `seq` and
  * `epoch` of the state it was read from, how many nodes match in all, and the token

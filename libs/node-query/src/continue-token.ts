@@ -1,3 +1,4 @@
+import { base64UrlDecode, base64UrlEncode } from './base64-url.js';
 import { InvalidQueryError } from './query-errors.js';
 import type { SortKey } from './node-sort.js';
 
@@ -71,17 +72,4 @@ export function fingerprint(text: string): string {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash.toString(16).padStart(8, '0');
-}
-
-function base64UrlEncode(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = '';
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function base64UrlDecode(token: string): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw new Error('not base64url');
-  const binary = atob(token.replace(/-/g, '+').replace(/_/g, '/'));
-  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 }

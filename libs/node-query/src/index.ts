@@ -5,3 +5,7 @@ export * from './continue-token.js';
 export * from './query-nodes.js';
 export * from './resource-filter.js';
 export * from './resource-rollup.js';
+export * from './sorted-matches.js';
+export * from './fleet-continue-token.js';
+export * from './query-fleet.js';
+export * from './fleet-totals.js';

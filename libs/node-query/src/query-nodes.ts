@@ -2,28 +2,19 @@ import {
   SelectorParseError,
   matchesLabelSelector,
   parseLabelSelector,
-  nodeResourceFigures,
   toNodeView,
   type LabelSelector,
   type NodeAllocation,
   type NodeListQuery,
   type NodeSnapshot,
   type NodeView,
-  type ResourceFigures,
   type UsageSnapshot,
 } from '@knm/contracts';
 import { decodeContinueToken, encodeContinueToken, fingerprint } from './continue-token.js';
-import {
-  compareKeys,
-  nodeOrder,
-  sortKeyOf,
-  type NodeOrder,
-  type SortKey,
-  type SortSubject,
-} from './node-sort.js';
-import { ownEntry } from './own-entry.js';
+import { compareKeys, nodeOrder, type NodeOrder, type SortKey } from './node-sort.js';
 import { InvalidQueryError, StaleContinueError } from './query-errors.js';
-import { matchesResourceFilter, parseResourceFilters, type ResourceFilter } from './resource-filter.js';
+import { parseResourceFilters, type ResourceFilter } from './resource-filter.js';
+import { sortedMatches } from './sorted-matches.js';
 import { matchesTaintFilter, parseTaintFilters, type TaintFilter } from './taint-filter.js';
 
 /** The state a query runs against: one consistent snapshot of a cluster. */
@@ -126,8 +117,7 @@ const READY = { true: 'True', false: 'False', unknown: 'Unknown' } as const;
  */
 export function queryNodes(input: NodeQueryInput, compiled: CompiledNodeQuery): NodeQueryResult {
   const { limit } = compiled.query;
-  const { order, resourceFilters } = compiled;
-  const direction = order.direction;
+  const direction = compiled.order.direction;
 
   let after: [SortKey, string] | undefined;
   if (compiled.query.continue !== undefined) {
@@ -154,20 +144,7 @@ export function queryNodes(input: NodeQueryInput, compiled: CompiledNodeQuery): 
     after = position.after;
   }
 
-  const usage = input.usage?.available ? input.usage.nodes : undefined;
-  const keyed: { subject: SortSubject; key: [SortKey, string] }[] = [];
-  for (const node of input.nodes) {
-    if (!compiled.matches(node)) continue;
-    const subject: SortSubject = {
-      node,
-      podCount: ownEntry(input.podCounts, node.name) ?? 0,
-      allocation: ownEntry(input.allocation, node.name),
-      usage: ownEntry(usage, node.name),
-    };
-    if (!resourceFilters.every((f) => matchesResourceFilter(figuresOf(subject, f.resource), f))) continue;
-    keyed.push({ subject, key: [sortKeyOf(subject, order), node.name] });
-  }
-  keyed.sort((a, b) => direction * compareKeys(a.key, b.key));
+  const keyed = sortedMatches(input, compiled);
 
   let start = 0;
   if (after !== undefined) {
@@ -192,9 +169,4 @@ export function queryNodes(input: NodeQueryInput, compiled: CompiledNodeQuery): 
     });
   }
   return result;
-}
-
-/** The subject's figures of one resource (what a `resource` filter item reads). */
-function figuresOf(subject: SortSubject, resource: string): ResourceFigures | undefined {
-  return nodeResourceFigures(subject.node, subject.podCount, subject.allocation, subject.usage, resource);
 }

@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  FLEET_DEFAULT_LIMIT,
   clustersAllow,
   toNodeView,
   usageStatus,
   type ClusterName,
   type ClusterResourcesResponse,
   type ClusterSummaryBody,
+  type FleetCluster,
+  type FleetNodeListResponse,
   type NodeListQuery,
   type NodeListResponse,
   type NodePodsList,
@@ -14,14 +17,30 @@ import {
 } from '@knm/contracts';
 import type { Principal } from '@knm/auth';
 import type { ClusterSnapshot, NodePodsClient, NodeStoreReader } from '@knm/node-store';
-import { compileNodeQuery, queryNodes, resourceRollup, type CompiledNodeQuery } from '@knm/node-query';
+import {
+  compileNodeQuery,
+  queryFleet,
+  queryNodes,
+  resourceRollup,
+  sumResourceTotals,
+  type CompiledNodeQuery,
+  type FleetMember,
+} from '@knm/node-query';
 import { NODE_PODS_CLIENT, NODE_STORE_READER } from '../common/injection-tokens.js';
 import { NotFoundError, UpstreamError } from '../common/error-body.js';
+import { FleetBodyCache } from './fleet-body-cache.js';
 import { ResponseCache } from './response-cache.js';
 import { SnapshotCache } from './snapshot-cache.js';
+import { SortedMatchesCache } from './sorted-matches-cache.js';
 
 /** Content type of the pre-serialized JSON bodies the controllers send. */
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** Bytes of serialized fleet-list bodies a gateway keeps (a page of 500 nodes is ~1 MB). */
+const FLEET_BODY_CACHE_BYTES = 32 * 1024 * 1024;
+
+/** What the fleet list's compiled query is tied to instead of a cluster (no cluster is named `*`). */
+const FLEET_SCOPE = '*';
 
 /** Bytes of serialized node-list bodies a gateway keeps (a 5,000-node list is ~10 MB). */
 const RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
@@ -39,6 +58,8 @@ export class ClusterDataService {
   private readonly bodies = new ResponseCache(RESPONSE_CACHE_BYTES);
   /** The rollup of each snapshot still cached: summing every node's resources once per seq, not per request. */
   private readonly rollups = new WeakMap<ClusterSnapshot, ClusterResourcesResponse>();
+  private readonly matches = new SortedMatchesCache();
+  private readonly fleetBodies = new FleetBodyCache(FLEET_BODY_CACHE_BYTES);
 
   constructor(
     @Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader,
@@ -107,7 +128,78 @@ export class ClusterDataService {
   /** The cluster's resources summed: in all, by zone and by node pool (from the same snapshot as node lists). */
   async resources(cluster: ClusterName): Promise<ClusterResourcesResponse> {
     const summary = await this.getCluster(cluster);
-    const snapshot = await this.cache.get(cluster, summary);
+    return this.rollupOf(cluster, await this.cache.get(cluster, summary));
+  }
+
+  /**
+   * One page of the nodes of every cluster the principal's token covers (`GET
+   * /api/v1/nodes` without `cluster_name`), merged in the query's order, with each
+   * cluster's status and counts and the fleet's resources summed, as the JSON body of
+   * a {@link FleetNodeListResponse}. Each cluster is read through the same snapshot
+   * cache as its own list; one that cannot be read is listed in `clusters` with its
+   * error and contributes no node, so one broken cluster never fails the fleet. The
+   * body is serialized once per query and states of the clusters it covers.
+   */
+  async listFleetNodesBody(principal: Principal, query: NodeListQuery): Promise<Buffer> {
+    const compiled = compileNodeQuery(query, FLEET_SCOPE);
+    const summaries = await this.listClusters(principal);
+    const read = await Promise.all(summaries.map((summary) => this.readFleetCluster(summary)));
+    const key = FleetBodyCache.keyOf(
+      JSON.stringify(query),
+      read.map((r) => r.cluster),
+    );
+    const cached = this.fleetBodies.get(key);
+    if (cached) return cached;
+    const members: FleetMember[] = [];
+    for (const { cluster, snapshot } of read) {
+      if (!snapshot) continue;
+      const matches = this.matches.get(snapshot, compiled);
+      cluster.matching = matches.length;
+      members.push({ cluster: cluster.name, epoch: snapshot.epoch, seq: snapshot.seq, matches });
+    }
+    const page = queryFleet(members, compiled, query.limit ?? FLEET_DEFAULT_LIMIT);
+    const response: FleetNodeListResponse = {
+      total: page.total,
+      items: page.items,
+      clusters: read.map((r) => r.cluster),
+      totals: sumResourceTotals(
+        read.flatMap(({ cluster, snapshot }) =>
+          snapshot ? [this.rollupOf(cluster.name, snapshot).totals] : [],
+        ),
+      ),
+    };
+    if (page.continue !== undefined) response.continue = page.continue;
+    const body = Buffer.from(JSON.stringify(response));
+    this.fleetBodies.set(key, body);
+    return body;
+  }
+
+  /** One cluster of the fleet list: its snapshot (fresh as of `summary`), or why it could not be read. */
+  private async readFleetCluster(
+    summary: ClusterSummaryBody,
+  ): Promise<{ cluster: FleetCluster; snapshot: ClusterSnapshot | undefined }> {
+    const cluster: FleetCluster = {
+      name: summary.name,
+      status: summary.status,
+      epoch: summary.epoch,
+      seq: summary.seq,
+      nodes: 0,
+      matching: 0,
+    };
+    try {
+      const snapshot = await this.cache.get(summary.name, summary);
+      cluster.epoch = snapshot.epoch;
+      cluster.seq = snapshot.seq;
+      cluster.nodes = snapshot.nodes.length;
+      return { cluster, snapshot };
+    } catch (err) {
+      cluster.error = `could not be read: ${(err as Error).message}`;
+      return { cluster, snapshot: undefined };
+    }
+  }
+
+  /** The snapshot's rollup, summed once per snapshot. */
+  private rollupOf(cluster: ClusterName, snapshot: ClusterSnapshot): ClusterResourcesResponse {
     let rollup = this.rollups.get(snapshot);
     if (!rollup) {
       rollup = { cluster, ...resourceRollup(snapshot) };

@@ -2,6 +2,8 @@ import {
   ClusterListResponseSchema,
   ClusterResourcesResponseSchema,
   ErrorBodySchema,
+  FLEET_DEFAULT_LIMIT,
+  FleetNodeListResponseSchema,
   NODE_SORT_FIELDS,
   NodeListResponseSchema,
   NodePodsListSchema,
@@ -116,6 +118,7 @@ export function openApiDocument(): JsonObject {
         ErrorBody: schema(ErrorBodySchema),
         ClusterListResponse: schema(ClusterListResponseSchema),
         NodeListResponse: schema(NodeListResponseSchema),
+        FleetNodeListResponse: schema(FleetNodeListResponseSchema),
         NodeResponse: schema(NodeResponseSchema),
         ClusterResourcesResponse: schema(ClusterResourcesResponseSchema),
         NodePodsList: schema(NodePodsListSchema),
@@ -203,12 +206,28 @@ export function openApiDocument(): JsonObject {
       },
       '/api/v1/nodes': {
         get: {
-          summary: "The original API's node list (same as /clusters/{cluster}/nodes)",
+          summary:
+            "With `cluster_name`: the original API's node list (same as /clusters/{cluster}/nodes). Without it: the " +
+            'fleet list, one page of the nodes of every cluster the token covers, each with its `cluster`, merged in ' +
+            'the sort order (ties by cluster, then name, in the sort direction); `clusters` gives each covered cluster its status and counts ' +
+            '(one that is not ready still lists its last known nodes; one that cannot be read has `error`), `totals` ' +
+            `the fleet's resources summed over every node. The fleet list's \`limit\` defaults to ${FLEET_DEFAULT_LIMIT}; its ` +
+            '`continue` spans clusters and is 410 when one of them was resynced since',
           parameters: [
-            { name: 'cluster_name', in: 'query', required: true, schema: { type: 'string' } },
+            q('cluster_name', 'one cluster (the original API); absent: every cluster the token covers'),
             ...nodeFilters,
           ],
-          responses: { 200: json('NodeListResponse', 'one page'), ...errors(400, 401, 403, 404, 410) },
+          responses: {
+            200: {
+              description: 'one page (NodeListResponse with `cluster_name`, else FleetNodeListResponse)',
+              content: {
+                'application/json': {
+                  schema: { oneOf: [ref('NodeListResponse'), ref('FleetNodeListResponse')] },
+                },
+              },
+            },
+            ...errors(400, 401, 403, 404, 410),
+          },
         },
       },
       '/api/v1/ws/stats': {

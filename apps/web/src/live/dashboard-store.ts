@@ -3,6 +3,7 @@ import { ProviderSession } from '../auth/provider-session.js';
 import { SessionStore } from '../auth/session-store.js';
 import { ClusterPreference } from '../clusters/cluster-preference.js';
 import { ClusterRegistryApi } from '../clusters/cluster-registry-api.js';
+import { FleetStore } from '../fleet/fleet-store.js';
 import { NodeTableStore } from '../nodes/node-table-store.js';
 import { OperationsStore } from '../operations/operations-store.js';
 import { browserStorage, type DashboardStorage } from '../storage/dashboard-storage.js';
@@ -40,6 +41,8 @@ export class DashboardStore {
   readonly table: NodeTableStore;
   /** Toasts and each node's recent changes. */
   readonly notes: ChangeNotesStore;
+  /** The "All clusters" view: a page of the fleet list, refreshed while open. */
+  readonly fleet: FleetStore;
   /** Operations started and followed from this tab. */
   readonly operations: OperationsStore;
   /** The cluster registry's calls (admin: test, add, remove). */
@@ -62,6 +65,7 @@ export class DashboardStore {
         this.operations.open();
       },
       signedOut: () => {
+        this.fleet.close();
         this.live.disconnect();
         this.operations.close();
       },
@@ -70,6 +74,7 @@ export class DashboardStore {
     this.notes = new ChangeNotesStore({ recentPerNode: options.recentPerNode });
     this.operations = new OperationsStore({ url, token });
     this.registry = new ClusterRegistryApi({ baseUrl: url, token });
+    this.fleet = new FleetStore({ url, token });
     this.live = new LiveClusterStore({
       url,
       token,
