@@ -23,12 +23,13 @@ export class ReplayApiServer {
   private constructor(
     private readonly server: Server,
     private readonly recording: WatchRecording,
-  ) {}
+  ) {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res));
+  }
 
   static async start(recording: WatchRecording): Promise<ReplayApiServer> {
-    let replay: ReplayApiServer | undefined;
-    const server = createServer((req, res) => replay?.handle(req, res));
-    replay = new ReplayApiServer(server, recording);
+    const server = createServer();
+    const replay = new ReplayApiServer(server, recording);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return replay;
   }
