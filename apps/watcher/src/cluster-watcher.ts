@@ -33,6 +33,7 @@ import {
   type OperationsWorkerSettings,
 } from '@knm/node-ops';
 import { LeaderServices } from './leader-services.js';
+import type { ProcessNotifications } from './process-notifications.js';
 import { termServices } from './term-services.js';
 import type { WatcherConfig } from './watcher-config.js';
 import type { ClusterMetrics, WatcherMetrics } from './watcher-metrics.js';
@@ -70,6 +71,8 @@ export interface ClusterWatcherDeps {
   metrics: WatcherMetrics;
   /** A logger whose lines carry `cluster`. */
   logger: Logger;
+  /** The process's incident notifications (absent without KNM_SECRETS_KEY). */
+  notifications?: ProcessNotifications;
 }
 
 /** What `/pool` and `/readyz` say of one cluster. */
@@ -158,6 +161,9 @@ export class ClusterWatcher {
         sync,
         metrics,
         logger,
+        ...(deps.notifications
+          ? { notifications: () => (deps.notifications as ProcessNotifications).dispatcher(cluster, logger) }
+          : {}),
       }),
       (err) => logger.warn({ err: err.message }, 'leader service failed'),
     );

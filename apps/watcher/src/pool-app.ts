@@ -5,6 +5,7 @@ import { Keyspace } from '@knm/contracts';
 import { ClusterConnectionStore } from '@knm/cluster-connections';
 import { createRedisConnection, type RedisClient } from '@knm/node-store';
 import { SecretBox, SecretsKeyError } from '@knm/secrets';
+import { ProcessNotifications } from './process-notifications.js';
 import { PoolMembership } from './pool/pool-membership.js';
 import { WatcherPool } from './pool/watcher-pool.js';
 import {
@@ -34,6 +35,7 @@ export class WatcherPoolApp {
     private readonly connections: ProcessRedis,
     private readonly changes: RedisClient,
     private readonly server: Server,
+    private readonly notifications: ProcessNotifications | undefined,
   ) {}
 
   /** The port `/metrics` listens on. */
@@ -68,6 +70,13 @@ export class WatcherPoolApp {
     const connections = await connectProcessRedis(config, logger);
     const keyspace = new Keyspace(config.redisNamespace);
     const metrics = new WatcherMetrics();
+    const notifications = ProcessNotifications.fromEnv(
+      process.env,
+      config,
+      connections.redis,
+      keyspace,
+      logger,
+    );
     // The registry's changes are classic pub/sub (even on Redis Cluster): a connection of their own.
     const changes = createRedisConnection(config.redisUrl, 'subscriber');
     changes.on('error', () => undefined); // reported by the commands connection's handler
@@ -82,6 +91,7 @@ export class WatcherPoolApp {
       keyspace,
       metrics,
       logger,
+      ...(notifications ? { notifications } : {}),
     });
     const server = await startHealthServer(config, metrics, {
       '/readyz': () => {
@@ -100,7 +110,7 @@ export class WatcherPoolApp {
       },
       '/pool': () => ({ status: 200, body: watcherPool.state() }),
     });
-    const app = new WatcherPoolApp(logger, watcherPool, connections, changes, server);
+    const app = new WatcherPoolApp(logger, watcherPool, connections, changes, server, notifications);
     logger.info({ port: app.metricsPort, host: config.metricsHost }, 'metrics listening');
     await watcherPool.start();
     return app;
@@ -110,6 +120,7 @@ export class WatcherPoolApp {
   async stop(): Promise<void> {
     this.logger.info('watcher pool member stopping');
     await this.pool.stop();
+    await this.notifications?.close();
     await closeHealthServer(this.server);
     await this.changes.quit().catch(() => this.changes.disconnect());
     await this.connections.close();

@@ -21,12 +21,15 @@ export interface TermServicesDeps {
   sync: ClusterSync;
   metrics: ClusterMetrics;
   logger: Logger;
+  /** Hands the cluster's incident outbox to the webhook queue while leading; absent: no notifications. */
+  notifications?: () => LeaderService;
 }
 
 /**
  * The services one term runs beside the sync, writing through the term's writer: the
- * usage poller (unless `metricsIntervalMs` is 0) and the responder to the gateways'
- * node pod requests (which skips pod usage while the poller finds no metrics API).
+ * usage poller (unless `metricsIntervalMs` is 0), the responder to the gateways'
+ * node pod requests (which skips pod usage while the poller finds no metrics API),
+ * and the incident notification dispatcher (when the process has notifications).
  */
 export function termServices(deps: TermServicesDeps): (writer: NodeStoreWriter) => LeaderService[] {
   const { logger, metrics } = deps;
@@ -77,6 +80,7 @@ export function termServices(deps: TermServicesDeps): (writer: NodeStoreWriter) 
         },
       ),
     );
+    if (deps.notifications) services.push(deps.notifications());
     return services;
   };
 }

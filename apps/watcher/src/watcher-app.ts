@@ -5,6 +5,7 @@ import { Keyspace } from '@knm/contracts';
 import { operationsWorkerSettingsFromEnv, type OperationsWorkerSettings } from '@knm/node-ops';
 import { ClusterWatcher } from './cluster-watcher.js';
 import { loadKubeConfig } from './kube-config.js';
+import { ProcessNotifications } from './process-notifications.js';
 import {
   closeHealthServer,
   connectProcessRedis,
@@ -43,6 +44,7 @@ export class WatcherApp {
     private readonly watcher: ClusterWatcher,
     private readonly connections: ProcessRedis,
     private readonly server: Server,
+    private readonly notifications: ProcessNotifications | undefined,
   ) {}
 
   /** The port `/metrics` listens on. */
@@ -68,6 +70,14 @@ export class WatcherApp {
     );
     const connections = await connectProcessRedis(config, logger);
     const metrics = new WatcherMetrics();
+    const keyspace = new Keyspace(config.redisNamespace);
+    const notifications = ProcessNotifications.fromEnv(
+      process.env,
+      config,
+      connections.redis,
+      keyspace,
+      logger,
+    );
     const watcher = new ClusterWatcher({
       cluster,
       kubeConfig: kc,
@@ -76,9 +86,10 @@ export class WatcherApp {
       redis: connections.redis,
       subscriber: connections.subscriber,
       pubsub: connections.pubsub,
-      keyspace: new Keyspace(config.redisNamespace),
+      keyspace,
       metrics,
       logger,
+      ...(notifications ? { notifications } : {}),
     });
     const server = await startHealthServer(config, metrics, {
       '/readyz': () => {
@@ -96,7 +107,7 @@ export class WatcherApp {
         };
       },
     });
-    const app = new WatcherApp(config, logger, watcher, connections, server);
+    const app = new WatcherApp(config, logger, watcher, connections, server, notifications);
     logger.info({ port: app.metricsPort, host: config.metricsHost }, 'metrics listening');
     watcher.start();
     return app;
@@ -106,6 +117,7 @@ export class WatcherApp {
   async stop(): Promise<void> {
     this.logger.info('watcher stopping');
     await this.watcher.stop();
+    await this.notifications?.close();
     await closeHealthServer(this.server);
     await this.connections.close();
     this.logger.info('watcher stopped');

@@ -28,6 +28,7 @@ describe('loadWatcherConfig', () => {
       historyDays: 30,
       flapTransitions: 4,
       flapWindowSeconds: 600,
+      notifyGroupSeconds: 5,
       logLevel: 'info',
     });
     expect(config.identity).toMatch(/^.+\/\d+\/[0-9a-f]{6}$/);

@@ -77,6 +77,12 @@ export interface WatcherConfig {
   flapTransitions: number;
   /** The flap window (`--flap-window-seconds` / `KNM_FLAP_WINDOW_SECONDS`). Default 600. */
   flapWindowSeconds: number;
+  /**
+   * How long the first incident of a burst waits for others before its webhook
+   * message goes out, so that many nodes failing at once make one message
+   * (`--notify-group-seconds` / `KNM_NOTIFY_GROUP_SECONDS`). Default 5.
+   */
+  notifyGroupSeconds: number;
   /** pino level (`--log-level` / `KNM_LOG_LEVEL`). Default `info`. */
   logLevel: string;
 }
@@ -129,6 +135,8 @@ pool's members; needs KNM_SECRETS_KEY (the key the registry's credentials are se
   --flap-transitions <n>        health changes that mark an incident         env KNM_FLAP_TRANSITIONS
                                 flapping, default 4
   --flap-window-seconds <s>     ... within this window, default 600          env KNM_FLAP_WINDOW_SECONDS
+  --notify-group-seconds <s>    incidents within this long of the first make env KNM_NOTIFY_GROUP_SECONDS
+                                one webhook message, default 5 (webhooks need KNM_SECRETS_KEY)
   --log-level <level>           fatal|error|warn|info|debug|trace            env KNM_LOG_LEVEL
   --help
 `;
@@ -156,6 +164,7 @@ const WATCHER_FLAGS = {
   'history-days': 'string',
   'flap-transitions': 'string',
   'flap-window-seconds': 'string',
+  'notify-group-seconds': 'string',
   'log-level': 'string',
   help: 'boolean',
 } as const;
@@ -282,6 +291,7 @@ export function loadWatcherConfig(
     historyDays: int('history-days', 'KNM_HISTORY_DAYS', 30, 1, 3_650),
     flapTransitions: int('flap-transitions', 'KNM_FLAP_TRANSITIONS', 4, 2, 1_000),
     flapWindowSeconds: int('flap-window-seconds', 'KNM_FLAP_WINDOW_SECONDS', 600, 1, 86_400),
+    notifyGroupSeconds: int('notify-group-seconds', 'KNM_NOTIFY_GROUP_SECONDS', 5, 0, 300),
     logLevel,
   };
   if (pooled) config.pool = { standby, relistMs: relistSeconds * 1000 };

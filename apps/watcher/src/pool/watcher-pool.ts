@@ -1,3 +1,4 @@
+import type { ProcessNotifications } from '../process-notifications.js';
 import { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ClusterName, Keyspace } from '@knm/contracts';
@@ -27,6 +28,8 @@ export interface WatcherPoolDeps {
   keyspace: Keyspace;
   metrics: WatcherMetrics;
   logger: Logger;
+  /** The process's incident notifications, for every cluster it leads. */
+  notifications?: ProcessNotifications;
 }
 
 /** One cluster this member runs. */
@@ -258,6 +261,7 @@ export class WatcherPool {
       keyspace: this.deps.keyspace,
       metrics: this.deps.metrics,
       logger,
+      ...(this.deps.notifications ? { notifications: this.deps.notifications } : {}),
     });
     logger.info({ server: watcher.server, role }, 'pool starts cluster');
     this.running.set(name, { watcher, role, updatedAt: connection.updatedAt });
