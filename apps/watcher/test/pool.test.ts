@@ -6,7 +6,7 @@ import { SecretBox } from '@knm/secrets';
 import {
   createTestRedis,
   freePort,
-  spawnApp,
+  spawnTestPoolMember,
   waitFor,
   type ManagedProcess,
   type TestRedis,
@@ -48,32 +48,14 @@ interface Member {
 }
 
 async function startMember(r: TestRedis, key: string, id: string, standby: 'warm' | 'cold'): Promise<Member> {
-  const proc = spawnApp(
-    'watcher',
-    [
-      '--pool',
-      '--pool-standby',
-      standby,
-      '--identity',
-      id,
-      '--redis',
-      r.url,
-      '--namespace',
-      r.namespace,
-      '--metrics-port',
-      '0',
-      '--metrics-host',
-      '127.0.0.1',
-      '--lease-ttl-ms',
-      String(LEASE_TTL_MS),
-      '--heartbeat-ms',
-      '500',
-      '--metrics-interval',
-      '0',
-    ],
+  const proc = spawnTestPoolMember({
+    redis: r,
+    secretsKey: key,
+    identity: id,
+    args: ['--pool-standby', standby, '--lease-ttl-ms', String(LEASE_TTL_MS)],
     // The operations workers (a BullMQ worker per cluster) are not what this test is about.
-    { name: id, env: { KNM_SECRETS_KEY: key, KNM_OPS_ENABLED: 'false' } },
-  );
+    env: { KNM_OPS_ENABLED: 'false' },
+  });
   procs.push(proc);
   const match = await proc.waitForOutput(
     /"port":(\d+),"host":"127\.0\.0\.1","msg":"metrics listening"/,

@@ -2,7 +2,8 @@
  * Adding and removing a cluster from the dashboard, in Chromium against the real
  * stack (kube-sim, watcher, Redis, gateway): a wrong token shows the authentication
  * reason, a working kubeconfig shows every check passed and the cluster appears in the
- * switcher, and Remove (confirmed) takes it away. Viewers do not see the controls.
+ * switcher, ready within 10 s (a watcher pool member serves it), and Remove (confirmed)
+ * takes it away. Viewers do not see the controls.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -14,7 +15,7 @@ let browser: Browser;
 const pages: Page[] = [];
 
 beforeAll(async () => {
-  stack = await startStack('dev', { nodes: 4, pods: 20, seed: 3 });
+  stack = await startStack('dev', { nodes: 4, pods: 20, seed: 3 }, { pool: true });
   browser = await launchBrowser();
 }, 180_000);
 
@@ -62,9 +63,18 @@ describe('cluster registry in the dashboard', () => {
     await dialog.getByTestId('test-connection').click();
     await expect.poll(() => verdict.textContent(), { timeout: 15_000 }).toContain('Connection works');
     expect(await dialog.locator('[data-check="pods/eviction/create"]').textContent()).toContain('✓');
+    const added = performance.now();
     await dialog.getByRole('button', { name: 'Add', exact: true }).click();
     await dialog.waitFor({ state: 'detached', timeout: 15_000 });
-    await page.locator('[data-cluster=second]').waitFor({ timeout: 15_000 });
+    // The watcher pool starts it: listed and ready within 10 s of Add (the bound).
+    await page
+      .locator('[data-cluster=second] .cluster-status', { hasText: 'ready' })
+      .waitFor({ timeout: 10_000 });
+    expect(performance.now() - added).toBeLessThan(10_000);
+    // Its nodes are on the page: the pool's watcher wrote them (kube-sim's 4 nodes).
+    await expect
+      .poll(() => page.locator('[data-cluster=second] .totals').textContent(), { timeout: 10_000 })
+      .toMatch(/^4 nodes/);
 
     // The switcher selected it; it was registered here, so it can be removed here.
     await page.getByTestId('remove-cluster').click();

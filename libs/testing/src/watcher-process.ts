@@ -47,3 +47,49 @@ export function spawnTestWatcher(options: TestWatcherOptions): ManagedProcess {
     { name: options.name ?? `watcher-${options.cluster}`, ...(options.env ? { env: options.env } : {}) },
   );
 }
+
+/** Options of {@link spawnTestPoolMember}. */
+export interface TestPoolMemberOptions {
+  /** The test's Redis: the registry (`knm:connections`) and every cluster's keys are under its namespace. */
+  redis: { url: string; namespace: string };
+  /** The key the registry's credentials are sealed with (KNM_SECRETS_KEY). */
+  secretsKey: string;
+  /** The member's identity (also its lines' prefix). */
+  identity: string;
+  /** More flags (they may override the defaults below). */
+  args?: readonly string[];
+  /** More environment. */
+  env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Starts a real watcher pool member (`--pool`) as tests run it: metrics on a free
+ * port of 127.0.0.1, a 2 s lease and 500 ms heartbeats, no usage polling. It runs its
+ * share of the clusters registered under the test's namespace.
+ */
+export function spawnTestPoolMember(options: TestPoolMemberOptions): ManagedProcess {
+  return spawnApp(
+    'watcher',
+    [
+      '--pool',
+      '--identity',
+      options.identity,
+      '--redis',
+      options.redis.url,
+      '--namespace',
+      options.redis.namespace,
+      '--metrics-port',
+      '0',
+      '--metrics-host',
+      '127.0.0.1',
+      '--lease-ttl-ms',
+      '2000',
+      '--heartbeat-ms',
+      '500',
+      '--metrics-interval',
+      '0',
+      ...(options.args ?? []),
+    ],
+    { name: options.identity, env: { KNM_SECRETS_KEY: options.secretsKey, ...options.env } },
+  );
+}

@@ -22,6 +22,9 @@ import { badgeState, type BadgeState } from './connection-badge.js';
  */
 const USAGE_ROWS_PER_TASK = 250;
 
+/** How soon the cluster list is read again while a cluster is syncing. */
+const SETTLE_POLL_MS = 1_000;
+
 /** Options of {@link LiveClusterStore}. */
 export interface LiveClusterOptions {
   /** Gateway base URL. */
@@ -77,6 +80,7 @@ export class LiveClusterStore {
   private watch: ClusterWatch | undefined;
   private unsubscribeWatch: (() => void)[] = [];
   private clusterTimer: ReturnType<typeof setInterval> | undefined;
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
   /** Bumped by each usage poll: a slice of an older poll's row refresh stops. */
   private usageRun = 0;
 
@@ -114,6 +118,8 @@ export class LiveClusterStore {
     this.client = undefined;
     if (this.clusterTimer) clearInterval(this.clusterTimer);
     this.clusterTimer = undefined;
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
     this.options.table.clear();
     this.options.notes.clear();
     this.wasLive.value = false;
@@ -151,6 +157,7 @@ export class LiveClusterStore {
       if (client !== this.client) return;
       this.clusters.value = list.items;
       this.clustersError.value = undefined;
+      this.settleSoon(list.items.some((c) => c.status === 'syncing'));
       if (first || !this.cluster.value) {
         const pick = this.options.preference.pick(list.items);
         if (pick) this.selectCluster(pick.name);
@@ -164,6 +171,19 @@ export class LiveClusterStore {
       }
       this.clustersError.value = err instanceof Error ? err.message : String(err);
     }
+  }
+
+  /**
+   * While a cluster is syncing (one just registered, a watcher taking over), lists the
+   * clusters again within a second rather than at the next poll, so it shows ready as
+   * soon as it is.
+   */
+  private settleSoon(syncing: boolean): void {
+    if (!syncing || this.settleTimer) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      void this.refreshClusters(false);
+    }, SETTLE_POLL_MS);
   }
 
   /** Stops listening to the current watch and closes it. */

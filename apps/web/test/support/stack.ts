@@ -11,6 +11,7 @@ import {
   createTestRedis,
   freePort,
   spawnTestGateway,
+  spawnTestPoolMember,
   spawnTestWatcher,
   type ManagedProcess,
   type TestRedis,
@@ -32,6 +33,8 @@ export interface Stack {
   sim: KubeSim;
   kubeconfigPath: string;
   watcher: ManagedProcess;
+  /** A watcher pool member serving the clusters registered at runtime (with `{ pool: true }`). */
+  pool: ManagedProcess | undefined;
   gateway: ManagedProcess;
   /** The dashboard's URL (the gateway's). */
   url: string;
@@ -45,8 +48,15 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** Starts the whole stack for `cluster`. */
-export async function startStack(cluster: string, simOptions: KubeSimOptions): Promise<Stack> {
+/**
+ * Starts the whole stack for `cluster`; with `pool`, also a watcher pool member that
+ * serves the clusters registered through the dashboard (same KNM_SECRETS_KEY as the gateway).
+ */
+export async function startStack(
+  cluster: string,
+  simOptions: KubeSimOptions,
+  options: { pool?: boolean } = {},
+): Promise<Stack> {
   const redis = await createTestRedis();
   const dir = await mkdtemp(join(tmpdir(), 'knm-web-e2e-'));
   const kubeconfigPath = join(dir, 'sim.kubeconfig');
@@ -64,11 +74,15 @@ export async function startStack(cluster: string, simOptions: KubeSimOptions): P
       // A secrets key, so the dashboard can register clusters (generated per stack).
       env: { KNM_CORS_ORIGINS: url, LOG_LEVEL: 'info', KNM_SECRETS_KEY: secretsKey },
     });
+  const pool = options.pool
+    ? spawnTestPoolMember({ redis, secretsKey, identity: 'pool-1', env: { KNM_OPS_ENABLED: 'false' } })
+    : undefined;
   const stack: Stack = {
     redis,
     sim,
     kubeconfigPath,
     watcher,
+    pool,
     gateway: spawnGateway(),
     url,
     cluster,
@@ -91,6 +105,7 @@ export async function startStack(cluster: string, simOptions: KubeSimOptions): P
     async close() {
       await stack.gateway.stop('SIGTERM', 10_000);
       await watcher.stop('SIGTERM', 10_000);
+      await pool?.stop('SIGTERM', 10_000);
       await sim.close();
       await redis.close();
       await rm(dir, { recursive: true, force: true });
@@ -99,6 +114,7 @@ export async function startStack(cluster: string, simOptions: KubeSimOptions): P
   await Promise.all([
     watcher.waitForOutput(/"msg":"watcher ready"/, 60_000),
     stack.gateway.waitForOutput(/gateway listening/, 60_000),
+    pool?.waitForOutput(/"msg":"metrics listening"/, 60_000),
   ]);
   return stack;
 }
