@@ -67,7 +67,8 @@ export class LauncherHelpRequested extends Error {
 export const LAUNCHER_USAGE = `Usage: npm start [-- options]
 
 Runs the whole system on this machine: two simulated clusters (kube-sim: dev, prod),
-a leader and a standby watcher per cluster, gateways, and a round-robin proxy in front,
+a leader and a standby watcher per cluster, a watcher pool member (for clusters added
+at runtime), gateways, and a round-robin proxy in front,
 then prints the dashboard URL with an admin token. Ctrl-C stops everything.
 
   --port <n>              proxy / dashboard port (0 = any), default 8080

@@ -140,6 +140,7 @@ export class Launcher {
     for (const cluster of watched) {
       for (let i = 1; i <= config.watchersPerCluster; i += 1) this.startWatcher(cluster, i, redis.url);
     }
+    this.startPoolMember(redis.url);
 
     const secret = randomBytes(48).toString('base64url');
     const origins = [
@@ -288,6 +289,27 @@ export class Launcher {
       child,
       `watcher replica ${index} of cluster ${cluster.name} (leader election in Redis; the others stand by)`,
     );
+  }
+
+  /**
+   * One watcher pool member: it serves the clusters registered at runtime (the
+   * dashboard's "Add cluster", `POST /api/v1/clusters`), sealed with this run's key.
+   */
+  private startPoolMember(redisUrl: string): void {
+    const run = this.node('apps/watcher/src/main.ts', [
+      '--pool',
+      ...['--redis', redisUrl, '--namespace', this.config.redisNamespace],
+      ...['--metrics-port', '0', '--metrics-host', '127.0.0.1'],
+      ...['--identity', 'watcher-pool-1', '--log-level', this.config.logLevel],
+    ]);
+    const child = this.supervisor.start({
+      name: 'watcher-pool-1',
+      tier: 2,
+      cwd: this.root,
+      ...run,
+      env: { ...run.env, ...this.secretsEnv },
+    });
+    this.started(child, 'watcher pool member (serves the clusters added at runtime)');
   }
 
   private async startGateway(

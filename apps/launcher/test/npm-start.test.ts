@@ -78,6 +78,7 @@ describe('npm start', () => {
       'kube-sim-prod',
       'watcher-dev-1',
       'watcher-dev-2',
+      'watcher-pool-1',
       'watcher-prod-1',
       'watcher-prod-2',
     ]);
@@ -132,6 +133,25 @@ describe('npm start', () => {
     });
     expect(tested.status).toBe(200);
     expect(await tested.json()).toMatchObject({ ok: true, context: 'dev' });
+    // Registered under another name, the pool member serves it: ready beside the others.
+    const registered = await fetch(`${base}/api/v1/clusters`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'dev-again', kubeconfig: await readFile(String(devKubeconfig), 'utf8') }),
+    });
+    expect(registered.status).toBe(201);
+    await waitFor(
+      async () => {
+        const list = await fetch(`${base}/api/v1/clusters`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const again = ClusterListResponseSchema.parse(await list.json()).items.find(
+          (c) => c.name === 'dev-again',
+        );
+        return again?.status === 'ready';
+      },
+      { timeout: 30_000, what: 'the cluster registered at runtime ready (served by the pool member)' },
+    );
     await waitFor(
       async () => {
         const { stdout } = await execFileAsync('kubectl', [
@@ -198,7 +218,12 @@ describe('npm start', () => {
       redis.url,
     );
     const { base, token, children } = await banner(run);
-    expect([...children.keys()].sort()).toEqual(['gateway-1', 'watcher-lab-1', 'watcher-lab-2']);
+    expect([...children.keys()].sort()).toEqual([
+      'gateway-1',
+      'watcher-lab-1',
+      'watcher-lab-2',
+      'watcher-pool-1',
+    ]);
     expect(run.output()).not.toContain('kube-sim-');
     const res = await fetch(`${base}/api/v1/clusters`, { headers: { authorization: `Bearer ${token}` } });
     const { items } = ClusterListResponseSchema.parse(await res.json());
