@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { URL } from 'node:url';
 import { Redis } from 'ioredis';
 import { Keyspace, toClusterName } from '@knm/contracts';
-import { benchWriter } from './processes.js';
+import { benchNamespace, benchWriter, deleteNamespace } from './processes.js';
+import type { BenchContext } from './types.js';
 
 /** Mean node counts per `pod_counts` envelope among the last 2,000 of the events stream (one envelope per pod write). */
 export async function meanPodDeltas(redis: Redis, namespace: string, cluster: string): Promise<number> {
@@ -96,4 +97,30 @@ export function redisBenchmark(
       else reject(new Error(`redis-benchmark exited ${code}: ${out.slice(-500)}`));
     });
   });
+}
+
+/**
+ * The ceiling of the Redis side in watch events/s, `ctx.runs` times (after the
+ * warm-up): redis-benchmark running the watcher's pod-count EVALSHA with
+ * `deltasPerWrite` node deltas, times `eventsPerWrite` (the watcher's batching),
+ * on a throw-away namespace.
+ */
+export async function redisWriteCeiling(
+  ctx: BenchContext,
+  deltasPerWrite: number,
+  eventsPerWrite: number,
+): Promise<number[]> {
+  const ns = benchNamespace();
+  const ceiling: number[] = [];
+  try {
+    const names = Array.from({ length: deltasPerWrite }, (_, i) => `node-${String(i).padStart(5, '0')}`);
+    const command = await capturePodWrite(ctx.redisUrl, ns, names);
+    const requests = ctx.quick ? 1_000 : 3_000;
+    for (let i = 0; i < ctx.warmup; i++) await redisBenchmark(ctx.redisUrl, command, requests);
+    for (let i = 0; i < ctx.runs; i++)
+      ceiling.push((await redisBenchmark(ctx.redisUrl, command, requests)) * eventsPerWrite);
+  } finally {
+    await deleteNamespace(ctx.redisUrl, ns);
+  }
+  return ceiling;
 }

@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { Keyspace, toClusterName } from '@knm/contracts';
 import { sleep, spawnTestWatcher, type ManagedProcess } from '@knm/testing';
 import { benchNamespace, deleteNamespace, startSimProcess, stopAll } from '../harness/processes.js';
-import { capturePodWrite, meanPodDeltas, redisBenchmark } from '../harness/redis-ceiling.js';
+import { meanPodDeltas, redisWriteCeiling } from '../harness/redis-ceiling.js';
 import { ReplayApiServer } from '../harness/replay-api-server.js';
 import { compare, round, summarize } from '../harness/stats.js';
 import type { BenchContext, Figure, Scenario, ScenarioResult } from '../harness/types.js';
@@ -187,20 +187,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     }
     const lastReplay = replays.at(-1) as Replay;
     const eventsPerWrite = recording.podEvents / Math.max(1, lastReplay.podWrites);
-    const ns = benchNamespace();
-    try {
-      const names = Array.from(
-        { length: lastReplay.deltasPerWrite },
-        (_, i) => `node-${String(i).padStart(5, '0')}`,
-      );
-      const command = await capturePodWrite(ctx.redisUrl, ns, names);
-      const requests = ctx.quick ? 1_000 : 3_000;
-      for (let i = 0; i < ctx.warmup; i++) await redisBenchmark(ctx.redisUrl, command, requests);
-      for (let i = 0; i < ctx.runs; i++)
-        ceiling.push((await redisBenchmark(ctx.redisUrl, command, requests)) * eventsPerWrite);
-    } finally {
-      await deleteNamespace(ctx.redisUrl, ns);
-    }
+    ceiling.push(...(await redisWriteCeiling(ctx, lastReplay.deltasPerWrite, eventsPerWrite)));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,8 +4,7 @@
  * Redis command the watcher issues per write (the ceiling of the Redis side).
  */
 import { sleep } from '@knm/testing';
-import { benchNamespace, deleteNamespace } from '../harness/processes.js';
-import { capturePodWrite, meanPodDeltas, redisBenchmark } from '../harness/redis-ceiling.js';
+import { meanPodDeltas, redisWriteCeiling } from '../harness/redis-ceiling.js';
 import { compare, round, summarize } from '../harness/stats.js';
 import type { BenchContext, ChartSpec, Figure, Scenario, ScenarioResult } from '../harness/types.js';
 import {
@@ -142,17 +141,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     const events = confirm.reduce((n, s) => n + s.delta.events, 0);
     eventsPerWrite = events / Math.max(1, writes);
     deltasPerWrite = await meanPodDeltas(sys.redis, sys.namespace, CLUSTER);
-    const ns = benchNamespace();
-    try {
-      const names = Array.from({ length: deltasPerWrite }, (_, i) => `node-${String(i).padStart(5, '0')}`);
-      const command = await capturePodWrite(ctx.redisUrl, ns, names);
-      const requests = ctx.quick ? 1_000 : 3_000;
-      for (let i = 0; i < ctx.warmup; i++) await redisBenchmark(ctx.redisUrl, command, requests);
-      for (let i = 0; i < ctx.runs; i++)
-        ceiling.push((await redisBenchmark(ctx.redisUrl, command, requests)) * eventsPerWrite);
-    } finally {
-      await deleteNamespace(ctx.redisUrl, ns);
-    }
+    ceiling.push(...(await redisWriteCeiling(ctx, deltasPerWrite, eventsPerWrite)));
   } finally {
     await sys.stop();
   }

@@ -30,18 +30,7 @@ export function spawnTestWatcher(options: TestWatcherOptions): ManagedProcess {
       options.cluster,
       '--kubeconfig',
       options.kubeconfigPath,
-      '--redis',
-      options.redis.url,
-      '--namespace',
-      options.redis.namespace,
-      '--metrics-port',
-      '0',
-      '--metrics-host',
-      '127.0.0.1',
-      '--lease-ttl-ms',
-      '2000',
-      '--heartbeat-ms',
-      '500',
+      ...testWatcherArgs(options.redis),
       ...(options.args ?? []),
     ],
     { name: options.name ?? `watcher-${options.cluster}`, ...(options.env ? { env: options.env } : {}) },
@@ -74,22 +63,20 @@ export function spawnTestPoolMember(options: TestPoolMemberOptions): ManagedProc
       '--pool',
       '--identity',
       options.identity,
-      '--redis',
-      options.redis.url,
-      '--namespace',
-      options.redis.namespace,
-      '--metrics-port',
-      '0',
-      '--metrics-host',
-      '127.0.0.1',
-      '--lease-ttl-ms',
-      '2000',
-      '--heartbeat-ms',
-      '500',
+      ...testWatcherArgs(options.redis),
       '--metrics-interval',
       '0',
       ...(options.args ?? []),
     ],
     { name: options.identity, env: { KNM_SECRETS_KEY: options.secretsKey, ...options.env } },
   );
+}
+
+/** The flags every test watcher gets: the test's Redis, metrics on a free local port, a 2 s lease, 500 ms heartbeats. */
+function testWatcherArgs(redis: { url: string; namespace: string }): string[] {
+  return [
+    ...['--redis', redis.url, '--namespace', redis.namespace],
+    ...['--metrics-port', '0', '--metrics-host', '127.0.0.1'],
+    ...['--lease-ttl-ms', '2000', '--heartbeat-ms', '500'],
+  ];
 }
