@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { OperationSchema, type Operation } from '@knm/contracts';
-import { newFleetOperation, summarizeFleetOperation, withStarted, type FleetOperation } from './fleet-operation.js';
+import {
+  newFleetOperation,
+  summarizeFleetOperation,
+  withStarted,
+  type FleetOperation,
+} from './fleet-operation.js';
 import { FleetOperationList } from './fleet-operation-list.js';
 
 function op(n: number, state: Operation['state']): Operation {

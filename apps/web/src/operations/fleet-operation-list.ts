@@ -1,10 +1,5 @@
 import type { Operation } from '@knm/contracts';
-import {
-  isFleetOperationFinal,
-  memberIds,
-  withProgress,
-  type FleetOperation,
-} from './fleet-operation.js';
+import { isFleetOperationFinal, memberIds, withProgress, type FleetOperation } from './fleet-operation.js';
 
 /**
  * The fleet operations this tab started, newest first. Each holds the latest copy

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { OperationSchema, type CreateOperationRequestInput, type CreateOperationResponse } from '@knm/contracts';
+import {
+  OperationSchema,
+  type CreateOperationRequestInput,
+  type CreateOperationResponse,
+} from '@knm/contracts';
 import { startPerCluster, type ClusterStartOutcome } from './fleet-operation-start.js';
 import { OperationsApiError } from './operations-api.js';
 

@@ -9,8 +9,7 @@ export interface ClusterRequest {
 
 /** How one cluster answered: the operation it started, or why it refused. */
 export type ClusterStartOutcome =
-  | { cluster: string; operation: Operation }
-  | { cluster: string; reason: string };
+  { cluster: string; operation: Operation } | { cluster: string; reason: string };
 
 /** The one call {@link startPerCluster} needs (OperationsApi's). */
 export interface OperationCreator {

@@ -12,7 +12,12 @@ import {
 
 const UUID = { dev: '00000000-0000-4000-8000-000000000001', edge: '00000000-0000-4000-8000-000000000002' };
 
-function op(cluster: 'dev' | 'edge', state: Operation['state'], done: number, failed: string[] = []): Operation {
+function op(
+  cluster: 'dev' | 'edge',
+  state: Operation['state'],
+  done: number,
+  failed: string[] = [],
+): Operation {
   const nodes = cluster === 'dev' ? ['a', 'b'] : ['n-1'];
   return OperationSchema.parse({
     id: `${cluster}.${UUID[cluster]}`,

@@ -117,7 +117,9 @@ export class OperationsStore {
     if (!fleet) return;
     await Promise.all(
       fleet.parts.flatMap((p) =>
-        p.status === 'started' && !isFinalOperationState(p.operation.state) ? [this.cancel(p.operation.id)] : [],
+        p.status === 'started' && !isFinalOperationState(p.operation.state)
+          ? [this.cancel(p.operation.id)]
+          : [],
       ),
     );
   }
