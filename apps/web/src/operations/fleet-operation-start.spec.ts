@@ -34,7 +34,11 @@ describe('startPerCluster', () => {
         calls.push([cluster, nodes]);
         if (cluster === 'edge')
           return Promise.reject(
-            new OperationsApiError(409, { error: 'conflict', message: 'node "n-1" is held by edge.x' }),
+            new OperationsApiError(409, {
+              statusCode: 409,
+              error: 'Conflict',
+              message: 'node "n-1" is held by edge.x',
+            }),
           );
         if (cluster === 'lab') return Promise.reject(new Error('network down'));
         return Promise.resolve(created(cluster, nodes));
