@@ -182,6 +182,16 @@ describe('dashboard "All clusters" view: operations across clusters', () => {
       2,
     );
     await browser.screenshot(page, 'fleet-operation-done');
+    // The view reads its page again as soon as the fleet operation finished (not at its next 5 s read).
+    for (const [cluster, nodes] of Object.entries(picked)) {
+      for (const node of nodes) {
+        await expect
+          .poll(() => page.locator(`.fleet-table tr[data-row="${cluster}/${node}"]`).textContent(), {
+            timeout: 4_000,
+          })
+          .toContain('cordoned');
+      }
+    }
 
     // One operation per cluster, each on that cluster's selected nodes.
     for (const [cluster, nodes] of Object.entries(picked)) {

@@ -69,6 +69,11 @@ export class FleetStore {
     this.reads += 1;
   }
 
+  /** Reads the page shown again now (an operation across clusters just finished), if the view is open. */
+  refresh(): void {
+    if (this.active.value) void this.load();
+  }
+
   setSelected(keys: Iterable<string>): void {
     this.selected.value = new Set(keys);
   }
