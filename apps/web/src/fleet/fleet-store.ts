@@ -31,6 +31,11 @@ export class FleetStore {
   readonly sort: Ref<NodeSortParam> = ref('name');
   /** 1-based number of the page shown. */
   readonly pageNumber: Ref<number> = ref(1);
+  /**
+   * The nodes selected for an operation, as `cluster/node` keys (fleetNodeKey): kept
+   * across page turns, sorts and refreshes, so a selection can span pages and clusters.
+   */
+  readonly selected: ShallowRef<ReadonlySet<string>> = shallowRef(new Set());
 
   private readonly rest: RestClient;
   /** The continue token of each page shown so far (undefined: the first). */
@@ -55,12 +60,22 @@ export class FleetStore {
     this.timer = setInterval(() => void this.load(), this.options.refreshMs ?? 5_000);
   }
 
-  /** Closes the view (a cluster was chosen, or sign-out). */
+  /** Closes the view (a cluster was chosen, or sign-out); the selection goes with it. */
   close(): void {
     this.active.value = false;
+    this.selected.value = new Set();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.reads += 1;
+  }
+
+  /** Reads the page shown again now (an operation across clusters just finished), if the view is open. */
+  refresh(): void {
+    if (this.active.value) void this.load();
+  }
+
+  setSelected(keys: Iterable<string>): void {
+    this.selected.value = new Set(keys);
   }
 
   /** Sorts by `sort` (a header click): the same key again flips the direction. */

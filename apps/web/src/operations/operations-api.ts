@@ -26,6 +26,15 @@ export class OperationsApiError extends Error {
   }
 }
 
+/** What a person reads of a failed operations call: the gateway's message and its field details. */
+export function describeOperationError(err: unknown): string {
+  if (err instanceof OperationsApiError) {
+    const details = err.body?.details?.map((d) => `${d.path}: ${d.message}`).join('; ');
+    return details ? `${err.message} (${details})` : err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Options of {@link OperationsApi}. */
 export interface OperationsApiOptions {
   /** Gateway base URL. Default: the page's origin (`''`, relative URLs). */
