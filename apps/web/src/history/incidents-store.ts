@@ -5,7 +5,8 @@ import { orderIncidents, periodSince, type IncidentPeriod } from './incident-vie
 
 /** Options of {@link IncidentsStore}. */
 export interface IncidentsStoreOptions {
-  api: HistoryApi;
+  /** The reads the view makes (a HistoryApi). */
+  api: Pick<HistoryApi, 'incidents' | 'mttr'>;
   /** The cluster the view shows (the dashboard's current one). */
   cluster: () => string | undefined;
   /** How often the view reads again while open. Default 10,000 ms. */
