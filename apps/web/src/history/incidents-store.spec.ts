@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IncidentsResponse, MttrResponse } from '@knm/contracts';
+import { IncidentSchema, type Incident, type IncidentsResponse, type MttrResponse } from '@knm/contracts';
 import type { IncidentsRequest, MttrRequest } from './history-api.js';
 import { IncidentsStore } from './incidents-store.js';
 
@@ -23,17 +23,18 @@ function fakeApi() {
   return { api, calls, pending };
 }
 
-const incident = (node: string, start: string, end?: string) => ({
-  id: `${node}:${start}`,
-  cluster: 'dev',
-  node,
-  pool: 'none',
-  start,
-  ...(end ? { end, durationMs: Date.parse(end) - Date.parse(start) } : {}),
-  cause: 'Ready=Unknown',
-  conditions: ['Ready'],
-  flapping: false,
-});
+const incident = (node: string, start: string, end?: string): Incident =>
+  IncidentSchema.parse({
+    id: `${node}:${start}`,
+    cluster: 'dev',
+    node,
+    pool: 'none',
+    start,
+    ...(end ? { end, durationMs: Date.parse(end) - Date.parse(start) } : {}),
+    cause: 'Ready=Unknown',
+    conditions: ['Ready'],
+    flapping: false,
+  });
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
