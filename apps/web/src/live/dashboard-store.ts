@@ -3,7 +3,10 @@ import { ProviderSession } from '../auth/provider-session.js';
 import { SessionStore } from '../auth/session-store.js';
 import { ClusterPreference } from '../clusters/cluster-preference.js';
 import { ClusterRegistryApi } from '../clusters/cluster-registry-api.js';
+import type { HistoryPage } from '@knm/contracts';
 import { FleetStore } from '../fleet/fleet-store.js';
+import { HistoryApi } from '../history/history-api.js';
+import { IncidentsStore } from '../history/incidents-store.js';
 import { NodeTableStore } from '../nodes/node-table-store.js';
 import { OperationsStore } from '../operations/operations-store.js';
 import { browserStorage, type DashboardStorage } from '../storage/dashboard-storage.js';
@@ -30,7 +33,7 @@ export interface DashboardStoreOptions {
  * The dashboard's state, one store per concern, and what ties them together:
  * signing in opens the connections, signing out (or a token the gateway refuses)
  * closes them and clears the view. Components read the stores' refs and call their
- * methods; only `live` and `operations` talk to the network.
+ * methods; only the stores and the API objects here talk to the network.
  */
 export class DashboardStore {
   /** Who is signed in (token, claims, sign-in errors). */
@@ -45,6 +48,10 @@ export class DashboardStore {
   readonly fleet: FleetStore;
   /** Operations started and followed from this tab. */
   readonly operations: OperationsStore;
+  /** The current cluster's incidents view: incidents and MTTR per pool, refreshed while open. */
+  readonly incidents: IncidentsStore;
+  /** Node history, incidents and MTTR reads. */
+  readonly history: HistoryApi;
   /** The cluster registry's calls (admin: test, add, remove). */
   readonly registry: ClusterRegistryApi;
   /** Sign-in through the identity provider (the gateway's session cookie). */
@@ -66,6 +73,7 @@ export class DashboardStore {
       },
       signedOut: () => {
         this.fleet.close();
+        this.incidents.close();
         this.live.disconnect();
         this.operations.close();
       },
@@ -75,6 +83,8 @@ export class DashboardStore {
     this.operations = new OperationsStore({ url, token });
     this.registry = new ClusterRegistryApi({ baseUrl: url, token });
     this.fleet = new FleetStore({ url, token });
+    this.history = new HistoryApi({ baseUrl: url, token });
+    this.incidents = new IncidentsStore({ api: this.history, cluster: () => this.live.cluster.value });
     this.live = new LiveClusterStore({
       url,
       token,
@@ -115,6 +125,13 @@ export class DashboardStore {
     if (status.signedIn) return this.session.signInWithProvider(status.claims);
     this.session.providerOffered.value = status.offered;
     if (status.error !== undefined) this.session.signInError.value = status.error;
+  }
+
+  /** One page of `node`'s history in the current cluster, newest first, before the entry ID `before`. */
+  nodeHistory(node: string, before?: string): Promise<HistoryPage> {
+    const cluster = this.live.cluster.value;
+    if (cluster === undefined) return Promise.reject(new Error('not connected to a cluster'));
+    return this.history.nodeHistory(cluster, node, before === undefined ? {} : { before });
   }
 
   /** The sign-out button: a provider session also ends at the gateway, then at the provider. */
