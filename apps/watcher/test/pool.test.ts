@@ -2,10 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterConnectionStore } from '@knm/cluster-connections';
 import { ClusterMetaSchema, decode, type ClusterMeta, type ClusterName } from '@knm/contracts';
+import { signToken } from '@knm/auth';
 import { SecretBox } from '@knm/secrets';
 import {
   createTestRedis,
   freePort,
+  gatewayUrl,
+  spawnTestGateway,
   spawnTestPoolMember,
   waitFor,
   type ManagedProcess,
@@ -23,6 +26,7 @@ const CLUSTERS = Number(process.env['KNM_POOL_TEST_CLUSTERS'] ?? '12');
 const NODES = Number(process.env['KNM_POOL_TEST_NODES'] ?? '3');
 const PODS = Number(process.env['KNM_POOL_TEST_PODS'] ?? '12');
 const LEASE_TTL_MS = 2_000;
+const GATEWAY_SECRET = 'pool-test-secret-0123456789-abcdefghijkl';
 
 let redis: TestRedis | undefined;
 const sims: SimHandle[] = [];
@@ -112,22 +116,43 @@ function simOf(cluster: string): SimHandle {
   return sim;
 }
 
-/** N kube-sims and their registration; plus `dead`, whose API server is a closed port. */
+/**
+ * N kube-sims registered through the API (`POST /api/v1/clusters` of a real gateway
+ * holding the same key: connection test, sealing), plus `dead`, whose API server is a
+ * closed port: a cluster that went away after it was registered (the API would refuse to
+ * register it), so it is written to the store directly.
+ */
 async function registerClusters(
   r: TestRedis,
-  box: SecretBox,
+  key: string,
 ): Promise<{ store: ClusterConnectionStore; names: string[] }> {
-  const store = new ClusterConnectionStore(r.client, r.keyspace, box);
-  const started = await Promise.all(
-    Array.from({ length: CLUSTERS }, (_, i) =>
-      startSim({ nodes: NODES, pods: PODS, seed: i + 1, clusterName: `c${i + 1}` }),
+  const store = new ClusterConnectionStore(r.client, r.keyspace, SecretBox.fromEnv({ KNM_SECRETS_KEY: key }));
+  const gateway = spawnTestGateway({ redis: r, jwtSecret: GATEWAY_SECRET, env: { KNM_SECRETS_KEY: key } });
+  procs.push(gateway);
+  const [url, started] = await Promise.all([
+    gatewayUrl(gateway),
+    Promise.all(
+      Array.from({ length: CLUSTERS }, (_, i) =>
+        startSim({ nodes: NODES, pods: PODS, seed: i + 1, clusterName: `c${i + 1}` }),
+      ),
     ),
-  );
+  ]);
   sims.push(...started);
   const names = started.map((_, i) => `c${i + 1}`);
+  const admin = await signToken(
+    { sub: 'pool-test', role: 'admin', clusters: '*' },
+    { secret: GATEWAY_SECRET, ttlSeconds: 600 },
+  );
   for (const [i, sim] of started.entries()) {
-    await store.put({ name: names[i] as ClusterName, server: sim.sim.url, kubeconfig: sim.sim.kubeconfig() });
+    const res = await fetch(`${url}/api/v1/clusters`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: names[i], kubeconfig: sim.sim.kubeconfig() }),
+    });
+    if (res.status !== 201)
+      throw new Error(`POST /api/v1/clusters ${names[i]}: ${res.status} ${await res.text()}`);
   }
+  await gateway.stop('SIGTERM', 10_000);
   const closed = await freePort();
   const first = started[0];
   if (!first) throw new Error('no sim');
@@ -176,7 +201,7 @@ describe('watcher pool', () => {
     redis = await createTestRedis();
     const r = redis;
     const key = randomBytes(32).toString('base64');
-    const { store, names } = await registerClusters(r, SecretBox.fromEnv({ KNM_SECRETS_KEY: key }));
+    const { store, names } = await registerClusters(r, key);
     const members = await Promise.all(
       ['pool-a', 'pool-b', 'pool-c'].map((id) => startMember(r, key, id, 'cold')),
     );
@@ -267,7 +292,7 @@ describe('watcher pool', () => {
     redis = await createTestRedis();
     const r = redis;
     const key = randomBytes(32).toString('base64');
-    const { names } = await registerClusters(r, SecretBox.fromEnv({ KNM_SECRETS_KEY: key }));
+    const { names } = await registerClusters(r, key);
     const members = await Promise.all(
       ['warm-a', 'warm-b', 'warm-c'].map((id) => startMember(r, key, id, 'warm')),
     );
