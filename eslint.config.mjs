@@ -34,7 +34,15 @@ const boundaries = (extraForAll) => [
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', 'reports/**', 'bench/results/**', 'chaos/results/**', '.nx/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'coverage/**',
+      'reports/**',
+      'bench/results/**',
+      'chaos/results/**',
+      '.nx/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
