@@ -133,13 +133,15 @@ function decodeRate(recording: WatchRecording): number {
 }
 
 async function run(ctx: BenchContext): Promise<ScenarioResult> {
-  const rate = ctx.quick ? 2_000 : 8_000;
-  const seconds = ctx.quick ? 3 : 10;
+  const rate = ctx.quick ? 1_000 : 8_000;
+  const seconds = ctx.quick ? 2 : 10;
+  // Quick proves the path on a small cluster: the recording, not the cluster's size, is what a replay measures.
+  const scale = ctx.quick ? { nodes: 100, pods: 3_000 } : ctx.scale;
   const dir = await mkdtemp(join(tmpdir(), 'knm-bench-ingest-'));
   let recording: WatchRecording;
   const sim = await startSimProcess({
-    nodes: ctx.scale.nodes,
-    pods: ctx.scale.pods,
+    nodes: scale.nodes,
+    pods: scale.pods,
     kubeconfigPath: join(dir, 'sim.kubeconfig'),
   });
   try {
@@ -222,8 +224,8 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     scenario: 'ingest',
     title: 'Watcher ingest alone: a recorded watch stream replayed from memory',
     params: {
-      nodes: ctx.scale.nodes,
-      pods: ctx.scale.pods,
+      nodes: scale.nodes,
+      pods: scale.pods,
       recordedEvents: recording.podEvents,
       runs: ctx.runs,
     },
@@ -246,7 +248,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     figures,
     charts: [],
     notes: [
-      `kube-sim (${ctx.scale.nodes} nodes, ${ctx.scale.pods} pods) churned at ${rate}/s for ${seconds} s while its Pod watch was recorded bytes as sent (${recording.podEvents} events), until a quiet second. Each run starts a fresh watcher (\`--initial-sync list\`) against a replay server in the bench process that serves the recorded lists and, once the watcher is ready, writes the recorded watch as fast as the socket takes it. Events/s = recorded events / (first byte written -> the watcher's event counter has every event and Redis's pods hash equals the counts the stream ends with, polled every ${POLL_MS} ms).`,
+      `kube-sim (${scale.nodes} nodes, ${scale.pods} pods) churned at ${rate}/s for ${seconds} s while its Pod watch was recorded bytes as sent (${recording.podEvents} events), until a quiet second. Each run starts a fresh watcher (\`--initial-sync list\`) against a replay server in the bench process that serves the recorded lists and, once the watcher is ready, writes the recorded watch as fast as the socket takes it. Events/s = recorded events / (first byte written -> the watcher's event counter has every event and Redis's pods hash equals the counts the stream ends with, polled every ${POLL_MS} ms).`,
       `Ceilings from the same run: Redis executing the exact EVALSHA of the watcher's pod-count write with the mean node deltas of the last run's writes, times its events per write (as in \`throughput\`); and JSON.parse of every recorded line in the bench process, nothing kept: decoding alone. The watcher also builds pod records, keeps the index and allocation, and writes; it shares the machine's two cores with Redis and the replay server.`,
       'Set KNM_BENCH_CPU_PROF_DIR to have every replayed watcher write a V8 CPU profile there (what the report says bounds ingest comes from one).',
     ],
