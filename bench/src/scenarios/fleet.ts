@@ -8,10 +8,10 @@ import {
   type FleetKey,
   type FleetMember,
 } from '@knm/node-query';
-import { CONNECTIONS, load, type Load } from '../harness/autocannon-load.js';
+import { CONNECTIONS, measureEndpoints } from '../harness/autocannon-load.js';
 import { startGateways, type Gateways } from '../harness/gateways.js';
 import { benchNamespace, deleteNamespace } from '../harness/processes.js';
-import { compare, measure, summarize } from '../harness/stats.js';
+import { compare, summarize } from '../harness/stats.js';
 import type { BenchContext, Comparison, Figure, Scenario, ScenarioResult } from '../harness/types.js';
 import { seedCluster, syntheticCluster, type SyntheticCluster } from './synthetic-cluster.js';
 
@@ -151,42 +151,8 @@ export const fleetScenario: Scenario = {
         [`fleet page (${clusters} × ${perCluster} nodes)`, `/api/v1/nodes?${qs}`],
         [`one cluster's page (${perCluster} nodes)`, `/api/v1/clusters/${fleet[0]?.name}/nodes?${qs}`],
       ];
-      const rps: { x: string; y: number }[] = [];
-      const p50: { x: string; y: number }[] = [];
-      for (const [name, path] of endpoints) {
-        for (const url of urls) {
-          const res = await fetch(`${url}${path}`, { headers });
-          if (!res.ok) throw new Error(`${url}${path}: HTTP ${res.status} ${await res.text()}`);
-          await res.arrayBuffer();
-        }
-        const measured: Load[] = [];
-        const throughput = await measure(ctx.runs, ctx.warmup, 'requests/s', async (run) => {
-          const r = await load(urls, path, headers, seconds);
-          if (r.errors > 0 || r.non2xx > 0)
-            throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
-          if (run >= 0) measured.push(r);
-          return r.requests.average;
-        });
-        const labels = { endpoint: name, gateways: urls.length, connections: CONNECTIONS, seconds };
-        const latency50 = summarize(
-          'ms',
-          measured.map((r) => r.latency.p50),
-        );
-        const latency99 = summarize(
-          'ms',
-          measured.map((r) => r.latency.p99),
-        );
-        figures.push(
-          { metric: 'requests/s', labels, value: throughput },
-          { metric: 'latency p50', labels, value: latency50 },
-          { metric: 'latency p99', labels, value: latency99 },
-        );
-        rps.push({ x: name, y: throughput.median });
-        p50.push({ x: name, y: latency50.median });
-        ctx.log(
-          `${name}: ${Math.round(throughput.median)} req/s, p50 ${latency50.median} ms, p99 ${latency99.median} ms`,
-        );
-      }
+      const { figures: loads, rps, p50 } = await measureEndpoints(ctx, urls, headers, seconds, endpoints);
+      figures.push(...loads);
       return {
         scenario: 'fleet',
         title: this.title,
