@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { z } from 'zod';
 import {
   decodeJson,
   INCIDENT_EVENT_FIELD,
@@ -39,15 +40,21 @@ export interface NotificationDispatcherOptions {
   logger?: DispatcherLogger;
 }
 
-/** The range of the outbox being handed over, kept in Redis until it is done. */
-interface HandOver {
+const STREAM_ID = /^\d+-\d+$/;
+
+/**
+ * The range of the outbox being handed over, kept in Redis until it is done
+ * (`notify-plan`): written by one leader's dispatcher, perhaps finished by the next.
+ */
+const HandOverSchema = z.object({
   /** The ID of its first entry: names the hand-over (and so its jobs). */
-  id: string;
+  id: z.string().regex(STREAM_ID),
   /** Exclusive: the cursor it starts after. */
-  from: string;
+  from: z.string().regex(STREAM_ID),
   /** Inclusive: its last entry. */
-  to: string;
-}
+  to: z.string().regex(STREAM_ID),
+});
+type HandOver = z.infer<typeof HandOverSchema>;
 
 /**
  * Finishes a hand-over: moves the cursor past it and forgets it, only if it is still
@@ -163,7 +170,7 @@ export class NotificationDispatcher {
 
   private async currentHandOver(): Promise<HandOver | undefined> {
     const raw = await this.options.redis.get(this.keys.notifyPlan);
-    return raw === null ? undefined : (JSON.parse(raw) as HandOver);
+    return raw === null ? undefined : decodeJson(HandOverSchema, raw, this.keys.notifyPlan);
   }
 
   private async plan(now: number): Promise<HandOver | undefined> {
