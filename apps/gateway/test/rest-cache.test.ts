@@ -302,3 +302,28 @@ describe('scope', () => {
     expect(found.node.podCount).toBe(2);
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents the conditional headers, the 304 and the 406 of every cached answer', async () => {
+    const answer = await get('/api/docs-json');
+    const doc = JSON.parse(answer.raw.toString('utf8')) as {
+      paths: Record<string, { get: { parameters: { name: string }[]; responses: Record<string, unknown> } }>;
+    };
+    for (const path of [
+      '/api/v1/clusters/{cluster}/nodes',
+      '/api/v1/clusters/{cluster}/nodes/{node}',
+      '/api/v1/clusters/{cluster}/pod-counts',
+      '/api/v1/clusters/{cluster}/resources',
+      '/api/v1/nodes',
+    ]) {
+      const operation = doc.paths[path]?.get;
+      expect(Object.keys(operation?.responses ?? {}), path).toEqual(
+        expect.arrayContaining(['200', '304', '406']),
+      );
+      expect(
+        operation?.parameters.map((p) => p.name),
+        path,
+      ).toEqual(expect.arrayContaining(['If-None-Match', 'Accept-Encoding']));
+    }
+  });
+});
