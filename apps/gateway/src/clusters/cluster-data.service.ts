@@ -35,6 +35,7 @@ import { BodyEncoder, MIN_COMPRESSED_BYTES } from './body-encoder.js';
 import { CachedAnswers, type ProducedBody, type ReadConditions } from './cached-answers.js';
 import { entityTag } from './entity-tag.js';
 import { FleetBodyCache } from './fleet-body-cache.js';
+import { PositionReads } from './position-reads.js';
 import { ResponseCache } from './response-cache.js';
 import { SnapshotCache } from './snapshot-cache.js';
 import { SortedMatchesCache } from './sorted-matches-cache.js';
@@ -62,6 +63,7 @@ const RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
 @Injectable()
 export class ClusterDataService {
   private readonly cache: SnapshotCache;
+  private readonly positions: PositionReads;
   private readonly answers = new CachedAnswers(new ResponseCache(RESPONSE_CACHE_BYTES));
   /** Each cached snapshot's nodes by name, for single-node answers at a seq a list already read. */
   private readonly nodesByName = new WeakMap<ClusterSnapshot, Map<string, NodeSnapshot>>();
@@ -76,6 +78,7 @@ export class ClusterDataService {
     @Inject(NODE_PODS_CLIENT) private readonly pods: NodePodsClient,
   ) {
     this.cache = new SnapshotCache(reader);
+    this.positions = new PositionReads(reader);
   }
 
   /** The registered clusters the principal's token covers, by name. */
@@ -99,7 +102,7 @@ export class ClusterDataService {
    * against; {@link NotFoundError} when the cluster is not registered.
    */
   private async position(cluster: ClusterName): Promise<ClusterPosition> {
-    const at = await this.reader.getPosition(cluster);
+    const at = await this.positions.get(cluster);
     if (!at) throw unknownCluster(cluster);
     return at;
   }
