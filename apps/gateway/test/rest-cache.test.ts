@@ -11,7 +11,7 @@ import {
   toClusterName,
 } from '@knm/contracts';
 import { LeaderLease } from '@knm/node-store';
-import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
+import { createTestRedis, makeNodeSnapshot, waitFor, type TestRedis } from '@knm/testing';
 import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
 
 /**
@@ -229,6 +229,31 @@ describe('content codings', () => {
         );
       }
     }
+  });
+
+  it('compresses a large answer behind: identity at once, the coded bytes once ready (unless identity is refused)', async () => {
+    const many = Array.from({ length: 400 }, (_, i) =>
+      makeNodeSnapshot(`big-${String(i).padStart(3, '0')}`, { labels: { zone: `zone-${i % 7}` } }),
+    );
+    await seedCluster(redis, 'dev', many, {});
+    const path = '/api/v1/clusters/dev/nodes';
+    const first = await get(path, { 'accept-encoding': 'gzip' });
+    expect(first.raw.length).toBeGreaterThanOrEqual(256 * 1024);
+    expect(first.headers['content-encoding']).toBeUndefined();
+    expect(etagOf(first)).not.toMatch(/-gzip"$/);
+    const coded = await waitFor(
+      async () => {
+        const answer = await get(path, { 'accept-encoding': 'gzip' });
+        return answer.headers['content-encoding'] === 'gzip' ? answer : undefined;
+      },
+      { what: 'the gzip bytes of the list' },
+    );
+    expect(decoded(coded)).toEqual(decoded(first));
+    expect(etagOf(coded)).toBe(`${etagOf(first).slice(0, -1)}-gzip"`);
+    // A client that refuses identity waits for brotli instead.
+    const br = await get(path, { 'accept-encoding': 'br, identity;q=0' });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(decoded(br)).toEqual(decoded(first));
   });
 
   it('sends small answers uncompressed whatever the client accepts, and revalidates them', async () => {

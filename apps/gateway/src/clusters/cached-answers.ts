@@ -2,13 +2,23 @@ import type { ClusterName } from '@knm/contracts';
 import type { ClusterPosition } from '@knm/node-store';
 import type { CachedAnswer } from './answer-reply.js';
 import { BodyEncoder, MIN_COMPRESSED_BYTES } from './body-encoder.js';
-import { negotiateCoding, type ContentCoding } from './content-coding.js';
+import { acceptsIdentity, negotiateCoding, type ContentCoding } from './content-coding.js';
 import { clusterState, entityTag, ifNoneMatchMatches } from './entity-tag.js';
 import type { ResponseCache } from './response-cache.js';
+
+/**
+ * Bodies from this size up are compressed behind the first answers of a state: a
+ * 5,000-node list (12.5 MB) took 100 ms and more of brotli on this machine, longer
+ * than sending it uncompressed over a fast link, and a busy cluster has a new seq
+ * every few seconds.
+ */
+const COMPRESS_BEHIND_BYTES = 256 * 1024;
 
 /** What a request says about the answer it wants: its coding (negotiated) and the tags of the copies it holds. */
 export interface ReadConditions {
   coding: ContentCoding;
+  /** False when the client refused identity (`identity;q=0`): it must wait for the coded bytes. */
+  acceptsIdentity: boolean;
   /** The `If-None-Match` header as sent. */
   ifNoneMatch: string | undefined;
 }
@@ -19,8 +29,10 @@ export function readConditions(headers: {
   'if-none-match'?: string | string[] | undefined;
 }): ReadConditions {
   const join = (h: string | string[] | undefined) => (Array.isArray(h) ? h.join(',') : h);
+  const acceptEncoding = join(headers['accept-encoding']);
   return {
-    coding: negotiateCoding(join(headers['accept-encoding'])),
+    coding: negotiateCoding(acceptEncoding),
+    acceptsIdentity: acceptsIdentity(acceptEncoding),
     ifNoneMatch: join(headers['if-none-match']),
   };
 }
@@ -69,7 +81,7 @@ export class CachedAnswers {
       const later = this.notModified(clusterState(produced.at, key), conditions);
       if (later) return later;
     }
-    return this.encoded(cluster, produced, key, conditions.coding);
+    return this.encoded(cluster, produced, key, conditions.coding, conditions.acceptsIdentity);
   }
 
   /**
@@ -87,27 +99,39 @@ export class CachedAnswers {
     return ifNoneMatchMatches(conditions.ifNoneMatch, identity) ? { status: 304, etag: identity } : undefined;
   }
 
-  /** `produced` in `coding`, compressed once per state and kept beside its identity body. */
+  /**
+   * `produced` in `coding`, compressed once per state and kept beside its identity
+   * body. A body of {@link COMPRESS_BEHIND_BYTES} or more is compressed behind: the
+   * requests that find it not yet compressed get identity at once (unless the client
+   * refused identity), rather than waiting for brotli over megabytes at every new seq.
+   */
   private async encoded(
     cluster: ClusterName,
     produced: ProducedBody,
     key: string,
     coding: ContentCoding,
+    acceptsIdentity: boolean,
   ): Promise<CachedAnswer> {
     const state = clusterState(produced.at, key);
     if (coding === 'identity' || produced.body.length < MIN_COMPRESSED_BYTES) {
       return { status: 200, body: produced.body, coding: 'identity', etag: entityTag(state, 'identity') };
     }
     const codedKey = `${key}\n${coding}`;
-    let body = this.bodies.get(cluster, produced.at, codedKey);
+    const at = produced.at;
+    let body = this.bodies.get(cluster, at, codedKey);
     if (!body) {
-      const at = produced.at;
-      body = await this.encoder.encode(
-        `${cluster}\n${at.registeredAt}\n${at.epoch}.${at.seq}\n${key}`,
-        produced.body,
-        coding,
-      );
-      this.bodies.set(cluster, at, codedKey, body);
+      const compressing = this.encoder
+        .encode(`${cluster}\n${at.registeredAt}\n${at.epoch}.${at.seq}\n${key}`, produced.body, coding)
+        .then((coded) => {
+          this.bodies.set(cluster, at, codedKey, coded);
+          return coded;
+        });
+      if (produced.body.length >= COMPRESS_BEHIND_BYTES && acceptsIdentity) {
+        // Compressed behind: this answer goes at once, in identity; the next ones at this state get the coded bytes.
+        compressing.catch(() => undefined);
+        return { status: 200, body: produced.body, coding: 'identity', etag: entityTag(state, 'identity') };
+      }
+      body = await compressing;
     }
     return { status: 200, body, coding, etag: entityTag(state, coding) };
   }

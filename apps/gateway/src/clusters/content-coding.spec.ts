@@ -1,6 +1,6 @@
 import { NotAcceptableException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
-import { negotiateCoding } from './content-coding.js';
+import { acceptsIdentity, negotiateCoding } from './content-coding.js';
 
 describe('negotiateCoding', () => {
   it('identity without a header or with an empty one', () => {
@@ -41,5 +41,15 @@ describe('negotiateCoding', () => {
     expect(() => negotiateCoding('*;q=0')).toThrow(/refuses identity and accepts neither br nor gzip/);
     expect(() => negotiateCoding('deflate, identity;q=0')).toThrow(NotAcceptableException);
     expect(negotiateCoding('identity;q=0, gzip')).toBe('gzip');
+  });
+});
+
+describe('acceptsIdentity', () => {
+  it('unless identity, or * with identity unnamed, weighs 0', () => {
+    expect(acceptsIdentity(undefined)).toBe(true);
+    expect(acceptsIdentity('gzip')).toBe(true);
+    expect(acceptsIdentity('gzip, identity;q=0')).toBe(false);
+    expect(acceptsIdentity('br, *;q=0')).toBe(false);
+    expect(acceptsIdentity('identity;q=0.5, *;q=0')).toBe(true);
   });
 });

@@ -65,3 +65,10 @@ export function negotiateCoding(acceptEncoding: string | undefined): ContentCodi
     `Accept-Encoding "${acceptEncoding.slice(0, 200)}" refuses identity and accepts neither br nor gzip, the codings this answer is available in`,
   );
 }
+
+/** Whether `Accept-Encoding` lets the answer go in identity (it does unless identity, or `*` with identity unnamed, weighs 0). */
+export function acceptsIdentity(acceptEncoding: string | undefined): boolean {
+  if (acceptEncoding === undefined || acceptEncoding.trim() === '') return true;
+  const named = weights(acceptEncoding);
+  return (named.get('identity') ?? named.get('*') ?? 1) > 0;
+}
