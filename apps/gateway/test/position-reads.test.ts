@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toClusterName } from '@knm/contracts';
 import { NodeStoreReader } from '@knm/node-store';
 import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
+import { pino } from 'pino';
 import { PositionReads } from '../src/clusters/position-reads.js';
+import { RateLimiter } from '../src/security/rate-limiter.js';
 import { seedCluster } from './support/gateway-harness.js';
 
 let redis: TestRedis;
@@ -13,6 +15,27 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await redis.close();
+});
+
+describe('RateLimiter.peek, shared reads (real Redis)', () => {
+  it('every peek sees each hit counted before it, while concurrent peeks share reads', async () => {
+    const limiter = new RateLimiter(
+      redis.client,
+      redis.keyspace,
+      'auth',
+      { limit: 5, windowMs: 60_000 },
+      pino({ level: 'silent' }),
+    );
+    for (let hits = 1; hits <= 6; hits++) {
+      await limiter.hit('10.0.0.1');
+      const decisions = await Promise.all(Array.from({ length: 30 }, () => limiter.peek('10.0.0.1')));
+      for (const d of decisions) {
+        expect(d.count).toBe(hits);
+        expect(d.allowed).toBe(hits < 5);
+      }
+    }
+    expect((await limiter.peek('10.0.0.2')).count).toBe(0);
+  });
 });
 
 describe('PositionReads (real Redis)', () => {
