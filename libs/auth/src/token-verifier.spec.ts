@@ -31,6 +31,26 @@ describe('TokenVerifier', () => {
     expect(principal.exp).toBeGreaterThan(Date.now() / 1000 + 8 * 3600 - 60);
   });
 
+  it('keeps a verified token until its expiry, then refuses it as expired', async () => {
+    let now = Date.now();
+    const clocked = new TokenVerifier({ secret, clock: () => new Date(now) });
+    const token = await signToken({ sub: 'ana', role: 'viewer', clusters: '*' }, { secret, ttlSeconds: 60 });
+    const first = await clocked.verify(token);
+    first.sub = 'changed by a caller';
+    expect((await clocked.verify(token)).sub).toBe('ana');
+    now += 30_000;
+    expect((await clocked.verify(token)).sub).toBe('ana');
+    now += 40_000; // past exp + the 5 s tolerance
+    expect((await failure(token, clocked)).reason).toBe('expired');
+    expect((await failure(token, clocked)).reason).toBe('expired');
+  });
+
+  it('a token that failed once fails every time (only verified tokens are kept)', async () => {
+    const forged = await signToken({ sub: 'a', role: 'admin', clusters: '*' }, { secret: `${secret}-other` });
+    expect((await failure(forged)).message).toMatch(/signature/);
+    expect((await failure(forged)).message).toMatch(/signature/);
+  });
+
   it('accepts clusters "*"', async () => {
     const token = await signToken({ sub: 'root', role: 'admin', clusters: '*' }, { secret, ttlSeconds: 60 });
     expect((await verifier.verify(token)).clusters).toBe('*');

@@ -43,6 +43,13 @@ export interface Principal extends AuthClaims {
 /** Default of {@link TokenVerifierOptions.maxTtlSeconds}: 24 hours (`KNM_MAX_TOKEN_TTL`). */
 export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 86_400;
 
+/**
+ * HS256 tokens kept verified (until their expiry), most recent last. Verifying one is
+ * an HMAC through WebCrypto, an async job that cost a tenth of a gateway's CPU per
+ * cached REST answer; an API client sends the same token with every request.
+ */
+const VERIFIED_TOKENS = 10_000;
+
 /** The algorithms accepted with a JWKS (asymmetric only: an HMAC key in a JWKS would be a confusion risk). */
 const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 
@@ -58,6 +65,14 @@ export class TokenVerifier {
   private readonly secret: Uint8Array | undefined;
   private readonly jwks: JWTVerifyGetKey | undefined;
   private readonly options: TokenVerifierOptions;
+  /**
+   * HS256 tokens that verified, by their exact text: the same bytes under the same
+   * secret verify the same way until `exp`, which is checked again at every use
+   * (nothing else of a verified token can change: `nbf` has passed, the claims are in
+   * the signed bytes). JWKS tokens are always verified again: a key the provider
+   * withdraws must stop working at once.
+   */
+  private readonly verified = new Map<string, Principal>();
 
   constructor(options: TokenVerifierOptions) {
     if (options.secret === undefined && options.jwksUrl === undefined) {
@@ -72,6 +87,13 @@ export class TokenVerifier {
   async verify(token: string | undefined): Promise<Principal> {
     if (token === undefined || token === '') {
       throw new AuthenticationError('missing', 'no token: send "Authorization: Bearer <token>"');
+    }
+    const tolerance = this.options.clockToleranceSeconds ?? 5;
+    const known = this.verified.get(token);
+    if (known) {
+      // As jose's own check: expired once exp <= now - tolerance.
+      if (known.exp > this.nowSeconds() - tolerance) return { ...known };
+      this.verified.delete(token);
     }
     const common: JWTVerifyOptions = {
       requiredClaims: ['exp', 'sub'],
@@ -100,14 +122,27 @@ export class TokenVerifier {
     }
     const exp = payload.exp ?? 0;
     const maxTtl = this.options.maxTtlSeconds ?? DEFAULT_MAX_TOKEN_TTL_SECONDS;
-    const nowSeconds = Math.floor((this.options.clock?.() ?? new Date()).getTime() / 1000);
-    if (exp - nowSeconds > maxTtl + (this.options.clockToleranceSeconds ?? 5)) {
+    if (exp - this.nowSeconds() > maxTtl + tolerance) {
       throw new AuthenticationError(
         'invalid',
         `token is valid for longer than this gateway accepts (${maxTtl} s, KNM_MAX_TOKEN_TTL): get a shorter-lived one`,
       );
     }
-    return { ...claims.data, exp };
+    const principal: Principal = { ...claims.data, exp };
+    if (this.secret && headerAlg(token) === 'HS256') this.remember(token, principal);
+    return { ...principal };
+  }
+
+  private nowSeconds(): number {
+    return Math.floor((this.options.clock?.() ?? new Date()).getTime() / 1000);
+  }
+
+  private remember(token: string, principal: Principal): void {
+    if (this.verified.size >= VERIFIED_TOKENS) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, principal);
   }
 }
 

@@ -45,6 +45,23 @@ export interface ClusterSnapshot {
   usage: UsageSnapshot | undefined;
 }
 
+/**
+ * Where a registered cluster's state is: what a cached answer is checked against
+ * before anything else is read ({@link NodeStoreReader.getPosition}).
+ */
+export interface ClusterPosition {
+  /** meta.seq: the seq of the last envelope applied (0 before the first). */
+  seq: number;
+  /** meta.epoch: the fencing epoch of the leader that acquired last. */
+  epoch: number;
+  /**
+   * The registry entry's `registeredAt`: the cluster's life. Redis losing its data (or
+   * the cluster being removed and added again) starts a new one, in which epoch and
+   * seq count from the start again, so (epoch, seq) alone may name other data.
+   */
+  registeredAt: string;
+}
+
 /** One node as {@link NodeStoreReader.getNode} reads it. */
 export interface StoredNode {
   /** The seq the rest reflects. */
@@ -142,6 +159,28 @@ export class NodeStoreReader {
   async getCluster(cluster: ClusterName): Promise<ClusterSummary | undefined> {
     const raw = await this.redis.hget(this.keyspace.clusters, cluster);
     return raw === null ? undefined : this.summarise(cluster, raw);
+  }
+
+  /**
+   * The cluster's seq, epoch and life, or `undefined` when it is not registered: the
+   * registry entry and meta's two fields, asked at once (one round trip, on a Redis
+   * Cluster too: each command has one key), without decoding the rest of meta. The
+   * cheapest read that says whether an answer cached at some (epoch, seq) is current.
+   */
+  async getPosition(cluster: ClusterName): Promise<ClusterPosition | undefined> {
+    const [rawEntry, meta] = await Promise.all([
+      this.redis.hget(this.keyspace.clusters, cluster),
+      this.redis.hmget(this.keyspace.cluster(cluster).meta, 'seq', 'epoch'),
+    ]);
+    if (rawEntry === null) return undefined;
+    let entry;
+    try {
+      entry = decodeJson(ClusterRegistryEntrySchema, rawEntry, `${this.keyspace.clusters} entry ${cluster}`);
+    } catch (err) {
+      this.onInvalid(`${this.keyspace.clusters} entry ${cluster}`, rawEntry, err as Error);
+      return undefined;
+    }
+    return { seq: toInt(meta[0]), epoch: toInt(meta[1]), registeredAt: entry.registeredAt };
   }
 
   /** All nodes, pod counts, allocation and usage of a cluster with the seq they reflect, read atomically. */

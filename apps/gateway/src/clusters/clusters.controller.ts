@@ -1,4 +1,5 @@
-import { Controller, Get, Header, Headers, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   clustersAllow,
   ClusterNameSchema,
@@ -6,18 +7,17 @@ import {
   NodeNameSchema,
   type ClusterListResponse,
   type ClusterName,
-  type ClusterResourcesResponse,
   type NodeListQuery,
   type NodePodsList,
-  type NodeResponse,
-  type PodCountsResponse,
 } from '@knm/contracts';
 import type { Principal } from '@knm/auth';
 import { CurrentPrincipal } from '../auth/request-principal.js';
 import { ZodPipe } from '../common/zod.pipe.js';
 import { ClusterRegistry } from '../registry/cluster-registry.js';
 import { withRegistered } from '../registry/with-registered.js';
-import { ClusterDataService, JSON_CONTENT_TYPE } from './cluster-data.service.js';
+import { sendAnswer } from './answer-reply.js';
+import { readConditions } from './cached-answers.js';
+import { ClusterDataService } from './cluster-data.service.js';
 
 /** Longest staleness a client may accept for a node list (`Cache-Control: max-stale`, seconds). */
 const MAX_STALE_MS = 1_000;
@@ -38,7 +38,10 @@ const nodeParam = new ZodPipe(NodeNameSchema, 'node name in the path');
 
 /**
  * `/api/v1/clusters/...`: clusters, their nodes (filtered, sorted, paged), pod
- * counts, resources summed, and the pods behind a node's numbers.
+ * counts, resources summed, and the pods behind a node's numbers. Node lists, a
+ * node, pod counts and resources are cached answers: `ETag` and `If-None-Match`
+ * (304), `Accept-Encoding` (br, gzip), sent on the reply directly (the guard has
+ * checked the token's scope before any of them runs).
  */
 @Controller('api/v1/clusters')
 export class ClustersController {
@@ -62,21 +65,30 @@ export class ClustersController {
   }
 
   @Get(':cluster/nodes')
-  @Header('content-type', JSON_CONTENT_TYPE)
-  nodes(
+  async nodes(
     @Param('cluster', clusterParam) cluster: ClusterName,
     @Query(nodeQuery) query: NodeListQuery,
     @Headers('cache-control') cacheControl: string | undefined,
-  ): Promise<Buffer> {
-    return this.data.listNodesBody(cluster, query, maxStaleMs(cacheControl));
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const answer = await this.data.listNodes(
+      cluster,
+      query,
+      readConditions(request.headers),
+      maxStaleMs(cacheControl),
+    );
+    await sendAnswer(reply, answer);
   }
 
   @Get(':cluster/nodes/:node')
-  node(
+  async node(
     @Param('cluster', clusterParam) cluster: ClusterName,
     @Param('node') node: string,
-  ): Promise<NodeResponse> {
-    return this.data.getNode(cluster, node);
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await sendAnswer(reply, await this.data.getNode(cluster, node, readConditions(request.headers)));
   }
 
   @Get(':cluster/nodes/:node/pods')
@@ -88,12 +100,20 @@ export class ClustersController {
   }
 
   @Get(':cluster/resources')
-  resources(@Param('cluster', clusterParam) cluster: ClusterName): Promise<ClusterResourcesResponse> {
-    return this.data.resources(cluster);
+  async resources(
+    @Param('cluster', clusterParam) cluster: ClusterName,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await sendAnswer(reply, await this.data.resources(cluster, readConditions(request.headers)));
   }
 
   @Get(':cluster/pod-counts')
-  podCounts(@Param('cluster', clusterParam) cluster: ClusterName): Promise<PodCountsResponse> {
-    return this.data.podCounts(cluster);
+  async podCounts(
+    @Param('cluster', clusterParam) cluster: ClusterName,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await sendAnswer(reply, await this.data.podCounts(cluster, readConditions(request.headers)));
   }
 }

@@ -1,5 +1,5 @@
 import type { ClusterName } from '@knm/contracts';
-import type { ClusterSnapshot, NodeStoreReader } from '@knm/node-store';
+import type { ClusterPosition, ClusterSnapshot, NodeStoreReader } from '@knm/node-store';
 
 /**
  * The last decoded snapshot of each cluster, so that REST reads of a quiet cluster
@@ -10,23 +10,40 @@ import type { ClusterSnapshot, NodeStoreReader } from '@knm/node-store';
  * which starts after they arrived, so under churn at most two reads per cluster are
  * outstanding whatever the request rate.
  *
+ * A snapshot is reused only within the life it was read in (the caller's
+ * `registeredAt`): after Redis lost its data, epoch and seq start over, and an old
+ * snapshot with a higher seq must not pass for a newer one.
+ *
  * Known limitation: one decoded snapshot per cluster stays in memory (no eviction).
  */
 export class SnapshotCache {
-  private readonly latest = new Map<ClusterName, ClusterSnapshot>();
+  private readonly latest = new Map<ClusterName, { snapshot: ClusterSnapshot; life: string }>();
   private readonly inflight = new Map<ClusterName, Promise<ClusterSnapshot>>();
   private readonly queued = new Map<ClusterName, Promise<ClusterSnapshot>>();
 
   constructor(private readonly reader: NodeStoreReader) {}
 
-  /** A snapshot of `cluster` with seq >= `current.seq` in `current.epoch` (or newer). */
-  async get(cluster: ClusterName, current: { seq: number; epoch: number }): Promise<ClusterSnapshot> {
+  /** A snapshot of `cluster` with seq >= `current.seq` in `current.epoch` (or newer) of its life. */
+  async get(cluster: ClusterName, current: ClusterPosition): Promise<ClusterSnapshot> {
     const cached = this.latest.get(cluster);
-    if (cached && cached.epoch === current.epoch && cached.seq >= current.seq) return cached;
-    return this.read(cluster);
+    if (
+      cached &&
+      cached.life === current.registeredAt &&
+      cached.snapshot.epoch === current.epoch &&
+      cached.snapshot.seq >= current.seq
+    )
+      return cached.snapshot;
+    return this.read(cluster, current.registeredAt);
   }
 
-  private read(cluster: ClusterName): Promise<ClusterSnapshot> {
+  /** The cached snapshot of `cluster` if it is exactly at `at` (no read). */
+  peek(cluster: ClusterName, at: ClusterPosition): ClusterSnapshot | undefined {
+    const cached = this.latest.get(cluster);
+    if (!cached || cached.life !== at.registeredAt) return undefined;
+    return cached.snapshot.epoch === at.epoch && cached.snapshot.seq === at.seq ? cached.snapshot : undefined;
+  }
+
+  private read(cluster: ClusterName, life: string): Promise<ClusterSnapshot> {
     const queued = this.queued.get(cluster);
     if (queued) return queued;
     const previous = this.inflight.get(cluster) ?? Promise.resolve(undefined);
@@ -39,8 +56,13 @@ export class SnapshotCache {
         try {
           const snapshot = await reading;
           const cached = this.latest.get(cluster);
-          if (!cached || cached.epoch !== snapshot.epoch || snapshot.seq >= cached.seq) {
-            this.latest.set(cluster, snapshot);
+          if (
+            !cached ||
+            cached.life !== life ||
+            cached.snapshot.epoch !== snapshot.epoch ||
+            snapshot.seq >= cached.snapshot.seq
+          ) {
+            this.latest.set(cluster, { snapshot, life });
           }
           return snapshot;
         } finally {

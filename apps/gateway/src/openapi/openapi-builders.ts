@@ -43,3 +43,56 @@ export function queryParam(
 ): JsonObject {
   return { name, in: 'query', required: false, description, schema: s };
 }
+
+/** The request headers of a cached answer (node lists, a node, pod counts, resources, the fleet list). */
+export const cachedAnswerParams: JsonObject[] = [
+  {
+    name: 'If-None-Match',
+    in: 'header',
+    required: false,
+    description:
+      'Entity tags of copies the client holds (weak comparison, `*` for any): a 304 with no body when one is the ' +
+      "current state's tag",
+    schema: { type: 'string' },
+  },
+  {
+    name: 'Accept-Encoding',
+    in: 'header',
+    required: false,
+    description:
+      'br, gzip or identity, the highest weighed (q-values; a tie goes to br, then gzip); bodies under 1 KiB are ' +
+      'sent in identity; identity refused and nothing else acceptable: 406',
+    schema: { type: 'string' },
+  },
+];
+
+const CACHED_ANSWER_HEADERS: JsonObject = {
+  ETag: {
+    description:
+      'Strong tag of this representation: `"<epoch>.<seq>-<hash>[-gzip|-br]"` (the fleet list: `"fleet-<hash>..."`); changes with every seq, epoch, ' +
+      'cluster life, query and coding; the same on every replica',
+    schema: { type: 'string' },
+  },
+  Vary: { description: '`accept-encoding`', schema: { type: 'string' } },
+  'Cache-Control': {
+    description: '`private, no-cache`: revalidate before each use',
+    schema: { type: 'string' },
+  },
+};
+
+/** The 200 (`ok`, with `ETag`, `Vary`, `Cache-Control` and `Content-Encoding`) and the 304 of a cached answer. */
+export function cachedAnswer(ok: JsonObject): Record<string, JsonObject> {
+  return {
+    200: {
+      ...ok,
+      headers: {
+        ...CACHED_ANSWER_HEADERS,
+        'Content-Encoding': { description: '`br` or `gzip` when compressed', schema: { type: 'string' } },
+      },
+    },
+    304: {
+      description: "`If-None-Match` named the current state's tag: the client's copy is current (no body)",
+      headers: CACHED_ANSWER_HEADERS,
+    },
+  };
+}

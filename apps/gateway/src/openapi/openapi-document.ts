@@ -19,6 +19,8 @@ import { operationsOpenApi } from '../operations/operations-openapi.js';
 import { webhooksOpenApi } from '../webhooks/webhooks-openapi.js';
 import { registryOpenApi } from '../registry/registry-openapi.js';
 import {
+  cachedAnswer,
+  cachedAnswerParams,
   clusterParam,
   errors as errorResponses,
   json,
@@ -33,6 +35,7 @@ const ERROR_TEXT: Readonly<Record<number, string>> = {
   401: 'no token, or an expired or forged one',
   403: 'the token does not cover this cluster',
   404: 'no such cluster or node',
+  406: '`Accept-Encoding` refuses identity and accepts neither br nor gzip',
   410: 'the continue token is stale (the cluster was resynced): list again without it',
   503: 'Redis is not reachable',
 };
@@ -153,8 +156,11 @@ export function openApiDocument(): JsonObject {
           summary:
             'Nodes of a cluster: filtered (labels, ready, schedulable, role, name, taints, resource percents), ' +
             'sorted (fields or resource percents), paged; each with podCount, podCapacity and resources',
-          parameters: [clusterParam, ...nodeFilters],
-          responses: { 200: json('NodeListResponse', 'one page'), ...errors(400, 401, 403, 404, 410) },
+          parameters: [clusterParam, ...nodeFilters, ...cachedAnswerParams],
+          responses: {
+            ...cachedAnswer(json('NodeListResponse', 'one page')),
+            ...errors(400, 401, 403, 404, 406, 410),
+          },
         },
       },
       '/api/v1/clusters/{cluster}/nodes/{node}': {
@@ -163,8 +169,12 @@ export function openApiDocument(): JsonObject {
           parameters: [
             clusterParam,
             { name: 'node', in: 'path', required: true, schema: { type: 'string' } },
+            ...cachedAnswerParams,
           ],
-          responses: { 200: json('NodeResponse', 'the node'), ...errors(400, 401, 403, 404) },
+          responses: {
+            ...cachedAnswer(json('NodeResponse', 'the node')),
+            ...errors(400, 401, 403, 404, 406),
+          },
         },
       },
       '/api/v1/clusters/{cluster}/nodes/{node}/pods': {
@@ -190,18 +200,21 @@ export function openApiDocument(): JsonObject {
             'pool (the first of `cloud.google.com/gke-nodepool`, `eks.amazonaws.com/nodegroup`, ' +
             '`karpenter.sh/nodepool`, `kubernetes.azure.com/agentpool`, `node.kubernetes.io/pool`; else `none`); ' +
             'usage sums are over the nodes the last poll measured (`measured`), with the poll in `usage`',
-          parameters: [clusterParam],
+          parameters: [clusterParam, ...cachedAnswerParams],
           responses: {
-            200: json('ClusterResourcesResponse', 'totals and rollups'),
-            ...errors(400, 401, 403, 404),
+            ...cachedAnswer(json('ClusterResourcesResponse', 'totals and rollups')),
+            ...errors(400, 401, 403, 404, 406),
           },
         },
       },
       '/api/v1/clusters/{cluster}/pod-counts': {
         get: {
           summary: "Every node's count of non-terminated pods",
-          parameters: [clusterParam],
-          responses: { 200: json('PodCountsResponse', 'counts'), ...errors(400, 401, 403, 404) },
+          parameters: [clusterParam, ...cachedAnswerParams],
+          responses: {
+            ...cachedAnswer(json('PodCountsResponse', 'counts')),
+            ...errors(400, 401, 403, 404, 406),
+          },
         },
       },
       '/api/v1/nodes': {
@@ -216,17 +229,18 @@ export function openApiDocument(): JsonObject {
           parameters: [
             q('cluster_name', 'one cluster (the original API); absent: every cluster the token covers'),
             ...nodeFilters,
+            ...cachedAnswerParams,
           ],
           responses: {
-            200: {
+            ...cachedAnswer({
               description: 'one page (NodeListResponse with `cluster_name`, else FleetNodeListResponse)',
               content: {
                 'application/json': {
                   schema: { oneOf: [ref('NodeListResponse'), ref('FleetNodeListResponse')] },
                 },
               },
-            },
-            ...errors(400, 401, 403, 404, 410),
+            }),
+            ...errors(400, 401, 403, 404, 406, 410),
           },
         },
       },

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Keyspace } from '@knm/contracts';
 import { LuaScript, type RedisClient } from '@knm/node-store';
+import { NextReads } from '../common/next-reads.js';
 
 /** What a rate limiter says about one request. */
 export interface RateLimitDecision {
@@ -50,6 +51,16 @@ const OPEN: RateLimitDecision = { allowed: true, count: 0, retryAfterMs: 0 };
  */
 export class RateLimiter {
   private lastWarning = 0;
+  /**
+   * The counter reads of `peek`, shared by an id's concurrent requests (each joins a
+   * read sent after it arrived, so a hit counted before a request is always seen by
+   * it): the auth-failure limit peeks before every `/api/` request, and under load
+   * these reads were a large part of a gateway's Redis commands.
+   */
+  private readonly peeks = new NextReads<string, [string | null, number]>((id) => {
+    const key = this.keyspace.rateLimit(this.scope, id);
+    return Promise.all([this.redis.get(key), this.redis.pttl(key)]);
+  });
 
   constructor(
     private readonly redis: RedisClient,
@@ -89,8 +100,7 @@ export class RateLimiter {
   async peek(id: string): Promise<RateLimitDecision> {
     if (!this.enabled) return OPEN;
     try {
-      const key = this.keyspace.rateLimit(this.scope, id);
-      const [count, ttl] = await Promise.all([this.redis.get(key), this.redis.pttl(key)]);
+      const [count, ttl] = await this.peeks.get(id);
       const n = Number(count ?? 0);
       return { allowed: n < this.options.limit, count: n, retryAfterMs: Math.max(ttl, 0) };
     } catch (err) {
