@@ -12,7 +12,7 @@ export interface NodeTableOptions {
   refreshMs?: number;
   /** Least time between two recomputes of what sums every row (the overview). Default 1,000 ms. */
   summaryMs?: number;
-  /** Rows built per task when a whole cluster is loaded (`load`). Default 500. */
+  /** Rows built per task when a whole cluster is loaded or every row changed. Default 250. */
   rowsPerTask?: number;
 }
 
@@ -93,7 +93,7 @@ export class NodeTableStore {
     this.flashMs = options.flashMs ?? 1_500;
     this.refreshMs = options.refreshMs ?? 120;
     this.summaryMs = options.summaryMs ?? 1_000;
-    this.rowsPerTask = options.rowsPerTask ?? 500;
+    this.rowsPerTask = options.rowsPerTask ?? 250;
     this.ordered = new OrderedRows(this.sort.value);
   }
 

@@ -114,8 +114,15 @@ export class OrderedRows {
       if (va !== vb) return va === null ? 1 : -1;
       return compareStrings(na, nb);
     }
+    // Not a subtraction: two infinite ages (unparseable dates) would give NaN and break the order.
     const primary =
-      typeof va === 'number' && typeof vb === 'number' ? va - vb : compareStrings(String(va), String(vb));
+      typeof va === 'number' && typeof vb === 'number'
+        ? va < vb
+          ? -1
+          : va > vb
+            ? 1
+            : 0
+        : compareStrings(String(va), String(vb));
     return primary !== 0 ? (this.current.descending ? -primary : primary) : compareStrings(na, nb);
   }
 }
