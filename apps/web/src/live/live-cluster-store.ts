@@ -23,6 +23,12 @@ import { badgeState, type BadgeState } from './connection-badge.js';
  */
 const FIRST_PAGE_NODES = 100;
 
+/**
+ * How long the first page goes alone before the whole cluster is read: side by side,
+ * the gateways serialize megabytes for the whole list while the page waits its turn.
+ */
+const FIRST_PAGE_HEAD_START_MS = 1_500;
+
 /** How soon the cluster list is read again while a cluster is syncing. */
 const SETTLE_POLL_MS = 1_000;
 
@@ -80,6 +86,8 @@ export class LiveClusterStore {
   private client: KnmClient | undefined;
   private watch: ClusterWatch | undefined;
   private unsubscribeWatch: (() => void)[] = [];
+  /** Bumped by every watch opened or closed: a watch still waiting for its first page to go ahead is dropped. */
+  private openRun = 0;
   private clusterTimer: ReturnType<typeof setInterval> | undefined;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -187,8 +195,10 @@ export class LiveClusterStore {
 
   /** Stops listening to the current watch and closes it. */
   private closeWatch(): void {
+    this.openRun += 1;
     for (const off of this.unsubscribeWatch.splice(0)) off();
     this.watch?.close();
+    this.watch = undefined;
   }
 
   private openWatch(name: string): void {
@@ -200,12 +210,24 @@ export class LiveClusterStore {
     this.usage.value = undefined;
     this.watchError.value = undefined;
     this.wasLive.value = false;
+    // Loading from the click on, though the watch itself starts after the first page's head start.
+    this.watchState.value = 'loading';
     const client = this.client;
     if (!client) return;
+    const run = this.openRun;
+    let loaded = false;
+    const firstPage = this.showFirstPage(client, name, () => loaded || run !== this.openRun);
+    void Promise.race([firstPage, new Promise((r) => setTimeout(r, FIRST_PAGE_HEAD_START_MS))]).then(() => {
+      if (run === this.openRun && client === this.client)
+        this.startWatch(client, name, () => (loaded = true));
+    });
+  }
+
+  /** Watches `name`: its snapshot (then `onLoaded`) and its changes feed the table. */
+  private startWatch(client: KnmClient, name: string, onLoaded: () => void): void {
+    const { table } = this.options;
     const watch = client.watchCluster(name);
     this.watch = watch;
-    let loaded = false;
-    void this.showFirstPage(client, watch, () => loaded);
     this.watchState.value = watch.state;
     this.unsubscribeWatch.push(
       watch.on('state', (state) => {
@@ -216,7 +238,7 @@ export class LiveClusterStore {
         }
       }),
       watch.on('reload', () => {
-        loaded = true;
+        onLoaded();
         void table.load(watch.view.nodeNames(), (node) => watch.view.node(node));
         this.usage.value = watch.view.usage && usageStatus(watch.view.usage);
         this.lastUpdate.value = Date.now();
@@ -231,18 +253,18 @@ export class LiveClusterStore {
 
   /**
    * Reads the top of the table (the current sort, when the gateway sorts the same
-   * way) as one small page and shows it, unless the whole cluster arrived first. It
-   * shares the gateway's snapshot with the watch's own read (`max-stale`), and is
-   * only a preview: the watch's snapshot replaces it, and nothing is lost if it fails.
+   * way) as one small page and shows it, unless the whole cluster arrived first or
+   * the cluster was left (`stale`). Only a preview: the watch's snapshot replaces
+   * it, and nothing is lost if it fails.
    */
-  private async showFirstPage(client: KnmClient, watch: ClusterWatch, loaded: () => boolean): Promise<void> {
+  private async showFirstPage(client: KnmClient, cluster: string, stale: () => boolean): Promise<void> {
     try {
       const page = await client.rest.listNodes(
-        watch.cluster,
+        cluster,
         { ...firstPageQuery(this.options.table.sort.value), limit: FIRST_PAGE_NODES },
         { maxStaleSeconds: 1 },
       );
-      if (watch === this.watch && !loaded()) this.options.table.showFirstPage(page.items, page.total);
+      if (!stale()) this.options.table.showFirstPage(page.items, page.total);
     } catch {
       // The watch's own snapshot read reports the failure (and retries).
     }
