@@ -225,17 +225,22 @@ export class NodeTableStore {
   /**
    * Applies the queued changes and recomputes the shown rows (and flashes) within
    * `refreshMs`, once for every change until then. At most `rowsPerTask` rows are
-   * rebuilt per task (a usage poll changes every row): the rest follow in the next tasks.
+   * rebuilt per task (a usage poll changes every row): the rest follow in the next
+   * tasks, and the table shows them all at once when the last is applied.
    */
   private refreshSoon(delayMs = this.refreshMs): void {
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
       this.applyPending();
+      // Shown once the queue is drained: a usage poll's 5,000 rows re-render the table once, not per slice.
+      if (this.pending.size > 0) {
+        this.refreshSoon(0);
+        return;
+      }
       this.rowsVersion.value += 1;
       this.flashing.value = new Set(this.flashUntil.keys());
       this.summarizeSoon();
-      if (this.pending.size > 0) this.refreshSoon(0);
     }, delayMs);
   }
 
