@@ -106,6 +106,28 @@ describe('dashboard end to end (kube-sim -> watcher -> Redis -> gateway -> Chrom
     await browser.screenshot(page, 'table-full');
   });
 
+  it('shows the first page of rows before the whole cluster has arrived, then every row', async () => {
+    const page = await browser.newPage(1366, 1700);
+    pages.push(page);
+    // Holds the watch's read of the whole cluster (no limit) until released; the first page (limit) goes through.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(`**/api/v1/clusters/${CLUSTER}/nodes*`, async (route) => {
+      if (!new URL(route.request().url()).searchParams.has('limit')) await held;
+      await route.continue();
+    });
+    await page.goto(`${stack.url}/#token=${admin}`);
+    await page.locator('[data-testid=rows-loading]').waitFor({ timeout: 30_000 });
+    const firstPage = (await renderedRows(page)).map((r) => r.name);
+    expect(firstPage).toEqual(sortedNodeNames());
+    expect(await page.locator('[data-testid=connection-badge]').getAttribute('data-state')).not.toBe('live');
+    release();
+    await page.locator('[data-testid=connection-badge][data-state=live]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=rows-loading]').waitFor({ state: 'detached', timeout: 30_000 });
+    expect(await page.locator('[data-testid=node-count]').textContent()).toBe('40 of 40 nodes');
+    expect((await renderedRows(page)).map((r) => r.name)).toEqual(sortedNodeNames());
+  });
+
   it('a kubectl label shows up in its row, with a toast, a flash and a drawer entry', async () => {
     const page = await open(admin);
     const node = sortedNodeNames()[2] as string;

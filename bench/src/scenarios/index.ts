@@ -1,4 +1,5 @@
 import type { Scenario } from '../harness/types.js';
+import { dashboardScenario } from './dashboard.js';
 import { fanoutScenario } from './fanout.js';
 import { fleetScenario } from './fleet.js';
 import { heartbeatScenario } from './heartbeat.js';
@@ -22,4 +23,5 @@ export const SCENARIOS: readonly Scenario[] = [
   restScenario,
   fleetScenario,
   heartbeatScenario,
+  dashboardScenario,
 ];

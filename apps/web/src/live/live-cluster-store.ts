@@ -12,15 +12,22 @@ import {
 import { usageStatus, type ClusterSummaryBody, type NodePodsList, type UsageStatus } from '@knm/contracts';
 import type { ClusterPreference } from '../clusters/cluster-preference.js';
 import type { NodeTableStore } from '../nodes/node-table-store.js';
+import { firstPageQuery } from '../nodes/first-page-query.js';
 import { describeChange } from './change-description.js';
 import type { ChangeNotesStore } from './change-notes-store.js';
 import { badgeState, type BadgeState } from './connection-badge.js';
 
 /**
- * Rows rebuilt per task when a usage poll moves every row: 5,000 rows at once held
- * the main thread over 300 ms; slices keep every task short.
+ * Nodes of the first page read when a cluster is chosen: a screenful and then some,
+ * shown while the whole cluster (megabytes at 5,000 nodes) is still on its way.
  */
-const USAGE_ROWS_PER_TASK = 250;
+const FIRST_PAGE_NODES = 100;
+
+/**
+ * How long the first page goes alone before the whole cluster is read: side by side,
+ * the gateways serialize megabytes for the whole list while the page waits its turn.
+ */
+const FIRST_PAGE_HEAD_START_MS = 1_500;
 
 /** How soon the cluster list is read again while a cluster is syncing. */
 const SETTLE_POLL_MS = 1_000;
@@ -79,10 +86,10 @@ export class LiveClusterStore {
   private client: KnmClient | undefined;
   private watch: ClusterWatch | undefined;
   private unsubscribeWatch: (() => void)[] = [];
+  /** Bumped by every watch opened or closed: a watch still waiting for its first page to go ahead is dropped. */
+  private openRun = 0;
   private clusterTimer: ReturnType<typeof setInterval> | undefined;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Bumped by each usage poll: a slice of an older poll's row refresh stops. */
-  private usageRun = 0;
 
   constructor(private readonly options: LiveClusterOptions) {}
 
@@ -188,8 +195,10 @@ export class LiveClusterStore {
 
   /** Stops listening to the current watch and closes it. */
   private closeWatch(): void {
+    this.openRun += 1;
     for (const off of this.unsubscribeWatch.splice(0)) off();
     this.watch?.close();
+    this.watch = undefined;
   }
 
   private openWatch(name: string): void {
@@ -201,8 +210,22 @@ export class LiveClusterStore {
     this.usage.value = undefined;
     this.watchError.value = undefined;
     this.wasLive.value = false;
+    // Loading from the click on, though the watch itself starts after the first page's head start.
+    this.watchState.value = 'loading';
     const client = this.client;
     if (!client) return;
+    const run = this.openRun;
+    let loaded = false;
+    const firstPage = this.showFirstPage(client, name, () => loaded || run !== this.openRun);
+    void Promise.race([firstPage, new Promise((r) => setTimeout(r, FIRST_PAGE_HEAD_START_MS))]).then(() => {
+      if (run === this.openRun && client === this.client)
+        this.startWatch(client, name, () => (loaded = true));
+    });
+  }
+
+  /** Watches `name`: its snapshot (then `onLoaded`) and its changes feed the table. */
+  private startWatch(client: KnmClient, name: string, onLoaded: () => void): void {
+    const { table } = this.options;
     const watch = client.watchCluster(name);
     this.watch = watch;
     this.watchState.value = watch.state;
@@ -215,7 +238,8 @@ export class LiveClusterStore {
         }
       }),
       watch.on('reload', () => {
-        table.replaceAll(watch.nodes());
+        onLoaded();
+        void table.load(watch.view.nodeNames(), (node) => watch.view.node(node));
         this.usage.value = watch.view.usage && usageStatus(watch.view.usage);
         this.lastUpdate.value = Date.now();
       }),
@@ -228,22 +252,22 @@ export class LiveClusterStore {
   }
 
   /**
-   * A usage poll moves every row's usage mark: the rows are rebuilt in slices, one
-   * task each, from the view as it is when the slice runs (a newer change of a row
-   * wins either way). A later poll restarts from the top; a switch of cluster stops it.
+   * Reads the top of the table (the current sort, when the gateway sorts the same
+   * way) as one small page and shows it, unless the whole cluster arrived first or
+   * the cluster was left (`stale`). Only a preview: the watch's snapshot replaces
+   * it, and nothing is lost if it fails.
    */
-  private refreshEveryRow(watch: ClusterWatch): void {
-    const run = ++this.usageRun;
-    const names = watch.view.nodeNames();
-    const slice = (from: number): void => {
-      if (run !== this.usageRun || watch !== this.watch) return;
-      for (const name of names.slice(from, from + USAGE_ROWS_PER_TASK)) {
-        const node = watch.view.node(name);
-        if (node) this.options.table.upsert(node);
-      }
-      if (from + USAGE_ROWS_PER_TASK < names.length) setTimeout(() => slice(from + USAGE_ROWS_PER_TASK), 0);
-    };
-    slice(0);
+  private async showFirstPage(client: KnmClient, cluster: string, stale: () => boolean): Promise<void> {
+    try {
+      const page = await client.rest.listNodes(
+        cluster,
+        { ...firstPageQuery(this.options.table.sort.value), limit: FIRST_PAGE_NODES },
+        { maxStaleSeconds: 1 },
+      );
+      if (!stale()) this.options.table.showFirstPage(page.items, page.total);
+    } catch {
+      // The watch's own snapshot read reports the failure (and retries).
+    }
   }
 
   private onChange(watch: ClusterWatch, event: ChangeEvent): void {
@@ -259,20 +283,15 @@ export class LiveClusterStore {
         table.remove(envelope.node);
         break;
       case 'pod_counts':
-        for (const name of Object.keys(envelope.data.counts)) {
-          const node = watch.view.node(name);
-          if (node) table.upsert(node);
-        }
+        table.changed(Object.keys(envelope.data.counts), (name) => watch.view.node(name));
         break;
       case 'allocation':
-        for (const name of Object.keys(envelope.data.nodes)) {
-          const node = watch.view.node(name);
-          if (node) table.upsert(node);
-        }
+        table.changed(Object.keys(envelope.data.nodes), (name) => watch.view.node(name));
         break;
       case 'usage':
+        // Every row's usage mark moves: the table rebuilds them a slice per task.
         this.usage.value = usageStatus(envelope.data);
-        this.refreshEveryRow(watch);
+        table.changed(watch.view.nodeNames(), (name) => watch.view.node(name));
         break;
       case 'cluster_status':
         this.clusters.value = this.clusters.value.map((c) =>

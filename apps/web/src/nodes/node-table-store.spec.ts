@@ -64,4 +64,72 @@ describe('NodeTableStore', () => {
     table.setSelected([]);
     expect(table.selected.value.size).toBe(0);
   });
+
+  it('keeps the sort order right as live changes move rows, applying only the last change of a node', () => {
+    const table = new NodeTableStore({ refreshMs: 120 });
+    table.replaceAll(['a', 'b', 'c', 'd'].map((n, i) => testNode(`node-${n}`, { podCount: 10 * (i + 1) })));
+    table.setSort({ key: 'pods', descending: true });
+    expect(names(table)).toEqual(['node-d', 'node-c', 'node-b', 'node-a']);
+    table.upsert(testNode('node-a', { podCount: 100 }));
+    table.upsert(testNode('node-a', { podCount: 35 }));
+    table.upsert(testNode('node-e', { podCount: 1 }));
+    table.remove('node-c');
+    vi.advanceTimersByTime(120);
+    expect(names(table)).toEqual(['node-d', 'node-a', 'node-b', 'node-e']);
+    // Rows changed by something else than the node (pod counts): read when the refresh applies them.
+    let pods = 0;
+    table.changed(['node-e', 'node-gone'], (name) =>
+      name === 'node-e' ? testNode('node-e', { podCount: pods }) : undefined,
+    );
+    pods = 99;
+    vi.advanceTimersByTime(120);
+    expect(names(table)).toEqual(['node-e', 'node-d', 'node-a', 'node-b']);
+    expect(table.row('node-e')?.pods).toBe(99);
+  });
+
+  it('shows a first page with the cluster total until the whole cluster replaces it', async () => {
+    const table = new NodeTableStore({ refreshMs: 120, rowsPerTask: 2 });
+    table.showFirstPage([testNode('node-a'), testNode('node-b')], 5);
+    expect(names(table)).toEqual(['node-a', 'node-b']);
+    expect(table.totalRows).toBe(5);
+    expect(table.expectedRows.value).toBe(5);
+    const all = ['node-a', 'node-b', 'node-c', 'node-d', 'node-e'];
+    const loaded = table.load(all, (name) => testNode(name));
+    // Built a slice per task: the first page stays until the last slice.
+    expect(names(table)).toEqual(['node-a', 'node-b']);
+    // A change arriving while the rows are built is applied on top of them.
+    table.upsert(testNode('node-f'));
+    await vi.runAllTimersAsync();
+    await loaded;
+    expect(names(table)).toEqual([...all, 'node-f']);
+    expect(table.expectedRows.value).toBeUndefined();
+    expect(table.totalRows).toBe(6);
+  });
+
+  it('stops building a snapshot when the table is emptied (a cluster switch)', async () => {
+    const table = new NodeTableStore({ rowsPerTask: 1 });
+    const loaded = table.load(['node-a', 'node-b', 'node-c'], (name) => testNode(name));
+    table.clear();
+    await vi.runAllTimersAsync();
+    await loaded;
+    expect(table.totalRows).toBe(0);
+  });
+
+  it('rebuilds at most rowsPerTask rows per task when every row changes (a usage poll)', () => {
+    const table = new NodeTableStore({ refreshMs: 120, rowsPerTask: 2 });
+    const all = ['node-a', 'node-b', 'node-c', 'node-d', 'node-e'];
+    table.replaceAll(all.map((n) => testNode(n)));
+    const built: string[] = [];
+    table.changed(all, (name) => {
+      built.push(name);
+      return testNode(name, { podCount: 1 });
+    });
+    vi.advanceTimersByTime(120);
+    expect(built).toEqual(['node-a', 'node-b']);
+    vi.advanceTimersToNextTimer();
+    expect(built).toHaveLength(4);
+    vi.advanceTimersToNextTimer();
+    expect(built).toEqual(all);
+    expect(table.visibleRows.value.every((r) => r.pods === 1)).toBe(true);
+  });
 });

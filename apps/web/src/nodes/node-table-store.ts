@@ -1,32 +1,51 @@
 import { computed, ref, shallowRef, type ComputedRef, type ShallowRef } from 'vue';
 import type { NodeView } from '@knm/contracts';
-import { selectRows, type NodeCriteria, type NodeSort } from './node-filter.js';
+import { keepsEverything, rowMatcher, type NodeCriteria, type NodeSort } from './node-filter.js';
 import { toNodeRow, type NodeRow } from './node-row.js';
+import { OrderedRows } from './ordered-rows.js';
 
 /** Options of {@link NodeTableStore}. */
 export interface NodeTableOptions {
   /** How long a changed row flashes. Default 1,500 ms. */
   flashMs?: number;
-  /** Changes within this window re-sort the table once. Default 120 ms. */
+  /** Changes within this window are applied together, once. Default 120 ms. */
   refreshMs?: number;
+  /** Least time between two recomputes of what sums every row (the overview). Default 1,000 ms. */
+  summaryMs?: number;
+  /** Rows built per task when a whole cluster is loaded or every row changed. Default 250. */
+  rowsPerTask?: number;
 }
+
+/** What a pending change resolves to: the node now, or undefined when it is gone. */
+type NodeSource = () => NodeView | undefined;
 
 /** How often expired flashes are swept while any row flashes. */
 const FLASH_SWEEP_MS = 250;
+
+/**
+ * Above this share of the rows changed in one window, re-sorting them all is cheaper
+ * than moving each one (a binary search and an array shift per row).
+ */
+const RESORT_SHARE = 1 / 8;
 
 /**
  * The node table of the current cluster: its rows, what it shows of them (search,
  * selector, quick filters, sort), the selection and the rows flashing after a change.
  *
  * Rows are kept in a plain Map (5,000 nodes would make a deep reactive proxy slow)
- * and `rowsVersion` tells Vue when to recompute the filtered, sorted list. A whole
- * reload shows at once; single changes are coalesced into one recompute per
- * `refreshMs`, so a burst re-sorts 5,000 rows once, not once per change.
+ * and `rowsVersion` tells Vue when to recompute the shown list. They are also kept
+ * sorted ({@link OrderedRows}): a sort change re-sorts once over precomputed values,
+ * a filter change is one pass over the sorted rows, and live changes are queued and
+ * applied together once per `refreshMs` (only the last change of a node is turned
+ * into a row, each moved into place by binary search), so a burst neither re-sorts
+ * 5,000 rows nor rebuilds a row per envelope. What sums every row (the overview)
+ * follows at most once per `summaryMs`. A snapshot can show a first page of rows
+ * at once (`showFirstPage`) while the whole cluster is built in short slices (`load`).
  *
  * Everything a column shows is derived once per node change by `toNodeRow`: a new
- * column is a field there (and a sort key in node-filter.ts when it sorts). Data
+ * column is a field there (and a sort value in ordered-rows.ts when it sorts). Data
  * that comes from elsewhere than the node itself belongs here as a method that
- * updates the rows it concerns and calls `refreshSoon`.
+ * queues the rows it concerns.
  */
 export class NodeTableStore {
   readonly rowsVersion = ref(0);
@@ -34,33 +53,54 @@ export class NodeTableStore {
   readonly sort: ShallowRef<NodeSort> = shallowRef({ key: 'name', descending: false });
   readonly selected: ShallowRef<ReadonlySet<string>> = shallowRef(new Set());
   readonly flashing: ShallowRef<ReadonlySet<string>> = shallowRef(new Set());
-  /** Every row, whatever the criteria (the cluster overview sums them). */
+  /**
+   * The cluster's node count while only a first page is shown (the table says how
+   * many are still loading); undefined once every row is there.
+   */
+  readonly expectedRows = ref<number>();
+  /** Every row, whatever the criteria (the cluster overview sums them); at most once per `summaryMs`. */
   readonly allRows: ComputedRef<NodeRow[]> = computed(() => {
-    void this.rowsVersion.value;
+    void this.summaryVersion.value;
     return [...this.rows.values()];
   });
   /** The rows the criteria keep, in the sort's order. */
   readonly visibleRows: ComputedRef<NodeRow[]> = computed(() => {
     void this.rowsVersion.value;
-    return selectRows(this.rows.values(), this.criteria.value, this.sort.value);
+    this.ordered.resort(this.sort.value);
+    const criteria = this.criteria.value;
+    const rows = this.ordered.rows;
+    return keepsEverything(criteria) ? [...rows] : rows.filter(rowMatcher(criteria));
   });
 
   private readonly rows = new Map<string, NodeRow>();
+  private readonly ordered: OrderedRows;
+  /** Changes not applied yet, by node: the last one wins. */
+  private readonly pending = new Map<string, NodeSource>();
+  private readonly summaryVersion = ref(0);
   private readonly flashUntil = new Map<string, number>();
   private readonly flashMs: number;
   private readonly refreshMs: number;
+  private readonly summaryMs: number;
+  private readonly rowsPerTask: number;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private flashTimer: ReturnType<typeof setTimeout> | undefined;
+  private summaryTimer: ReturnType<typeof setTimeout> | undefined;
+  private summaryAt = 0;
+  /** Bumped by every whole replacement: a slice of an older `load` stops. */
+  private loadRun = 0;
 
   constructor(options: NodeTableOptions = {}) {
     this.flashMs = options.flashMs ?? 1_500;
     this.refreshMs = options.refreshMs ?? 120;
+    this.summaryMs = options.summaryMs ?? 1_000;
+    this.rowsPerTask = options.rowsPerTask ?? 250;
+    this.ordered = new OrderedRows(this.sort.value);
   }
 
-  /** Number of nodes of the current cluster. */
+  /** Number of nodes of the current cluster (shown or, during a first page, still loading). */
   get totalRows(): number {
     void this.rowsVersion.value;
-    return this.rows.size;
+    return this.expectedRows.value ?? this.rows.size;
   }
 
   /** The row of `name`, if the node exists. */
@@ -83,26 +123,83 @@ export class NodeTableStore {
 
   /** Replaces every row (a snapshot was loaded), shown at once. */
   replaceAll(nodes: Iterable<NodeView>): void {
+    // Changes queued before the snapshot are older than it.
+    this.pending.clear();
+    const rows = new Map<string, NodeRow>();
+    for (const node of nodes) rows.set(node.name, toNodeRow(node));
+    this.swap(rows);
+  }
+
+  /**
+   * Replaces every row with the nodes `names` resolve to, built `rowsPerTask` per
+   * task so that a 5,000-node snapshot never holds the main thread long; what the
+   * table shows (a first page, or the previous rows) stays until the last slice, and
+   * changes queued meanwhile are applied on top. Resolves when shown; a later
+   * replacement or `clear` stops it (it then resolves without showing anything).
+   */
+  load(names: readonly string[], resolve: (name: string) => NodeView | undefined): Promise<void> {
+    const run = ++this.loadRun;
+    // Changes queued before the snapshot are older than it; those queued while it is built are kept.
+    this.pending.clear();
+    const rows = new Map<string, NodeRow>();
+    return new Promise((done) => {
+      const slice = (from: number): void => {
+        if (run !== this.loadRun) return done();
+        for (const name of names.slice(from, from + this.rowsPerTask)) {
+          const node = resolve(name);
+          if (node) rows.set(name, toNodeRow(node));
+        }
+        if (from + this.rowsPerTask < names.length) {
+          setTimeout(() => slice(from + this.rowsPerTask), 0);
+          return;
+        }
+        this.swap(rows);
+        done();
+      };
+      slice(0);
+    });
+  }
+
+  /**
+   * Shows a first page of the cluster (the top of the table in the current sort)
+   * before the whole cluster has arrived; `total` is the cluster's node count. Shown
+   * at once; the next whole replacement takes its place.
+   */
+  showFirstPage(nodes: Iterable<NodeView>, total: number): void {
     this.rows.clear();
     for (const node of nodes) this.rows.set(node.name, toNodeRow(node));
+    this.ordered.reset(this.rows.values(), this.sort.value);
+    this.expectedRows.value = total;
     this.rowsVersion.value += 1;
+    this.summarizeNow();
   }
 
   /** Empties the table (sign-out, cluster switch), shown at once. */
   clear(): void {
-    this.rows.clear();
-    this.rowsVersion.value += 1;
+    this.loadRun += 1;
+    this.pending.clear();
+    this.swap(new Map());
   }
 
   /** Adds or replaces the row of `node`; shown with the next refresh. */
   upsert(node: NodeView): void {
-    this.rows.set(node.name, toNodeRow(node));
+    this.pending.set(node.name, () => node);
+    this.refreshSoon();
+  }
+
+  /**
+   * The rows of `names` changed (pod counts, allocation, usage): each is rebuilt from
+   * `resolve` when the refresh applies it (undefined: the node is gone), so a node
+   * changed many times within a window is built once.
+   */
+  changed(names: Iterable<string>, resolve: (name: string) => NodeView | undefined): void {
+    for (const name of names) this.pending.set(name, () => resolve(name));
     this.refreshSoon();
   }
 
   /** Removes the row of `name`; shown with the next refresh. */
   remove(name: string): void {
-    this.rows.delete(name);
+    this.pending.set(name, () => undefined);
     this.refreshSoon();
   }
 
@@ -113,14 +210,71 @@ export class NodeTableStore {
     this.refreshSoon();
   }
 
-  /** Recomputes the shown rows (and flashes) within `refreshMs`, once for every change until then. */
-  private refreshSoon(): void {
+  /** Every row at once: a whole snapshot, or none. */
+  private swap(rows: Map<string, NodeRow>): void {
+    this.loadRun += 1;
+    this.rows.clear();
+    for (const [name, row] of rows) this.rows.set(name, row);
+    this.ordered.reset(this.rows.values(), this.sort.value);
+    this.expectedRows.value = undefined;
+    this.rowsVersion.value += 1;
+    this.summarizeNow();
+    if (this.pending.size > 0) this.refreshSoon();
+  }
+
+  /**
+   * Applies the queued changes and recomputes the shown rows (and flashes) within
+   * `refreshMs`, once for every change until then. At most `rowsPerTask` rows are
+   * rebuilt per task (a usage poll changes every row): the rest follow in the next
+   * tasks, and the table shows them all at once when the last is applied.
+   */
+  private refreshSoon(delayMs = this.refreshMs): void {
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
+      this.applyPending();
+      // Shown once the queue is drained: a usage poll's 5,000 rows re-render the table once, not per slice.
+      if (this.pending.size > 0) {
+        this.refreshSoon(0);
+        return;
+      }
       this.rowsVersion.value += 1;
       this.flashing.value = new Set(this.flashUntil.keys());
-    }, this.refreshMs);
+      this.summarizeSoon();
+    }, delayMs);
+  }
+
+  private applyPending(): void {
+    const batch = [...this.pending].slice(0, this.rowsPerTask);
+    const resort = batch.length > this.rows.size * RESORT_SHARE;
+    for (const [name, source] of batch) {
+      this.pending.delete(name);
+      const before = this.rows.get(name);
+      const node = source();
+      const row = node && toNodeRow(node);
+      if (before && !resort) this.ordered.remove(before);
+      if (row) {
+        this.rows.set(name, row);
+        if (!resort) this.ordered.insert(row);
+      } else {
+        this.rows.delete(name);
+      }
+    }
+    if (resort) this.ordered.reset(this.rows.values(), this.sort.value);
+  }
+
+  private summarizeNow(): void {
+    clearTimeout(this.summaryTimer);
+    this.summaryTimer = undefined;
+    this.summaryAt = Date.now();
+    this.summaryVersion.value += 1;
+  }
+
+  /** Recomputes what sums every row at most once per `summaryMs` (the last change is never left out). */
+  private summarizeSoon(): void {
+    if (this.summaryTimer) return;
+    const wait = Math.max(0, this.summaryAt + this.summaryMs - Date.now());
+    this.summaryTimer = setTimeout(() => this.summarizeNow(), wait);
   }
 
   private scheduleFlashSweep(): void {
