@@ -19,6 +19,7 @@ import {
   HttpListerWatcher,
   KubeHttpClient,
   PodCountIndex,
+  podScan,
   projectPod,
   Reflector,
   type PodRecord,
@@ -50,6 +51,7 @@ const podsLw = new HttpListerWatcher<PodRecord>(http, {
   resource: 'pods',
   path: '/api/v1/pods',
   project: projectPod,
+  scan: podScan(),
 });
 
 if (client === 'knm-reflector-watch-list') {
