@@ -85,6 +85,8 @@ if (client === 'knm-reflector-watch-list') {
   const sync = new ClusterSync({
     nodes: nodesLw,
     pods: podsLw,
+    // As the watcher runs by default (`--initial-sync watch-list`, paged lists where the server refuses it).
+    reflector: { initialSync: 'watch-list' },
     observer: { onState: (state) => state === 'serving' && serving() },
   });
   const lease = new LeaderLease(redis, keyspace, cluster, 'bench');
