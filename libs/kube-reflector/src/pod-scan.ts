@@ -1,5 +1,5 @@
 import { podResourceTotals, type PodResourceTotals } from '@knm/contracts';
-import { detach, fallback, JsonScanner } from './json-scanner.js';
+import { detach, fallback, type JsonScanner } from './json-scanner.js';
 import { podCounts, type PodRecord } from './pod-record.js';
 
 /** An object projected straight from its JSON text, with its `metadata.resourceVersion` ('' when absent). */
@@ -29,7 +29,10 @@ interface Metadata {
   resourceVersion: string | undefined;
 }
 
-/** The spec's parts `podResourceTotals` reads, as their JSON text (validated, parsed only when needed). */
+/**
+ * The spec's parts `podResourceTotals` reads, as JSON text parsed only when needed:
+ * `overhead` and `resources` as sent, the container lists reduced ({@link reducedListText}).
+ */
 const SPEC_PARTS = ['containers', 'initContainers', 'overhead', 'resources'] as const;
 type SpecPart = (typeof SPEC_PARTS)[number];
 
@@ -126,24 +129,15 @@ export function podScan(): ObjectScan<PodRecord> {
 /** Distinct spec texts whose totals are kept; a cluster has far fewer pod templates. */
 const TOTALS_LIMIT = 4_096;
 
-/** The spec's parts parsed from their texts (containers reduced to what the totals read). */
+/** The spec's parts parsed from their texts. */
 function specPart(spec: Spec): Part {
   const part: Part = {};
   for (const key of SPEC_PARTS) {
     const text = spec.texts[key];
-    if (text === undefined) continue;
-    if (key === 'containers' || key === 'initContainers') {
-      partScanner.reset(text);
-      part[key] = scanList(partScanner, CONTAINER_KEYS);
-    } else {
-      part[key] = JSON.parse(text) as unknown;
-    }
+    if (text !== undefined) part[key] = JSON.parse(text) as unknown;
   }
   return part;
 }
-
-/** Re-reads a spec part's text (the pod's own scanner is elsewhere by then). */
-const partScanner = new JsonScanner();
 
 /** An object the API always sends as one (`null` reads as absent, as `?.` does); anything else falls back. */
 function enterOrNull(s: JsonScanner): boolean {
@@ -172,7 +166,9 @@ function scanSpec(s: JsonScanner): Spec | undefined {
       continue;
     }
     const part = SPEC_PARTS.find((k) => s.keyIs(k));
-    if (part === undefined) s.skipValue();
+    if (part === 'containers' || part === 'initContainers')
+      spec.texts[part] = reducedListText(s, CONTAINER_KEYS);
+    else if (part === undefined) s.skipValue();
     else spec.texts[part] = s.source.slice(s.skipValue(), s.pos);
   }
   return spec;
@@ -191,6 +187,38 @@ function scanStatus(s: JsonScanner): Status | undefined {
     else s.skipValue();
   }
   return status;
+}
+
+/**
+ * The JSON text of a list of objects reduced to `keys` (each value's text as sent):
+ * what `JSON.parse` of the whole list would give of those keys (the last of a
+ * duplicate wins, as there), in a text a fraction of the size, which is also the
+ * key the totals are kept under (pods whose containers differ only in image, env or
+ * probes share it). `null` stays `null`; elements that are not objects fall back.
+ */
+function reducedListText(s: JsonScanner, keys: readonly string[]): string {
+  if (s.takeNull()) return 'null';
+  const texts = new Array<string | undefined>(keys.length);
+  let out = '[';
+  s.enterArray();
+  while (s.nextElement()) {
+    if (s.peek() !== 0x7b) fallback();
+    texts.fill(undefined);
+    s.enterObject();
+    while (s.nextKey()) {
+      let index = -1;
+      for (let i = 0; i < keys.length; i++) if (s.keyIs(keys[i] as string)) index = i;
+      if (index < 0) s.skipValue();
+      else texts[index] = s.source.slice(s.skipValue(), s.pos);
+    }
+    let member = '';
+    for (let i = 0; i < keys.length; i++) {
+      const text = texts[i];
+      if (text !== undefined) member += `${member === '' ? '' : ','}"${keys[i] as string}":${text}`;
+    }
+    out += `${out === '[' ? '' : ','}{${member}}`;
+  }
+  return `${out}]`;
 }
 
 /**
