@@ -31,7 +31,7 @@ interface Metadata {
 
 /**
  * The spec's parts `podResourceTotals` reads, as JSON text parsed only when needed:
- * `overhead` and `resources` as sent, the container lists reduced ({@link reducedListText}).
+ * `overhead` and `resources` as sent, the container lists reduced ({@link reducedListTexts}).
  */
 const SPEC_PARTS = ['containers', 'initContainers', 'overhead', 'resources'] as const;
 type SpecPart = (typeof SPEC_PARTS)[number];
@@ -39,6 +39,12 @@ type SpecPart = (typeof SPEC_PARTS)[number];
 interface Spec {
   nodeName: string | undefined;
   texts: Partial<Record<SpecPart, string>>;
+  /**
+   * The container lists' texts without `name`: names only pair containers with their
+   * statuses, which the cached totals never read, and a workload's container is often
+   * named after it, so keying by them would keep one entry per workload.
+   */
+  unnamed: Partial<Record<'containers' | 'initContainers', string>>;
 }
 
 interface Status {
@@ -110,7 +116,11 @@ export function podScan(): ObjectScan<PodRecord> {
     if (status) raw['status'] = status.part;
     const cacheable =
       !status || Object.values(status.part).every((v) => v === null || (Array.isArray(v) && v.length === 0));
-    const key = cacheable ? SPEC_PARTS.map((k) => spec?.texts[k] ?? '').join('\u0000') : undefined;
+    const key = cacheable
+      ? SPEC_PARTS.map(
+          (k) => (k === 'containers' || k === 'initContainers' ? spec?.unnamed[k] : spec?.texts[k]) ?? '',
+        ).join('\u0000')
+      : undefined;
     if (key !== undefined) {
       const known = byPartsText.get(key);
       if (known) return known;
@@ -158,7 +168,7 @@ function scanMetadata(s: JsonScanner): Metadata | undefined {
 }
 
 function scanSpec(s: JsonScanner): Spec | undefined {
-  const spec: Spec = { nodeName: undefined, texts: {} };
+  const spec: Spec = { nodeName: undefined, texts: {}, unnamed: {} };
   if (!enterOrNull(s)) return undefined;
   while (s.nextKey()) {
     if (s.keyIs('nodeName')) {
@@ -166,9 +176,11 @@ function scanSpec(s: JsonScanner): Spec | undefined {
       continue;
     }
     const part = SPEC_PARTS.find((k) => s.keyIs(k));
-    if (part === 'containers' || part === 'initContainers')
-      spec.texts[part] = reducedListText(s, CONTAINER_KEYS);
-    else if (part === undefined) s.skipValue();
+    if (part === 'containers' || part === 'initContainers') {
+      const [named, unnamed] = reducedListTexts(s, CONTAINER_KEYS);
+      spec.texts[part] = named;
+      spec.unnamed[part] = unnamed;
+    } else if (part === undefined) s.skipValue();
     else spec.texts[part] = s.source.slice(s.skipValue(), s.pos);
   }
   return spec;
@@ -190,16 +202,18 @@ function scanStatus(s: JsonScanner): Status | undefined {
 }
 
 /**
- * The JSON text of a list of objects reduced to `keys` (each value's text as sent):
+ * The JSON texts of a list of objects reduced to `keys` (each value's text as sent),
+ * with and without `name`:
  * what `JSON.parse` of the whole list would give of those keys (the last of a
  * duplicate wins, as there), in a text a fraction of the size, which is also the
- * key the totals are kept under (pods whose containers differ only in image, env or
- * probes share it). `null` stays `null`; elements that are not objects fall back.
+ * key the totals are kept under, without the names (pods whose containers differ
+ * only in name, image, env or probes share it). `null` stays `null`; elements that are not objects fall back.
  */
-function reducedListText(s: JsonScanner, keys: readonly string[]): string {
-  if (s.takeNull()) return 'null';
+function reducedListTexts(s: JsonScanner, keys: readonly string[]): [named: string, unnamed: string] {
+  if (s.takeNull()) return ['null', 'null'];
   const texts = new Array<string | undefined>(keys.length);
-  let out = '[';
+  let named = '[';
+  let unnamed = '[';
   s.enterArray();
   while (s.nextElement()) {
     if (s.peek() !== 0x7b) fallback();
@@ -212,13 +226,18 @@ function reducedListText(s: JsonScanner, keys: readonly string[]): string {
       else texts[index] = s.source.slice(s.skipValue(), s.pos);
     }
     let member = '';
+    let memberUnnamed = '';
     for (let i = 0; i < keys.length; i++) {
       const text = texts[i];
-      if (text !== undefined) member += `${member === '' ? '' : ','}"${keys[i] as string}":${text}`;
+      if (text === undefined) continue;
+      const entry = `"${keys[i] as string}":${text}`;
+      member += `${member === '' ? '' : ','}${entry}`;
+      if (keys[i] !== 'name') memberUnnamed += `${memberUnnamed === '' ? '' : ','}${entry}`;
     }
-    out += `${out === '[' ? '' : ','}{${member}}`;
+    named += `${named === '[' ? '' : ','}{${member}}`;
+    unnamed += `${unnamed === '[' ? '' : ','}{${memberUnnamed}}`;
   }
-  return `${out}]`;
+  return [`${named}]`, `${unnamed}]`];
 }
 
 /**
