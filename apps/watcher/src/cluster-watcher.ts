@@ -13,6 +13,7 @@ import {
   KubeHttpClient,
   LeadershipLoop,
   MetricsClient,
+  podScan,
   projectPod,
   type ClusterSyncObserver,
   type PodRecord,
@@ -122,6 +123,7 @@ export class ClusterWatcher {
       resource: 'pods',
       path: '/api/v1/pods',
       project: projectPod,
+      scan: podScan(),
     });
     const holder: { sync?: ClusterSync } = {};
     const metrics = deps.metrics.forCluster(cluster, () => holder.sync);

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClusterSync, ClusterSyncObserver, LeadershipObserver, SyncState } from '@knm/kube-reflector';
 import { PodCountUnderflowError } from '@knm/node-store';
+import { EventTally } from './event-tally.js';
 
 const SYNC_STATES: readonly SyncState[] = ['standby', 'reconciling', 'serving', 'repairing'];
 
@@ -31,11 +32,12 @@ export interface ClusterMetrics {
  */
 export class WatcherMetrics {
   readonly registry = new Registry();
-  private readonly events = new Counter({
+  private readonly events: Counter<'cluster' | 'resource' | 'type'> = new Counter({
     name: 'knm_watcher_watch_events_total',
     help: 'Raw watch events received, by resource and type (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR).',
     labelNames: ['cluster', 'resource', 'type'],
     registers: [this.registry],
+    collect: (): void => this.tally.flush(),
   });
   private readonly suppressed = new Counter({
     name: 'knm_watcher_heartbeats_suppressed_total',
@@ -141,12 +143,15 @@ export class WatcherMetrics {
     help: '1 while this replica leads its cluster.',
     registers: [this.registry],
   });
-  private readonly lastEvent = new Gauge({
+  private readonly lastEvent: Gauge<'cluster' | 'resource'> = new Gauge({
     name: 'knm_watcher_last_event_timestamp_seconds',
     help: 'Unix time of the last watch event (bookmarks included), by resource.',
     labelNames: ['cluster', 'resource'],
     registers: [this.registry],
+    collect: (): void => this.tally.flush(),
   });
+  /** Watch events counted as they come, handed to `events` and `lastEvent` when they are collected. */
+  private readonly tally: EventTally = new EventTally(this.events, this.lastEvent);
 
   private readonly usagePolls = new Counter({
     name: 'knm_watcher_usage_polls_total',
@@ -236,17 +241,14 @@ export class WatcherMetrics {
         this.syncs.delete(cluster);
         this.leader.remove({ cluster });
         for (const state of SYNC_STATES) this.syncState.remove({ cluster, state });
-        for (const resource of ['nodes', 'pods']) this.lastEvent.remove({ cluster, resource });
+        this.tally.forget(cluster);
       },
     };
   }
 
   private syncObserver(cluster: string): ClusterSyncObserver {
     return {
-      onEvent: (resource, type) => {
-        this.events.inc({ cluster, resource, type });
-        this.lastEvent.set({ cluster, resource }, Date.now() / 1000);
-      },
+      onEvent: (resource, type) => this.tally.count(cluster, resource, type),
       onSuppressed: () => this.suppressed.inc({ cluster }),
       onListed: (resource, info) => this.relists.inc({ cluster, resource, reason: info.reason }),
       onExpired: (resource) => this.expired.inc({ cluster, resource }),

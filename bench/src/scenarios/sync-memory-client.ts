@@ -19,6 +19,7 @@ import {
   HttpListerWatcher,
   KubeHttpClient,
   PodCountIndex,
+  podScan,
   projectPod,
   Reflector,
   type PodRecord,
@@ -50,6 +51,7 @@ const podsLw = new HttpListerWatcher<PodRecord>(http, {
   resource: 'pods',
   path: '/api/v1/pods',
   project: projectPod,
+  scan: podScan(),
 });
 
 if (client === 'knm-reflector-watch-list') {
@@ -83,6 +85,8 @@ if (client === 'knm-reflector-watch-list') {
   const sync = new ClusterSync({
     nodes: nodesLw,
     pods: podsLw,
+    // As the watcher runs by default (`--initial-sync watch-list`, paged lists where the server refuses it).
+    reflector: { initialSync: 'watch-list' },
     observer: { onState: (state) => state === 'serving' && serving() },
   });
   const lease = new LeaderLease(redis, keyspace, cluster, 'bench');

@@ -21,3 +21,5 @@ export * from './sync/term-gate.js';
 export * from './sync/cluster-sync.js';
 export * from './sync/leadership-loop.js';
 export * from './http/metrics-client.js';
+export * from './json-scanner.js';
+export * from './pod-scan.js';

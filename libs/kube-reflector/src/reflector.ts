@@ -423,7 +423,10 @@ export class Reflector<T> {
           this.lastEventTime = lastActivity;
           this.notify((o) => o.onEvent?.(this.resource, event.type));
           events += 1;
-          if (collecting) {
+          if (collecting && event.type === 'ADDED') {
+            // An item of the initial state: collected at once, not through an await per item.
+            collecting.push(event.object);
+          } else if (collecting) {
             applying = true;
             try {
               collecting = await this.collectInitial(collecting, event, started);
@@ -467,15 +470,13 @@ export class Reflector<T> {
   }
 
   /**
-   * One event of a WatchList's initial phase: ADDED items are collected; the bookmark
-   * marked `initialEventsEnd` hands them to the store (returns undefined: the
-   * initial phase is over). Anything else there is a protocol violation.
+   * One event of a WatchList's initial phase other than its ADDED items (which the
+   * watch loop collects): the bookmark marked `initialEventsEnd` hands them to the
+   * store (returns undefined: the initial phase is over). MODIFIED or DELETED there
+   * is a protocol violation.
    */
   private async collectInitial(items: T[], event: WatchEvent<T>, started: number): Promise<T[] | undefined> {
     switch (event.type) {
-      case 'ADDED':
-        items.push(event.object);
-        return items;
       case 'BOOKMARK':
         if (!event.initialEventsEnd) return items;
         await this.completeList(items, event.resourceVersion, this.listReason, 0, started);

@@ -19,6 +19,8 @@ export class ResourceProfiles {
   private readonly amounts: (readonly number[] | undefined)[] = [[]];
   private readonly refs: number[] = [0];
   private readonly free: number[] = [];
+  /** Keys of frozen totals, which the pods of one workload share (`podScan`): one key per workload, not per pod. */
+  private readonly frozenKeys = new WeakMap<PodResourceTotals, string>();
 
   /** Number of resource names seen. */
   get resourceCount(): number {
@@ -43,7 +45,7 @@ export class ResourceProfiles {
   /** The profile of `totals`, with one more reference (the empty one for none). */
   acquire(totals: PodResourceTotals | undefined): number {
     if (!totals) return EMPTY_PROFILE;
-    const key = profileKey(totals);
+    const key = this.keyOf(totals);
     if (key === '|') return EMPTY_PROFILE;
     let id = this.byKey.get(key);
     if (id === undefined) {
@@ -72,7 +74,7 @@ export class ResourceProfiles {
   /** True when `totals` is exactly profile `id` (an update that changed no resource keeps it). */
   matches(id: number, totals: PodResourceTotals | undefined): boolean {
     if (!totals) return id === EMPTY_PROFILE;
-    const key = profileKey(totals);
+    const key = this.keyOf(totals);
     return key === '|' ? id === EMPTY_PROFILE : this.keys[id] === key;
   }
 
@@ -82,6 +84,17 @@ export class ResourceProfiles {
     for (const [key, id] of this.byKey) bytes += 250 + key.length + 8 * (this.amounts[id]?.length ?? 0);
     for (const name of this.resourceNames) bytes += 80 + name.length;
     return bytes;
+  }
+
+  /** {@link profileKey}, computed once per frozen totals object (a mutable one could change under its key). */
+  private keyOf(totals: PodResourceTotals): string {
+    if (!Object.isFrozen(totals)) return profileKey(totals);
+    let key = this.frozenKeys.get(totals);
+    if (key === undefined) {
+      key = profileKey(totals);
+      this.frozenKeys.set(totals, key);
+    }
+    return key;
   }
 
   private resourceId(name: string): number {

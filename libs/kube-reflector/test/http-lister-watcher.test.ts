@@ -11,6 +11,7 @@ import { KubeHttpClient } from '../src/http/kube-http-client.js';
 import type { WatchEvent } from '../src/lister-watcher.js';
 import { PodCountIndex } from '../src/pod-count-index.js';
 import { projectPod, type PodRecord } from '../src/pod-record.js';
+import { podScan } from '../src/pod-scan.js';
 import { Reflector } from '../src/reflector.js';
 
 let sim: KubeSim | undefined;
@@ -57,12 +58,16 @@ describe('HttpListerWatcher against kube-sim (HTTPS, bearer token from the kubec
     expect(Object.fromEntries(got.map((n) => [n.name, n]))).toEqual(sim.truth().nodes);
   });
 
-  it('a reflector over pods counts exactly what the truth counts', async () => {
+  it.each([
+    ['parsed', false],
+    ['scanned (podScan)', true],
+  ])('a reflector over pods %s counts exactly what the truth counts', async (_how, scan) => {
     sim = await startKubeSim({ nodes: 10, pods: 300, seed: 3 });
     const lw = new HttpListerWatcher<PodRecord>(new KubeHttpClient(kubeConfigOf(sim)), {
       resource: 'pods',
       path: '/api/v1/pods',
       project: projectPod,
+      ...(scan ? { scan: podScan() } : {}),
     });
     const index = new PodCountIndex();
     const reflector = new Reflector(

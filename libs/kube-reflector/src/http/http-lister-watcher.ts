@@ -1,6 +1,8 @@
 import { ApiUnreachableError } from '../errors/api-unreachable-error.js';
 import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from '../lister-watcher.js';
-import type { KubeHttpClient } from './kube-http-client.js';
+import type { ObjectScan } from '../pod-scan.js';
+import { parseBody, type KubeHttpClient } from './kube-http-client.js';
+import { scanListBody, scanWatchLine } from './kube-json-scan.js';
 
 /** The annotation on the bookmark that ends a WatchList's initial events. */
 export const INITIAL_EVENTS_END_ANNOTATION = 'k8s.io/initial-events-end';
@@ -17,6 +19,13 @@ export interface HttpListerWatcherOptions<T> {
    * object can be collected at once. Must not keep a reference to `raw`.
    */
   project: (raw: unknown) => T;
+  /**
+   * The same projection straight from an object's JSON text (e.g. `podScan()`):
+   * list pages and ADDED/MODIFIED/DELETED lines are scanned with it, never built;
+   * whatever it leaves (`ScanFallback`) is parsed and `project`ed. It must give
+   * exactly what `project(JSON.parse(text))` gives. Default none: always parse.
+   */
+  scan?: ObjectScan<T>;
   /** Extra query parameters (a `fieldSelector`, a `labelSelector`). Default none. */
   query?: Readonly<Record<string, string>>;
 }
@@ -45,9 +54,17 @@ export class HttpListerWatcher<T> implements ListerWatcher<T> {
     const params = new URLSearchParams(this.options.query);
     params.set('limit', String(options.limit));
     if (options.continue) params.set('continue', options.continue);
-    const body = (await this.client.getJson(`${this.options.path}?${params}`, signal)) as RawMeta & {
-      items?: unknown[] | null;
-    };
+    const pathAndQuery = `${this.options.path}?${params}`;
+    const text = await this.client.getText(pathAndQuery, signal);
+    const scan = this.options.scan;
+    if (scan) {
+      try {
+        return scanListBody(text, scan);
+      } catch {
+        // Left to JSON.parse and project, which decide (and word any error) as always.
+      }
+    }
+    const body = parseBody(text, pathAndQuery) as RawMeta & { items?: unknown[] | null };
     if (!body || typeof body !== 'object' || !Array.isArray(body.items ?? [])) {
       throw new ApiUnreachableError(`list ${this.options.path}: the answer is not a list`);
     }
@@ -88,6 +105,14 @@ export class HttpListerWatcher<T> implements ListerWatcher<T> {
 
   /** Decodes one watch line into a projected event. Exposed for tests. */
   decodeEvent(line: string): WatchEvent<T> {
+    const scan = this.options.scan;
+    if (scan) {
+      try {
+        return scanWatchLine(line, scan);
+      } catch {
+        // A bookmark, an error, an odd line: JSON.parse and project decide.
+      }
+    }
     let parsed: { type?: string; object?: unknown };
     try {
       parsed = JSON.parse(line) as { type?: string; object?: unknown };

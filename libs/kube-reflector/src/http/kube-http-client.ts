@@ -52,19 +52,18 @@ export class KubeHttpClient {
 
   /** GETs `pathAndQuery` (e.g. `/api/v1/nodes?limit=500`) and returns the parsed JSON body. */
   async getJson(pathAndQuery: string, signal: AbortSignal): Promise<unknown> {
+    return parseBody(await this.getText(pathAndQuery, signal), pathAndQuery);
+  }
+
+  /** GETs `pathAndQuery` and returns the body as text (for a caller that decodes it its own way). */
+  async getText(pathAndQuery: string, signal: AbortSignal): Promise<string> {
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
     const combined = AbortSignal.any([signal, timeout]);
     const res = await this.open(pathAndQuery, combined, signal);
-    let text: string;
     try {
-      text = await readBody(res);
+      return await readBody(res);
     } catch (err) {
       throw this.failure(err, signal, `reading ${pathOnly(pathAndQuery)}`);
-    }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (err) {
-      throw new ApiUnreachableError(`GET ${pathOnly(pathAndQuery)}: the body is not JSON`, { cause: err });
     }
   }
 
@@ -169,6 +168,15 @@ export class KubeHttpClient {
       return new ApiUnreachableError(`${what}: timed out`, { cause: reason });
     }
     return new ApiUnreachableError(`${what}: ${(err as Error).message ?? String(err)}`, { cause: err });
+  }
+}
+
+/** `JSON.parse` of a body; text that is not JSON means the server did not really answer. */
+export function parseBody(text: string, pathAndQuery: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ApiUnreachableError(`GET ${pathOnly(pathAndQuery)}: the body is not JSON`, { cause: err });
   }
 }
 
