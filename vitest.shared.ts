@@ -10,7 +10,10 @@ export const SOURCE_CONDITION = '@knm/source';
  * packages, spec files beside the code (`src/**\/*.spec.ts`) and integration tests
  * under `test/` (`test/**\/*.test.ts`), and timeouts that fit real processes.
  * Projects of different `groupOrder`s never run at the same time (see the root
- * vitest.config.ts).
+ * vitest.config.ts). `maxWorkers` is set here, per project: Vitest 5 ignores the root
+ * config's `maxWorkers` once `projects` is used (every file then ran alone, one after
+ * another). The default group runs two files at once, one per core; the group of
+ * whole-system smoke runs (bench, chaos) one at a time.
  */
 export function projectConfig(name: string, root: string, groupOrder = 0): ViteUserConfig {
   return defineConfig({
@@ -30,6 +33,7 @@ export function projectConfig(name: string, root: string, groupOrder = 0): ViteU
       testTimeout: 30_000,
       hookTimeout: 60_000,
       sequence: { groupOrder },
+      maxWorkers: groupOrder === 0 ? 2 : 1,
     },
   });
 }
