@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 /**
  * One Vitest run covers every project (each has its own vitest.config.ts).
  * Integration tests start real processes and talk to a real Redis, so files run
- * in at most two forks (this machine has two cores; the limit is set per project in
- * vitest.shared.ts, where Vitest applies it) and timeouts are generous.
+ * one file at a time (set per project in vitest.shared.ts, where Vitest applies it)
+ * and timeouts are generous.
  * bench and chaos (`sequence.groupOrder` 1) run in a group of their own, never beside
  * the other files: their quick runs start a dozen processes each and would starve the
  * timing-sensitive tests beside them (a browser long-task bound, sub-second delivery
@@ -19,7 +19,7 @@ export default defineConfig({
       'chaos/vitest.config.ts',
     ],
     pool: 'forks',
-    maxWorkers: 2,
+    maxWorkers: 1,
     reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
   },
 });

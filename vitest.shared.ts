@@ -10,10 +10,12 @@ export const SOURCE_CONDITION = '@knm/source';
  * packages, spec files beside the code (`src/**\/*.spec.ts`) and integration tests
  * under `test/` (`test/**\/*.test.ts`), and timeouts that fit real processes.
  * Projects of different `groupOrder`s never run at the same time (see the root
- * vitest.config.ts). `maxWorkers` is set here, per project: Vitest 5 ignores the root
- * config's `maxWorkers` once `projects` is used (every file then ran alone, one after
- * another). The default group runs two files at once, one per core; the group of
- * whole-system smoke runs (bench, chaos) one at a time.
+ * vitest.config.ts). `maxWorkers` is set here, per project, because Vitest 5 ignores
+ * the root config's once `projects` is used. One file at a time: most integration
+ * files start several processes that already keep both cores busy, so two at once
+ * saved little (18.8 min instead of about 21) and broke the timing bounds of three of
+ * them in a fresh-clone run (a browser long-task bound, a Redis Cluster's answer
+ * within 1.5 s, a pool's shares settling).
  */
 export function projectConfig(name: string, root: string, groupOrder = 0): ViteUserConfig {
   return defineConfig({
@@ -33,7 +35,7 @@ export function projectConfig(name: string, root: string, groupOrder = 0): ViteU
       testTimeout: 30_000,
       hookTimeout: 60_000,
       sequence: { groupOrder },
-      maxWorkers: groupOrder === 0 ? 2 : 1,
+      maxWorkers: 1,
     },
   });
 }
