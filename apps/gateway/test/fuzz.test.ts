@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import { ErrorBodySchema, RealtimeEvents } from '@knm/contracts';
-import { createTestRedis, makeNodeSnapshot, type TestRedis } from '@knm/testing';
+import { createTestRedis, makeNodeSnapshot, seededRandom, type TestRedis } from '@knm/testing';
 import {
   SECRET,
   connectSocket,
@@ -35,23 +35,11 @@ const SEED = Number(process.env['KNM_FUZZ_SEED'] ?? Math.floor(Math.random() * 2
 const CASES = Number(process.env['KNM_FUZZ_CASES'] ?? 300);
 const MARKER = `fz${SEED.toString(36)}`;
 
-/** mulberry32: a small deterministic PRNG, so a seed replays a run exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Gen {
   private readonly next: () => number;
 
   constructor(seed: number) {
-    this.next = prng(seed);
+    this.next = seededRandom(seed);
   }
 
   int(max: number): number {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateWorld } from '@knm/fake-cluster';
+import { seededRandom } from '@knm/testing';
 import { HttpListerWatcher } from './http/http-lister-watcher.js';
 import { scanWatchLine } from './http/kube-json-scan.js';
 import type { KubeHttpClient } from './http/kube-http-client.js';
@@ -15,18 +16,6 @@ import { projectPod, type PodRecord } from './pod-record.js';
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** Seeded randomness (mulberry32): a failure names its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const fakeClient = (body: string): KubeHttpClient =>
   ({ getText: () => Promise.resolve(body) }) as unknown as KubeHttpClient;
@@ -228,7 +217,7 @@ const STYLES: Style[] = [
 
 describe('podScan: exactly JSON.parse + projectPod', () => {
   it("on kube-sim's pods, in watch lines written every way", () => {
-    const random = rng(1);
+    const random = seededRandom(1);
     let counted = 0;
     for (const pod of kubeSimPods) {
       const type = pick(random, ['ADDED', 'MODIFIED', 'DELETED']);
@@ -245,7 +234,7 @@ describe('podScan: exactly JSON.parse + projectPod', () => {
 
   it('on generated pods covering every input of the resource totals', () => {
     for (let seed = 1; seed <= 6; seed++) {
-      const random = rng(seed);
+      const random = seededRandom(seed);
       for (let i = 0; i < 250; i++) {
         const pod = generatedPod(random, i);
         for (const style of STYLES) expectSameLine(write({ object: pod, type: 'MODIFIED' }, style, random));
@@ -254,7 +243,7 @@ describe('podScan: exactly JSON.parse + projectPod', () => {
   });
 
   it('on list pages, items and metadata in any order, continue or not', async () => {
-    const random = rng(7);
+    const random = seededRandom(7);
     for (let page = 0; page < 12; page++) {
       const items = Array.from({ length: 20 }, (_, i) =>
         i % 2 ? generatedPod(random, i) : (kubeSimPods[page * 20 + i] as Json),
@@ -306,7 +295,7 @@ describe('podScan: exactly JSON.parse + projectPod', () => {
 
   it('on text that is not JSON: the same error', () => {
     const good = JSON.stringify({ type: 'ADDED', object: kubeSimPods[0] });
-    const random = rng(11);
+    const random = seededRandom(11);
     const broken = [
       good.slice(0, -1),
       `${good}}`,
@@ -343,7 +332,7 @@ describe('podScan: exactly JSON.parse + projectPod', () => {
 
 describe('JsonScanner accepts what JSON.parse accepts', () => {
   it('on random texts and their corruptions', () => {
-    const random = rng(21);
+    const random = seededRandom(21);
     const scanner = new JsonScanner();
     const accepts = (text: string): boolean => {
       try {

@@ -12,3 +12,4 @@ export * from './throttle-proxy.js';
 export * from './node-snapshot.js';
 export * from './oidc-provider.js';
 export * from './cluster-role.js';
+export * from './seeded-random.js';
