@@ -66,7 +66,7 @@ export default tseslint.config(
   },
   {
     // Tool configuration at a project's root may import the workspace's shared config.
-    files: ['**/vitest.config.ts', '**/vite.config.ts'],
+    files: ['**/vitest.config.ts', '**/vitest.*.config.ts', '**/vite.config.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {

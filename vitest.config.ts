@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * One Vitest run covers every project (each has its own vitest.config.ts).
  * Integration tests start real processes and talk to a real Redis, so files run
- * one file at a time (set per project in vitest.shared.ts, where Vitest applies it)
+ * in at most two forks (set per project in vitest.shared.ts, where Vitest applies it)
  * and timeouts are generous.
  * bench and chaos (`sequence.groupOrder` 1) run in a group of their own, never beside
  * the other files: their quick runs start a dozen processes each and would starve the
@@ -15,11 +15,12 @@ export default defineConfig({
     projects: [
       'libs/*/vitest.config.ts',
       'apps/*/vitest.config.ts',
+      'apps/web/vitest.scale.config.ts',
       'bench/vitest.config.ts',
       'chaos/vitest.config.ts',
     ],
     pool: 'forks',
-    maxWorkers: 1,
+    maxWorkers: 2,
     reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
   },
 });

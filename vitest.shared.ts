@@ -11,13 +11,16 @@ export const SOURCE_CONDITION = '@knm/source';
  * under `test/` (`test/**\/*.test.ts`), and timeouts that fit real processes.
  * Projects of different `groupOrder`s never run at the same time (see the root
  * vitest.config.ts). `maxWorkers` is set here, per project, because Vitest 5 ignores
- * the root config's once `projects` is used. One file at a time: most integration
- * files start several processes that already keep both cores busy, so two at once
- * saved little (18.8 min instead of about 21) and broke the timing bounds of three of
- * them in a fresh-clone run (a browser long-task bound, a Redis Cluster's answer
- * within 1.5 s, a pool's shares settling).
+ * the root config's once `projects` is used: the default group runs two files at
+ * once, one per core; the group of whole-system runs and timing bounds (bench, chaos,
+ * the 5,000-node dashboard) one at a time, never beside another file.
  */
-export function projectConfig(name: string, root: string, groupOrder = 0): ViteUserConfig {
+export function projectConfig(
+  name: string,
+  root: string,
+  groupOrder = 0,
+  include = ['src/**/*.spec.ts', 'test/**/*.test.ts'],
+): ViteUserConfig {
   return defineConfig({
     root,
     resolve: {
@@ -31,11 +34,11 @@ export function projectConfig(name: string, root: string, groupOrder = 0): ViteU
     ssr: { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions] } },
     test: {
       name,
-      include: ['src/**/*.spec.ts', 'test/**/*.test.ts'],
+      include,
       testTimeout: 30_000,
       hookTimeout: 60_000,
       sequence: { groupOrder },
-      maxWorkers: 1,
+      maxWorkers: groupOrder === 0 ? 2 : 1,
     },
   });
 }

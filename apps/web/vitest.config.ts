@@ -8,5 +8,11 @@ import { projectConfig } from '../../vitest.shared.js';
  * clean clone's `npm test` works.
  */
 export default mergeConfig(projectConfig('web', import.meta.dirname), {
-  test: { testTimeout: 60_000, hookTimeout: 180_000, globalSetup: ['test/support/global-setup.ts'] },
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    globalSetup: ['test/support/global-setup.ts'],
+    // Its long-task bound runs alone, in the whole-system group (vitest.scale.config.ts).
+    exclude: ['test/dashboard-scale.test.ts', '**/node_modules/**'],
+  },
 });
