@@ -94,7 +94,12 @@ describe('npm run bench -- --quick', () => {
   });
 
   it('exits 0 and prints the summary', () => {
-    expect(exit, output.slice(-3000)).toEqual({ code: 0, signal: null });
+    // Each failed scenario's own error first: the summary table fills the tail.
+    const failures = output
+      .split('\n')
+      .filter((line) => /^\[[a-z-]+\] FAILED /.test(line))
+      .join('\n');
+    expect(exit, `${failures}\n${output.slice(-3000)}`).toEqual({ code: 0, signal: null });
     expect(output).toMatch(/report: .*REPORT-quick\.md; (\d+) of \1 scenarios ok/);
   });
 
