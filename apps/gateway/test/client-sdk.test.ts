@@ -126,6 +126,28 @@ describe('client SDK', () => {
     expect(watch.stats).toMatchObject({ applied: written, gaps: 0, reloads: 0 });
   });
 
+  it('applies live batches from a paced gateway: equal to the stored state, live throughout, every change event in order', async () => {
+    const paced = await startGateway(redis, { liveRate: 5 }, 'gw-paced');
+    closers.unshift(() => paced.close());
+    const c = client([paced.url]);
+    const watch = c.watchCluster('dev');
+    const seqs: number[] = [];
+    const states: string[] = [];
+    watch.on('change', (e) => seqs.push(e.envelope.seq));
+    watch.on('state', (s) => states.push(s));
+    await watch.ready();
+    await churn(80, 0);
+    const expected = await truth();
+    await waitFor(() => watch.seq === expected.seq, { what: `seq ${expected.seq}` });
+    expect(watch.nodes()).toEqual(expected.nodes);
+    expect(watch.stats).toMatchObject({ gaps: 0, reloads: 0, duplicates: 0 });
+    expect(watch.stats.batches).toBeGreaterThan(0);
+    expect(states).not.toContain('waiting');
+    // Folded runs skip superseded seqs, never reorder them.
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
   it('reconnects to the other gateway when its gateway closes and resumes with no gap and no duplicate applied', async () => {
     const c = client([gwA.url, gwB.url]);
     const watch = c.watchCluster('dev');

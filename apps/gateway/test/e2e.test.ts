@@ -161,8 +161,10 @@ describe('end to end: kube-sim -> watcher -> Redis -> two gateways -> clients', 
     expect(watch.stats.gaps).toBe(0);
     expect(watch.stats.reloads).toBe(0);
     expect(watch.stats.resumes).toBeGreaterThanOrEqual(1);
-    const firstSeq = applied[0] as number;
-    expect(applied).toEqual(Array.from({ length: applied.length }, (_, i) => firstSeq + i));
+    // Applied in seq order, none twice. Seqs may be skipped, never lost: a resume batch and
+    // the gateway's paced live batches fold superseded changes of a key (gaps: 0 above).
+    expect(applied).toEqual([...applied].sort((a, b) => a - b));
+    expect(new Set(applied).size).toBe(applied.length);
   }, 120_000);
 
   it('filters and paging return exactly what the truth says', async () => {

@@ -173,6 +173,34 @@ describe('subscribe and live envelopes across two gateways', () => {
   });
 });
 
+describe('paced live delivery', () => {
+  it('a cluster changing faster than the live pace reaches live sockets as live batches: in order, exact, never merged', async () => {
+    const paced = await startGateway(redis, { liveRate: 5 }, 'gw-paced');
+    closers.unshift(() => paced.close());
+    const s = open(paced.url);
+    await connected(s);
+    const c = new EnvelopeCollector(s, { dev: 1 });
+    await request(s, RealtimeEvents.subscribe, { cluster: 'dev' });
+    // 60 changes as fast as Redis takes them: far past the burst of 10 and 5 a second.
+    const last = await relabel(60);
+    await waitFor(() => c.at('dev') === last, { what: `seq ${last} on the socket` });
+
+    expect(c.violations).toEqual([]);
+    expect(c.resyncs()).toEqual([]);
+    // The burst one by one, then runs: far fewer messages than envelopes.
+    expect(c.seqs('dev').slice(0, 10)).toEqual(range(2, 11));
+    expect(c.batches.length).toBeGreaterThan(0);
+    expect(c.envelopes.length + c.batches.length).toBeLessThan(30);
+    for (const batch of c.batches) expect(batch).toMatchObject({ cluster: 'dev', live: true });
+    // Each run is folded: n-1's relabels in one run are one node_update with the latest labels.
+    for (const batch of c.batches) expect(batch.envelopes).toHaveLength(1);
+    expect(c.view('dev').nodes.get('n-1')?.labels).toMatchObject({ step: '59' });
+    const metrics = await fetch(`${paced.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/knm_gateway_batches_sent_total\{reason="live"\} [1-9]/);
+    expect(metrics).not.toMatch(/knm_gateway_batches_sent_total\{reason="merged"\} [1-9]/);
+  });
+});
+
 describe('replay with sinceSeq', () => {
   it('resumes with one folded batch before the live envelopes, with no gap and no duplicate, while writes go on', async () => {
     await relabel(30);
@@ -498,7 +526,8 @@ describe('slow consumers', () => {
   it('a client that stops reading is switched to merged delivery: bounded backlog, no resync, no disconnect, exact after it reads again', async () => {
     const strict = await startGateway(
       redis,
-      { maxBufferedMessages: 20, maxBufferedBytes: 256 * 1024 },
+      // Unpaced: every envelope is a message, so the paused socket's backlog grows (pacing would fold it).
+      { maxBufferedMessages: 20, maxBufferedBytes: 256 * 1024, liveRate: 0 },
       'gw-strict',
     );
     closers.unshift(() => strict.close());
@@ -549,7 +578,7 @@ describe('slow consumers', () => {
     async () => {
       const strict = await startGateway(
         redis,
-        { maxBufferedMessages: 5, maxBufferedBytes: 64 * 1024, slowSocketTimeoutMs: 1_500 },
+        { maxBufferedMessages: 5, maxBufferedBytes: 64 * 1024, slowSocketTimeoutMs: 1_500, liveRate: 0 },
         'gw-timeout',
       );
       closers.unshift(() => strict.close());

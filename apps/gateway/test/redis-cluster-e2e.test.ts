@@ -322,6 +322,7 @@ describe.skipIf(!redisServerSuiteRuns())(
           maxBufferedBytes: 1024 * 1024,
           slowSocketTimeoutMs: 60_000,
           maxUnackedBytes: 32 * 1024,
+          liveRate: 20,
           logLevel: 'silent',
           gatewayId: 'gw-k',
         },

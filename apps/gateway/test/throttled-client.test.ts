@@ -35,7 +35,8 @@ beforeEach(async () => {
   sim = await startSim({ nodes: 30, pods: 600, seed: 14, jobRunMs: [300, 1_500] });
   watcher = spawnWatcher(sim, redis, CLUSTER);
   await watcher.waitForOutput(/"msg":"watcher ready"/, 45_000);
-  gateway = await startGateway(redis, {}, 'gw-throttled');
+  // Paced as in production (the default KNM_WS_LIVE_RATE).
+  gateway = await startGateway(redis, { liveRate: 20 }, 'gw-throttled');
   proxy = await startThrottleProxy({
     targetPort: Number(new URL(gateway.url).port),
     bytesPerSecond: 16 * 1024,

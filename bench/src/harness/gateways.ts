@@ -19,7 +19,12 @@ export interface Gateways {
  * and signs a viewer token for them. Rejects (stopping those started) when one does
  * not listen within a minute.
  */
-export async function startGateways(count: number, redisUrl: string, namespace: string): Promise<Gateways> {
+export async function startGateways(
+  count: number,
+  redisUrl: string,
+  namespace: string,
+  env: Record<string, string> = {},
+): Promise<Gateways> {
   const secret = randomBytes(32).toString('hex');
   const procs = Array.from({ length: count }, (_, i) =>
     spawnTestGateway({
@@ -28,7 +33,7 @@ export async function startGateways(count: number, redisUrl: string, namespace: 
       args: ['--log-level', 'info'],
       name: `gateway-${i + 1}`,
       // Thousands of simulated users share the bench's one token: no per-user subscribe limit.
-      env: { KNM_SUBSCRIBE_RATE_LIMIT: '0' },
+      env: { KNM_SUBSCRIBE_RATE_LIMIT: '0', ...env },
     }),
   );
   try {

@@ -53,7 +53,9 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
   const keyspace = new Keyspace(namespace);
   const cluster = toClusterName(CLUSTER);
   const redis = new Redis(ctx.redisUrl);
-  const gateways = await startGateways(1, ctx.redisUrl, namespace);
+  // Unpaced (KNM_WS_LIVE_RATE=0): every envelope its own message, like the bare server's;
+  // pacing would fold the burst's pod counts into a few runs and compare unlike work.
+  const gateways = await startGateways(1, ctx.redisUrl, namespace, { KNM_WS_LIVE_RATE: '0' });
   const bare = spawnBenchScript('bare-socketio', 'scenarios/fanout-bare-server.ts', []);
   const token = (gateways.headers['authorization'] ?? '').replace(/^Bearer /, '');
   let fleet: ClientFleet | undefined;
@@ -158,7 +160,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
       },
     ],
     notes: [
-      `A run is a burst of ${envelopes} pod_counts envelopes (${countsPerEnvelope} node counts each, ~${payloadBytes} bytes of JSON); deliveries/s = clients x envelopes / (first send -> every client has every envelope). knm: the watcher's NodeStoreWriter writes them one by one (Lua script: hash, seq, stream, PUBLISH) and one gateway process pushes them from its Redis subscription to its sockets. Ceiling: a bare socket.io server (no Redis, no auth, no per-socket bookkeeping; scenarios/fanout-bare-server.ts) emits the same envelopes, as read back from the stream, to a room, ten per event-loop turn.`,
+      `A run is a burst of ${envelopes} pod_counts envelopes (${countsPerEnvelope} node counts each, ~${payloadBytes} bytes of JSON); deliveries/s = clients x envelopes / (first send -> every client has every envelope). knm: the watcher's NodeStoreWriter writes them one by one (Lua script: hash, seq, stream, PUBLISH) and one gateway process pushes them from its Redis subscription to its sockets. Ceiling: a bare socket.io server (no Redis, no auth, no per-socket bookkeeping; scenarios/fanout-bare-server.ts) emits the same envelopes, as read back from the stream, to a room, ten per event-loop turn. The gateway runs unpaced (\`KNM_WS_LIVE_RATE=0\`): by default a burst this fast would go out as a few folded live batches, which is less work than the bare server's, not the same work.`,
       `knm's clients ack what they applied; one that falls more than 32 KiB behind gets the rest of the burst folded into batches (merged delivery) instead of envelope by envelope: ${batches ?? 0} batches over the knm runs. A delivery counts when the client's view has the envelope's change, however it arrived.`,
       `Both are received by the same ${clients} clients of the libs/testing client fleet (${Math.ceil(clients / 1_000)} process(es) of their own, each client applying every envelope it receives), so the clients cost the same on both sides; gateway, bare server, clients and Redis share the machine's 2 cores, so the clients' CPU bounds both figures.`,
     ],

@@ -238,8 +238,10 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
       case 'applied':
         this.stats.batches += 1;
         this.stats.applied += batch.envelopes.length;
-        // At once: the gateway sends the next batch only after this one is acked.
-        this.host.ack(this.cluster, this.view.seq);
+        // At once: the gateway sends the next batch only after this one is acked. A live
+        // batch (a run of live envelopes) is acked like them: the gateway does not wait.
+        if (batch.live === true) this.scheduleAck();
+        else this.host.ack(this.cluster, this.view.seq);
         if (batch.fromSeq === 0) {
           this.stats.wholeStateBatches += 1;
           this.emit('reload', { reason: 'batch', seq: batch.seq });

@@ -67,6 +67,11 @@ export type SubscribeMessage = z.infer<typeof SubscribeMessageSchema>;
  * their own seqs) and is then at `seq`; below `fromSeq` it has a gap. `fromSeq` 0
  * means the batch is the cluster's whole state: clear the view first. Sent for a
  * resume, to a socket that fell behind (merged delivery) and under `maxRate`.
+ *
+ * `live: true` marks a run of live envelopes sent together because the cluster
+ * changed faster than the gateway's live pace (`KNM_WS_LIVE_RATE` messages a second):
+ * it is applied like any batch but acked like live envelopes (within 250 ms), since
+ * the gateway does not wait for its ack; every other batch is acked at once.
  */
 export const BatchMessageSchema = z.object({
   type: z.literal('batch'),
@@ -74,6 +79,7 @@ export const BatchMessageSchema = z.object({
   fromSeq: z.number().int().nonnegative(),
   seq: z.number().int().positive(),
   envelopes: z.array(EnvelopeSchema),
+  live: z.literal(true).optional(),
 });
 export type BatchMessage = z.infer<typeof BatchMessageSchema>;
 
@@ -85,7 +91,7 @@ export type BatchMessage = z.infer<typeof BatchMessageSchema>;
  * it acked the previous one. So a slow link never holds more than that bound plus
  * one batch, and the client is never minutes behind. A client that never acks is
  * bounded by the gateway's own socket buffers only. The SDK acks each batch at once
- * and live envelopes at least every 250 ms.
+ * and live envelopes (and `live` batches) at least every 250 ms.
  */
 export const AckMessageSchema = z.strictObject({
   cluster: ClusterNameSchema,

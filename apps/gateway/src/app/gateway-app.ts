@@ -138,6 +138,7 @@ class GatewayModule {
         maxBufferedBytes: config.maxBufferedBytes,
         slowSocketTimeoutMs: config.slowSocketTimeoutMs,
         maxUnackedBytes: config.maxUnackedBytes,
+        liveRate: config.liveRate,
       },
       metrics,
       runtime.logger,

@@ -19,6 +19,7 @@ describe('loadGatewayConfig', () => {
       maxBufferedBytes: 1024 * 1024,
       slowSocketTimeoutMs: 60_000,
       maxUnackedBytes: 32 * 1024,
+      liveRate: 20,
       logLevel: 'info',
       security: DEFAULT_SECURITY,
       registry: { execAllowlist: new Set(), deleteWaitMs: 10_000, connectionTestTimeoutMs: 5_000 },

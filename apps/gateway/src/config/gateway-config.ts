@@ -46,6 +46,12 @@ export interface GatewayConfig {
   /** A live socket whose client acks and has more bytes than this unacked switches to merged delivery. Default 32 KiB. */
   maxUnackedBytes: number;
   /**
+   * Live messages a second per cluster to a socket (`KNM_WS_LIVE_RATE`), after a burst
+   * of twice that: a cluster changing faster has its envelopes sent in runs, as live
+   * batches. 0 = every envelope on its own. Default 20.
+   */
+  liveRate: number;
+  /**
    * A Socket.IO connection that has joined no namespace (never authenticated) this long
    * after its handshake is closed (`KNM_WS_CONNECT_TIMEOUT_MS`). Default 10,000 ms.
    */
@@ -125,6 +131,7 @@ const ConfigSchema = z.object({
   maxBufferedBytes: intFrom('KNM_WS_MAX_BUFFERED_BYTES', 1024).default(1024 * 1024),
   slowSocketTimeoutMs: intFrom('KNM_WS_SLOW_SOCKET_TIMEOUT_MS', 1_000).default(60_000),
   maxUnackedBytes: intFrom('KNM_WS_MAX_UNACKED_BYTES', 1024).default(32 * 1024),
+  liveRate: intFrom('KNM_WS_LIVE_RATE', 0).default(20),
   wsConnectTimeoutMs: intFrom('KNM_WS_CONNECT_TIMEOUT_MS', 100).optional(),
   nodePodsTimeoutMs: intFrom('KNM_NODE_PODS_TIMEOUT_MS', 100).optional(),
   metricsToken: z.string().min(16, 'KNM_METRICS_TOKEN must be at least 16 characters').optional(),
@@ -213,6 +220,7 @@ export function loadGatewayConfig(
     maxBufferedBytes: env['KNM_WS_MAX_BUFFERED_BYTES'],
     slowSocketTimeoutMs: env['KNM_WS_SLOW_SOCKET_TIMEOUT_MS'],
     maxUnackedBytes: env['KNM_WS_MAX_UNACKED_BYTES'],
+    liveRate: env['KNM_WS_LIVE_RATE'],
     wsConnectTimeoutMs: env['KNM_WS_CONNECT_TIMEOUT_MS'],
     nodePodsTimeoutMs: env['KNM_NODE_PODS_TIMEOUT_MS'],
     metricsToken: env['KNM_METRICS_TOKEN'] || undefined,

@@ -12,6 +12,7 @@ import {
 import type { ChangeSubscriber, NodeStoreReader } from '@knm/node-store';
 import type { GatewayMetrics } from '../health/gateway-metrics.js';
 import { ClusterLog } from './cluster-log.js';
+import { LivePacer } from './live-pacer.js';
 import { SocketSubscription, type BatchReason, type DeliveryLimits } from './socket-subscription.js';
 
 /** Options of {@link ClusterFeed}. */
@@ -26,6 +27,12 @@ export interface ClusterFeedOptions extends DeliveryLimits {
    * those at the same seq share one fold and one encoding. Default 25 ms.
    */
   flushWindowMs?: number;
+  /**
+   * Live messages a second per cluster to a socket, sustained, after a burst of twice
+   * that: faster changes go out in runs, as live batches ({@link LivePacer}). 0 = every
+   * envelope on its own. Default 20.
+   */
+  liveRate?: number;
 }
 
 /** The Socket.IO room of a cluster's subscribers (joined for adapter-wide emits, not for envelope fan-out). */
@@ -43,6 +50,8 @@ interface ClusterChannel {
   flushing: Set<SocketSubscription>;
   /** The pending flush round, if one is scheduled. */
   flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Paces live envelopes: each on its own while the cluster is quiet, in runs when it is not. */
+  pacer: LivePacer;
 }
 
 /**
@@ -54,7 +63,9 @@ interface ClusterChannel {
  *
  * Live sockets get each envelope as it comes, encoded once and written to all of them
  * in one `local` broadcast (every replica receives every envelope from Redis itself,
- * so nothing goes through the adapter). A socket that falls behind (backlog past a
+ * so nothing goes through the adapter); while a cluster changes faster than the live
+ * pace (`liveRate`), the envelopes that arrive between two messages go out together
+ * as one live batch. A socket that falls behind (backlog past a
  * bound, or missing envelopes), that resumes with `sinceSeq`, or that asked for
  * `maxRate` is in merged delivery: whenever its buffer has drained it gets ONE
  * `batch` with everything after its seq, folded from the log, or when the log does
@@ -222,27 +233,61 @@ export class ClusterFeed {
       channel.held?.push(envelope);
       return;
     }
+    const known = channel.log.latestSeq;
     channel.log.add(envelope);
+    if (envelope.seq <= known) return;
     if (envelope.type === 'resync') {
+      // Whatever waits in the pacer comes before the resync.
+      channel.pacer.flush();
       for (const sub of channel.subs) if (sub.lastSeq < envelope.seq) sub.sendResync(envelope);
       return;
     }
-    // Decide per socket (next seq, backlog bound), then write to every admitted socket
-    // in ONE local broadcast: the adapter encodes the packet (and its websocket frame)
-    // once and every socket's write buffer shares it, where a per-socket emit would
-    // JSON-encode it once per socket. Addressed by socket id (each socket is in the
-    // room named by its id), not by the cluster room, so exactly the admitted sockets
-    // get it. `local`: the Redis adapter neither publishes it nor expects other
-    // replicas to (each receives the envelope from Redis itself).
+    channel.pacer.push(envelope);
+  }
+
+  /**
+   * Sends a paced run of consecutive live envelopes (one, or several as a live batch)
+   * to the live sockets exactly at its start. Decide per socket (position, backlog
+   * bound), then write to every admitted socket in ONE local broadcast: the adapter
+   * encodes the packet (and its websocket frame) once and every socket's write buffer
+   * shares it, where a per-socket emit would JSON-encode it once per socket. Addressed
+   * by socket id (each socket is in the room named by its id), not by the cluster
+   * room, so exactly the admitted sockets get it. `local`: the Redis adapter neither
+   * publishes it nor expects other replicas to (each receives the envelope from Redis
+   * itself).
+   */
+  private deliver(channel: ClusterChannel, run: readonly Envelope[]): void {
+    const first = run[0] as Envelope;
+    const last = run[run.length - 1] as Envelope;
+    const fromSeq = first.seq - 1;
     const admitted: SocketSubscription[] = [];
-    for (const sub of channel.subs) if (sub.admit(envelope)) admitted.push(sub);
+    for (const sub of channel.subs) if (sub.admit(fromSeq, last.seq)) admitted.push(sub);
     const nsp: Namespace | undefined = admitted[0]?.socket.nsp;
     if (!nsp) return;
-    // Flow control counts the envelope's encoded size (once per envelope, for every socket).
-    const bytes = JSON.stringify(envelope).length;
-    for (const sub of admitted) sub.sent(envelope.seq, bytes);
-    nsp.local.to(admitted.map((s) => s.socket.id)).emit(envelope.type, envelope);
-    this.metrics.envelopesSent.inc(admitted.length);
+    const to = nsp.local.to(admitted.map((s) => s.socket.id));
+    if (run.length === 1) {
+      // Flow control counts the message's encoded size (once per message, for every socket).
+      const bytes = JSON.stringify(first).length;
+      for (const sub of admitted) sub.sent(first.seq, bytes);
+      to.emit(first.type, first);
+      this.metrics.envelopesSent.inc(admitted.length);
+      return;
+    }
+    const fold = new EnvelopeFold(first.cluster, fromSeq);
+    for (const envelope of run) fold.add(envelope);
+    const batch: BatchMessage = {
+      type: 'batch',
+      cluster: first.cluster,
+      fromSeq,
+      seq: last.seq,
+      envelopes: fold.since(fromSeq),
+      live: true,
+    };
+    const bytes = JSON.stringify(batch).length;
+    for (const sub of admitted) sub.sent(last.seq, bytes);
+    to.emit(RealtimeEvents.batch, batch);
+    this.metrics.batchesSent.inc({ reason: 'live' }, admitted.length);
+    this.metrics.batchEnvelopes.inc(batch.envelopes.length * admitted.length);
   }
 
   /**
@@ -489,13 +534,16 @@ export class ClusterFeed {
   private channel(cluster: ClusterName): ClusterChannel {
     let channel = this.channels.get(cluster);
     if (!channel) {
-      channel = {
+      const rate = this.options.liveRate ?? 20;
+      const created: ClusterChannel = {
         log: undefined,
         held: undefined,
         subs: new Set(),
         flushing: new Set(),
         flushTimer: undefined,
+        pacer: new LivePacer({ ratePerSecond: rate, burst: 2 * rate }, (run) => this.deliver(created, run)),
       };
+      channel = created;
       this.channels.set(cluster, channel);
     }
     return channel;
@@ -523,6 +571,7 @@ export class ClusterFeed {
     channel.flushing.delete(sub);
     if (channel.subs.size === 0) {
       if (channel.flushTimer) clearTimeout(channel.flushTimer);
+      channel.pacer.close();
       this.channels.delete(sub.cluster);
       void this.enqueue(sub.cluster, () => this.changes.unsubscribe(sub.cluster)).catch((err: unknown) =>
         this.logger.warn({ err, cluster: sub.cluster }, 'could not unsubscribe from the changes channel'),

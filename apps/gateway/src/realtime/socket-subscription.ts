@@ -26,12 +26,13 @@ export interface DeliveryLimits {
 }
 
 /** Why a batch was sent (a metric label). */
-export type BatchReason = 'resume' | 'merged' | 'rate' | 'full';
+export type BatchReason = 'resume' | 'merged' | 'rate' | 'full' | 'live';
 
 /**
  * How a subscription is delivered:
  * - `live`: each envelope as it comes, as its own event (one broadcast per envelope
- *   to every live socket, see `ClusterFeed`);
+ *   to every live socket, see `ClusterFeed`), or, while the cluster changes faster
+ *   than the live pace, runs of them as live batches;
  * - `merged`: the socket fell behind (its backlog passed a bound, or it lacks
  *   envelopes), resumes, or asked for `maxRate`: each time its buffer has drained
  *   (and its rate allows) it gets ONE `batch` folding everything after its seq;
@@ -104,16 +105,18 @@ export class SocketSubscription {
   }
 
   /**
-   * A live envelope (from Redis pub/sub), delivered by the owner in ONE broadcast to
-   * every socket that admits it. True when this socket is to get it now: it is live,
-   * the envelope is exactly the next one, and its backlog is within bounds; it then
-   * counts as sent. Otherwise the socket switches to merged delivery (unless the
-   * envelope is one it already has) and the envelope reaches it folded in a batch.
+   * A live message (from Redis pub/sub) covering the envelopes after `fromSeq` up to
+   * `seq`: one envelope (`fromSeq` = its seq - 1) or a paced run of them, delivered by
+   * the owner in ONE broadcast to every socket that admits it. True when this socket
+   * is to get it now: it is live, exactly at `fromSeq`, and its backlog is within
+   * bounds; it then counts as sent. Otherwise the socket switches to merged delivery
+   * (unless it already has everything up to `seq`) and the envelopes reach it folded
+   * in a batch.
    */
-  admit(envelope: Envelope): boolean {
-    if (this.modeValue !== 'live' || envelope.seq <= this.lastSeq) return false;
-    if (envelope.seq === this.lastSeq + 1 && this.withinBounds()) {
-      this.lastSeq = envelope.seq;
+  admit(fromSeq: number, seq: number): boolean {
+    if (this.modeValue !== 'live' || seq <= this.lastSeq) return false;
+    if (this.lastSeq === fromSeq && this.withinBounds()) {
+      this.lastSeq = seq;
       return true;
     }
     this.merge();
@@ -182,7 +185,7 @@ export class SocketSubscription {
     this.sent(this.lastSeq, bytes);
   }
 
-  /** A live envelope of `bytes` (encoded) was written to the socket (after {@link admit}). */
+  /** A live message of `bytes` (encoded), up to `seq`, was written to the socket (after {@link admit}). */
   sent(seq: number, bytes: number): void {
     if (this.ackedSeq === undefined) return;
     this.sentBytes += bytes;

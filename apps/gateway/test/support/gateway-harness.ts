@@ -24,7 +24,10 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Starts a gateway on an OS-assigned port against the test's Redis namespace (its log to `logger` when given). */
+/**
+ * Starts a gateway on an OS-assigned port against the test's Redis namespace (its log
+ * to `logger` when given). Unpaced unless `overrides.liveRate` says otherwise.
+ */
 export async function startGateway(
   redis: TestRedis,
   overrides: Partial<GatewayConfig> = {},
@@ -44,6 +47,9 @@ export async function startGateway(
     maxBufferedBytes: 1024 * 1024,
     slowSocketTimeoutMs: 60_000,
     maxUnackedBytes: 32 * 1024,
+    // Unpaced: every envelope is its own event, as the tests that follow each one expect;
+    // the pacing tests set liveRate themselves.
+    liveRate: 0,
     logLevel: 'silent',
     gatewayId: id,
     ...overrides,

@@ -70,6 +70,7 @@ export async function startOidcGateway(
     maxBufferedBytes: 1024 * 1024,
     slowSocketTimeoutMs: 60_000,
     maxUnackedBytes: 32 * 1024,
+    liveRate: 20,
     logLevel: 'trace',
     gatewayId: 'gw-oidc',
     oidc: {

@@ -88,6 +88,7 @@ interface BatchLike {
   fromSeq: number;
   seq: number;
   envelopes: unknown[];
+  live?: boolean;
 }
 
 const GATEWAY_RESYNCS = new Set(['replay_unavailable']);
@@ -331,7 +332,9 @@ export class FleetClient {
     view.seq = batch.seq;
     this.counters.batches += 1;
     this.counters.applied += batch.envelopes.length;
-    this.ack();
+    // A live batch is a run of live envelopes: acked like them (the gateway does not wait for it).
+    if (batch.live === true) this.scheduleAck();
+    else this.ack();
   }
 
   /** Tells the gateway what the view applied (flow control: the SDK's rule, live envelopes every 250 ms). */
