@@ -31,7 +31,7 @@ export class GatewayMetrics {
   });
   readonly batchesSent = new Counter({
     name: 'knm_gateway_batches_sent_total',
-    help: 'Folded batches sent to sockets, by why (resume, merged: the socket fell behind, rate: maxRate, full: the whole state because the stream no longer reached back)',
+    help: 'Folded batches sent to sockets, by why (resume, merged: the socket fell behind, rate: maxRate, full: the whole state because the stream no longer reached back, live: a run of live envelopes past the live pace)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
