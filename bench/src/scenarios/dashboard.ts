@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, CDPSession, Page } from 'playwright-core';
 import { ensureWebBuild, spawnProcess, typeScriptNodeArgs, type ManagedProcess } from '@knm/testing';
 import { launchChromium } from '../harness/chromium.js';
 import { benchNamespace, deleteNamespace } from '../harness/processes.js';
@@ -35,7 +36,7 @@ const PAGE = {
       const count = /^(\\d+) of (\\d+) nodes$/.exec(document.querySelector('[data-testid=node-count]')?.textContent?.trim() ?? '');
       const loading = document.querySelector('[data-testid=rows-loading]');
       if (firstMs !== undefined && count && count[1] === count[2] && Number(count[2]) >= minNodes && !loading)
-        return { firstMs, allMs: now };
+        return { firstMs, allMs: now, clickedAt: t0 };
     }
   }`,
   /** Clicks the element matched, resolves with the time to the next painted frame. */
@@ -48,6 +49,10 @@ const PAGE = {
     return performance.now() - t0;
   }`,
   resetLongTasks: `() => { window.__knmLongTasks = []; }`,
+  /** The node list requests since the page loaded: when each was sent, answered, and finished (ms from load). */
+  nodeRequests: `() => performance.getEntriesByType('resource')
+    .filter((e) => /\\/nodes(\\?|$)/.test(e.name))
+    .map((e) => ({ url: e.name.replace(/^.*\\/api\\/v1/, ''), start: Math.round(e.startTime), firstByte: Math.round(e.responseStart), end: Math.round(e.responseEnd), bytes: e.encodedBodySize }))`,
   readLongTasks: `() => window.__knmLongTasks`,
   /**
    * The floor of showing the same data without the dashboard: one fetch of the whole
@@ -72,6 +77,32 @@ const PAGE = {
 /** Runs a page function (source text above) with `arg`; resolves with what it returns. */
 function inPage<T>(page: Page, fn: string, arg?: unknown): Promise<T> {
   return page.evaluate(`(${fn})(${arg === undefined ? '' : JSON.stringify(arg)})`) as Promise<T>;
+}
+
+/**
+ * Samples the page's main thread (CDP Profiler, 200 µs) while `work` runs and writes
+ * the profile to `<dir>/<name>.cpuprofile` (open it in Chromium's DevTools); without
+ * `dir` only runs `work`.
+ */
+async function profiled<T>(
+  page: Page,
+  dir: string | undefined,
+  name: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!dir) return work();
+  const cdp: CDPSession = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await cdp.send('Profiler.stop');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    await cdp.detach();
+  }
 }
 
 /** The launcher started for the scenario, and how to reach what it started. */
@@ -149,8 +180,9 @@ interface RunFigures {
 async function measureRun(
   browser: Browser,
   system: System,
-  options: { nodes: number; churn: number; windowMs: number; repeats: number },
+  options: { nodes: number; churn: number; windowMs: number; repeats: number; run: number },
 ): Promise<RunFigures> {
+  const profileDir = process.env['KNM_BENCH_CPU_PROF_DIR'];
   const context = await browser.newContext({ viewport: { width: 1366, height: 800 } });
   try {
     const page = await context.newPage();
@@ -159,18 +191,49 @@ async function measureRun(
     await page.goto(system.dashboardUrl);
     await page.locator('[data-cluster=dev][aria-current=true]').waitFor({ timeout: 120_000 });
     await page.locator('[data-testid=connection-badge][data-state=live]').waitFor({ timeout: 120_000 });
-    const { firstMs, allMs } = await inPage<{ firstMs: number; allMs: number }>(page, PAGE.chooseCluster, {
-      cluster: CLUSTER,
-      // Churn adds and removes a few nodes: most of them is every one of them.
-      minNodes: Math.floor(options.nodes * 0.9),
-    });
+    const { firstMs, allMs, clickedAt } = await profiled(
+      page,
+      profileDir,
+      `dashboard-choose-${options.run}`,
+      () =>
+        inPage<{ firstMs: number; allMs: number; clickedAt: number }>(page, PAGE.chooseCluster, {
+          cluster: CLUSTER,
+          // Churn adds and removes a few nodes: most of them is every one of them.
+          minNodes: Math.floor(options.nodes * 0.9),
+        }),
+    );
+    if (profileDir) {
+      const requests = await inPage<{ url: string; start: number; firstByte: number; end: number }[]>(
+        page,
+        PAGE.nodeRequests,
+      );
+      const since = (ms: number): number => Math.round(ms - clickedAt);
+      await writeFile(
+        join(profileDir, `dashboard-requests-${options.run}.json`),
+        JSON.stringify(
+          requests
+            .filter((r) => r.start >= clickedAt)
+            .map((r) => ({ ...r, start: since(r.start), firstByte: since(r.firstByte), end: since(r.end) })),
+          null,
+          2,
+        ),
+      );
+    }
     await page.locator('[data-testid=connection-badge][data-state=live]').waitFor({ timeout: 120_000 });
     const sortMs: number[] = [];
     const filterMs: number[] = [];
     for (let i = 0; i < options.repeats; i++) {
-      sortMs.push(await inPage<number>(page, PAGE.clickToFrame, { css: '.row.header button', text: 'Pods' }));
+      sortMs.push(
+        await profiled(page, i === 0 ? profileDir : undefined, `dashboard-sort-${options.run}`, () =>
+          inPage<number>(page, PAGE.clickToFrame, { css: '.row.header button', text: 'Pods' }),
+        ),
+      );
       await page.waitForTimeout(250);
-      filterMs.push(await inPage<number>(page, PAGE.clickToFrame, { css: '[data-filter]', text: 'Tainted' }));
+      filterMs.push(
+        await profiled(page, i === 0 ? profileDir : undefined, `dashboard-filter-${options.run}`, () =>
+          inPage<number>(page, PAGE.clickToFrame, { css: '[data-filter]', text: 'Tainted' }),
+        ),
+      );
       await page.waitForTimeout(250);
     }
     await inPage(page, PAGE.resetLongTasks);
@@ -244,7 +307,7 @@ export const dashboardScenario: Scenario = {
       browser = await launchChromium();
       const runs: RunFigures[] = [];
       for (let i = 0; i < ctx.warmup + ctx.runs; i++) {
-        const run = await measureRun(browser, system, { nodes, churn, windowMs, repeats });
+        const run = await measureRun(browser, system, { nodes, churn, windowMs, repeats, run: i + 1 });
         ctx.log(
           `run ${i + 1}${i < ctx.warmup ? ' (warm-up)' : ''}: first rows ${Math.round(run.firstMs)} ms, ` +
             `all ${Math.round(run.allMs)} ms, sort ${Math.round(median(run.sortMs))} ms, ` +

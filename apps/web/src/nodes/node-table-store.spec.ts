@@ -106,6 +106,23 @@ describe('NodeTableStore', () => {
     expect(table.totalRows).toBe(6);
   });
 
+  it('keeps a change to a row built in an earlier slice: queued until the last slice, then applied on top', async () => {
+    const table = new NodeTableStore({ refreshMs: 0, rowsPerTask: 2 });
+    table.showFirstPage([testNode('node-a')], 5);
+    const view = new Map(['node-a', 'node-b', 'node-c', 'node-d', 'node-e'].map((n) => [n, testNode(n)]));
+    const loaded = table.load([...view.keys()], (name) => view.get(name));
+    // node-a's row is built (first slice); its change lands before the last slice.
+    const changed = testNode('node-a', { podCount: 50 });
+    view.set('node-a', changed);
+    table.upsert(changed);
+    table.remove('node-e');
+    view.delete('node-e');
+    await vi.runAllTimersAsync();
+    await loaded;
+    expect(names(table)).toEqual(['node-a', 'node-b', 'node-c', 'node-d']);
+    expect(table.row('node-a')?.pods).toBe(50);
+  });
+
   it('stops building a snapshot when the table is emptied (a cluster switch)', async () => {
     const table = new NodeTableStore({ rowsPerTask: 1 });
     const loaded = table.load(['node-a', 'node-b', 'node-c'], (name) => testNode(name));

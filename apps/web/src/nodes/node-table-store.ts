@@ -88,6 +88,12 @@ export class NodeTableStore {
   private summaryAt = 0;
   /** Bumped by every whole replacement: a slice of an older `load` stops. */
   private loadRun = 0;
+  /**
+   * A `load` is building rows: queued changes wait for its last slice. Applied to the
+   * rows shown meanwhile (a first page), they would leave the queue and be lost when
+   * the whole cluster replaces them, for a node whose row an earlier slice had built.
+   */
+  private loading = false;
 
   constructor(options: NodeTableOptions = {}) {
     this.flashMs = options.flashMs ?? 1_500;
@@ -133,14 +139,15 @@ export class NodeTableStore {
   /**
    * Replaces every row with the nodes `names` resolve to, built `rowsPerTask` per
    * task so that a 5,000-node snapshot never holds the main thread long; what the
-   * table shows (a first page, or the previous rows) stays until the last slice, and
-   * changes queued meanwhile are applied on top. Resolves when shown; a later
+   * table shows (a first page, or the previous rows) stays as it is until the last
+   * slice, and changes queued meanwhile are applied on top of the new rows. Resolves when shown; a later
    * replacement or `clear` stops it (it then resolves without showing anything).
    */
   load(names: readonly string[], resolve: (name: string) => NodeView | undefined): Promise<void> {
     const run = ++this.loadRun;
     // Changes queued before the snapshot are older than it; those queued while it is built are kept.
     this.pending.clear();
+    this.loading = true;
     const rows = new Map<string, NodeRow>();
     return new Promise((done) => {
       const slice = (from: number): void => {
@@ -213,6 +220,7 @@ export class NodeTableStore {
   /** Every row at once: a whole snapshot, or none. */
   private swap(rows: Map<string, NodeRow>): void {
     this.loadRun += 1;
+    this.loading = false;
     this.rows.clear();
     for (const [name, row] of rows) this.rows.set(name, row);
     this.ordered.reset(this.rows.values(), this.sort.value);
@@ -229,9 +237,11 @@ export class NodeTableStore {
    * tasks, and the table shows them all at once when the last is applied.
    */
   private refreshSoon(delayMs = this.refreshMs): void {
-    if (this.refreshTimer) return;
+    // The load's last slice asks again (`swap`).
+    if (this.refreshTimer || this.loading) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
+      if (this.loading) return;
       this.applyPending();
       // Shown once the queue is drained: a usage poll's 5,000 rows re-render the table once, not per slice.
       if (this.pending.size > 0) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeResources } from '@knm/contracts';
+import { seededRandom } from '@knm/testing';
 import { toNodeRow } from './node-row.js';
 import { resourceOverview, sumPercent } from './resource-overview.js';
 import { testNode } from '../../test/support/test-node.js';
@@ -54,5 +55,25 @@ describe('resourceOverview', () => {
       { name: 'c', resource: 'cpu', percent: 100 },
       { name: 'a', resource: 'cpu', percent: 75 },
     ]);
+  });
+
+  it('keeps the same top as sorting every node would, ties by name, in any input order', () => {
+    const random = seededRandom(20);
+    // Few distinct requests, so many ties; names shuffled.
+    const many = Array.from({ length: 300 }, (_, i) => `n-${String(i).padStart(3, '0')}`)
+      .sort(() => random() - 0.5)
+      .map((name) => row(name, { [zone]: 'z1' }, 500 * Math.floor(random() * 8)));
+    const everyOne = many
+      .map((r) => ({
+        name: r.name,
+        percent: Math.max(...Object.values(r.bars).map((bar) => bar?.requestsPercent ?? 0)),
+      }))
+      .sort((a, b) => b.percent - a.percent || (a.name < b.name ? -1 : 1));
+    for (const top of [0, 1, 5, 12]) {
+      const pressure = resourceOverview(many, 'zone', top).pressure;
+      expect(pressure.map((p) => [p.name, p.percent])).toEqual(
+        everyOne.slice(0, top).map((p) => [p.name, p.percent]),
+      );
+    }
   });
 });
