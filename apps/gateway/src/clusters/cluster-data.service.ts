@@ -112,7 +112,8 @@ export class ClusterDataService {
    * {@link NodeListResponse}: serialized once per snapshot and query, compressed once
    * per coding. With `maxStaleMs` (the caller's `Cache-Control: max-stale`), the
    * newest body of that query is answered when it is at most that old and of the
-   * cluster's current life and epoch, even if the cluster moved on: its `seq` says
+   * cluster's current life and epoch, even if the cluster moved on, else it is built
+   * from the latest snapshot read at most that long ago (any query's): its `seq` says
    * where the caller must resume from.
    */
   async listNodes(
@@ -130,7 +131,7 @@ export class ClusterDataService {
         return this.answers.answer(cluster, recent.at, key, conditions, () => Promise.resolve(recent));
     }
     return this.answers.answer(cluster, at, key, conditions, async () => {
-      const snapshot = await this.cache.get(cluster, at);
+      const snapshot = await this.cache.get(cluster, at, maxStaleMs);
       const snapshotAt = { ...at, epoch: snapshot.epoch, seq: snapshot.seq };
       const cached = this.answers.bodies.get(cluster, snapshotAt, key);
       return {
