@@ -85,8 +85,9 @@ export const syncMemoryScenario: Scenario = {
           };
           if (synced.pods <= 0 || synced.pods > clusterPods)
             throw new Error(`${client} holds ${synced.pods} pods, kube-sim has ${clusterPods}`);
+          // CPU time and milestones: where the time went, readable even when the machine is loaded.
           ctx.log(
-            `${client}: ${synced.pods} pods in ${synced.syncMs} ms, ${Math.round(synced.heapBytesPerPod)} heap B/pod, RSS ${Math.round(synced.rssBytes / 2 ** 20)} MiB`,
+            `${client}: ${synced.pods} pods in ${synced.syncMs} ms (CPU ${String(line['cpuMs'])} ms), ${Math.round(synced.heapBytesPerPod)} heap B/pod, RSS ${Math.round(synced.rssBytes / 2 ** 20)} MiB ${JSON.stringify(line['phases'] ?? {})}`,
           );
           return synced;
         } finally {
