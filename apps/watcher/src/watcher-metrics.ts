@@ -47,7 +47,7 @@ export class WatcherMetrics {
   });
   private readonly writes = new Counter({
     name: 'knm_watcher_redis_writes_total',
-    help: 'Redis writes by kind (nodes, pods, status, heartbeat, synced, rebuild) and result (ok, error, fenced).',
+    help: 'Redis writes by kind (nodes, pods, status, heartbeat, synced, rebuild, stage) and result (ok, error, fenced).',
     labelNames: ['cluster', 'kind', 'result'],
     registers: [this.registry],
   });

@@ -5,6 +5,7 @@ export * from './lua-script.js';
 export * from './node-change.js';
 export * from './leader-lease.js';
 export * from './node-store-writer.js';
+export * from './staged-rebuild.js';
 export * from './node-store-reader.js';
 export * from './history-reader.js';
 export * from './change-subscriber.js';

@@ -50,6 +50,7 @@ import type { NodeChange } from './node-change.js';
 import { NodeStoreReader, type StoredClusterState } from './node-store-reader.js';
 import type { RedisClient } from './redis-client.js';
 import { ReplyCode } from './reply-code.js';
+import { StagedRebuild } from './staged-rebuild.js';
 import { WRITE_SCRIPTS, type PubSubMode, type WriteScripts } from './write-scripts.js';
 
 /** Options of {@link NodeStoreWriter}. */
@@ -97,7 +98,7 @@ interface StoredNodeState {
  * watcher acquires the lease (the epoch moves on), every method throws
  * {@link FencedError} and changes nothing. Exceptions: `register` (the registry
  * lives outside the cluster's slot; it is checked, not atomically fenced), the
- * staging half of `rebuild` (invisible to readers, deleted when the swap is fenced)
+ * staging half of `rebuild` and `stageRebuild` (invisible to readers, expiring, deleted when the swap is fenced)
  * and `readState` (a read, so nothing to fence).
  *
  * Calls are not serialised here: the watcher must await each call before the next
@@ -176,6 +177,31 @@ export class NodeStoreWriter {
   }
 
   /**
+   * Stages `nodes` for a {@link rebuild} to come, ahead of it (a watcher stages its
+   * nodes while its pods are still being listed): the same hash the rebuild would
+   * stage, under temporary keys of the cluster's slot (pipelined, in chunks, with a
+   * TTL, invisible to readers). Pass the result as the rebuild's `staged`: it then
+   * writes only the nodes that changed since (by identity) and deletes those gone.
+   * Checks the epoch first (a writer already fenced stages nothing); the staging
+   * itself is not fenced, as the rebuild's own is not: only the swap makes it visible,
+   * and the swap is fenced. Unused, the keys expire after `stagingTtlMs`.
+   */
+  async stageRebuild(nodes: readonly NodeSnapshot[]): Promise<StagedRebuild> {
+    const byName = new Map([...nodesByName(nodes)].map((node) => [node.name, node]));
+    const fields = nodeFields(nodes);
+    await this.assertEpoch();
+    const staged = new StagedRebuild(stagingSuffix(), this.epoch, byName);
+    const key = `${this.keys.nodes}${staged.suffix}`;
+    try {
+      await this.stage(key, fields);
+    } catch (err) {
+      await this.redis.del(key).catch(() => undefined);
+      throw err;
+    }
+    return staged;
+  }
+
+  /**
    * Replaces the cluster's nodes, pod counts and allocation in one swap: the new
    * hashes are staged under temporary keys of the same slot (pipelined, in chunks,
    * invisible to readers), then one fenced script renames them over the live keys,
@@ -183,21 +209,26 @@ export class NodeStoreWriter {
    * podCount, leader, epoch) and emits one `resync` envelope. Readers see all-old or
    * all-new. Returns the resync envelope's seq. Pod counts of 0 and empty
    * allocations are not stored; `allocation` defaults to none. The usage snapshot
-   * is left as it is (the next poll replaces it).
+   * is left as it is (the next poll replaces it). With `staged` (from
+   * {@link stageRebuild} of this writer, once), only the nodes that differ from the
+   * staged ones are written before the swap (all of them again if the staged hash
+   * expired meanwhile).
    */
   async rebuild(input: {
     nodes: readonly NodeSnapshot[];
     podCounts: Readonly<Record<string, number>>;
     allocation?: Readonly<Record<string, NodeAllocation>>;
     reason: ResyncReason;
+    /** A {@link StagedRebuild} of this writer (typed by its size: the watcher's engine holds it as such). */
+    staged?: { readonly size: number };
   }): Promise<number> {
-    const nodeFields: string[] = [];
-    const seen = new Set<string>();
-    for (const node of input.nodes) {
-      if (seen.has(node.name)) throw new RangeError(`rebuild: node "${node.name}" appears twice`);
-      seen.add(node.name);
-      nodeFields.push(node.name, JSON.stringify(node));
-    }
+    const staged = input.staged;
+    if (staged && (!(staged instanceof StagedRebuild) || staged.used || staged.epoch !== this.epoch))
+      throw new RangeError('rebuild: the staged nodes were used already, or staged by another writer');
+    const names = new Set([...nodesByName(input.nodes)].map((node) => node.name));
+    const changed = staged ? input.nodes.filter((node) => staged.nodes.get(node.name) !== node) : input.nodes;
+    let changedFields = nodeFields(changed);
+    const gone = staged ? [...staged.nodes.keys()].filter((name) => !names.has(name)) : [];
     const podFields: string[] = [];
     let podTotal = 0;
     for (const [name, count] of Object.entries(input.podCounts)) {
@@ -214,13 +245,21 @@ export class NodeStoreWriter {
       if (json !== undefined) allocationFields.push(name, json);
     }
 
-    await this.assertEpoch();
-    const suffix = `:staging:${randomBytes(6).toString('hex')}`;
+    if (staged) staged.used = true;
+    const suffix = staged?.suffix ?? stagingSuffix();
     const stagedNodes = `${this.keys.nodes}${suffix}`;
     const stagedPods = `${this.keys.pods}${suffix}`;
     const stagedAllocation = `${this.keys.allocation}${suffix}`;
     try {
-      await this.stage(stagedNodes, nodeFields);
+      // Inside: a writer fenced since it staged its nodes deletes them.
+      await this.assertEpoch();
+      if (staged && staged.size > 0) {
+        // Expired meanwhile (a list slower than the TTL): stage every node again.
+        if ((await this.redis.pexpire(stagedNodes, this.stagingTtlMs)) === 0)
+          changedFields = nodeFields(input.nodes);
+        else if (gone.length > 0) await this.redis.hdel(stagedNodes, ...gone);
+      }
+      await this.stage(stagedNodes, changedFields);
       await this.stage(stagedPods, podFields);
       await this.stage(stagedAllocation, allocationFields);
       const now = this.now();
@@ -242,7 +281,7 @@ export class NodeStoreWriter {
           this.epoch,
           this.eventsMaxLen,
           now,
-          nodeFields.length / 2,
+          input.nodes.length,
           podFields.length / 2,
           podTotal,
           this.identity,
@@ -586,6 +625,28 @@ export class NodeStoreWriter {
   private now(): string {
     return this.clock().toISOString();
   }
+}
+
+/** A fresh suffix for staging keys (same slot as the live key it is appended to). */
+function stagingSuffix(): string {
+  return `:staging:${randomBytes(6).toString('hex')}`;
+}
+
+/** `nodes`, checked to name each node once (RangeError naming the first repeated). */
+function* nodesByName(nodes: readonly NodeSnapshot[]): Generator<NodeSnapshot> {
+  const seen = new Set<string>();
+  for (const node of nodes) {
+    if (seen.has(node.name)) throw new RangeError(`rebuild: node "${node.name}" appears twice`);
+    seen.add(node.name);
+    yield node;
+  }
+}
+
+/** The HSET fields of `nodes`: name, snapshot JSON. */
+function nodeFields(nodes: readonly NodeSnapshot[]): string[] {
+  const fields: string[] = [];
+  for (const node of nodes) fields.push(node.name, JSON.stringify(node));
+  return fields;
 }
 
 function sha1(text: string): string {

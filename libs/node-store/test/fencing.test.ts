@@ -125,6 +125,28 @@ describe('fencing', () => {
     expect((await t.keys()).filter((k) => k.includes(':staging:'))).toEqual([]);
   });
 
+  it('a stale writer stages nothing; one fenced after staging swaps nothing and leaves no staging keys', async () => {
+    await t.client.set(keys.epoch, '1');
+    const writer = new NodeStoreWriter(t.client, t.keyspace, cluster, 1, 'w');
+    await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: { a: 2 }, reason: 'rebuild' });
+    const staged = await writer.stageRebuild([makeNodeSnapshot('x'), makeNodeSnapshot('y')]);
+    await t.client.incr(keys.epoch);
+    const before = await dumpAll();
+    await expect(writer.stageRebuild([makeNodeSnapshot('z')])).rejects.toThrow(FencedError);
+    await expect(
+      writer.rebuild({
+        nodes: [makeNodeSnapshot('x'), makeNodeSnapshot('y')],
+        podCounts: { x: 1 },
+        reason: 'rebuild',
+        staged,
+      }),
+    ).rejects.toThrow(FencedError);
+    const after = await dumpAll();
+    for (const key of Object.keys(before)) if (key.includes(':staging:')) delete before[key];
+    expect(after).toEqual(before);
+    expect((await t.keys()).filter((k) => k.includes(':staging:'))).toEqual([]);
+  });
+
   it('a writer is fenced when Redis lost the epoch (flushed)', async () => {
     await t.client.set(keys.epoch, '3');
     const writer = new NodeStoreWriter(t.client, t.keyspace, cluster, 3, 'w');

@@ -126,6 +126,62 @@ describe('NodeStoreWriter', () => {
     expect(await nodeNames()).toEqual(['x', 'y']);
   });
 
+  it('stageRebuild stages nodes invisibly; the rebuild given it writes what changed since and swaps', async () => {
+    await writer.rebuild({ nodes: [makeNodeSnapshot('old')], podCounts: {}, reason: 'rebuild' });
+    const a = makeNodeSnapshot('a');
+    const staged = await writer.stageRebuild([a, makeNodeSnapshot('b'), makeNodeSnapshot('c')]);
+    expect(staged.size).toBe(3);
+    const stagingKeys = (await t.keys()).filter((k) => k.includes(':staging:'));
+    expect(stagingKeys).toHaveLength(1);
+    const [stagedKey] = stagingKeys as [string];
+    expect(await t.client.pttl(stagedKey)).toBeGreaterThan(250_000);
+    expect(await nodeNames()).toEqual(['old']);
+    expect(await meta()).toMatchObject({ seq: 1, nodeCount: 1 });
+    // Marks the staged `a`: a node passed again unchanged (the same object) is not written again.
+    await t.client.hset(stagedKey, 'a', JSON.stringify({ ...a, labels: { staged: 'yes' } }));
+
+    const b2 = makeNodeSnapshot('b', { unschedulable: true });
+    const seq = await writer.rebuild({
+      nodes: [a, b2, makeNodeSnapshot('d')],
+      podCounts: { d: 2 },
+      reason: 'rebuild',
+      staged,
+    });
+    expect(seq).toBe(2);
+    expect(await nodeNames()).toEqual(['a', 'b', 'd']);
+    expect(JSON.parse((await t.client.hget(keys.nodes, 'a')) ?? '{}')).toMatchObject({
+      labels: { staged: 'yes' },
+    });
+    expect(JSON.parse((await t.client.hget(keys.nodes, 'b')) ?? '{}')).toEqual(b2);
+    expect(await t.client.hgetall(keys.pods)).toEqual({ d: '2' });
+    expect(await meta()).toMatchObject({ seq: 2, nodeCount: 3, podCount: 2, status: 'ready' });
+    expect((await t.keys()).filter((k) => k.includes(':staging:'))).toEqual([]);
+    await expect(writer.rebuild({ nodes: [a], podCounts: {}, reason: 'rebuild', staged })).rejects.toThrow(
+      RangeError,
+    );
+  });
+
+  it('a rebuild whose staged nodes expired stages them all again', async () => {
+    const staged = await writer.stageRebuild([makeNodeSnapshot('a'), makeNodeSnapshot('b')]);
+    for (const key of (await t.keys()).filter((k) => k.includes(':staging:'))) await t.client.del(key);
+    await writer.rebuild({
+      nodes: [makeNodeSnapshot('a'), makeNodeSnapshot('b')],
+      podCounts: {},
+      reason: 'rebuild',
+      staged,
+    });
+    expect(await nodeNames()).toEqual(['a', 'b']);
+    expect(await meta()).toMatchObject({ nodeCount: 2 });
+  });
+
+  it("a rebuild refuses another writer's staging", async () => {
+    const staged = await writer.stageRebuild([makeNodeSnapshot('a')]);
+    const next = new NodeStoreWriter(t.client, t.keyspace, cluster, writer.epoch + 1, 'host/2/def');
+    await expect(
+      next.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: {}, reason: 'rebuild', staged }),
+    ).rejects.toThrow(RangeError);
+  });
+
   it('rebuild with no nodes and no pods empties the hashes', async () => {
     await writer.rebuild({ nodes: [makeNodeSnapshot('a')], podCounts: { a: 1 }, reason: 'rebuild' });
     await writer.rebuild({ nodes: [], podCounts: {}, reason: 'rebuild' });

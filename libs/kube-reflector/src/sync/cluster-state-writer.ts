@@ -22,6 +22,15 @@ export interface StoredClusterState {
 }
 
 /**
+ * Nodes staged ahead of a rebuild ({@link ClusterStateWriter.stageRebuild}): opaque to
+ * the engine, handed back to `rebuild` once.
+ */
+export interface StagedNodes {
+  /** How many nodes are staged. */
+  readonly size: number;
+}
+
+/**
  * Where {@link ClusterSync} writes one cluster's state: the seam in front of
  * `@knm/node-store`'s `NodeStoreWriter` (which satisfies it as is). Every write is one
  * atomic, fenced step; the engine awaits each before making the next, so envelopes
@@ -31,12 +40,22 @@ export interface StoredClusterState {
 export interface ClusterStateWriter {
   /** What the store holds of the cluster now (not fenced: a read). */
   readState(): Promise<StoredClusterState>;
-  /** Replaces all nodes, pod counts and allocation in one swap and emits one `resync` envelope; leaves status `ready`. */
+  /**
+   * Stages `nodes` for a rebuild to come, invisibly to readers (nothing changes until
+   * the rebuild's fenced swap; an unused staging expires on its own), so that the
+   * rebuild writes only the nodes that changed since.
+   */
+  stageRebuild(nodes: readonly NodeSnapshot[]): Promise<StagedNodes>;
+  /**
+   * Replaces all nodes, pod counts and allocation in one swap and emits one `resync`
+   * envelope; leaves status `ready`. `staged`: this writer's staging of the nodes, used once.
+   */
   rebuild(input: {
     nodes: readonly NodeSnapshot[];
     podCounts: Readonly<Record<string, number>>;
     allocation: Readonly<Record<string, NodeAllocation>>;
     reason: ResyncReason;
+    staged?: StagedNodes;
   }): Promise<number>;
   /** Applies node changes in order, one envelope each. */
   applyNodeChanges(changes: readonly NodeCacheChange[]): Promise<number>;

@@ -6,7 +6,12 @@ import { FakeSource } from '../../test/fake-source.js';
 import { ApiUnreachableError } from '../errors/api-unreachable-error.js';
 import type { NodeCacheChange } from '../node-cache.js';
 import type { PodRecord } from '../pod-record.js';
-import type { ClusterStateWriter, StoredClusterState, WatcherStatus } from './cluster-state-writer.js';
+import type {
+  ClusterStateWriter,
+  StagedNodes,
+  StoredClusterState,
+  WatcherStatus,
+} from './cluster-state-writer.js';
 import { ClusterSync, type ClusterSyncOptions } from './cluster-sync.js';
 
 class Fenced extends Error {
@@ -68,13 +73,26 @@ class MemoryWriter implements ClusterStateWriter {
     return state;
   }
 
+  /** Nodes staged ahead, by name, per staging handed out (a rebuild checks what it swaps in against them). */
+  readonly staged = new Map<StagedNodes, Map<string, NodeSnapshot>>();
+
+  async stageRebuild(nodes: readonly NodeSnapshot[]): Promise<StagedNodes> {
+    this.check(`stage ${nodes.length}`);
+    const handle: StagedNodes = { size: nodes.length };
+    this.staged.set(handle, new Map(nodes.map((n) => [n.name, n])));
+    return handle;
+  }
+
   async rebuild(input: {
     nodes: readonly NodeSnapshot[];
     podCounts: Readonly<Record<string, number>>;
     allocation: Readonly<Record<string, NodeAllocation>>;
     reason: ResyncReason;
+    staged?: StagedNodes;
   }): Promise<number> {
-    this.check(`rebuild ${input.reason}`);
+    if (input.staged !== undefined && !this.staged.delete(input.staged))
+      throw new Error('rebuild: a staging not of this writer, or used twice');
+    this.check(`rebuild ${input.reason}${input.staged ? ' (staged)' : ''}`);
     this.store.nodes = new Map(input.nodes.map((n) => [n.name, n]));
     this.store.pods = { ...input.podCounts };
     this.store.allocation = { ...input.allocation };
@@ -190,8 +208,12 @@ describe('ClusterSync', () => {
     const writer = new MemoryWriter();
     sync.lead(writer);
     sync.start();
-    await waitFor(() => writer.calls.includes('rebuild rebuild'), { what: 'the first rebuild' });
-    expect(writer.calls.slice(0, 3)).toEqual(['status syncing', 'read', 'rebuild rebuild']);
+    await waitFor(() => writer.calls.some((c) => c.startsWith('rebuild')), { what: 'the first rebuild' });
+    // The nodes are staged first when their list is in before the pods' (either may finish first here).
+    expect(writer.calls.slice(0, 2)).toEqual(['status syncing', 'read']);
+    expect(writer.calls.filter((c) => c !== 'stage 1').slice(2)).toEqual([
+      writer.calls.includes('stage 1') ? 'rebuild rebuild (staged)' : 'rebuild rebuild',
+    ]);
     expect(stateOf(writer)).toEqual(expected());
     await waitFor(() => nodes.openWatches === 1 && pods.openWatches === 1);
     writer.calls.length = 0;
@@ -208,6 +230,62 @@ describe('ClusterSync', () => {
     expect(writer.calls.filter((c) => c.startsWith('pods')).length).toBeLessThanOrEqual(2);
     expect(writer.nodes.get('a')?.labels).toEqual({ env: 'prod' });
     expect(sync.serving).toBe(true);
+  });
+
+  it('stages the nodes while the pods are still listing; the rebuild then swaps them in with what changed since', async () => {
+    const { nodes, pods, sync, expected } = setup({
+      reflector: {
+        watchTimeoutSeconds: () => 60,
+        minWatchDurationMs: 0,
+        backoff: { next: () => 300, reset: () => undefined },
+      },
+    });
+    nodes.upsert(node('a'));
+    nodes.upsert(node('b'));
+    pods.upsert(pod('p1', 'a'));
+    pods.failNext(new ApiUnreachableError('pods not yet'));
+    const writer = new MemoryWriter();
+    sync.lead(writer);
+    sync.start();
+    await waitFor(() => writer.calls.includes('stage 2'), { what: 'the nodes staged' });
+    expect(sync.synced).toBe(false);
+    // Changes while the pods list: in the rebuild, not written on their own.
+    nodes.upsert(node('a', { env: 'prod' }));
+    nodes.delete('b');
+    nodes.upsert(node('c'));
+    await waitFor(() => sync.serving, { what: 'serving' });
+    // (The failed pod list shows as `degraded` meanwhile.)
+    expect(writer.calls.filter((c) => !c.startsWith('status'))).toEqual([
+      'read',
+      'stage 2',
+      'rebuild rebuild (staged)',
+    ]);
+    expect(stateOf(writer)).toEqual(expected());
+    expect(writer.nodes.get('a')?.labels).toEqual({ env: 'prod' });
+  });
+
+  it("reads Redis once the nodes are listed, and only diffs (no staging) when it holds this life's state", async () => {
+    const { nodes, pods, sync } = setup({
+      reflector: {
+        watchTimeoutSeconds: () => 60,
+        minWatchDurationMs: 0,
+        backoff: { next: () => 300, reset: () => undefined },
+      },
+    });
+    nodes.upsert(node('a'));
+    pods.upsert(pod('p1', 'a'));
+    const writer = new MemoryWriter();
+    writer.store.syncedAt = new Date(0).toISOString();
+    writer.store.nodes.set('a', node('a'));
+    pods.failNext(new ApiUnreachableError('pods not yet'));
+    sync.lead(writer);
+    sync.start();
+    await waitFor(() => sync.serving, { what: 'serving' });
+    // One read (ahead, used by the reconcile), no staging, no rebuild: the differences only.
+    expect(
+      writer.calls.filter((c) => c === 'read' || c.startsWith('stage') || c.startsWith('rebuild')),
+    ).toEqual(['read']);
+    expect(writer.pods).toEqual({ a: 1 });
   });
 
   it('drops heartbeat-only node updates without writing', async () => {

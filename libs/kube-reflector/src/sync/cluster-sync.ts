@@ -6,7 +6,12 @@ import { PodCountIndex } from '../pod-count-index.js';
 import type { PodRecord } from '../pod-record.js';
 import type { ReflectorObserver } from '../reflector-observer.js';
 import { Reflector, type ReflectorOptions, type ReflectorStore } from '../reflector.js';
-import type { ClusterStateWriter, StoredClusterState, WatcherStatus } from './cluster-state-writer.js';
+import type {
+  ClusterStateWriter,
+  StagedNodes,
+  StoredClusterState,
+  WatcherStatus,
+} from './cluster-state-writer.js';
 import { PodDeltaCoalescer } from './pod-delta-coalescer.js';
 import { SerialQueue } from './serial-queue.js';
 import { diffAllocation, diffNodes, diffPodCounts } from './state-diff.js';
@@ -14,10 +19,12 @@ import { StatusTracker } from './status-tracker.js';
 import { TermGate, type SyncState } from './term-gate.js';
 
 /**
- * The kinds of Redis call the engine makes: writes, and `read` (a reconcile reading
- * what Redis holds).
+ * The kinds of Redis call the engine makes: writes, `stage` (a rebuild's nodes staged
+ * while the pods are still listing, invisible until the rebuild) and `read` (a
+ * reconcile reading what Redis holds).
  */
-export type SyncWriteKind = 'rebuild' | 'nodes' | 'pods' | 'status' | 'heartbeat' | 'synced' | 'read';
+export type SyncWriteKind =
+  'rebuild' | 'stage' | 'nodes' | 'pods' | 'status' | 'heartbeat' | 'synced' | 'read';
 
 /**
  * Why the differences between the caches and Redis were written: `lead` (a new term
@@ -106,6 +113,9 @@ export interface ClusterSyncOptions {
  *   envelopes (the seq continues);
  * - only when Redis holds no state of this life (no `syncedAt`: never rebuilt, or
  *   its data was lost) is the whole state written with `rebuild` (one swap + resync);
+ *   a term whose nodes are listed before its pods reads Redis then, and when it will
+ *   rebuild, stages the nodes at once (invisible to readers): the rebuild then writes
+ *   the pod counts, the allocation and the nodes changed since, and swaps;
  * - the status is `syncing` until both lists are applied, `ready` after, `degraded`
  *   (with the error) while a list or watch request fails, and heartbeats run every
  *   `heartbeatMs`;
@@ -144,6 +154,12 @@ export class ClusterSync {
   private syncedWritten: Date | undefined;
   /** The current term has written the whole state once: `ready` stays claimed while it repairs. */
   private servedThisTerm = false;
+  /**
+   * What a term read of Redis while its pods were still listing (and the nodes it
+   * staged when that state calls for a rebuild): the term's first reconcile uses it
+   * instead of reading again. Only this term writes meanwhile, and only its status.
+   */
+  private readAhead: { term: number; state: StoredClusterState; staged?: StagedNodes } | undefined;
   private stopped = false;
 
   constructor(options: ClusterSyncOptions) {
@@ -229,10 +245,12 @@ export class ClusterSync {
     this.statusTracker.forgetWritten();
     this.syncedWritten = undefined;
     this.servedThisTerm = false;
+    this.readAhead = undefined;
     this.writeBackoff.reset();
     void this.queue.run(async () => {
       if (this.synced && this.gate.state === 'reconciling') await this.reconcile('lead', term);
       else await this.syncStatus(term);
+      if (this.nodesListed && !this.podsListed) await this.stageAhead(term);
     });
     this.heartbeatTimer = setInterval(() => void this.heartbeat(term), this.heartbeatMs);
     this.heartbeatTimer.unref();
@@ -334,8 +352,12 @@ export class ClusterSync {
         // Standby: nothing to write. Repairing: the scheduled reconcile covers this list.
         return;
       case 'reconciling':
-        if (this.synced) await this.reconcile('lead', term);
-        else await this.syncStatus(term);
+        if (this.synced) {
+          await this.reconcile('lead', term);
+          return;
+        }
+        await this.syncStatus(term);
+        if (this.nodesListed) await this.stageAhead(term);
         return;
       case 'serving':
         await this.writeRelist(nodeChanges, term);
@@ -378,14 +400,18 @@ export class ClusterSync {
       return;
     }
     const started = this.now();
-    const read: { state?: StoredClusterState } = {};
-    const ok = await this.write('read', term, 0, undefined, async (w) => {
-      read.state = await w.readState();
-    });
+    const ahead = reason === 'lead' && this.readAhead?.term === term ? this.readAhead : undefined;
+    this.readAhead = undefined;
+    const read: { state?: StoredClusterState } = { state: ahead?.state };
+    const ok =
+      ahead !== undefined ||
+      (await this.write('read', term, 0, undefined, async (w) => {
+        read.state = await w.readState();
+      }));
     const stored = read.state;
     if (!ok || !stored || !this.gate.writerFor(term)) return;
     if (stored.syncedAt === undefined) {
-      await this.rebuild(term);
+      await this.rebuild(term, ahead?.staged);
       return;
     }
     const nodeChanges = diffNodes(stored.nodes, this.nodeCache.list());
@@ -428,15 +454,61 @@ export class ClusterSync {
     await this.syncStatus(term);
   }
 
-  /** Writes the whole state in one swap with a `resync` (runs on the queue). */
-  private async rebuild(term: number): Promise<void> {
+  /**
+   * While the term's pods are still listing (its nodes are listed; runs on the queue,
+   * once per term): reads what Redis holds for the term's first reconcile and, when
+   * that will rebuild (no `syncedAt`), stages the nodes now. A failure here is left to
+   * that reconcile, which then reads (and rebuilds) as without it.
+   */
+  private async stageAhead(term: number): Promise<void> {
+    if (this.readAhead?.term === term || !this.gate.writerFor(term)) return;
+    const read: { state?: StoredClusterState } = {};
+    const readOk = await this.write(
+      'read',
+      term,
+      0,
+      undefined,
+      async (w) => {
+        read.state = await w.readState();
+      },
+      false,
+    );
+    if (!readOk || !read.state) return;
+    const ahead: { term: number; state: StoredClusterState; staged?: StagedNodes } = {
+      term,
+      state: read.state,
+    };
+    this.readAhead = ahead;
+    const nodes = this.nodeCache.list();
+    if (read.state.syncedAt !== undefined || nodes.length === 0) return;
+    await this.write(
+      'stage',
+      term,
+      nodes.length,
+      undefined,
+      async (w) => {
+        ahead.staged = await w.stageRebuild(nodes);
+      },
+      false,
+    );
+  }
+
+  /**
+   * Writes the whole state in one swap with a `resync` (runs on the queue); `staged`:
+   * the nodes this term staged ahead (the writer writes only those changed since).
+   */
+  private async rebuild(term: number, staged?: StagedNodes): Promise<void> {
     const nodes = this.nodeCache.list();
     const podCounts = this.podIndex.counts();
     const allocation = this.podIndex.allocations();
     this.coalescer.take();
     const started = this.now();
     const ok = await this.write('rebuild', term, nodes.length, undefined, (w) =>
-      w.rebuild({ nodes, podCounts, allocation, reason: 'rebuild' }),
+      w.rebuild(
+        staged === undefined
+          ? { nodes, podCounts, allocation, reason: 'rebuild' }
+          : { nodes, podCounts, allocation, reason: 'rebuild', staged },
+      ),
     );
     if (!ok || !this.gate.writerFor(term)) return;
     // The swap set status ready and syncedAt (to now, later than any list we hold).

@@ -82,6 +82,7 @@ function writerFor(lease: FakeLease, epoch: number, log: string[]): ClusterState
       { seq: 1, nodes: [], podCounts: {}, allocation: {}, ...(syncedAt ? { syncedAt } : {}) }
     ),
     markSynced: async () => check('synced'),
+    stageRebuild: async (nodes) => (check('stage'), { size: nodes.length }),
     rebuild: async (i) => (check(`rebuild ${i.reason}`), 0),
     applyNodeChanges: async () => (check('nodes'), 0),
     applyPodDeltas: async () => (check('pods'), 0),
