@@ -3,7 +3,6 @@ import { Module, type DynamicModule, type OnApplicationShutdown, Inject, Injecta
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import helmet from '@fastify/helmet';
 import type { Logger } from 'pino';
 import { TokenVerifier } from '@knm/auth';
 import { Keyspace } from '@knm/contracts';
@@ -36,6 +35,7 @@ import { WsStatsController } from '../realtime/ws-stats.controller.js';
 import { serveWebDashboard } from '../web/web-dashboard.js';
 import { createGatewayLogger } from '../security/gateway-logger.js';
 import { installAuthFailureLimit, installBodyChecks } from '../security/http-guards.js';
+import { HELMET_OPTIONS, installSecurityHeaders } from '../security/security-headers.js';
 import { OperationsRateGuard } from '../security/operations-rate.guard.js';
 import { RateLimiter } from '../security/rate-limiter.js';
 import { DEFAULT_SECURITY, type SecurityConfig } from '../security/security-config.js';
@@ -294,16 +294,7 @@ export async function createGatewayApp(
     );
     done();
   });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'"],
-      },
-    },
-  });
+  installSecurityHeaders(fastify, HELMET_OPTIONS);
   app.enableCors({ origin: config.corsOrigins, credentials: true });
   installAuthFailureLimit(fastify, app.get<RateLimiter>(AUTH_FAILURE_LIMITER));
   installBodyChecks(fastify, security.jsonMaxDepth);
