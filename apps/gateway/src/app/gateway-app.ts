@@ -17,7 +17,9 @@ import {
   type RedisClient,
 } from '@knm/node-store';
 import { AuthGuard } from '../auth/auth.guard.js';
+import { RequestAuthenticator } from '../auth/request-authenticator.js';
 import { ClusterDataService } from '../clusters/cluster-data.service.js';
+import { installCachedRoutes } from '../clusters/cached-routes.js';
 import { ClustersController } from '../clusters/clusters.controller.js';
 import { HistoryController } from '../history/history.controller.js';
 import { HistoryService } from '../history/history.service.js';
@@ -195,6 +197,7 @@ class GatewayModule {
         { provide: TOKEN_VERIFIER, useValue: verifier },
         { provide: GatewayMetrics, useValue: metrics },
         { provide: ClusterFeed, useValue: feed },
+        RequestAuthenticator,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: TRUST_PROXY, useValue: TrustProxy.parse(security.trustProxy) },
         {
@@ -296,8 +299,16 @@ export async function createGatewayApp(
   });
   installSecurityHeaders(fastify, HELMET_OPTIONS);
   app.enableCors({ origin: config.corsOrigins, credentials: true });
-  installAuthFailureLimit(fastify, app.get<RateLimiter>(AUTH_FAILURE_LIMITER));
+  const authFailures = app.get<RateLimiter>(AUTH_FAILURE_LIMITER);
+  installAuthFailureLimit(fastify, authFailures);
   installBodyChecks(fastify, security.jsonMaxDepth);
+  // The cached reads bypass Nest's router (why: cached-routes.ts); every hook above applies to them.
+  installCachedRoutes(fastify, {
+    data: app.get(ClusterDataService),
+    authenticator: app.get(RequestAuthenticator),
+    authFailures,
+    logger,
+  });
   await serveWebDashboard(app, { logger });
   app.useGlobalFilters(new HttpErrorFilter(logger));
   SwaggerModule.setup('api/docs', app, openApiDocument() as unknown as OpenAPIObject, {

@@ -18,6 +18,31 @@ function clientOf(request: FastifyRequest): string {
   return ip ?? 'unknown';
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route peeks the auth-failure limit itself ({@link authFailurePeek}), at once
+     * and beside its own Redis reads, and refuses with {@link sendTooManyRequests}
+     * before answering anything else: the limit's `onRequest` hook leaves it alone.
+     */
+    peeksAuthFailures?: boolean;
+  }
+}
+
+/**
+ * Whether the client of `request` is over the auth-failure limit: the refusal to
+ * answer (429), or undefined. The read starts now (a route that peeks itself sends it
+ * in the same pipeline as its own reads).
+ */
+export async function authFailurePeek(
+  limiter: RateLimiter,
+  request: FastifyRequest,
+): Promise<RateLimitedError | undefined> {
+  const client = clientOf(request);
+  const decision = await limiter.peek(client);
+  return decision.allowed ? undefined : authFailureRefusal(decision, client);
+}
+
 /** Sends a 429 JSON error with `Retry-After`. */
 export function sendTooManyRequests(reply: FastifyReply, err: RateLimitedError): FastifyReply {
   const body: ErrorBody = { statusCode: 429, error: 'Too Many Requests', message: err.message };
@@ -41,10 +66,9 @@ export function authFailureRefusal(decision: RateLimitDecision, address: string)
 export function installAuthFailureLimit(fastify: FastifyInstance, limiter: RateLimiter): void {
   if (!limiter.enabled) return;
   fastify.addHook('onRequest', async (request, reply) => {
-    if (!guarded(request.url)) return;
-    const client = clientOf(request);
-    const decision = await limiter.peek(client);
-    if (!decision.allowed) return sendTooManyRequests(reply, authFailureRefusal(decision, client));
+    if (!guarded(request.url) || request.routeOptions.config.peeksAuthFailures) return;
+    const refusal = await authFailurePeek(limiter, request);
+    if (refusal) return sendTooManyRequests(reply, refusal);
     return undefined;
   });
   fastify.addHook('onResponse', async (request, reply) => {
