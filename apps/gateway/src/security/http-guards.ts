@@ -65,14 +65,17 @@ export function authFailureRefusal(decision: RateLimitDecision, address: string)
  */
 export function installAuthFailureLimit(fastify: FastifyInstance, limiter: RateLimiter): void {
   if (!limiter.enabled) return;
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (!guarded(request.url) || request.routeOptions.config.peeksAuthFailures) return;
-    const refusal = await authFailurePeek(limiter, request);
-    if (refusal) return sendTooManyRequests(reply, refusal);
-    return undefined;
+  // Callback hooks, not async ones: most requests pass them untouched, without a promise each.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!guarded(request.url) || request.routeOptions.config.peeksAuthFailures) return done();
+    authFailurePeek(limiter, request).then((refusal) => {
+      if (refusal) sendTooManyRequests(reply, refusal);
+      else done();
+    }, done);
   });
-  fastify.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode === 401 && guarded(request.url)) await limiter.hit(clientOf(request));
+  fastify.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode !== 401 || !guarded(request.url)) return done();
+    limiter.hit(clientOf(request)).then(() => done(), done);
   });
 }
 
@@ -98,11 +101,12 @@ export function jsonDepth(value: unknown, limit: number): number {
  * Fastify's 400).
  */
 export function installBodyChecks(fastify: FastifyInstance, maxDepth: number): void {
-  fastify.addHook('preValidation', async (request, reply) => {
-    if (request.body === undefined) return undefined;
-    const send = (statusCode: 400 | 415, error: string, message: string) => {
+  // A callback hook: requests without a body (every GET) pass it without a promise each.
+  fastify.addHook('preValidation', (request, reply, done) => {
+    if (request.body === undefined) return done();
+    const send = (statusCode: 400 | 415, error: string, message: string): void => {
       const body: ErrorBody = { statusCode, error, message };
-      return reply.code(statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
+      void reply.code(statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
     };
     const type = String(request.headers['content-type'] ?? '');
     if (!/^application\/json\s*(;|$)/i.test(type)) {
@@ -115,6 +119,6 @@ export function installBodyChecks(fastify: FastifyInstance, maxDepth: number): v
     if (jsonDepth(request.body, maxDepth) > maxDepth) {
       return send(400, 'Bad Request', `the JSON body nests deeper than ${maxDepth} levels`);
     }
-    return undefined;
+    return done();
   });
 }
