@@ -1,18 +1,18 @@
 import type { z } from 'zod';
 import { decode } from '@knm/contracts';
 
-/** Raw query strings whose decoding {@link DecodedQueries} keeps, by default. */
+/** Inputs whose decoding a {@link DecodeMemo} keeps, by default. */
 const DEFAULT_KEPT = 1024;
 
 /**
- * A query string's decoding with a zod schema, kept per raw query string (the part
- * of the URL after `?`, as sent): the same string always parses to the same object,
- * so it decodes to the same value, or fails with the same error. Clients poll the
- * same few URLs; zod's parse of a node list query was a few percent of a gateway's
- * CPU per cached answer. The values are frozen: every request of that string shares
- * one. At most `kept` strings, the oldest forgotten first.
+ * The decodings of a request part with a zod schema, kept per raw text (a path
+ * parameter, the query string as sent): the same text always parses to the same
+ * input, so it decodes to the same value or fails with the same error. Clients poll
+ * the same few URLs; zod's parse of a node list query and of the cluster name were a
+ * few percent of a gateway's CPU per cached answer. The values are frozen: every
+ * request of that text shares one. At most `kept` texts, the oldest forgotten first.
  */
-export class DecodedQueries<S extends z.ZodType> {
+export class DecodeMemo<S extends z.ZodType> {
   private readonly decoded = new Map<string, { value: Readonly<z.output<S>> } | { error: unknown }>();
 
   constructor(
@@ -21,14 +21,12 @@ export class DecodedQueries<S extends z.ZodType> {
     private readonly kept = DEFAULT_KEPT,
   ) {}
 
-  /** The decoding of `parsed`, Fastify's parse of the query string of `url`; throws the schema's ContractError. */
-  decode(url: string, parsed: unknown): Readonly<z.output<S>> {
-    const q = url.indexOf('?');
-    const raw = q < 0 ? '' : url.slice(q + 1);
+  /** The decoding of `input`, which is a function of `raw` alone; throws the schema's ContractError. */
+  decode(raw: string, input: unknown): Readonly<z.output<S>> {
     let known = this.decoded.get(raw);
     if (!known) {
       try {
-        known = { value: Object.freeze(decode(this.schema, parsed, this.subject)) };
+        known = { value: Object.freeze(decode(this.schema, input, this.subject)) };
       } catch (error) {
         known = { error };
       }
@@ -38,4 +36,10 @@ export class DecodedQueries<S extends z.ZodType> {
     if ('error' in known) throw known.error;
     return known.value;
   }
+}
+
+/** The query string of a request URL as sent (after `?`; empty without one). */
+export function rawQuery(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q + 1);
 }
