@@ -555,7 +555,7 @@ describe('malformed HTTP', () => {
 describe('cached routes (served by Fastify directly, not by Nest)', () => {
   it('keep every check, in order: the auth-failure limit, token, scope, cluster name, query; headers and CORS', async () => {
     const gw = await gateway({ security: { authFailureLimit: 2, authFailureWindowMs: 60_000 } });
-    const devOnly = await token({ clusters: ['dev'] });
+    const devOnly = await token({ clusters: ['dev' as never] });
     const routes = [
       '/api/v1/clusters/dev/nodes?limit=1',
       '/api/v1/clusters/dev/nodes/n-1',

@@ -9,11 +9,11 @@ const DEFAULT_KEPT = 1024;
  * parameter, the query string as sent): the same text always parses to the same
  * input, so it decodes to the same value or fails with the same error. Clients poll
  * the same few URLs; zod's parse of a node list query and of the cluster name were a
- * few percent of a gateway's CPU per cached answer. The values are frozen: every
+ * few percent of a gateway's CPU per cached answer. Object values are frozen: every
  * request of that text shares one. At most `kept` texts, the oldest forgotten first.
  */
 export class DecodeMemo<S extends z.ZodType> {
-  private readonly decoded = new Map<string, { value: Readonly<z.output<S>> } | { error: unknown }>();
+  private readonly decoded = new Map<string, { value: z.output<S> } | { error: unknown }>();
 
   constructor(
     private readonly schema: S,
@@ -21,20 +21,28 @@ export class DecodeMemo<S extends z.ZodType> {
     private readonly kept = DEFAULT_KEPT,
   ) {}
 
-  /** The decoding of `input`, which is a function of `raw` alone; throws the schema's ContractError. */
-  decode(raw: string, input: unknown): Readonly<z.output<S>> {
-    let known = this.decoded.get(raw);
-    if (!known) {
-      try {
-        known = { value: Object.freeze(decode(this.schema, input, this.subject)) };
-      } catch (error) {
-        known = { error };
-      }
-      if (this.decoded.size >= this.kept) this.decoded.delete(this.decoded.keys().next().value as string);
-      this.decoded.set(raw, known);
-    }
+  /**
+   * The decoding of `input`, which is a function of `raw` alone (an object frozen:
+   * callers share it); throws the schema's ContractError.
+   */
+  decode(raw: string, input: unknown): z.output<S> {
+    const known = this.decoded.get(raw) ?? this.remember(raw, input);
     if ('error' in known) throw known.error;
     return known.value;
+  }
+
+  private remember(raw: string, input: unknown): { value: z.output<S> } | { error: unknown } {
+    let known: { value: z.output<S> } | { error: unknown };
+    try {
+      const value = decode(this.schema, input, this.subject);
+      Object.freeze(value);
+      known = { value };
+    } catch (error) {
+      known = { error };
+    }
+    if (this.decoded.size >= this.kept) this.decoded.delete(this.decoded.keys().next().value as string);
+    this.decoded.set(raw, known);
+    return known;
   }
 }
 
