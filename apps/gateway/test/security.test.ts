@@ -552,6 +552,56 @@ describe('malformed HTTP', () => {
   });
 });
 
+describe('cached routes (served by Fastify directly, not by Nest)', () => {
+  it('keep every check, in order: the auth-failure limit, token, scope, cluster name, query; headers and CORS', async () => {
+    const gw = await gateway({ security: { authFailureLimit: 2, authFailureWindowMs: 60_000 } });
+    const devOnly = await token({ clusters: ['dev' as never] });
+    const routes = [
+      '/api/v1/clusters/dev/nodes?limit=1',
+      '/api/v1/clusters/dev/nodes/n-1',
+      '/api/v1/clusters/dev/pod-counts',
+      '/api/v1/clusters/dev/resources',
+    ];
+    for (const path of routes) {
+      const ok = await call(gw.url, path, { headers: { origin: 'http://allowed.example' } });
+      expect(ok.status, path).toBe(200);
+      expect(ok.headers.get('access-control-allow-origin')).toBe('http://allowed.example');
+      // CORS's Vary: Origin is kept beside the answer's own Vary: Accept-Encoding.
+      expect(
+        ok.headers
+          .get('vary')
+          ?.toLowerCase()
+          .split(/\s*,\s*/)
+          .sort(),
+      ).toEqual(['accept-encoding', 'origin']);
+      expect(ok.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+      expect(ok.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(
+        (await call(gw.url, path, { headers: { origin: 'http://evil.example' } })).headers.get(
+          'access-control-allow-origin',
+        ),
+      ).toBeNull();
+      expectError(
+        await call(gw.url, path.replace('/dev/', '/prod/'), { auth: devOnly }),
+        403,
+        /does not cover cluster "prod"/,
+      );
+    }
+    expectError(await call(gw.url, '/api/v1/clusters/Bad_Name/pod-counts'), 400, /cluster name in the path/);
+    expectError(await call(gw.url, '/api/v1/clusters/dev/nodes?limit=0'), 400, /node list query/);
+    expectError(await call(gw.url, '/api/v1/clusters/nope/resources'), 404, /not registered/);
+    // A token in the URL and no token: two 401s, counted; the address is then at the limit.
+    expectError(await call(gw.url, '/api/v1/clusters/dev/nodes/n-1?access_token=x'), 401, /token in the URL/);
+    expectError(await call(gw.url, '/api/v1/clusters/dev/pod-counts', { auth: null }), 401, /no token/);
+    for (const path of routes) {
+      const limited = await call(gw.url, path);
+      expectError(limited, 429, /too many failed authentications/);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(limited.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+});
+
 describe('security headers', () => {
   it('sets CSP, nosniff, frame options, Referrer-Policy and HSTS on answers and errors, and no X-Powered-By', async () => {
     const gw = await gateway({ security: { authFailureLimit: 1 } });

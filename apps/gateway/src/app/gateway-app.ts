@@ -3,7 +3,6 @@ import { Module, type DynamicModule, type OnApplicationShutdown, Inject, Injecta
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import helmet from '@fastify/helmet';
 import type { Logger } from 'pino';
 import { TokenVerifier } from '@knm/auth';
 import { Keyspace } from '@knm/contracts';
@@ -18,7 +17,9 @@ import {
   type RedisClient,
 } from '@knm/node-store';
 import { AuthGuard } from '../auth/auth.guard.js';
+import { RequestAuthenticator } from '../auth/request-authenticator.js';
 import { ClusterDataService } from '../clusters/cluster-data.service.js';
+import { installCachedRoutes } from '../clusters/cached-routes.js';
 import { ClustersController } from '../clusters/clusters.controller.js';
 import { HistoryController } from '../history/history.controller.js';
 import { HistoryService } from '../history/history.service.js';
@@ -36,6 +37,7 @@ import { WsStatsController } from '../realtime/ws-stats.controller.js';
 import { serveWebDashboard } from '../web/web-dashboard.js';
 import { createGatewayLogger } from '../security/gateway-logger.js';
 import { installAuthFailureLimit, installBodyChecks } from '../security/http-guards.js';
+import { HELMET_OPTIONS, installSecurityHeaders } from '../security/security-headers.js';
 import { OperationsRateGuard } from '../security/operations-rate.guard.js';
 import { RateLimiter } from '../security/rate-limiter.js';
 import { DEFAULT_SECURITY, type SecurityConfig } from '../security/security-config.js';
@@ -196,6 +198,7 @@ class GatewayModule {
         { provide: TOKEN_VERIFIER, useValue: verifier },
         { provide: GatewayMetrics, useValue: metrics },
         { provide: ClusterFeed, useValue: feed },
+        RequestAuthenticator,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: TRUST_PROXY, useValue: TrustProxy.parse(security.trustProxy) },
         {
@@ -295,19 +298,18 @@ export async function createGatewayApp(
     );
     done();
   });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'"],
-      },
-    },
-  });
+  installSecurityHeaders(fastify, HELMET_OPTIONS);
   app.enableCors({ origin: config.corsOrigins, credentials: true });
-  installAuthFailureLimit(fastify, app.get<RateLimiter>(AUTH_FAILURE_LIMITER));
+  const authFailures = app.get<RateLimiter>(AUTH_FAILURE_LIMITER);
+  installAuthFailureLimit(fastify, authFailures);
   installBodyChecks(fastify, security.jsonMaxDepth);
+  // The cached reads bypass Nest's router (why: cached-routes.ts); every hook above applies to them.
+  installCachedRoutes(fastify, {
+    data: app.get(ClusterDataService),
+    authenticator: app.get(RequestAuthenticator),
+    authFailures,
+    logger,
+  });
   await serveWebDashboard(app, { logger });
   app.useGlobalFilters(new HttpErrorFilter(logger));
   SwaggerModule.setup('api/docs', app, openApiDocument() as unknown as OpenAPIObject, {

@@ -22,7 +22,12 @@ const CACHE_CONTROL = 'private, no-cache';
  * 304; only a 200 has a body, its type and its `Content-Encoding`.
  */
 export function sendAnswer(reply: FastifyReply, answer: CachedAnswer): FastifyReply {
-  reply.header('etag', answer.etag).header('vary', 'accept-encoding').header('cache-control', CACHE_CONTROL);
+  // Added to what CORS may have said (Vary: Origin), not in place of it.
+  const vary = reply.getHeader('vary');
+  reply
+    .header('etag', answer.etag)
+    .header('vary', vary === undefined ? 'accept-encoding' : `${String(vary)}, accept-encoding`)
+    .header('cache-control', CACHE_CONTROL);
   if (answer.status === 304) return reply.code(304).send();
   reply.header('content-type', JSON_CONTENT_TYPE);
   if (answer.coding !== 'identity') reply.header('content-encoding', answer.coding);

@@ -72,6 +72,11 @@ export class ClusterDataService {
   private readonly matches = new SortedMatchesCache();
   private readonly fleetBodies = new FleetBodyCache(FLEET_BODY_CACHE_BYTES);
   private readonly fleetEncoder = new BodyEncoder();
+  /** Frozen (shared) node list queries, compiled per cluster ({@link compiledQuery}). */
+  private readonly compiledQueries = new WeakMap<
+    NodeListQuery,
+    Map<ClusterName, { compiled: CompiledNodeQuery; key: string }>
+  >();
 
   constructor(
     @Inject(NODE_STORE_READER) private readonly reader: NodeStoreReader,
@@ -122,8 +127,7 @@ export class ClusterDataService {
     conditions: ReadConditions,
     maxStaleMs = 0,
   ): Promise<CachedAnswer> {
-    const compiled = compileNodeQuery(query, cluster);
-    const key = `nodes\n${JSON.stringify(query)}`;
+    const { compiled, key } = this.compiledQuery(cluster, query);
     const at = await this.position(cluster);
     if (maxStaleMs > 0) {
       const recent = this.answers.bodies.recent(cluster, at, key, maxStaleMs);
@@ -139,6 +143,28 @@ export class ClusterDataService {
         body: cached ?? Buffer.from(JSON.stringify(nodeListResponse(cluster, snapshot, compiled))),
       };
     });
+  }
+
+  /**
+   * `query` compiled for `cluster` and its cache key; a 400 for a bad query. Kept per
+   * query object: the cached routes decode a query string once and pass the same
+   * frozen object with every request of it (compiling parsed its label selector and
+   * hashed it at every request); other callers' fresh objects are compiled each time.
+   */
+  private compiledQuery(
+    cluster: ClusterName,
+    query: NodeListQuery,
+  ): { compiled: CompiledNodeQuery; key: string } {
+    let byCluster = this.compiledQueries.get(query);
+    let known = byCluster?.get(cluster);
+    if (!known) {
+      known = { compiled: compileNodeQuery(query, cluster), key: `nodes\n${JSON.stringify(query)}` };
+      if (Object.isFrozen(query)) {
+        if (!byCluster) this.compiledQueries.set(query, (byCluster = new Map()));
+        byCluster.set(cluster, known);
+      }
+    }
+    return known;
   }
 
   /**

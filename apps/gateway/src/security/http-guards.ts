@@ -18,6 +18,31 @@ function clientOf(request: FastifyRequest): string {
   return ip ?? 'unknown';
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route peeks the auth-failure limit itself ({@link authFailurePeek}), at once
+     * and beside its own Redis reads, and refuses with {@link sendTooManyRequests}
+     * before answering anything else: the limit's `onRequest` hook leaves it alone.
+     */
+    peeksAuthFailures?: boolean;
+  }
+}
+
+/**
+ * Whether the client of `request` is over the auth-failure limit: the refusal to
+ * answer (429), or undefined. The read starts now (a route that peeks itself sends it
+ * in the same pipeline as its own reads).
+ */
+export async function authFailurePeek(
+  limiter: RateLimiter,
+  request: FastifyRequest,
+): Promise<RateLimitedError | undefined> {
+  const client = clientOf(request);
+  const decision = await limiter.peek(client);
+  return decision.allowed ? undefined : authFailureRefusal(decision, client);
+}
+
 /** Sends a 429 JSON error with `Retry-After`. */
 export function sendTooManyRequests(reply: FastifyReply, err: RateLimitedError): FastifyReply {
   const body: ErrorBody = { statusCode: 429, error: 'Too Many Requests', message: err.message };
@@ -40,15 +65,17 @@ export function authFailureRefusal(decision: RateLimitDecision, address: string)
  */
 export function installAuthFailureLimit(fastify: FastifyInstance, limiter: RateLimiter): void {
   if (!limiter.enabled) return;
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (!guarded(request.url)) return;
-    const client = clientOf(request);
-    const decision = await limiter.peek(client);
-    if (!decision.allowed) return sendTooManyRequests(reply, authFailureRefusal(decision, client));
-    return undefined;
+  // Callback hooks, not async ones: most requests pass them untouched, without a promise each.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!guarded(request.url) || request.routeOptions.config.peeksAuthFailures) return done();
+    authFailurePeek(limiter, request).then((refusal) => {
+      if (refusal) sendTooManyRequests(reply, refusal);
+      else done();
+    }, done);
   });
-  fastify.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode === 401 && guarded(request.url)) await limiter.hit(clientOf(request));
+  fastify.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode !== 401 || !guarded(request.url)) return done();
+    limiter.hit(clientOf(request)).then(() => done(), done);
   });
 }
 
@@ -74,11 +101,12 @@ export function jsonDepth(value: unknown, limit: number): number {
  * Fastify's 400).
  */
 export function installBodyChecks(fastify: FastifyInstance, maxDepth: number): void {
-  fastify.addHook('preValidation', async (request, reply) => {
-    if (request.body === undefined) return undefined;
-    const send = (statusCode: 400 | 415, error: string, message: string) => {
+  // A callback hook: requests without a body (every GET) pass it without a promise each.
+  fastify.addHook('preValidation', (request, reply, done) => {
+    if (request.body === undefined) return done();
+    const send = (statusCode: 400 | 415, error: string, message: string): void => {
       const body: ErrorBody = { statusCode, error, message };
-      return reply.code(statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
+      void reply.code(statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
     };
     const type = String(request.headers['content-type'] ?? '');
     if (!/^application\/json\s*(;|$)/i.test(type)) {
@@ -91,6 +119,6 @@ export function installBodyChecks(fastify: FastifyInstance, maxDepth: number): v
     if (jsonDepth(request.body, maxDepth) > maxDepth) {
       return send(400, 'Bad Request', `the JSON body nests deeper than ${maxDepth} levels`);
     }
-    return undefined;
+    return done();
   });
 }
