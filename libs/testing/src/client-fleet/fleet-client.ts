@@ -8,6 +8,7 @@ import {
 } from '@knm/contracts';
 import type { ReconnectBackoff } from '@knm/client';
 import { CompactView, type CompactSnapshot, type NodeSlots } from './compact-view.js';
+import { sharedParser } from './shared-decoder.js';
 import { allocationHash, type AllocationLike, type UsageLike, type UsagePoll } from './usage-poll.js';
 
 /** Counters of one fleet client (summed per process in {@link FleetProcessStats}). */
@@ -173,6 +174,7 @@ export class FleetClient {
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
+      parser: sharedParser,
       auth: { token: this.host.token },
     });
     this.socket = socket;

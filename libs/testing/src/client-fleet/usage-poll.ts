@@ -45,6 +45,16 @@ export function usagePoll(usage: UsageLike): UsagePoll {
  * node's `resources`: a fleet client keeps 8 bytes a node for it (cyrb53).
  */
 export function allocationHash(allocation: AllocationLike | undefined): number {
+  if (allocation === undefined) return 0;
+  // Clients of one process share decoded envelopes (shared-decoder.ts): hash each object once.
+  let hash = hashes.get(allocation);
+  if (hash === undefined) hashes.set(allocation, (hash = computeAllocationHash(allocation)));
+  return hash;
+}
+
+const hashes = new WeakMap<AllocationLike, number>();
+
+function computeAllocationHash(allocation: AllocationLike): number {
   const parts: string[] = [];
   for (const [tag, amounts] of [
     ['r', allocation?.requests],
