@@ -385,7 +385,7 @@ export const dashboardScenario: Scenario = {
         notes: [
           `Goals (issue 20): first rows <= 1 s after choosing the cluster; sort and filter <= 100 ms; no long task over 100 ms under churn ${churn}/s.`,
           'First rows: the dashboard reads a first page of 100 (in its sort) beside the whole list, and shows it at once; every row: the whole list read, decoded (zod) and built into rows a slice per task. The bare page fetches the same whole list with the same `max-stale` and writes 30 rows, nothing else: a floor for anything that waits for the whole list, not a ceiling for a first page.',
-          'Under churn the gateway reads and decodes the whole cluster from Redis for every new seq (its snapshot cache holds one seq), so any list answer, even a page of 100, waits for that read: on a loaded 2-core machine it is most of the time to first rows.',
+          "Under churn every seq is new: a list answer, even a page of 100, waits for the gateway to read and decode the whole cluster from Redis, unless a snapshot was read within the request's `max-stale` (1 s; the page's requests send it, and share that snapshot whatever their query). The first request after a quiet second waits for the read: most of the time to first rows.",
           "Times are measured in the page (performance.now from just before the click to the first frame showing the outcome), not through Playwright round trips; long tasks by Chromium's Long Tasks API. The launcher runs one watcher per cluster; prod has 25 pods a node; every process shares the machine's cores with Chromium.",
         ],
       };
