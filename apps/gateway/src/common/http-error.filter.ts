@@ -12,7 +12,12 @@ import { UpstreamError, errorBodyOf } from './error-body.js';
  * What {@link HttpErrorFilter} does for Nest's routes, and the cached REST routes
  * (served by Fastify directly) for theirs.
  */
-export function sendError(logger: Logger, exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
+export function sendError(
+  logger: Logger,
+  exception: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
   const body = errorBodyOf(exception);
   if (exception instanceof UpstreamError) {
     // Another process's state (no watcher, a slow one), not a gateway fault: no stack.
