@@ -14,9 +14,6 @@ import { ClusterRegistry } from '../registry/cluster-registry.js';
 import { withRegistered } from '../registry/with-registered.js';
 import { ClusterDataService } from './cluster-data.service.js';
 
-const clusterParam = new ZodPipe(ClusterNameSchema, 'cluster name in the path');
-const nodeParam = new ZodPipe(NodeNameSchema, 'node name in the path');
-
 /**
  * `/api/v1/clusters/...`: the clusters, and the pods behind a node's numbers. The
  * cached reads under it (node lists, a node, pod counts, resources) are served by
@@ -45,8 +42,8 @@ export class ClustersController {
 
   @Get(':cluster/nodes/:node/pods')
   nodePods(
-    @Param('cluster', clusterParam) cluster: ClusterName,
-    @Param('node', nodeParam) node: string,
+    @Param('cluster', new ZodPipe(ClusterNameSchema, 'cluster name in the path')) cluster: ClusterName,
+    @Param('node', new ZodPipe(NodeNameSchema, 'node name in the path')) node: string,
   ): Promise<NodePodsList> {
     return this.data.nodePods(cluster, node);
   }
