@@ -1,14 +1,15 @@
 import type { ClusterName } from '@knm/contracts';
 import type { ClusterPosition, ClusterSnapshot, NodeStoreReader } from '@knm/node-store';
+import { NextReads } from '../common/next-reads.js';
 
 /**
  * The last decoded snapshot of each cluster, so that REST reads of a quiet cluster
  * do not fetch and decode every node again (5,000 nodes are megabytes of JSON).
  * Freshness is never traded: a caller passes the cluster's current seq and epoch
- * (read just before) and gets a snapshot at least that new. Reads are batched per
- * cluster: requests that arrive while a read is in flight share the NEXT read,
- * which starts after they arrived, so under churn at most two reads per cluster are
- * outstanding whatever the request rate.
+ * (read just before) and gets a snapshot at least that new. Reads are shared per
+ * cluster ({@link NextReads}, one in flight): requests that arrive while a read is in
+ * flight share the NEXT read, which starts after they arrived, so under churn at most
+ * one read per cluster is in flight and one waiting, whatever the request rate.
  *
  * A caller that accepts staleness (`Cache-Control: max-stale`: a client that resumes
  * from the answer's seq) gets the latest snapshot when its read was sent at most
@@ -27,8 +28,14 @@ export class SnapshotCache {
     ClusterName,
     { snapshot: ClusterSnapshot; life: string; /** When its read was sent (ms). */ readAt: number }
   >();
-  private readonly inflight = new Map<ClusterName, Promise<ClusterSnapshot>>();
-  private readonly queued = new Map<ClusterName, Promise<ClusterSnapshot>>();
+  /** One whole-cluster read per cluster at a time (each is megabytes to decode); callers share the next. */
+  private readonly reads = new NextReads<ClusterName, { snapshot: ClusterSnapshot; readAt: number }>(
+    async (cluster) => {
+      const readAt = this.now();
+      return { snapshot: await this.reader.getSnapshot(cluster), readAt };
+    },
+    1,
+  );
 
   constructor(
     private readonly reader: NodeStoreReader,
@@ -59,34 +66,17 @@ export class SnapshotCache {
     return cached.snapshot.epoch === at.epoch && cached.snapshot.seq === at.seq ? cached.snapshot : undefined;
   }
 
-  private read(cluster: ClusterName, life: string): Promise<ClusterSnapshot> {
-    const queued = this.queued.get(cluster);
-    if (queued) return queued;
-    const previous = this.inflight.get(cluster) ?? Promise.resolve(undefined);
-    const next = previous
-      .catch(() => undefined)
-      .then(async () => {
-        this.queued.delete(cluster);
-        const readAt = this.now();
-        const reading = this.reader.getSnapshot(cluster);
-        this.inflight.set(cluster, reading);
-        try {
-          const snapshot = await reading;
-          const cached = this.latest.get(cluster);
-          if (
-            !cached ||
-            cached.life !== life ||
-            cached.snapshot.epoch !== snapshot.epoch ||
-            snapshot.seq >= cached.snapshot.seq
-          ) {
-            this.latest.set(cluster, { snapshot, life, readAt });
-          }
-          return snapshot;
-        } finally {
-          if (this.inflight.get(cluster) === reading) this.inflight.delete(cluster);
-        }
-      });
-    this.queued.set(cluster, next);
-    return next;
+  private async read(cluster: ClusterName, life: string): Promise<ClusterSnapshot> {
+    const { snapshot, readAt } = await this.reads.get(cluster);
+    const cached = this.latest.get(cluster);
+    if (
+      !cached ||
+      cached.life !== life ||
+      cached.snapshot.epoch !== snapshot.epoch ||
+      snapshot.seq >= cached.snapshot.seq
+    ) {
+      this.latest.set(cluster, { snapshot, life, readAt });
+    }
+    return snapshot;
   }
 }
