@@ -4,7 +4,9 @@
  * fleet: `GET /api/v1/clusters/<c>/nodes` answers an empty snapshot at seq 0,
  * `subscribe` joins the cluster's room and acks `{ok: true, seq: 0}`, and
  * `POST /_bench/broadcast` (a JSON array of envelopes) emits each one to the room,
- * ten per event-loop turn, answering once all are handed to the sockets.
+ * ten per event-loop turn, answering once all are handed to the sockets;
+ * `POST /_bench/broadcast-batches` (a JSON array of `batch` messages) emits each as a
+ * `batch` event to its cluster's room, one per event-loop turn.
  * Prints `{"event":"bare-ready","port":N}`; stops on SIGTERM.
  */
 import { createServer, type IncomingMessage } from 'node:http';
@@ -39,6 +41,16 @@ const http = createServer((req, res) => {
         const envelope = envelopes[i] as { cluster: string; type: string };
         nodes.to(envelope.cluster).emit(envelope.type, envelope);
         if (i % 10 === 9) await nextTurn();
+      }
+      res.writeHead(204).end();
+    });
+    return;
+  }
+  if (req.method === 'POST' && req.url === '/_bench/broadcast-batches') {
+    void body(req).then(async (text) => {
+      for (const batch of JSON.parse(text) as { cluster: string }[]) {
+        nodes.to(batch.cluster).emit('batch', batch);
+        await nextTurn();
       }
       res.writeHead(204).end();
     });

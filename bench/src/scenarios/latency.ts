@@ -6,6 +6,7 @@
 import { Keyspace, toClusterName } from '@knm/contracts';
 import { startClientFleet, sleep, viewDigest, waitFor, type ClientFleet } from '@knm/testing';
 import { percentile, round, summarize } from '../harness/stats.js';
+import { bareDeliveryCeiling, readStretch, type StreamStretch } from './delivery-ceiling.js';
 import type { BenchContext, ChartSpec, Figure, Scenario, ScenarioResult } from '../harness/types.js';
 import {
   CLUSTER,
@@ -84,6 +85,56 @@ export async function allEqualTruth(sys: RealtimeSystem, fleets: readonly Client
   );
 }
 
+/** Envelope bytes the ceiling replays at most: enough for steady delivery, little enough for 5,000 clients. */
+const CEILING_BYTES = 2 * 2 ** 20;
+
+/**
+ * The machine's ceiling beside each client step: how many envelope bytes a second a
+ * bare Socket.IO server gets to that many fleet clients (delivery-ceiling.ts), set
+ * against what each churn rate asked of every client. Where the churn asks more,
+ * the step measures the load generator and the cores it shares, not the gateways.
+ */
+async function measureCeilings(
+  ctx: BenchContext,
+  clientSteps: readonly number[],
+  source: { stretch: StreamStretch; envelopesPerSecond: number },
+  offered: ReadonlyMap<number, readonly { rate: number; bytesPerSecond: number }[]>,
+  figures: Figure[],
+  notes: string[],
+): Promise<void> {
+  const envelopes: StreamStretch['envelopes'] = [];
+  let bytes = 0;
+  for (const e of source.stretch.envelopes) {
+    if (bytes >= CEILING_BYTES) break;
+    envelopes.push(e);
+    bytes += Buffer.byteLength(JSON.stringify(e));
+  }
+  // As a paced gateway sends them: the envelopes of one slot (1/20 s) in one batch.
+  const perBatch = Math.max(1, Math.round(source.envelopesPerSecond / 20));
+  for (const clients of clientSteps) {
+    const ceiling = await bareDeliveryCeiling({ envelopes, bytes }, clients, perBatch, CLUSTER, 300_000);
+    const kib = ceiling.bytesPerClientPerSecond / 1024;
+    ctx.log(
+      `latency: ceiling, bare socket.io to ${clients} clients: ${round(kib, 1)} KiB/s a client${ceiling.finished ? '' : ' (not every client finished)'}`,
+    );
+    figures.push({
+      metric: 'ceiling: envelope bytes per client per second, bare socket.io',
+      labels: { clients },
+      value: summarize('KiB/s', [kib]),
+    });
+    const beyond = (offered.get(clients) ?? []).filter(
+      (o) => o.bytesPerSecond > ceiling.bytesPerClientPerSecond,
+    );
+    notes.push(
+      `Ceiling at ${clients} clients: a bare socket.io server (no Redis, auth or bookkeeping) broadcasting ${round(bytes / 2 ** 20, 1)} MiB of the highest churn's envelopes, ${perBatch} to a batch, as fast as it can, got ${round(kib, 1)} KiB/s to every client of a fleet of ${clients}${ceiling.finished ? '' : ' (not every client had all of it within 5 minutes: an upper bound)'}. ${
+        beyond.length === 0
+          ? 'Every churn rate asked less of each client.'
+          : `Churn ${beyond.map((o) => `${o.rate}/s asked ${round(o.bytesPerSecond / 1024, 1)} KiB/s`).join(', ')} of each client: more than any server can deliver to these clients on this machine, so those runs measure the load generator and the shared cores, not the gateways.`
+      }`,
+    );
+  }
+}
+
 /** What the latency scenario measures; defaults: see {@link latencyScenario}. */
 export interface LatencyOptions {
   /** Client counts, in increasing order (the fleet grows from one to the next). */
@@ -106,7 +157,13 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
   try {
     const truth = await sys.truth();
     const probeNodes = Object.keys(truth.nodes).sort().slice(0, 8);
-    const metaKey = new Keyspace(sys.namespace).cluster(toClusterName(CLUSTER)).meta;
+    const keys = new Keyspace(sys.namespace).cluster(toClusterName(CLUSTER));
+    const metaKey = keys.meta;
+    const storedSeq = async (): Promise<number> => Number((await sys.redis.hget(metaKey, 'seq')) ?? 0);
+    /** Per client step, the bytes a client had to receive per second at each churn rate. */
+    const offered = new Map<number, { rate: number; bytesPerSecond: number }[]>();
+    /** The stream of the highest churn rate's runs (the largest messages): what the ceiling replays. */
+    let ceilingStretch: { stretch: StreamStretch; envelopesPerSecond: number } | undefined;
     let clients = 0;
     for (const target of clientSteps) {
       const startedAt = performance.now();
@@ -118,6 +175,10 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
         // Client i starts on gateway i % 2, whatever fleet it is in.
         processes: Math.max(1, Math.ceil((target - clients) / 1_000)),
         probeLabel: PROBE_LABEL,
+        // Browsers open on their own, not 20 at a time: the fleet's default pacing would
+        // make "live in N s" the generator's figure. Clients of one process share each
+        // snapshot read, so 100 at once is 100 sockets and about one read per process.
+        connectConcurrency: 100,
       });
       fleets.push(fleet);
       await fleet.ready(600_000);
@@ -135,6 +196,7 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
         await sleep(ctx.quick ? 500 : 1_000);
         const before = await watcherCounters(sys.metricsUrl);
         const receivedBefore = await received(fleets);
+        const seqBefore = await storedSeq();
         const t0 = performance.now();
         const runs: Record<(typeof percentiles)[number], number[]> = { 50: [], 95: [], 99: [] };
         let missing = 0;
@@ -148,7 +210,18 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           minus(await watcherCounters(sys.metricsUrl), before).events / ((performance.now() - t0) / 1000);
         const deliveriesPerSecond =
           ((await received(fleets)) - receivedBefore) / ((performance.now() - t0) / 1000);
+        const elapsedSeconds = (performance.now() - t0) / 1000;
+        const stretch = await readStretch(sys.redis, keys.events, seqBefore, await storedSeq());
         await sys.churn(0);
+        const bytesPerSecond = stretch.bytes / elapsedSeconds;
+        offered.set(clients, [...(offered.get(clients) ?? []), { rate, bytesPerSecond }]);
+        if (rate === Math.max(...rates))
+          ceilingStretch = { stretch, envelopesPerSecond: stretch.envelopes.length / elapsedSeconds };
+        figures.push({
+          metric: 'envelope bytes a client must receive per second',
+          labels: { 'churn/s': rate, clients },
+          value: summarize('KiB/s', [bytesPerSecond / 1024]),
+        });
         const [status, error] = await sys.redis.hmget(metaKey, 'status', 'error');
         if (status !== 'ready')
           notes.push(
@@ -202,6 +275,8 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
         `${clients} clients: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the runs` : 'NOT every view equal to /_sim/truth within 60 s after the runs'}; ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors.`,
       );
     }
+    await Promise.all(fleets.splice(0).map((f) => f.close()));
+    if (ceilingStretch) await measureCeilings(ctx, clientSteps, ceilingStretch, offered, figures, notes);
   } finally {
     await Promise.all(fleets.map((f) => f.close()));
     await sys.stop();
