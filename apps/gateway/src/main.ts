@@ -1,3 +1,4 @@
+import { takeSecretEnv } from '@knm/secrets';
 import { createGatewayApp } from './app/gateway-app.js';
 import { ConfigError, loadGatewayConfig } from './config/gateway-config.js';
 import { createGatewayLogger } from './security/gateway-logger.js';
@@ -8,9 +9,12 @@ import { createGatewayLogger } from './security/gateway-logger.js';
  * disconnected so clients reconnect to another replica, Redis connections close).
  */
 async function main(): Promise<void> {
+  // Before anything can start a child process (an exec credential plugin of a
+  // registered cluster's connection test): see takeSecretEnv.
+  const env = takeSecretEnv(process.env);
   let config;
   try {
-    config = loadGatewayConfig(process.argv.slice(2), process.env);
+    config = loadGatewayConfig(process.argv.slice(2), env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { takeSecretEnv } from '@knm/secrets';
 import { HelpRequested, loadWatcherConfig, WatcherConfigError } from './watcher-config.js';
 import { WatcherApp } from './watcher-app.js';
 import { WatcherPoolApp } from './pool-app.js';
@@ -11,9 +12,11 @@ import { WatcherPoolApp } from './pool-app.js';
  * (SIGTERM/SIGINT), 2 for bad configuration, 1 for anything else.
  */
 async function main(): Promise<void> {
+  // Before anything can start a child process (an exec credential plugin): see takeSecretEnv.
+  const env = takeSecretEnv(process.env);
   let config;
   try {
-    config = loadWatcherConfig(process.argv.slice(2), process.env);
+    config = loadWatcherConfig(process.argv.slice(2), env);
   } catch (err) {
     if (err instanceof HelpRequested) {
       process.stdout.write(err.message);
@@ -33,7 +36,9 @@ async function main(): Promise<void> {
   });
   let app: WatcherApp | WatcherPoolApp;
   try {
-    app = config.pool ? await WatcherPoolApp.start(config, logger) : await WatcherApp.start(config, logger);
+    app = config.pool
+      ? await WatcherPoolApp.start(config, logger, env)
+      : await WatcherApp.start(config, logger, env);
   } catch (err) {
     if (err instanceof WatcherConfigError) {
       logger.fatal({ err: err.message }, 'bad configuration');

@@ -43,12 +43,17 @@ export class WatcherPoolApp {
     return (this.server.address() as AddressInfo).port;
   }
 
-  static async start(config: WatcherConfig, logger: Logger): Promise<WatcherPoolApp> {
+  static async start(
+    config: WatcherConfig,
+    logger: Logger,
+    /** Where the process's settings and secrets are read (main passes its copy taken before scrubbing). */
+    env: Readonly<Record<string, string | undefined>> = process.env,
+  ): Promise<WatcherPoolApp> {
     const pool = config.pool;
     if (!pool) throw new WatcherConfigError('--pool is required for a pool member');
     let box: SecretBox;
     try {
-      box = SecretBox.fromEnv(process.env);
+      box = SecretBox.fromEnv(env);
     } catch (err) {
       if (err instanceof SecretsKeyError) {
         throw new WatcherConfigError(
@@ -57,7 +62,7 @@ export class WatcherPoolApp {
       }
       throw err;
     }
-    const ops = operationsSettings(process.env);
+    const ops = operationsSettings(env);
     logger.info(
       {
         member: config.identity,
@@ -70,13 +75,7 @@ export class WatcherPoolApp {
     const connections = await connectProcessRedis(config, logger);
     const keyspace = new Keyspace(config.redisNamespace);
     const metrics = new WatcherMetrics();
-    const notifications = ProcessNotifications.fromEnv(
-      process.env,
-      config,
-      connections.redis,
-      keyspace,
-      logger,
-    );
+    const notifications = ProcessNotifications.fromEnv(env, config, connections.redis, keyspace, logger);
     // The registry's changes are classic pub/sub (even on Redis Cluster): a connection of their own.
     const changes = createRedisConnection(config.redisUrl, 'subscriber');
     changes.on('error', () => undefined); // reported by the commands connection's handler

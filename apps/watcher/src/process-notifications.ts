@@ -28,7 +28,7 @@ export class ProcessNotifications {
 
   /** Starts the process's delivery worker, or answers undefined (and says why) without a key. */
   static fromEnv(
-    env: NodeJS.ProcessEnv,
+    env: Readonly<Record<string, string | undefined>>,
     config: Pick<WatcherConfig, 'redisUrl' | 'notifyGroupSeconds'>,
     redis: RedisClient,
     keyspace: Keyspace,

@@ -18,7 +18,9 @@ import { WatcherMetrics } from './watcher-metrics.js';
 export { loadKubeConfig } from './kube-config.js';
 
 /** The operations worker's settings from the environment; a bad one is a configuration error. */
-export function operationsSettings(env: NodeJS.ProcessEnv): OperationsWorkerSettings {
+export function operationsSettings(
+  env: Readonly<Record<string, string | undefined>>,
+): OperationsWorkerSettings {
   try {
     return operationsWorkerSettingsFromEnv(env);
   } catch (err) {
@@ -53,11 +55,16 @@ export class WatcherApp {
   }
 
   /** Wires everything and starts reflecting and competing for the lease. */
-  static async start(config: WatcherConfig, logger: Logger): Promise<WatcherApp> {
+  static async start(
+    config: WatcherConfig,
+    logger: Logger,
+    /** Where the process's settings and secrets are read (main passes its copy taken before scrubbing). */
+    env: Readonly<Record<string, string | undefined>> = process.env,
+  ): Promise<WatcherApp> {
     const cluster = config.cluster;
     if (!cluster) throw new WatcherConfigError('--cluster is required without --pool');
     const kc = loadKubeConfig(config);
-    const ops = operationsSettings(process.env);
+    const ops = operationsSettings(env);
     logger.info(
       {
         cluster,
@@ -71,13 +78,7 @@ export class WatcherApp {
     const connections = await connectProcessRedis(config, logger);
     const metrics = new WatcherMetrics();
     const keyspace = new Keyspace(config.redisNamespace);
-    const notifications = ProcessNotifications.fromEnv(
-      process.env,
-      config,
-      connections.redis,
-      keyspace,
-      logger,
-    );
+    const notifications = ProcessNotifications.fromEnv(env, config, connections.redis, keyspace, logger);
     const watcher = new ClusterWatcher({
       cluster,
       kubeConfig: kc,
