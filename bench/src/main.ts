@@ -207,6 +207,20 @@ async function main(): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
+// Interrupted: exit through process.exit, whose 'exit' handlers (libs/testing's
+// processes and client fleet) SIGKILL every child the scenarios started. A signal's
+// default action would end this process alone and leave kube-sims, gateways and fleets
+// running. The throw-away Redis namespaces stay (`knmbench-*`).
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    console.error(`bench: ${signal}: stopping every process it started`);
+    process.exit(code);
+  });
+}
+
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
