@@ -85,33 +85,79 @@ export async function allEqualTruth(sys: RealtimeSystem, fleets: readonly Client
   );
 }
 
-/** Envelope bytes the ceiling replays at most: enough for steady delivery, little enough for 5,000 clients. */
-const CEILING_BYTES = 2 * 2 ** 20;
+/** Envelope bytes a ceiling run replays to all its clients together: a few seconds of the machine's throughput. */
+const CEILING_TOTAL_BYTES = 2 * 2 ** 30;
+/** ... and to each client at most (a small fleet needs no more for a steady rate). */
+const CEILING_CLIENT_BYTES = 2 * 2 ** 20;
+
+/** What one churn rate asks of every client: the envelopes the watcher stored per second, with no client attached. */
+interface Demand {
+  rate: number;
+  bytesPerSecond: number;
+  envelopesPerSecond: number;
+  stretch: StreamStretch;
+}
 
 /**
- * The machine's ceiling beside each client step: how many envelope bytes a second a
- * bare Socket.IO server gets to that many fleet clients (delivery-ceiling.ts), set
- * against what each churn rate asked of every client. Where the churn asks more,
- * the step measures the load generator and the cores it shares, not the gateways.
+ * Each churn rate's demand on every client, measured before any client connects (so
+ * that a saturated machine does not throttle the stream it is measured by): churn
+ * for `seconds`, then the envelopes stored meanwhile, read back from the events stream.
+ */
+async function measureDemand(
+  sys: RealtimeSystem,
+  rates: readonly number[],
+  seconds: number,
+): Promise<Demand[]> {
+  const keys = new Keyspace(sys.namespace).cluster(toClusterName(CLUSTER));
+  const storedSeq = async (): Promise<number> => Number((await sys.redis.hget(keys.meta, 'seq')) ?? 0);
+  const demand: Demand[] = [];
+  for (const rate of rates) {
+    await sys.churn(rate);
+    await sleep(1_000);
+    const from = await storedSeq();
+    const t0 = performance.now();
+    await sleep(seconds * 1_000);
+    const to = await storedSeq();
+    const elapsed = (performance.now() - t0) / 1_000;
+    await sys.churn(0);
+    const stretch = await readStretch(sys.redis, keys.events, from, to);
+    demand.push({
+      rate,
+      bytesPerSecond: stretch.bytes / elapsed,
+      envelopesPerSecond: stretch.envelopes.length / elapsed,
+      stretch,
+    });
+  }
+  return demand;
+}
+
+/**
+ * The machine's ceiling for each client step: how many envelope bytes a second a bare
+ * Socket.IO server gets to that many fleet clients (delivery-ceiling.ts), replaying
+ * the highest churn rate's envelopes in the batches a paced gateway would send, set
+ * against what each churn rate asks of every client. Where a rate asks more, no
+ * server can deliver it live to these clients on this machine: the step then measures
+ * the load generator and the cores it shares, not the gateways.
  */
 async function measureCeilings(
   ctx: BenchContext,
   clientSteps: readonly number[],
-  source: { stretch: StreamStretch; envelopesPerSecond: number },
-  offered: ReadonlyMap<number, readonly { rate: number; bytesPerSecond: number }[]>,
+  demand: readonly Demand[],
   figures: Figure[],
   notes: string[],
 ): Promise<void> {
-  const envelopes: StreamStretch['envelopes'] = [];
-  let bytes = 0;
-  for (const e of source.stretch.envelopes) {
-    if (bytes >= CEILING_BYTES) break;
-    envelopes.push(e);
-    bytes += Buffer.byteLength(JSON.stringify(e));
-  }
+  const source = demand.reduce((a, b) => (b.bytesPerSecond > a.bytesPerSecond ? b : a));
   // As a paced gateway sends them: the envelopes of one slot (1/20 s) in one batch.
   const perBatch = Math.max(1, Math.round(source.envelopesPerSecond / 20));
   for (const clients of clientSteps) {
+    const budget = Math.min(CEILING_CLIENT_BYTES, CEILING_TOTAL_BYTES / clients);
+    const envelopes: StreamStretch['envelopes'] = [];
+    let bytes = 0;
+    for (const e of source.stretch.envelopes) {
+      if (bytes >= budget) break;
+      envelopes.push(e);
+      bytes += Buffer.byteLength(JSON.stringify(e));
+    }
     const ceiling = await bareDeliveryCeiling({ envelopes, bytes }, clients, perBatch, CLUSTER, 300_000);
     const kib = ceiling.bytesPerClientPerSecond / 1024;
     ctx.log(
@@ -122,14 +168,12 @@ async function measureCeilings(
       labels: { clients },
       value: summarize('KiB/s', [kib]),
     });
-    const beyond = (offered.get(clients) ?? []).filter(
-      (o) => o.bytesPerSecond > ceiling.bytesPerClientPerSecond,
-    );
+    const beyond = demand.filter((d) => d.bytesPerSecond > ceiling.bytesPerClientPerSecond);
     notes.push(
-      `Ceiling at ${clients} clients: a bare socket.io server (no Redis, auth or bookkeeping) broadcasting ${round(bytes / 2 ** 20, 1)} MiB of the highest churn's envelopes, ${perBatch} to a batch, as fast as it can, got ${round(kib, 1)} KiB/s to every client of a fleet of ${clients}${ceiling.finished ? '' : ' (not every client had all of it within 5 minutes: an upper bound)'}. ${
+      `Ceiling at ${clients} clients: a bare socket.io server (no Redis, auth or bookkeeping) broadcasting ${round(bytes / 2 ** 20, 2)} MiB of churn ${source.rate}/s's envelopes, ${perBatch} to a batch, as fast as it can, got ${round(kib, 1)} KiB/s to every client of a fleet of ${clients}${ceiling.finished ? '' : ' (not every client had all of it within 5 minutes: an upper bound)'}. ${
         beyond.length === 0
-          ? 'Every churn rate asked less of each client.'
-          : `Churn ${beyond.map((o) => `${o.rate}/s asked ${round(o.bytesPerSecond / 1024, 1)} KiB/s`).join(', ')} of each client: more than any server can deliver to these clients on this machine, so those runs measure the load generator and the shared cores, not the gateways.`
+          ? 'Every churn rate asks less of each client.'
+          : `Churn ${beyond.map((d) => `${d.rate}/s`).join(', ')} asks more of each client: no server can deliver it live to ${clients} clients of this fleet on this machine, so those runs measure the load generator and the shared cores, not the gateways.`
       }`,
     );
   }
@@ -157,13 +201,20 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
   try {
     const truth = await sys.truth();
     const probeNodes = Object.keys(truth.nodes).sort().slice(0, 8);
-    const keys = new Keyspace(sys.namespace).cluster(toClusterName(CLUSTER));
-    const metaKey = keys.meta;
-    const storedSeq = async (): Promise<number> => Number((await sys.redis.hget(metaKey, 'seq')) ?? 0);
-    /** Per client step, the bytes a client had to receive per second at each churn rate. */
-    const offered = new Map<number, { rate: number; bytesPerSecond: number }[]>();
-    /** The stream of the highest churn rate's runs (the largest messages): what the ceiling replays. */
-    let ceilingStretch: { stretch: StreamStretch; envelopesPerSecond: number } | undefined;
+    const metaKey = new Keyspace(sys.namespace).cluster(toClusterName(CLUSTER)).meta;
+    // What each rate asks of a client and what the machine can deliver, before any client is attached.
+    const demand = await measureDemand(sys, rates, seconds);
+    for (const d of demand) {
+      ctx.log(
+        `latency: churn ${d.rate}/s asks ${round(d.bytesPerSecond / 1024, 1)} KiB/s (${Math.round(d.envelopesPerSecond)} envelopes/s) of every client`,
+      );
+      figures.push({
+        metric: 'envelope bytes a client must receive per second (no client attached)',
+        labels: { 'churn/s': d.rate, 'envelopes/s': Math.round(d.envelopesPerSecond) },
+        value: summarize('KiB/s', [d.bytesPerSecond / 1024]),
+      });
+    }
+    await measureCeilings(ctx, clientSteps, demand, figures, notes);
     let clients = 0;
     for (const target of clientSteps) {
       const startedAt = performance.now();
@@ -196,7 +247,6 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
         await sleep(ctx.quick ? 500 : 1_000);
         const before = await watcherCounters(sys.metricsUrl);
         const receivedBefore = await received(fleets);
-        const seqBefore = await storedSeq();
         const t0 = performance.now();
         const runs: Record<(typeof percentiles)[number], number[]> = { 50: [], 95: [], 99: [] };
         let missing = 0;
@@ -210,18 +260,7 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           minus(await watcherCounters(sys.metricsUrl), before).events / ((performance.now() - t0) / 1000);
         const deliveriesPerSecond =
           ((await received(fleets)) - receivedBefore) / ((performance.now() - t0) / 1000);
-        const elapsedSeconds = (performance.now() - t0) / 1000;
-        const stretch = await readStretch(sys.redis, keys.events, seqBefore, await storedSeq());
         await sys.churn(0);
-        const bytesPerSecond = stretch.bytes / elapsedSeconds;
-        offered.set(clients, [...(offered.get(clients) ?? []), { rate, bytesPerSecond }]);
-        if (rate === Math.max(...rates))
-          ceilingStretch = { stretch, envelopesPerSecond: stretch.envelopes.length / elapsedSeconds };
-        figures.push({
-          metric: 'envelope bytes a client must receive per second',
-          labels: { 'churn/s': rate, clients },
-          value: summarize('KiB/s', [bytesPerSecond / 1024]),
-        });
         const [status, error] = await sys.redis.hmget(metaKey, 'status', 'error');
         if (status !== 'ready')
           notes.push(
@@ -275,8 +314,6 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
         `${clients} clients: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the runs` : 'NOT every view equal to /_sim/truth within 60 s after the runs'}; ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors.`,
       );
     }
-    await Promise.all(fleets.splice(0).map((f) => f.close()));
-    if (ceilingStretch) await measureCeilings(ctx, clientSteps, ceilingStretch, offered, figures, notes);
   } finally {
     await Promise.all(fleets.map((f) => f.close()));
     await sys.stop();
