@@ -1,12 +1,15 @@
 import type { Redis } from 'ioredis';
 import { toClusterName, type BatchMessage, type Envelope } from '@knm/contracts';
-import { sleep, startClientFleet, type ClientFleet } from '@knm/testing';
+import { startClientFleet, type ClientFleet } from '@knm/testing';
+import { untilFleetAt } from '../harness/fleet-progress.js';
 import { nextJsonLine, spawnBenchScript, stopAll } from '../harness/processes.js';
 
 /** A stretch of a cluster's events stream: what every client had to receive over it. */
 export interface StreamStretch {
   envelopes: Envelope[];
-  /** Their JSON, summed: the bytes a client receives when it gets each on its own. */
+  /** Each envelope's JSON bytes, as stored. */
+  sizes: number[];
+  /** Their sum: the bytes a client receives when it gets each on its own. */
   bytes: number;
 }
 
@@ -17,15 +20,23 @@ export async function readStretch(
   afterSeq: number,
   toSeq: number,
 ): Promise<StreamStretch> {
-  if (toSeq <= afterSeq) return { envelopes: [], bytes: 0 };
+  if (toSeq <= afterSeq) return { envelopes: [], sizes: [], bytes: 0 };
   const entries = await redis.xrange(eventsKey, `${afterSeq + 1}-0`, `${toSeq}-0`);
-  let bytes = 0;
+  const sizes: number[] = [];
   const envelopes = entries.map(([, fields]) => {
     const json = fields[1] ?? '{}';
-    bytes += Buffer.byteLength(json);
+    sizes.push(Buffer.byteLength(json));
     return JSON.parse(json) as Envelope;
   });
-  return { envelopes, bytes };
+  return { envelopes, sizes, bytes: sizes.reduce((a, b) => a + b, 0) };
+}
+
+/** The stretch's first envelopes, up to the first one that reaches `budget` bytes. */
+export function stretchPrefix(stretch: StreamStretch, budget: number): StreamStretch {
+  let bytes = 0;
+  let n = 0;
+  while (n < stretch.envelopes.length && bytes < budget) bytes += stretch.sizes[n++] as number;
+  return { envelopes: stretch.envelopes.slice(0, n), sizes: stretch.sizes.slice(0, n), bytes };
 }
 
 /** What {@link bareDeliveryCeiling} measured. */
@@ -85,12 +96,7 @@ export async function bareDeliveryCeiling(
       body: JSON.stringify(batches),
     });
     if (res.status !== 204) throw new Error(`bare broadcast: HTTP ${res.status}`);
-    const deadline = started + timeoutMs;
-    let finished = false;
-    while (!finished && performance.now() < deadline) {
-      await sleep(50);
-      finished = Math.min(...(await fleet.stats()).map((s) => s.minSeq)) >= seq;
-    }
+    const finished = await untilFleetAt(fleet, seq, started + timeoutMs);
     return {
       bytesPerClientPerSecond: stretch.bytes / ((performance.now() - started) / 1_000),
       finished,

@@ -6,7 +6,8 @@
  */
 import { Redis } from 'ioredis';
 import { Keyspace, toClusterName } from '@knm/contracts';
-import { sleep, startClientFleet, type ClientFleet } from '@knm/testing';
+import { startClientFleet, type ClientFleet } from '@knm/testing';
+import { untilFleetAt } from '../harness/fleet-progress.js';
 import { startGateways } from '../harness/gateways.js';
 import {
   benchNamespace,
@@ -21,10 +22,6 @@ import type { BenchContext, Scenario, ScenarioResult } from '../harness/types.js
 
 const CLUSTER = 'fanout';
 
-async function minSeq(fleet: ClientFleet): Promise<number> {
-  return Math.min(...(await fleet.stats()).map((s) => s.minSeq));
-}
-
 /**
  * Sends a burst with `publish` (which resolves with the burst's last seq) and returns
  * deliveries per second: clients x envelopes, over the time from the first send until
@@ -34,14 +31,8 @@ async function minSeq(fleet: ClientFleet): Promise<number> {
 async function burst(fleet: ClientFleet, envelopes: number, publish: () => Promise<number>): Promise<number> {
   const started = performance.now();
   const lastSeq = await publish();
-  const deadline = started + 120_000;
-  const done = async (): Promise<boolean> => (await minSeq(fleet)) >= lastSeq;
-  let complete = await done();
-  while (!complete && performance.now() < deadline) {
-    await sleep(20);
-    complete = await done();
-  }
-  if (!complete) throw new Error(`fan-out: not every client had the burst after 120 s`);
+  if (!(await untilFleetAt(fleet, lastSeq, started + 120_000)))
+    throw new Error(`fan-out: not every client had the burst after 120 s`);
   return (envelopes * fleet.size) / ((performance.now() - started) / 1000);
 }
 

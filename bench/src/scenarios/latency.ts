@@ -6,7 +6,7 @@
 import { Keyspace, toClusterName } from '@knm/contracts';
 import { startClientFleet, sleep, viewDigest, waitFor, type ClientFleet } from '@knm/testing';
 import { percentile, round, summarize } from '../harness/stats.js';
-import { bareDeliveryCeiling, readStretch, type StreamStretch } from './delivery-ceiling.js';
+import { bareDeliveryCeiling, readStretch, stretchPrefix, type StreamStretch } from './delivery-ceiling.js';
 import type { BenchContext, ChartSpec, Figure, Scenario, ScenarioResult } from '../harness/types.js';
 import {
   CLUSTER,
@@ -85,6 +85,28 @@ export async function allEqualTruth(sys: RealtimeSystem, fleets: readonly Client
   );
 }
 
+/**
+ * Waits until every client of every fleet equals the truth ({@link allEqualTruth}),
+ * polling every `intervalMs`, at most `timeoutMs`; `ms` is the time from `since` (a
+ * `performance.now()` time, e.g. when the churn stopped) until it did, or gave up.
+ */
+export async function untilEqualTruth(
+  sys: RealtimeSystem,
+  fleets: readonly ClientFleet[],
+  since: number,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<{ equal: boolean; ms: number }> {
+  const equal = await waitFor(() => allEqualTruth(sys, fleets), {
+    timeout: timeoutMs,
+    interval: intervalMs,
+    what: 'every client equal to the truth',
+  })
+    .then(() => true)
+    .catch(() => false);
+  return { equal, ms: performance.now() - since };
+}
+
 /** Envelope bytes a ceiling run replays to all its clients together: a few seconds of the machine's throughput. */
 const CEILING_TOTAL_BYTES = 2 * 2 ** 30;
 /** ... and to each client at most (a small fleet needs no more for a steady rate). */
@@ -150,15 +172,11 @@ async function measureCeilings(
   // As a paced gateway sends them: the envelopes of one slot (1/20 s) in one batch.
   const perBatch = Math.max(1, Math.round(source.envelopesPerSecond / 20));
   for (const clients of clientSteps) {
-    const budget = Math.min(CEILING_CLIENT_BYTES, CEILING_TOTAL_BYTES / clients);
-    const envelopes: StreamStretch['envelopes'] = [];
-    let bytes = 0;
-    for (const e of source.stretch.envelopes) {
-      if (bytes >= budget) break;
-      envelopes.push(e);
-      bytes += Buffer.byteLength(JSON.stringify(e));
-    }
-    const ceiling = await bareDeliveryCeiling({ envelopes, bytes }, clients, perBatch, CLUSTER, 300_000);
+    const replay = stretchPrefix(
+      source.stretch,
+      Math.min(CEILING_CLIENT_BYTES, CEILING_TOTAL_BYTES / clients),
+    );
+    const ceiling = await bareDeliveryCeiling(replay, clients, perBatch, CLUSTER, 300_000);
     const kib = ceiling.bytesPerClientPerSecond / 1024;
     ctx.log(
       `latency: ceiling, bare socket.io to ${clients} clients: ${round(kib, 1)} KiB/s a client${ceiling.finished ? '' : ' (not every client finished)'}`,
@@ -170,7 +188,7 @@ async function measureCeilings(
     });
     const beyond = demand.filter((d) => d.bytesPerSecond > ceiling.bytesPerClientPerSecond);
     notes.push(
-      `Ceiling at ${clients} clients: a bare socket.io server (no Redis, auth or bookkeeping) broadcasting ${round(bytes / 2 ** 20, 2)} MiB of churn ${source.rate}/s's envelopes, ${perBatch} to a batch, as fast as it can, got ${round(kib, 1)} KiB/s to every client of a fleet of ${clients}${ceiling.finished ? '' : ' (not every client had all of it within 5 minutes: an upper bound)'}. ${
+      `Ceiling at ${clients} clients: a bare socket.io server (no Redis, auth or bookkeeping) broadcasting ${round(replay.bytes / 2 ** 20, 2)} MiB of churn ${source.rate}/s's envelopes, ${perBatch} to a batch, as fast as it can, got ${round(kib, 1)} KiB/s to every client of a fleet of ${clients}${ceiling.finished ? '' : ' (not every client had all of it within 5 minutes: an upper bound)'}. ${
         beyond.length === 0
           ? 'Every churn rate asks less of each client.'
           : `Churn ${beyond.map((d) => `${d.rate}/s`).join(', ')} asks more of each client: no server can deliver it live to ${clients} clients of this fleet on this machine, so those runs measure the load generator and the shared cores, not the gateways.`
@@ -314,14 +332,7 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
             `${clients} clients at churn ${rate}/s: ${missing} probe deliveries not seen within 5 s of the window's end (not in the percentiles: they are floors then).`,
           );
         // Correctness after this rate: once the churn stops, every client equals the truth, with no gap or reload.
-        const equal = await waitFor(() => allEqualTruth(sys, fleets), {
-          timeout: 60_000,
-          interval: 250,
-          what: 'every client equal to the truth',
-        })
-          .then(() => true)
-          .catch(() => false);
-        const convergedMs = performance.now() - quietFrom;
+        const { equal, ms: convergedMs } = await untilEqualTruth(sys, fleets, quietFrom, 60_000, 250);
         if (equal)
           figures.push({
             metric: 'every view equal to the truth, after the churn stopped',

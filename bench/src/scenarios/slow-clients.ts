@@ -8,14 +8,8 @@
  */
 import { round, percentile, summarize } from '../harness/stats.js';
 import type { BenchContext, Comparison, Figure, Scenario, ScenarioResult } from '../harness/types.js';
-import {
-  startClientFleet,
-  startThrottleProxy,
-  waitFor,
-  type ClientFleet,
-  type ThrottleProxy,
-} from '@knm/testing';
-import { PROBE_LABEL, allEqualTruth, probeWindow } from './latency.js';
+import { startClientFleet, startThrottleProxy, type ClientFleet, type ThrottleProxy } from '@knm/testing';
+import { PROBE_LABEL, probeWindow, untilEqualTruth } from './latency.js';
 import { CLUSTER, startRealtimeSystem, type RealtimeSystem } from './realtime-system.js';
 
 const SLOW_BYTES_PER_SECOND = 16 * 1024;
@@ -116,14 +110,9 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     );
 
     const quietFrom = performance.now();
-    const equal = await waitFor(() => allEqualTruth(sys, fleets), {
-      timeout: 120_000,
-      interval: 500,
-      what: 'every view equal to the truth',
-    })
-      .then(() => true)
-      .catch(() => false);
-    const convergedS = (performance.now() - quietFrom) / 1000;
+    const converged = await untilEqualTruth(sys, fleets, quietFrom, 120_000, 500);
+    const { equal } = converged;
+    const convergedS = converged.ms / 1000;
     if (without.result.length > 0 && withSlow.result.length > 0) {
       const ours = summarize('ms', withSlow.result);
       const baseline = summarize('ms', without.result);
