@@ -323,6 +323,7 @@ describe.skipIf(!redisServerSuiteRuns())(
           slowSocketTimeoutMs: 60_000,
           maxUnackedBytes: 32 * 1024,
           liveRate: 20,
+          batchBudgetBytes: 64 * 1024 * 1024,
           logLevel: 'silent',
           gatewayId: 'gw-k',
         },

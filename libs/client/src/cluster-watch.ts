@@ -14,7 +14,7 @@ import { TypedEmitter } from './typed-emitter.js';
 /**
  * Where a watch is:
  * - `loading`: reading the snapshot over REST (envelopes are ignored; they will be replayed)
- * - `subscribing`: subscribed with the view's seq, waiting for the ack (the replay arrives first)
+ * - `subscribing`: subscribed with the view's seq, waiting for the ack (the batch of what it missed follows it)
  * - `live`: applying envelopes as they come
  * - `waiting`: disconnected or backing off before a retry; the view is kept (and stale)
  * - `failed`: the gateway refused the cluster for good (forbidden, malformed); see the `error` event

@@ -309,5 +309,21 @@ describe('EnvelopeFold', () => {
     ]);
     expect(fold.since(seq - 1)).toHaveLength(1);
     expect(fold.since(seq)).toEqual([]);
+    // Compacted: the estimate stays within about twice the keys however many changes came.
+    expect(fold.touchedSince(0)).toBeGreaterThanOrEqual(3);
+    expect(fold.touchedSince(0)).toBeLessThan(2 * 3 + 1_024 + 2);
+    expect(fold.touchedSince(seq - 1)).toBe(2);
+    expect(fold.touchedSince(seq)).toBe(0);
+  });
+
+  it('estimates how many keys a reader is behind, growing the further back it is', () => {
+    const fold = new EnvelopeFold(cluster, 0);
+    for (let i = 1; i <= 50; i++) {
+      fold.add({ type: 'node_add', cluster, node: `n${i}`, seq: i, timestamp: at, data: node(`n${i}`) });
+    }
+    expect(fold.touchedSince(50)).toBe(0);
+    expect(fold.touchedSince(40)).toBe(10);
+    expect(fold.touchedSince(0)).toBe(50);
+    expect(fold.since(40)).toHaveLength(10);
   });
 });

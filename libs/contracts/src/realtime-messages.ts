@@ -43,11 +43,13 @@ export const MAX_SUBSCRIBE_RATE = 50;
 /**
  * `subscribe`: start receiving a cluster's changes.
  * - Without `sinceSeq`: every change after the cluster's current seq.
- * - With `sinceSeq` (the seq the client's view is at): first ONE `batch` with
- *   everything after it, folded (at most one envelope per node), then the live
- *   changes, with no gap and no duplicate. When the gateway cannot continue from
- *   that seq (Redis lost its data), a `resync` (`replay_unavailable`) tells the
- *   client to reload.
+ * - With `sinceSeq` (the seq the client's view is at): the ack, then ONE `batch`
+ *   with everything after it, folded (at most one envelope per node), then the live
+ *   changes, with no gap and no duplicate. The batch may take a while to come when
+ *   many sockets are owed one (the gateway writes a bounded number at a time): the
+ *   ack says the subscription holds, so the client must not subscribe again because
+ *   the batch is late. When the gateway cannot continue from that seq (Redis lost
+ *   its data), a `resync` (`replay_unavailable`) tells the client to reload.
  * - With `maxRate` (batches per second, at most {@link MAX_SUBSCRIBE_RATE}): the
  *   socket gets at most that many `batch` events a second, each folding the
  *   changes since the previous one, instead of one event per change.
@@ -126,9 +128,12 @@ export const RealtimeErrorAckSchema = z.object({
 export type RealtimeErrorAck = z.infer<typeof RealtimeErrorAckSchema>;
 
 /**
- * Ack of `subscribe`: `seq` is the seq the client is at once what was sent before
- * the ack is applied (the resume batch's seq, or the cluster's seq at subscription);
- * live changes continue after it.
+ * Ack of `subscribe`: `seq` is where the gateway takes the client to be: its
+ * `sinceSeq` (everything after it follows, the resume batch first), or without
+ * `sinceSeq` the cluster's seq at subscription (live changes continue after it).
+ * (Gateways before 2026-12-02 wrote the resume batch before the ack and answered
+ * with the batch's seq; a client that applies batches whether or not the ack has
+ * come works with both.)
  */
 export const SubscribeAckSchema = z.union([
   z.object({ ok: z.literal(true), seq: z.number().int().nonnegative() }),

@@ -141,6 +141,7 @@ class GatewayModule {
         slowSocketTimeoutMs: config.slowSocketTimeoutMs,
         maxUnackedBytes: config.maxUnackedBytes,
         liveRate: config.liveRate,
+        batchBudgetBytes: config.batchBudgetBytes,
       },
       metrics,
       runtime.logger,

@@ -52,6 +52,12 @@ export interface GatewayConfig {
    */
   liveRate: number;
   /**
+   * Bytes of folded batches (resumes, sockets that fell behind) this replica may have
+   * written that their clients have not taken yet (`KNM_WS_BATCH_BUDGET_BYTES`); past
+   * it, sockets owed a batch wait for budget. Default 64 MiB.
+   */
+  batchBudgetBytes: number;
+  /**
    * A Socket.IO connection that has joined no namespace (never authenticated) this long
    * after its handshake is closed (`KNM_WS_CONNECT_TIMEOUT_MS`). Default 10,000 ms.
    */
@@ -132,6 +138,7 @@ const ConfigSchema = z.object({
   slowSocketTimeoutMs: intFrom('KNM_WS_SLOW_SOCKET_TIMEOUT_MS', 1_000).default(60_000),
   maxUnackedBytes: intFrom('KNM_WS_MAX_UNACKED_BYTES', 1024).default(32 * 1024),
   liveRate: intFrom('KNM_WS_LIVE_RATE', 0).default(20),
+  batchBudgetBytes: intFrom('KNM_WS_BATCH_BUDGET_BYTES', 64 * 1024).default(64 * 1024 * 1024),
   wsConnectTimeoutMs: intFrom('KNM_WS_CONNECT_TIMEOUT_MS', 100).optional(),
   nodePodsTimeoutMs: intFrom('KNM_NODE_PODS_TIMEOUT_MS', 100).optional(),
   metricsToken: z.string().min(16, 'KNM_METRICS_TOKEN must be at least 16 characters').optional(),
@@ -190,7 +197,7 @@ const list = (value: string | undefined): string[] | undefined =>
  * `--namespace`, `--log-level`) over the environment (`PORT`, `HOST`, `REDIS_URL`,
  * `KNM_REDIS_NAMESPACE`, `KNM_JWT_SECRET`, `KNM_JWKS_URL`, `KNM_MAX_TOKEN_TTL`, `KNM_CORS_ORIGINS`,
  * `KNM_STALE_AFTER_MS`, `KNM_WS_TRANSPORTS`, `KNM_WS_MAX_BUFFERED_MESSAGES`,
- * `KNM_WS_MAX_BUFFERED_BYTES`, `KNM_WS_CONNECT_TIMEOUT_MS`, `KNM_METRICS_TOKEN`, `LOG_LEVEL`, `KNM_GATEWAY_ID`, and the limits of
+ * `KNM_WS_MAX_BUFFERED_BYTES`, `KNM_WS_BATCH_BUDGET_BYTES`, `KNM_WS_CONNECT_TIMEOUT_MS`, `KNM_METRICS_TOKEN`, `LOG_LEVEL`, `KNM_GATEWAY_ID`, and the limits of
  * `SECURITY_ENV`: `KNM_TRUST_PROXY`, `KNM_HTTP_BODY_LIMIT`, `KNM_WS_MAX_MESSAGE_BYTES`,
  * `KNM_JSON_MAX_DEPTH`, `KNM_AUTH_FAILURE_LIMIT`, `KNM_AUTH_FAILURE_WINDOW_MS`,
  * `KNM_OPS_RATE_LIMIT`, `KNM_OPS_RATE_WINDOW_MS`). Throws
@@ -221,6 +228,7 @@ export function loadGatewayConfig(
     slowSocketTimeoutMs: env['KNM_WS_SLOW_SOCKET_TIMEOUT_MS'],
     maxUnackedBytes: env['KNM_WS_MAX_UNACKED_BYTES'],
     liveRate: env['KNM_WS_LIVE_RATE'],
+    batchBudgetBytes: env['KNM_WS_BATCH_BUDGET_BYTES'],
     wsConnectTimeoutMs: env['KNM_WS_CONNECT_TIMEOUT_MS'],
     nodePodsTimeoutMs: env['KNM_NODE_PODS_TIMEOUT_MS'],
     metricsToken: env['KNM_METRICS_TOKEN'] || undefined,

@@ -35,6 +35,26 @@ export class GatewayMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly batchesBuilt = new Counter({
+    name: 'knm_gateway_batches_built_total',
+    help: 'Folded batches built and encoded (each is sent to every socket it covers: fewer than batches sent when sockets share)',
+    registers: [this.registry],
+  });
+  readonly batchBudgetHeld = new Gauge({
+    name: 'knm_gateway_batch_budget_held_bytes',
+    help: 'Bytes of batches written to sockets and not yet taken by their clients (bounded by KNM_WS_BATCH_BUDGET_BYTES), sampled every 250 ms',
+    registers: [this.registry],
+  });
+  readonly batchBudgetWaiting = new Gauge({
+    name: 'knm_gateway_batch_budget_waiting_sockets',
+    help: 'Sockets owed a batch and waiting for the batch budget, sampled every 250 ms',
+    registers: [this.registry],
+  });
+  readonly batchBudgetWaits = new Counter({
+    name: 'knm_gateway_batch_budget_waits_total',
+    help: 'Times a socket owed a batch was made to wait because the batch budget was spent',
+    registers: [this.registry],
+  });
   readonly batchEnvelopes = new Counter({
     name: 'knm_gateway_batch_envelopes_total',
     help: 'Envelopes carried inside batches (after folding)',

@@ -13,7 +13,9 @@ import type { ChangeSubscriber, NodeStoreReader } from '@knm/node-store';
 import type { GatewayMetrics } from '../health/gateway-metrics.js';
 import { ClusterLog } from './cluster-log.js';
 import { LivePacer } from './live-pacer.js';
-import { SocketSubscription, type BatchReason, type DeliveryLimits } from './socket-subscription.js';
+import { BatchBudget } from './batch-budget.js';
+import type { SharedBatch } from './shared-batches.js';
+import { SocketSubscription, type DeliveryLimits } from './socket-subscription.js';
 
 /** Options of {@link ClusterFeed}. */
 export interface ClusterFeedOptions extends DeliveryLimits {
@@ -33,6 +35,11 @@ export interface ClusterFeedOptions extends DeliveryLimits {
    * envelope on its own. Default 20.
    */
   liveRate?: number;
+  /**
+   * Bytes of batches this replica may have written to sockets that their clients have
+   * not taken yet ({@link BatchBudget}). Default 64 MiB.
+   */
+  batchBudgetBytes?: number;
 }
 
 /** The Socket.IO room of a cluster's subscribers (joined for adapter-wide emits, not for envelope fan-out). */
@@ -52,6 +59,8 @@ interface ClusterChannel {
   flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** Paces live envelopes: each on its own while the cluster is quiet, in runs when it is not. */
   pacer: LivePacer;
+  /** The read of the whole state under way, shared by every socket that needs it meanwhile. */
+  wholeStateRead: Promise<SharedBatch> | undefined;
 }
 
 /**
@@ -83,6 +92,7 @@ export class ClusterFeed {
   private readonly streamBatch: number;
   private readonly ticker: ReturnType<typeof setInterval>;
   private readonly host = { flush: (sub: SocketSubscription) => this.flush(sub) };
+  private readonly budget: BatchBudget<SocketSubscription>;
 
   constructor(
     private readonly changes: ChangeSubscriber,
@@ -92,6 +102,9 @@ export class ClusterFeed {
     private readonly logger: Logger,
   ) {
     this.streamBatch = options.streamBatch ?? 1_000;
+    this.budget = new BatchBudget(options.batchBudgetBytes ?? 64 * 1024 * 1024, (waiting) => {
+      for (const sub of waiting) this.flush(sub);
+    });
     changes.onEnvelope((e) => this.dispatch(e));
     this.ticker = setInterval(() => this.tick(), options.tickMs ?? 250);
     this.ticker.unref();
@@ -99,11 +112,12 @@ export class ClusterFeed {
 
   /**
    * Subscribes `socket` to `cluster` (replacing an earlier subscription of the same
-   * socket and cluster) and resolves with the seq the client is at once what was
-   * sent before the ack is applied.
+   * socket and cluster) and resolves with the seq the gateway takes the client to be
+   * at (what the ack says); nothing is written to the socket before the ack.
    * - Without `sinceSeq`: live from the cluster's current seq.
-   * - With `sinceSeq` not above `currentSeq` (the cluster's seq, read before): one
-   *   batch with everything after it (none when nothing changed), then live.
+   * - With `sinceSeq` not above `currentSeq` (the cluster's seq, read before): it is
+   *   at `sinceSeq`; one batch with everything after it follows the ack (none when
+   *   nothing changed), through the shared batches and the budget, then live.
    * - With `sinceSeq` above `currentSeq`: the client comes from an earlier life of
    *   this Redis (it lost its data), so it is sent a `resync` (replay_unavailable).
    */
@@ -140,10 +154,15 @@ export class ClusterFeed {
         });
         sub.lastSeq = Math.max(log.latestSeq, options.currentSeq);
       } else {
-        await this.sendBatch(sub, channel, 'resume');
+        // The resume batch follows the ack: however long it waits for the batch budget,
+        // the client knows at once that it is subscribed (it never times out and asks again).
+        sub.resume();
       }
       sub.place();
-      if (!sub.ended && options.maxRate === undefined) sub.caughtUp();
+      if (!sub.ended) {
+        if (sub.lastSeq >= log.latestSeq && options.maxRate === undefined) sub.caughtUp();
+        else this.flush(sub);
+      }
       return sub.lastSeq;
     } catch (err) {
       this.remove(sub);
@@ -307,9 +326,13 @@ export class ClusterFeed {
 
   /**
    * Sends each waiting subscription that is ready (drained, acked, within its rate) a
-   * batch with everything after its seq. Those the log covers are grouped by seq: one
-   * fold, one encoding and one local broadcast per group. The others (behind the log,
-   * or behind a resync) go one by one ({@link sendBatch}).
+   * batch with everything after its seq. Readers the log covers share batches
+   * ({@link SharedBatches}): lowest seq first, each reuses a batch built at the log's
+   * latest seq that covers it closely enough, or builds one; one encoding and one local
+   * broadcast per batch. The others (behind the log, or behind a resync) are read
+   * from Redis ({@link sendFromRedis}). Every batch goes through the replica's
+   * {@link BatchBudget}: a socket it does not admit waits, with nothing queued, until
+   * budget frees up.
    */
   private flushRound(channel: ClusterChannel): void {
     const waiting = [...channel.flushing];
@@ -319,159 +342,210 @@ export class ClusterFeed {
       for (const sub of waiting) if (!sub.ended) this.flush(sub);
       return;
     }
-    const groups = new Map<string, SocketSubscription[]>();
+    const fromLog: SocketSubscription[] = [];
+    const fromRedis: SocketSubscription[] = [];
+    const groups = new Map<SharedBatch, SocketSubscription[]>();
+    const join = (shared: SharedBatch, sub: SocketSubscription): void => {
+      const group = groups.get(shared);
+      if (group) group.push(sub);
+      else groups.set(shared, [sub]);
+    };
     for (const sub of waiting) {
       if (sub.ended || this.reading.has(sub) || !sub.readyForBatch()) continue;
-      const reason: BatchReason = sub.maxRate === undefined ? 'merged' : 'rate';
+      // Ready for a batch: whatever it was sent before has been taken.
+      this.budget.release(sub);
       const resync = log.lastResync;
-      if ((resync && sub.lastSeq < resync.seq) || sub.lastSeq < log.fold.base) {
-        void this.sendBatch(sub, channel, reason).catch((err: unknown) =>
-          this.logger.warn(
-            { err, cluster: sub.cluster, socket: sub.socket.id },
-            'could not build a batch; retrying',
-          ),
-        );
+      if (resync && sub.lastSeq < resync.seq) {
+        sub.sendResync(resync);
         continue;
       }
-      const key = `${sub.lastSeq}:${reason}`;
-      const group = groups.get(key);
-      if (group) group.push(sub);
-      else groups.set(key, [sub]);
-    }
-    for (const [key, subs] of groups) {
-      const reason = key.slice(key.indexOf(':') + 1) as BatchReason;
-      const first = subs[0] as SocketSubscription;
-      const fromSeq = first.lastSeq;
-      const seq = log.latestSeq;
-      const envelopes = log.fold.since(fromSeq);
-      if (envelopes.length > 0) {
-        const batch: BatchMessage = { type: 'batch', cluster: first.cluster, fromSeq, seq, envelopes };
-        const bytes = JSON.stringify(batch).length;
-        for (const sub of subs) sub.batchSent(seq, bytes);
-        first.socket.nsp.local.to(subs.map((s) => s.socket.id)).emit(RealtimeEvents.batch, batch);
-        this.metrics.batchesSent.inc({ reason }, subs.length);
-        this.metrics.batchEnvelopes.inc(envelopes.length * subs.length);
-      } else {
-        for (const sub of subs) sub.lastSeq = Math.max(sub.lastSeq, seq);
+      if (sub.lastSeq < log.fold.base) {
+        // It lacks at least what the log holds: a batch read for another socket may do.
+        const kept = log.shared.find(log.latestSeq, sub.lastSeq, log.fold.touchedSince(log.fold.base));
+        if (kept) join(kept, sub);
+        else fromRedis.push(sub);
+        continue;
       }
-      if (reason === 'merged') for (const sub of subs) sub.caughtUp();
+      if (sub.lastSeq >= log.latestSeq) {
+        this.caughtUp(sub);
+        continue;
+      }
+      fromLog.push(sub);
+    }
+    fromLog.sort((a, b) => a.lastSeq - b.lastSeq);
+    for (const sub of fromLog) {
+      const need = log.fold.touchedSince(sub.lastSeq);
+      let shared = log.shared.find(log.latestSeq, sub.lastSeq, need);
+      if (!shared) {
+        shared = this.share(sub.cluster, sub.lastSeq, log.latestSeq, log.fold.since(sub.lastSeq));
+        log.shared.put(log.latestSeq, shared);
+      }
+      join(shared, sub);
+    }
+    for (const [shared, subs] of groups) this.send(shared, subs);
+    if (fromRedis.length > 0) {
+      fromRedis.sort((a, b) => a.lastSeq - b.lastSeq);
+      void this.sendFromRedis(fromRedis, channel).catch((err: unknown) =>
+        this.logger.warn(
+          { err, cluster: log.cluster, sockets: fromRedis.length },
+          'could not read a batch from Redis; retrying',
+        ),
+      );
     }
   }
 
+  /** Builds and measures a batch once, for every socket it will be sent to. */
+  private share(cluster: ClusterName, fromSeq: number, seq: number, envelopes: Envelope[]): SharedBatch {
+    const batch: BatchMessage = { type: 'batch', cluster, fromSeq, seq: Math.max(1, seq), envelopes };
+    this.metrics.batchesBuilt.inc();
+    const weight = fromSeq === 0 ? Infinity : keysOf(envelopes);
+    return { batch, bytes: JSON.stringify(batch).length, weight };
+  }
+
   /**
-   * Sends `sub` one batch with everything after its seq (nothing when it has all),
-   * folded from the log; from Redis when the log does not reach back. Resolves once
-   * it was written to the socket.
+   * Writes `shared` to those of `subs` the budget admits, in ONE local broadcast (the
+   * packet is encoded once); the others wait for budget. Each admitted socket is then
+   * at the batch's seq; a merged one goes live if that caught it up.
    */
-  private async sendBatch(
-    sub: SocketSubscription,
-    channel: ClusterChannel,
-    reason: BatchReason,
-  ): Promise<void> {
-    const log = channel.log as ClusterLog;
-    const resync = log.lastResync;
-    if (resync && sub.lastSeq < resync.seq) {
-      sub.sendResync(resync);
-      return;
+  private send(shared: SharedBatch, subs: SocketSubscription[]): void {
+    const admitted = this.budget.admit(subs, shared.bytes);
+    if (admitted.length < subs.length) this.metrics.batchBudgetWaits.inc(subs.length - admitted.length);
+    const first = admitted[0];
+    if (!first) return;
+    const { batch } = shared;
+    for (const sub of admitted) {
+      this.metrics.batchesSent.inc({ reason: batch.fromSeq === 0 ? 'full' : sub.batchReason() });
+      sub.batchSent(batch.seq, shared.bytes);
     }
-    if (sub.lastSeq >= log.fold.base) {
-      this.emitBatch(sub, sub.lastSeq, log.latestSeq, log.fold.since(sub.lastSeq), reason);
-      if (reason === 'merged') sub.caughtUp();
-      return;
-    }
-    this.reading.add(sub);
+    first.socket.nsp.local.to(admitted.map((s) => s.socket.id)).emit(RealtimeEvents.batch, batch);
+    this.metrics.batchEnvelopes.inc(batch.envelopes.length * admitted.length);
+    for (const sub of admitted) this.caughtUp(sub);
+  }
+
+  /** Goes live if `sub` has everything and nothing waits in its buffers; live, it holds no budget. */
+  private caughtUp(sub: SocketSubscription): void {
+    sub.caughtUp();
+    if (sub.mode === 'live') this.budget.release(sub);
+  }
+
+  /**
+   * Sockets behind what the log holds (sorted by seq, none behind the last `resync`),
+   * served by ONE read: the events stream folded from the lowest seq up to where the
+   * log starts, with the log on top, or the whole state when the stream no longer
+   * reaches back ({@link wholeState}). Each socket the batch covers closely enough
+   * (see {@link SharedBatches}) is sent it; the others ask again (the next round reads
+   * from their own seq). A `resync` met in the stream goes to every socket behind it.
+   */
+  private async sendFromRedis(subs: SocketSubscription[], channel: ClusterChannel): Promise<void> {
+    const first = subs[0] as SocketSubscription;
+    for (const sub of subs) this.reading.add(sub);
     try {
-      await this.sendBatchFromRedis(sub, channel, reason);
+      const read = await this.foldFromStream(first.cluster, first.lastSeq, channel);
+      const log = channel.log as ClusterLog;
+      if (read.kind === 'resync') {
+        for (const sub of subs)
+          if (!sub.ended && sub.lastSeq < read.envelope.seq) sub.sendResync(read.envelope);
+        return;
+      }
+      const { shared } = read;
+      if (shared.batch.seq === log.latestSeq) log.shared.put(log.latestSeq, shared);
+      const covered = subs.filter(
+        (sub) =>
+          !sub.ended &&
+          sub.lastSeq >= shared.batch.fromSeq &&
+          sub.lastSeq < shared.batch.seq &&
+          shared.weight <= 2 * read.need(sub.lastSeq) + 64,
+      );
+      this.send(shared, covered);
     } finally {
-      this.reading.delete(sub);
+      for (const sub of subs) this.reading.delete(sub);
     }
-    if (!sub.ended && sub.mode === 'merged') this.flush(sub);
+    // After a failed read the tick asks again (a few times a second), not at once.
+    for (const sub of subs) if (!sub.ended && sub.mode === 'merged') this.flush(sub);
   }
 
   /**
-   * The log starts after the socket's seq: fold the events stream from there up to
-   * where the log starts, then the log on top. When the stream no longer reaches
-   * back, the whole state is read from the hashes (one consistent read at one seq)
-   * and sent as a batch from 0.
+   * The batch from `from`: the events stream folded up to where the log starts, then
+   * the log on top (with how many keys a reader at a later seq lacks); the whole state
+   * when the stream no longer reaches back; or the `resync` met in the stream.
    */
-  private async sendBatchFromRedis(
-    sub: SocketSubscription,
+  private async foldFromStream(
+    cluster: ClusterName,
+    from: number,
     channel: ClusterChannel,
-    reason: BatchReason,
-  ): Promise<void> {
-    const from = sub.lastSeq;
-    const fold = new EnvelopeFold(sub.cluster, from);
+  ): Promise<
+    | { kind: 'batch'; shared: SharedBatch; need: (afterSeq: number) => number }
+    | { kind: 'resync'; envelope: EnvelopeOf<'resync'> }
+  > {
+    const fold = new EnvelopeFold(cluster, from);
     let cursor = from;
     let gap = false;
-    while (!sub.ended) {
+    for (;;) {
       const log = channel.log as ClusterLog;
       if (cursor >= log.fold.base) break;
-      const page = await this.reader.readEventsAfter(sub.cluster, cursor, this.streamBatch);
+      const page = await this.reader.readEventsAfter(cluster, cursor, this.streamBatch);
       if (page.status === 'gap') {
         gap = true;
         break;
       }
       for (const envelope of page.envelopes) {
-        if (envelope.type === 'resync') {
-          sub.sendResync(envelope);
-          return;
-        }
+        if (envelope.type === 'resync') return { kind: 'resync', envelope };
         fold.add(envelope);
       }
       if (page.envelopes.length === 0 || page.lastSeq === cursor) break;
       cursor = page.lastSeq;
     }
-    // Another batch reached the socket meanwhile (its position moved): the next flush goes on from there.
-    if (sub.ended || sub.lastSeq !== from) return;
     const log = channel.log as ClusterLog;
     if (gap || cursor < log.fold.base) {
-      await this.sendWholeState(sub, channel);
-      return;
+      return { kind: 'batch', shared: await this.wholeState(cluster, channel), need: () => Infinity };
     }
     for (const envelope of log.fold.since(cursor)) fold.add(envelope);
-    this.emitBatch(sub, from, Math.max(cursor, log.latestSeq), fold.since(from), reason);
+    const seq = Math.max(cursor, log.latestSeq);
+    return {
+      kind: 'batch',
+      shared: this.share(cluster, from, seq, fold.since(from)),
+      need: (afterSeq) => fold.touchedSince(afterSeq),
+    };
   }
 
-  /** The whole state as one batch from 0 (the client clears its view first), with the log on top. */
-  private async sendWholeState(sub: SocketSubscription, channel: ClusterChannel): Promise<void> {
-    const from = sub.lastSeq;
+  /**
+   * The whole state as one batch from 0 (the client clears its view first), with the
+   * log on top. Shared: every socket that needs it while the log stays at one seq
+   * gets the same batch, and sockets asking while it is being read wait for that read.
+   */
+  private wholeState(cluster: ClusterName, channel: ClusterChannel): Promise<SharedBatch> {
+    const log = channel.log as ClusterLog;
+    const kept = log.shared.find(log.latestSeq, 0, Infinity);
+    if (kept) return Promise.resolve(kept);
+    channel.wholeStateRead ??= this.readWholeState(cluster, channel).finally(() => {
+      channel.wholeStateRead = undefined;
+    });
+    return channel.wholeStateRead;
+  }
+
+  private async readWholeState(cluster: ClusterName, channel: ClusterChannel): Promise<SharedBatch> {
     const [snapshot, summary] = await Promise.all([
-      this.reader.getSnapshot(sub.cluster),
-      this.reader.getCluster(sub.cluster),
+      this.reader.getSnapshot(cluster),
+      this.reader.getCluster(cluster),
     ]);
-    if (sub.ended || sub.lastSeq !== from) return;
     const log = channel.log as ClusterLog;
     const timestamp = new Date().toISOString();
+    const seq = Math.max(1, snapshot.seq);
     const envelopes: Envelope[] = snapshot.nodes.map((data) => ({
       type: 'node_add',
-      cluster: sub.cluster,
+      cluster,
       node: data.name,
-      seq: Math.max(1, snapshot.seq),
+      seq,
       timestamp,
       data,
     }));
-    const seq = Math.max(1, snapshot.seq);
-    envelopes.push({
-      type: 'pod_counts',
-      cluster: sub.cluster,
-      seq,
-      timestamp,
-      data: { counts: snapshot.podCounts },
-    });
-    envelopes.push({
-      type: 'allocation',
-      cluster: sub.cluster,
-      seq,
-      timestamp,
-      data: { nodes: snapshot.allocation },
-    });
-    if (snapshot.usage) {
-      envelopes.push({ type: 'usage', cluster: sub.cluster, seq, timestamp, data: snapshot.usage });
-    }
+    envelopes.push({ type: 'pod_counts', cluster, seq, timestamp, data: { counts: snapshot.podCounts } });
+    envelopes.push({ type: 'allocation', cluster, seq, timestamp, data: { nodes: snapshot.allocation } });
+    if (snapshot.usage) envelopes.push({ type: 'usage', cluster, seq, timestamp, data: snapshot.usage });
     if (summary) {
       const status: EnvelopeOf<'cluster_status'> = {
         type: 'cluster_status',
-        cluster: sub.cluster,
+        cluster,
         seq,
         timestamp,
         data: { status: summary.status },
@@ -487,23 +561,9 @@ export class ClusterFeed {
     // reaches back that far (otherwise the next flush reads the stream from there).
     const onTop = snapshot.seq >= log.fold.base;
     if (onTop) envelopes.push(...log.fold.since(snapshot.seq));
-    this.emitBatch(sub, 0, onTop ? Math.max(seq, log.latestSeq) : seq, envelopes, 'full');
-  }
-
-  private emitBatch(
-    sub: SocketSubscription,
-    fromSeq: number,
-    seq: number,
-    envelopes: Envelope[],
-    reason: BatchReason,
-  ): void {
-    if (envelopes.length === 0 && fromSeq !== 0) {
-      sub.lastSeq = Math.max(sub.lastSeq, seq);
-      return;
-    }
-    sub.sendBatch(fromSeq, Math.max(1, seq), envelopes);
-    this.metrics.batchesSent.inc({ reason });
-    this.metrics.batchEnvelopes.inc(envelopes.length);
+    const shared = this.share(cluster, 0, onTop ? Math.max(seq, log.latestSeq) : seq, envelopes);
+    if (onTop) log.shared.put(log.latestSeq, shared);
+    return shared;
   }
 
   /** Drains missed, slow-socket timeouts, and the backlog gauge, for every merged subscription. */
@@ -529,6 +589,8 @@ export class ClusterFeed {
     }
     this.metrics.mergedSockets.set(merged);
     this.metrics.backlogBytesMax.set(maxBacklog);
+    this.metrics.batchBudgetHeld.set(this.budget.held);
+    this.metrics.batchBudgetWaiting.set(this.budget.waitingCount);
   }
 
   private channel(cluster: ClusterName): ClusterChannel {
@@ -542,6 +604,7 @@ export class ClusterFeed {
         flushing: new Set(),
         flushTimer: undefined,
         pacer: new LivePacer({ ratePerSecond: rate, burst: 2 * rate }, (run) => this.deliver(created, run)),
+        wholeStateRead: undefined,
       };
       channel = created;
       this.channels.set(cluster, channel);
@@ -563,6 +626,7 @@ export class ClusterFeed {
     const mine = this.bySocket.get(sub.socket.id);
     if (!channel || mine?.get(sub.cluster) !== sub) return;
     sub.end();
+    this.budget.forget(sub);
     mine.delete(sub.cluster);
     if (mine.size === 0) this.bySocket.delete(sub.socket.id);
     channel.subs.delete(sub);
@@ -613,4 +677,15 @@ export class ClusterFeed {
       .catch(() => undefined);
     return next;
   }
+}
+
+/** The keys a folded batch carries: one per node envelope, one per node in `pod_counts` and `allocation`. */
+function keysOf(envelopes: readonly Envelope[]): number {
+  let keys = 0;
+  for (const e of envelopes) {
+    if (e.type === 'pod_counts') keys += Object.keys(e.data.counts).length;
+    else if (e.type === 'allocation') keys += Object.keys(e.data.nodes).length;
+    else keys += 1;
+  }
+  return keys;
 }

@@ -1,4 +1,5 @@
 import { EnvelopeFold, type ClusterName, type Envelope, type EnvelopeOf } from '@knm/contracts';
+import { SharedBatches } from './shared-batches.js';
 
 /** Tombstones (deleted nodes, zero counts) a log keeps before forgetting the oldest. */
 const MAX_TOMBSTONES = 10_000;
@@ -25,6 +26,8 @@ export class ClusterLog {
   private current: EnvelopeFold;
   private resyncEnvelope: EnvelopeOf<'resync'> | undefined;
   private added = 0;
+  /** The batches built from this log at its latest seq, shared by the readers they cover. */
+  readonly shared = new SharedBatches();
 
   constructor(
     readonly cluster: ClusterName,
@@ -56,7 +59,7 @@ export class ClusterLog {
     if (envelope.seq <= this.current.latestSeq) return;
     if (envelope.type === 'resync') {
       this.resyncEnvelope = envelope;
-      this.current = new EnvelopeFold(this.cluster, envelope.seq);
+      this.restart(envelope.seq);
       return;
     }
     if (envelope.seq !== this.current.latestSeq + 1) this.restart(envelope.seq - 1);
@@ -67,5 +70,6 @@ export class ClusterLog {
   /** Forgets everything: the log is complete only after `base` from now on. */
   restart(base: number): void {
     this.current = new EnvelopeFold(this.cluster, base);
+    this.shared.clear();
   }
 }

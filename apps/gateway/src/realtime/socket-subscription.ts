@@ -1,11 +1,5 @@
 import type { Socket } from 'socket.io';
-import {
-  RealtimeEvents,
-  type BatchMessage,
-  type ClusterName,
-  type Envelope,
-  type EnvelopeOf,
-} from '@knm/contracts';
+import type { ClusterName, EnvelopeOf } from '@knm/contracts';
 import { socketBacklog } from './socket-backlog.js';
 
 /** When a socket leaves live delivery, and when it is given up. */
@@ -76,6 +70,8 @@ export class SocketSubscription {
   /** Bytes per second the client acks at (moving average), once measured. */
   private ackRate: number | undefined;
   private lastAckAt = 0;
+  /** The next batch answers the client's resume (`sinceSeq`). */
+  private resuming = false;
   private readonly onDrain = (): void => {
     this.undrainedSince = undefined;
     this.host.flush(this);
@@ -163,23 +159,25 @@ export class SocketSubscription {
     this.positioned = true;
   }
 
-  /**
-   * Sends one batch (the client is at `seq` after it). The position moves before the
-   * write: engine.io may emit `drain` synchronously inside it, which asks for the next
-   * batch at once.
-   */
-  sendBatch(fromSeq: number, seq: number, envelopes: Envelope[]): void {
-    const batch: BatchMessage = { type: 'batch', cluster: this.cluster, fromSeq, seq, envelopes };
-    this.batchSent(seq, this.ackedSeq === undefined ? 0 : JSON.stringify(batch).length);
-    this.socket.emit(RealtimeEvents.batch, batch);
+  /** The client resumed with `sinceSeq`: its first batch (sent after the subscribe's ack) is its resume. */
+  resume(): void {
+    this.resuming = true;
+  }
+
+  /** Why the next batch goes to this socket (a metric label). */
+  batchReason(): BatchReason {
+    if (this.resuming) return 'resume';
+    return this.maxRate === undefined ? 'merged' : 'rate';
   }
 
   /**
-   * A batch up to `seq` of `bytes` (encoded) is being written to this socket (by
-   * {@link sendBatch}, or by the feed in one broadcast to several sockets at the same
-   * seq). Call it before the write: see {@link sendBatch}.
+   * A batch up to `seq` of `bytes` (encoded) is being written to this socket (by the
+   * feed, in one broadcast to every socket it covers). Call it before the write: the
+   * position moves first because engine.io may emit `drain` synchronously inside the
+   * write, which asks for the next batch at once.
    */
   batchSent(seq: number, bytes: number): void {
+    this.resuming = false;
     this.lastSeq = Math.max(this.lastSeq, seq);
     this.lastBatchAt = this.now();
     this.sent(this.lastSeq, bytes);

@@ -50,6 +50,7 @@ export async function startGateway(
     // Unpaced: every envelope is its own event, as the tests that follow each one expect;
     // the pacing tests set liveRate themselves.
     liveRate: 0,
+    batchBudgetBytes: 64 * 1024 * 1024,
     logLevel: 'silent',
     gatewayId: id,
     ...overrides,

@@ -71,6 +71,7 @@ export async function startOidcGateway(
     slowSocketTimeoutMs: 60_000,
     maxUnackedBytes: 32 * 1024,
     liveRate: 20,
+    batchBudgetBytes: 64 * 1024 * 1024,
     logLevel: 'trace',
     gatewayId: 'gw-oidc',
     oidc: {

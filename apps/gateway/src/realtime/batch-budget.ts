@@ -1,0 +1,75 @@
+/**
+ * A replica-wide bound on the folded batches written to sockets and not yet taken by
+ * their clients (drained from the socket's buffers and, for a client that acks,
+ * acked).
+ *
+ * Why: after an overload (a churn past what the clients can read, a failover), many
+ * sockets are far behind at once and each is owed megabytes. Written all at once,
+ * those batches fill the replica's memory and the clients' event loops together: the
+ * clients miss pings, reconnect, and are owed the same megabytes again. Bounded, a
+ * few sockets are written at a time, each reads its batch quickly and is done; the
+ * others wait with nothing queued (so their pings and handshakes stay answered) and
+ * are woken as budget frees up, oldest waiter first.
+ *
+ * A batch larger than the whole budget still goes, alone, when nothing else is held.
+ */
+export class BatchBudget<K extends object> {
+  private heldBytes = 0;
+  private readonly holds = new Map<K, number>();
+  /** Keys refused budget, with when they were first refused (a Map keeps that order). */
+  private readonly waiting = new Map<K, number>();
+
+  constructor(
+    readonly maxBytes: number,
+    /** Called with the waiting keys (oldest first) when budget frees up: they should try again. */
+    private readonly onFree: (waiting: K[]) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Bytes written and not yet taken. */
+  get held(): number {
+    return this.heldBytes;
+  }
+
+  /** Keys waiting for budget. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  /**
+   * Which of `candidates` may each be written a batch of `bytes` now, oldest waiter
+   * first; the admitted hold `bytes` each until {@link release}d, the others wait.
+   */
+  admit(candidates: readonly K[], bytes: number): K[] {
+    const order = [...candidates].sort(
+      (a, b) => (this.waiting.get(a) ?? Infinity) - (this.waiting.get(b) ?? Infinity),
+    );
+    const admitted: K[] = [];
+    for (const key of order) {
+      if (this.heldBytes > 0 && this.heldBytes + bytes > this.maxBytes) {
+        if (!this.waiting.has(key)) this.waiting.set(key, this.now());
+        continue;
+      }
+      this.heldBytes += bytes;
+      this.holds.set(key, (this.holds.get(key) ?? 0) + bytes);
+      this.waiting.delete(key);
+      admitted.push(key);
+    }
+    return admitted;
+  }
+
+  /** `key`'s batches were taken by its client: their bytes go back to the budget. */
+  release(key: K): void {
+    const bytes = this.holds.get(key);
+    if (bytes === undefined) return;
+    this.holds.delete(key);
+    this.heldBytes -= bytes;
+    if (this.waiting.size > 0) this.onFree([...this.waiting.keys()]);
+  }
+
+  /** `key` is gone (unsubscribed, disconnected): it neither holds nor waits. */
+  forget(key: K): void {
+    this.waiting.delete(key);
+    this.release(key);
+  }
+}

@@ -1,0 +1,66 @@
+import type { BatchMessage } from '@knm/contracts';
+
+/** A folded batch built and encoded once, for every socket it covers closely enough. */
+export interface SharedBatch {
+  batch: BatchMessage;
+  /** Its encoded (JSON) size: what flow control and the batch budget count. */
+  bytes: number;
+  /** The keys it carries (nodes, pod counts, allocations); Infinity for the whole state. */
+  weight: number;
+}
+
+/**
+ * A reader may be sent a batch carrying up to twice the keys it lacks, plus this many:
+ * near-live readers a few changes apart share one batch too.
+ */
+const SHARE_SLACK = 64;
+/** Batches kept per seq at most (the oldest goes first): readers spread over many seqs still share. */
+const MAX_ENTRIES = 32;
+
+/**
+ * The batches one cluster's log has built at its latest seq. Readers at different
+ * seqs may share one: a batch folded from `fromSeq` is exact for any reader in
+ * `[fromSeq, seq]` (the contract of `batch`), and a reader further ahead only gets
+ * the latest state of some keys it already has. So the sockets a burst or an overload
+ * left behind, each at its own seq, cost a few folds and encodings per round instead
+ * of one each; and while the cluster is quiet (a recovery), every later round reuses
+ * them. Forgotten as soon as the log moves on.
+ */
+export class SharedBatches {
+  private seq = -1;
+  private entries: SharedBatch[] = [];
+
+  /**
+   * The lightest batch built at `latestSeq` that a reader at `afterSeq`, lacking about
+   * `need` keys (Infinity: it needs the whole state), may be sent.
+   */
+  find(latestSeq: number, afterSeq: number, need: number): SharedBatch | undefined {
+    if (latestSeq !== this.seq) return undefined;
+    let best: SharedBatch | undefined;
+    for (const entry of this.entries) {
+      const { fromSeq } = entry.batch;
+      if (fromSeq > afterSeq) continue;
+      if (need !== Infinity && entry.weight > 2 * need + SHARE_SLACK) continue;
+      if (need === Infinity && fromSeq !== 0) continue;
+      if (!best || entry.weight < best.weight) best = entry;
+    }
+    return best;
+  }
+
+  /** Keeps `entry`, built when the log was at `latestSeq` (dropped if it has moved on since). */
+  put(latestSeq: number, entry: SharedBatch): void {
+    if (latestSeq !== this.seq) {
+      if (latestSeq < this.seq) return;
+      this.seq = latestSeq;
+      this.entries = [];
+    }
+    if (this.entries.length >= MAX_ENTRIES) this.entries.shift();
+    this.entries.push(entry);
+  }
+
+  /** Forgets every batch (the log restarted). */
+  clear(): void {
+    this.seq = -1;
+    this.entries = [];
+  }
+}
