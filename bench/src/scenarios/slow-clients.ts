@@ -11,6 +11,7 @@ import type { BenchContext, Comparison, Figure, Scenario, ScenarioResult } from 
 import { startClientFleet, startThrottleProxy, type ClientFleet, type ThrottleProxy } from '@knm/testing';
 import { PROBE_LABEL, probeWindow, untilEqualTruth } from './latency.js';
 import { CLUSTER, startRealtimeSystem, type RealtimeSystem } from './realtime-system.js';
+import { gatewayMetric } from '../harness/gateway-metrics.js';
 
 const SLOW_BYTES_PER_SECOND = 16 * 1024;
 
@@ -22,9 +23,7 @@ async function peakGatewayRss<T>(
   let peak = 0;
   const sample = async (): Promise<void> => {
     for (const url of sys.gateways.urls) {
-      const text = await (await fetch(`${url}/metrics`)).text().catch(() => '');
-      const line = text.split('\n').find((l) => l.startsWith('knm_gateway_process_resident_memory_bytes '));
-      peak = Math.max(peak, Number(line?.split(' ')[1] ?? 0));
+      peak = Math.max(peak, await gatewayMetric(url, 'knm_gateway_process_resident_memory_bytes'));
     }
   };
   const timer = setInterval(() => void sample(), 1_000);

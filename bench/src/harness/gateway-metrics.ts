@@ -1,0 +1,22 @@
+/**
+ * A gateway's metric from its `/metrics`: the sum of every series of `name` (all its
+ * label sets), 0 when the gateway does not answer or has no such series.
+ */
+export async function gatewayMetric(url: string, name: string): Promise<number> {
+  const text = await fetch(`${url}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name} `) && !line.startsWith(`${name}{`)) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) sum += value;
+  }
+  return sum;
+}
+
+/** The sum of `name` over every gateway. */
+export async function gatewaysMetric(urls: readonly string[], name: string): Promise<number> {
+  const values = await Promise.all(urls.map((url) => gatewayMetric(url, name)));
+  return values.reduce((a, b) => a + b, 0);
+}
