@@ -18,6 +18,7 @@ import { EnvelopeCollector, range } from './support/envelope-collector.js';
 import {
   connectSocket,
   connected,
+  metric,
   request,
   seedCluster,
   startGateway,
@@ -48,13 +49,6 @@ async function relabel(count: number, w: NodeStoreWriter = writer, from = 0): Pr
     seq = await w.applyNodeChanges([{ type: 'node_update', node, changes: ['labels'] }]);
   }
   return seq;
-}
-
-/** A metric of a gateway without labels. */
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(' ')[1] ?? Number.NaN);
 }
 
 beforeEach(async () => {

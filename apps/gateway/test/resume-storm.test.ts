@@ -7,6 +7,7 @@ import { EnvelopeCollector } from './support/envelope-collector.js';
 import {
   connectSocket,
   connected,
+  metric,
   request,
   seedCluster,
   startGateway,
@@ -33,12 +34,6 @@ async function relabelAll(round: number): Promise<number> {
     seq = await writer.applyNodeChanges([{ type: 'node_update', node, changes: ['labels'] }]);
   }
   return seq;
-}
-
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${gateway.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(' ')[1] ?? Number.NaN);
 }
 
 beforeEach(async () => {
@@ -72,7 +67,7 @@ describe('a storm of resumes far behind', () => {
       starts.push(before - NODES + 1, before - NODES / 2);
     }
     const last = await relabelAll(3);
-    const built = await metric('knm_gateway_batches_built_total');
+    const built = await metric(gateway.url, 'knm_gateway_batches_built_total');
 
     // Sockets that were away, each at its own seq, all resume at once.
     const resumers = Array.from({ length: RESUMERS }, (_, i) => {
@@ -109,14 +104,14 @@ describe('a storm of resumes far behind', () => {
       for (const name of names) expect(view.get(name)?.labels).toMatchObject({ round: '3' });
     }
     // Six distinct starts, 60 sockets: a handful of batches built, not one per socket.
-    const builtForResumes = (await metric('knm_gateway_batches_built_total')) - built;
+    const builtForResumes = (await metric(gateway.url, 'knm_gateway_batches_built_total')) - built;
     expect(builtForResumes).toBeGreaterThan(0);
     expect(builtForResumes).toBeLessThanOrEqual(starts.length);
-    await waitFor(async () => (await metric('knm_gateway_batch_budget_held_bytes')) === 0, {
+    await waitFor(async () => (await metric(gateway.url, 'knm_gateway_batch_budget_held_bytes')) === 0, {
       what: 'the budget released once every batch was taken',
     });
-    expect(await metric('knm_gateway_batch_budget_waiting_sockets')).toBe(0);
+    expect(await metric(gateway.url, 'knm_gateway_batch_budget_waiting_sockets')).toBe(0);
     // The budget held sockets back: they were written a few at a time, not all at once.
-    expect(await metric('knm_gateway_batch_budget_waits_total')).toBeGreaterThan(0);
+    expect(await metric(gateway.url, 'knm_gateway_batch_budget_waits_total')).toBeGreaterThan(0);
   });
 });

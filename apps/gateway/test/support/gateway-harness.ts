@@ -169,3 +169,10 @@ export async function httpCall(
   }
   return { status: response.status, body, headers: response.headers };
 }
+
+/** A gateway's metric without labels, read from its `/metrics` (NaN when it has none). */
+export async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(' ')[1] ?? Number.NaN);
+}
