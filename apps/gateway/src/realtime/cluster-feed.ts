@@ -14,7 +14,7 @@ import type { GatewayMetrics } from '../health/gateway-metrics.js';
 import { ClusterLog } from './cluster-log.js';
 import { LivePacer } from './live-pacer.js';
 import { BatchBudget } from './batch-budget.js';
-import type { SharedBatch } from './shared-batches.js';
+import { covers, type SharedBatch } from './shared-batches.js';
 import { SocketSubscription, type DeliveryLimits } from './socket-subscription.js';
 
 /** Options of {@link ClusterFeed}. */
@@ -449,13 +449,7 @@ export class ClusterFeed {
       }
       const { shared } = read;
       if (shared.batch.seq === log.latestSeq) log.shared.put(log.latestSeq, shared);
-      const covered = subs.filter(
-        (sub) =>
-          !sub.ended &&
-          sub.lastSeq >= shared.batch.fromSeq &&
-          sub.lastSeq < shared.batch.seq &&
-          shared.weight <= 2 * read.need(sub.lastSeq) + 64,
-      );
+      const covered = subs.filter((sub) => !sub.ended && covers(shared, sub.lastSeq, read.need(sub.lastSeq)));
       this.send(shared, covered);
     } finally {
       for (const sub of subs) this.reading.delete(sub);

@@ -18,6 +18,19 @@ const SHARE_SLACK = 64;
 const MAX_ENTRIES = 32;
 
 /**
+ * Whether a reader at `afterSeq`, lacking about `need` keys (Infinity: it needs the
+ * whole state), may be sent `shared`: the batch starts at or before it and moves it
+ * on, and carries at most about twice what it lacks (only the whole state when it
+ * needs that).
+ */
+export function covers(shared: SharedBatch, afterSeq: number, need: number): boolean {
+  const { fromSeq, seq } = shared.batch;
+  if (fromSeq > afterSeq || afterSeq >= seq) return false;
+  if (need === Infinity) return fromSeq === 0;
+  return shared.weight <= 2 * need + SHARE_SLACK;
+}
+
+/**
  * The batches one cluster's log has built at its latest seq. Readers at different
  * seqs may share one: a batch folded from `fromSeq` is exact for any reader in
  * `[fromSeq, seq]` (the contract of `batch`), and a reader further ahead only gets
@@ -38,11 +51,7 @@ export class SharedBatches {
     if (latestSeq !== this.seq) return undefined;
     let best: SharedBatch | undefined;
     for (const entry of this.entries) {
-      const { fromSeq } = entry.batch;
-      if (fromSeq > afterSeq) continue;
-      if (need !== Infinity && entry.weight > 2 * need + SHARE_SLACK) continue;
-      if (need === Infinity && fromSeq !== 0) continue;
-      if (!best || entry.weight < best.weight) best = entry;
+      if (covers(entry, afterSeq, need) && (!best || entry.weight < best.weight)) best = entry;
     }
     return best;
   }
