@@ -109,8 +109,15 @@ describe('operations as the person', () => {
     expect((await cordon(sam, nodes)).state).toBe('completed');
     for (const node of nodes) expect(sim.sim.truth().nodes[node]?.unschedulable).toBe(true);
 
-    const audit = AuditResponseSchema.parse(
-      await (await sam.fetch(`${gw.url}/api/v1/audit?cluster=dev`)).json(),
+    // The runner sets the final state before it appends the audit record: wait for both records.
+    const audit = await waitFor(
+      async () => {
+        const answer = AuditResponseSchema.parse(
+          await (await sam.fetch(`${gw.url}/api/v1/audit?cluster=dev`)).json(),
+        );
+        return answer.items.length >= 2 ? answer : undefined;
+      },
+      { what: "both operations' audit records" },
     );
     const byUser = Object.fromEntries(audit.items.map((r) => [r.user, r]));
     expect(byUser['ana@example.com']).toMatchObject({
