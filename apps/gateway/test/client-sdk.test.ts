@@ -12,7 +12,7 @@ import {
 } from '@knm/contracts';
 import { NodeStoreReader, type ClusterSnapshot, type NodeStoreWriter } from '@knm/node-store';
 import { createTestRedis, makeNodeSnapshot, waitFor, type TestRedis } from '@knm/testing';
-import { seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
+import { metric, seedCluster, startGateway, token, type RunningGateway } from './support/gateway-harness.js';
 
 let redis: TestRedis;
 let gwA: RunningGateway;
@@ -189,6 +189,47 @@ describe('client SDK', () => {
     expect(watch.stats.reloads).toBe(0);
     expect(watch.stats.resumes).toBeGreaterThanOrEqual(1);
     expect(offset).toBeGreaterThan(20);
+  });
+
+  it('resumes through a compressed batch after missing many changes, equal to the stored state', async () => {
+    // The handshake waits on the token: the client stays away while the changes are written.
+    let gate: Promise<void> = Promise.resolve();
+    let open = (): void => undefined;
+    const c = connect({
+      url: [gwA.url, gwB.url],
+      token: async () => {
+        await gate;
+        return token();
+      },
+      backoff: exponentialBackoff({ initialMs: 50, maxMs: 500 }),
+    });
+    clients.push(c);
+    const watch = c.watchCluster('dev');
+    const reloads: string[] = [];
+    watch.on('reload', (e) => reloads.push(e.reason));
+    await watch.ready();
+    gate = new Promise((resolve) => (open = resolve));
+    await gwA.close();
+    await waitFor(() => c.state !== 'connected', { what: 'the client disconnected' });
+    await writer.applyNodeChanges(
+      Array.from({ length: 80 }, (_, i) => ({
+        type: 'node_add' as const,
+        node: makeNodeSnapshot(`big-${i}`, { labels: { pool: 'blue', rack: `r-${i % 8}` } }),
+      })),
+    );
+    const expected = await truth();
+    open();
+    await waitFor(() => watch.seq === expected.seq && watch.state === 'live', {
+      what: `live at seq ${expected.seq} on gw-b`,
+      timeout: 15_000,
+    });
+    expect(c.gateway).toBe('gw-b');
+    expect(watch.nodes()).toEqual(expected.nodes);
+    expect(watch.stats.batches).toBe(1);
+    expect(watch.stats.gaps).toBe(0);
+    expect(reloads).toEqual(['initial']);
+    expect(await metric(gwB.url, 'knm_gateway_batch_bytes_total{encoding="deflate"}')).toBeGreaterThan(0);
+    expect(await metric(gwB.url, 'knm_gateway_batch_bytes_total{encoding="plain"}')).toBeNaN();
   });
 
   it('reloads on a resync (rebuild by a new leader) and ends equal to the stored state', async () => {

@@ -1,3 +1,4 @@
+import { inflateRawSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import {
@@ -317,6 +318,101 @@ describe('replay with sinceSeq', () => {
       seq: 1,
     });
     await waitFor(() => c.resyncs().length === 1, { what: 'resync' });
+  });
+});
+
+describe('compressed batches', () => {
+  /** Every `batch` event `socket` receives, as it came (a compressed one with its binary data). */
+  function batches(socket: Socket): Record<string, unknown>[] {
+    const got: Record<string, unknown>[] = [];
+    socket.on(RealtimeEvents.batch, (raw: Record<string, unknown>) => got.push(raw));
+    return got;
+  }
+
+  it('a subscription that asks for deflate gets a large resume batch compressed, equal to the plain one; a small one plain', async () => {
+    const names = Array.from({ length: 120 }, (_, i) => `b-${String(i).padStart(3, '0')}`);
+    const big = await seedCluster(
+      redis,
+      'big',
+      names.map((n) => makeNodeSnapshot(n)),
+    );
+    const relabelled = await big.writer.applyNodeChanges(
+      names.map((n) => ({
+        type: 'node_update' as const,
+        node: makeNodeSnapshot(n, { labels: { 'kubernetes.io/hostname': n, pool: 'blue' } }),
+        changes: ['labels' as const],
+      })),
+    );
+    const packed = open(gwA.url);
+    const plain = open(gwA.url);
+    await Promise.all([connected(packed), connected(plain)]);
+    const packedBatches = batches(packed);
+    const plainBatches = batches(plain);
+    const ask = { cluster: 'big', sinceSeq: big.seq };
+    expect(await request(packed, RealtimeEvents.subscribe, { ...ask, encoding: 'deflate' })).toEqual({
+      ok: true,
+      seq: big.seq,
+    });
+    expect(await request(plain, RealtimeEvents.subscribe, ask)).toEqual({ ok: true, seq: big.seq });
+    await waitFor(() => packedBatches.length === 1 && plainBatches.length === 1, {
+      what: 'both resume batches',
+    });
+
+    const [compressed] = packedBatches as [Record<string, unknown>];
+    const [uncompressed] = plainBatches as [Record<string, unknown>];
+    expect(compressed).toMatchObject({
+      type: 'batch',
+      cluster: 'big',
+      fromSeq: big.seq,
+      seq: relabelled,
+      encoding: 'deflate',
+    });
+    expect(compressed['envelopes']).toBeUndefined();
+    const data = compressed['data'] as Buffer;
+    expect(Buffer.isBuffer(data)).toBe(true);
+    const envelopes = JSON.parse(inflateRawSync(data).toString('utf8')) as unknown[];
+    expect(envelopes).toHaveLength(names.length);
+    expect(envelopes).toEqual(uncompressed['envelopes']);
+    const plainBytes = JSON.stringify(uncompressed['envelopes']).length;
+    expect(data.length * 4).toBeLessThan(plainBytes);
+    expect(await metric(gwA.url, 'knm_gateway_batch_bytes_total{encoding="deflate"}')).toBeLessThan(
+      plainBytes / 4,
+    );
+    expect(await metric(gwA.url, 'knm_gateway_batch_bytes_total{encoding="plain"}')).toBeGreaterThan(
+      plainBytes,
+    );
+
+    // A resume of a few changes stays plain, whatever the subscription asked for.
+    const small = open(gwA.url);
+    await connected(small);
+    const smallBatches = batches(small);
+    await big.writer.applyNodeChanges([
+      {
+        type: 'node_update',
+        node: makeNodeSnapshot('b-000', { labels: { pool: 'green' } }),
+        changes: ['labels'],
+      },
+    ]);
+    await request(small, RealtimeEvents.subscribe, {
+      cluster: 'big',
+      sinceSeq: relabelled,
+      encoding: 'deflate',
+    });
+    await waitFor(() => smallBatches.length === 1, { what: 'the small resume batch' });
+    expect(smallBatches[0]).toMatchObject({ fromSeq: relabelled });
+    expect(smallBatches[0]?.['encoding']).toBeUndefined();
+    expect(smallBatches[0]?.['envelopes']).toHaveLength(1);
+  });
+
+  it('refuses an encoding it does not know, keeping the connection', async () => {
+    const s = open(gwA.url);
+    await connected(s);
+    const ack = await request<SubscribeAck>(s, RealtimeEvents.subscribe, {
+      cluster: 'dev',
+      encoding: 'gzip',
+    });
+    expect(ack).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(s.connected).toBe(true);
   });
 });
 

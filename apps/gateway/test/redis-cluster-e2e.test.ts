@@ -324,6 +324,7 @@ describe.skipIf(!redisServerSuiteRuns())(
           maxUnackedBytes: 32 * 1024,
           liveRate: 20,
           batchBudgetBytes: 64 * 1024 * 1024,
+          compressMinBytes: 16 * 1024,
           logLevel: 'silent',
           gatewayId: 'gw-k',
         },

@@ -345,13 +345,15 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           k: 'gaps' | 'reloads' | 'errors' | 'reconnects' | 'applied' | 'batches' | 'wholeStateBatches',
         ) => stats.reduce((n, s) => n + s[k], 0);
         const gateways = async (name: string): Promise<number> => gatewaysMetric(sys.gateways.urls, name);
-        const [sent, built, waits] = await Promise.all([
+        const [sent, built, waits, batchBytes, deflated] = await Promise.all([
           gateways('knm_gateway_batches_sent_total'),
           gateways('knm_gateway_batches_built_total'),
           gateways('knm_gateway_batch_budget_waits_total'),
+          gateways('knm_gateway_batch_bytes_total'),
+          gateways('knm_gateway_batch_bytes_total{encoding="deflate"}'),
         ]);
         notes.push(
-          `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped` : 'NOT every view equal to /_sim/truth within 60 s after the churn stopped'}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), and made sockets wait for the batch budget ${waits} times.`,
+          `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped` : 'NOT every view equal to /_sim/truth within 60 s after the churn stopped'}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), made sockets wait for the batch budget ${waits} times, and wrote ${round(batchBytes / 2 ** 20, 1)} MiB of batches (${round(deflated / 2 ** 20, 1)} MiB of them compressed).`,
         );
       }
     }

@@ -1,6 +1,5 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
-  BatchMessageSchema,
   ENVELOPE_TYPES,
   EnvelopeSchema,
   PROTOCOL_VERSION,
@@ -16,6 +15,7 @@ import {
   type WelcomeMessage,
 } from '@knm/contracts';
 import { exponentialBackoff, type ReconnectBackoff } from './backoff.js';
+import { BATCH_ENCODING, decodeBatch } from './batch-decoding.js';
 import { ClusterWatch, type WatchHost } from './cluster-watch.js';
 import { RestClient } from './rest-client.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -132,7 +132,7 @@ export class KnmClient extends TypedEmitter<ClientEvents> implements WatchHost {
     if (!socket?.connected) throw new Error('not connected');
     const raw: unknown = await socket
       .timeout(this.options.ackTimeoutMs ?? 10_000)
-      .emitWithAck(RealtimeEvents.subscribe, { cluster, sinceSeq });
+      .emitWithAck(RealtimeEvents.subscribe, { cluster, sinceSeq, encoding: BATCH_ENCODING });
     return SubscribeAckSchema.parse(raw);
   }
 
@@ -204,12 +204,12 @@ export class KnmClient extends TypedEmitter<ClientEvents> implements WatchHost {
       if (message.success) this.emit('test', message.data);
     });
     socket.on(RealtimeEvents.batch, (raw: unknown) => {
-      const batch = BatchMessageSchema.safeParse(raw);
-      if (!batch.success) {
-        this.emit('error', new Error(`dropped a malformed batch: ${batch.error.message}`));
+      const decoded = decodeBatch(raw);
+      if (!decoded.ok) {
+        this.emit('error', new Error(`dropped a malformed batch: ${decoded.error}`));
         return;
       }
-      this.watches.get(batch.data.cluster)?.onBatch(batch.data);
+      this.watches.get(decoded.batch.cluster)?.onBatch(decoded.batch);
     });
     socket.on('connect_error', (err) => {
       this.emit('error', err);

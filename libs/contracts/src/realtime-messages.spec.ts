@@ -13,6 +13,8 @@ describe('realtime messages', () => {
     [{ cluster: 'dev', sinceSeq: 1.5 }, false],
     [{ cluster: 'Dev' }, false],
     [{ cluster: 'dev', extra: true }, false],
+    [{ cluster: 'dev', sinceSeq: 3, encoding: 'deflate' }, true],
+    [{ cluster: 'dev', encoding: 'gzip' }, false],
     [{}, false],
     ['dev', false],
   ])('subscribe %j valid: %s', (message, valid) => {

@@ -9,10 +9,11 @@ export const REALTIME_NAMESPACE = '/nodes';
  * The realtime protocol's version, stated in `welcome`. 2: server events named by
  * type (`node_update`, `batch`, ...) instead of one `envelope` event, folded batches
  * for resumes and slow sockets, no `slow_consumer` resync. 3: `allocation` and
- * `usage` envelopes (node resources). A client that does not
- * know the gateway's version must stop with a clear error, not guess.
+ * `usage` envelopes (node resources). 4: large batches compressed
+ * for a subscription that asks (`subscribe`'s `encoding`, {@link CompressedBatchMessage}).
+ * A client that does not know the gateway's version must stop with a clear error, not guess.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /**
  * Socket.IO event names of the `/nodes` namespace.
@@ -37,6 +38,10 @@ export const RealtimeEvents = {
 export const CHANGE_EVENTS = [...ENVELOPE_TYPES, RealtimeEvents.batch] as const;
 export type ChangeEventName = (typeof CHANGE_EVENTS)[number];
 
+/** How a client may ask large batches to be compressed (`subscribe`'s `encoding`): raw DEFLATE (RFC 1951). */
+export const BATCH_ENCODINGS = ['deflate'] as const;
+export type BatchEncoding = (typeof BATCH_ENCODINGS)[number];
+
 /** Highest `maxRate` a subscription may ask for (batches per second). */
 export const MAX_SUBSCRIBE_RATE = 50;
 
@@ -53,11 +58,15 @@ export const MAX_SUBSCRIBE_RATE = 50;
  * - With `maxRate` (batches per second, at most {@link MAX_SUBSCRIBE_RATE}): the
  *   socket gets at most that many `batch` events a second, each folding the
  *   changes since the previous one, instead of one event per change.
+ * - With `encoding` (one of {@link BATCH_ENCODINGS}): a folded batch whose JSON is
+ *   large comes compressed ({@link CompressedBatchMessage}); small ones, live
+ *   envelopes and live batches stay plain.
  */
 export const SubscribeMessageSchema = z.strictObject({
   cluster: ClusterNameSchema,
   sinceSeq: z.number().int().nonnegative().optional(),
   maxRate: z.number().positive().max(MAX_SUBSCRIBE_RATE).optional(),
+  encoding: z.enum(BATCH_ENCODINGS).optional(),
 });
 export type SubscribeMessage = z.infer<typeof SubscribeMessageSchema>;
 
@@ -84,6 +93,29 @@ export const BatchMessageSchema = z.object({
   live: z.literal(true).optional(),
 });
 export type BatchMessage = z.infer<typeof BatchMessageSchema>;
+
+/**
+ * `batch`, compressed: what a subscription that asked for `encoding` is sent instead
+ * of a large {@link BatchMessage} (a resume, a merged catch-up, a whole state). `data`
+ * is the batch's `envelopes` array as JSON text, UTF-8, compressed with `encoding`
+ * (raw DEFLATE), sent as a binary Socket.IO attachment (a Buffer in Node, an
+ * ArrayBuffer in a browser); the other fields are the batch's. A client inflates and
+ * parses `data` and applies the batch like a plain one.
+ *
+ * Why: the gateway compresses a shared batch once for every socket it goes to, and a
+ * batch is mostly node snapshots that differ in a few fields: a resume of a 5,000-node
+ * cluster is megabytes of JSON and an order of magnitude less deflated, which is what
+ * bounds how fast a crowd of clients catches up after an overload.
+ */
+export const CompressedBatchMessageSchema = z.object({
+  type: z.literal('batch'),
+  cluster: ClusterNameSchema,
+  fromSeq: z.number().int().nonnegative(),
+  seq: z.number().int().positive(),
+  encoding: z.enum(BATCH_ENCODINGS),
+  data: z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]),
+});
+export type CompressedBatchMessage = z.infer<typeof CompressedBatchMessageSchema>;
 
 /**
  * `ack` (client -> server, no callback): the client has applied everything of

@@ -94,7 +94,13 @@ afterEach(async () => {
 });
 
 async function startGateway(r: TestRedis): Promise<{ proc: ManagedProcess; url: string }> {
-  const proc = spawnTestGateway({ redis: r, jwtSecret: SECRET, args: ['--log-level', 'info'] });
+  // Every folded batch compressed, however small: the fleet's resumes inflate them.
+  const proc = spawnTestGateway({
+    redis: r,
+    jwtSecret: SECRET,
+    args: ['--log-level', 'info'],
+    env: { KNM_WS_COMPRESS_MIN_BYTES: '0' },
+  });
   procs.push(proc);
   return { proc, url: await gatewayUrl(proc) };
 }
@@ -204,6 +210,8 @@ describe('startClientFleet', () => {
     expect(stats.reduce((n, p) => n + p.reconnects, 0)).toBeGreaterThanOrEqual(6);
     expect(stats.reduce((n, p) => n + p.resumes, 0)).toBeGreaterThanOrEqual(6);
     expect(stats.reduce((n, p) => n + p.gaps + p.reloads, 0)).toBe(0);
+    // The clients ask for compressed batches, and every batch they applied came so.
+    expect(stats.reduce((n, p) => n + p.compressedBatches, 0)).toBe(stats.reduce((n, p) => n + p.batches, 0));
 
     const memory = await fleet.memory();
     expect(memory).toHaveLength(2);

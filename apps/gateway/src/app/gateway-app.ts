@@ -142,6 +142,7 @@ class GatewayModule {
         maxUnackedBytes: config.maxUnackedBytes,
         liveRate: config.liveRate,
         batchBudgetBytes: config.batchBudgetBytes,
+        compressMinBytes: config.compressMinBytes,
       },
       metrics,
       runtime.logger,

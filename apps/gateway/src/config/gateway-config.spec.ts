@@ -21,6 +21,7 @@ describe('loadGatewayConfig', () => {
       maxUnackedBytes: 32 * 1024,
       liveRate: 20,
       batchBudgetBytes: 64 * 1024 * 1024,
+      compressMinBytes: 16 * 1024,
       logLevel: 'info',
       security: DEFAULT_SECURITY,
       registry: { execAllowlist: new Set(), deleteWaitMs: 10_000, connectionTestTimeoutMs: 5_000 },

@@ -7,6 +7,7 @@ import { SECURITY_ENV, DEFAULT_SECURITY, type SecurityConfig } from '../security
 import { TrustProxy, TrustProxyError } from '../security/trust-proxy.js';
 import { loadOidcConfig, OidcConfigError, type OidcConfig } from '../oidc/oidc-config.js';
 import { loadRegistryConfig, type RegistryConfig } from '../registry/registry-config.js';
+import { COMPRESS_MIN_BYTES } from '../realtime/batch-compression.js';
 
 /** Everything a gateway replica needs to run. */
 export interface GatewayConfig {
@@ -57,6 +58,12 @@ export interface GatewayConfig {
    * it, sockets owed a batch wait for budget. Default 64 MiB.
    */
   batchBudgetBytes: number;
+  /**
+   * Folded batches whose JSON is at least this many bytes go compressed to the
+   * subscriptions that asked for it (`KNM_WS_COMPRESS_MIN_BYTES`); 0 = all of them.
+   * Default 16 KiB.
+   */
+  compressMinBytes: number;
   /**
    * A Socket.IO connection that has joined no namespace (never authenticated) this long
    * after its handshake is closed (`KNM_WS_CONNECT_TIMEOUT_MS`). Default 10,000 ms.
@@ -139,6 +146,7 @@ const ConfigSchema = z.object({
   maxUnackedBytes: intFrom('KNM_WS_MAX_UNACKED_BYTES', 1024).default(32 * 1024),
   liveRate: intFrom('KNM_WS_LIVE_RATE', 0).default(20),
   batchBudgetBytes: intFrom('KNM_WS_BATCH_BUDGET_BYTES', 64 * 1024).default(64 * 1024 * 1024),
+  compressMinBytes: intFrom('KNM_WS_COMPRESS_MIN_BYTES', 0).default(COMPRESS_MIN_BYTES),
   wsConnectTimeoutMs: intFrom('KNM_WS_CONNECT_TIMEOUT_MS', 100).optional(),
   nodePodsTimeoutMs: intFrom('KNM_NODE_PODS_TIMEOUT_MS', 100).optional(),
   metricsToken: z.string().min(16, 'KNM_METRICS_TOKEN must be at least 16 characters').optional(),
@@ -197,7 +205,7 @@ const list = (value: string | undefined): string[] | undefined =>
  * `--namespace`, `--log-level`) over the environment (`PORT`, `HOST`, `REDIS_URL`,
  * `KNM_REDIS_NAMESPACE`, `KNM_JWT_SECRET`, `KNM_JWKS_URL`, `KNM_MAX_TOKEN_TTL`, `KNM_CORS_ORIGINS`,
  * `KNM_STALE_AFTER_MS`, `KNM_WS_TRANSPORTS`, `KNM_WS_MAX_BUFFERED_MESSAGES`,
- * `KNM_WS_MAX_BUFFERED_BYTES`, `KNM_WS_BATCH_BUDGET_BYTES`, `KNM_WS_CONNECT_TIMEOUT_MS`, `KNM_METRICS_TOKEN`, `LOG_LEVEL`, `KNM_GATEWAY_ID`, and the limits of
+ * `KNM_WS_MAX_BUFFERED_BYTES`, `KNM_WS_BATCH_BUDGET_BYTES`, `KNM_WS_COMPRESS_MIN_BYTES`, `KNM_WS_CONNECT_TIMEOUT_MS`, `KNM_METRICS_TOKEN`, `LOG_LEVEL`, `KNM_GATEWAY_ID`, and the limits of
  * `SECURITY_ENV`: `KNM_TRUST_PROXY`, `KNM_HTTP_BODY_LIMIT`, `KNM_WS_MAX_MESSAGE_BYTES`,
  * `KNM_JSON_MAX_DEPTH`, `KNM_AUTH_FAILURE_LIMIT`, `KNM_AUTH_FAILURE_WINDOW_MS`,
  * `KNM_OPS_RATE_LIMIT`, `KNM_OPS_RATE_WINDOW_MS`). Throws
@@ -229,6 +237,7 @@ export function loadGatewayConfig(
     maxUnackedBytes: env['KNM_WS_MAX_UNACKED_BYTES'],
     liveRate: env['KNM_WS_LIVE_RATE'],
     batchBudgetBytes: env['KNM_WS_BATCH_BUDGET_BYTES'],
+    compressMinBytes: env['KNM_WS_COMPRESS_MIN_BYTES'],
     wsConnectTimeoutMs: env['KNM_WS_CONNECT_TIMEOUT_MS'],
     nodePodsTimeoutMs: env['KNM_NODE_PODS_TIMEOUT_MS'],
     metricsToken: env['KNM_METRICS_TOKEN'] || undefined,

@@ -55,6 +55,12 @@ export class GatewayMetrics {
     help: 'Times a socket owed a batch was made to wait because the batch budget was spent',
     registers: [this.registry],
   });
+  readonly batchBytes = new Counter({
+    name: 'knm_gateway_batch_bytes_total',
+    help: 'Bytes of folded batches written to sockets (summed over the sockets each went to), by encoding: plain JSON, or deflate for subscriptions that asked for compressed batches',
+    labelNames: ['encoding'] as const,
+    registers: [this.registry],
+  });
   readonly batchEnvelopes = new Counter({
     name: 'knm_gateway_batch_envelopes_total',
     help: 'Envelopes carried inside batches (after folding)',

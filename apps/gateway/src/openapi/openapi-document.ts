@@ -110,9 +110,9 @@ export function openApiDocument(): JsonObject {
       version: '0.1.0',
       description:
         'Nodes of many Kubernetes clusters, served from Redis. Realtime changes: Socket.IO namespace `/nodes` ' +
-        '(protocol 3: `subscribe { cluster, sinceSeq?, maxRate? }`, `ack { cluster, seq }`; events named by ' +
+        '(protocol 4: `subscribe { cluster, sinceSeq?, maxRate?, encoding? }`, `ack { cluster, seq }`; events named by ' +
         'envelope type (`node_add`, `node_update`, `node_delete`, `pod_counts`, `allocation`, `usage`, ' +
-        '`cluster_status`, `resync`), and `batch`). Every endpoint but health needs a bearer token. ' +
+        '`cluster_status`, `resync`), and `batch`, compressed when large for `encoding: deflate`). Every endpoint but health needs a bearer token. ' +
         RESOURCE_FIGURES,
     },
     components: {

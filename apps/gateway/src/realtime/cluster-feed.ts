@@ -3,8 +3,10 @@ import type { Namespace, Socket } from 'socket.io';
 import {
   EnvelopeFold,
   RealtimeEvents,
+  type BatchEncoding,
   type BatchMessage,
   type ClusterName,
+  type CompressedBatchMessage,
   type Envelope,
   type EnvelopeOf,
   type GatewayStats,
@@ -14,6 +16,7 @@ import type { GatewayMetrics } from '../health/gateway-metrics.js';
 import { ClusterLog } from './cluster-log.js';
 import { LivePacer } from './live-pacer.js';
 import { BatchBudget } from './batch-budget.js';
+import { COMPRESS_MIN_BYTES, compressBatch } from './batch-compression.js';
 import { covers, type SharedBatch } from './shared-batches.js';
 import { SocketSubscription, type DeliveryLimits } from './socket-subscription.js';
 
@@ -40,6 +43,11 @@ export interface ClusterFeedOptions extends DeliveryLimits {
    * not taken yet ({@link BatchBudget}). Default 64 MiB.
    */
   batchBudgetBytes?: number;
+  /**
+   * Folded batches whose JSON is at least this many bytes go compressed to the
+   * subscriptions that asked for it. Default {@link COMPRESS_MIN_BYTES}.
+   */
+  compressMinBytes?: number;
 }
 
 /** The Socket.IO room of a cluster's subscribers (joined for adapter-wide emits, not for envelope fan-out). */
@@ -124,7 +132,13 @@ export class ClusterFeed {
   async subscribe(
     socket: Socket,
     cluster: ClusterName,
-    options: { sinceSeq?: number; maxRate?: number; currentSeq: number; epoch: number },
+    options: {
+      sinceSeq?: number;
+      maxRate?: number;
+      encoding?: BatchEncoding;
+      currentSeq: number;
+      epoch: number;
+    },
   ): Promise<number> {
     this.unsubscribe(socket, cluster);
     const channel = this.channel(cluster);
@@ -133,6 +147,7 @@ export class ClusterFeed {
       cluster,
       options.sinceSeq ?? 0,
       options.maxRate,
+      options.encoding,
       this.options,
       this.host,
     );
@@ -403,21 +418,52 @@ export class ClusterFeed {
   }
 
   /**
-   * Writes `shared` to those of `subs` the budget admits, in ONE local broadcast (the
-   * packet is encoded once); the others wait for budget. Each admitted socket is then
-   * at the batch's seq; a merged one goes live if that caught it up.
+   * Writes `shared` to those of `subs` the budget admits, in ONE local broadcast per
+   * form (the packet is encoded once): compressed, built once, to the sockets that
+   * asked for it when the batch is large enough; plain to the others. The sockets not
+   * admitted wait for budget. Each admitted socket is then at the batch's seq; a
+   * merged one goes live if that caught it up.
    */
   private send(shared: SharedBatch, subs: SocketSubscription[]): void {
-    const admitted = this.budget.admit(subs, shared.bytes);
+    const wantCompressed =
+      shared.bytes >= (this.options.compressMinBytes ?? COMPRESS_MIN_BYTES)
+        ? subs.filter((s) => s.encoding)
+        : [];
+    if (wantCompressed.length === 0) {
+      this.write(shared, shared.batch, shared.bytes, subs);
+      return;
+    }
+    const compressed = (shared.compressed ??= compressBatch(shared.batch));
+    this.write(shared, compressed.message, compressed.bytes, wantCompressed);
+    this.write(
+      shared,
+      shared.batch,
+      shared.bytes,
+      subs.filter((s) => !s.encoding),
+    );
+  }
+
+  /** Writes `message` (`shared`'s batch in one form, `bytes` on the wire) to those of `subs` the budget admits. */
+  private write(
+    shared: SharedBatch,
+    message: BatchMessage | CompressedBatchMessage,
+    bytes: number,
+    subs: SocketSubscription[],
+  ): void {
+    const admitted = this.budget.admit(subs, bytes);
     if (admitted.length < subs.length) this.metrics.batchBudgetWaits.inc(subs.length - admitted.length);
     const first = admitted[0];
     if (!first) return;
     const { batch } = shared;
     for (const sub of admitted) {
       this.metrics.batchesSent.inc({ reason: batch.fromSeq === 0 ? 'full' : sub.batchReason() });
-      sub.batchSent(batch.seq, shared.bytes);
+      sub.batchSent(batch.seq, bytes);
     }
-    first.socket.nsp.local.to(admitted.map((s) => s.socket.id)).emit(RealtimeEvents.batch, batch);
+    first.socket.nsp.local.to(admitted.map((s) => s.socket.id)).emit(RealtimeEvents.batch, message);
+    this.metrics.batchBytes.inc(
+      { encoding: 'encoding' in message ? message.encoding : 'plain' },
+      bytes * admitted.length,
+    );
     this.metrics.batchEnvelopes.inc(batch.envelopes.length * admitted.length);
     for (const sub of admitted) this.caughtUp(sub);
   }

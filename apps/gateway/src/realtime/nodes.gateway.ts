@@ -186,6 +186,7 @@ export class NodesGateway
       };
       if (message.sinceSeq !== undefined) options.sinceSeq = message.sinceSeq;
       if (message.maxRate !== undefined) options.maxRate = message.maxRate;
+      if (message.encoding !== undefined) options.encoding = message.encoding;
       const seq = await this.feed.subscribe(socket, message.cluster, options);
       return { ok: true, seq };
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { BatchMessage } from '@knm/contracts';
+import type { CompressedBatch } from './batch-compression.js';
 
 /** A folded batch built and encoded once, for every socket it covers closely enough. */
 export interface SharedBatch {
@@ -7,6 +8,8 @@ export interface SharedBatch {
   bytes: number;
   /** The keys it carries (nodes, pod counts, allocations); Infinity for the whole state. */
   weight: number;
+  /** The batch compressed, once a socket that asked for it is sent it (large batches only). */
+  compressed?: CompressedBatch;
 }
 
 /**

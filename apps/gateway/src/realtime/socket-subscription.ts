@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io';
-import type { ClusterName, EnvelopeOf } from '@knm/contracts';
+import type { BatchEncoding, ClusterName, EnvelopeOf } from '@knm/contracts';
 import { socketBacklog } from './socket-backlog.js';
 
 /** When a socket leaves live delivery, and when it is given up. */
@@ -83,6 +83,8 @@ export class SocketSubscription {
     sinceSeq: number,
     /** Batches per second at most; undefined = live whenever the socket keeps up. */
     readonly maxRate: number | undefined,
+    /** How the client asked large batches to be compressed; undefined = plain. */
+    readonly encoding: BatchEncoding | undefined,
     private readonly limits: DeliveryLimits,
     private readonly host: SubscriptionHost,
     private readonly now: () => number = Date.now,

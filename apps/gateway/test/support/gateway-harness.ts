@@ -51,6 +51,7 @@ export async function startGateway(
     // the pacing tests set liveRate themselves.
     liveRate: 0,
     batchBudgetBytes: 64 * 1024 * 1024,
+    compressMinBytes: 16 * 1024,
     logLevel: 'silent',
     gatewayId: id,
     ...overrides,

@@ -72,6 +72,7 @@ export async function startOidcGateway(
     maxUnackedBytes: 32 * 1024,
     liveRate: 20,
     batchBudgetBytes: 64 * 1024 * 1024,
+    compressMinBytes: 16 * 1024,
     logLevel: 'trace',
     gatewayId: 'gw-oidc',
     oidc: {

@@ -9,6 +9,7 @@ import {
 import type { ReconnectBackoff } from '@knm/client';
 import { CompactView, type CompactSnapshot, type NodeSlots } from './compact-view.js';
 import { sharedParser } from './shared-decoder.js';
+import { inflatedJson } from './shared-inflate.js';
 import { allocationHash, type AllocationLike, type UsageLike, type UsagePoll } from './usage-poll.js';
 
 /** Counters of one fleet client (summed per process in {@link FleetProcessStats}). */
@@ -27,6 +28,8 @@ export interface FleetClientCounters {
   batches: number;
   /** Batches that carried the whole state (the stream no longer reached back). */
   wholeStateBatches: number;
+  /** Batches that came compressed (`encoding`), of those applied. */
+  compressedBatches: number;
   /** Re-subscriptions from the view's seq after a reconnect (no reload). */
   resumes: number;
   /** Connections opened after the first one. */
@@ -45,6 +48,7 @@ export function zeroCounters(): FleetClientCounters {
     reloads: 0,
     batches: 0,
     wholeStateBatches: 0,
+    compressedBatches: 0,
     resumes: 0,
     reconnects: 0,
     errors: 0,
@@ -94,9 +98,14 @@ interface BatchLike {
 
 const GATEWAY_RESYNCS = new Set(['replay_unavailable']);
 
+/** A `batch` event's payload; a compressed one (`encoding`, binary `data`) inflated. */
 function asBatch(raw: unknown): BatchLike | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const b = raw as Partial<BatchLike>;
+  const b = raw as Partial<BatchLike> & { encoding?: unknown; data?: unknown };
+  if (b.encoding !== undefined) {
+    if (b.encoding !== 'deflate' || !(b.data instanceof Uint8Array)) return undefined;
+    b.envelopes = inflatedJson(b.data) as unknown[];
+  }
   if (
     typeof b.cluster !== 'string' ||
     typeof b.fromSeq !== 'number' ||
@@ -237,9 +246,11 @@ export class FleetClient {
     this.state = 'subscribing';
     let ack: SubscribeAck;
     try {
-      const raw: unknown = await socket
-        .timeout(10_000)
-        .emitWithAck(RealtimeEvents.subscribe, { cluster: this.host.cluster, sinceSeq: this.view.seq });
+      const raw: unknown = await socket.timeout(10_000).emitWithAck(RealtimeEvents.subscribe, {
+        cluster: this.host.cluster,
+        sinceSeq: this.view.seq,
+        encoding: 'deflate',
+      });
       ack = SubscribeAckSchema.parse(raw);
     } catch (err) {
       if (generation !== this.generation) return;
@@ -333,6 +344,7 @@ export class FleetClient {
     }
     view.seq = batch.seq;
     this.counters.batches += 1;
+    if ((raw as { encoding?: unknown }).encoding !== undefined) this.counters.compressedBatches += 1;
     this.counters.applied += batch.envelopes.length;
     // A live batch is a run of live envelopes: acked like them (the gateway does not wait for it).
     if (batch.live === true) this.scheduleAck();

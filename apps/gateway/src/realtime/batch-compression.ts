@@ -1,0 +1,40 @@
+import { deflateRawSync } from 'node:zlib';
+import type { BatchMessage, CompressedBatchMessage } from '@knm/contracts';
+
+/**
+ * Batches whose JSON is smaller than this go plain even to a subscription that asked
+ * for an encoding: a few node changes gain little from compression and would cost a
+ * binary attachment and an inflate on the client.
+ */
+export const COMPRESS_MIN_BYTES = 16 * 1024;
+
+/** A batch compressed once, for every socket that asked for it. */
+export interface CompressedBatch {
+  message: CompressedBatchMessage;
+  /** What it costs on the wire (its `data` and a header): flow control and the batch budget count it. */
+  bytes: number;
+}
+
+/** Bytes a compressed batch's fields other than `data` take on the wire, about. */
+const HEADER_BYTES = 128;
+
+/**
+ * `batch` compressed ({@link CompressedBatchMessage}): its envelopes' JSON, raw
+ * DEFLATE at zlib's default level. Synchronous on purpose: it runs once per shared
+ * batch (a 5,000-node whole state, about 6.5 MB of JSON, in about 20 ms), and the
+ * socket's position must move in the same turn as the write.
+ */
+export function compressBatch(batch: BatchMessage): CompressedBatch {
+  const data = deflateRawSync(JSON.stringify(batch.envelopes));
+  return {
+    message: {
+      type: 'batch',
+      cluster: batch.cluster,
+      fromSeq: batch.fromSeq,
+      seq: batch.seq,
+      encoding: 'deflate',
+      data,
+    },
+    bytes: data.length + HEADER_BYTES,
+  };
+}
