@@ -50,6 +50,38 @@ describe('BatchBudget', () => {
     expect(names(budget.admit([d, b, c], 5))).toEqual(['c', 'b']);
   });
 
+  it('wakes the oldest waiter and the others whose batches fit in what a release frees', () => {
+    const woken: string[][] = [];
+    const budget = new BatchBudget<Key>(100, (w) => woken.push(names(w)));
+    const [a, b, c, d, e] = keys('a', 'b', 'c', 'd', 'e') as [Key, Key, Key, Key, Key];
+    budget.admit([a, b], 50);
+    expect(names(budget.admit([c, d], 30))).toEqual([]);
+    expect(names(budget.admit([e], 10))).toEqual([]);
+    budget.release(a);
+    // 50 free: c (30), not d (30 more), but e (10).
+    expect(woken).toEqual([['c', 'e']]);
+    expect(names(budget.admit([c, e], 30))).toEqual(['c']);
+    budget.release(b);
+    // 70 free: d and e.
+    expect(woken.at(-1)).toEqual(['d', 'e']);
+  });
+
+  it('wakes the oldest waiter even when its batch fits nowhere: it goes alone once nothing is held', () => {
+    const woken: string[][] = [];
+    const budget = new BatchBudget<Key>(100, (w) => woken.push(names(w)));
+    const [a, b, c] = keys('a', 'b', 'c') as [Key, Key, Key];
+    budget.admit([a], 60);
+    budget.admit([b], 500);
+    budget.admit([c], 10);
+    expect(budget.waitingCount).toBe(1);
+    budget.release(a);
+    expect(woken).toEqual([['b']]);
+    expect(names(budget.admit([b], 500))).toEqual([]);
+    budget.release(c);
+    expect(woken).toEqual([['b'], ['b']]);
+    expect(names(budget.admit([b], 500))).toEqual(['b']);
+  });
+
   it('forgets a key that is gone: its bytes return and it no longer waits', () => {
     const woken: string[][] = [];
     const budget = new BatchBudget<Key>(10, (w) => woken.push(names(w)));

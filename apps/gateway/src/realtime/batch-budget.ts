@@ -9,19 +9,21 @@
  * clients miss pings, reconnect, and are owed the same megabytes again. Bounded, a
  * few sockets are written at a time, each reads its batch quickly and is done; the
  * others wait with nothing queued (so their pings and handshakes stay answered) and
- * are woken as budget frees up, oldest waiter first.
+ * are woken as budget frees up: the oldest waiter, and the others whose batches (as
+ * last refused) fit in what is free, so a release does not wake every waiter only to
+ * refuse most of them again. Admission serves the oldest first.
  *
  * A batch larger than the whole budget still goes, alone, when nothing else is held.
  */
 export class BatchBudget<K extends object> {
   private heldBytes = 0;
   private readonly holds = new Map<K, number>();
-  /** Keys refused budget, with when they were first refused (a Map keeps that order). */
-  private readonly waiting = new Map<K, number>();
+  /** Keys refused budget: when they were first refused (a Map keeps that order) and the bytes they were refused last. */
+  private readonly waiting = new Map<K, { since: number; bytes: number }>();
 
   constructor(
     readonly maxBytes: number,
-    /** Called with the waiting keys (oldest first) when budget frees up: they should try again. */
+    /** Called with waiting keys (oldest first) when budget frees up for them: they should try again. */
     private readonly onFree: (waiting: K[]) => void,
     private readonly now: () => number = Date.now,
   ) {}
@@ -41,13 +43,14 @@ export class BatchBudget<K extends object> {
    * first; the admitted hold `bytes` each until {@link release}d, the others wait.
    */
   admit(candidates: readonly K[], bytes: number): K[] {
-    const order = [...candidates].sort(
-      (a, b) => (this.waiting.get(a) ?? Infinity) - (this.waiting.get(b) ?? Infinity),
-    );
+    const since = (key: K): number => this.waiting.get(key)?.since ?? Infinity;
+    const order = [...candidates].sort((a, b) => since(a) - since(b));
     const admitted: K[] = [];
     for (const key of order) {
       if (this.heldBytes > 0 && this.heldBytes + bytes > this.maxBytes) {
-        if (!this.waiting.has(key)) this.waiting.set(key, this.now());
+        const waited = this.waiting.get(key);
+        if (waited) waited.bytes = bytes;
+        else this.waiting.set(key, { since: this.now(), bytes });
         continue;
       }
       this.heldBytes += bytes;
@@ -64,10 +67,25 @@ export class BatchBudget<K extends object> {
     if (bytes === undefined) return;
     this.holds.delete(key);
     this.heldBytes -= bytes;
-    if (this.waiting.size > 0) this.onFree([...this.waiting.keys()]);
+    if (this.waiting.size > 0) this.onFree(this.fitting());
   }
 
-  /** `key` is gone (unsubscribed, disconnected): it neither holds nor waits. */
+  /**
+   * The waiters to wake, oldest first: the oldest (its batch may go alone once nothing
+   * is held), then each whose batch fits in the budget left after those before it.
+   */
+  private fitting(): K[] {
+    let room = this.maxBytes - this.heldBytes;
+    const woken: K[] = [];
+    for (const [key, { bytes }] of this.waiting) {
+      if (woken.length > 0 && bytes > room) continue;
+      woken.push(key);
+      room -= bytes;
+    }
+    return woken;
+  }
+
+  /** `key` is gone (unsubscribed, disconnected) or needs no batch (live): it neither holds nor waits. */
   forget(key: K): void {
     this.waiting.delete(key);
     this.release(key);

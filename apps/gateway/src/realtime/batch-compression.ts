@@ -11,7 +11,7 @@ export const COMPRESS_MIN_BYTES = 16 * 1024;
 /** A batch compressed once, for every socket that asked for it. */
 export interface CompressedBatch {
   message: CompressedBatchMessage;
-  /** What it costs on the wire (its `data` and a header): flow control and the batch budget count it. */
+  /** What it costs on the wire (its `data` and a header): flow control counts it (the batch budget counts the plain size). */
   bytes: number;
 }
 
