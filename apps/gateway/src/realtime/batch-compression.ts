@@ -21,8 +21,9 @@ const HEADER_BYTES = 128;
 /**
  * `batch` compressed ({@link CompressedBatchMessage}): its envelopes' JSON, raw
  * DEFLATE at zlib's default level. Synchronous on purpose: it runs once per shared
- * batch (a 5,000-node whole state, about 6.5 MB of JSON, in about 20 ms), and the
- * socket's position must move in the same turn as the write.
+ * batch (kube-sim's 5,000-node whole state, 10.7 MB of JSON, to 0.5 MB (21x) in about
+ * 65 ms on the bench machine), and the socket's position must move in the same turn
+ * as the write.
  */
 export function compressBatch(batch: BatchMessage): CompressedBatch {
   const data = deflateRawSync(JSON.stringify(batch.envelopes));
