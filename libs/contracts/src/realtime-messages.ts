@@ -70,6 +70,16 @@ export const SubscribeMessageSchema = z.strictObject({
 });
 export type SubscribeMessage = z.infer<typeof SubscribeMessageSchema>;
 
+/** The fields every form of `batch` has: which cluster, and the seqs it goes from and to. */
+function batchHeader() {
+  return {
+    type: z.literal('batch'),
+    cluster: ClusterNameSchema,
+    fromSeq: z.number().int().nonnegative(),
+    seq: z.number().int().positive(),
+  };
+}
+
 /**
  * `batch`: a cluster's changes after `fromSeq` up to `seq`, folded: at most one
  * envelope per node (its latest state, or its delete), one `pod_counts` with the
@@ -85,10 +95,7 @@ export type SubscribeMessage = z.infer<typeof SubscribeMessageSchema>;
  * the gateway does not wait for its ack; every other batch is acked at once.
  */
 export const BatchMessageSchema = z.object({
-  type: z.literal('batch'),
-  cluster: ClusterNameSchema,
-  fromSeq: z.number().int().nonnegative(),
-  seq: z.number().int().positive(),
+  ...batchHeader(),
   envelopes: z.array(EnvelopeSchema),
   live: z.literal(true).optional(),
 });
@@ -108,10 +115,7 @@ export type BatchMessage = z.infer<typeof BatchMessageSchema>;
  * bounds how fast a crowd of clients catches up after an overload.
  */
 export const CompressedBatchMessageSchema = z.object({
-  type: z.literal('batch'),
-  cluster: ClusterNameSchema,
-  fromSeq: z.number().int().nonnegative(),
-  seq: z.number().int().positive(),
+  ...batchHeader(),
   encoding: z.enum(BATCH_ENCODINGS),
   data: z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]),
 });
