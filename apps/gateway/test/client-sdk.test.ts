@@ -173,7 +173,9 @@ describe('client SDK', () => {
       what: 'live on gw-b',
       timeout: 15_000,
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // The writes go on until a few more changes have reached the client on gw-b.
+    const liveFrom = seqs.length;
+    await waitFor(() => seqs.length >= liveFrom + 3, { what: 'live changes on gw-b', timeout: 15_000 });
     writing = false;
     await background;
 
