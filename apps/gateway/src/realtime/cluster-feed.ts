@@ -425,9 +425,9 @@ export class ClusterFeed {
    * up is what each must decode (a compressed batch is inflated and parsed whole), and
    * a budget of compressed bytes let many times more sockets take a batch at once: in
    * the latency bench at 5,000 clients their event loops stalled, they missed pings
-   * and reconnected (42,911 times against 13,377 with the plain size counted). The sockets not admitted wait for
-   * budget. Each admitted socket is then at the batch's seq; a merged one goes live if
-   * that caught it up.
+   * and reconnected (42,911 times against 13,377 with the plain size counted). The
+   * sockets not admitted wait for budget. Each admitted socket is then at the batch's
+   * seq; a merged one goes live if that caught it up.
    */
   private send(shared: SharedBatch, subs: SocketSubscription[]): void {
     const wantCompressed =

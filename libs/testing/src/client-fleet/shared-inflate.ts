@@ -9,7 +9,7 @@ const remembered = new Map<string, unknown>();
 /**
  * The parsed JSON a compressed batch's `data` (raw DEFLATE) holds; undefined when it
  * does not inflate to JSON. Shared by the clients of a fleet process like the
- * decoding of text frames ({@link sharedParser}): the gateway broadcasts one
+ * decoding of text frames (`sharedParser`): the gateway broadcasts one
  * compressed batch to many sockets, and a thousand simulated clients inflating and
  * parsing the same megabytes would measure the fleet's core, not the gateway. Each
  * client still receives its own bytes; the result is read, never changed.
