@@ -3,6 +3,13 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import { freePort } from './free-port.js';
 
+/**
+ * A JWT (an ID or access token) anywhere in a text: a base64url header and payload,
+ * each a JSON object (so each starts `eyJ`, `{"`), then a dot. Not a bare `eyJ`: a
+ * random base64url value (a PKCE challenge, a state) contains one now and then.
+ */
+export const JWT_SHAPE = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]+\./;
+
 /** A person the test OpenID Provider knows. */
 export interface TestPerson {
   /** Account id: the provider's `sub` and what the sign-in form's "username" takes. */
