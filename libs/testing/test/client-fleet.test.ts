@@ -161,24 +161,31 @@ describe('startClientFleet', () => {
     // Churn and a probe: every client ends equal to the truth, and each saw the probe live.
     await sim.step(200);
     const probeNode = Object.keys((await sim.truth()).nodes)[3] as string;
-    await sim.patchLabel(
-      probeNode,
-      'knm.bench/probe',
-      (performance.timeOrigin + performance.now()).toFixed(3),
-    );
+    const sentAt = (performance.timeOrigin + performance.now()).toFixed(3);
+    await sim.patchLabel(probeNode, 'knm.bench/probe', sentAt);
     const f = fleet;
     await waitFor(() => converged(f, sim), {
       timeout: 30_000,
       interval: 200,
       what: 'every view to equal the truth',
     });
-    const latencies = await waitFor(
+    const probe = { node: probeNode, sentAt: Number(sentAt) };
+    const delivered = await waitFor(
       async () => {
-        const l = await f.latencies();
-        return l.length === 12 && l;
+        const d = await f.probeDeliveries([probe]);
+        return d.missing === 0 && d;
       },
-      { timeout: 10_000, what: 'one probe sample per client' },
+      { timeout: 10_000, what: 'the probe delivered to every client' },
     );
+    // Live clients each saw this very probe arrive: none was folded into a later one.
+    expect(delivered).toMatchObject({ superseded: 0, dropped: 0 });
+    expect(delivered.latencyMs).toHaveLength(12);
+    // A probe nobody sent (later than any value set) is missing at every client.
+    expect(await f.probeDeliveries([{ node: probeNode, sentAt: Number(sentAt) + 1 }])).toMatchObject({
+      latencyMs: [],
+      missing: 12,
+    });
+    const latencies = delivered.latencyMs;
     expect(latencies.every((ms) => ms >= 0 && ms < 30_000)).toBe(true);
 
     const truth = await sim.truth();
@@ -196,8 +203,8 @@ describe('startClientFleet', () => {
     expect(stats.reduce((n, p) => n + p.gaps + p.reloads + p.errors, 0)).toBe(0);
 
     // One gateway dies: its clients reconnect to the other one and resume from their seq.
-    await fleet.resetLatency();
-    expect(await fleet.latencies()).toEqual([]);
+    await fleet.resetProbes();
+    expect(await fleet.probeDeliveries([probe])).toMatchObject({ latencyMs: [], missing: 12 });
     await g1.proc.stop('SIGKILL', 1_000);
     await sim.step(200);
     await waitFor(() => converged(f, sim), {

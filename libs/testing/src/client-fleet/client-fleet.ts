@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { extname, join } from 'node:path';
 import type { FullView, ViewDigest } from './compact-view.js';
+import type { Probe, ProbeDeliveries } from './probe-arrivals.js';
 import type {
   FleetCommand,
   FleetProcessConfig,
@@ -51,12 +52,16 @@ export interface ClientFleet {
   readonly size: number;
   /** Resolves when every client is live (connected, snapshot loaded, subscribed); rejects after `timeoutMs` (default 120 s). */
   ready(timeoutMs?: number): Promise<void>;
-  /** Per process: counters, live/connected clients, probe latency samples since the last reset. */
+  /** Per process: counters and live/connected clients. */
   stats(): Promise<FleetProcessStats[]>;
-  /** All probe latency samples (ms) of every process, concatenated. */
-  latencies(): Promise<number[]>;
-  /** Forgets the probe latency samples collected so far. */
-  resetLatency(): Promise<void>;
+  /**
+   * What every client made of `probes` (each a label value set at kube-sim), from the
+   * probe values they saw arrive live since the last {@link resetProbes}: summed over
+   * the processes ({@link ProbeDeliveries}).
+   */
+  probeDeliveries(probes: readonly Probe[]): Promise<ProbeDeliveries>;
+  /** Forgets the probe arrivals recorded so far. */
+  resetProbes(): Promise<void>;
   /** Every client's view digest, in fleet order (process by process); compare with {@link viewDigest} of the truth. */
   views(): Promise<ViewDigest[]>;
   /** One client's full view (node -> resourceVersion, node -> pod count), for diagnosis. */
@@ -202,12 +207,17 @@ export function startClientFleet(options: ClientFleetOptions): ClientFleet {
       }
     },
     stats: () => all<'stats'>({ cmd: 'stats' }),
-    async latencies() {
-      const stats = await all<'stats'>({ cmd: 'stats' });
-      return stats.flatMap((s) => s.latencyMs);
+    async probeDeliveries(probes) {
+      const parts = await all<'probeDeliveries'>({ cmd: 'probeDeliveries', probes: [...probes] });
+      return {
+        latencyMs: parts.flatMap((p) => p.latencyMs),
+        superseded: parts.reduce((n, p) => n + p.superseded, 0),
+        missing: parts.reduce((n, p) => n + p.missing, 0),
+        dropped: parts.reduce((n, p) => n + p.dropped, 0),
+      };
     },
-    async resetLatency() {
-      await all<'resetLatency'>({ cmd: 'resetLatency' });
+    async resetProbes() {
+      await all<'resetProbes'>({ cmd: 'resetProbes' });
     },
     async views() {
       return (await all<'views'>({ cmd: 'views' })).flat();

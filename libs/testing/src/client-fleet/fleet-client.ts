@@ -10,7 +10,8 @@ import type { ReconnectBackoff } from '@knm/client';
 import { CompactView, type CompactSnapshot, type NodeSlots } from './compact-view.js';
 import { sharedParser } from './shared-decoder.js';
 import { inflatedJson } from './shared-inflate.js';
-import { allocationHash, type AllocationLike, type UsageLike, type UsagePoll } from './usage-poll.js';
+import type { ApplyPlans } from './apply-plans.js';
+import type { AllocationLike, UsageLike, UsagePoll } from './usage-poll.js';
 
 /** Counters of one fleet client (summed per process in {@link FleetProcessStats}). */
 export interface FleetClientCounters {
@@ -58,6 +59,8 @@ export function zeroCounters(): FleetClientCounters {
 /** What a fleet client needs from its process. */
 export interface FleetClientHost {
   readonly slots: NodeSlots;
+  /** What shared decoded envelopes set in a view, worked out once per process. */
+  readonly plans: ApplyPlans;
   readonly backoff: ReconnectBackoff;
   readonly token: string;
   readonly cluster: string;
@@ -66,8 +69,11 @@ export interface FleetClientHost {
   snapshot(url: string): Promise<CompactSnapshot>;
   /** The process's shared poll of a `usage` envelope's data. */
   usagePoll(usage: UsageLike): UsagePoll;
-  /** A probe arrived: `ms` = now − the label's value. */
-  onProbe(ms: number): void;
+  /**
+   * Client `client` (its fleet-wide index) saw `node`'s probe label change, live, to
+   * `sentAt` (the label's value: the probe's send time) at `at` (both ms since the epoch).
+   */
+  onProbe(client: number, node: string, sentAt: number, at: number): void;
   /** The client's last error, for diagnosis. */
   onError(err: Error): void;
 }
@@ -154,10 +160,11 @@ export class FleetClient {
   constructor(
     private readonly host: FleetClientHost,
     private readonly urls: readonly string[],
-    firstUrl: number,
+    /** Fleet-wide index of this client: it starts on `urls[index % urls.length]`. */
+    readonly index: number,
   ) {
     this.view = new CompactView(host.slots);
-    this.urlIndex = firstUrl % urls.length;
+    this.urlIndex = index % urls.length;
     this.live = new Promise((r) => (this.liveResolve = r));
     this.open();
   }
@@ -370,28 +377,29 @@ export class FleetClient {
       case 'node_add':
       case 'node_update': {
         const name = envelope.node ?? '';
-        view.setRv(host.slots.slot(name), String(envelope.data?.resourceVersion));
-        const probe = envelope.data?.labels?.[host.probeLabel];
+        const { slot, resourceVersion, probe } = host.plans.node(name, envelope.data);
+        view.setRv(slot, resourceVersion);
         // Only live changes: a replay while subscribing may carry a probe sent long ago.
-        if (typeof probe === 'string' && this.probes.get(name) !== probe) {
+        if (probe !== undefined && this.probes.get(name) !== probe) {
           this.probes.set(name, probe);
-          if (this.state === 'live') host.onProbe(performance.timeOrigin + performance.now() - Number(probe));
+          if (this.state === 'live')
+            host.onProbe(this.index, name, Number(probe), performance.timeOrigin + performance.now());
         }
         return;
       }
       case 'node_delete':
         view.deleteNode(host.slots.slot(envelope.node ?? ''));
         return;
-      case 'pod_counts':
-        for (const [name, count] of Object.entries(envelope.data?.counts ?? {})) {
-          view.setCount(host.slots.slot(name), typeof count === 'number' ? count : 0);
-        }
+      case 'pod_counts': {
+        const { slots, values } = host.plans.podCounts(envelope.data?.counts ?? {});
+        for (let i = 0; i < slots.length; i++) view.setCount(slots[i] as number, values[i] as number);
         return;
-      case 'allocation':
-        for (const [name, allocation] of Object.entries(envelope.data?.nodes ?? {})) {
-          view.setAllocation(host.slots.slot(name), allocationHash(allocation));
-        }
+      }
+      case 'allocation': {
+        const { slots, values } = host.plans.allocation(envelope.data?.nodes ?? {});
+        for (let i = 0; i < slots.length; i++) view.setAllocation(slots[i] as number, values[i] as number);
         return;
+      }
       case 'usage':
         if (envelope.data) view.usage = host.usagePoll(envelope.data);
         return;

@@ -8,13 +8,12 @@ import { RestClient, exponentialBackoff } from '@knm/client';
 import { NodeSlots, type CompactSnapshot, type ViewDigest } from './compact-view.js';
 import { SharedUsagePolls, allocationHash, allocationOfResources, usagePollOfList } from './usage-poll.js';
 import { FleetClient, zeroCounters, type FleetClientCounters, type FleetClientHost } from './fleet-client.js';
+import { ApplyPlans } from './apply-plans.js';
+import { ProbeArrivals } from './probe-arrivals.js';
 import type { FleetCommand, FleetProcessConfig, FleetProcessStats, FleetReply } from './protocol.js';
 
 setFlagsFromString('--expose-gc');
 const fullGc = runInNewContext('gc') as () => void;
-
-/** At most this many latency samples are kept per process between resets. */
-const MAX_SAMPLES = 2_000_000;
 
 const config = JSON.parse(process.env['KNM_FLEET_CONFIG'] ?? '{}') as FleetProcessConfig;
 const processIndex = Number(process.env['KNM_FLEET_PROCESS'] ?? 0);
@@ -22,9 +21,7 @@ const slots = new NodeSlots();
 const usagePolls = new SharedUsagePolls();
 const rest = new Map<string, RestClient>();
 const inFlight = new Map<string, Promise<CompactSnapshot>>();
-let samples = new Float64Array(1024);
-let sampleCount = 0;
-let dropped = 0;
+const probes = new ProbeArrivals();
 let lastError: string | undefined;
 
 /** Snapshot reads are shared: a client joins the read in flight to the same gateway, if any. */
@@ -61,23 +58,15 @@ function snapshot(socketUrl: string): Promise<CompactSnapshot> {
 
 const host: FleetClientHost = {
   slots,
+  plans: new ApplyPlans(slots, config.probeLabel),
   backoff: exponentialBackoff({ initialMs: 500, maxMs: 5_000, jitter: 1 }),
   token: config.token,
   cluster: config.cluster,
   probeLabel: config.probeLabel,
   snapshot,
   usagePoll: (usage) => usagePolls.get(usage),
-  onProbe(ms) {
-    if (sampleCount === samples.length) {
-      if (samples.length >= MAX_SAMPLES) {
-        dropped += 1;
-        return;
-      }
-      const grown = new Float64Array(Math.min(MAX_SAMPLES, samples.length * 2));
-      grown.set(samples);
-      samples = grown;
-    }
-    samples[sampleCount++] = ms;
+  onProbe(client, node, sentAt, at) {
+    probes.record(client - config.firstClient, node, sentAt, at);
   },
   onError(err) {
     lastError = err.message;
@@ -119,8 +108,6 @@ function stats(): FleetProcessStats {
     connected,
     minSeq: Number.isFinite(minSeq) ? minSeq : 0,
     ...sum,
-    latencyMs: Array.from(samples.subarray(0, sampleCount), (v) => Math.round(v * 100) / 100),
-    latencyDropped: dropped,
     ...(lastError === undefined ? {} : { lastError }),
   };
 }
@@ -143,10 +130,11 @@ function handle(command: FleetCommand): unknown {
   switch (command.cmd) {
     case 'stats':
       return stats();
-    case 'resetLatency':
-      sampleCount = 0;
-      dropped = 0;
+    case 'resetProbes':
+      probes.reset();
       return null;
+    case 'probeDeliveries':
+      return probes.deliveries(command.probes, config.clients);
     case 'views':
       return views();
     case 'fullView': {

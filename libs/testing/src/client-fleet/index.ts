@@ -6,4 +6,5 @@ export {
 } from './client-fleet.js';
 export { viewDigest, type FullView, type ViewDigest } from './compact-view.js';
 export type { FleetClientCounters } from './fleet-client.js';
+export type { Probe, ProbeDeliveries } from './probe-arrivals.js';
 export type { FleetProcessStats } from './protocol.js';

@@ -1,3 +1,4 @@
+import type { Probe, ProbeDeliveries } from './probe-arrivals.js';
 import type { FleetClientCounters } from './fleet-client.js';
 import type { FullView, ViewDigest } from './compact-view.js';
 
@@ -28,17 +29,15 @@ export interface FleetProcessStats extends FleetClientCounters {
   connected: number;
   /** The lowest seq any client's view is at (0 before every client loaded). */
   minSeq: number;
-  /** Probe latencies (ms, now − the probe label's value) since the last reset. */
-  latencyMs: number[];
-  /** Probe latencies dropped because the per-process sample buffer was full (since the last reset). */
-  latencyDropped: number;
   lastError?: string;
 }
 
 /** A command from the fleet to a fleet process. */
 export type FleetCommand =
   | { id: number; cmd: 'stats' }
-  | { id: number; cmd: 'resetLatency' }
+  | { id: number; cmd: 'resetProbes' }
+  /** What this process's clients made of `probes` (arrivals recorded since the last `resetProbes`). */
+  | { id: number; cmd: 'probeDeliveries'; probes: Probe[] }
   | { id: number; cmd: 'views' }
   | { id: number; cmd: 'fullView'; client: number }
   /** `afterGc`: measure the heap after a forced full GC (the leak signal; RSS grows in steps). */
@@ -48,7 +47,8 @@ export type FleetCommand =
 /** Replies, by command. */
 export interface FleetReplies {
   stats: FleetProcessStats;
-  resetLatency: null;
+  resetProbes: null;
+  probeDeliveries: ProbeDeliveries;
   views: ViewDigest[];
   fullView: FullView;
   memory: { rssBytes: number; heapUsedBytes: number };
