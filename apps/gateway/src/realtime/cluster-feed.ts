@@ -17,6 +17,7 @@ import { ClusterLog } from './cluster-log.js';
 import { LivePacer } from './live-pacer.js';
 import { BatchBudget } from './batch-budget.js';
 import { COMPRESS_MIN_BYTES, compressBatch } from './batch-compression.js';
+import { batchJsonLength, envelopesJson } from './envelopes-json.js';
 import { covers, type SharedBatch } from './shared-batches.js';
 import { SocketSubscription, type DeliveryLimits } from './socket-subscription.js';
 
@@ -100,7 +101,7 @@ export class ClusterFeed {
   private readonly streamBatch: number;
   private readonly ticker: ReturnType<typeof setInterval>;
   private readonly host = { flush: (sub: SocketSubscription) => this.flush(sub) };
-  private readonly budget: BatchBudget<SocketSubscription>;
+  private readonly budget: BatchBudget<SocketSubscription, SharedBatch>;
 
   constructor(
     private readonly changes: ChangeSubscriber,
@@ -300,8 +301,9 @@ export class ClusterFeed {
     if (!nsp) return;
     const to = nsp.local.to(admitted.map((s) => s.socket.id));
     if (run.length === 1) {
-      // Flow control counts the message's encoded size (once per message, for every socket).
-      const bytes = JSON.stringify(first).length;
+      // Flow control counts the message's encoded size (once per message, for every
+      // socket); encoding its node snapshot now also serves the batches that carry it later.
+      const bytes = envelopesJson(run).length - 2;
       for (const sub of admitted) sub.sent(first.seq, bytes);
       to.emit(first.type, first);
       this.metrics.envelopesSent.inc(admitted.length);
@@ -317,7 +319,7 @@ export class ClusterFeed {
       envelopes: fold.since(fromSeq),
       live: true,
     };
-    const bytes = JSON.stringify(batch).length;
+    const bytes = batchJsonLength(batch, envelopesJson(batch.envelopes));
     for (const sub of admitted) sub.sent(last.seq, bytes);
     to.emit(RealtimeEvents.batch, batch);
     this.metrics.batchesSent.inc({ reason: 'live' }, admitted.length);
@@ -409,36 +411,36 @@ export class ClusterFeed {
     }
   }
 
-  /** Builds and measures a batch once, for every socket it will be sent to. */
+  /** Builds, encodes and measures a batch once, for every socket it will be sent to. */
   private share(cluster: ClusterName, fromSeq: number, seq: number, envelopes: Envelope[]): SharedBatch {
     const batch: BatchMessage = { type: 'batch', cluster, fromSeq, seq: Math.max(1, seq), envelopes };
     this.metrics.batchesBuilt.inc();
     const weight = fromSeq === 0 ? Infinity : keysOf(envelopes);
-    return { batch, bytes: JSON.stringify(batch).length, weight };
+    const json = envelopesJson(envelopes);
+    return { batch, bytes: batchJsonLength(batch, json), weight, json };
   }
 
   /**
    * Writes `shared` to those of `subs` the budget admits, in ONE local broadcast per
    * form (the packet is encoded once): compressed, built once, to the sockets that
    * asked for it when the batch is large enough; plain to the others. The budget
-   * counts the plain size whatever the form: what bounds a crowd of clients catching
-   * up is what each must decode (a compressed batch is inflated and parsed whole), and
-   * a budget of compressed bytes let many times more sockets take a batch at once: in
-   * the latency bench at 5,000 clients their event loops stalled, they missed pings
-   * and reconnected (42,911 times against 13,377 with the plain size counted). The
-   * sockets not admitted wait for budget. Each admitted socket is then at the batch's
-   * seq; a merged one goes live if that caught it up.
+   * counts the batch once, at its plain size whatever its forms (what building it
+   * costs and what each client decodes); the sockets not admitted wait for budget.
+   * Each admitted socket is then at the batch's seq; a merged one goes live if that
+   * caught it up.
    */
   private send(shared: SharedBatch, subs: SocketSubscription[]): void {
     const wantCompressed =
       shared.bytes >= (this.options.compressMinBytes ?? COMPRESS_MIN_BYTES)
         ? subs.filter((s) => s.encoding)
         : [];
+    const { json } = shared;
+    shared.json = undefined;
     if (wantCompressed.length === 0) {
       this.write(shared, shared.batch, shared.bytes, subs);
       return;
     }
-    const compressed = (shared.compressed ??= compressBatch(shared.batch));
+    const compressed = (shared.compressed ??= compressBatch(shared.batch, json));
     this.write(shared, compressed.message, compressed.bytes, wantCompressed);
     this.write(
       shared,
@@ -455,7 +457,7 @@ export class ClusterFeed {
     bytes: number,
     subs: SocketSubscription[],
   ): void {
-    const admitted = this.budget.admit(subs, shared.bytes);
+    const admitted = this.budget.admit(subs, shared, shared.bytes);
     if (admitted.length < subs.length) this.metrics.batchBudgetWaits.inc(subs.length - admitted.length);
     const first = admitted[0];
     if (!first) return;

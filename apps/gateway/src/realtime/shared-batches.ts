@@ -6,6 +6,12 @@ export interface SharedBatch {
   batch: BatchMessage;
   /** Its encoded (JSON) size: what flow control and the batch budget count. */
   bytes: number;
+  /**
+   * Its envelopes' JSON, from building it until it is first sent, so that a compressed
+   * form is built from it without encoding the envelopes again; dropped then (up to
+   * 32 batches of a cluster are kept, each of up to the whole state).
+   */
+  json?: string;
   /** The keys it carries (nodes, pod counts, allocations); Infinity for the whole state. */
   weight: number;
   /** The batch compressed, once a socket that asked for it is sent it (large batches only). */
