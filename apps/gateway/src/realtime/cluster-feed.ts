@@ -433,6 +433,8 @@ export class ClusterFeed {
    * seq; a merged one goes live if that caught it up.
    */
   private send(shared: SharedBatch, subs: SocketSubscription[]): void {
+    // Nothing to send: the batch keeps its JSON for the sockets that take it later.
+    if (subs.length === 0) return;
     const wantCompressed =
       shared.bytes >= (this.options.compressMinBytes ?? COMPRESS_MIN_BYTES)
         ? subs.filter((s) => s.encoding)
