@@ -150,14 +150,14 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     const [fastStats, slowStats] = await Promise.all(fleets.map(async (f) => (await f.stats()).flat()));
     const sum = (
       stats: Awaited<ReturnType<ClientFleet['stats']>>,
-      k: 'reloads' | 'gaps' | 'reconnects' | 'batches' | 'wholeStateBatches' | 'errors',
+      k: 'reloads' | 'gaps' | 'reconnects' | 'batches' | 'parts' | 'wholeStateBatches' | 'errors',
     ) => stats.reduce((n, s) => n + s[k], 0);
     for (const [name, stats] of [
       ['fast', fastStats ?? []],
       ['slow (16 KB/s)', slowStats ?? []],
     ] as const) {
       notes.push(
-        `${name} clients: ${sum(stats, 'batches')} batches (${sum(stats, 'wholeStateBatches')} of the whole state), ${sum(stats, 'reloads')} reloads, ${sum(stats, 'gaps')} gaps, ${sum(stats, 'reconnects')} reconnects (disconnects), ${sum(stats, 'errors')} errors.`,
+        `${name} clients: ${sum(stats, 'batches')} batches (${sum(stats, 'wholeStateBatches')} of the whole state; ${sum(stats, 'parts')} parts before the last of batches in parts), ${sum(stats, 'reloads')} reloads, ${sum(stats, 'gaps')} gaps, ${sum(stats, 'reconnects')} reconnects (disconnects), ${sum(stats, 'errors')} errors.`,
       );
     }
     // The gateways' own count tells their slow-socket timeout apart from the other disconnects (ping timeouts).

@@ -129,10 +129,17 @@ export class ClusterView {
    * Applies a folded batch when the view is within `[fromSeq, seq]`: its envelopes
    * in order (their own seqs do not matter), then the view is at `seq`. A batch from
    * 0 is the whole state: the view is cleared first. Below `fromSeq`: a gap.
+   *
+   * A batch in parts is applied part by part, and the view stays where it was until
+   * the last (`more` unset): a whole state is cleared before its part 0 and is at 0
+   * (being filled) until then.
    */
   applyBatch(batch: BatchMessage): ApplyOutcome {
     if (batch.fromSeq === 0) {
-      this.clear();
+      if ((batch.part ?? 0) === 0) {
+        this.clear();
+        this.seq = 0;
+      }
       this.loaded = true;
     } else if (batch.seq <= this.seq) {
       return 'duplicate';
@@ -140,7 +147,7 @@ export class ClusterView {
       return 'gap';
     }
     for (const envelope of batch.envelopes) this.applyState(envelope);
-    this.seq = batch.seq;
+    if (!batch.more) this.seq = batch.seq;
     return 'applied';
   }
 

@@ -59,9 +59,10 @@ export interface WatchEvents extends Record<string, unknown> {
    * A folded batch was applied (the view went from a seq in `[fromSeq, seq]` to
    * `seq`); its envelopes follow as `change` events, each with the seq of its key's
    * last change (so those seqs are not contiguous). Not emitted for a whole-state
-   * batch, which is a `reload`.
+   * batch, which is a `reload`. A batch in parts is told part by part (`part`; `more`
+   * until the last, and the view is at `seq` only after that one).
    */
-  batch: { fromSeq: number; seq: number; envelopes: number };
+  batch: { fromSeq: number; seq: number; envelopes: number; part?: number; more?: boolean };
   state: WatchState;
   error: Error;
 }
@@ -91,8 +92,8 @@ export interface WatchHost {
   readonly backoff: ReconnectBackoff;
   subscribe(cluster: ClusterName, sinceSeq: number): Promise<SubscribeAck>;
   unsubscribe(cluster: ClusterName): void;
-  /** Tells the gateway the view applied everything up to `seq` (flow control). */
-  ack(cluster: ClusterName, seq: number): void;
+  /** Tells the gateway the view applied everything up to `seq`, or `part` of the batch in parts up to `seq` (flow control). */
+  ack(cluster: ClusterName, seq: number, part?: number): void;
   forget(watch: ClusterWatch): void;
 }
 
@@ -235,22 +236,35 @@ export class ClusterWatch extends TypedEmitter<WatchEvents> {
         return;
       case 'resync':
         return;
-      case 'applied':
-        this.stats.batches += 1;
+      case 'applied': {
+        const last = batch.more !== true;
+        if (last) this.stats.batches += 1;
         this.stats.applied += batch.envelopes.length;
-        // At once: the gateway sends the next batch only after this one is acked. A live
-        // batch (a run of live envelopes) is acked like them: the gateway does not wait.
+        // At once: the gateway sends the next batch (or part) only after this one is
+        // acked. A live batch (a run of live envelopes) is acked like them: the gateway
+        // does not wait.
         if (batch.live === true) this.scheduleAck();
-        else this.host.ack(this.cluster, this.view.seq);
+        else if (last) this.host.ack(this.cluster, this.view.seq);
+        else this.host.ack(this.cluster, batch.seq, batch.part ?? 0);
         if (batch.fromSeq === 0) {
+          // The view is the whole state once its last part is in.
+          if (!last) return;
           this.stats.wholeStateBatches += 1;
           this.emit('reload', { reason: 'batch', seq: batch.seq });
           return;
         }
-        this.emit('batch', { fromSeq: batch.fromSeq, seq: batch.seq, envelopes: batch.envelopes.length });
+        const told: WatchEvents['batch'] = {
+          fromSeq: batch.fromSeq,
+          seq: batch.seq,
+          envelopes: batch.envelopes.length,
+        };
+        if (batch.part !== undefined) told.part = batch.part;
+        if (!last) told.more = true;
+        this.emit('batch', told);
         for (const envelope of batch.envelopes) {
           this.emitChange(envelope, 'node' in envelope ? previous.get(envelope.node) : undefined);
         }
+      }
     }
   }
 

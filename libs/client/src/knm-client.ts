@@ -132,13 +132,14 @@ export class KnmClient extends TypedEmitter<ClientEvents> implements WatchHost {
     if (!socket?.connected) throw new Error('not connected');
     const raw: unknown = await socket
       .timeout(this.options.ackTimeoutMs ?? 10_000)
-      .emitWithAck(RealtimeEvents.subscribe, { cluster, sinceSeq, encoding: BATCH_ENCODING });
+      .emitWithAck(RealtimeEvents.subscribe, { cluster, sinceSeq, encoding: BATCH_ENCODING, parts: true });
     return SubscribeAckSchema.parse(raw);
   }
 
   /** @internal */
-  ack(cluster: ClusterName, seq: number): void {
-    if (this.socket?.connected) this.socket.emit(RealtimeEvents.ack, { cluster, seq });
+  ack(cluster: ClusterName, seq: number, part?: number): void {
+    if (this.socket?.connected)
+      this.socket.emit(RealtimeEvents.ack, part === undefined ? { cluster, seq } : { cluster, seq, part });
   }
 
   /** @internal */

@@ -11,9 +11,11 @@ export const REALTIME_NAMESPACE = '/nodes';
  * for resumes and slow sockets, no `slow_consumer` resync. 3: `allocation` and
  * `usage` envelopes (node resources). 4: large batches compressed
  * for a subscription that asks (`subscribe`'s `encoding`, {@link CompressedBatchMessage}).
+ * 5: a batch larger than a client's link takes in a couple of seconds comes in parts
+ * (`part`, `more`), each acked with its `part`, for a subscription that asks (`parts`).
  * A client that does not know the gateway's version must stop with a clear error, not guess.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /**
  * Socket.IO event names of the `/nodes` namespace.
@@ -61,22 +63,32 @@ export const MAX_SUBSCRIBE_RATE = 50;
  * - With `encoding` (one of {@link BATCH_ENCODINGS}): a folded batch whose JSON is
  *   large comes compressed ({@link CompressedBatchMessage}); small ones, live
  *   envelopes and live batches stay plain.
+ * - With `parts: true`: the client applies a batch in parts and acks every batch and
+ *   part at once (see {@link BatchMessageSchema}); a batch larger than its link takes
+ *   in about two seconds comes in parts. Flow control holds from the subscription on
+ *   (the resume batch too), where otherwise it starts with the client's first ack.
  */
 export const SubscribeMessageSchema = z.strictObject({
   cluster: ClusterNameSchema,
   sinceSeq: z.number().int().nonnegative().optional(),
   maxRate: z.number().positive().max(MAX_SUBSCRIBE_RATE).optional(),
   encoding: z.enum(BATCH_ENCODINGS).optional(),
+  parts: z.literal(true).optional(),
 });
 export type SubscribeMessage = z.infer<typeof SubscribeMessageSchema>;
 
-/** The fields every form of `batch` has: which cluster, and the seqs it goes from and to. */
+/**
+ * The fields every form of `batch` has: which cluster, the seqs it goes from and to,
+ * and, for a batch in parts, which part this is and whether more follow.
+ */
 function batchHeader() {
   return {
     type: z.literal('batch'),
     cluster: ClusterNameSchema,
     fromSeq: z.number().int().nonnegative(),
     seq: z.number().int().positive(),
+    part: z.number().int().nonnegative().optional(),
+    more: z.literal(true).optional(),
   };
 }
 
@@ -93,6 +105,21 @@ function batchHeader() {
  * changed faster than the gateway's live pace (`KNM_WS_LIVE_RATE` messages a second):
  * it is applied like any batch but acked like live envelopes (within 250 ms), since
  * the gateway does not wait for its ack; every other batch is acked at once.
+ *
+ * In parts: to a subscription that asked for them (`parts: true`), a folded batch
+ * larger than what its link takes in about two seconds (the rate it acks at; 32 KiB
+ * until that is measured) comes as several `batch` events with the same
+ * `fromSeq` and `seq`, numbered by `part` from 0; all but the last have `more: true`.
+ * The client applies each part's envelopes as it comes (for a batch from 0 it clears
+ * the view before part 0 only) and stays where it was (at `fromSeq`, or 0 for a batch
+ * from 0) until the last part, after which it is at `seq`. It acks each part at once
+ * with `{ cluster, seq, part }` (the batch's `seq`); the gateway sends the next part
+ * after that ack. Why: a batch waits whole in the socket's buffers and ahead of
+ * Socket.IO's pings, so a catch-up of a big cluster (half a megabyte compressed) on a
+ * 16 KB/s link took half a minute, past the 20 s ping timeout: the client was dropped
+ * and owed the batch again. A part is a couple of seconds. Applying a part again (after
+ * a reconnect, the resume batch carries the same nodes) is harmless: a batch's
+ * envelopes are states, not increments.
  */
 export const BatchMessageSchema = z.object({
   ...batchHeader(),
@@ -123,7 +150,8 @@ export type CompressedBatchMessage = z.infer<typeof CompressedBatchMessageSchema
 
 /**
  * `ack` (client -> server, no callback): the client has applied everything of
- * `cluster` up to `seq`. A client that acks is held to a bound on what it has been
+ * `cluster` up to `seq`; with `part`, it has applied that part of the batch in parts
+ * up to `seq` (see {@link BatchMessageSchema}). A client that acks is held to a bound on what it has been
  * sent but not applied (bytes in flight, whatever the network buffers in between):
  * past it, it is switched to merged delivery, and it gets the next batch only once
  * it acked the previous one. So a slow link never holds more than that bound plus
@@ -134,6 +162,7 @@ export type CompressedBatchMessage = z.infer<typeof CompressedBatchMessageSchema
 export const AckMessageSchema = z.strictObject({
   cluster: ClusterNameSchema,
   seq: z.number().int().nonnegative(),
+  part: z.number().int().nonnegative().optional(),
 });
 export type AckMessage = z.infer<typeof AckMessageSchema>;
 

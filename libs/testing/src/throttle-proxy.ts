@@ -7,6 +7,8 @@ export interface ThrottleProxy {
   port: number;
   /** Bytes delivered to clients so far (server -> client). */
   readonly bytesDelivered: number;
+  /** Changes the rate of every connection, open ones included (e.g. a client loads fast, then its link slows down). */
+  setBytesPerSecond(bytesPerSecond: number): void;
   close(): Promise<void>;
 }
 
@@ -29,8 +31,13 @@ export interface ThrottleProxyOptions {
  */
 export async function startThrottleProxy(options: ThrottleProxyOptions): Promise<ThrottleProxy> {
   const tickMs = options.tickMs ?? 50;
-  const perTick = Math.max(1, Math.floor((options.bytesPerSecond * tickMs) / 1000));
-  const highWater = Math.max(perTick, options.bytesPerSecond);
+  let perTick = 1;
+  let highWater = 1;
+  const setRate = (bytesPerSecond: number): void => {
+    perTick = Math.max(1, Math.floor((bytesPerSecond * tickMs) / 1000));
+    highWater = Math.max(perTick, bytesPerSecond);
+  };
+  setRate(options.bytesPerSecond);
   const pairs = new Set<Socket>();
   let delivered = 0;
 
@@ -84,6 +91,7 @@ export async function startThrottleProxy(options: ThrottleProxyOptions): Promise
     get bytesDelivered() {
       return delivered;
     },
+    setBytesPerSecond: setRate,
     async close() {
       for (const s of pairs) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -50,6 +50,11 @@ export class GatewayMetrics {
     help: 'Sockets owed a batch and waiting for the batch budget, sampled every 250 ms',
     registers: [this.registry],
   });
+  readonly batchParts = new Counter({
+    name: 'knm_gateway_batch_parts_total',
+    help: "Parts of folded batches sent in parts (each a couple of seconds of its socket's link; the batch itself is counted once in knm_gateway_batches_sent_total)",
+    registers: [this.registry],
+  });
   readonly batchBudgetWaits = new Counter({
     name: 'knm_gateway_batch_budget_waits_total',
     help: 'Times a socket owed a batch was made to wait because the batch budget was spent',

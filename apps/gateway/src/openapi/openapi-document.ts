@@ -110,9 +110,10 @@ export function openApiDocument(): JsonObject {
       version: '0.1.0',
       description:
         'Nodes of many Kubernetes clusters, served from Redis. Realtime changes: Socket.IO namespace `/nodes` ' +
-        '(protocol 4: `subscribe { cluster, sinceSeq?, maxRate?, encoding? }`, `ack { cluster, seq }`; events named by ' +
+        '(protocol 5: `subscribe { cluster, sinceSeq?, maxRate?, encoding?, parts? }`, `ack { cluster, seq, part? }`; events named by ' +
         'envelope type (`node_add`, `node_update`, `node_delete`, `pod_counts`, `allocation`, `usage`, ' +
-        '`cluster_status`, `resync`), and `batch`, compressed when large for `encoding: deflate`). Every endpoint but health needs a bearer token. ' +
+        '`cluster_status`, `resync`), and `batch`, compressed when large for `encoding: deflate`, in parts when larger than ' +
+        'a couple of seconds of the link for `parts: true`). Every endpoint but health needs a bearer token. ' +
         RESOURCE_FIGURES,
     },
     components: {

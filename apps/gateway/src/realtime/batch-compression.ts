@@ -36,15 +36,15 @@ export function compressBatch(
   json: string = envelopesJson(batch.envelopes),
 ): CompressedBatch {
   const data = deflateRawSync(json);
-  return {
-    message: {
-      type: 'batch',
-      cluster: batch.cluster,
-      fromSeq: batch.fromSeq,
-      seq: batch.seq,
-      encoding: 'deflate',
-      data,
-    },
-    bytes: data.length + HEADER_BYTES,
+  const message: CompressedBatchMessage = {
+    type: 'batch',
+    cluster: batch.cluster,
+    fromSeq: batch.fromSeq,
+    seq: batch.seq,
+    encoding: 'deflate',
+    data,
   };
+  if (batch.part !== undefined) message.part = batch.part;
+  if (batch.more) message.more = true;
+  return { message, bytes: data.length + HEADER_BYTES };
 }

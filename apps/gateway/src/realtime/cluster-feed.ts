@@ -16,7 +16,8 @@ import type { GatewayMetrics } from '../health/gateway-metrics.js';
 import { ClusterLog } from './cluster-log.js';
 import { LivePacer } from './live-pacer.js';
 import { BatchBudget } from './batch-budget.js';
-import { COMPRESS_MIN_BYTES, compressBatch } from './batch-compression.js';
+import { COMPRESS_MIN_BYTES, compressBatch, type CompressedBatch } from './batch-compression.js';
+import { BatchParts } from './batch-parts.js';
 import { batchJsonLength, envelopesJson } from './envelopes-json.js';
 import { covers, type SharedBatch } from './shared-batches.js';
 import { SocketSubscription, type DeliveryLimits } from './socket-subscription.js';
@@ -102,6 +103,12 @@ export class ClusterFeed {
   private readonly ticker: ReturnType<typeof setInterval>;
   private readonly host = { flush: (sub: SocketSubscription) => this.flush(sub) };
   private readonly budget: BatchBudget<SocketSubscription>;
+  /**
+   * Compressed bytes per plain byte of the batches compressed lately (a moving
+   * average): what a batch not compressed yet will take on the wire, to tell whether
+   * a socket's link takes it whole. Starts high (parts rather than a stalled socket) and learns.
+   */
+  private compressionRatio = 0.2;
 
   constructor(
     private readonly changes: ChangeSubscriber,
@@ -137,6 +144,7 @@ export class ClusterFeed {
       sinceSeq?: number;
       maxRate?: number;
       encoding?: BatchEncoding;
+      parts?: boolean;
       currentSeq: number;
       epoch: number;
     },
@@ -149,6 +157,7 @@ export class ClusterFeed {
       options.sinceSeq ?? 0,
       options.maxRate,
       options.encoding,
+      options.parts === true,
       this.options,
       this.host,
     );
@@ -186,9 +195,9 @@ export class ClusterFeed {
     }
   }
 
-  /** The client of `socket` applied `cluster` up to `seq` (flow control). */
-  ack(socket: Socket, cluster: ClusterName, seq: number): void {
-    this.bySocket.get(socket.id)?.get(cluster)?.ack(seq);
+  /** The client of `socket` applied `cluster` up to `seq`, or that `part` of the batch in parts up to `seq` (flow control). */
+  ack(socket: Socket, cluster: ClusterName, seq: number, part?: number): void {
+    this.bySocket.get(socket.id)?.get(cluster)?.ack(seq, part);
   }
 
   /** Ends `socket`'s subscription to `cluster`; returns whether there was one. */
@@ -361,6 +370,7 @@ export class ClusterFeed {
     }
     const fromLog: SocketSubscription[] = [];
     const fromRedis: SocketSubscription[] = [];
+    const inParts: SocketSubscription[] = [];
     const groups = new Map<SharedBatch, SocketSubscription[]>();
     const join = (shared: SharedBatch, sub: SocketSubscription): void => {
       const group = groups.get(shared);
@@ -374,6 +384,10 @@ export class ClusterFeed {
       const resync = log.lastResync;
       if (resync && sub.lastSeq < resync.seq) {
         sub.sendResync(resync);
+        continue;
+      }
+      if (sub.parts) {
+        inParts.push(sub);
         continue;
       }
       if (sub.lastSeq < log.fold.base) {
@@ -400,6 +414,7 @@ export class ClusterFeed {
       join(shared, sub);
     }
     for (const [shared, subs] of groups) this.send(shared, subs);
+    for (const sub of inParts) this.sendParts(sub);
     if (fromRedis.length > 0) {
       fromRedis.sort((a, b) => a.lastSeq - b.lastSeq);
       void this.sendFromRedis(fromRedis, channel).catch((err: unknown) =>
@@ -430,10 +445,21 @@ export class ClusterFeed {
    * the latency bench at 5,000 clients their event loops stalled, they missed pings
    * and reconnected (42,911 times against 13,377 with the plain size counted). The
    * sockets not admitted wait for budget. Each admitted socket is then at the batch's
-   * seq; a merged one goes live if that caught it up.
+   * seq; a merged one goes live if that caught it up. A socket whose link would take
+   * the batch longer than a couple of seconds is sent it in parts instead ({@link sendParts}).
    */
-  private send(shared: SharedBatch, subs: SocketSubscription[]): void {
-    // Nothing to send: the batch keeps its JSON for the sockets that take it later.
+  private send(shared: SharedBatch, allSubs: SocketSubscription[]): void {
+    const subs: SocketSubscription[] = [];
+    for (const sub of allSubs) {
+      if (this.wireBytes(shared, sub) <= sub.partBytes()) {
+        subs.push(sub);
+        continue;
+      }
+      shared.parts ??= new BatchParts(shared.batch, PART_BYTES);
+      sub.parts = { plan: shared.parts, next: 0 };
+      this.sendParts(sub);
+    }
+    // Nothing to send whole: the batch keeps its JSON for the sockets that take it later.
     if (subs.length === 0) return;
     const wantCompressed =
       shared.bytes >= (this.options.compressMinBytes ?? COMPRESS_MIN_BYTES)
@@ -445,7 +471,7 @@ export class ClusterFeed {
       this.write(shared, shared.batch, shared.bytes, subs);
       return;
     }
-    const compressed = (shared.compressed ??= compressBatch(shared.batch, json));
+    const compressed = (shared.compressed ??= this.compress(shared.batch, shared.bytes, json));
     this.write(shared, compressed.message, compressed.bytes, wantCompressed);
     this.write(
       shared,
@@ -478,6 +504,68 @@ export class ClusterFeed {
     );
     this.metrics.batchEnvelopes.inc(batch.envelopes.length * admitted.length);
     for (const sub of admitted) this.caughtUp(sub);
+  }
+
+  /** What `shared` would take on the wire to `sub` whole: compressed (or as much, estimated) when it asked for that. */
+  private wireBytes(shared: SharedBatch, sub: SocketSubscription): number {
+    if (!sub.encoding || shared.bytes < (this.options.compressMinBytes ?? COMPRESS_MIN_BYTES))
+      return shared.bytes;
+    return shared.compressed?.bytes ?? shared.bytes * this.compressionRatio;
+  }
+
+  /** `batch` (`bytes` of JSON `json`) compressed, with the ratio learnt for sizing parts. */
+  private compress(batch: BatchMessage, bytes: number, json: string | undefined): CompressedBatch {
+    const compressed = compressBatch(batch, json);
+    this.compressionRatio = 0.7 * this.compressionRatio + 0.3 * (compressed.bytes / bytes);
+    return compressed;
+  }
+
+  /**
+   * Sends `sub` the next parts of its batch in parts ({@link BatchParts}): as many
+   * as its link takes in about two seconds ({@link SocketSubscription.partBytes}), at
+   * least one, each through the batch budget like any batch (a part refused waits).
+   * Written to that socket alone, since the sockets in parts are each at their own
+   * part, but each part is cut and compressed once for all of them. After the last
+   * part the socket is at the batch's seq.
+   */
+  private sendParts(sub: SocketSubscription): void {
+    const compressMin = this.options.compressMinBytes ?? COMPRESS_MIN_BYTES;
+    const window = sub.partBytes();
+    let written = 0;
+    while (sub.parts) {
+      const { plan, next } = sub.parts;
+      const part = plan.part(next);
+      if (!part) {
+        sub.parts = undefined;
+        break;
+      }
+      const compressed =
+        sub.encoding && part.bytes >= compressMin
+          ? (part.compressed ??= this.compress(part.batch, part.bytes, part.json))
+          : undefined;
+      if (compressed) part.json = undefined;
+      const bytes = compressed?.bytes ?? part.bytes;
+      if (written > 0 && written + bytes > window) break;
+      if (this.budget.admit([sub], part.bytes).length === 0) {
+        this.metrics.batchBudgetWaits.inc();
+        break;
+      }
+      written += bytes;
+      const { batch } = part;
+      this.metrics.batchParts.inc();
+      if (batch.more) {
+        sub.parts = { plan, next: next + 1 };
+        sub.partSent(batch.seq, next, bytes);
+      } else {
+        sub.parts = undefined;
+        this.metrics.batchesSent.inc({ reason: batch.fromSeq === 0 ? 'full' : sub.batchReason() });
+        sub.batchSent(batch.seq, bytes);
+      }
+      sub.socket.emit(RealtimeEvents.batch, compressed?.message ?? batch);
+      this.metrics.batchBytes.inc({ encoding: compressed ? compressed.message.encoding : 'plain' }, bytes);
+      this.metrics.batchEnvelopes.inc(batch.envelopes.length);
+    }
+    if (!sub.parts) this.caughtUp(sub);
   }
 
   /** Goes live if `sub` has everything and nothing waits in its buffers; live, it neither holds nor waits for budget. */
@@ -730,6 +818,15 @@ export class ClusterFeed {
     return next;
   }
 }
+
+/**
+ * The JSON size of a part of a batch in parts: compressed (kube-sim's node snapshots
+ * deflate about 20 times) about 12 KiB, under a second of a 16 KB/s link, so that a
+ * slow socket is written a couple of seconds of parts at a time and the parts of a
+ * fast one add up to about its batch. Plain, a part takes 16 s of such a link: a
+ * client on a slow link asks for compression.
+ */
+const PART_BYTES = 256 * 1024;
 
 /** The keys a folded batch carries: one per node envelope, one per node in `pod_counts` and `allocation`. */
 function keysOf(envelopes: readonly Envelope[]): number {

@@ -18,25 +18,24 @@ function nodeSnapshotJson(data: NodeSnapshot): string {
   return json;
 }
 
+/** One envelope's JSON, what `JSON.stringify(envelope)` means (a node envelope's `data` comes last). */
+export function envelopeJson(envelope: Envelope): string {
+  if (envelope.type === 'node_add' || envelope.type === 'node_update') {
+    const head = JSON.stringify({ ...envelope, data: undefined });
+    return `${head.slice(0, -1)},"data":${nodeSnapshotJson(envelope.data)}}`;
+  }
+  return JSON.stringify(envelope);
+}
+
 /**
- * `envelopes` as a JSON array, what `JSON.stringify(envelopes)` means (a node
- * envelope's `data` comes last). A folded batch after a burst carries thousands of
- * node snapshots that earlier batches carried too: each is encoded once
- * ({@link snapshotJson}), so building a batch costs about a copy of its text, not a
- * walk of every object in it (in the latency bench, encoding was a third of a busy
- * gateway's time).
+ * `envelopes` as a JSON array, what `JSON.stringify(envelopes)` means. A folded
+ * batch after a burst carries thousands of node snapshots that earlier batches
+ * carried too: each is encoded once ({@link snapshotJson}), so building a batch costs
+ * about a copy of its text, not a walk of every object in it (in the latency bench,
+ * encoding was a third of a busy gateway's time).
  */
 export function envelopesJson(envelopes: readonly Envelope[]): string {
-  const parts: string[] = [];
-  for (const envelope of envelopes) {
-    if (envelope.type === 'node_add' || envelope.type === 'node_update') {
-      const head = JSON.stringify({ ...envelope, data: undefined });
-      parts.push(`${head.slice(0, -1)},"data":${nodeSnapshotJson(envelope.data)}}`);
-    } else {
-      parts.push(JSON.stringify(envelope));
-    }
-  }
-  return `[${parts.join(',')}]`;
+  return `[${envelopes.map(envelopeJson).join(',')}]`;
 }
 
 /** The JSON length of `batch` whose envelopes encode to `envelopes` (`envelopesJson`): what flow control counts. */

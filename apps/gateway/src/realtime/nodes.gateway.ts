@@ -131,7 +131,7 @@ export class NodesGateway
     // is ignored: it can only slow its own socket down.
     socket.on(RealtimeEvents.ack, (body: unknown) => {
       const message = AckMessageSchema.safeParse(body);
-      if (message.success) this.feed.ack(socket, message.data.cluster, message.data.seq);
+      if (message.success) this.feed.ack(socket, message.data.cluster, message.data.seq, message.data.part);
     });
     const data = socket.data as SocketData;
     const welcome: WelcomeMessage = {
@@ -187,6 +187,7 @@ export class NodesGateway
       if (message.sinceSeq !== undefined) options.sinceSeq = message.sinceSeq;
       if (message.maxRate !== undefined) options.maxRate = message.maxRate;
       if (message.encoding !== undefined) options.encoding = message.encoding;
+      if (message.parts) options.parts = true;
       const seq = await this.feed.subscribe(socket, message.cluster, options);
       return { ok: true, seq };
     } catch (err) {

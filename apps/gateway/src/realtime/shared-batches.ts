@@ -1,5 +1,6 @@
 import type { BatchMessage } from '@knm/contracts';
 import type { CompressedBatch } from './batch-compression.js';
+import type { BatchParts } from './batch-parts.js';
 
 /** A folded batch built and encoded once, for every socket it covers closely enough. */
 export interface SharedBatch {
@@ -16,6 +17,8 @@ export interface SharedBatch {
   weight: number;
   /** The batch compressed, once a socket that asked for it is sent it (large batches only). */
   compressed?: CompressedBatch;
+  /** Its parts, once a socket whose link would take it whole too long is owed it ({@link BatchParts}). */
+  parts?: BatchParts;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { BatchEncoding, ClusterName, EnvelopeOf } from '@knm/contracts';
+import type { BatchParts } from './batch-parts.js';
 import { socketBacklog } from './socket-backlog.js';
 
 /** When a socket leaves live delivery, and when it is given up. */
@@ -53,7 +54,7 @@ export class SocketSubscription {
   private modeValue: DeliveryMode = 'merged';
   /** False until the feed has placed the client (its resume batch or its start seq): no batch before that. */
   private positioned = false;
-  /** Seq of the last envelope sent (or the position the client already had). */
+  /** Seq of the last envelope sent (or the position the client already had); a batch in parts moves it at its last part. */
   lastSeq: number;
   /** When the last batch was sent (for `maxRate`). */
   private lastBatchAt = 0;
@@ -61,10 +62,27 @@ export class SocketSubscription {
   private undrainedSince: number | undefined;
   private rateTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly minIntervalMs: number;
-  /** The seq the client acked last; undefined while it has not acked (then nothing in flight is tracked). */
-  private ackedSeq: number | undefined;
-  /** Sends not acked yet, oldest first: the seq they brought the client to and the bytes sent up to them. */
-  private readonly inFlight: { seq: number; total: number }[] = [];
+  /** Where the client acked last; undefined while it has not acked (then nothing in flight is tracked). */
+  private acked: AckMark | undefined;
+  /**
+   * Sends not acked yet, oldest first: where they took the client, the bytes sent up
+   * to them, when, and whether a batch or part (which the feed waited to send until
+   * everything before was acked: what its ack measures is the link, see {@link batchRate}).
+   */
+  private readonly inFlight: (AckMark & { total: number; at: number; batch: boolean })[] = [];
+  /**
+   * The batch this socket is being sent in parts (its link takes the whole in more
+   * than a couple of seconds) and the next part it is owed: until its last part has
+   * gone, it gets nothing else and `lastSeq` stays where the batch started.
+   */
+  parts: { plan: BatchParts; next: number } | undefined;
+  /**
+   * Bytes per second the client takes batches at (moving average), measured from acks
+   * of batches and parts timed from their write, once measured. Apart from
+   * {@link ackRate}: a live client acks what the cluster offered, which says how fast
+   * it changed, not how fast the link is.
+   */
+  private batchRate: number | undefined;
   private sentBytes = 0;
   private ackedBytes = 0;
   /** Bytes per second the client acks at (moving average), once measured. */
@@ -85,6 +103,8 @@ export class SocketSubscription {
     readonly maxRate: number | undefined,
     /** How the client asked large batches to be compressed; undefined = plain. */
     readonly encoding: BatchEncoding | undefined,
+    /** The client applies batches in parts and acks every batch and part (`subscribe`'s `parts`). */
+    readonly takesParts: boolean,
     private readonly limits: DeliveryLimits,
     private readonly host: SubscriptionHost,
     private readonly now: () => number = Date.now,
@@ -159,6 +179,12 @@ export class SocketSubscription {
    */
   place(): void {
     this.positioned = true;
+    // A client that takes parts acks every batch: flow control holds from here, so
+    // that its resume batch is cut to its link too.
+    if (this.takesParts && this.acked === undefined) {
+      this.acked = { seq: this.lastSeq, part: WHOLE };
+      this.lastAckAt = this.now();
+    }
   }
 
   /** The client resumed with `sinceSeq`: its first batch (sent after the subscribe's ack) is its resume. */
@@ -182,34 +208,63 @@ export class SocketSubscription {
     this.resuming = false;
     this.lastSeq = Math.max(this.lastSeq, seq);
     this.lastBatchAt = this.now();
-    this.sent(this.lastSeq, bytes);
+    this.track(this.lastSeq, WHOLE, bytes, true);
+  }
+
+  /**
+   * Part `part` of the batch in parts up to `seq`, not its last (that one is a
+   * {@link batchSent}), of `bytes` on the wire, is being written to this socket; the
+   * next part waits for its ack.
+   */
+  partSent(seq: number, part: number, bytes: number): void {
+    this.lastBatchAt = this.now();
+    this.track(seq, part, bytes, true);
   }
 
   /** A live message of `bytes` (encoded), up to `seq`, was written to the socket (after {@link admit}). */
   sent(seq: number, bytes: number): void {
-    if (this.ackedSeq === undefined) return;
+    this.track(seq, WHOLE, bytes, false);
+  }
+
+  private track(seq: number, part: number, bytes: number, batch: boolean): void {
+    if (this.acked === undefined) return;
     this.sentBytes += bytes;
-    this.inFlight.push({ seq, total: this.sentBytes });
+    this.inFlight.push({ seq, part, total: this.sentBytes, at: this.now(), batch });
   }
 
   /**
-   * The client applied everything up to `seq`. The first ack turns flow control on
-   * for this socket. A merged socket may get its next batch now.
+   * The client applied everything up to `seq`, or with `part` that part of the batch
+   * in parts up to `seq`. The first ack turns flow control on for this socket. A
+   * merged socket may get its next batch now. An ack of more than was sent counts
+   * for what was sent; an old or repeated one is ignored.
    */
-  ack(seq: number): void {
-    const acked = Math.min(seq, this.lastSeq);
-    if (this.ackedSeq !== undefined && acked <= this.ackedSeq) return;
-    const first = this.ackedSeq === undefined;
-    this.ackedSeq = acked;
+  ack(seq: number, part?: number): void {
+    let mark: AckMark;
+    if (part === undefined) mark = { seq: Math.min(seq, this.lastSeq), part: WHOLE };
+    else if (this.parts?.plan.batch.seq === seq) mark = { seq, part };
+    else return;
+    if (this.acked !== undefined && !isAfter(mark, this.acked)) return;
+    const first = this.acked === undefined;
+    this.acked = mark;
     const before = this.ackedBytes;
-    while (this.inFlight.length > 0 && (this.inFlight[0] as { seq: number }).seq <= acked) {
-      this.ackedBytes = (this.inFlight.shift() as { total: number }).total;
+    const oldest = this.inFlight[0];
+    let batches = false;
+    while (this.inFlight.length > 0 && !isAfter(this.inFlight[0] as AckMark, mark)) {
+      const entry = this.inFlight.shift() as (typeof this.inFlight)[number];
+      this.ackedBytes = entry.total;
+      batches ||= entry.batch;
     }
     if (this.inFlight.length === 0) this.ackedBytes = this.sentBytes;
     const now = this.now();
     if (!first && now > this.lastAckAt) {
       const rate = ((this.ackedBytes - before) * 1000) / (now - this.lastAckAt);
       this.ackRate = this.ackRate === undefined ? rate : 0.8 * this.ackRate + 0.2 * rate;
+    }
+    // A batch or part is written once all before it was acked: timed from its write,
+    // its ack measures how fast the link takes what it is given.
+    if (!first && batches && oldest && this.ackedBytes > before) {
+      const sample = ((this.ackedBytes - before) * 1000) / Math.max(1, now - oldest.at);
+      this.batchRate = this.batchRate === undefined ? sample : 0.5 * this.batchRate + 0.5 * sample;
     }
     this.lastAckAt = now;
     if (this.modeValue === 'merged') {
@@ -234,7 +289,21 @@ export class SocketSubscription {
 
   /** Bytes sent that the client has not acked (0 for a client that does not ack). */
   unackedBytes(): number {
-    return this.ackedSeq === undefined ? 0 : this.sentBytes - this.ackedBytes;
+    return this.acked === undefined ? 0 : this.sentBytes - this.ackedBytes;
+  }
+
+  /**
+   * The most this socket may be written at once as a batch or parts of one: what its
+   * link takes in about two seconds (twice {@link batchRate}), `maxUnackedBytes`
+   * until that is measured (the first parts of a batch measure it). A larger batch
+   * goes in parts, as many at a time as fit, the next ones once those are acked, so
+   * that Socket.IO's pings never wait behind more than that. Unbounded for a client
+   * that did not ask for parts.
+   */
+  partBytes(): number {
+    if (!this.takesParts) return Infinity;
+    const { maxUnackedBytes } = this.limits;
+    return this.batchRate === undefined ? maxUnackedBytes : Math.max(maxUnackedBytes, 2 * this.batchRate);
   }
 
   /**
@@ -242,13 +311,14 @@ export class SocketSubscription {
    * again if it asked for no rate and its buffers are empty.
    */
   caughtUp(): void {
-    if (this.modeValue !== 'merged' || this.maxRate !== undefined) return;
+    if (this.modeValue !== 'merged' || this.maxRate !== undefined || this.parts) return;
     const backlog = socketBacklog(this.socket);
     if (backlog.messages === 0 && backlog.bytes === 0 && this.unackedBytes() === 0) this.modeValue = 'live';
   }
 
   /** Sends a `resync` (from the stream, or made by the gateway): the client must reload. */
   sendResync(envelope: EnvelopeOf<'resync'>): void {
+    this.parts = undefined;
     this.lastSeq = Math.max(this.lastSeq, envelope.seq);
     this.socket.emit(envelope.type, envelope);
   }
@@ -266,6 +336,7 @@ export class SocketSubscription {
   /** Stops sending (unsubscribe, disconnect, or replaced by a new subscribe). */
   end(): void {
     this.modeValue = 'ended';
+    this.parts = undefined;
     if (this.rateTimer) clearTimeout(this.rateTimer);
     this.rateTimer = undefined;
     this.socket.conn.off('drain', this.onDrain);
@@ -278,4 +349,19 @@ export class SocketSubscription {
       backlog.messages <= this.limits.maxBufferedMessages && backlog.bytes <= this.limits.maxBufferedBytes
     );
   }
+}
+
+/** Where a client is by its acks: a seq, or a part of the batch in parts up to a seq. */
+interface AckMark {
+  seq: number;
+  /** The part of the batch up to `seq`; {@link WHOLE} for all of it (everything up to `seq`). */
+  part: number;
+}
+
+/** The part of an {@link AckMark} that stands for the whole batch: after every part of it. */
+const WHOLE = Infinity;
+
+/** Whether `a` is further than `b`: a higher seq, or a later part of the same batch (the whole of it last). */
+function isAfter(a: AckMark, b: AckMark): boolean {
+  return a.seq > b.seq || (a.seq === b.seq && a.part > b.part);
 }

@@ -29,7 +29,9 @@ export interface FleetClientCounters {
   batches: number;
   /** Batches that carried the whole state (the stream no longer reached back). */
   wholeStateBatches: number;
-  /** Batches that came compressed (`encoding`), of those applied. */
+  /** Parts of batches in parts applied, but their last (which counts as the batch). */
+  parts: number;
+  /** Batch messages (whole batches and parts) that came compressed (`encoding`), of those applied. */
   compressedBatches: number;
   /** Re-subscriptions from the view's seq after a reconnect (no reload). */
   resumes: number;
@@ -49,6 +51,7 @@ export function zeroCounters(): FleetClientCounters {
     reloads: 0,
     batches: 0,
     wholeStateBatches: 0,
+    parts: 0,
     compressedBatches: 0,
     resumes: 0,
     reconnects: 0,
@@ -100,6 +103,8 @@ interface BatchLike {
   seq: number;
   envelopes: unknown[];
   live?: boolean;
+  part?: number;
+  more?: boolean;
 }
 
 const GATEWAY_RESYNCS = new Set(['replay_unavailable']);
@@ -257,6 +262,7 @@ export class FleetClient {
         cluster: this.host.cluster,
         sinceSeq: this.view.seq,
         encoding: 'deflate',
+        parts: true,
       });
       ack = SubscribeAckSchema.parse(raw);
     } catch (err) {
@@ -332,9 +338,11 @@ export class FleetClient {
     }
     this.counters.received += 1;
     const view = this.view;
+    const last = batch.more !== true;
     if (batch.fromSeq === 0) {
-      view.load({ seq: 0, nodes: [] });
-      this.counters.wholeStateBatches += 1;
+      // A whole state in parts is cleared before part 0 and is at 0 until its last part.
+      if ((batch.part ?? 0) === 0) view.load({ seq: 0, nodes: [] });
+      if (last) this.counters.wholeStateBatches += 1;
     } else if (batch.seq <= view.seq) {
       this.counters.duplicates += 1;
       return;
@@ -349,10 +357,20 @@ export class FleetClient {
       const envelope = asEnvelope(item);
       if (envelope) this.apply(envelope);
     }
-    view.seq = batch.seq;
-    this.counters.batches += 1;
     if ((raw as { encoding?: unknown }).encoding !== undefined) this.counters.compressedBatches += 1;
     this.counters.applied += batch.envelopes.length;
+    if (!last) {
+      // A part: the view stays where it was until the last one; each part is acked at once.
+      this.counters.parts += 1;
+      this.socket?.emit(RealtimeEvents.ack, {
+        cluster: this.host.cluster,
+        seq: batch.seq,
+        part: batch.part ?? 0,
+      });
+      return;
+    }
+    view.seq = batch.seq;
+    this.counters.batches += 1;
     // A live batch is a run of live envelopes: acked like them (the gateway does not wait for it).
     if (batch.live === true) this.scheduleAck();
     else this.ack();
