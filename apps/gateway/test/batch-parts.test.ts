@@ -8,6 +8,7 @@ import {
   type KubeNodeLike,
   type NodeSnapshot,
 } from '@knm/contracts';
+import { connect, exponentialBackoff, type KnmClient } from '@knm/client';
 import { generateWorld } from '@knm/fake-cluster';
 import {
   createTestRedis,
@@ -32,7 +33,7 @@ import {
  * resumes after every node of a 1,200-node cluster changed (kube-sim's node shapes),
  * a batch of about 2.6 MB of JSON and a tenth of that compressed. Sent whole, it would
  * hold the socket (and Socket.IO's pings behind it) for most of ten seconds; in parts,
- * each is a couple of seconds of the link and goes once the previous one is acked.
+ * a few seconds of the link are written at a time, the next once those are acked.
  */
 const NODES = 1_200;
 const LINK = 16 * 1024;
@@ -40,6 +41,7 @@ let redis: TestRedis;
 let gateway: RunningGateway;
 let proxy: ThrottleProxy;
 const sockets: Socket[] = [];
+const clients: KnmClient[] = [];
 
 beforeEach(async () => {
   redis = await createTestRedis();
@@ -49,6 +51,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.disconnect();
+  for (const c of clients.splice(0)) c.close();
   await proxy?.close();
   await gateway?.close();
   await redis?.close();
@@ -85,16 +88,19 @@ function collect(socket: Socket, cluster: string, ack: boolean): Arrival[] {
   return arrivals;
 }
 
-describe('a batch larger than a couple of seconds of its link', { timeout: 120_000 }, () => {
-  it('comes in numbered parts, each a couple of seconds of the link, that add up to the batch; whole to a client that did not ask', async () => {
-    const now = new Date('2026-12-03T12:00:00.000Z');
-    const world = generateWorld({ nodes: NODES, pods: 0, seed: 5, clusterName: 'big', now });
-    const nodes = world.nodes.map((n) => projectNode(n as KubeNodeLike));
+/** kube-sim's shapes of `NODES` nodes, and the same with a label added to each. */
+function worldNodes(): { nodes: NodeSnapshot[]; relabelled: NodeSnapshot[] } {
+  const now = new Date('2026-12-03T12:00:00.000Z');
+  const world = generateWorld({ nodes: NODES, pods: 0, seed: 5, clusterName: 'big', now });
+  const nodes = world.nodes.map((n) => projectNode(n as KubeNodeLike));
+  const relabelled = nodes.map((n) => ({ ...n, labels: { ...n.labels, 'knm.test/wave': '1' } }));
+  return { nodes, relabelled };
+}
+
+describe('a batch larger than a few seconds of its link', { timeout: 120_000 }, () => {
+  it('comes in numbered parts, a few seconds of the link at a time, that add up to the batch; whole to a client that did not ask', async () => {
+    const { nodes, relabelled } = worldNodes();
     const seeded = await seedCluster(redis, 'big', nodes);
-    const relabelled: NodeSnapshot[] = nodes.map((n) => ({
-      ...n,
-      labels: { ...n.labels, 'knm.test/wave': '1' },
-    }));
     const seq = await seeded.writer.applyNodeChanges(
       relabelled.map((node) => ({ type: 'node_update' as const, node, changes: ['labels' as const] })),
     );
@@ -119,8 +125,8 @@ describe('a batch larger than a couple of seconds of its link', { timeout: 120_0
     parts.forEach((p, i) => {
       expect(p.header).toMatchObject({ type: 'batch', cluster: 'big', fromSeq: seeded.seq, seq, part: i });
       expect(p.header['more']).toBe(i < parts.length - 1 ? true : undefined);
-      // About two seconds of the link each (32 KiB before its rate is measured), never the whole.
-      expect(p.wireBytes).toBeLessThanOrEqual(3 * LINK);
+      // A few seconds of the link each (1 MiB of JSON, about 50 KiB deflated), never the whole.
+      expect(p.wireBytes).toBeLessThanOrEqual(4 * LINK);
     });
     // Nothing waits behind more than a part: the longest a part took to arrive after
     // the one before it (or the subscribe) is a few seconds, not the whole batch's time.
@@ -148,5 +154,43 @@ describe('a batch larger than a couple of seconds of its link', { timeout: 120_0
     expect(whole[0]?.header['part']).toBeUndefined();
     expect(whole[0]?.envelopes).toHaveLength(NODES);
     expect(whole[0]?.wireBytes).toBeGreaterThan(3 * LINK);
+  });
+
+  it('the SDK resumes through it part by part, exact, with no reload', async () => {
+    const { nodes, relabelled } = worldNodes();
+    const seeded = await seedCluster(redis, 'big', nodes);
+    // The link is fast while the SDK loads the cluster over REST, then reads 16 KB/s.
+    proxy.setBytesPerSecond(64 * 1024 * 1024);
+    const client = connect({
+      url: proxy.url,
+      token: await token(),
+      backoff: exponentialBackoff({ initialMs: 100, maxMs: 500 }),
+    });
+    clients.push(client);
+    const watch = client.watchCluster('big');
+    await watch.ready();
+    proxy.setBytesPerSecond(LINK);
+    const told: { part?: number; more?: boolean }[] = [];
+    watch.on('batch', (b) =>
+      told.push({ ...(b.part === undefined ? {} : { part: b.part }), ...(b.more ? { more: true } : {}) }),
+    );
+
+    // The gateway goes away; every node changes meanwhile; a gateway comes back at the same address.
+    const port = Number(new URL(gateway.url).port);
+    await gateway.close();
+    await waitFor(() => !client.connected, { what: 'the client noticing the gateway went away' });
+    const seq = await seeded.writer.applyNodeChanges(
+      relabelled.map((node) => ({ type: 'node_update' as const, node, changes: ['labels' as const] })),
+    );
+    gateway = await startGateway(redis, { port }, 'gw-parts-2');
+
+    await waitFor(() => watch.seq === seq, { timeout: 90_000, what: 'the resume applied to its last part' });
+    expect(told.length).toBeGreaterThanOrEqual(3);
+    expect(told.slice(0, -1).every((t, i) => t.part === i && t.more === true)).toBe(true);
+    expect(told.at(-1)).toEqual({ part: told.length - 1 });
+    expect(watch.nodes().map(({ podCount: _c, podCapacity: _p, resources: _r, ...node }) => node)).toEqual(
+      [...relabelled].sort((a, b) => (a.name < b.name ? -1 : 1)),
+    );
+    expect(watch.stats).toMatchObject({ reloads: 0, gaps: 0, batches: 1, wholeStateBatches: 0 });
   });
 });

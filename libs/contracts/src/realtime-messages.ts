@@ -11,7 +11,7 @@ export const REALTIME_NAMESPACE = '/nodes';
  * for resumes and slow sockets, no `slow_consumer` resync. 3: `allocation` and
  * `usage` envelopes (node resources). 4: large batches compressed
  * for a subscription that asks (`subscribe`'s `encoding`, {@link CompressedBatchMessage}).
- * 5: a batch larger than a client's link takes in a couple of seconds comes in parts
+ * 5: a batch larger than a client's link takes in a few seconds comes in parts
  * (`part`, `more`), each acked with its `part`, for a subscription that asks (`parts`).
  * A client that does not know the gateway's version must stop with a clear error, not guess.
  */
@@ -65,7 +65,7 @@ export const MAX_SUBSCRIBE_RATE = 50;
  *   envelopes and live batches stay plain.
  * - With `parts: true`: the client applies a batch in parts and acks every batch and
  *   part at once (see {@link BatchMessageSchema}); a batch larger than its link takes
- *   in about two seconds comes in parts. Flow control holds from the subscription on
+ *   in about four seconds comes in parts. Flow control holds from the subscription on
  *   (the resume batch too), where otherwise it starts with the client's first ack.
  */
 export const SubscribeMessageSchema = z.strictObject({
@@ -107,19 +107,19 @@ function batchHeader() {
  * the gateway does not wait for its ack; every other batch is acked at once.
  *
  * In parts: to a subscription that asked for them (`parts: true`), a folded batch
- * larger than what its link takes in about two seconds (the rate it acks at; 32 KiB
- * until that is measured) comes as several `batch` events with the same
+ * larger than what its link takes in about four seconds (measured from its acks;
+ * 128 KiB until it is) comes as several `batch` events with the same
  * `fromSeq` and `seq`, numbered by `part` from 0; all but the last have `more: true`.
  * The client applies each part's envelopes as it comes (for a batch from 0 it clears
  * the view before part 0 only) and stays where it was (at `fromSeq`, or 0 for a batch
  * from 0) until the last part, after which it is at `seq`. It acks each part at once
- * with `{ cluster, seq, part }` (the batch's `seq`); the gateway sends the next part
- * after that ack. Why: a batch waits whole in the socket's buffers and ahead of
- * Socket.IO's pings, so a catch-up of a big cluster (half a megabyte compressed) on a
- * 16 KB/s link took half a minute, past the 20 s ping timeout: the client was dropped
- * and owed the batch again. A part is a couple of seconds. Applying a part again (after
- * a reconnect, the resume batch carries the same nodes) is harmless: a batch's
- * envelopes are states, not increments.
+ * with `{ cluster, seq, part }` (the batch's `seq`); the gateway writes a few seconds
+ * of parts at a time and the next ones once those are acked. Why: a batch waits whole
+ * in the socket's buffers and ahead of Socket.IO's pings, so a catch-up of a big
+ * cluster (half a megabyte compressed) on a 16 KB/s link took half a minute, past the
+ * 20 s ping timeout: the client was dropped and owed the batch again. Applying a
+ * part again (after a reconnect, the resume batch carries the same nodes) is
+ * harmless: a batch's envelopes are states, not increments.
  */
 export const BatchMessageSchema = z.object({
   ...batchHeader(),

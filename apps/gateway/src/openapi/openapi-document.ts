@@ -113,7 +113,7 @@ export function openApiDocument(): JsonObject {
         '(protocol 5: `subscribe { cluster, sinceSeq?, maxRate?, encoding?, parts? }`, `ack { cluster, seq, part? }`; events named by ' +
         'envelope type (`node_add`, `node_update`, `node_delete`, `pod_counts`, `allocation`, `usage`, ' +
         '`cluster_status`, `resync`), and `batch`, compressed when large for `encoding: deflate`, in parts when larger than ' +
-        'a couple of seconds of the link for `parts: true`). Every endpoint but health needs a bearer token. ' +
+        'a few seconds of the link for `parts: true`). Every endpoint but health needs a bearer token. ' +
         RESOURCE_FIGURES,
     },
     components: {

@@ -35,10 +35,10 @@ function withEntries(envelope: MapEnvelope, entries: [string, unknown][]): MapEn
 /**
  * A folded batch cut into parts ({@link BatchMessage}'s `part` and `more`) of about
  * `partBytes` of JSON each, for the sockets whose link would take the batch whole
- * longer than a couple of seconds. The parts are the same for every such socket (a
+ * longer than a few seconds. The parts are the same for every such socket (a
  * shared batch has one plan): each is cut once, on first use and in order, and
  * compressed once; a socket takes as many consecutive parts at a time as its link
- * takes in a couple of seconds. Cut per socket instead, every socket catching up
+ * takes in a few seconds. Cut per socket instead, every socket catching up
  * after an overload would cost a compression of its own.
  *
  * Node envelopes, `usage` and `cluster_status` go whole; `pod_counts` and `allocation`

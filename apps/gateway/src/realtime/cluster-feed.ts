@@ -446,7 +446,7 @@ export class ClusterFeed {
    * and reconnected (42,911 times against 13,377 with the plain size counted). The
    * sockets not admitted wait for budget. Each admitted socket is then at the batch's
    * seq; a merged one goes live if that caught it up. A socket whose link would take
-   * the batch longer than a couple of seconds is sent it in parts instead ({@link sendParts}).
+   * the batch longer than a few seconds is sent it in parts instead ({@link sendParts}).
    */
   private send(shared: SharedBatch, allSubs: SocketSubscription[]): void {
     const subs: SocketSubscription[] = [];
@@ -522,7 +522,7 @@ export class ClusterFeed {
 
   /**
    * Sends `sub` the next parts of its batch in parts ({@link BatchParts}): as many
-   * as its link takes in about two seconds ({@link SocketSubscription.partBytes}), at
+   * as its link takes in about four seconds ({@link SocketSubscription.partBytes}), at
    * least one, each through the batch budget like any batch (a part refused waits).
    * Written to that socket alone, since the sockets in parts are each at their own
    * part, but each part is cut and compressed once for all of them. After the last
@@ -821,12 +821,12 @@ export class ClusterFeed {
 
 /**
  * The JSON size of a part of a batch in parts: compressed (kube-sim's node snapshots
- * deflate about 20 times) about 12 KiB, under a second of a 16 KB/s link, so that a
- * slow socket is written a couple of seconds of parts at a time and the parts of a
- * fast one add up to about its batch. Plain, a part takes 16 s of such a link: a
- * client on a slow link asks for compression.
+ * deflate about 20 times) about 50 KiB, three seconds of a 16 KB/s link, so that a
+ * slow socket is written a part or two at a time; a whole state of 5,000 nodes is a
+ * dozen parts, each a write of its own to each socket. Plain, a part takes a minute
+ * of such a link: a client on a slow link asks for compression.
  */
-const PART_BYTES = 256 * 1024;
+const PART_BYTES = 1024 * 1024;
 
 /** The keys a folded batch carries: one per node envelope, one per node in `pod_counts` and `allocation`. */
 function keysOf(envelopes: readonly Envelope[]): number {

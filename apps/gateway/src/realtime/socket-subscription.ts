@@ -64,25 +64,22 @@ export class SocketSubscription {
   private readonly minIntervalMs: number;
   /** Where the client acked last; undefined while it has not acked (then nothing in flight is tracked). */
   private acked: AckMark | undefined;
-  /**
-   * Sends not acked yet, oldest first: where they took the client, the bytes sent up
-   * to them, when, and whether a batch or part (which the feed waited to send until
-   * everything before was acked: what its ack measures is the link, see {@link batchRate}).
-   */
-  private readonly inFlight: (AckMark & { total: number; at: number; batch: boolean })[] = [];
+  /** Sends not acked yet, oldest first: where they took the client, the bytes sent up to them, and when. */
+  private readonly inFlight: (AckMark & { total: number; at: number })[] = [];
   /**
    * The batch this socket is being sent in parts (its link takes the whole in more
-   * than a couple of seconds) and the next part it is owed: until its last part has
+   * than a few seconds) and the next part it is owed: until its last part has
    * gone, it gets nothing else and `lastSeq` stays where the batch started.
    */
   parts: { plan: BatchParts; next: number } | undefined;
   /**
-   * Bytes per second the client takes batches at (moving average), measured from acks
-   * of batches and parts timed from their write, once measured. Apart from
-   * {@link ackRate}: a live client acks what the cluster offered, which says how fast
-   * it changed, not how fast the link is.
+   * Bytes per second the link takes (moving average), once measured: from acks that
+   * cover at least {@link LINK_SAMPLE_BYTES}, timed from the write of the oldest of
+   * them. A few KB acked measure the round trip and the client's event loop, not the
+   * link; and {@link ackRate} measures how fast the cluster changed as much as how
+   * fast the client takes it.
    */
-  private batchRate: number | undefined;
+  private linkRate: number | undefined;
   private sentBytes = 0;
   private ackedBytes = 0;
   /** Bytes per second the client acks at (moving average), once measured. */
@@ -208,7 +205,7 @@ export class SocketSubscription {
     this.resuming = false;
     this.lastSeq = Math.max(this.lastSeq, seq);
     this.lastBatchAt = this.now();
-    this.track(this.lastSeq, WHOLE, bytes, true);
+    this.track(this.lastSeq, WHOLE, bytes);
   }
 
   /**
@@ -218,18 +215,18 @@ export class SocketSubscription {
    */
   partSent(seq: number, part: number, bytes: number): void {
     this.lastBatchAt = this.now();
-    this.track(seq, part, bytes, true);
+    this.track(seq, part, bytes);
   }
 
   /** A live message of `bytes` (encoded), up to `seq`, was written to the socket (after {@link admit}). */
   sent(seq: number, bytes: number): void {
-    this.track(seq, WHOLE, bytes, false);
+    this.track(seq, WHOLE, bytes);
   }
 
-  private track(seq: number, part: number, bytes: number, batch: boolean): void {
+  private track(seq: number, part: number, bytes: number): void {
     if (this.acked === undefined) return;
     this.sentBytes += bytes;
-    this.inFlight.push({ seq, part, total: this.sentBytes, at: this.now(), batch });
+    this.inFlight.push({ seq, part, total: this.sentBytes, at: this.now() });
   }
 
   /**
@@ -248,11 +245,8 @@ export class SocketSubscription {
     this.acked = mark;
     const before = this.ackedBytes;
     const oldest = this.inFlight[0];
-    let batches = false;
     while (this.inFlight.length > 0 && !isAfter(this.inFlight[0] as AckMark, mark)) {
-      const entry = this.inFlight.shift() as (typeof this.inFlight)[number];
-      this.ackedBytes = entry.total;
-      batches ||= entry.batch;
+      this.ackedBytes = (this.inFlight.shift() as { total: number }).total;
     }
     if (this.inFlight.length === 0) this.ackedBytes = this.sentBytes;
     const now = this.now();
@@ -260,11 +254,9 @@ export class SocketSubscription {
       const rate = ((this.ackedBytes - before) * 1000) / (now - this.lastAckAt);
       this.ackRate = this.ackRate === undefined ? rate : 0.8 * this.ackRate + 0.2 * rate;
     }
-    // A batch or part is written once all before it was acked: timed from its write,
-    // its ack measures how fast the link takes what it is given.
-    if (!first && batches && oldest && this.ackedBytes > before) {
+    if (!first && oldest && this.ackedBytes - before >= LINK_SAMPLE_BYTES) {
       const sample = ((this.ackedBytes - before) * 1000) / Math.max(1, now - oldest.at);
-      this.batchRate = this.batchRate === undefined ? sample : 0.5 * this.batchRate + 0.5 * sample;
+      this.linkRate = this.linkRate === undefined ? sample : 0.5 * this.linkRate + 0.5 * sample;
     }
     this.lastAckAt = now;
     if (this.modeValue === 'merged') {
@@ -276,14 +268,17 @@ export class SocketSubscription {
   /**
    * How much may be in flight to this client: about two seconds of the rate it acks
    * at (it acks every 250 ms, later when its event loop is busy), between
-   * `maxUnackedBytes` and `maxBufferedBytes` (the upper bound until the rate is
-   * known). A fast client with a busy event loop stays live; a slow link holds a
-   * couple of seconds of its own throughput, not minutes.
+   * `maxUnackedBytes` and `maxBufferedBytes`. Until the rate is known: the upper
+   * bound, or for a client that takes parts (its flow control holds from the
+   * subscription) what it may be written as parts, so that a client on a slow link
+   * is not written a megabyte of live envelopes before its first ack (a minute at
+   * 16 KB/s, and a ping timeout). A fast client with a busy event loop stays live; a
+   * slow link holds a couple of seconds of its own throughput, not minutes.
    */
   unackedWindow(): number {
     const { maxUnackedBytes, maxBufferedBytes } = this.limits;
     const ceiling = Math.max(maxUnackedBytes, maxBufferedBytes);
-    if (this.ackRate === undefined) return ceiling;
+    if (this.ackRate === undefined) return this.takesParts ? Math.min(ceiling, this.partBytes()) : ceiling;
     return Math.min(ceiling, Math.max(maxUnackedBytes, 2 * this.ackRate));
   }
 
@@ -294,16 +289,16 @@ export class SocketSubscription {
 
   /**
    * The most this socket may be written at once as a batch or parts of one: what its
-   * link takes in about two seconds (twice {@link batchRate}), `maxUnackedBytes`
-   * until that is measured (the first parts of a batch measure it). A larger batch
-   * goes in parts, as many at a time as fit, the next ones once those are acked, so
-   * that Socket.IO's pings never wait behind more than that. Unbounded for a client
-   * that did not ask for parts.
+   * link takes in about four seconds ({@link linkRate}), at least `maxUnackedBytes`;
+   * four times `maxUnackedBytes` until the rate is measured (the first parts of a
+   * batch measure it). A larger batch goes in parts, as many at a time as fit, the
+   * next ones once those are acked, so that Socket.IO's pings (20 s timeout) never
+   * wait behind more than that. Unbounded for a client that did not ask for parts.
    */
   partBytes(): number {
     if (!this.takesParts) return Infinity;
     const { maxUnackedBytes } = this.limits;
-    return this.batchRate === undefined ? maxUnackedBytes : Math.max(maxUnackedBytes, 2 * this.batchRate);
+    return Math.max(maxUnackedBytes, 4 * (this.linkRate ?? maxUnackedBytes));
   }
 
   /**
@@ -350,6 +345,9 @@ export class SocketSubscription {
     );
   }
 }
+
+/** The least an ack must cover to measure the link ({@link SocketSubscription}'s `linkRate`). */
+const LINK_SAMPLE_BYTES = 64 * 1024;
 
 /** Where a client is by its acks: a seq, or a part of the batch in parts up to a seq. */
 interface AckMark {

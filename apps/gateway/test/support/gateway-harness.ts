@@ -25,7 +25,7 @@ export interface RunningGateway {
 }
 
 /**
- * Starts a gateway on an OS-assigned port against the test's Redis namespace (its log
+ * Starts a gateway on an OS-assigned port (or `overrides.port`: a gateway back at a dead one's address) against the test's Redis namespace (its log
  * to `logger` when given). Unpaced unless `overrides.liveRate` says otherwise.
  */
 export async function startGateway(
@@ -59,7 +59,7 @@ export async function startGateway(
   const app = await createGatewayApp(config, {
     logger: logger ?? pino({ level: process.env['KNM_TEST_LOG'] ?? 'silent' }),
   });
-  await app.listen(0, '127.0.0.1');
+  await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   if (!address || typeof address !== 'object') throw new Error('gateway has no address');
   let closed = false;
