@@ -211,7 +211,7 @@ export class SocketSubscription {
   /**
    * Part `part` of the batch in parts up to `seq`, not its last (that one is a
    * {@link batchSent}), of `bytes` on the wire, is being written to this socket; the
-   * next part waits for its ack.
+   * parts after those written together wait for their acks.
    */
   partSent(seq: number, part: number, bytes: number): void {
     this.lastBatchAt = this.now();
