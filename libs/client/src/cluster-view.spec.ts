@@ -158,6 +158,12 @@ describe('ClusterView.applyBatch', () => {
     seq,
     envelopes,
   });
+  /** Part `index` of `whole` (a batch in parts), with `more` unless it is the last. */
+  const partOf = (whole: BatchMessage, index: number, last: boolean): BatchMessage => ({
+    ...whole,
+    part: index,
+    ...(last ? {} : { more: true as const }),
+  });
 
   it("applies a batch from the view's seq whole, ignoring the folded envelopes' own seqs", () => {
     const view = loaded();
@@ -189,17 +195,14 @@ describe('ClusterView.applyBatch', () => {
 
   it('a batch in parts is applied part by part; the view is at its seq only after the last part', () => {
     const view = loaded();
-    const part = (index: number, more: boolean, envelopes: Envelope[]): BatchMessage => ({
-      ...batch(10, 30, envelopes),
-      part: index,
-      ...(more ? { more: true as const } : {}),
-    });
-    expect(view.applyBatch(part(0, true, [add(25, 'b'), pods(30, { b: 4 })]))).toBe('applied');
+    expect(view.applyBatch(partOf(batch(10, 30, [add(25, 'b'), pods(30, { b: 4 })]), 0, false))).toBe(
+      'applied',
+    );
     expect(view.seq).toBe(10);
     expect(view.node('b')?.podCount).toBe(4);
-    expect(view.applyBatch(part(1, true, [pods(30, { a: 0 })]))).toBe('applied');
+    expect(view.applyBatch(partOf(batch(10, 30, [pods(30, { a: 0 })]), 1, false))).toBe('applied');
     expect(view.seq).toBe(10);
-    expect(view.applyBatch(part(2, false, [update(18, 'a', { z: '1' })]))).toBe('applied');
+    expect(view.applyBatch(partOf(batch(10, 30, [update(18, 'a', { z: '1' })]), 2, true))).toBe('applied');
     expect(view.seq).toBe(30);
     expect(view.nodes().map((n) => [n.name, n.podCount, n.labels])).toEqual([
       ['a', 0, { z: '1' }],
@@ -209,15 +212,12 @@ describe('ClusterView.applyBatch', () => {
 
   it('a whole state in parts is cleared before part 0 only, and is at 0 until its last part', () => {
     const view = loaded();
-    const whole = (index: number, more: boolean, envelopes: Envelope[]): BatchMessage => ({
-      ...batch(0, 40, envelopes),
-      part: index,
-      ...(more ? { more: true as const } : {}),
-    });
-    expect(view.applyBatch(whole(0, true, [add(40, 'y')]))).toBe('applied');
+    expect(view.applyBatch(partOf(batch(0, 40, [add(40, 'y')]), 0, false))).toBe('applied');
     expect(view.seq).toBe(0);
     expect(view.nodes().map((n) => n.name)).toEqual(['y']);
-    expect(view.applyBatch(whole(1, false, [add(40, 'z'), pods(40, { z: 2 })]))).toBe('applied');
+    expect(view.applyBatch(partOf(batch(0, 40, [add(40, 'z'), pods(40, { z: 2 })]), 1, true))).toBe(
+      'applied',
+    );
     expect(view.nodes().map((n) => [n.name, n.podCount])).toEqual([
       ['y', 0],
       ['z', 2],
