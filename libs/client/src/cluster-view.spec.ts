@@ -158,6 +158,11 @@ describe('ClusterView.applyBatch', () => {
     seq,
     envelopes,
   });
+  /** The view after the batch of the first test, whole or in parts: b added with 4 pods, a relabelled. */
+  const FOLDED = [
+    ['a', 0, { z: '1' }],
+    ['b', 4, {}],
+  ];
   /** Part `index` of `whole` (a batch in parts), with `more` unless it is the last. */
   const partOf = (whole: BatchMessage, index: number, last: boolean): BatchMessage => ({
     ...whole,
@@ -171,10 +176,7 @@ describe('ClusterView.applyBatch', () => {
       view.applyBatch(batch(10, 30, [add(25, 'b'), pods(30, { b: 4, a: 0 }), update(18, 'a', { z: '1' })])),
     ).toBe('applied');
     expect(view.seq).toBe(30);
-    expect(view.nodes().map((n) => [n.name, n.podCount, n.labels])).toEqual([
-      ['a', 0, { z: '1' }],
-      ['b', 4, {}],
-    ]);
+    expect(view.nodes().map((n) => [n.name, n.podCount, n.labels])).toEqual(FOLDED);
   });
 
   it('a view inside [fromSeq, seq] applies it too; below fromSeq is a gap; at or past seq a duplicate', () => {
@@ -204,10 +206,7 @@ describe('ClusterView.applyBatch', () => {
     expect(view.seq).toBe(10);
     expect(view.applyBatch(partOf(batch(10, 30, [update(18, 'a', { z: '1' })]), 2, true))).toBe('applied');
     expect(view.seq).toBe(30);
-    expect(view.nodes().map((n) => [n.name, n.podCount, n.labels])).toEqual([
-      ['a', 0, { z: '1' }],
-      ['b', 4, {}],
-    ]);
+    expect(view.nodes().map((n) => [n.name, n.podCount, n.labels])).toEqual(FOLDED);
   });
 
   it('a whole state in parts is cleared before part 0 only, and is at 0 until its last part', () => {
