@@ -93,21 +93,80 @@ async function received(fleets: readonly ClientFleet[]): Promise<number> {
   return stats.reduce((n, s) => n + s.received, 0);
 }
 
+/** How the clients' views stood against the truth at one check. */
+export interface ViewsAgainstTruth {
+  equal: boolean;
+  /** Views checked, and those not equal to the truth (in all, and in each fleet, in the order given). */
+  views: number;
+  unequal: number;
+  unequalByFleet: number[];
+  /** How many of the unequal views differ in each aspect. */
+  differIn: { nodes: number; pods: number; allocation: number; usage: number };
+  /** Where the clients of the unequal views were (live, waiting to reconnect, ...), by state. */
+  unequalStates: Record<string, number>;
+  /** The stored seq, and the lowest seq of an unequal view and its client's state (undefined when all are equal). */
+  storedSeq: number;
+  lowestSeq: number | undefined;
+  lowestState: string | undefined;
+}
+
 /**
- * Every client of every fleet has the truth's view (node versions, pod counts,
+ * Every client of every fleet against the truth's view (node versions, pod counts,
  * requests and limits) and the usage poll the watcher stored last.
  */
-export async function allEqualTruth(sys: RealtimeSystem, fleets: readonly ClientFleet[]): Promise<boolean> {
+export async function viewsAgainstTruth(
+  sys: RealtimeSystem,
+  fleets: readonly ClientFleet[],
+): Promise<ViewsAgainstTruth> {
   const [truth, stored] = await Promise.all([sys.truth(), sys.stored()]);
   const want = viewDigest(0, truth.nodes, truth.podCounts, truth.allocation, stored.usage);
-  const views = (await Promise.all(fleets.map((f) => f.views()))).flat();
-  return views.every(
-    (v) =>
-      v.nodesSha === want.nodesSha &&
-      v.podsSha === want.podsSha &&
-      v.allocationSha === want.allocationSha &&
-      v.usageSha === want.usageSha,
-  );
+  const byFleet = await Promise.all(fleets.map((f) => f.views()));
+  const views = byFleet.flatMap((fleetViews, i) => fleetViews.map((v) => ({ ...v, fleet: i })));
+  const differIn = { nodes: 0, pods: 0, allocation: 0, usage: 0 };
+  const unequalByFleet = fleets.map(() => 0);
+  let unequal = 0;
+  const unequalStates: Record<string, number> = {};
+  let lowestSeq: number | undefined;
+  let lowestState: string | undefined;
+  for (const v of views) {
+    const differs = {
+      nodes: v.nodesSha !== want.nodesSha,
+      pods: v.podsSha !== want.podsSha,
+      allocation: v.allocationSha !== want.allocationSha,
+      usage: v.usageSha !== want.usageSha,
+    };
+    if (!Object.values(differs).some(Boolean)) continue;
+    unequal += 1;
+    unequalByFleet[v.fleet] = (unequalByFleet[v.fleet] ?? 0) + 1;
+    unequalStates[v.state] = (unequalStates[v.state] ?? 0) + 1;
+    if (lowestSeq === undefined || v.seq < lowestSeq) {
+      lowestSeq = v.seq;
+      lowestState = v.state;
+    }
+    for (const k of Object.keys(differs) as (keyof typeof differs)[]) if (differs[k]) differIn[k] += 1;
+  }
+  return {
+    equal: unequal === 0,
+    views: views.length,
+    unequal,
+    unequalByFleet,
+    differIn,
+    unequalStates,
+    storedSeq: stored.seq,
+    lowestSeq,
+    lowestState,
+  };
+}
+
+/** One line saying how far from the truth the views were: which aspects, how many seqs behind. */
+export function describeUnequal(v: ViewsAgainstTruth): string {
+  const list = (counts: Record<string, number>): string =>
+    Object.entries(counts)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+  // The stored seq is read just before the views: a view may be past it.
+  return `${v.unequal} of ${v.views} views not equal at the last check (differing in: ${list(v.differIn)}; their clients: ${list(v.unequalStates)}); the furthest behind was at seq ${v.lowestSeq ?? '-'} (${v.lowestState ?? '-'}), the stored seq ${v.storedSeq}`;
 }
 
 /** When the watcher stored the cluster's last change (its last envelope's timestamp), as a `performance.now()` time. */
@@ -133,12 +192,15 @@ export interface Convergence {
    * every view was equal: the delivery's part, within a poll. Undefined when not equal.
    */
   afterLastChangeMs: number | undefined;
+  /** The last check: when not equal, which views were behind and in what. */
+  last: ViewsAgainstTruth;
 }
 
 /**
- * Waits until every client of every fleet equals the truth ({@link allEqualTruth}),
+ * Waits until every client of every fleet equals the truth ({@link viewsAgainstTruth}),
  * polling every `intervalMs`, at most `timeoutMs`, from `since` (a `performance.now()`
- * time, e.g. when the churn stopped).
+ * time, e.g. when the churn stopped). `log`, when given, hears every 10 s how far
+ * from the truth the views still are.
  */
 export async function untilEqualTruth(
   sys: RealtimeSystem,
@@ -146,13 +208,21 @@ export async function untilEqualTruth(
   since: number,
   timeoutMs: number,
   intervalMs: number,
+  log?: (line: string) => void,
 ): Promise<Convergence> {
   // Read before each comparison: a change stored meanwhile makes the figure larger, not smaller.
   let lastChange: number | undefined;
+  let last: ViewsAgainstTruth | undefined;
+  let loggedAt = performance.now();
   const equal = await waitFor(
     async () => {
       lastChange = await lastChangeStored(sys);
-      return allEqualTruth(sys, fleets);
+      last = await viewsAgainstTruth(sys, fleets);
+      if (!last.equal && log && performance.now() - loggedAt >= 10_000) {
+        loggedAt = performance.now();
+        log(`${Math.round((loggedAt - since) / 1000)} s after the churn: ${describeUnequal(last)}`);
+      }
+      return last.equal;
     },
     { timeout: timeoutMs, interval: intervalMs, what: 'every client equal to the truth' },
   )
@@ -164,6 +234,7 @@ export async function untilEqualTruth(
     equal,
     ms: now - since,
     afterLastChangeMs: lastChange === undefined ? undefined : Math.max(0, now - lastChange),
+    last: last ?? (await viewsAgainstTruth(sys, fleets)),
   };
 }
 
@@ -404,7 +475,10 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           equal,
           ms: convergedMs,
           afterLastChangeMs,
-        } = await untilEqualTruth(sys, fleets, quietFrom, 60_000, 250);
+          last,
+        } = await untilEqualTruth(sys, fleets, quietFrom, 60_000, 250, (line) =>
+          ctx.log(`latency: ${clients} clients, churn ${rate}/s: ${line}`),
+        );
         if (equal)
           figures.push({
             metric: 'every view equal to the truth, after the churn stopped',
@@ -422,15 +496,17 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           k: 'gaps' | 'reloads' | 'errors' | 'reconnects' | 'applied' | 'batches' | 'wholeStateBatches',
         ) => stats.reduce((n, s) => n + s[k], 0);
         const gateways = async (name: string): Promise<number> => gatewaysMetric(sys.gateways.urls, name);
-        const [sent, built, waits, batchBytes, deflated] = await Promise.all([
+        const [sent, built, waits, batchBytes, deflated, liveBytes, liveDeflated] = await Promise.all([
           gateways('knm_gateway_batches_sent_total'),
           gateways('knm_gateway_batches_built_total'),
           gateways('knm_gateway_batch_budget_waits_total'),
           gateways('knm_gateway_batch_bytes_total'),
           gateways('knm_gateway_batch_bytes_total{encoding="deflate"}'),
+          gateways('knm_gateway_live_bytes_total'),
+          gateways('knm_gateway_live_bytes_total{encoding="deflate"}'),
         ]);
         notes.push(
-          `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped, ${round((afterLastChangeMs ?? 0) / 1000, 1)} s after the cluster's last change` : 'NOT every view equal to /_sim/truth within 60 s after the churn stopped'}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), made sockets wait for the batch budget ${waits} times, and wrote ${round(batchBytes / 2 ** 20, 1)} MiB of batches (${round(deflated / 2 ** 20, 1)} MiB of them compressed).`,
+          `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped, ${round((afterLastChangeMs ?? 0) / 1000, 1)} s after the cluster's last change` : `NOT every view equal to /_sim/truth within 60 s after the churn stopped: ${describeUnequal(last)}`}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), made sockets wait for the batch budget ${waits} times, and wrote ${round(batchBytes / 2 ** 20, 1)} MiB of batches (${round(deflated / 2 ** 20, 1)} MiB of them compressed), and ${round(liveBytes / 2 ** 20, 1)} MiB of live messages (${round(liveDeflated / 2 ** 20, 1)} MiB of them compressed).`,
         );
       }
     }

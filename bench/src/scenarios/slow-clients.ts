@@ -9,7 +9,7 @@
 import { round, percentile, summarize } from '../harness/stats.js';
 import type { BenchContext, Comparison, Figure, Scenario, ScenarioResult } from '../harness/types.js';
 import { startClientFleet, startThrottleProxy, type ClientFleet, type ThrottleProxy } from '@knm/testing';
-import { PROBE_LABEL, probeWindow, untilEqualTruth } from './latency.js';
+import { PROBE_LABEL, describeUnequal, probeWindow, untilEqualTruth } from './latency.js';
 import { CLUSTER, startRealtimeSystem, type RealtimeSystem } from './realtime-system.js';
 import { gatewayMetric, gatewaysMetric } from '../harness/gateway-metrics.js';
 
@@ -109,7 +109,9 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     );
 
     const quietFrom = performance.now();
-    const converged = await untilEqualTruth(sys, fleets, quietFrom, 120_000, 500);
+    const converged = await untilEqualTruth(sys, fleets, quietFrom, 120_000, 500, (line) =>
+      ctx.log(`slow-clients: ${line}`),
+    );
     const { equal } = converged;
     const convergedS = converged.ms / 1000;
     if (without.result.length > 0 && withSlow.result.length > 0) {
@@ -172,7 +174,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
       `${fast} fast clients and ${slow} slow ones (10%) on 2 gateways, kube-sim churn ${rate}/s for ${seconds} s, twice: without the slow clients, then with them. The slow ones' sockets go through a TCP proxy per gateway that reads ${SLOW_BYTES_PER_SECOND / 1024} KB/s per connection (their REST snapshot goes direct). p99 per ${windowSeconds} s probe window (5 probes/s), fast clients only; the figure is the median of the windows.`,
       equal
         ? `Every view, the slow ones' included, equalled /_sim/truth ${round(convergedS, 1)} s after the churn stopped, ${round((converged.afterLastChangeMs ?? 0) / 1000, 1)} s after the cluster's last change (the cluster keeps changing while the pods the churn started or deleted finish).`
-        : 'NOT every view equalled /_sim/truth within 120 s after the churn.',
+        : `NOT every view equalled /_sim/truth within 120 s after the churn: ${describeUnequal(converged.last)} (fast ${converged.last.unequalByFleet[0] ?? 0}, slow ${converged.last.unequalByFleet[1] ?? 0}).`,
     );
   } finally {
     await Promise.all(fleets.map((f) => f.close()));

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { extname, join } from 'node:path';
-import type { FullView, ViewDigest } from './compact-view.js';
+import type { FullView } from './compact-view.js';
 import type { Probe, ProbeDeliveries } from './probe-arrivals.js';
 import type {
+  FleetClientView,
   FleetCommand,
   FleetProcessConfig,
   FleetProcessStats,
@@ -62,8 +63,8 @@ export interface ClientFleet {
   probeDeliveries(probes: readonly Probe[]): Promise<ProbeDeliveries>;
   /** Forgets the probe arrivals recorded so far. */
   resetProbes(): Promise<void>;
-  /** Every client's view digest, in fleet order (process by process); compare with {@link viewDigest} of the truth. */
-  views(): Promise<ViewDigest[]>;
+  /** Every client's view digest and state, in fleet order (process by process); compare with {@link viewDigest} of the truth. */
+  views(): Promise<FleetClientView[]>;
   /** One client's full view (node -> resourceVersion, node -> pod count), for diagnosis. */
   fullView(ref: FleetClientRef): Promise<FullView>;
   /**

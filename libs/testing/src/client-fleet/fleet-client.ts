@@ -81,7 +81,8 @@ export interface FleetClientHost {
   onError(err: Error): void;
 }
 
-type ClientState = 'connecting' | 'loading' | 'subscribing' | 'live' | 'waiting' | 'closed';
+/** Where a fleet client is: connecting, loading its snapshot, subscribing, live, waiting to reconnect, closed. */
+export type ClientState = 'connecting' | 'loading' | 'subscribing' | 'live' | 'waiting' | 'closed';
 
 interface EnvelopeLike {
   type: string;

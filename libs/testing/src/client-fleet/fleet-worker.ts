@@ -10,7 +10,13 @@ import { SharedUsagePolls, allocationHash, allocationOfResources, usagePollOfLis
 import { FleetClient, zeroCounters, type FleetClientCounters, type FleetClientHost } from './fleet-client.js';
 import { ApplyPlans } from './apply-plans.js';
 import { ProbeArrivals } from './probe-arrivals.js';
-import type { FleetCommand, FleetProcessConfig, FleetProcessStats, FleetReply } from './protocol.js';
+import type {
+  FleetClientView,
+  FleetCommand,
+  FleetProcessConfig,
+  FleetProcessStats,
+  FleetReply,
+} from './protocol.js';
 
 setFlagsFromString('--expose-gc');
 const fullGc = runInNewContext('gc') as () => void;
@@ -112,8 +118,8 @@ function stats(): FleetProcessStats {
   };
 }
 
-/** Digests of every client; clients with the same raw state share one digest computation. */
-function views(): ViewDigest[] {
+/** Digests of every client, with its state; clients with the same raw view share one digest computation. */
+function views(): FleetClientView[] {
   const cache = new Map<string, ViewDigest>();
   return clients.map((c) => {
     const key = c.view.rawKey();
@@ -122,7 +128,7 @@ function views(): ViewDigest[] {
       digest = c.view.digest();
       cache.set(key, digest);
     }
-    return digest;
+    return { ...digest, state: c.state };
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Probe, ProbeDeliveries } from './probe-arrivals.js';
-import type { FleetClientCounters } from './fleet-client.js';
+import type { ClientState, FleetClientCounters } from './fleet-client.js';
 import type { FullView, ViewDigest } from './compact-view.js';
 
 /** What a fleet process is started with (JSON in the `KNM_FLEET_CONFIG` environment variable). */
@@ -32,6 +32,11 @@ export interface FleetProcessStats extends FleetClientCounters {
   lastError?: string;
 }
 
+/** One client's view digest, and where the client is (for telling a stalled view from a reconnecting one). */
+export interface FleetClientView extends ViewDigest {
+  state: ClientState;
+}
+
 /** A command from the fleet to a fleet process. */
 export type FleetCommand =
   | { id: number; cmd: 'stats' }
@@ -49,7 +54,7 @@ export interface FleetReplies {
   stats: FleetProcessStats;
   resetProbes: null;
   probeDeliveries: ProbeDeliveries;
-  views: ViewDigest[];
+  views: FleetClientView[];
   fullView: FullView;
   memory: { rssBytes: number; heapUsedBytes: number };
   close: null;
