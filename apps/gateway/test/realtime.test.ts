@@ -404,6 +404,57 @@ describe('compressed batches', () => {
     expect(smallBatches[0]?.['envelopes']).toHaveLength(1);
   });
 
+  it('a large live message (a usage poll of 2,000 nodes) goes compressed, as a live batch, to a subscription that asked for deflate; a small one as its own event', async () => {
+    const packed = open(gwA.url);
+    const plain = open(gwB.url);
+    await Promise.all([connected(packed), connected(plain)]);
+    const packedBatches = batches(packed);
+    const plainUsage: Record<string, unknown>[] = [];
+    plain.on('usage', (e: Record<string, unknown>) => plainUsage.push(e));
+    const packedUpdates: Record<string, unknown>[] = [];
+    packed.on('node_update', (e: Record<string, unknown>) => packedUpdates.push(e));
+    await request(packed, RealtimeEvents.subscribe, { cluster: 'dev', encoding: 'deflate' });
+    await request(plain, RealtimeEvents.subscribe, { cluster: 'dev' });
+
+    const nodes = Object.fromEntries(
+      Array.from({ length: 2_000 }, (_, i) => [
+        `u-${String(i).padStart(4, '0')}`,
+        { cpu: (i % 97) / 10, memory: 1_000_000 + i * 4_099 },
+      ]),
+    );
+    const polledAt = new Date().toISOString();
+    const seq = await writer.setUsage({ available: true, polledAt, nodes });
+    await waitFor(() => packedBatches.length === 1 && plainUsage.length === 1, {
+      what: 'the usage poll at both sockets',
+    });
+
+    const [usage] = plainUsage as [Record<string, unknown>];
+    expect(usage).toMatchObject({ type: 'usage', cluster: 'dev', seq, data: { available: true, nodes } });
+    const [batch] = packedBatches as [Record<string, unknown>];
+    expect(batch).toMatchObject({
+      type: 'batch',
+      cluster: 'dev',
+      fromSeq: seq - 1,
+      seq,
+      live: true,
+      encoding: 'deflate',
+    });
+    const data = batch['data'] as Buffer;
+    expect(JSON.parse(inflateRawSync(data).toString('utf8'))).toEqual([usage]);
+    const plainBytes = JSON.stringify(usage).length;
+    expect(data.length * 3).toBeLessThan(plainBytes);
+    expect(await metric(gwA.url, 'knm_gateway_live_bytes_total{encoding="deflate"}')).toBeLessThan(
+      plainBytes / 3,
+    );
+    expect(await metric(gwB.url, 'knm_gateway_live_bytes_total{encoding="plain"}')).toBe(plainBytes);
+
+    // A small live change stays its own plain event, whatever the subscription asked for.
+    const relabelled = await relabel(1);
+    await waitFor(() => packedUpdates.length === 1, { what: 'the node_update' });
+    expect(packedUpdates[0]).toMatchObject({ type: 'node_update', seq: relabelled });
+    expect(packedBatches).toHaveLength(1);
+  });
+
   it('refuses an encoding it does not know, keeping the connection', async () => {
     const s = open(gwA.url);
     await connected(s);

@@ -41,6 +41,14 @@ describe('decodeBatch', () => {
     expect(decodeBatch({ ...header, encoding: 'deflate', data: copy })).toEqual({ ok: true, batch });
   });
 
+  it('keeps a compressed live batch live (the watch acks it like live envelopes)', () => {
+    const data = deflateRawSync(JSON.stringify(envelopes));
+    expect(decodeBatch({ ...header, live: true, encoding: 'deflate', data })).toEqual({
+      ok: true,
+      batch: { ...batch, live: true },
+    });
+  });
+
   it.each([
     [
       'data that is not deflate',

@@ -60,9 +60,10 @@ export const MAX_SUBSCRIBE_RATE = 50;
  * - With `maxRate` (batches per second, at most {@link MAX_SUBSCRIBE_RATE}): the
  *   socket gets at most that many `batch` events a second, each folding the
  *   changes since the previous one, instead of one event per change.
- * - With `encoding` (one of {@link BATCH_ENCODINGS}): a folded batch whose JSON is
- *   large comes compressed ({@link CompressedBatchMessage}); small ones, live
- *   envelopes and live batches stay plain.
+ * - With `encoding` (one of {@link BATCH_ENCODINGS}): a batch whose JSON is large
+ *   comes compressed ({@link CompressedBatchMessage}), and so does a large live
+ *   message (a run of live envelopes, or one large envelope such as a usage poll),
+ *   as a compressed `live` batch; small batches and live envelopes stay plain.
  * - With `parts: true`: the client applies a batch in parts and acks every batch and
  *   part at once (see {@link BatchMessageSchema}); a batch larger than its link takes
  *   in about four seconds comes in parts. Flow control holds from the subscription on
@@ -130,7 +131,9 @@ export type BatchMessage = z.infer<typeof BatchMessageSchema>;
 
 /**
  * `batch`, compressed: what a subscription that asked for `encoding` is sent instead
- * of a large {@link BatchMessage} (a resume, a merged catch-up, a whole state). `data`
+ * of a large {@link BatchMessage} (a resume, a merged catch-up, a whole state) or a
+ * large live message (then with `live: true`: a run of live envelopes, or a single
+ * one such as a usage poll, acked like live envelopes). `data`
  * is the batch's `envelopes` array as JSON text, UTF-8, compressed with `encoding`
  * (raw DEFLATE), sent as a binary Socket.IO attachment (a Buffer in Node, an
  * ArrayBuffer in a browser); the other fields are the batch's. A client inflates and
@@ -139,12 +142,15 @@ export type BatchMessage = z.infer<typeof BatchMessageSchema>;
  * Why: the gateway compresses a shared batch once for every socket it goes to, and a
  * batch is mostly node snapshots that differ in a few fields: a resume of a 5,000-node
  * cluster is megabytes of JSON and an order of magnitude less deflated, which is what
- * bounds how fast a crowd of clients catches up after an overload.
+ * bounds how fast a crowd of clients catches up after an overload. Live too: a usage
+ * poll of 5,000 nodes is about 260 KB of JSON (60 KB deflated) every 15 s, more than a
+ * 16 KB/s link takes plain.
  */
 export const CompressedBatchMessageSchema = z.object({
   ...batchHeader(),
   encoding: z.enum(BATCH_ENCODINGS),
   data: z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]),
+  live: z.literal(true).optional(),
 });
 export type CompressedBatchMessage = z.infer<typeof CompressedBatchMessageSchema>;
 

@@ -66,6 +66,12 @@ export class GatewayMetrics {
     labelNames: ['encoding'] as const,
     registers: [this.registry],
   });
+  readonly liveBytes = new Counter({
+    name: 'knm_gateway_live_bytes_total',
+    help: 'Bytes of live messages (envelopes, and runs of them as live batches) written to sockets (summed over the sockets each went to), by encoding: plain JSON, or deflate for the large ones to subscriptions that asked for compressed batches',
+    labelNames: ['encoding'] as const,
+    registers: [this.registry],
+  });
   readonly batchEnvelopes = new Counter({
     name: 'knm_gateway_batch_envelopes_total',
     help: 'Envelopes carried inside batches (after folding)',

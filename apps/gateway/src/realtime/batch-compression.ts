@@ -46,5 +46,6 @@ export function compressBatch(
   };
   if (batch.part !== undefined) message.part = batch.part;
   if (batch.more) message.more = true;
+  if (batch.live) message.live = true;
   return { message, bytes: data.length + HEADER_BYTES };
 }

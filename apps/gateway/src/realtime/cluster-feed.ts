@@ -14,6 +14,7 @@ import {
 import type { ChangeSubscriber, NodeStoreReader } from '@knm/node-store';
 import type { GatewayMetrics } from '../health/gateway-metrics.js';
 import { ClusterLog } from './cluster-log.js';
+import { LiveMessage } from './live-message.js';
 import { LivePacer } from './live-pacer.js';
 import { BatchBudget } from './batch-budget.js';
 import { COMPRESS_MIN_BYTES, compressBatch, type CompressedBatch } from './batch-compression.js';
@@ -292,47 +293,44 @@ export class ClusterFeed {
   /**
    * Sends a paced run of consecutive live envelopes (one, or several as a live batch)
    * to the live sockets exactly at its start. Decide per socket (position, backlog
-   * bound), then write to every admitted socket in ONE local broadcast: the adapter
-   * encodes the packet (and its websocket frame) once and every socket's write buffer
-   * shares it, where a per-socket emit would JSON-encode it once per socket. Addressed
-   * by socket id (each socket is in the room named by its id), not by the cluster
-   * room, so exactly the admitted sockets get it. `local`: the Redis adapter neither
-   * publishes it nor expects other replicas to (each receives the envelope from Redis
-   * itself).
+   * bound), then write to every admitted socket in ONE local broadcast per form
+   * ({@link LiveMessage}: plain, or compressed for the sockets that asked when it is
+   * large): the adapter encodes the packet (and its websocket frame) once and every
+   * socket's write buffer shares it, where a per-socket emit would JSON-encode it once
+   * per socket. Addressed by socket id (each socket is in the room named by its id),
+   * not by the cluster room, so exactly the admitted sockets get it. `local`: the
+   * Redis adapter neither publishes it nor expects other replicas to (each receives
+   * the envelope from Redis itself).
    */
   private deliver(channel: ClusterChannel, run: readonly Envelope[]): void {
     const first = run[0] as Envelope;
     const last = run[run.length - 1] as Envelope;
-    const fromSeq = first.seq - 1;
     const admitted: SocketSubscription[] = [];
-    for (const sub of channel.subs) if (sub.admit(fromSeq, last.seq)) admitted.push(sub);
+    for (const sub of channel.subs) if (sub.admit(first.seq - 1, last.seq)) admitted.push(sub);
     const nsp: Namespace | undefined = admitted[0]?.socket.nsp;
     if (!nsp) return;
-    const to = nsp.local.to(admitted.map((s) => s.socket.id));
-    if (run.length === 1) {
-      // Flow control counts the message's encoded size (once per message, for every
-      // socket); encoding its node snapshot now also serves the batches that carry it later.
-      const bytes = envelopesJson(run).length - 2;
-      for (const sub of admitted) sub.sent(first.seq, bytes);
-      to.emit(first.type, first);
-      this.metrics.envelopesSent.inc(admitted.length);
-      return;
+    const message = new LiveMessage(run, this.options.compressMinBytes ?? COMPRESS_MIN_BYTES);
+    const packed = message.compressible ? admitted.filter((s) => s.encoding) : [];
+    const plain = packed.length > 0 ? admitted.filter((s) => !s.encoding) : admitted;
+    if (plain.length > 0) {
+      for (const sub of plain) sub.sent(message.seq, message.bytes);
+      nsp.local.to(plain.map((s) => s.socket.id)).emit(message.event, message.payload);
+      this.metrics.liveBytes.inc({ encoding: 'plain' }, message.bytes * plain.length);
+      if (run.length === 1) this.metrics.envelopesSent.inc(plain.length);
+      else this.countLiveBatches(message, plain.length);
     }
-    const fold = new EnvelopeFold(first.cluster, fromSeq);
-    for (const envelope of run) fold.add(envelope);
-    const batch: BatchMessage = {
-      type: 'batch',
-      cluster: first.cluster,
-      fromSeq,
-      seq: last.seq,
-      envelopes: fold.since(fromSeq),
-      live: true,
-    };
-    const bytes = batchJsonLength(batch, envelopesJson(batch.envelopes));
-    for (const sub of admitted) sub.sent(last.seq, bytes);
-    to.emit(RealtimeEvents.batch, batch);
-    this.metrics.batchesSent.inc({ reason: 'live' }, admitted.length);
-    this.metrics.batchEnvelopes.inc(batch.envelopes.length * admitted.length);
+    if (packed.length > 0) {
+      const compressed = message.compressed();
+      for (const sub of packed) sub.sent(message.seq, compressed.bytes);
+      nsp.local.to(packed.map((s) => s.socket.id)).emit(RealtimeEvents.batch, compressed.message);
+      this.metrics.liveBytes.inc({ encoding: compressed.message.encoding }, compressed.bytes * packed.length);
+      this.countLiveBatches(message, packed.length);
+    }
+  }
+
+  private countLiveBatches(message: LiveMessage, sockets: number): void {
+    this.metrics.batchesSent.inc({ reason: 'live' }, sockets);
+    this.metrics.batchEnvelopes.inc(message.envelopes * sockets);
   }
 
   /**
