@@ -121,33 +121,34 @@ export async function viewsAgainstTruth(
   const [truth, stored] = await Promise.all([sys.truth(), sys.stored()]);
   const want = viewDigest(0, truth.nodes, truth.podCounts, truth.allocation, stored.usage);
   const byFleet = await Promise.all(fleets.map((f) => f.views()));
-  const views = byFleet.flatMap((fleetViews, i) => fleetViews.map((v) => ({ ...v, fleet: i })));
   const differIn = { nodes: 0, pods: 0, allocation: 0, usage: 0 };
   const unequalByFleet = fleets.map(() => 0);
   let unequal = 0;
   const unequalStates: Record<string, number> = {};
   let lowestSeq: number | undefined;
   let lowestState: string | undefined;
-  for (const v of views) {
-    const differs = {
-      nodes: v.nodesSha !== want.nodesSha,
-      pods: v.podsSha !== want.podsSha,
-      allocation: v.allocationSha !== want.allocationSha,
-      usage: v.usageSha !== want.usageSha,
-    };
-    if (!Object.values(differs).some(Boolean)) continue;
-    unequal += 1;
-    unequalByFleet[v.fleet] = (unequalByFleet[v.fleet] ?? 0) + 1;
-    unequalStates[v.state] = (unequalStates[v.state] ?? 0) + 1;
-    if (lowestSeq === undefined || v.seq < lowestSeq) {
-      lowestSeq = v.seq;
-      lowestState = v.state;
+  for (const [fleet, views] of byFleet.entries()) {
+    for (const v of views) {
+      const differs = {
+        nodes: v.nodesSha !== want.nodesSha,
+        pods: v.podsSha !== want.podsSha,
+        allocation: v.allocationSha !== want.allocationSha,
+        usage: v.usageSha !== want.usageSha,
+      };
+      if (!Object.values(differs).some(Boolean)) continue;
+      unequal += 1;
+      unequalByFleet[fleet] = (unequalByFleet[fleet] ?? 0) + 1;
+      unequalStates[v.state] = (unequalStates[v.state] ?? 0) + 1;
+      if (lowestSeq === undefined || v.seq < lowestSeq) {
+        lowestSeq = v.seq;
+        lowestState = v.state;
+      }
+      for (const k of Object.keys(differs) as (keyof typeof differs)[]) if (differs[k]) differIn[k] += 1;
     }
-    for (const k of Object.keys(differs) as (keyof typeof differs)[]) if (differs[k]) differIn[k] += 1;
   }
   return {
     equal: unequal === 0,
-    views: views.length,
+    views: byFleet.reduce((n, views) => n + views.length, 0),
     unequal,
     unequalByFleet,
     differIn,
@@ -158,7 +159,7 @@ export async function viewsAgainstTruth(
   };
 }
 
-/** One line saying how far from the truth the views were: which aspects, how many seqs behind. */
+/** One line saying how far from the truth the views were: in which aspects, where their clients were, and the furthest behind. */
 export function describeUnequal(v: ViewsAgainstTruth): string {
   const list = (counts: Record<string, number>): string =>
     Object.entries(counts)
