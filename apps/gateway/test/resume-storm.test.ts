@@ -107,12 +107,13 @@ describe('a storm of resumes far behind', () => {
     const builtForResumes = (await metric(gateway.url, 'knm_gateway_batches_built_total')) - built;
     expect(builtForResumes).toBeGreaterThan(0);
     expect(builtForResumes).toBeLessThanOrEqual(starts.length);
-    // Both gauges are sampled every 250 ms: a sample may fall between a release and the
-    // round that serves the socket it woke, so wait for one that shows both settled.
+    // The gauges are sampled every 250 ms: a sample may fall between a release and the
+    // round that serves the socket it woke, so wait for one that shows them settled.
     await waitFor(
       async () =>
         (await metric(gateway.url, 'knm_gateway_batch_budget_held_bytes')) === 0 &&
-        (await metric(gateway.url, 'knm_gateway_batch_budget_waiting_sockets')) === 0,
+        (await metric(gateway.url, 'knm_gateway_batch_budget_waiting_sockets')) === 0 &&
+        (await metric(gateway.url, 'knm_gateway_batch_budget_oldest_wait_seconds')) === 0,
       { what: 'the budget released and no socket waiting once every batch was taken' },
     );
     // The budget held sockets back: they were written a few at a time, not all at once.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchBudget } from './batch-budget.js';
+import { BatchBudget, RESERVATION_LAPSE_MS } from './batch-budget.js';
 
 interface Key {
   name: string;
@@ -66,20 +66,70 @@ describe('BatchBudget', () => {
     expect(woken.at(-1)).toEqual(['d', 'e']);
   });
 
-  it('wakes the oldest waiter even when its batch fits nowhere: it goes alone once nothing is held', () => {
+  it("reserves the oldest waiter's room: a batch larger than the budget goes alone once the held ones are taken", () => {
     const woken: string[][] = [];
     const budget = new BatchBudget<Key>(100, (w) => woken.push(names(w)));
     const [a, b, c] = keys('a', 'b', 'c') as [Key, Key, Key];
     budget.admit([a], 60);
-    budget.admit([b], 500);
-    budget.admit([c], 10);
-    expect(budget.waitingCount).toBe(1);
+    expect(names(budget.admit([b], 500))).toEqual([]);
+    // c would fit in what is free, but not beside b's 500: it waits behind b.
+    expect(names(budget.admit([c], 10))).toEqual([]);
+    expect(budget.waitingCount).toBe(2);
     budget.release(a);
     expect(woken).toEqual([['b']]);
-    expect(names(budget.admit([b], 500))).toEqual([]);
-    budget.release(c);
-    expect(woken).toEqual([['b'], ['b']]);
+    expect(names(budget.admit([c], 10))).toEqual([]);
     expect(names(budget.admit([b], 500))).toEqual(['b']);
+    expect(names(budget.admit([c], 10))).toEqual([]);
+    budget.release(b);
+    expect(woken.at(-1)).toEqual(['c']);
+    expect(names(budget.admit([c], 10))).toEqual(['c']);
+  });
+
+  it('never starves a large batch while small ones keep coming', () => {
+    let t = 0;
+    const budget = new BatchBudget<Key>(
+      100,
+      () => undefined,
+      () => t,
+    );
+    const far = { name: 'far' };
+    const holders: Key[] = [];
+    // Sockets close to the head keep taking 30-byte batches, one taken and one new
+    // at each round; the socket far behind is owed 80.
+    for (let i = 0; i < 3; i += 1) holders.push(...budget.admit(keys(`h${i}`), 30));
+    let farAdmittedAt: number | undefined;
+    for (let round = 0; round < 50 && farAdmittedAt === undefined; round += 1) {
+      t += 100;
+      if (budget.admit([far], 80).length > 0) farAdmittedAt = round;
+      const taken = holders.shift();
+      if (taken) budget.release(taken);
+      holders.push(...budget.admit(keys(`n${round}`), 30));
+    }
+    // Without the reservation every round refills what a release frees (90 held, never
+    // room for 80): the far socket would wait forever.
+    expect(farAdmittedAt).toBeDefined();
+    expect(farAdmittedAt).toBeLessThanOrEqual(3);
+  });
+
+  it('drops the reservation of a waiter that stopped asking', () => {
+    let t = 0;
+    const budget = new BatchBudget<Key>(
+      100,
+      () => undefined,
+      () => t,
+    );
+    const [a, b, c] = keys('a', 'b', 'c') as [Key, Key, Key];
+    budget.admit([a], 60);
+    budget.admit([b], 90);
+    expect(budget.oldestWaitMs()).toBe(0);
+    t = 1_000;
+    expect(budget.oldestWaitMs()).toBe(1_000);
+    expect(names(budget.admit([c], 30))).toEqual([]);
+    // b is not refused again (it left, or wants nothing now) for longer than the lapse.
+    t += RESERVATION_LAPSE_MS + 1;
+    expect(names(budget.admit([c], 30))).toEqual(['c']);
+    expect(budget.waitingCount).toBe(0);
+    expect(budget.oldestWaitMs()).toBe(0);
   });
 
   it('forgets a key that is gone: its bytes return and it no longer waits', () => {

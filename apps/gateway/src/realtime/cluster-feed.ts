@@ -729,6 +729,7 @@ export class ClusterFeed {
     this.metrics.backlogBytesMax.set(maxBacklog);
     this.metrics.batchBudgetHeld.set(this.budget.held);
     this.metrics.batchBudgetWaiting.set(this.budget.waitingCount);
+    this.metrics.batchBudgetOldestWait.set(this.budget.oldestWaitMs() / 1000);
   }
 
   private channel(cluster: ClusterName): ClusterChannel {
