@@ -12,6 +12,7 @@ import { startClientFleet, startThrottleProxy, type ClientFleet, type ThrottlePr
 import { PROBE_LABEL, describeUnequal, probeWindow, untilEqualTruth } from './latency.js';
 import { CLUSTER, startRealtimeSystem, type RealtimeSystem } from './realtime-system.js';
 import { gatewayMetric, gatewaysMetric } from '../harness/gateway-metrics.js';
+import { cpuUse } from '../harness/cpu-use.js';
 
 const SLOW_BYTES_PER_SECOND = 16 * 1024;
 
@@ -83,7 +84,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     fleets.push(fastFleet);
     await fastFleet.ready(600_000);
     const without = await peakGatewayRss(sys, () =>
-      p99sUnderChurn(sys, [fastFleet], rate, seconds, windowSeconds),
+      cpuUse(sys.gateways.urls, () => p99sUnderChurn(sys, [fastFleet], rate, seconds, windowSeconds)),
     );
 
     for (const url of sys.gateways.urls) {
@@ -105,7 +106,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     fleets.push(slowFleet);
     await slowFleet.ready(600_000);
     const withSlow = await peakGatewayRss(sys, () =>
-      p99sUnderChurn(sys, [fastFleet], rate, seconds, windowSeconds),
+      cpuUse(sys.gateways.urls, () => p99sUnderChurn(sys, [fastFleet], rate, seconds, windowSeconds)),
     );
 
     const quietFrom = performance.now();
@@ -114,9 +115,9 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     );
     const { equal } = converged;
     const convergedS = converged.ms / 1000;
-    if (without.result.length > 0 && withSlow.result.length > 0) {
-      const ours = summarize('ms', withSlow.result);
-      const baseline = summarize('ms', without.result);
+    if (without.result.result.length > 0 && withSlow.result.result.length > 0) {
+      const ours = summarize('ms', withSlow.result.result);
+      const baseline = summarize('ms', without.result.result);
       comparisons.push({
         metric: `p99 kube-sim PATCH -> ${fast} fast clients, churn ${rate}/s, with ${slow} clients at 16 KB/s beside them`,
         better: 'lower',
@@ -137,6 +138,18 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
         labels: { 'slow clients': slow },
         value: summarize('MiB', [withSlow.peak / 2 ** 20]),
       },
+      ...[without, withSlow].flatMap(({ result: { cpu } }, i) => [
+        {
+          metric: 'machine CPU busy during the churn',
+          labels: { 'slow clients': i === 0 ? 0 : slow },
+          value: summarize('%', [cpu.machineBusy * 100]),
+        },
+        {
+          metric: 'gateways CPU during the churn (cores)',
+          labels: { 'slow clients': i === 0 ? 0 : slow },
+          value: summarize('cores', [cpu.gatewayCores]),
+        },
+      ]),
       {
         metric: 'every view equal to /_sim/truth after the churn',
         labels: { clients: fast + slow },
