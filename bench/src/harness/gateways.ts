@@ -48,3 +48,17 @@ export async function startGateways(
     throw err;
   }
 }
+
+/**
+ * The gateways' log lines (as captured, the newest megabyte of each) whose message is
+ * `msg`, oldest first per gateway: what a scenario quotes when a figure needs a why.
+ */
+export function gatewayLogLines(gateways: Pick<Gateways, 'procs'>, msg: string): string[] {
+  const needle = `"msg":${JSON.stringify(msg)}`;
+  return gateways.procs.flatMap((p) =>
+    p
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(needle)),
+  );
+}

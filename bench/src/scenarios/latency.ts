@@ -16,6 +16,10 @@ import {
   type RealtimeSystem,
 } from './realtime-system.js';
 import { gatewaysMetric } from '../harness/gateway-metrics.js';
+import { gatewayLogLines } from '../harness/gateways.js';
+
+/** The gateway's log message for a socket owed envelopes and written nothing for 30 s (`ClusterFeed`'s stall report). */
+const STALL_MESSAGE = 'a socket owed envelopes was written nothing for 30 s';
 
 export const PROBE_LABEL = 'knm.bench/probe';
 
@@ -480,6 +484,13 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
         } = await untilEqualTruth(sys, fleets, quietFrom, 60_000, 250, (line) =>
           ctx.log(`latency: ${clients} clients, churn ${rate}/s: ${line}`),
         );
+        const stalls = gatewayLogLines(sys.gateways, STALL_MESSAGE);
+        if (!equal && stalls.length > 0) {
+          ctx.log(
+            `latency: ${clients} clients, churn ${rate}/s: ${stalls.length} stalled sockets reported so far; the last:`,
+          );
+          for (const line of stalls.slice(-3)) ctx.log(`  ${line}`);
+        }
         if (equal)
           figures.push({
             metric: 'every view equal to the truth, after the churn stopped',
@@ -507,7 +518,7 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           gateways('knm_gateway_live_bytes_total{encoding="deflate"}'),
         ]);
         notes.push(
-          `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped, ${round((afterLastChangeMs ?? 0) / 1000, 1)} s after the cluster's last change` : `NOT every view equal to /_sim/truth within 60 s after the churn stopped: ${describeUnequal(last)}`}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), made sockets wait for the batch budget ${waits} times, and wrote ${round(batchBytes / 2 ** 20, 1)} MiB of batches (${round(deflated / 2 ** 20, 1)} MiB of them compressed), and ${round(liveBytes / 2 ** 20, 1)} MiB of live messages (${round(liveDeflated / 2 ** 20, 1)} MiB of them compressed).`,
+          `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped, ${round((afterLastChangeMs ?? 0) / 1000, 1)} s after the cluster's last change` : `NOT every view equal to /_sim/truth within 60 s after the churn stopped: ${describeUnequal(last)}`}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), made sockets wait for the batch budget ${waits} times, reported ${stalls.length} sockets stalled (owed envelopes, written nothing for 30 s), and wrote ${round(batchBytes / 2 ** 20, 1)} MiB of batches (${round(deflated / 2 ** 20, 1)} MiB of them compressed), and ${round(liveBytes / 2 ** 20, 1)} MiB of live messages (${round(liveDeflated / 2 ** 20, 1)} MiB of them compressed).`,
         );
       }
     }

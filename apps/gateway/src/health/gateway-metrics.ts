@@ -50,6 +50,11 @@ export class GatewayMetrics {
     help: 'Sockets owed a batch and waiting for the batch budget, sampled every 250 ms',
     registers: [this.registry],
   });
+  readonly stalledSockets = new Gauge({
+    name: 'knm_gateway_stalled_sockets',
+    help: 'Sockets owed envelopes and written nothing for 30 s (each is logged once with its delivery state), sampled every 250 ms',
+    registers: [this.registry],
+  });
   readonly batchBudgetOldestWait = new Gauge({
     name: 'knm_gateway_batch_budget_oldest_wait_seconds',
     help: 'How long the socket waiting longest for the batch budget has waited (its batch is reserved: the others are admitted only beside it), sampled every 250 ms',

@@ -65,6 +65,12 @@ export class BatchBudget<K extends object> {
     return this.waiting.size;
   }
 
+  /** How long `key` has waited for budget, in ms; undefined when it does not wait. */
+  waitedMs(key: K): number | undefined {
+    const waiter = this.waiting.get(key);
+    return waiter ? this.now() - waiter.since : undefined;
+  }
+
   /** How long the oldest waiter has waited, in ms (0 when none waits). */
   oldestWaitMs(): number {
     const oldest = this.oldest();

@@ -104,6 +104,8 @@ export class ClusterFeed {
   private readonly ticker: ReturnType<typeof setInterval>;
   private readonly host = { flush: (sub: SocketSubscription) => this.flush(sub) };
   private readonly budget: BatchBudget<SocketSubscription>;
+  /** Stalled subscriptions already logged ({@link reportStall}): one line each. */
+  private readonly stallsReported = new WeakSet<SocketSubscription>();
   /**
    * Compressed bytes per plain byte of the batches compressed lately (a moving
    * average): what a batch not compressed yet will take on the wire, to tell whether
@@ -704,12 +706,19 @@ export class ClusterFeed {
     return shared;
   }
 
-  /** Drains missed, slow-socket timeouts, and the backlog gauge, for every merged subscription. */
+  /** Drains missed, slow-socket timeouts, and the backlog gauge, for every merged subscription; stalls, for every one. */
   private tick(): void {
     let maxBacklog = 0;
     let merged = 0;
+    let stalled = 0;
     for (const channel of this.channels.values()) {
+      const latestSeq = channel.log?.latestSeq ?? 0;
       for (const sub of channel.subs) {
+        // Live ones too: a live socket behind the log is a fault as much as a merged one.
+        if (sub.stalledMs(latestSeq) > STALL_REPORT_MS) {
+          stalled += 1;
+          this.reportStall(sub, channel);
+        }
         if (sub.mode !== 'merged') continue;
         merged += 1;
         maxBacklog = Math.max(maxBacklog, sub.backlogBytes());
@@ -726,10 +735,34 @@ export class ClusterFeed {
       }
     }
     this.metrics.mergedSockets.set(merged);
+    this.metrics.stalledSockets.set(stalled);
     this.metrics.backlogBytesMax.set(maxBacklog);
     this.metrics.batchBudgetHeld.set(this.budget.held);
     this.metrics.batchBudgetWaiting.set(this.budget.waitingCount);
     this.metrics.batchBudgetOldestWait.set(this.budget.oldestWaitMs() / 1000);
+  }
+
+  /**
+   * Logs, once per subscription, where a socket owed envelopes and written nothing for
+   * {@link STALL_REPORT_MS} stands: its delivery state, whether its batch is being read
+   * from Redis, how long it has waited for the batch budget, and the log's seq.
+   */
+  private reportStall(sub: SocketSubscription, channel: ClusterChannel): void {
+    if (this.stallsReported.has(sub)) return;
+    this.stallsReported.add(sub);
+    this.logger.warn(
+      {
+        ...sub.describe(),
+        latestSeq: channel.log?.latestSeq,
+        logBase: channel.log?.fold.base,
+        reading: this.reading.has(sub),
+        flushing: channel.flushing.has(sub),
+        channelHeld: channel.held !== undefined,
+        budgetWaitMs: this.budget.waitedMs(sub),
+        budgetHeldBytes: this.budget.held,
+      },
+      'a socket owed envelopes was written nothing for 30 s',
+    );
   }
 
   private channel(cluster: ClusterName): ClusterChannel {
@@ -826,6 +859,14 @@ export class ClusterFeed {
  * of such a link: a client on a slow link asks for compression.
  */
 const PART_BYTES = 1024 * 1024;
+
+/**
+ * A socket owed envelopes and written nothing for this long is reported (a log
+ * line, the stalled gauge). Within it, a socket that drains gets a batch in a flush
+ * window, or waits for budget a few seconds in a resume storm; one that does not drain
+ * is disconnected by the slow-socket timeout (60 s) instead.
+ */
+const STALL_REPORT_MS = 30_000;
 
 /** The keys a folded batch carries: one per node envelope, one per node in `pod_counts` and `allocation`. */
 function keysOf(envelopes: readonly Envelope[]): number {

@@ -87,6 +87,8 @@ export class SocketSubscription {
   private lastAckAt = 0;
   /** The next batch answers the client's resume (`sinceSeq`). */
   private resuming = false;
+  /** When anything (a live message, a batch or a part) was last written to this socket. */
+  private lastSentAt: number;
   private readonly onDrain = (): void => {
     this.undrainedSince = undefined;
     this.host.flush(this);
@@ -107,6 +109,7 @@ export class SocketSubscription {
     private readonly now: () => number = Date.now,
   ) {
     this.lastSeq = sinceSeq;
+    this.lastSentAt = now();
     this.minIntervalMs = maxRate === undefined ? 0 : 1000 / maxRate;
     socket.conn.on('drain', this.onDrain);
   }
@@ -224,6 +227,7 @@ export class SocketSubscription {
   }
 
   private track(seq: number, part: number, bytes: number): void {
+    this.lastSentAt = this.now();
     if (this.acked === undefined) return;
     this.sentBytes += bytes;
     this.inFlight.push({ seq, part, total: this.sentBytes, at: this.now() });
@@ -321,6 +325,41 @@ export class SocketSubscription {
   /** How long a merged socket has held an unsent backlog without draining (0 when none). */
   undrainedMs(): number {
     return this.undrainedSince === undefined ? 0 : this.now() - this.undrainedSince;
+  }
+
+  /**
+   * How long this socket has been owed envelopes (it is behind `latestSeq`, the
+   * cluster's seq on this replica) with nothing written to it, beyond what its
+   * `maxRate` asks to wait, while it has taken everything written to it: 0 when it is
+   * not behind, was written to since, or has not taken what it was sent (a slow
+   * client: the slow-socket timeout's). A socket that takes what it is sent gets its
+   * next batch within a flush window: a long stall of one is a fault, and this is how
+   * the feed sees it.
+   */
+  stalledMs(latestSeq: number): number {
+    if (this.modeValue === 'ended' || this.lastSeq >= latestSeq) return 0;
+    const ms = this.now() - this.lastSentAt - this.minIntervalMs;
+    if (ms <= 0 || this.unackedBytes() > 0) return 0;
+    const backlog = socketBacklog(this.socket);
+    return backlog.messages > 0 || backlog.bytes > 0 ? 0 : ms;
+  }
+
+  /** Where delivery to this socket stands, for a log line about it. */
+  describe(): Record<string, unknown> {
+    const backlog = socketBacklog(this.socket);
+    return {
+      socket: this.socket.id,
+      cluster: this.cluster,
+      mode: this.modeValue,
+      positioned: this.positioned,
+      lastSeq: this.lastSeq,
+      parts: this.parts ? { seq: this.parts.plan.batch.seq, next: this.parts.next } : undefined,
+      unackedBytes: this.unackedBytes(),
+      backlogMessages: backlog.messages,
+      backlogBytes: backlog.bytes,
+      undrainedMs: this.undrainedMs(),
+      connected: this.socket.connected,
+    };
   }
 
   /** Bytes waiting for this socket now. */
