@@ -32,6 +32,8 @@ export async function startGateways(
       jwtSecret: secret,
       args: ['--log-level', 'info'],
       name: `gateway-${i + 1}`,
+      // Enough for the warnings of a long overload (a stall report is about 600 characters).
+      maxOutput: 32_000_000,
       // Thousands of simulated users share the bench's one token: no per-user subscribe limit.
       env: { KNM_SUBSCRIBE_RATE_LIMIT: '0', ...env },
     }),
@@ -50,15 +52,19 @@ export async function startGateways(
 }
 
 /**
- * The gateways' log lines (as captured, the newest megabyte of each) whose message is
- * `msg`, oldest first per gateway: what a scenario quotes when a figure needs a why.
+ * The gateways' log lines (as captured, the newest megabyte of each), oldest first per
+ * gateway, whose message is `msg` (any, when undefined) and that contain `text` (when
+ * given): what a scenario quotes when a figure needs a why.
  */
-export function gatewayLogLines(gateways: Pick<Gateways, 'procs'>, msg: string): string[] {
-  const needle = `"msg":${JSON.stringify(msg)}`;
+export function gatewayLogLines(gateways: Pick<Gateways, 'procs'>, msg?: string, text?: string): string[] {
+  const needle = msg === undefined ? undefined : `"msg":${JSON.stringify(msg)}`;
   return gateways.procs.flatMap((p) =>
     p
       .output()
       .split('\n')
-      .filter((line) => line.includes(needle)),
+      .filter(
+        (line) =>
+          (needle === undefined || line.includes(needle)) && (text === undefined || line.includes(text)),
+      ),
   );
 }

@@ -4,7 +4,15 @@
  * p50 / p95 / p99 under background churn, for several client counts.
  */
 import { Keyspace, toClusterName } from '@knm/contracts';
-import { startClientFleet, sleep, viewDigest, waitFor, type ClientFleet, type Probe } from '@knm/testing';
+import {
+  startClientFleet,
+  sleep,
+  viewDigest,
+  waitFor,
+  type ClientFleet,
+  type FleetClientView,
+  type Probe,
+} from '@knm/testing';
 import { percentile, round, summarize } from '../harness/stats.js';
 import { bareDeliveryCeiling, readStretch, stretchPrefix, type StreamStretch } from './delivery-ceiling.js';
 import type { BenchContext, ChartSpec, Figure, Scenario, ScenarioResult } from '../harness/types.js';
@@ -108,10 +116,10 @@ export interface ViewsAgainstTruth {
   differIn: { nodes: number; pods: number; allocation: number; usage: number };
   /** Where the clients of the unequal views were (live, waiting to reconnect, ...), by state. */
   unequalStates: Record<string, number>;
-  /** The stored seq, and the lowest seq of an unequal view and its client's state (undefined when all are equal). */
+  /** The stored seq. */
   storedSeq: number;
-  lowestSeq: number | undefined;
-  lowestState: string | undefined;
+  /** The unequal view at the lowest seq, with where its client stood (undefined when all are equal). */
+  lowest: Pick<FleetClientView, 'seq' | 'state' | 'socketId' | 'quietMs' | 'reconnects'> | undefined;
 }
 
 /**
@@ -129,8 +137,7 @@ export async function viewsAgainstTruth(
   const unequalByFleet = fleets.map(() => 0);
   let unequal = 0;
   const unequalStates: Record<string, number> = {};
-  let lowestSeq: number | undefined;
-  let lowestState: string | undefined;
+  let lowest: FleetClientView | undefined;
   for (const [fleet, views] of byFleet.entries()) {
     for (const v of views) {
       const differs = {
@@ -143,10 +150,7 @@ export async function viewsAgainstTruth(
       unequal += 1;
       unequalByFleet[fleet] = (unequalByFleet[fleet] ?? 0) + 1;
       unequalStates[v.state] = (unequalStates[v.state] ?? 0) + 1;
-      if (lowestSeq === undefined || v.seq < lowestSeq) {
-        lowestSeq = v.seq;
-        lowestState = v.state;
-      }
+      if (lowest === undefined || v.seq < lowest.seq) lowest = v;
       for (const k of Object.keys(differs) as (keyof typeof differs)[]) if (differs[k]) differIn[k] += 1;
     }
   }
@@ -158,8 +162,13 @@ export async function viewsAgainstTruth(
     differIn,
     unequalStates,
     storedSeq: stored.seq,
-    lowestSeq,
-    lowestState,
+    lowest: lowest && {
+      seq: lowest.seq,
+      state: lowest.state,
+      socketId: lowest.socketId,
+      quietMs: lowest.quietMs,
+      reconnects: lowest.reconnects,
+    },
   };
 }
 
@@ -170,8 +179,12 @@ export function describeUnequal(v: ViewsAgainstTruth): string {
       .filter(([, n]) => n > 0)
       .map(([k, n]) => `${k} ${n}`)
       .join(', ');
+  const { lowest } = v;
+  const furthest = lowest
+    ? `seq ${lowest.seq} (${lowest.state}, socket ${lowest.socketId ?? '-'}, nothing received for ${round(lowest.quietMs / 1000, 1)} s, ${lowest.reconnects} reconnects)`
+    : '-';
   // The stored seq is read just before the views: a view may be past it.
-  return `${v.unequal} of ${v.views} views not equal at the last check (differing in: ${list(v.differIn)}; their clients: ${list(v.unequalStates)}); the furthest behind was at seq ${v.lowestSeq ?? '-'} (${v.lowestState ?? '-'}), the stored seq ${v.storedSeq}`;
+  return `${v.unequal} of ${v.views} views not equal at the last check (differing in: ${list(v.differIn)}; their clients: ${list(v.unequalStates)}); the furthest behind was at ${furthest}, the stored seq ${v.storedSeq}`;
 }
 
 /** When the watcher stored the cluster's last change (its last envelope's timestamp), as a `performance.now()` time. */
@@ -485,11 +498,14 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           ctx.log(`latency: ${clients} clients, churn ${rate}/s: ${line}`),
         );
         const stalls = gatewayLogLines(sys.gateways, STALL_MESSAGE);
-        if (!equal && stalls.length > 0) {
+        const furthest = last.lowest?.socketId;
+        if (!equal && furthest !== undefined) {
+          // What the gateways said of the client furthest behind, if anything.
+          const said = gatewayLogLines(sys.gateways, undefined, furthest);
           ctx.log(
-            `latency: ${clients} clients, churn ${rate}/s: ${stalls.length} stalled sockets reported so far; the last:`,
+            `latency: ${clients} clients, churn ${rate}/s: ${stalls.length} stalled sockets reported so far; ${said.length} gateway log lines name the furthest behind (${furthest})${said.length > 0 ? ', the last:' : ''}`,
           );
-          for (const line of stalls.slice(-3)) ctx.log(`  ${line}`);
+          for (const line of said.slice(-3)) ctx.log(`  ${line}`);
         }
         if (equal)
           figures.push({

@@ -16,22 +16,37 @@ import { cpuUse } from '../harness/cpu-use.js';
 
 const SLOW_BYTES_PER_SECOND = 16 * 1024;
 
-/** The largest resident set of the gateways, sampled every second while `during` runs. */
-async function peakGatewayRss<T>(
+/** What the gateways held at their peak while something ran (sampled every second). */
+interface GatewayPeaks {
+  /** The largest resident set of one gateway. */
+  rss: number;
+  /** The most batch budget held, summed over the gateways (bytes of batches written and not yet taken). */
+  budgetHeld: number;
+}
+
+/** The gateways' peaks while `during` runs, and how many times they made a socket wait for the batch budget. */
+async function gatewayPeaks<T>(
   sys: RealtimeSystem,
   during: () => Promise<T>,
-): Promise<{ result: T; peak: number }> {
-  let peak = 0;
+): Promise<{ result: T; peak: GatewayPeaks; budgetWaits: number }> {
+  const peak: GatewayPeaks = { rss: 0, budgetHeld: 0 };
+  const { urls } = sys.gateways;
   const sample = async (): Promise<void> => {
-    for (const url of sys.gateways.urls) {
-      peak = Math.max(peak, await gatewayMetric(url, 'knm_gateway_process_resident_memory_bytes'));
+    for (const url of urls) {
+      peak.rss = Math.max(peak.rss, await gatewayMetric(url, 'knm_gateway_process_resident_memory_bytes'));
     }
+    peak.budgetHeld = Math.max(
+      peak.budgetHeld,
+      await gatewaysMetric(urls, 'knm_gateway_batch_budget_held_bytes'),
+    );
   };
+  const waitsBefore = await gatewaysMetric(urls, 'knm_gateway_batch_budget_waits_total');
   const timer = setInterval(() => void sample(), 1_000);
   try {
     const result = await during();
     await sample();
-    return { result, peak };
+    const budgetWaits = (await gatewaysMetric(urls, 'knm_gateway_batch_budget_waits_total')) - waitsBefore;
+    return { result, peak, budgetWaits };
   } finally {
     clearInterval(timer);
   }
@@ -83,7 +98,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     });
     fleets.push(fastFleet);
     await fastFleet.ready(600_000);
-    const without = await peakGatewayRss(sys, () =>
+    const without = await gatewayPeaks(sys, () =>
       cpuUse(sys.gateways.urls, () => p99sUnderChurn(sys, [fastFleet], rate, seconds, windowSeconds)),
     );
 
@@ -105,7 +120,7 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
     });
     fleets.push(slowFleet);
     await slowFleet.ready(600_000);
-    const withSlow = await peakGatewayRss(sys, () =>
+    const withSlow = await gatewayPeaks(sys, () =>
       cpuUse(sys.gateways.urls, () => p99sUnderChurn(sys, [fastFleet], rate, seconds, windowSeconds)),
     );
 
@@ -128,17 +143,22 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
       });
     }
     figures.push(
-      {
-        metric: 'gateway peak RSS',
-        labels: { 'slow clients': 0 },
-        value: summarize('MiB', [without.peak / 2 ** 20]),
-      },
-      {
-        metric: 'gateway peak RSS',
-        labels: { 'slow clients': slow },
-        value: summarize('MiB', [withSlow.peak / 2 ** 20]),
-      },
-      ...[without, withSlow].flatMap(({ result: { cpu } }, i) => [
+      ...[without, withSlow].flatMap(({ result: { cpu }, peak, budgetWaits }, i) => [
+        {
+          metric: 'gateway peak RSS',
+          labels: { 'slow clients': i === 0 ? 0 : slow },
+          value: summarize('MiB', [peak.rss / 2 ** 20]),
+        },
+        {
+          metric: 'batch budget held at the peak, both gateways',
+          labels: { 'slow clients': i === 0 ? 0 : slow },
+          value: summarize('MiB', [peak.budgetHeld / 2 ** 20]),
+        },
+        {
+          metric: 'sockets made to wait for the batch budget',
+          labels: { 'slow clients': i === 0 ? 0 : slow },
+          value: summarize('times', [budgetWaits]),
+        },
         {
           metric: 'machine CPU busy during the churn',
           labels: { 'slow clients': i === 0 ? 0 : slow },

@@ -159,6 +159,8 @@ export class FleetClient {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly probes = new Map<string, string>();
+  /** When the last envelope or batch reached this client (`performance.now()`), or its start. */
+  private lastMessageAt = performance.now();
   private liveResolve: (() => void) | undefined;
   /** Settles the first time the client is live. */
   readonly live: Promise<void>;
@@ -173,6 +175,16 @@ export class FleetClient {
     this.urlIndex = index % urls.length;
     this.live = new Promise((r) => (this.liveResolve = r));
     this.open();
+  }
+
+  /** The id of the client's socket while it has one (what the gateway's log lines name it by). */
+  get socketId(): string | undefined {
+    return this.socket?.id;
+  }
+
+  /** Milliseconds since the last envelope or batch reached this client. */
+  get quietMs(): number {
+    return performance.now() - this.lastMessageAt;
   }
 
   get url(): string {
@@ -301,6 +313,7 @@ export class FleetClient {
       return;
     }
     this.counters.received += 1;
+    this.lastMessageAt = performance.now();
     const view = this.view;
     if (envelope.type === 'resync') {
       const reason = String(envelope.data?.reason);
@@ -338,6 +351,7 @@ export class FleetClient {
       return;
     }
     this.counters.received += 1;
+    this.lastMessageAt = performance.now();
     const view = this.view;
     const last = batch.more !== true;
     if (batch.fromSeq === 0) {

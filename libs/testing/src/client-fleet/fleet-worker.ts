@@ -128,7 +128,13 @@ function views(): FleetClientView[] {
       digest = c.view.digest();
       cache.set(key, digest);
     }
-    return { ...digest, state: c.state };
+    return {
+      ...digest,
+      state: c.state,
+      socketId: c.socketId,
+      quietMs: Math.round(c.quietMs),
+      reconnects: c.counters.reconnects,
+    };
   });
 }
 

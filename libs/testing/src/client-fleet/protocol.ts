@@ -35,6 +35,11 @@ export interface FleetProcessStats extends FleetClientCounters {
 /** One client's view digest, and where the client is (for telling a stalled view from a reconnecting one). */
 export interface FleetClientView extends ViewDigest {
   state: ClientState;
+  /** The client's socket id while it has a socket (the gateway's log lines name sockets by it). */
+  socketId?: string;
+  /** Milliseconds since the last envelope or batch reached the client. */
+  quietMs: number;
+  reconnects: number;
 }
 
 /** A command from the fleet to a fleet process. */
