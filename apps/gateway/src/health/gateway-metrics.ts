@@ -60,6 +60,11 @@ export class GatewayMetrics {
     help: 'How long the socket waiting longest for the batch budget has waited (its batch is reserved: the others are admitted only beside it), sampled every 250 ms',
     registers: [this.registry],
   });
+  readonly batchBudgetLapses = new Counter({
+    name: 'knm_gateway_batch_budget_lapses_total',
+    help: 'Sockets waiting for the batch budget that lost their place because they did not ask again within the lapse',
+    registers: [this.registry],
+  });
   readonly batchParts = new Counter({
     name: 'knm_gateway_batch_parts_total',
     help: "Parts of folded batches sent in parts (each a couple of seconds of its socket's link; the batch itself is counted once in knm_gateway_batches_sent_total)",

@@ -121,15 +121,17 @@ describe('BatchBudget', () => {
     const [a, b, c] = keys('a', 'b', 'c') as [Key, Key, Key];
     budget.admit([a], 60);
     budget.admit([b], 90);
-    expect(budget.oldestWaitMs()).toBe(0);
+    expect(budget.head()).toMatchObject({ key: b, waitedMs: 0, bytes: 90 });
     t = 1_000;
-    expect(budget.oldestWaitMs()).toBe(1_000);
+    expect(budget.waiter(b)).toEqual({ waitedMs: 1_000, bytes: 90, place: 0 });
     expect(names(budget.admit([c], 30))).toEqual([]);
     // b is not refused again (it left, or wants nothing now) for longer than the lapse.
     t += RESERVATION_LAPSE_MS + 1;
     expect(names(budget.admit([c], 30))).toEqual(['c']);
     expect(budget.waitingCount).toBe(0);
-    expect(budget.oldestWaitMs()).toBe(0);
+    expect(budget.head()).toBeUndefined();
+    // b, and c's own refusal of before (c asks anew and goes).
+    expect(budget.lapses).toBe(2);
   });
 
   it('forgets a key that is gone: its bytes return and it no longer waits', () => {

@@ -42,6 +42,7 @@ export const RESERVATION_LAPSE_MS = 5_000;
 export class BatchBudget<K extends object> {
   private heldBytes = 0;
   private readonly holds = new Map<K, number>();
+  private lapsed = 0;
   /**
    * Keys refused budget: when they were first refused (a Map keeps that order), the
    * bytes they were refused last, and when.
@@ -65,16 +66,27 @@ export class BatchBudget<K extends object> {
     return this.waiting.size;
   }
 
-  /** How long `key` has waited for budget, in ms; undefined when it does not wait. */
-  waitedMs(key: K): number | undefined {
-    const waiter = this.waiting.get(key);
-    return waiter ? this.now() - waiter.since : undefined;
+  /** Waiters that lost their place because they stopped asking, so far. */
+  get lapses(): number {
+    return this.lapsed;
   }
 
-  /** How long the oldest waiter has waited, in ms (0 when none waits). */
-  oldestWaitMs(): number {
+  /**
+   * Where `key` stands in the queue: how long it has waited, the bytes it was refused
+   * last, its place (0 = the oldest); undefined when it does not wait. O(waiters): for
+   * a report, not a hot path.
+   */
+  waiter(key: K): { waitedMs: number; bytes: number; place: number } | undefined {
+    const waiter = this.waiting.get(key);
+    if (!waiter) return undefined;
+    const place = [...this.waiting.keys()].indexOf(key);
+    return { waitedMs: this.now() - waiter.since, bytes: waiter.bytes, place };
+  }
+
+  /** The oldest waiter still asking, with how long it has waited and the bytes reserved for it. */
+  head(): { key: K; waitedMs: number; bytes: number } | undefined {
     const oldest = this.oldest();
-    return oldest ? this.now() - oldest.since : 0;
+    return oldest && { key: oldest.key, waitedMs: this.now() - oldest.since, bytes: oldest.bytes };
   }
 
   /**
@@ -129,6 +141,7 @@ export class BatchBudget<K extends object> {
       if (now - waiter.asked <= RESERVATION_LAPSE_MS)
         return { key, since: waiter.since, bytes: waiter.bytes };
       this.waiting.delete(key);
+      this.lapsed += 1;
     }
     return undefined;
   }

@@ -104,6 +104,8 @@ export class ClusterFeed {
   private readonly ticker: ReturnType<typeof setInterval>;
   private readonly host = { flush: (sub: SocketSubscription) => this.flush(sub) };
   private readonly budget: BatchBudget<SocketSubscription>;
+  /** The budget's lapses already counted in the metric. */
+  private lapsesCounted = 0;
   /** Stalled subscriptions already logged ({@link reportStall}): one line each. */
   private readonly stallsReported = new WeakSet<SocketSubscription>();
   /**
@@ -739,7 +741,9 @@ export class ClusterFeed {
     this.metrics.backlogBytesMax.set(maxBacklog);
     this.metrics.batchBudgetHeld.set(this.budget.held);
     this.metrics.batchBudgetWaiting.set(this.budget.waitingCount);
-    this.metrics.batchBudgetOldestWait.set(this.budget.oldestWaitMs() / 1000);
+    this.metrics.batchBudgetOldestWait.set((this.budget.head()?.waitedMs ?? 0) / 1000);
+    this.metrics.batchBudgetLapses.inc(this.budget.lapses - this.lapsesCounted);
+    this.lapsesCounted = this.budget.lapses;
   }
 
   /**
@@ -750,6 +754,7 @@ export class ClusterFeed {
   private reportStall(sub: SocketSubscription, channel: ClusterChannel): void {
     if (this.stallsReported.has(sub)) return;
     this.stallsReported.add(sub);
+    const head = this.budget.head();
     this.logger.warn(
       {
         ...sub.describe(),
@@ -758,8 +763,11 @@ export class ClusterFeed {
         reading: this.reading.has(sub),
         flushing: channel.flushing.has(sub),
         channelHeld: channel.held !== undefined,
-        budgetWaitMs: this.budget.waitedMs(sub),
+        budgetWait: this.budget.waiter(sub),
+        budgetHead: head && { socket: head.key.socket.id, waitedMs: head.waitedMs, bytes: head.bytes },
         budgetHeldBytes: this.budget.held,
+        budgetWaiting: this.budget.waitingCount,
+        budgetLapses: this.budget.lapses,
       },
       'a socket owed envelopes was written nothing for 30 s',
     );
