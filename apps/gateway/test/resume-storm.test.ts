@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { RealtimeEvents, type NodeSnapshot, type SubscribeAck } from '@knm/contracts';
@@ -21,6 +22,7 @@ const RESUMERS = 60;
 let redis: TestRedis;
 let gateway: RunningGateway;
 let writer: NodeStoreWriter;
+let seededSeq: number;
 let viewer: string;
 const sockets: Socket[] = [];
 
@@ -38,7 +40,7 @@ async function relabelAll(round: number): Promise<number> {
 
 beforeEach(async () => {
   redis = await createTestRedis();
-  ({ writer } = await seedCluster(
+  ({ writer, seq: seededSeq } = await seedCluster(
     redis,
     'dev',
     names.map((n) => makeNodeSnapshot(n)),
@@ -119,4 +121,61 @@ describe('a storm of resumes far behind', () => {
     // The budget held sockets back: they were written a few at a time, not all at once.
     expect(await metric(gateway.url, 'knm_gateway_batch_budget_waits_total')).toBeGreaterThan(0);
   });
+
+  it('reports a socket owed envelopes that waits for budget held by a client that does not ack: the stalled gauge and one log line, until the budget frees up', async () => {
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+    // A budget smaller than one batch, and a slow-socket timeout past the test.
+    gateway = await startGateway(
+      redis,
+      { batchBudgetBytes: 64 * 1024, slowSocketTimeoutMs: 120_000 },
+      'gw-stall',
+      logger,
+    );
+    const last = await relabelAll(0);
+    const resume = async (socket: Socket, acks: boolean): Promise<void> => {
+      const ask = { cluster: 'dev', sinceSeq: seededSeq, ...(acks ? { parts: true } : {}) };
+      expect(await request<SubscribeAck>(socket, RealtimeEvents.subscribe, ask)).toEqual({
+        ok: true,
+        seq: seededSeq,
+      });
+    };
+
+    // The holder takes its batch and never acks it: its bytes stay held.
+    const holder = connectSocket(gateway.url, { token: viewer });
+    sockets.push(holder);
+    const held = new EnvelopeCollector(holder, { dev: seededSeq });
+    await connected(holder);
+    await resume(holder, true);
+    await waitFor(() => held.at('dev') === last, { what: 'the holder got its batch' });
+
+    // The waiter takes everything it is sent (nothing is), and is owed every node.
+    const waiter = connectSocket(gateway.url, { token: viewer });
+    sockets.push(waiter);
+    const waited = new EnvelopeCollector(waiter, { dev: seededSeq });
+    await connected(waiter);
+    await resume(waiter, false);
+    await waitFor(async () => (await metric(gateway.url, 'knm_gateway_stalled_sockets')) === 1, {
+      what: 'the waiter counted stalled once it was written nothing for 30 s',
+      timeout: 45_000,
+    });
+    expect(waited.batches).toEqual([]);
+    const reports = warnings
+      .map((line) => JSON.parse(line) as { msg: string; stalled?: number; longest?: Record<string, unknown> })
+      .filter((w) => w.msg === 'sockets owed envelopes were written nothing for 30 s');
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({
+      stalled: 1,
+      longest: { socket: waiter.id, mode: 'merged', lastSeq: seededSeq, budgetWait: { place: 0 } },
+      budget: { waiting: 1, head: { socket: waiter.id } },
+    });
+
+    // The holder takes its batch: the budget frees up, the waiter gets everything.
+    holder.emit(RealtimeEvents.ack, { cluster: 'dev', seq: last });
+    await waitFor(() => waited.at('dev') === last, { what: 'the waiter got its batch' });
+    expect(waited.violations).toEqual([]);
+    await waitFor(async () => (await metric(gateway.url, 'knm_gateway_stalled_sockets')) === 0, {
+      what: 'no socket stalled any more',
+    });
+  }, 90_000);
 });

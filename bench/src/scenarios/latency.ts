@@ -26,8 +26,22 @@ import {
 import { gatewaysMetric } from '../harness/gateway-metrics.js';
 import { gatewayLogLines } from '../harness/gateways.js';
 
-/** The gateway's log message for a socket owed envelopes and written nothing for 30 s (`ClusterFeed`'s stall report). */
-const STALL_MESSAGE = 'a socket owed envelopes was written nothing for 30 s';
+/** The gateway's log message for sockets owed envelopes and written nothing for 30 s (`ClusterFeed`'s stall report). */
+const STALL_MESSAGE = 'sockets owed envelopes were written nothing for 30 s';
+
+/** The most sockets one of the gateways' stall reports counted (its pino JSON lines). */
+function mostStalled(lines: readonly string[]): number {
+  let most = 0;
+  for (const line of lines) {
+    const at = line.indexOf('{');
+    try {
+      most = Math.max(most, Number((JSON.parse(line.slice(at)) as { stalled?: unknown }).stalled) || 0);
+    } catch {
+      // A line cut by the output's cap: not a count.
+    }
+  }
+  return most;
+}
 
 export const PROBE_LABEL = 'knm.bench/probe';
 
@@ -503,7 +517,7 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           // What the gateways said of the client furthest behind, if anything.
           const said = gatewayLogLines(sys.gateways, undefined, furthest);
           ctx.log(
-            `latency: ${clients} clients, churn ${rate}/s: ${stalls.length} stalled sockets reported so far; ${said.length} gateway log lines name the furthest behind (${furthest})${said.length > 0 ? ', the last:' : ''}`,
+            `latency: ${clients} clients, churn ${rate}/s: the gateways reported stalled sockets ${stalls.length} times so far (at most ${mostStalled(stalls)} at once); ${said.length} gateway log lines name the furthest behind (${furthest})${said.length > 0 ? ', the last:' : ''}`,
           );
           for (const line of said.slice(-3)) ctx.log(`  ${line}`);
         }
@@ -534,7 +548,7 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           gateways('knm_gateway_live_bytes_total{encoding="deflate"}'),
         ]);
         notes.push(
-          `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped, ${round((afterLastChangeMs ?? 0) / 1000, 1)} s after the cluster's last change` : `NOT every view equal to /_sim/truth within 60 s after the churn stopped: ${describeUnequal(last)}`}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), made sockets wait for the batch budget ${waits} times, reported ${stalls.length} sockets stalled (owed envelopes, written nothing for 30 s), and wrote ${round(batchBytes / 2 ** 20, 1)} MiB of batches (${round(deflated / 2 ** 20, 1)} MiB of them compressed), and ${round(liveBytes / 2 ** 20, 1)} MiB of live messages (${round(liveDeflated / 2 ** 20, 1)} MiB of them compressed).`,
+          `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped, ${round((afterLastChangeMs ?? 0) / 1000, 1)} s after the cluster's last change` : `NOT every view equal to /_sim/truth within 60 s after the churn stopped: ${describeUnequal(last)}`}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), made sockets wait for the batch budget ${waits} times, reported stalled sockets (owed envelopes, written nothing for 30 s) ${stalls.length} times (at most ${mostStalled(stalls)} at once), and wrote ${round(batchBytes / 2 ** 20, 1)} MiB of batches (${round(deflated / 2 ** 20, 1)} MiB of them compressed), and ${round(liveBytes / 2 ** 20, 1)} MiB of live messages (${round(liveDeflated / 2 ** 20, 1)} MiB of them compressed).`,
         );
       }
     }

@@ -106,8 +106,8 @@ export class ClusterFeed {
   private readonly budget: BatchBudget<SocketSubscription>;
   /** The budget's lapses already counted in the metric. */
   private lapsesCounted = 0;
-  /** Stalled subscriptions already logged ({@link reportStall}): one line each. */
-  private readonly stallsReported = new WeakSet<SocketSubscription>();
+  /** When stalls were last logged ({@link reportStalls}). */
+  private stallsReportedAt = -Infinity;
   /**
    * Compressed bytes per plain byte of the batches compressed lately (a moving
    * average): what a batch not compressed yet will take on the wire, to tell whether
@@ -713,13 +713,15 @@ export class ClusterFeed {
     let maxBacklog = 0;
     let merged = 0;
     let stalled = 0;
+    let longest: Stall | undefined;
     for (const channel of this.channels.values()) {
       const latestSeq = channel.log?.latestSeq ?? 0;
       for (const sub of channel.subs) {
         // Live ones too: a live socket behind the log is a fault as much as a merged one.
-        if (sub.stalledMs(latestSeq) > STALL_REPORT_MS) {
+        const stalledMs = sub.stalledMs(latestSeq);
+        if (stalledMs > STALL_REPORT_MS) {
           stalled += 1;
-          this.reportStall(sub, channel);
+          if (!longest || stalledMs > longest.stalledMs) longest = { sub, channel, stalledMs };
         }
         if (sub.mode !== 'merged') continue;
         merged += 1;
@@ -738,6 +740,7 @@ export class ClusterFeed {
     }
     this.metrics.mergedSockets.set(merged);
     this.metrics.stalledSockets.set(stalled);
+    if (longest) this.reportStalls(stalled, longest);
     this.metrics.backlogBytesMax.set(maxBacklog);
     this.metrics.batchBudgetHeld.set(this.budget.held);
     this.metrics.batchBudgetWaiting.set(this.budget.waitingCount);
@@ -747,29 +750,37 @@ export class ClusterFeed {
   }
 
   /**
-   * Logs, once per subscription, where a socket owed envelopes and written nothing for
-   * {@link STALL_REPORT_MS} stands: its delivery state, whether its batch is being read
-   * from Redis, how long it has waited for the batch budget, and the log's seq.
+   * Logs, at most once per {@link STALL_LOG_INTERVAL_MS}, how many sockets are stalled
+   * and where the longest stalled stands: its delivery state, whether its batch is
+   * being read from Redis, its place in the batch budget's queue and the queue's head.
+   * One line a period, not one per socket: an overload stalls thousands at once.
    */
-  private reportStall(sub: SocketSubscription, channel: ClusterChannel): void {
-    if (this.stallsReported.has(sub)) return;
-    this.stallsReported.add(sub);
+  private reportStalls(stalled: number, { sub, channel, stalledMs }: Stall): void {
+    const now = performance.now();
+    if (now - this.stallsReportedAt < STALL_LOG_INTERVAL_MS) return;
+    this.stallsReportedAt = now;
     const head = this.budget.head();
     this.logger.warn(
       {
-        ...sub.describe(),
-        latestSeq: channel.log?.latestSeq,
-        logBase: channel.log?.fold.base,
-        reading: this.reading.has(sub),
-        flushing: channel.flushing.has(sub),
-        channelHeld: channel.held !== undefined,
-        budgetWait: this.budget.waiter(sub),
-        budgetHead: head && { socket: head.key.socket.id, waitedMs: head.waitedMs, bytes: head.bytes },
-        budgetHeldBytes: this.budget.held,
-        budgetWaiting: this.budget.waitingCount,
-        budgetLapses: this.budget.lapses,
+        stalled,
+        longest: {
+          ...sub.describe(),
+          stalledMs,
+          latestSeq: channel.log?.latestSeq,
+          logBase: channel.log?.fold.base,
+          reading: this.reading.has(sub),
+          flushing: channel.flushing.has(sub),
+          channelHeld: channel.held !== undefined,
+          budgetWait: this.budget.waiter(sub),
+        },
+        budget: {
+          heldBytes: this.budget.held,
+          waiting: this.budget.waitingCount,
+          lapses: this.budget.lapses,
+          head: head && { socket: head.key.socket.id, waitedMs: head.waitedMs, bytes: head.bytes },
+        },
       },
-      'a socket owed envelopes was written nothing for 30 s',
+      'sockets owed envelopes were written nothing for 30 s',
     );
   }
 
@@ -869,12 +880,22 @@ export class ClusterFeed {
 const PART_BYTES = 1024 * 1024;
 
 /**
- * A socket owed envelopes and written nothing for this long is reported (a log
- * line, the stalled gauge). Within it, a socket that drains gets a batch in a flush
+ * A socket owed envelopes and written nothing for this long is stalled (the gauge,
+ * and the log's periodic line). Within it, a socket that drains gets a batch in a flush
  * window, or waits for budget a few seconds in a resume storm; one that does not drain
  * is disconnected by the slow-socket timeout (60 s) instead.
  */
 const STALL_REPORT_MS = 30_000;
+
+/** Stalls are logged at most this often (the gauge is sampled at every tick). */
+const STALL_LOG_INTERVAL_MS = 10_000;
+
+/** A stalled subscription, its cluster's channel, and for how long. */
+interface Stall {
+  sub: SocketSubscription;
+  channel: ClusterChannel;
+  stalledMs: number;
+}
 
 /** The keys a folded batch carries: one per node envelope, one per node in `pod_counts` and `allocation`. */
 function keysOf(envelopes: readonly Envelope[]): number {
