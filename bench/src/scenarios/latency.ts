@@ -514,12 +514,13 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
         const stalls = gatewayLogLines(sys.gateways, STALL_MESSAGE);
         const furthest = last.lowest?.socketId;
         if (!equal && furthest !== undefined) {
-          // What the gateways said of the client furthest behind, if anything.
+          // What the gateways said of the client furthest behind, if anything; else the
+          // last stall report (the longest stalled socket and the budget's queue).
           const said = gatewayLogLines(sys.gateways, undefined, furthest);
           ctx.log(
-            `latency: ${clients} clients, churn ${rate}/s: the gateways reported stalled sockets ${stalls.length} times so far (at most ${mostStalled(stalls)} at once); ${said.length} gateway log lines name the furthest behind (${furthest})${said.length > 0 ? ', the last:' : ''}`,
+            `latency: ${clients} clients, churn ${rate}/s: the gateways reported stalled sockets ${stalls.length} times so far (at most ${mostStalled(stalls)} at once); ${said.length} gateway log lines name the furthest behind (${furthest})${said.length > 0 ? ', the last:' : stalls.length > 0 ? '; the last stall report:' : ''}`,
           );
-          for (const line of said.slice(-3)) ctx.log(`  ${line}`);
+          for (const line of said.length > 0 ? said.slice(-3) : stalls.slice(-1)) ctx.log(`  ${line}`);
         }
         if (equal)
           figures.push({
