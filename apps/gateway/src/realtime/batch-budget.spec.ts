@@ -8,6 +8,19 @@ interface Key {
 const keys = (...names: string[]): Key[] => names.map((name) => ({ name }));
 const names = (list: Key[]): string[] => list.map((k) => k.name);
 
+/** A budget of `maxBytes` on a clock the test sets (`clock.t`, in ms), waking no one. */
+function clocked(maxBytes: number): { budget: BatchBudget<Key>; clock: { t: number } } {
+  const clock = { t: 0 };
+  return {
+    budget: new BatchBudget<Key>(
+      maxBytes,
+      () => undefined,
+      () => clock.t,
+    ),
+    clock,
+  };
+}
+
 describe('BatchBudget', () => {
   it('admits batches while they fit, and the others wait', () => {
     const woken: string[][] = [];
@@ -33,17 +46,12 @@ describe('BatchBudget', () => {
   });
 
   it('serves the oldest waiter first', () => {
-    let t = 0;
-    const budget = new BatchBudget<Key>(
-      10,
-      () => undefined,
-      () => t,
-    );
+    const { budget, clock } = clocked(10);
     const [a, b, c, d] = keys('a', 'b', 'c', 'd') as [Key, Key, Key, Key];
     budget.admit([a], 10);
-    t = 1;
+    clock.t = 1;
     budget.admit([c], 10);
-    t = 2;
+    clock.t = 2;
     budget.admit([b], 10);
     budget.release(a);
     // d never waited; c waited before b.
@@ -86,12 +94,7 @@ describe('BatchBudget', () => {
   });
 
   it('never starves a large batch while small ones keep coming', () => {
-    let t = 0;
-    const budget = new BatchBudget<Key>(
-      100,
-      () => undefined,
-      () => t,
-    );
+    const { budget, clock } = clocked(100);
     const far = { name: 'far' };
     const holders: Key[] = [];
     // Sockets close to the head keep taking 30-byte batches, one taken and one new
@@ -99,7 +102,7 @@ describe('BatchBudget', () => {
     for (let i = 0; i < 3; i += 1) holders.push(...budget.admit(keys(`h${i}`), 30));
     let farAdmittedAt: number | undefined;
     for (let round = 0; round < 50 && farAdmittedAt === undefined; round += 1) {
-      t += 100;
+      clock.t += 100;
       if (budget.admit([far], 80).length > 0) farAdmittedAt = round;
       const taken = holders.shift();
       if (taken) budget.release(taken);
@@ -112,21 +115,16 @@ describe('BatchBudget', () => {
   });
 
   it('drops the reservation of a waiter that stopped asking', () => {
-    let t = 0;
-    const budget = new BatchBudget<Key>(
-      100,
-      () => undefined,
-      () => t,
-    );
+    const { budget, clock } = clocked(100);
     const [a, b, c] = keys('a', 'b', 'c') as [Key, Key, Key];
     budget.admit([a], 60);
     budget.admit([b], 90);
     expect(budget.head()).toMatchObject({ key: b, waitedMs: 0, bytes: 90 });
-    t = 1_000;
+    clock.t = 1_000;
     expect(budget.waiter(b)).toEqual({ waitedMs: 1_000, bytes: 90, place: 0 });
     expect(names(budget.admit([c], 30))).toEqual([]);
     // b is not refused again (it left, or wants nothing now) for longer than the lapse.
-    t += RESERVATION_LAPSE_MS + 1;
+    clock.t += RESERVATION_LAPSE_MS + 1;
     expect(names(budget.admit([c], 30))).toEqual(['c']);
     expect(budget.waitingCount).toBe(0);
     expect(budget.head()).toBeUndefined();
