@@ -52,7 +52,7 @@ export class GatewayMetrics {
   });
   readonly stalledSockets = new Gauge({
     name: 'knm_gateway_stalled_sockets',
-    help: 'Sockets owed envelopes and written nothing for 30 s (each is logged once with its delivery state), sampled every 250 ms',
+    help: 'Sockets owed envelopes, that took everything they were sent, and were written nothing for 30 s (logged at most every 10 s with the longest stalled), sampled every 250 ms',
     registers: [this.registry],
   });
   readonly batchBudgetOldestWait = new Gauge({

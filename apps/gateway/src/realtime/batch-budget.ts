@@ -101,7 +101,7 @@ export class BatchBudget<K extends object> {
     const admitted: K[] = [];
     const now = this.now();
     for (const key of order) {
-      const oldest = this.oldest();
+      const oldest = this.oldest(now);
       const reserved = oldest && oldest.key !== key ? oldest.bytes : 0;
       const fits = this.heldBytes + bytes + reserved <= this.maxBytes;
       const alone = this.heldBytes === 0 && reserved === 0;
@@ -135,8 +135,7 @@ export class BatchBudget<K extends object> {
    * {@link RESERVATION_LAPSE_MS} are dropped on the way (they ask anew, last, if they
    * still want a batch).
    */
-  private oldest(): { key: K; since: number; bytes: number } | undefined {
-    const now = this.now();
+  private oldest(now = this.now()): { key: K; since: number; bytes: number } | undefined {
     for (const [key, waiter] of this.waiting) {
       if (now - waiter.asked <= RESERVATION_LAPSE_MS)
         return { key, since: waiter.since, bytes: waiter.bytes };

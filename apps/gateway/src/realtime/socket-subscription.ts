@@ -155,8 +155,7 @@ export class SocketSubscription {
    */
   readyForBatch(): boolean {
     if (this.modeValue !== 'merged' || !this.positioned) return false;
-    const backlog = socketBacklog(this.socket);
-    if (backlog.messages > 0 || backlog.bytes > 0 || this.unackedBytes() > 0) {
+    if (!this.tookEverything()) {
       this.undrainedSince ??= this.now();
       return false;
     }
@@ -311,8 +310,14 @@ export class SocketSubscription {
    */
   caughtUp(): void {
     if (this.modeValue !== 'merged' || this.maxRate !== undefined || this.parts) return;
+    if (this.tookEverything()) this.modeValue = 'live';
+  }
+
+  /** Whether the client has taken everything written to it: nothing waits in the socket's buffers, nothing unacked. */
+  private tookEverything(): boolean {
+    if (this.unackedBytes() > 0) return false;
     const backlog = socketBacklog(this.socket);
-    if (backlog.messages === 0 && backlog.bytes === 0 && this.unackedBytes() === 0) this.modeValue = 'live';
+    return backlog.messages === 0 && backlog.bytes === 0;
   }
 
   /** Sends a `resync` (from the stream, or made by the gateway): the client must reload. */
@@ -339,9 +344,7 @@ export class SocketSubscription {
   stalledMs(latestSeq: number): number {
     if (this.modeValue === 'ended' || this.lastSeq >= latestSeq) return 0;
     const ms = this.now() - this.lastSentAt - this.minIntervalMs;
-    if (ms <= 0 || this.unackedBytes() > 0) return 0;
-    const backlog = socketBacklog(this.socket);
-    return backlog.messages > 0 || backlog.bytes > 0 ? 0 : ms;
+    return ms > 0 && this.tookEverything() ? ms : 0;
   }
 
   /** Where delivery to this socket stands, for a log line about it. */
