@@ -52,7 +52,7 @@ export async function startGateways(
 }
 
 /**
- * The gateways' log lines (as captured, the newest megabyte of each), oldest first per
+ * The gateways' log lines (as captured, the newest `maxOutput` characters of each), oldest first per
  * gateway, whose message is `msg` (any, when undefined) and that contain `text` (when
  * given): what a scenario quotes when a figure needs a why.
  */

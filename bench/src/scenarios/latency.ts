@@ -176,13 +176,7 @@ export async function viewsAgainstTruth(
     differIn,
     unequalStates,
     storedSeq: stored.seq,
-    lowest: lowest && {
-      seq: lowest.seq,
-      state: lowest.state,
-      socketId: lowest.socketId,
-      quietMs: lowest.quietMs,
-      reconnects: lowest.reconnects,
-    },
+    lowest,
   };
 }
 
@@ -512,13 +506,14 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           ctx.log(`latency: ${clients} clients, churn ${rate}/s: ${line}`),
         );
         const stalls = gatewayLogLines(sys.gateways, STALL_MESSAGE);
+        const stalledAtOnce = mostStalled(stalls);
         const furthest = last.lowest?.socketId;
         if (!equal && furthest !== undefined) {
           // What the gateways said of the client furthest behind, if anything; else the
           // last stall report (the longest stalled socket and the budget's queue).
           const said = gatewayLogLines(sys.gateways, undefined, furthest);
           ctx.log(
-            `latency: ${clients} clients, churn ${rate}/s: the gateways reported stalled sockets ${stalls.length} times so far (at most ${mostStalled(stalls)} at once); ${said.length} gateway log lines name the furthest behind (${furthest})${said.length > 0 ? ', the last:' : stalls.length > 0 ? '; the last stall report:' : ''}`,
+            `latency: ${clients} clients, churn ${rate}/s: the gateways reported stalled sockets ${stalls.length} times so far (at most ${stalledAtOnce} at once); ${said.length} gateway log lines name the furthest behind (${furthest})${said.length > 0 ? ', the last:' : stalls.length > 0 ? '; the last stall report:' : ''}`,
           );
           for (const line of said.length > 0 ? said.slice(-3) : stalls.slice(-1)) ctx.log(`  ${line}`);
         }
@@ -549,7 +544,7 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           gateways('knm_gateway_live_bytes_total{encoding="deflate"}'),
         ]);
         notes.push(
-          `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped, ${round((afterLastChangeMs ?? 0) / 1000, 1)} s after the cluster's last change` : `NOT every view equal to /_sim/truth within 60 s after the churn stopped: ${describeUnequal(last)}`}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), made sockets wait for the batch budget ${waits} times, reported stalled sockets (owed envelopes, written nothing for 30 s) ${stalls.length} times (at most ${mostStalled(stalls)} at once), and wrote ${round(batchBytes / 2 ** 20, 1)} MiB of batches (${round(deflated / 2 ** 20, 1)} MiB of them compressed), and ${round(liveBytes / 2 ** 20, 1)} MiB of live messages (${round(liveDeflated / 2 ** 20, 1)} MiB of them compressed).`,
+          `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped, ${round((afterLastChangeMs ?? 0) / 1000, 1)} s after the cluster's last change` : `NOT every view equal to /_sim/truth within 60 s after the churn stopped: ${describeUnequal(last)}`}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), made sockets wait for the batch budget ${waits} times, reported stalled sockets (owed envelopes, written nothing for 30 s) ${stalls.length} times (at most ${stalledAtOnce} at once), and wrote ${round(batchBytes / 2 ** 20, 1)} MiB of batches (${round(deflated / 2 ** 20, 1)} MiB of them compressed), and ${round(liveBytes / 2 ** 20, 1)} MiB of live messages (${round(liveDeflated / 2 ** 20, 1)} MiB of them compressed).`,
         );
       }
     }
