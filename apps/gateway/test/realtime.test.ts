@@ -526,6 +526,30 @@ describe('resilience', () => {
     await connected(s);
     const reason = await new Promise<string>((resolve) => s.once('disconnect', resolve));
     expect(reason).toBe('io server disconnect');
+    // The replica counts why its sockets left: this one it closed itself.
+    await waitFor(
+      async () =>
+        (await metric(
+          gwB.url,
+          'knm_gateway_socket_disconnects_total{reason="server namespace disconnect"}',
+        )) === 1,
+      { what: 'the disconnect counted by its reason' },
+    );
+  });
+
+  it('counts sockets that left by their reason', async () => {
+    const s = open(gwA.url);
+    await connected(s);
+    s.disconnect();
+    await waitFor(
+      async () =>
+        (await metric(
+          gwA.url,
+          'knm_gateway_socket_disconnects_total{reason="client namespace disconnect"}',
+        )) === 1,
+      { what: "the client's disconnect counted by its reason" },
+    );
+    expect(await metric(gwA.url, 'knm_gateway_socket_disconnects_total{reason="ping timeout"}')).toBeNaN();
   });
 });
 

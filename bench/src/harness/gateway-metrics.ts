@@ -20,3 +20,28 @@ export async function gatewaysMetric(urls: readonly string[], name: string): Pro
   const values = await Promise.all(urls.map((url) => gatewayMetric(url, name)));
   return values.reduce((a, b) => a + b, 0);
 }
+
+/** Each value of `label` in the series of `name`, summed over every gateway (`{}` when none has a series). */
+export async function gatewaysMetricByLabel(
+  urls: readonly string[],
+  name: string,
+  label: string,
+): Promise<Record<string, number>> {
+  const texts = await Promise.all(
+    urls.map((url) =>
+      fetch(`${url}/metrics`)
+        .then((r) => r.text())
+        .catch(() => ''),
+    ),
+  );
+  const prefix = `${name}{`;
+  const labelled = new RegExp(`[{,]${label}="((?:[^"\\\\]|\\\\.)*)"`);
+  const sums: Record<string, number> = {};
+  for (const line of texts.join('\n').split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    const key = labelled.exec(line)?.[1];
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (key !== undefined && Number.isFinite(value)) sums[key] = (sums[key] ?? 0) + value;
+  }
+  return sums;
+}

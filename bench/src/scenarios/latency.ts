@@ -23,7 +23,8 @@ import {
   watcherCounters,
   type RealtimeSystem,
 } from './realtime-system.js';
-import { gatewaysMetric } from '../harness/gateway-metrics.js';
+import { gatewaysMetric, gatewaysMetricByLabel } from '../harness/gateway-metrics.js';
+import { describeReasons, fleetDisconnects } from '../harness/disconnect-reasons.js';
 import { gatewayLogLines } from '../harness/gateways.js';
 
 /** The gateway's log message for sockets owed envelopes and written nothing for 30 s (`ClusterFeed`'s stall report). */
@@ -534,6 +535,11 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           k: 'gaps' | 'reloads' | 'errors' | 'reconnects' | 'applied' | 'batches' | 'wholeStateBatches',
         ) => stats.reduce((n, s) => n + s[k], 0);
         const gateways = async (name: string): Promise<number> => gatewaysMetric(sys.gateways.urls, name);
+        const gatewayDisconnects = await gatewaysMetricByLabel(
+          sys.gateways.urls,
+          'knm_gateway_socket_disconnects_total',
+          'reason',
+        );
         const [sent, built, waits, batchBytes, deflated, liveBytes, liveDeflated] = await Promise.all([
           gateways('knm_gateway_batches_sent_total'),
           gateways('knm_gateway_batches_built_total'),
@@ -544,7 +550,7 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           gateways('knm_gateway_live_bytes_total{encoding="deflate"}'),
         ]);
         notes.push(
-          `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped, ${round((afterLastChangeMs ?? 0) / 1000, 1)} s after the cluster's last change` : `NOT every view equal to /_sim/truth within 60 s after the churn stopped: ${describeUnequal(last)}`}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), made sockets wait for the batch budget ${waits} times, reported stalled sockets (owed envelopes, written nothing for 30 s) ${stalls.length} times (at most ${stalledAtOnce} at once), and wrote ${round(batchBytes / 2 ** 20, 1)} MiB of batches (${round(deflated / 2 ** 20, 1)} MiB of them compressed), and ${round(liveBytes / 2 ** 20, 1)} MiB of live messages (${round(liveDeflated / 2 ** 20, 1)} MiB of them compressed).`,
+          `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped, ${round((afterLastChangeMs ?? 0) / 1000, 1)} s after the cluster's last change` : `NOT every view equal to /_sim/truth within 60 s after the churn stopped: ${describeUnequal(last)}`}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects as the clients saw them: ${describeReasons(fleetDisconnects(stats))}; as the gateways did: ${describeReasons(gatewayDisconnects)}), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), made sockets wait for the batch budget ${waits} times, reported stalled sockets (owed envelopes, written nothing for 30 s) ${stalls.length} times (at most ${stalledAtOnce} at once), and wrote ${round(batchBytes / 2 ** 20, 1)} MiB of batches (${round(deflated / 2 ** 20, 1)} MiB of them compressed), and ${round(liveBytes / 2 ** 20, 1)} MiB of live messages (${round(liveDeflated / 2 ** 20, 1)} MiB of them compressed).`,
         );
       }
     }

@@ -11,7 +11,8 @@ import type { BenchContext, Comparison, Figure, Scenario, ScenarioResult } from 
 import { startClientFleet, startThrottleProxy, type ClientFleet, type ThrottleProxy } from '@knm/testing';
 import { PROBE_LABEL, describeUnequal, probeWindow, untilEqualTruth } from './latency.js';
 import { CLUSTER, startRealtimeSystem, type RealtimeSystem } from './realtime-system.js';
-import { gatewayMetric, gatewaysMetric } from '../harness/gateway-metrics.js';
+import { gatewayMetric, gatewaysMetric, gatewaysMetricByLabel } from '../harness/gateway-metrics.js';
+import { describeReasons, fleetDisconnects } from '../harness/disconnect-reasons.js';
 import { cpuUse } from '../harness/cpu-use.js';
 
 const SLOW_BYTES_PER_SECOND = 16 * 1024;
@@ -192,16 +193,16 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
       ['slow (16 KB/s)', slowStats ?? []],
     ] as const) {
       notes.push(
-        `${name} clients: ${sum(stats, 'batches')} batches (${sum(stats, 'wholeStateBatches')} of the whole state; ${sum(stats, 'parts')} parts before the last of batches in parts), ${sum(stats, 'reloads')} reloads, ${sum(stats, 'gaps')} gaps, ${sum(stats, 'reconnects')} reconnects (disconnects), ${sum(stats, 'errors')} errors.`,
+        `${name} clients: ${sum(stats, 'batches')} batches (${sum(stats, 'wholeStateBatches')} of the whole state; ${sum(stats, 'parts')} parts before the last of batches in parts), ${sum(stats, 'reloads')} reloads, ${sum(stats, 'gaps')} gaps, ${sum(stats, 'reconnects')} reconnects (disconnects as they saw them: ${describeReasons(fleetDisconnects(stats))}), ${sum(stats, 'errors')} errors.`,
       );
     }
-    // The gateways' own count tells their slow-socket timeout apart from the other disconnects (ping timeouts).
-    const slowDisconnects = await gatewaysMetric(
-      sys.gateways.urls,
-      'knm_gateway_slow_consumer_disconnects_total',
-    );
+    // The gateways' own counts tell their slow-socket timeout apart from the other disconnects.
+    const [slowDisconnects, gatewayDisconnects] = await Promise.all([
+      gatewaysMetric(sys.gateways.urls, 'knm_gateway_slow_consumer_disconnects_total'),
+      gatewaysMetricByLabel(sys.gateways.urls, 'knm_gateway_socket_disconnects_total', 'reason'),
+    ]);
     notes.push(
-      `The gateways disconnected ${slowDisconnects} sockets for draining nothing for the slow-socket timeout; the other disconnects were the clients' or socket.io's (ping timeouts).`,
+      `The gateways disconnected ${slowDisconnects} sockets for draining nothing for the slow-socket timeout; every socket that left them, by Socket.IO's reason: ${describeReasons(gatewayDisconnects)}.`,
     );
     notes.unshift(
       `${fast} fast clients and ${slow} slow ones (10%) on 2 gateways, kube-sim churn ${rate}/s for ${seconds} s, twice: without the slow clients, then with them. The slow ones' sockets go through a TCP proxy per gateway that reads ${SLOW_BYTES_PER_SECOND / 1024} KB/s per connection (their REST snapshot goes direct). p99 per ${windowSeconds} s probe window (5 probes/s), fast clients only; the figure is the median of the windows.`,

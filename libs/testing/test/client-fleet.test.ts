@@ -215,6 +215,12 @@ describe('startClientFleet', () => {
     stats = await fleet.stats();
     expect(stats.reduce((n, p) => n + p.live, 0)).toBe(12);
     expect(stats.reduce((n, p) => n + p.reconnects, 0)).toBeGreaterThanOrEqual(6);
+    // Each reconnect followed one counted end: the killed gateway's 6 connections closed under them.
+    const ended = (reason: string): number => stats.reduce((n, p) => n + (p.disconnects[reason] ?? 0), 0);
+    expect(ended('transport close')).toBeGreaterThanOrEqual(6);
+    expect(stats.reduce((n, p) => n + Object.values(p.disconnects).reduce((a, b) => a + b, 0), 0)).toBe(
+      stats.reduce((n, p) => n + p.reconnects, 0),
+    );
     expect(stats.reduce((n, p) => n + p.resumes, 0)).toBeGreaterThanOrEqual(6);
     expect(stats.reduce((n, p) => n + p.gaps + p.reloads, 0)).toBe(0);
     // The clients ask for compressed batches, and every batch they applied came so.

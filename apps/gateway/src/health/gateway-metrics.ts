@@ -18,6 +18,12 @@ export class GatewayMetrics {
     help: 'Socket.IO clients connected to this replica',
     registers: [this.registry],
   });
+  readonly socketDisconnects = new Counter({
+    name: 'knm_gateway_socket_disconnects_total',
+    help: "Socket.IO clients that left this replica, by Socket.IO's reason (ping timeout: no pong within the ping timeout; transport close: the client or the network closed it; server namespace disconnect: this replica closed it, as the slow-socket timeout and token expiry do)",
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly subscriptions = new Gauge({
     name: 'knm_gateway_subscriptions',
     help: "Cluster subscriptions of this replica's sockets",

@@ -126,6 +126,9 @@ export class NodesGateway
 
   handleConnection(socket: Socket): void {
     this.metrics.sockets.inc();
+    // Socket.IO's reasons are a small fixed set: why sockets leave, for an operator telling
+    // overloaded clients (ping timeouts) from networks and balancers (transport close).
+    socket.once('disconnect', (reason) => this.metrics.socketDisconnects.inc({ reason }));
     // Flow control: every client acks a few times a second, so this is a plain listener
     // rather than a Nest message handler (no guards, pipes or answer). A malformed ack
     // is ignored: it can only slow its own socket down.

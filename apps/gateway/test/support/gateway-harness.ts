@@ -171,9 +171,10 @@ export async function httpCall(
   return { status: response.status, body, headers: response.headers };
 }
 
-/** A gateway's metric without labels, read from its `/metrics` (NaN when it has none). */
+/** A gateway's metric, by name and labels as exposed (`name{label="value"}`), read from its `/metrics` (NaN when it has none). */
 export async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(' ')[1] ?? Number.NaN);
+  // The value follows the last space: a label's value may hold spaces.
+  return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
 }

@@ -149,6 +149,8 @@ function asEnvelope(raw: unknown): EnvelopeLike | undefined {
 export class FleetClient {
   readonly view: CompactView;
   readonly counters: FleetClientCounters = zeroCounters();
+  /** Why this client's connections ended or failed to open, by Socket.IO's reason (`connect error` for a failed open). */
+  readonly disconnects = new Map<string, number>();
   state: ClientState = 'connecting';
   private socket: Socket | undefined;
   private urlIndex: number;
@@ -221,11 +223,18 @@ export class FleetClient {
     socket.on(RealtimeEvents.batch, (raw: unknown) => this.onBatch(raw));
     socket.on('connect_error', (err) => {
       this.fail(err);
+      this.countDisconnect('connect error');
       this.reconnect();
     });
     socket.on('disconnect', (reason) => {
-      if (reason !== 'io client disconnect') this.reconnect();
+      if (reason === 'io client disconnect') return;
+      this.countDisconnect(reason);
+      this.reconnect();
     });
+  }
+
+  private countDisconnect(reason: string): void {
+    this.disconnects.set(reason, (this.disconnects.get(reason) ?? 0) + 1);
   }
 
   private reconnect(): void {

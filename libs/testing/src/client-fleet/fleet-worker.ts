@@ -100,9 +100,11 @@ function stats(): FleetProcessStats {
   let live = 0;
   let connected = 0;
   let minSeq = Number.POSITIVE_INFINITY;
+  const disconnects: Record<string, number> = {};
   for (const c of clients) {
     minSeq = Math.min(minSeq, c.view.seq);
     for (const k of Object.keys(sum) as (keyof FleetClientCounters)[]) sum[k] += c.counters[k];
+    for (const [reason, n] of c.disconnects) disconnects[reason] = (disconnects[reason] ?? 0) + n;
     if (c.state === 'live') live += 1;
     if (c.state === 'live' || c.state === 'subscribing' || c.state === 'loading') connected += 1;
   }
@@ -114,6 +116,7 @@ function stats(): FleetProcessStats {
     connected,
     minSeq: Number.isFinite(minSeq) ? minSeq : 0,
     ...sum,
+    disconnects,
     ...(lastError === undefined ? {} : { lastError }),
   };
 }

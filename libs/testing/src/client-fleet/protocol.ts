@@ -29,6 +29,8 @@ export interface FleetProcessStats extends FleetClientCounters {
   connected: number;
   /** The lowest seq any client's view is at (0 before every client loaded). */
   minSeq: number;
+  /** Why its clients' connections ended or failed to open, by Socket.IO's reason (`connect error`: a failed open). */
+  disconnects: Record<string, number>;
   lastError?: string;
 }
 
