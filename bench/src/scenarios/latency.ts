@@ -20,6 +20,7 @@ import {
   CLUSTER,
   minus,
   startRealtimeSystem,
+  USAGE_INTERVAL_S,
   watcherCounters,
   type RealtimeSystem,
 } from './realtime-system.js';
@@ -273,7 +274,10 @@ const CEILING_CLIENT_BYTES = 2 * 2 ** 20;
 /** What one churn rate asks of every client: the envelopes the watcher stored per second, with no client attached. */
 interface Demand {
   rate: number;
+  /** Every envelope's bytes a second, the usage polls' included. */
   bytesPerSecond: number;
+  /** ... of which the usage polls' (one envelope of every node's usage each poll, whatever the churn). */
+  usageBytesPerSecond: number;
   envelopesPerSecond: number;
   stretch: StreamStretch;
 }
@@ -282,6 +286,9 @@ interface Demand {
  * Each churn rate's demand on every client, measured before any client connects (so
  * that a saturated machine does not throttle the stream it is measured by): churn
  * for `seconds`, then the envelopes stored meanwhile, read back from the events stream.
+ * A window of a few seconds holds a usage poll or not by chance, so the polls are
+ * counted at their own pace: the size of one `usage` envelope every
+ * {@link USAGE_INTERVAL_S}, beside the rest of the window's envelopes.
  */
 async function measureDemand(
   sys: RealtimeSystem,
@@ -301,14 +308,28 @@ async function measureDemand(
     const elapsed = (performance.now() - t0) / 1_000;
     await sys.churn(0);
     const stretch = await readStretch(sys.redis, keys.events, from, to);
+    const polled = stretch.envelopes.flatMap((e, i) =>
+      e.type === 'usage' ? [stretch.sizes[i] as number] : [],
+    );
+    const usageBytes = polled.at(-1) ?? (await usageEnvelopeBytes(sys));
+    const usageBytesPerSecond = usageBytes / USAGE_INTERVAL_S;
     demand.push({
       rate,
-      bytesPerSecond: stretch.bytes / elapsed,
+      bytesPerSecond: (stretch.bytes - polled.reduce((a, b) => a + b, 0)) / elapsed + usageBytesPerSecond,
+      usageBytesPerSecond,
       envelopesPerSecond: stretch.envelopes.length / elapsed,
       stretch,
     });
   }
   return demand;
+}
+
+/** The JSON bytes of a `usage` envelope of the cluster's last poll (0 before the first). */
+async function usageEnvelopeBytes(sys: RealtimeSystem): Promise<number> {
+  const { seq, usage } = await sys.stored();
+  if (usage === undefined) return 0;
+  const envelope = { seq, type: 'usage', cluster: CLUSTER, timestamp: new Date().toISOString(), data: usage };
+  return Buffer.byteLength(JSON.stringify(envelope));
 }
 
 /**
@@ -382,7 +403,7 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
     const demand = await measureDemand(sys, rates, seconds);
     for (const d of demand) {
       ctx.log(
-        `latency: churn ${d.rate}/s asks ${round(d.bytesPerSecond / 1024, 1)} KiB/s (${Math.round(d.envelopesPerSecond)} envelopes/s) of every client`,
+        `latency: churn ${d.rate}/s asks ${round(d.bytesPerSecond / 1024, 1)} KiB/s (${Math.round(d.envelopesPerSecond)} envelopes/s; ${round(d.usageBytesPerSecond / 1024, 1)} KiB/s of it the usage polls) of every client`,
       );
       figures.push({
         metric: 'envelope bytes a client must receive per second (no client attached)',
@@ -390,6 +411,9 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
         value: summarize('KiB/s', [d.bytesPerSecond / 1024]),
       });
     }
+    notes.push(
+      `What a churn rate asks of every client includes the usage polls: one envelope of every node's usage every ${USAGE_INTERVAL_S} s (${demand.map((d) => `${round(d.usageBytesPerSecond / 1024, 1)} KiB/s`)[0] ?? 'none'}), whatever the churn.`,
+    );
     await measureCeilings(ctx, clientSteps, demand, figures, notes);
     let clients = 0;
     for (const target of clientSteps) {

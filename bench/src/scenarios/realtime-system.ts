@@ -18,6 +18,9 @@ import type { BenchContext } from '../harness/types.js';
 /** The cluster name the watcher registers kube-sim under. */
 export const CLUSTER = 'bench';
 
+/** How often the watcher polls node usage (its default, passed explicitly): each poll is one `usage` envelope of every node. */
+export const USAGE_INTERVAL_S = 15;
+
 /**
  * kube-sim's `/_sim/truth`, reduced to what is compared: node -> resourceVersion,
  * node -> pod count, node -> requests and limits.
@@ -92,7 +95,16 @@ export async function startRealtimeSystem(ctx: BenchContext, gatewayCount: numbe
       kubeconfigPath,
       redis: { url: ctx.redisUrl, namespace },
       // A benchmark is no place for 2 s leases: a loaded machine must not cause take-overs.
-      args: ['--lease-ttl-ms', '15000', '--heartbeat-ms', '2000', '--log-level', 'info'],
+      args: [
+        '--lease-ttl-ms',
+        '15000',
+        '--heartbeat-ms',
+        '2000',
+        '--metrics-interval',
+        String(USAGE_INTERVAL_S),
+        '--log-level',
+        'info',
+      ],
     });
     [gateways] = await Promise.all([
       gatewaysStarting,
