@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { signToken } from '@knm/auth';
 import {
@@ -58,6 +59,8 @@ export interface GatewayUnderTest {
 }
 
 const NAMESPACE = 'knm';
+/** How long a node label change is retried through injected 429s and 5xx. */
+const LABEL_RETRY_MS = 10_000;
 
 /**
  * The whole knm system as separate processes on one machine: a private Redis
@@ -145,20 +148,32 @@ export class ChaosSystem {
     await res.arrayBuffer();
   }
 
-  /** Merge-patches a node's labels through the cluster's API (as `kubectl label` would). */
+  /**
+   * Merge-patches a node's labels through the cluster's API (as `kubectl label` would).
+   * A 429 or 5xx is retried for up to 10 s: scenarios change nodes while the faults they
+   * injected (500s, 429s on every kube-sim) still run, and the change must land.
+   */
   async labelNode(cluster: ClusterUnderTest, node: string, labels: Record<string, string>): Promise<void> {
-    const res = await fetch(`${cluster.simUrl}/api/v1/nodes/${node}`, {
-      method: 'PATCH',
-      headers: {
-        authorization: `Bearer ${cluster.simToken}`,
-        'content-type': 'application/merge-patch+json',
-      },
-      body: JSON.stringify({ metadata: { labels } }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!res.ok)
-      throw new Error(`PATCH node ${node} on ${cluster.name}: HTTP ${res.status} ${await res.text()}`);
-    await res.arrayBuffer();
+    const deadline = Date.now() + LABEL_RETRY_MS;
+    for (let attempt = 1; ; attempt += 1) {
+      const res = await fetch(`${cluster.simUrl}/api/v1/nodes/${node}`, {
+        method: 'PATCH',
+        headers: {
+          authorization: `Bearer ${cluster.simToken}`,
+          'content-type': 'application/merge-patch+json',
+        },
+        body: JSON.stringify({ metadata: { labels } }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const body = await res.text();
+      if (res.ok) return;
+      const transient = res.status === 429 || res.status >= 500;
+      if (!transient || Date.now() >= deadline)
+        throw new Error(
+          `PATCH node ${node} on ${cluster.name}: HTTP ${res.status} ${body} (attempt ${attempt})`,
+        );
+      await sleep(Math.min(100 * 2 ** attempt, 1_000));
+    }
   }
 
   /** The cluster's truth (`GET /_sim/truth`). */

@@ -281,6 +281,13 @@ describe('what a token may see of the realtime side', () => {
     expect(all.subscriptions).toEqual({ dev: 1, prod: 2 });
   });
 
+  it("gives Socket.IO the configured ping timeout (KNM_WS_PING_TIMEOUT_MS), Socket.IO's 20 s by default", async () => {
+    const gw = await gateway({ wsPingTimeoutMs: 45_000 });
+    expect(gw.app.get(NodesGateway).namespace.server.engine.opts.pingTimeout).toBe(45_000);
+    const defaults = await gateway();
+    expect(defaults.app.get(NodesGateway).namespace.server.engine.opts.pingTimeout).toBe(20_000);
+  });
+
   it('refuses the default namespace, and closes every connection that has not authenticated', async () => {
     const gw = await gateway({ wsConnectTimeoutMs: 300 });
     const engine = gw.app.get(NodesGateway).namespace.server.engine;

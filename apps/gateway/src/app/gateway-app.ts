@@ -324,6 +324,7 @@ export async function createGatewayApp(
     transports: config.transports,
     maxMessageBytes: security.wsMaxMessageBytes,
     ...(config.wsConnectTimeoutMs !== undefined ? { connectTimeoutMs: config.wsConnectTimeoutMs } : {}),
+    ...(config.wsPingTimeoutMs !== undefined ? { pingTimeoutMs: config.wsPingTimeoutMs } : {}),
   });
   await io.connect();
   app.useWebSocketAdapter(io);

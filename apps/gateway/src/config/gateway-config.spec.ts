@@ -83,6 +83,7 @@ describe('loadGatewayConfig', () => {
         KNM_CORS_ORIGINS: 'https://a.example, https://b.example',
         KNM_STALE_AFTER_MS: '5000',
         KNM_WS_TRANSPORTS: 'websocket,polling',
+        KNM_WS_PING_TIMEOUT_MS: '60000',
         LOG_LEVEL: 'debug',
       },
     );
@@ -93,6 +94,7 @@ describe('loadGatewayConfig', () => {
       corsOrigins: ['https://a.example', 'https://b.example'],
       staleAfterMs: 5000,
       transports: ['websocket', 'polling'],
+      wsPingTimeoutMs: 60_000,
       logLevel: 'debug',
     });
   });
@@ -109,6 +111,7 @@ describe('loadGatewayConfig', () => {
     [[], { ...secret, KNM_TRUST_PROXY: '10.0.0.0/99' }, /bad prefix length/],
     [[], { ...secret, KNM_HTTP_BODY_LIMIT: '12' }, /KNM_HTTP_BODY_LIMIT must be at least 1024/],
     [[], { ...secret, KNM_OPS_RATE_LIMIT: '-1' }, /KNM_OPS_RATE_LIMIT must be at least 0/],
+    [[], { ...secret, KNM_WS_PING_TIMEOUT_MS: '500' }, /KNM_WS_PING_TIMEOUT_MS must be at least 1000/],
   ] as [string[], Record<string, string>, RegExp][])('refuses %j %j', (argv, env, message) => {
     expect(() => loadGatewayConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadGatewayConfig(argv, env)).toThrow(message);

@@ -70,6 +70,12 @@ export interface GatewayConfig {
    */
   wsConnectTimeoutMs?: number;
   /**
+   * A socket that has not answered the replica's ping (sent every 25 s) within this long
+   * is closed (`KNM_WS_PING_TIMEOUT_MS`, Socket.IO `pingTimeout`; the client gives up on a
+   * replica that sent no ping for 25 s plus this). Default 20,000 ms.
+   */
+  wsPingTimeoutMs?: number;
+  /**
    * How long `GET .../nodes/:node/pods` waits for the cluster's watcher to answer
    * before a 504 (`KNM_NODE_PODS_TIMEOUT_MS`). Default 10,000 ms.
    */
@@ -148,6 +154,7 @@ const ConfigSchema = z.object({
   batchBudgetBytes: intFrom('KNM_WS_BATCH_BUDGET_BYTES', 64 * 1024).default(64 * 1024 * 1024),
   compressMinBytes: intFrom('KNM_WS_COMPRESS_MIN_BYTES', 0).default(COMPRESS_MIN_BYTES),
   wsConnectTimeoutMs: intFrom('KNM_WS_CONNECT_TIMEOUT_MS', 100).optional(),
+  wsPingTimeoutMs: intFrom('KNM_WS_PING_TIMEOUT_MS', 1_000).optional(),
   nodePodsTimeoutMs: intFrom('KNM_NODE_PODS_TIMEOUT_MS', 100).optional(),
   metricsToken: z.string().min(16, 'KNM_METRICS_TOKEN must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -205,7 +212,7 @@ const list = (value: string | undefined): string[] | undefined =>
  * `--namespace`, `--log-level`) over the environment (`PORT`, `HOST`, `REDIS_URL`,
  * `KNM_REDIS_NAMESPACE`, `KNM_JWT_SECRET`, `KNM_JWKS_URL`, `KNM_MAX_TOKEN_TTL`, `KNM_CORS_ORIGINS`,
  * `KNM_STALE_AFTER_MS`, `KNM_WS_TRANSPORTS`, `KNM_WS_MAX_BUFFERED_MESSAGES`,
- * `KNM_WS_MAX_BUFFERED_BYTES`, `KNM_WS_BATCH_BUDGET_BYTES`, `KNM_WS_COMPRESS_MIN_BYTES`, `KNM_WS_CONNECT_TIMEOUT_MS`, `KNM_METRICS_TOKEN`, `LOG_LEVEL`, `KNM_GATEWAY_ID`, and the limits of
+ * `KNM_WS_MAX_BUFFERED_BYTES`, `KNM_WS_BATCH_BUDGET_BYTES`, `KNM_WS_COMPRESS_MIN_BYTES`, `KNM_WS_CONNECT_TIMEOUT_MS`, `KNM_WS_PING_TIMEOUT_MS`, `KNM_METRICS_TOKEN`, `LOG_LEVEL`, `KNM_GATEWAY_ID`, and the limits of
  * `SECURITY_ENV`: `KNM_TRUST_PROXY`, `KNM_HTTP_BODY_LIMIT`, `KNM_WS_MAX_MESSAGE_BYTES`,
  * `KNM_JSON_MAX_DEPTH`, `KNM_AUTH_FAILURE_LIMIT`, `KNM_AUTH_FAILURE_WINDOW_MS`,
  * `KNM_OPS_RATE_LIMIT`, `KNM_OPS_RATE_WINDOW_MS`). Throws
@@ -239,6 +246,7 @@ export function loadGatewayConfig(
     batchBudgetBytes: env['KNM_WS_BATCH_BUDGET_BYTES'],
     compressMinBytes: env['KNM_WS_COMPRESS_MIN_BYTES'],
     wsConnectTimeoutMs: env['KNM_WS_CONNECT_TIMEOUT_MS'],
+    wsPingTimeoutMs: env['KNM_WS_PING_TIMEOUT_MS'],
     nodePodsTimeoutMs: env['KNM_NODE_PODS_TIMEOUT_MS'],
     metricsToken: env['KNM_METRICS_TOKEN'] || undefined,
     logLevel: flags['log-level'] ?? env['LOG_LEVEL'],

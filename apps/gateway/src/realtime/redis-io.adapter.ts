@@ -40,6 +40,11 @@ export interface RedisIoAdapterOptions {
    * closed (Socket.IO `connectTimeout`). Default 10,000 ms.
    */
   connectTimeoutMs?: number;
+  /**
+   * A socket that has not answered a ping within this long is closed (Socket.IO
+   * `pingTimeout`; pings go every 25 s). Default 20,000 ms.
+   */
+  pingTimeoutMs?: number;
 }
 
 /** Why the default namespace `/` refuses every connection. */
@@ -96,6 +101,7 @@ export class RedisIoAdapter extends IoAdapter {
       transports: this.options.transports ?? ['websocket'],
       maxHttpBufferSize: this.options.maxMessageBytes ?? 64 * 1024,
       connectTimeout: this.options.connectTimeoutMs ?? 10_000,
+      pingTimeout: this.options.pingTimeoutMs ?? 20_000,
       cors: { origin: [...origins], credentials: true },
       allowRequest: (
         req: IncomingMessage,
