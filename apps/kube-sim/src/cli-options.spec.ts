@@ -22,3 +22,11 @@ describe('parseCli metrics flags', () => {
     expect(() => parseCli(['--no-metrics=yes'])).toThrow(CliUsageError);
   });
 });
+
+describe('parseCli --event-ttl', () => {
+  it("keeps Events an hour by default, as the API server's --event-ttl, and takes seconds", () => {
+    expect(parseCli([]).eventTtl).toBe(3_600);
+    expect(parseCli(['--event-ttl', '60']).eventTtl).toBe(60);
+    expect(() => parseCli(['--event-ttl', '0'])).toThrow(CliUsageError);
+  });
+});

@@ -24,6 +24,7 @@ export const USAGE = `usage: npm run sim -- [options]
   --token T            bearer token (default: random)
   --bookmark-ms N      interval between watch bookmarks in ms (default 60000)
   --metrics-resolution S seconds between two metrics.k8s.io snapshots (default 15)
+  --event-ttl S        seconds Events are kept (the API server's --event-ttl; default 3600)
   --no-metrics         serve no metrics.k8s.io API (as a cluster without metrics-server)`;
 
 /** The parsed command line. */
@@ -45,6 +46,8 @@ export interface CliOptions {
   /** Whether metrics.k8s.io is served (false with --no-metrics). */
   metrics: boolean;
   metricsResolution: number;
+  /** Seconds an Event is kept before it is deleted. */
+  eventTtl: number;
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -66,6 +69,11 @@ const Schema = z.object({
   'bookmark-ms': int(10, 3_600_000).default(60_000),
   'metrics-resolution': z.coerce.number().min(0.01).max(3_600).default(15),
   'no-metrics': z.boolean().default(false),
+  'event-ttl': z.coerce
+    .number()
+    .min(1)
+    .max(86_400 * 7)
+    .default(3_600),
 });
 
 /** The flags that take no value. */
@@ -107,5 +115,6 @@ export function parseCli(argv: readonly string[]): CliOptions {
     bookmarkMs: v['bookmark-ms'],
     metrics: !v['no-metrics'],
     metricsResolution: v['metrics-resolution'],
+    eventTtl: v['event-ttl'],
   };
 }

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     bookmarkIntervalMs: options.bookmarkMs,
     metrics: options.metrics,
     metricsResolutionSeconds: options.metricsResolution,
+    eventTtlMs: options.eventTtl * 1000,
     ...(options.token !== undefined ? { token: options.token } : {}),
     logger,
   });
