@@ -3,9 +3,7 @@
  * label sets), 0 when the gateway does not answer or has no such series.
  */
 export async function gatewayMetric(url: string, name: string): Promise<number> {
-  const text = await fetch(`${url}/metrics`)
-    .then((r) => r.text())
-    .catch(() => '');
+  const text = await metricsText(url);
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name} `) && !line.startsWith(`${name}{`)) continue;
@@ -27,13 +25,7 @@ export async function gatewaysMetricByLabel(
   name: string,
   label: string,
 ): Promise<Record<string, number>> {
-  const texts = await Promise.all(
-    urls.map((url) =>
-      fetch(`${url}/metrics`)
-        .then((r) => r.text())
-        .catch(() => ''),
-    ),
-  );
+  const texts = await Promise.all(urls.map(metricsText));
   const prefix = `${name}{`;
   const labelled = new RegExp(`[{,]${label}="((?:[^"\\\\]|\\\\.)*)"`);
   const sums: Record<string, number> = {};
@@ -44,4 +36,11 @@ export async function gatewaysMetricByLabel(
     if (key !== undefined && Number.isFinite(value)) sums[key] = (sums[key] ?? 0) + value;
   }
   return sums;
+}
+
+/** A gateway's `/metrics` text, empty when it does not answer. */
+async function metricsText(url: string): Promise<string> {
+  return fetch(`${url}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
 }
