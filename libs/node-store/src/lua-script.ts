@@ -39,6 +39,14 @@ export class LuaScript {
           ? { lua: this.lua }
           : { lua: this.lua, numberOfKeys: this.numberOfKeys },
       );
+      // ioredis copies a connection's scripts into a pipeline when it creates one: an
+      // auto-pipeline pending when a script is first defined lacks it, the call throws
+      // inside it, and the pipeline's results no longer line up with its callbacks (an
+      // uncaught TypeError; its other commands never settle). Scripts bypass it.
+      if (redis.options.enableAutoPipelining) {
+        const ignored = redis.options.autoPipeliningIgnoredCommands ?? [];
+        redis.options.autoPipeliningIgnoredCommands = [...ignored, this.commandName];
+      }
       names.add(this.commandName);
     }
     const command: unknown = Reflect.get(redis, this.commandName);
