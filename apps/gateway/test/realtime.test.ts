@@ -42,6 +42,18 @@ function open(url: string, auth: Record<string, unknown> | null = { token: viewe
   return socket;
 }
 
+/** The series of sockets that left a replica for `reason`. */
+function disconnects(reason: string): string {
+  return `knm_gateway_socket_disconnects_total{reason="${reason}"}`;
+}
+
+/** Waits until the replica at `url` has counted one socket that left for `reason`. */
+async function countedOnce(url: string, reason: string): Promise<void> {
+  await waitFor(async () => (await metric(url, disconnects(reason))) === 1, {
+    what: `one disconnect counted as ${reason}`,
+  });
+}
+
 /** Relabels n-1 `count` times: one node_update (labels) envelope each. */
 async function relabel(count: number, w: NodeStoreWriter = writer, from = 0): Promise<number> {
   let seq = 0;
@@ -527,29 +539,15 @@ describe('resilience', () => {
     const reason = await new Promise<string>((resolve) => s.once('disconnect', resolve));
     expect(reason).toBe('io server disconnect');
     // The replica counts why its sockets left: this one it closed itself.
-    await waitFor(
-      async () =>
-        (await metric(
-          gwB.url,
-          'knm_gateway_socket_disconnects_total{reason="server namespace disconnect"}',
-        )) === 1,
-      { what: 'the disconnect counted by its reason' },
-    );
+    await countedOnce(gwB.url, 'server namespace disconnect');
   });
 
   it('counts sockets that left by their reason', async () => {
     const s = open(gwA.url);
     await connected(s);
     s.disconnect();
-    await waitFor(
-      async () =>
-        (await metric(
-          gwA.url,
-          'knm_gateway_socket_disconnects_total{reason="client namespace disconnect"}',
-        )) === 1,
-      { what: "the client's disconnect counted by its reason" },
-    );
-    expect(await metric(gwA.url, 'knm_gateway_socket_disconnects_total{reason="ping timeout"}')).toBeNaN();
+    await countedOnce(gwA.url, 'client namespace disconnect');
+    expect(await metric(gwA.url, disconnects('ping timeout'))).toBeNaN();
   });
 });
 
