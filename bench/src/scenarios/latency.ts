@@ -411,8 +411,9 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
         value: summarize('KiB/s', [d.bytesPerSecond / 1024]),
       });
     }
+    const usage = demand[0]?.usageBytesPerSecond;
     notes.push(
-      `What a churn rate asks of every client includes the usage polls: one envelope of every node's usage every ${USAGE_INTERVAL_S} s (${demand.map((d) => `${round(d.usageBytesPerSecond / 1024, 1)} KiB/s`)[0] ?? 'none'}), whatever the churn.`,
+      `What a churn rate asks of every client includes the usage polls: one envelope of every node's usage every ${USAGE_INTERVAL_S} s (${usage === undefined ? 'none' : `${round(usage / 1024, 1)} KiB/s`}), whatever the churn.`,
     );
     await measureCeilings(ctx, clientSteps, demand, figures, notes);
     let clients = 0;
@@ -559,20 +560,17 @@ async function run(ctx: BenchContext, options: LatencyOptions): Promise<Scenario
           k: 'gaps' | 'reloads' | 'errors' | 'reconnects' | 'applied' | 'batches' | 'wholeStateBatches',
         ) => stats.reduce((n, s) => n + s[k], 0);
         const gateways = async (name: string): Promise<number> => gatewaysMetric(sys.gateways.urls, name);
-        const gatewayDisconnects = await gatewaysMetricByLabel(
-          sys.gateways.urls,
-          'knm_gateway_socket_disconnects_total',
-          'reason',
-        );
-        const [sent, built, waits, batchBytes, deflated, liveBytes, liveDeflated] = await Promise.all([
-          gateways('knm_gateway_batches_sent_total'),
-          gateways('knm_gateway_batches_built_total'),
-          gateways('knm_gateway_batch_budget_waits_total'),
-          gateways('knm_gateway_batch_bytes_total'),
-          gateways('knm_gateway_batch_bytes_total{encoding="deflate"}'),
-          gateways('knm_gateway_live_bytes_total'),
-          gateways('knm_gateway_live_bytes_total{encoding="deflate"}'),
-        ]);
+        const [gatewayDisconnects, sent, built, waits, batchBytes, deflated, liveBytes, liveDeflated] =
+          await Promise.all([
+            gatewaysMetricByLabel(sys.gateways.urls, 'knm_gateway_socket_disconnects_total', 'reason'),
+            gateways('knm_gateway_batches_sent_total'),
+            gateways('knm_gateway_batches_built_total'),
+            gateways('knm_gateway_batch_budget_waits_total'),
+            gateways('knm_gateway_batch_bytes_total'),
+            gateways('knm_gateway_batch_bytes_total{encoding="deflate"}'),
+            gateways('knm_gateway_live_bytes_total'),
+            gateways('knm_gateway_live_bytes_total{encoding="deflate"}'),
+          ]);
         notes.push(
           `${clients} clients after churn ${rate}/s: ${equal ? `every view equal to /_sim/truth ${round(convergedMs / 1000, 1)} s after the churn stopped, ${round((afterLastChangeMs ?? 0) / 1000, 1)} s after the cluster's last change` : `NOT every view equal to /_sim/truth within 60 s after the churn stopped: ${describeUnequal(last)}`}; so far ${sum('applied')} envelopes applied, ${sum('batches')} batches (${sum('wholeStateBatches')} of the whole state), ${sum('gaps')} gaps, ${sum('reloads')} reloads, ${sum('reconnects')} reconnects (disconnects as the clients saw them: ${describeReasons(fleetDisconnects(stats))}; as the gateways did: ${describeReasons(gatewayDisconnects)}), ${sum('errors')} errors; the gateways sent ${sent} batches built ${built} times (shared), made sockets wait for the batch budget ${waits} times, reported stalled sockets (owed envelopes, written nothing for 30 s) ${stalls.length} times (at most ${stalledAtOnce} at once), and wrote ${round(batchBytes / 2 ** 20, 1)} MiB of batches (${round(deflated / 2 ** 20, 1)} MiB of them compressed), and ${round(liveBytes / 2 ** 20, 1)} MiB of live messages (${round(liveDeflated / 2 ** 20, 1)} MiB of them compressed).`,
         );
